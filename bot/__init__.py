@@ -1,0 +1,1 @@
+"""kpibot application: configuration, storage, intake, outbox, command line, reports and channels."""

@@ -1,0 +1,22 @@
+"""The `kpibot` command line: one group, each command in its own module under bot/commands/."""
+
+from __future__ import annotations
+
+import click
+
+from bot.commands import calendar, frameworks, score
+from bot.commands.common import State
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Configuration file (default: $KPIBOT_CONFIG or ./config.toml).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """kpibot: KPI returns, RAG scoring, payments and reminders for public-health contracts."""
+    ctx.obj = State(config_path)
+
+
+main.add_command(frameworks.group)
+main.add_command(calendar.command)
+main.add_command(score.command)

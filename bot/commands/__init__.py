@@ -1,0 +1,1 @@
+"""The commands of the `kpibot` command line, one module each."""

@@ -1,0 +1,41 @@
+"""`kpibot calendar`: a contract's reporting periods and due dates for one year."""
+
+from __future__ import annotations
+
+import click
+
+from bot.commands.common import State, echo_json, fail, table
+from kpi_core import loader
+from kpi_core.calendar import PeriodError, parse_period
+from kpi_core.duedates import due_date
+
+
+@click.command("calendar")
+@click.option("--contract", "contract_id", required=True, help="Contract id from config.toml.")
+@click.option("--year", "year_id", required=True, help="Reporting year, e.g. 2025-26.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def command(state: State, contract_id: str, year_id: str, as_json: bool) -> None:
+    """List the periods of a reporting year with the date each return is due."""
+    contract = state.contract(contract_id)
+    fw = loader.get(contract.framework)
+    try:
+        year = parse_period(year_id, contract.start_month)
+    except PeriodError as exc:
+        fail(str(exc))
+        return
+    if year.frequency != "annual":
+        fail(f"{year_id!r} is a period, not a year; write the year, e.g. {year.year.id}")
+    rows = []
+    for return_id, spec in fw.returns.items():
+        for period in year.year.periods(spec.frequency):
+            due = due_date(period, spec.due)
+            rows.append({"return": return_id, "label": spec.label, "period": period.id, "start": period.start,
+                         "end": period.end, "due": due, "due_weekday": f"{due:%A}", "description": period.label})
+    if as_json:
+        echo_json({"contract": contract.id, "framework": fw.id, "year": year.year.id, "periods": rows})
+        return
+    click.echo(f"{contract.name}: reporting year {year.year.id} ({year.start:%d %B %Y} to {year.end:%d %B %Y})")
+    click.echo(table([(r["return"], r["period"], f"{r['start']:%d %b %Y}", f"{r['end']:%d %b %Y}",
+                       f"{r['due']:%a %d %b %Y}") for r in rows],
+                     ["return", "period", "from", "to", "due"]))

@@ -1,0 +1,200 @@
+"""Settings: `config.toml` read once at start-up into a frozen, validated object.
+
+Nothing else in kpibot reads config files or the environment. Secrets (bot token, mail passwords) come only from
+environment variables; the database URL may come from `DATABASE_URL`. A bad value fails at start-up naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kpi_core import loader
+
+DEFAULT_PATH = Path("config.toml")
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-_]*$", max_length=64)]
+Role = Literal["provider_submitter", "provider_manager", "commissioner"]
+
+
+class ConfigError(ValueError):
+    """The configuration is unreadable or invalid; the message names the file and keys."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Model):
+    id: Id
+    name: str
+    kind: Literal["council", "provider"]
+
+
+class Contract(_Model):
+    id: Id
+    name: str
+    framework: str
+    provider: Id
+    commissioner: Id
+    value: Decimal = Field(ge=0, description="annual contract value in pounds")
+    start: date
+    end: date | None = None
+    year_start_month: int | None = Field(default=None, ge=1, le=12)
+
+    @field_validator("framework")
+    @classmethod
+    def _known_framework(cls, value: str) -> str:
+        known = loader.shipped()
+        if value not in known:
+            raise ValueError(f"unknown framework {value!r}; shipped: {', '.join(sorted(known))}")
+        return value
+
+    @property
+    def start_month(self) -> int:
+        """The month the contract's reporting years start (the framework's unless overridden)."""
+        return self.year_start_month or loader.get(self.framework).calendar.year_start_month
+
+
+class Contact(_Model):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: str
+    organisation: Id
+    role: Role
+    telegram_chat_id: int | None = None
+    contracts: tuple[Id, ...] = ()  # empty: every contract of the organisation
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class Storage(_Model):
+    database_url: str = "sqlite:///var/kpibot.db"
+    files_dir: Path = Path("var/files")
+
+
+class Intake(_Model):
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_uncompressed_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+
+
+class Email(_Model):
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_starttls: bool = False
+    imap_host: str = "127.0.0.1"
+    imap_port: int = Field(default=143, ge=1, le=65535)
+    imap_user: str = ""
+    imap_starttls: bool = False
+    from_address: str = "kpibot@example.invalid"
+
+
+class Telegram(_Model):
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+
+class Outbox(_Model):
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_seconds: int = Field(default=60, ge=1)
+
+
+class Settings(_Model):
+    timezone: str = "Europe/London"
+    storage: Storage = Storage()
+    intake: Intake = Intake()
+    email: Email = Email()
+    telegram: Telegram = Telegram()
+    outbox: Outbox = Outbox()
+    organisations: tuple[Organisation, ...] = ()
+    contracts: tuple[Contract, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    # Secrets: from the environment only, never from the file.
+    telegram_token: str = Field(default="", exclude=True, repr=False)
+    smtp_password: str = Field(default="", exclude=True, repr=False)
+    imap_password: str = Field(default="", exclude=True, repr=False)
+    source: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Settings":
+        problems = []
+        orgs = {o.id: o for o in self.organisations}
+        for kind, ids in (("organisations", [o.id for o in self.organisations]),
+                          ("contracts", [c.id for c in self.contracts]),
+                          ("contacts", [c.email for c in self.contacts])):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                problems.append(f"{kind}: {', '.join(dupes)} appear more than once")
+        for index, contract in enumerate(self.contracts):
+            where = f"contracts[{index}] ({contract.id})"
+            for key, kind in (("provider", "provider"), ("commissioner", "council")):
+                org = orgs.get(getattr(contract, key))
+                if org is None or org.kind != kind:
+                    problems.append(f"{where}.{key}: {getattr(contract, key)!r} is not a {kind} in organisations")
+            if contract.end is not None and contract.end <= contract.start:
+                problems.append(f"{where}.end: must be after start")
+        contract_ids = {c.id for c in self.contracts}
+        for index, contact in enumerate(self.contacts):
+            where = f"contacts[{index}] ({contact.email})"
+            if contact.organisation not in orgs:
+                problems.append(f"{where}.organisation: {contact.organisation!r} is not in organisations")
+            for cid in contact.contracts:
+                if cid not in contract_ids:
+                    problems.append(f"{where}.contracts: {cid!r} is not a contract")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def contract(self, contract_id: str) -> Contract:
+        for contract in self.contracts:
+            if contract.id == contract_id:
+                return contract
+        known = ", ".join(c.id for c in self.contracts) or "(none configured)"
+        raise ConfigError(f"unknown contract {contract_id!r}; configured: {known}")
+
+    def organisation(self, org_id: str) -> Organisation:
+        return next(o for o in self.organisations if o.id == org_id)
+
+
+SECRET_ENV = {"telegram_token": "KPIBOT_TELEGRAM_TOKEN", "smtp_password": "KPIBOT_SMTP_PASSWORD",
+              "imap_password": "KPIBOT_IMAP_PASSWORD"}
+
+
+def load(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from `path` (else $KPIBOT_CONFIG, else ./config.toml) and the environment."""
+    env = dict(os.environ if environ is None else environ)
+    path = Path(path or env.get("KPIBOT_CONFIG") or DEFAULT_PATH)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+    leaked = sorted(k for k in ("telegram_token", "smtp_password", "imap_password") if k in data)
+    if leaked:
+        raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
+                          f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
+    if env.get("DATABASE_URL"):
+        data.setdefault("storage", {})
+        data["storage"] = {**data["storage"], "database_url": env["DATABASE_URL"]}
+    data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            key = ".".join(str(p) for p in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "is not a known setting (check its spelling)"
+            problems.append(f"{key}: {message}" if key else message)
+        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+    return settings.model_copy(update={"source": str(path)})

@@ -1,0 +1,1 @@
+"""Scheduled work: reminders, overdue notices, escalations and exception reports."""

@@ -1,0 +1,328 @@
+"""A small, safe arithmetic language for indicators, thresholds and validation rules.
+
+Frameworks are data written by people, so their formulas are parsed by this module and never handed to
+`eval`. The grammar is deliberately tiny:
+
+    rule     := sum (("==" | "!=" | "<=" | ">=" | "<" | ">") sum)?
+    sum      := term (("+" | "-") term)*
+    term     := unary (("*" | "/") unary)*
+    unary    := "-" unary | primary
+    primary  := NUMBER | call | ref | "(" sum ")"
+    call     := ("min" | "max" | "abs") "(" sum ("," sum)* ")"
+    ref      := NAME ("[" NAME "=" NAME ("," NAME "=" NAME)* "]")?
+
+`quit_dates[area=city]` is the City breakdown of the item `quit_dates`. Arithmetic is exact (Fraction), so a
+boundary value is never misjudged by floating-point noise. A missing input or a division by zero yields None
+("cannot be computed"), which callers turn into "no data" or "rule not applicable".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+
+Number = Fraction
+Lookup = Callable[["Ref"], Fraction | None]
+
+
+class ExpressionError(ValueError):
+    """The text is not a valid expression; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A data item, optionally narrowed to one category of each named disaggregation."""
+
+    item: str
+    breakdown: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def breakdown_key(self) -> str:
+        """The canonical breakdown text, e.g. `area=city` ('' for the total)."""
+        return breakdown_text(self.breakdown)
+
+    def __str__(self) -> str:
+        return f"{self.item}[{self.breakdown_key}]" if self.breakdown else self.item
+
+
+def breakdown_text(pairs: tuple[tuple[str, str], ...]) -> str:
+    return ",".join(f"{dim}={cat}" for dim, cat in sorted(pairs))
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    value: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: "Node"
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str
+    left: "Node"
+    right: "Node"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str
+    left: "Node"
+    right: "Node"
+
+
+Node = Num | Ref | Neg | BinOp | Call | Compare
+
+FUNCTIONS: dict[str, Callable[..., Fraction]] = {"min": min, "max": max, "abs": abs}
+COMPARATORS: dict[str, Callable[[Fraction, Fraction], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+}
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>==|!=|<=|>=|[-+*/()<>\[\],=]))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "num" | "name" | "op" | "end"
+    text: str
+    pos: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise ExpressionError(f"unexpected character {text[pos]!r} at position {pos + 1}")
+        kind = match.lastgroup or "op"
+        tokens.append(_Token(kind, match.group(kind), match.start(kind)))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def expect(self, text: str) -> None:
+        token = self.take()
+        if token.text != text:
+            found = repr(token.text) if token.kind != "end" else "the end"
+            raise ExpressionError(f"expected {text!r} at position {token.pos + 1}, found {found}")
+
+    def _enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(f"expression nests deeper than {MAX_DEPTH} levels")
+
+    def rule(self) -> Node:
+        left = self.sum()
+        if self.peek().text in COMPARATORS:
+            op = self.take().text
+            right = self.sum()
+            if self.peek().text in COMPARATORS:
+                raise ExpressionError(f"chained comparison at position {self.peek().pos + 1}; write one comparison")
+            return Compare(op, left, right)
+        return left
+
+    def sum(self) -> Node:
+        self._enter()
+        node = self.term()
+        while self.peek().text in ("+", "-"):
+            op = self.take().text
+            node = BinOp(op, node, self.term())
+        self.depth -= 1
+        return node
+
+    def term(self) -> Node:
+        node = self.unary()
+        while self.peek().text in ("*", "/"):
+            op = self.take().text
+            node = BinOp(op, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.peek().text == "-":
+            self.take()
+            self._enter()
+            node = Neg(self.unary())
+            self.depth -= 1
+            return node
+        return self.primary()
+
+    def primary(self) -> Node:
+        token = self.take()
+        if token.kind == "num":
+            return Num(Fraction(token.text))
+        if token.text == "(":
+            node = self.sum()
+            self.expect(")")
+            return node
+        if token.kind == "name":
+            if self.peek().text == "(":
+                if token.text not in FUNCTIONS:
+                    raise ExpressionError(
+                        f"unknown function {token.text!r} at position {token.pos + 1}; "
+                        f"allowed: {', '.join(sorted(FUNCTIONS))}"
+                    )
+                self.take()
+                args = [self.sum()]
+                while self.peek().text == ",":
+                    self.take()
+                    args.append(self.sum())
+                self.expect(")")
+                if token.text == "abs" and len(args) != 1:
+                    raise ExpressionError("abs() takes exactly one argument")
+                return Call(token.text, tuple(args))
+            return self.ref(token)
+        found = repr(token.text) if token.kind != "end" else "the end"
+        raise ExpressionError(f"expected a number, name or '(' at position {token.pos + 1}, found {found}")
+
+    def ref(self, name: _Token) -> Ref:
+        pairs: list[tuple[str, str]] = []
+        if self.peek().text == "[":
+            self.take()
+            while True:
+                dim = self.take()
+                if dim.kind != "name":
+                    raise ExpressionError(f"expected a disaggregation name at position {dim.pos + 1}")
+                self.expect("=")
+                cat = self.take()
+                if cat.kind not in ("name", "num"):
+                    raise ExpressionError(f"expected a category at position {cat.pos + 1}")
+                pairs.append((dim.text, cat.text))
+                if self.peek().text == ",":
+                    self.take()
+                    continue
+                self.expect("]")
+                break
+            if len({d for d, _ in pairs}) != len(pairs):
+                raise ExpressionError(f"{name.text}[...] names the same disaggregation twice")
+        return Ref(name.text, tuple(sorted(pairs)))
+
+
+def parse(text: str, *, allow_comparison: bool = False) -> Node:
+    """Parse an expression (or, with allow_comparison, a rule); raise ExpressionError if invalid."""
+    if not isinstance(text, str):
+        raise ExpressionError("an expression must be text")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
+    if not text.strip():
+        raise ExpressionError("expression is empty")
+    parser = _Parser(text)
+    node = parser.rule() if allow_comparison else parser.sum()
+    end = parser.peek()
+    if end.kind != "end":
+        hint = "; comparisons belong in validation rules" if end.text in COMPARATORS else ""
+        raise ExpressionError(f"unexpected {end.text!r} at position {end.pos + 1}{hint}")
+    return node
+
+
+def refs(node: Node) -> list[Ref]:
+    """Every data item reference in the expression, in order of appearance."""
+    match node:
+        case Ref():
+            return [node]
+        case Num():
+            return []
+        case Neg(operand):
+            return refs(operand)
+        case BinOp(_, left, right) | Compare(_, left, right):
+            return refs(left) + refs(right)
+        case Call(_, args):
+            return [r for a in args for r in refs(a)]
+    raise TypeError(node)
+
+
+def evaluate(node: Node, lookup: Lookup) -> Fraction | bool | None:
+    """Evaluate exactly; None when an input is missing or a division by zero makes the value undefined."""
+    match node:
+        case Num(value):
+            return value
+        case Ref():
+            return lookup(node)
+        case Neg(operand):
+            value = evaluate(operand, lookup)
+            return None if value is None else -value
+        case BinOp(op, left, right):
+            a, b = evaluate(left, lookup), evaluate(right, lookup)
+            if a is None or b is None:
+                return None
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            return None if b == 0 else Fraction(a) / b
+        case Call(name, args):
+            values = [evaluate(a, lookup) for a in args]
+            if any(v is None for v in values):
+                return None
+            return FUNCTIONS[name](*values)
+        case Compare(op, left, right):
+            a, b = evaluate(left, lookup), evaluate(right, lookup)
+            if a is None or b is None:
+                return None
+            return COMPARATORS[op](a, b)
+    raise TypeError(node)
+
+
+def lookup_from(values: Mapping[tuple[str, str], Fraction | None]) -> Lookup:
+    """A lookup over `{(item, breakdown_text): value}`."""
+    return lambda ref: values.get((ref.item, ref.breakdown_key))
+
+
+def to_text(node: Node) -> str:
+    """Render a parsed expression back to canonical text (used in explanations)."""
+    match node:
+        case Num(value):
+            return str(value.numerator) if value.denominator == 1 else str(float(value))
+        case Ref():
+            return str(node)
+        case Neg(operand):
+            return f"-{to_text(operand)}"
+        case BinOp(op, left, right):
+            return f"({to_text(left)} {op} {to_text(right)})"
+        case Compare(op, left, right):
+            return f"{to_text(left)} {op} {to_text(right)}"
+        case Call(name, args):
+            return f"{name}({', '.join(to_text(a) for a in args)})"
+    raise TypeError(node)

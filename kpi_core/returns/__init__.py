@@ -1,0 +1,1 @@
+"""Return files: reading what providers send (CSV in long form, workbooks) into one canonical return."""

@@ -1,0 +1,34 @@
+"""The canonical return: every figure as found, with where it was found, before it is interpreted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kpi_core.findings import Finding, has_errors
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One figure as read from the file. `where` is a cell (`Data!D7`) or a CSV line (`line 5`)."""
+
+    item: str
+    breakdown: str
+    raw: object
+    where: str
+    period: str | None = None  # a CSV may carry earlier periods' figures for the year to date
+
+
+@dataclass
+class ParsedReturn:
+    """What a reader got out of a file: entries, the file's own description of itself, and reading problems."""
+
+    source: str
+    format: str  # "csv" | "xlsx"
+    entries: list[Entry] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    cover: dict[str, str] = field(default_factory=dict)  # contract, period, framework, template_version...
+
+    @property
+    def unreadable(self) -> bool:
+        """True when reading failed outright (nothing to interpret)."""
+        return has_errors(self.findings) and not self.entries

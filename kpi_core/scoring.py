@@ -1,0 +1,348 @@
+"""Red/Amber/Green scoring of one return against its framework.
+
+For each indicator: its value this period, the year to date and a year-end forecast when it is cumulative, the
+status (green, amber, red, info, no data), the gap to target in its own unit, and for percentages a 95% Wilson
+interval with a flag when the numbers are too small to call the colour.
+
+Status rules, in order: information-only indicators are `info`; no value is `no_data`; meeting the target is
+green; meeting the critical-failure condition is red (and a critical failure); with a critical threshold anything
+between is amber; without one, amber is the band set by the framework (e.g. within 10% of target), red beyond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+from kpi_core import expressions, formatting
+from kpi_core.calendar import Period
+from kpi_core.expressions import lookup_from
+from kpi_core.framework import Amber, Framework, Indicator
+from kpi_core.stats import wilson_interval
+from kpi_core.thresholds import Threshold
+from kpi_core.values import Values
+
+Status = Literal["green", "amber", "red", "info", "no_data"]
+STATUS_ORDER: dict[str, int] = {"red": 0, "amber": 1, "no_data": 2, "green": 3, "info": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    value: Fraction | None
+    numerator: Fraction | None = None
+    denominator: Fraction | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    status: Status
+    critical_failure: bool = False
+    stretch_met: bool = False
+    target: Fraction | None = None
+    critical: Fraction | None = None
+    stretch: Fraction | None = None
+    gap: Fraction | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    indicator: Indicator
+    period_value: Measure
+    judged_value: Measure  # the year to date for cumulative indicators, else the period value
+    judgement: Judgement
+    ytd: Measure | None = None
+    ytd_periods: tuple[str, ...] = ()
+    missing_periods: tuple[str, ...] = ()
+    expected_share: Fraction = Fraction(1)  # share of the annual target expected by the end of this period
+    forecast: Fraction | None = None
+    forecast_judgement: Judgement | None = None
+    interval: tuple[float, float] | None = None
+    low_confidence: bool = False
+    confidence_note: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return self.indicator.ref
+
+    @property
+    def status(self) -> Status:
+        return self.judgement.status
+
+    @property
+    def value(self) -> Fraction | None:
+        return self.period_value.value
+
+    @property
+    def gap_text(self) -> str:
+        ind, j = self.indicator, self.judgement
+        if j.status in ("info", "no_data") or j.target is None:
+            return ""
+        if j.status == "green":
+            return "on target"
+        if not j.gap:
+            return f"on the limit: target is {describe_threshold(ind, ind.target)}"
+        return f"{formatting.gap(j.gap, ind.kind, ind.per)} off target"
+
+    def as_dict(self) -> dict[str, object]:
+        ind, j = self.indicator, self.judgement
+        out: dict[str, object] = {
+            "ref": ind.ref,
+            "name": ind.name,
+            "section": ind.section,
+            "kind": ind.kind,
+            "direction": "higher" if ind.higher_is_better else "lower",
+            "value": _num(self.period_value.value),
+            "numerator": _num(self.period_value.numerator),
+            "denominator": _num(self.period_value.denominator),
+            "target": describe_threshold(ind, ind.target) if ind.target else (ind.target_text or None),
+            "target_value": _num(j.target),
+            "critical": describe_threshold(ind, ind.critical) if ind.critical else None,
+            "stretch": describe_threshold(ind, ind.stretch) if ind.stretch else None,
+            "status": j.status,
+            "critical_failure": j.critical_failure,
+            "stretch_met": j.stretch_met,
+            "gap": _num(j.gap),
+            "gap_text": self.gap_text,
+            "display_value": formatting.value(self.judged_value.value, ind.kind, ind.per),
+            "information_only": ind.information_only,
+            "cumulative": ind.cumulative,
+            "notes": list(self.notes) + ([j.note] if j.note else []),
+        }
+        if ind.cumulative:
+            out["year_to_date"] = _num(self.ytd.value) if self.ytd else None
+            out["year_to_date_periods"] = list(self.ytd_periods)
+            out["missing_periods"] = list(self.missing_periods)
+            out["expected_share_of_annual_target"] = _num(self.expected_share)
+            out["forecast"] = _num(self.forecast)
+            out["forecast_status"] = self.forecast_judgement.status if self.forecast_judgement else None
+        if self.interval is not None:
+            out["interval_95"] = [round(self.interval[0], 2), round(self.interval[1], 2)]
+            out["low_confidence"] = self.low_confidence
+            out["confidence_note"] = self.confidence_note
+        return out
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    framework: Framework
+    return_id: str
+    period: Period
+    indicators: tuple[IndicatorResult, ...]
+    payments: tuple["PaymentResult", ...] = ()  # noqa: F821 - defined in kpi_core.payments
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def year_complete(self) -> bool:
+        return self.period.is_last_in_year
+
+    def result(self, ref: str) -> IndicatorResult:
+        return next(r for r in self.indicators if r.ref == ref)
+
+    def counts(self) -> dict[str, int]:
+        counts = {s: 0 for s in STATUS_ORDER}
+        for r in self.indicators:
+            counts[r.status] += 1
+        return counts
+
+
+def _num(value: Fraction | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value.denominator == 1 else round(float(value), 6)
+
+
+def describe_threshold(ind: Indicator, threshold: Threshold | None, bound: Fraction | None = None) -> str:
+    """`>= 50%`, `< 15%`, `>= 8.5`, `> previous period`."""
+    if threshold is None:
+        return ""
+    if threshold.previous and bound is None:
+        return f"{threshold.op} previous period"
+    if bound is None and threshold.bound is None:
+        return threshold.text
+    value = bound if bound is not None else threshold.bound
+    suffix = "%" if ind.kind == "percentage" else ""
+    return f"{threshold.op} {formatting.number(value, 2)}{suffix}"
+
+
+def measure(ind: Indicator, values: Values) -> Measure:
+    """The indicator's value from one period's figures."""
+    lookup = lookup_from(values)
+    if ind.numerator and ind.denominator:
+        num = expressions.evaluate(expressions.parse(ind.numerator), lookup)
+        den = expressions.evaluate(expressions.parse(ind.denominator), lookup)
+        if num is None or den is None or den == 0:
+            return Measure(None, num, den)  # type: ignore[arg-type]
+        return Measure(ind.multiplier * num / den, num, den)  # type: ignore[operator]
+    value = expressions.evaluate(expressions.parse(ind.expression or ""), lookup)
+    return Measure(value)  # type: ignore[arg-type]
+
+
+def additive(ind: Indicator) -> bool:
+    """Counts and sums add up over periods, so an annual target is shared out over the year."""
+    return ind.kind == "count"
+
+
+def expected_share(ind: Indicator, period: Period) -> Fraction:
+    """The share of an annual target expected by the end of `period` (1 for the annual period)."""
+    if not (ind.cumulative and additive(ind)) or period.frequency == "annual":
+        return Fraction(1)
+    if isinstance(ind.trajectory, tuple) and len(ind.trajectory) == period.count_in_year:
+        return sum((Fraction(str(s)) for s in ind.trajectory[: period.index]), Fraction(0))
+    return Fraction(period.index, period.count_in_year)
+
+
+def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Measure, Values]]) -> Measure:
+    """Pool the periods given: add counts, pool numerators and denominators, weight averages."""
+    present = [(m, v) for m, v in measures if m.value is not None or m.numerator is not None]
+    if not present:
+        return Measure(None)
+    if ind.numerator and ind.denominator:
+        nums = [m.numerator for m, _ in present if m.numerator is not None and m.denominator is not None]
+        dens = [m.denominator for m, _ in present if m.numerator is not None and m.denominator is not None]
+        num, den = sum(nums, Fraction(0)), sum(dens, Fraction(0))  # type: ignore[arg-type]
+        return Measure(ind.multiplier * num / den if den else None, num, den)
+    values = [m.value for m, _ in present if m.value is not None]
+    if not values:
+        return Measure(None)
+    if additive(ind):
+        return Measure(sum(values, Fraction(0)))
+    node = expressions.parse(ind.expression or "")
+    weight_item = None
+    if isinstance(node, expressions.Ref) and not node.breakdown:
+        weight_item = framework.item(node.item).weight
+    if weight_item:
+        pairs = [(m.value, v.get((weight_item, ""))) for m, v in present if m.value is not None]
+        if all(w is not None for _, w in pairs) and sum(w for _, w in pairs):  # type: ignore[misc]
+            total = sum((val * w for val, w in pairs), Fraction(0))  # type: ignore[operator]
+            return Measure(total / sum(w for _, w in pairs))  # type: ignore[misc]
+    return Measure(sum(values, Fraction(0)) / len(values))
+
+
+def _bound(threshold: Threshold | None, values: Values, previous: Fraction | None, scale: Fraction) -> Fraction | None:
+    if threshold is None:
+        return None
+    if threshold.previous:
+        return previous
+    if threshold.expression is not None:
+        result = expressions.evaluate(threshold.expression, lookup_from(values))
+        return None if result is None or isinstance(result, bool) else result
+    return None if threshold.bound is None else threshold.bound * scale
+
+
+def judge(
+    ind: Indicator,
+    value: Fraction | None,
+    values: Values,
+    *,
+    scale: Fraction = Fraction(1),
+    previous: Fraction | None = None,
+    default_amber: Amber = Amber(relative=0.1),
+) -> Judgement:
+    """Colour one value against the indicator's thresholds (scaled by `scale` for a share of an annual target)."""
+    if ind.information_only:
+        return Judgement("info")
+    if value is None:
+        return Judgement("no_data")
+    assert ind.target is not None
+    target = _bound(ind.target, values, previous, scale)
+    critical = _bound(ind.critical, values, previous, scale)
+    stretch = _bound(ind.stretch, values, previous, scale)
+    if target is None:
+        why = "no previous period to compare with" if ind.target.previous else "the benchmark in the target was not given"
+        return Judgement("no_data", note=f"Cannot colour: {why}.")
+    higher = ind.target.higher_is_better
+    gap = max(Fraction(0), (target - value) if higher else (value - target))
+    stretch_met = stretch is not None and ind.stretch is not None and ind.stretch.met(value, stretch)
+    common = dict(target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
+    if ind.target.met(value, target):
+        return Judgement("green", gap=Fraction(0), **{k: v for k, v in common.items() if k != "gap"})  # type: ignore[arg-type]
+    if critical is not None and ind.critical is not None:
+        if ind.critical.met(value, critical):
+            return Judgement("red", critical_failure=True, **common)  # type: ignore[arg-type]
+        return Judgement("amber", **common)  # type: ignore[arg-type]
+    amber = ind.amber or default_amber
+    band = Fraction(str(amber.absolute)) * scale if amber.absolute is not None else abs(target) * Fraction(str(amber.relative))
+    within = value >= target - band if higher else value <= target + band
+    return Judgement("amber" if within else "red", **common)  # type: ignore[arg-type]
+
+
+def score(
+    framework: Framework,
+    return_id: str,
+    period: Period,
+    values: Values,
+    *,
+    history: Mapping[str, Values] | None = None,
+    contract_value: object = None,
+) -> Scorecard:
+    """Score a return. `history` holds earlier returns of the same type by period id (for the year to date and
+    'previous' thresholds); `contract_value` (pounds) turns payment shares into amounts."""
+    from kpi_core.payments import pay  # payments build on indicator results
+
+    history = history or {}
+    results = []
+    for ind in framework.indicators_for(return_id):
+        results.append(_score_one(framework, ind, period, values, history))
+    card = Scorecard(framework, return_id, period, tuple(results))
+    payments = tuple(pay(rule, card, contract_value) for rule in framework.payments
+                     if any(r.ref == rule.indicator for r in results))
+    return Scorecard(framework, return_id, period, tuple(results), payments)
+
+
+def _score_one(framework: Framework, ind: Indicator, period: Period, values: Values,
+               history: Mapping[str, Values]) -> IndicatorResult:
+    current = measure(ind, values)
+    previous_values = history.get(period.previous().id)
+    previous = measure(ind, previous_values).value if previous_values is not None else None
+    amber = framework.scoring.amber
+    notes: list[str] = []
+    ytd = None
+    ytd_periods: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    share = Fraction(1)
+    forecast = forecast_judgement = None
+    judged = current
+    if ind.cumulative and period.frequency != "annual":
+        earlier = period.earlier_in_year()
+        missing = tuple(p.id for p in earlier if p.id not in history)
+        pooled = [(measure(ind, history[p.id]), history[p.id]) for p in earlier if p.id in history]
+        pooled.append((current, values))
+        ytd_periods = tuple(p.id for p in earlier if p.id in history) + (period.id,)
+        ytd = year_to_date(ind, framework, pooled) if current.value is not None or current.numerator is not None else Measure(None)
+        judged = ytd
+        share = expected_share(ind, period)
+        if missing:
+            notes.append("Year to date leaves out " + ", ".join(missing) + " (no accepted return).")
+        if ytd.value is not None and not ind.information_only:
+            forecast = ytd.value / share if additive(ind) else ytd.value
+            forecast_judgement = judge(ind, forecast, values, previous=None, default_amber=amber)
+    judgement = judge(ind, judged.value, values, scale=share, previous=previous, default_amber=amber)
+    interval, low, note = _confidence(framework, ind, judged, values, share, previous)
+    return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
+                           forecast_judgement, interval, low, note, tuple(notes))
+
+
+def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values, share: Fraction,
+                previous: Fraction | None) -> tuple[tuple[float, float] | None, bool, str]:
+    """A 95% interval for a percentage, and whether it is too uncertain to call the colour."""
+    if ind.kind != "percentage" or m.numerator is None or m.denominator is None or m.value is None:
+        return None, False, ""
+    bounds = wilson_interval(float(m.numerator), float(m.denominator))
+    if bounds is None:
+        return None, False, ""
+    low, high = bounds[0] * 100, bounds[1] * 100
+    interval = f"95% interval {formatting.number(low)}% to {formatting.number(high)}%"
+    if ind.information_only:
+        return (low, high), False, ""
+    if m.denominator < framework.scoring.min_denominator:
+        return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
+                                  f"(fewer than {framework.scoring.min_denominator}); {interval}.")
+    statuses = {judge(ind, Fraction(x).limit_denominator(10**6), values, scale=share, previous=previous,
+                      default_amber=framework.scoring.amber).status for x in (low, high)}
+    if len(statuses) > 1:
+        return (low, high), True, f"Too close to call: the {interval} spans the threshold."
+    return (low, high), False, ""
