@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.commands import calendar, frameworks, score
+from bot.commands import calendar, frameworks, init, outbox, score, status, submit
 from bot.commands.common import State
 
 
@@ -20,3 +20,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 main.add_command(frameworks.group)
 main.add_command(calendar.command)
 main.add_command(score.command)
+main.add_command(init.command)
+main.add_command(submit.command)
+main.add_command(status.command)
+main.add_command(outbox.group)

@@ -78,6 +78,7 @@ class Contact(_Model):
 class Storage(_Model):
     database_url: str = "sqlite:///var/kpibot.db"
     files_dir: Path = Path("var/files")
+    outbox_dir: Path = Path("var/outbox")  # where the local (command line) channel leaves its messages
 
 
 class Intake(_Model):

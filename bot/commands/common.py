@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from bot import config
+from bot.app import App
 
 
 class State:
@@ -18,6 +19,7 @@ class State:
     def __init__(self, config_path: str | None) -> None:
         self.config_path = config_path
         self._settings: config.Settings | None = None
+        self._app: App | None = None
 
     @property
     def settings(self) -> config.Settings:
@@ -27,6 +29,12 @@ class State:
             except config.ConfigError as exc:
                 raise click.ClickException(str(exc)) from None
         return self._settings
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App(self.settings)
+        return self._app
 
     def contract(self, contract_id: str) -> config.Contract:
         try:

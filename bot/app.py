@@ -1,0 +1,55 @@
+"""Wire the application together from settings: database, file store, intake and outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot import config
+from bot.intake import Intake
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.registry import transports_from
+from bot.storage import db
+from bot.storage.files import FileStore
+from bot.storage.models import Contract
+from bot.storage.sync import ensure_obligations, sync_settings
+
+
+@dataclass
+class App:
+    settings: config.Settings
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        return db.make_engine(self.settings.storage.database_url)
+
+    @cached_property
+    def files(self) -> FileStore:
+        return FileStore(self.settings.storage.files_dir)
+
+    @cached_property
+    def intake(self) -> Intake:
+        return Intake(self.engine, self.settings, self.files)
+
+    def dispatcher(self) -> Dispatcher:
+        o = self.settings.outbox
+        return Dispatcher(self.engine, transports_from(self.settings), self.files, o.max_attempts,
+                          timedelta(seconds=o.backoff_seconds))
+
+    def today(self, now: datetime):  # type: ignore[no-untyped-def]
+        return now.astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    def init(self, now: datetime) -> dict[str, int]:
+        """Create or upgrade the schema and load the configuration; safe to run any number of times."""
+        db.upgrade(self.engine)
+        with Session(self.engine) as session:
+            changed = sync_settings(session, self.settings, now)
+            changed["obligations"] = sum(ensure_obligations(session, c, self.today(now))
+                                         for c in session.exec(select(Contract)))
+            session.commit()
+        return changed

@@ -1,0 +1,9 @@
+"""The one place kpibot reads the clock; everything else takes `now` as an argument."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

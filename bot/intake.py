@@ -1,0 +1,407 @@
+"""The one intake: every channel hands a received file to `Intake.submit`, and every decision is made here.
+
+1. Deduplicate: the same channel message (and attachment) is processed once; a replay returns the first outcome.
+2. Identify the sender and the contracts they may submit for.
+3. Store the raw file (content-addressed) and record the submission, committed before anything parses it.
+4. Read, work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask),
+   validate and score.
+5. Persist values, results, findings, the new version (superseding the old) and the reply in one transaction.
+A failure after step 3 rolls back step 5 and marks the submission failed: the raw file and the record stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from bot import config, replies
+from bot.storage.audit import record
+from bot.storage.files import FileStore, sha256_of
+from bot.storage.models import (
+    Contact,
+    Contract,
+    DataValue,
+    FindingRow,
+    IndicatorResultRow,
+    Obligation,
+    OutboxMessage,
+    PaymentRow,
+    StoredFile,
+    Submission,
+)
+from bot.storage.queries import contracts_for, history_for, obligation_for
+from bot.storage.sync import ensure_obligations
+from bot.submission_kpis import local_date, submission_kpis
+from kpi_core import loader
+from kpi_core.assess import Assessment, ReturnTypeError, assess, return_type_for
+from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.findings import Finding
+from kpi_core.returns.reader import read_return
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate"]
+CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
+_PERIOD_IN_TEXT = re.compile(r"\b(?:\d{4}\s*[-/]\s*\d{2,4}\s*[-\s_]?\s*[QqMm]\d{1,2}|[QqMm]\d{1,2}\s*[-\s_]?\s*\d{4}"
+                             r"(?:\s*[-/]\s*\d{2,4})?|\d{4}\s*[-/]\s*\d{2,4})\b")
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file as a channel received it."""
+
+    channel: Literal["cli", "email", "telegram"]
+    message_id: str
+    sender: str  # an email address, or a Telegram chat id as text
+    filename: str
+    data: bytes
+    received_at: datetime  # timezone-aware
+    caption: str = ""  # message caption or email subject: may name the contract and period
+    contract_id: str | None = None  # explicit (command line)
+    period_id: str | None = None
+    part: int = 0  # attachment number within the message
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.message_id}:{self.part}"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: Outcome
+    submission_id: int | None
+    reply: str
+    contract_id: str | None = None
+    period_id: str | None = None
+    version: int | None = None
+    on_time: bool | None = None
+    findings: tuple[Finding, ...] = field(default=())
+    assessment: Assessment | None = None
+
+
+class Held(Exception):
+    """Processing cannot go on without more from the sender (e.g. which period); not a failure."""
+
+
+class Rejected(Exception):
+    """The submission is refused before it can be scored; the findings say why."""
+
+    def __init__(self, *findings: Finding) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.findings = findings
+
+
+class Intake:
+    def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.files = files
+
+    # -- the one entry point -------------------------------------------------------------------------------
+
+    def submit(self, received: Received) -> IntakeResult:
+        """Process a received file end to end; never raises for bad input."""
+        with Session(self.engine) as session:
+            earlier = session.exec(select(Submission).where(Submission.idempotency_key == received.key)).first()
+            if earlier is not None:
+                return self._replay(session, earlier)
+            contact = self._sender(session, received)
+            if contact is None:
+                return self._unknown_sender(session, received)
+            submission = self._record_receipt(session, received, contact)
+            if submission is None:  # lost a race with another process handling the same message
+                return self.submit(received)
+            submission_id = submission.id
+        assert submission_id is not None
+        try:
+            return self._process(submission_id, received)
+        except Exception as exc:  # noqa: BLE001 - any failure must leave a clear record, never half a result
+            log.exception("processing submission %s failed", submission_id)
+            return self._fail(submission_id, received, exc)
+
+    # -- steps -----------------------------------------------------------------------------------------------
+
+    def _sender(self, session: Session, received: Received) -> Contact | None:
+        if received.channel == "telegram":
+            try:
+                chat_id = int(received.sender)
+            except ValueError:
+                return None
+            query = select(Contact).where(Contact.telegram_chat_id == chat_id)
+        else:
+            query = select(Contact).where(Contact.email == received.sender.strip().lower())
+        contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
+        return contact
+
+    def _store(self, session: Session, received: Received) -> str | None:
+        """Store the raw file unless it is over the size limit; return its sha256."""
+        if len(received.data) > self.settings.intake.max_upload_bytes:
+            return None
+        digest = self.files.put(received.data)
+        if session.get(StoredFile, digest) is None:
+            session.add(StoredFile(sha256=digest, size=len(received.data), first_seen_at=received.received_at))
+            session.flush()
+        return digest
+
+    def _record_receipt(self, session: Session, received: Received, contact: Contact) -> Submission | None:
+        digest = self._store(session, received)
+        submission = Submission(
+            idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
+            sender_address=received.sender, sender_contact_id=contact.id, received_at=received.received_at,
+            filename=received.filename[:255], sha256=digest, size=len(received.data))
+        session.add(submission)
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:
+            session.rollback()
+            return None
+        record(session, received.received_at, contact.email, "submission_received", f"submission:{submission.id}",
+               {"channel": received.channel, "filename": received.filename, "sha256": digest,
+                "size": len(received.data)})
+        session.commit()
+        session.refresh(submission)
+        return submission
+
+    def _process(self, submission_id: int, received: Received) -> IntakeResult:
+        with Session(self.engine) as session:
+            submission = session.get(Submission, submission_id)
+            assert submission is not None and submission.sender_contact_id is not None
+            contact = session.get(Contact, submission.sender_contact_id)
+            assert contact is not None
+            if submission.sha256 is None:
+                limit = self.settings.intake.max_upload_bytes
+                return self._reject(session, submission, contact, received, None, None, [Finding(
+                    "error", "file_too_large", f"{received.filename} is {len(received.data):,} bytes; the limit is "
+                    f"{limit:,} bytes", fix="Send the return workbook on its own, without embedded pictures.")])
+            parsed = read_return(received.data, received.filename)
+            try:
+                contract, period = self._identify(session, contact, received, parsed.cover)
+            except Held as held:
+                return self._hold(session, submission, contact, received, str(held))
+            except Rejected as rejected:
+                return self._reject(session, submission, contact, received, None, None, list(rejected.findings))
+            framework = loader.get(contract.framework_id)
+            try:
+                return_type = return_type_for(framework, period)
+            except ReturnTypeError as exc:
+                return self._reject(session, submission, contact, received, contract, period,
+                                    [Finding("error", "no_such_return", str(exc))])
+            ensure_obligations(session, contract, period.end)
+            obligation = obligation_for(session, contract.id, return_type, period.id)
+            if obligation is None:
+                return self._reject(session, submission, contact, received, contract, period, [Finding(
+                    "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
+                    fix=f"The contract starts on {contract.start:%d %B %Y}; check the period.")])
+            today = local_date(received.received_at, self.settings.timezone)
+            kpis = submission_kpis(session, contract.id, today, self.settings.timezone)
+            system = {k: v for k, v in kpis.system_values().items()
+                      if any(i.id == k[0] and i.source == "system" for i in framework.items)}
+            assessment = assess(framework, period, parsed, history=history_for(session, contract.id, return_type,
+                                                                               period),
+                                contract_value=contract.value, today=today, extra_values=system)
+            return self._save(session, submission, contact, received, contract, obligation, assessment, today)
+
+    def _identify(self, session: Session, contact: Contact, received: Received,
+                  cover: dict[str, str]) -> tuple[Contract, Period]:
+        allowed = contracts_for(session, contact)
+        if not allowed:
+            raise Rejected(Finding("error", "no_contracts", f"{contact.email} is not registered to submit returns "
+                                   "for any contract", fix="Ask the commissioning team to add you to the contract."))
+        contract_id = received.contract_id or cover.get("contract")
+        if contract_id is None:
+            words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
+            named = [c for c in allowed if c.id in words]
+            if len(named) == 1:
+                contract_id = named[0].id
+            elif len(allowed) == 1:
+                contract_id = allowed[0].id
+            else:
+                raise Held("Which contract is this return for? Send it again with the contract in the "
+                           f"{'caption' if received.channel == 'telegram' else 'subject'}: "
+                           + ", ".join(c.id for c in allowed))
+        contract = next((c for c in allowed if c.id == contract_id), None)
+        if contract is None:
+            exists = session.get(Contract, contract_id) is not None
+            raise Rejected(Finding("error", "not_your_contract" if exists else "unknown_contract",
+                                   f"{contact.email} may not submit returns for {contract_id!r}" if exists else
+                                   f"there is no contract {contract_id!r}",
+                                   fix="Your contracts: " + ", ".join(c.id for c in allowed) + "."))
+        period_text = received.period_id or cover.get("period")
+        if period_text is None:
+            match = _PERIOD_IN_TEXT.search(received.caption)
+            period_text = match.group(0) if match else None
+        if period_text is None:
+            period_text = self._single_open_period(session, contract, local_date(received.received_at,
+                                                                                 self.settings.timezone))
+        try:
+            period = parse_period(period_text, contract.year_start_month)
+        except PeriodError as exc:
+            raise Rejected(Finding("error", "bad_period", str(exc))) from None
+        return contract, period
+
+    def _single_open_period(self, session: Session, contract: Contract, today: date) -> str:
+        ensure_obligations(session, contract, today)
+        open_ = session.exec(select(Obligation).where(
+            Obligation.contract_id == contract.id, Obligation.period_end < today,
+            Obligation.first_accepted_at == None)  # noqa: E711
+            .order_by(Obligation.due_date)).all()  # type: ignore[arg-type]
+        if len(open_) == 1:
+            return open_[0].period_id
+        if not open_:
+            raise Held(f"Which period is this return for? {contract.name} has no return outstanding; write the "
+                       "period (e.g. 2025-26-Q1) in the caption or subject.")
+        raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
+                   + ", ".join(o.period_id for o in open_[:8]) + ". Send it again with the period in the "
+                   "caption or subject (e.g. 2025-26-Q1).")
+
+    def _save(self, session: Session, submission: Submission, contact: Contact, received: Received,
+              contract: Contract, obligation: Obligation, assessment: Assessment, today: date) -> IntakeResult:
+        now = received.received_at
+        version = 1 + (session.exec(select(func.count()).select_from(Submission).where(
+            Submission.obligation_id == obligation.id, Submission.version != None)).one() or 0)  # noqa: E711
+        submission.contract_id, submission.obligation_id = contract.id, obligation.id
+        submission.period_id, submission.version = obligation.period_id, version
+        submission.on_time = today <= obligation.due_date
+        submission.error_count, submission.warning_count = len(assessment.errors), len(assessment.warnings)
+        submission.processed_at = now
+        superseded = None
+        if assessment.accepted:
+            superseded = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
+                                                               Submission.status == "accepted")).first()
+            if superseded is not None:
+                superseded.status = "superseded"
+                superseded.superseded_by_id = submission.id
+            submission.status = "accepted"
+            if obligation.first_accepted_at is None:
+                obligation.first_accepted_at = now
+            self._save_values(session, submission, assessment)
+            self._save_results(session, submission, assessment)
+        else:
+            submission.status = "rejected"
+            submission.reason = f"{len(assessment.errors)} error(s) in the return"
+        self._save_findings(session, submission, assessment.findings)
+        text = replies.submission_reply(contract.name, assessment, version, submission.on_time,
+                                        superseded.version if superseded else None)
+        self._queue_reply(session, submission, contact, received, text, f"{contract.name}: {obligation.period_id} "
+                          f"return {submission.status}")
+        record(session, now, contact.email, f"submission_{submission.status}", f"submission:{submission.id}",
+               {"contract": contract.id, "period": obligation.period_id, "version": version,
+                "errors": submission.error_count, "warnings": submission.warning_count,
+                "superseded": superseded.id if superseded else None})
+        session.commit()
+        return IntakeResult(submission.status, submission.id, text, contract.id, obligation.period_id,  # type: ignore[arg-type]
+                            version, submission.on_time, assessment.findings, assessment)
+
+    @staticmethod
+    def _save_values(session: Session, submission: Submission, assessment: Assessment) -> None:
+        interp = assessment.interpretation
+        periods = {assessment.period.id: interp.values, **interp.history}
+        for period_id, values in periods.items():
+            for (item, breakdown), value in sorted(values.items()):
+                session.add(DataValue(submission_id=submission.id, period_id=period_id, item_id=item,
+                                      breakdown=breakdown, exact=str(value), value=float(value),
+                                      cell=interp.where.get((item, breakdown), "") if period_id ==
+                                      assessment.period.id else ""))
+
+    @staticmethod
+    def _save_results(session: Session, submission: Submission, assessment: Assessment) -> None:
+        for result in assessment.scorecard.indicators:
+            detail = result.as_dict()
+            session.add(IndicatorResultRow(submission_id=submission.id, ref=result.ref, status=result.status,
+                                           value=None if result.value is None else float(result.value),
+                                           critical_failure=result.judgement.critical_failure, detail=detail))
+        for payment in assessment.scorecard.payments:
+            session.add(PaymentRow(submission_id=submission.id, rule_id=payment.rule.id, amount=payment.amount,
+                                   forecast=payment.forecast, detail=payment.as_dict()))
+
+    @staticmethod
+    def _save_findings(session: Session, submission: Submission, findings: tuple[Finding, ...] | list[Finding]) -> None:
+        for f in findings:
+            session.add(FindingRow(submission_id=submission.id, severity=f.severity, code=f.code[:64],
+                                   message=f.message, location=f.where[:200], fix=f.fix, item=f.item[:64]))
+
+    def _queue_reply(self, session: Session, submission: Submission, contact: Contact | None, received: Received,
+                     text: str, subject: str) -> OutboxMessage:
+        message = OutboxMessage(
+            dedupe_key=f"reply:submission:{submission.id}", created_at=received.received_at,
+            contact_id=contact.id if contact else None, channel=CHANNEL_REPLY[received.channel],
+            address=received.sender, kind="reply", subject=subject[:300], body_text=text,
+            next_attempt_at=received.received_at)
+        session.add(message)
+        return message
+
+    def _reject(self, session: Session, submission: Submission, contact: Contact, received: Received,
+                contract: Contract | None, period: Period | None, findings: list[Finding]) -> IntakeResult:
+        submission.status = "rejected"
+        submission.contract_id = contract.id if contract else None
+        submission.period_id = period.id if period else None
+        submission.error_count = sum(f.is_error for f in findings)
+        submission.reason = "; ".join(f.message for f in findings)[:2000]
+        submission.processed_at = received.received_at
+        self._save_findings(session, submission, findings)
+        text = replies.refusal(received.filename, findings)
+        self._queue_reply(session, submission, contact, received, text, f"Return not accepted: {received.filename}")
+        record(session, received.received_at, contact.email, "submission_rejected", f"submission:{submission.id}",
+               {"findings": [f.code for f in findings]})
+        session.commit()
+        return IntakeResult("rejected", submission.id, text, submission.contract_id, submission.period_id,
+                            findings=tuple(findings))
+
+    def _hold(self, session: Session, submission: Submission, contact: Contact, received: Received,
+              question: str) -> IntakeResult:
+        submission.status = "held"
+        submission.reason = question
+        submission.processed_at = received.received_at
+        self._queue_reply(session, submission, contact, received, question, "Which return is this?")
+        record(session, received.received_at, contact.email, "submission_held", f"submission:{submission.id}",
+               {"question": question})
+        session.commit()
+        return IntakeResult("held", submission.id, question)
+
+    def _unknown_sender(self, session: Session, received: Received) -> IntakeResult:
+        """Keep the file and a record, so nothing is lost; tell the sender how to get registered."""
+        digest = self._store(session, received)
+        submission = Submission(
+            idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
+            sender_address=received.sender, received_at=received.received_at, filename=received.filename[:255],
+            sha256=digest, size=len(received.data), status="rejected", processed_at=received.received_at,
+            reason="unknown sender")
+        session.add(submission)
+        session.flush()
+        text = replies.unknown_sender(received.channel, received.sender)
+        if received.channel != "email":  # no replies to unknown mail senders: that would be backscatter spam
+            self._queue_reply(session, submission, None, received, text, "Not registered")
+        record(session, received.received_at, received.sender, "submission_unknown_sender",
+               f"submission:{submission.id}", {"channel": received.channel, "filename": received.filename})
+        session.commit()
+        return IntakeResult("unknown_sender", submission.id, text)
+
+    def _fail(self, submission_id: int, received: Received, exc: Exception) -> IntakeResult:
+        with Session(self.engine) as session:
+            submission = session.get(Submission, submission_id)
+            assert submission is not None
+            submission.status = "failed"
+            submission.reason = f"{type(exc).__name__}: {exc}"[:2000]
+            submission.processed_at = received.received_at
+            contact = session.get(Contact, submission.sender_contact_id) if submission.sender_contact_id else None
+            text = replies.failure(received.filename)
+            self._queue_reply(session, submission, contact, received, text, f"Return received: {received.filename}")
+            record(session, received.received_at, "system", "submission_failed", f"submission:{submission_id}",
+                   {"error": submission.reason})
+            session.commit()
+        return IntakeResult("failed", submission_id, text)
+
+    def _replay(self, session: Session, submission: Submission) -> IntakeResult:
+        findings = tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
+                         for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission.id)))
+        reply = session.exec(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == f"reply:submission:{submission.id}")).first()
+        return IntakeResult("duplicate", submission.id, reply.body_text if reply else "", submission.contract_id,
+                            submission.period_id, submission.version, submission.on_time, findings)
+

@@ -1,0 +1,1 @@
+"""Outgoing messages: rows in the outbox, delivered by one dispatcher through small transports."""

@@ -1,0 +1,21 @@
+"""The local channel (the command line): messages are written as files in a folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.outbox.transport import Outbound
+
+
+class LocalTransport:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def send(self, message: Outbound) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9@._-]+", "_", f"{message.message_id or 'message'}-{message.address}")
+        (self.folder / f"{name}.txt").write_text(f"To: {message.address}\nSubject: {message.subject}\n\n"
+                                                 f"{message.text}\n", encoding="utf-8")
+        if message.attachment is not None and message.attachment_name:
+            (self.folder / f"{name}-{Path(message.attachment_name).name}").write_bytes(message.attachment)

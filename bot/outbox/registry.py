@@ -1,0 +1,24 @@
+"""Which transport delivers each channel, from the settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot import config
+from bot.outbox.email import EmailTransport
+from bot.outbox.local import LocalTransport
+from bot.outbox.telegram import TelegramTransport
+from bot.outbox.transport import Transport
+
+
+def transports_from(settings: config.Settings) -> dict[str, Transport]:
+    """Local always; email when an SMTP host is set; Telegram when a bot token is in the environment."""
+    transports: dict[str, Transport] = {"local": LocalTransport(Path(settings.storage.outbox_dir))}
+    if settings.email.smtp_host:
+        e = settings.email
+        transports["email"] = EmailTransport(e.smtp_host, e.smtp_port, e.from_address, e.smtp_user,
+                                             settings.smtp_password, e.smtp_starttls)
+    if settings.telegram_token:
+        t = settings.telegram
+        transports["telegram"] = TelegramTransport(settings.telegram_token, t.base_url, t.base_file_url)
+    return transports

@@ -1,0 +1,59 @@
+"""Telegram out through python-telegram-bot; long texts are split at Telegram's 4096-character limit."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bot.outbox.transport import Outbound, TransportError
+
+LIMIT = 4096
+
+
+def split_text(text: str, limit: int = LIMIT) -> list[str]:
+    """Split on line boundaries so each part fits; a single over-long line is cut."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current or not parts:
+        parts.append(current)
+    return [p.rstrip("\n") or p for p in parts]
+
+
+class TelegramTransport:
+    def __init__(self, token: str, base_url: str, base_file_url: str) -> None:
+        self.token, self.base_url, self.base_file_url = token, base_url, base_file_url
+
+    async def _send(self, message: Outbound) -> None:
+        bot = Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url)
+        async with bot:
+            chat_id = int(message.address)
+            for part in split_text(message.text):
+                await bot.send_message(chat_id, part)
+            if message.attachment is not None:
+                await bot.send_document(chat_id, message.attachment, filename=message.attachment_name or "report")
+
+    def send(self, message: Outbound) -> None:
+        try:
+            asyncio.run(self._send(message))
+        except ValueError:
+            raise TransportError(f"{message.address!r} is not a Telegram chat id", permanent=True) from None
+        except (Forbidden, InvalidToken) as exc:
+            raise TransportError(f"Telegram refused: {exc}", permanent=True) from None
+        except BadRequest as exc:
+            permanent = "chat not found" in str(exc).lower()
+            raise TransportError(f"Telegram bad request: {exc}", permanent=permanent) from None
+        except (RetryAfter, NetworkError, TelegramError) as exc:
+            raise TransportError(f"Telegram delivery failed: {exc}") from None

@@ -1,0 +1,1 @@
+"""Storage: the database (SQLite by default, PostgreSQL for deployments), migrations and the raw file store."""

@@ -1,0 +1,18 @@
+"""The audit log: who did what, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.storage.models import AuditEvent
+
+
+def record(session: Session, at: datetime, actor: str, action: str, subject: str = "",
+           detail: dict[str, Any] | None = None) -> AuditEvent:
+    """Add an audit event to the session's transaction (it commits or rolls back with the work it describes)."""
+    event = AuditEvent(at=at, actor=actor, action=action, subject=subject, detail=detail or {})
+    session.add(event)
+    return event

@@ -1,0 +1,102 @@
+"""Bring the database in line with config.toml: organisations, contacts, contracts and their obligations.
+
+Idempotent: running it twice changes nothing the second time. Nothing is deleted: a contact removed from the
+configuration is made inactive, because the audit log and old submissions still name them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from bot import config
+from bot.storage.audit import record
+from bot.storage.models import Contact, ContactContract, Contract, Obligation, Organisation
+from kpi_core import loader
+from kpi_core.calendar import ReportingYear
+from kpi_core.duedates import due_date
+
+
+def sync_settings(session: Session, settings: config.Settings, now: datetime) -> dict[str, int]:
+    """Upsert organisations, contracts and contacts from `settings`; return counts of rows changed."""
+    changed = {"organisations": 0, "contracts": 0, "contacts": 0}
+    for org in settings.organisations:
+        row = session.get(Organisation, org.id)
+        if row is None:
+            session.add(Organisation(id=org.id, name=org.name, kind=org.kind))
+            changed["organisations"] += 1
+        elif (row.name, row.kind) != (org.name, org.kind):
+            row.name, row.kind = org.name, org.kind
+            changed["organisations"] += 1
+    session.flush()
+    for c in settings.contracts:
+        fw = loader.get(c.framework)
+        wanted = dict(name=c.name, framework_id=c.framework, framework_version=fw.version, provider_id=c.provider,
+                      commissioner_id=c.commissioner, value=c.value, start=c.start, end=c.end,
+                      year_start_month=c.start_month)
+        row = session.get(Contract, c.id)
+        if row is None:
+            session.add(Contract(id=c.id, **wanted))
+            changed["contracts"] += 1
+        elif any(getattr(row, k) != v for k, v in wanted.items()):
+            for key, value in wanted.items():
+                setattr(row, key, value)
+            changed["contracts"] += 1
+    session.flush()
+    configured = {c.email for c in settings.contacts}
+    for c in settings.contacts:
+        row = session.exec(select(Contact).where(Contact.email == c.email)).first()
+        wanted = dict(name=c.name, organisation_id=c.organisation, role=c.role, telegram_chat_id=c.telegram_chat_id,
+                      active=True)
+        if row is None:
+            row = Contact(email=c.email, **wanted)
+            session.add(row)
+            changed["contacts"] += 1
+        elif any(getattr(row, k) != v for k, v in wanted.items()):
+            for key, value in wanted.items():
+                setattr(row, key, value)
+            changed["contacts"] += 1
+        session.flush()
+        scope = {link.contract_id for link in session.exec(select(ContactContract).where(
+            ContactContract.contact_id == row.id))}
+        if scope != set(c.contracts):
+            for link in session.exec(select(ContactContract).where(ContactContract.contact_id == row.id)):
+                session.delete(link)
+            session.flush()
+            session.add_all(ContactContract(contact_id=row.id, contract_id=cid) for cid in c.contracts)
+            changed["contacts"] += 1
+    for row in session.exec(select(Contact).where(Contact.active == True)):  # noqa: E712
+        if row.email not in configured:
+            row.active = False
+            changed["contacts"] += 1
+    if any(changed.values()):
+        record(session, now, "system", "config_synced", settings.source, changed)
+    session.flush()
+    return changed
+
+
+def ensure_obligations(session: Session, contract: Contract, until: date) -> int:
+    """Create the obligations of `contract` for every period that has started by `until`; return how many."""
+    fw = loader.get(contract.framework_id)
+    existing = {(o.return_type, o.period_id): o for o in session.exec(
+        select(Obligation).where(Obligation.contract_id == contract.id))}
+    created = 0
+    year = ReportingYear.containing(contract.start, contract.year_start_month)
+    last = min(until, contract.end) if contract.end else until
+    while year.start <= last:
+        for return_type, spec in fw.returns.items():
+            for period in year.periods(spec.frequency):
+                if period.end < contract.start or period.start > last:
+                    continue
+                due = due_date(period, spec.due)
+                row = existing.get((return_type, period.id))
+                if row is None:
+                    session.add(Obligation(contract_id=contract.id, return_type=return_type, period_id=period.id,
+                                           period_start=period.start, period_end=period.end, due_date=due))
+                    created += 1
+                elif row.due_date != due:
+                    row.due_date = due  # the framework's due rule changed
+        year = year.next()
+    session.flush()
+    return created

@@ -1,0 +1,62 @@
+"""`kpibot init`, `submit` and `status` on a real database file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from intake_fixtures import ALICE, deployment, sample_csv
+
+
+def run(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--config", str(config), *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def setup(tmp_path: Path) -> Path:
+    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}")
+    return tmp_path / "config.toml"
+
+
+def test_init_creates_then_leaves_the_database_alone(tmp_path: Path) -> None:
+    config = setup(tmp_path)
+    code, out = run(config, "init")
+    assert code == 0 and "Database created (revision 0002)" in out and "3 contracts changed" in out
+    code, out = run(config, "init")
+    assert code == 0 and "Database up to date" in out and "0 contracts changed, 0 contacts changed" in out
+
+
+def test_submit_then_status_shows_the_return(tmp_path: Path) -> None:
+    config = setup(tmp_path)
+    run(config, "init")
+    path = tmp_path / "q2.csv"
+    path.write_bytes(sample_csv())
+    code, out = run(config, "submit", str(path), "--as", ALICE, "--period", "2025-26-Q2", "--message-id", "x1",
+                    "--json")
+    assert code == 0, out
+    first = json.loads(out)
+    assert (first["outcome"], first["contract"], first["version"]) == ("accepted", "ch-stop-smoking", 1)
+    code, out = run(config, "submit", str(path), "--as", ALICE, "--period", "2025-26-Q2", "--message-id", "x1",
+                    "--json")
+    assert json.loads(out)["outcome"] == "duplicate" and code == 0
+    code, out = run(config, "status", "--contract", "ch-stop-smoking", "--json")
+    status = json.loads(out)["contracts"][0]
+    q2 = next(o for o in status["obligations"] if o["period"] == "2025-26-Q2")
+    q1 = next(o for o in status["obligations"] if o["period"] == "2025-26-Q1")
+    assert (q2["state"], q2["version"], q2["due"]) == ("accepted", 1, "2025-10-15")
+    assert sum(q2["counts"].values()) == 46
+    assert q1["state"] == "missing" and q1["days_late"] > 0
+    code, out = run(config, "status")
+    assert "2025-26-Q2" in out and "accepted" in out and "timeliness" in out
+
+
+def test_submit_refuses_an_unknown_sender(tmp_path: Path) -> None:
+    config = setup(tmp_path)
+    run(config, "init")
+    path = tmp_path / "q2.csv"
+    path.write_bytes(sample_csv())
+    code, out = run(config, "submit", str(path), "--as", "nobody@example.org")
+    assert code == 2 and "not registered" in out

@@ -1,0 +1,207 @@
+"""The one intake, end to end on SQLite and PostgreSQL: nothing lost, nothing counted twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from fractions import Fraction
+from unittest import mock
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+import bot.intake
+from bot.intake import Intake
+from bot.storage.files import FileStore, sha256_of
+from bot.storage.models import (
+    AuditEvent,
+    DataValue,
+    FindingRow,
+    IndicatorResultRow,
+    Obligation,
+    OutboxMessage,
+    PaymentRow,
+    Submission,
+)
+from bot.storage.queries import values_of
+from db_fixtures import database_url, engine, postgres_server, sqlite_template  # noqa: F401
+from intake_fixtures import ALICE, BOB, DAVE, NOW, files, intake, loaded, received, sample_csv, settings  # noqa: F401
+
+
+def count(engine: sa.Engine, model: type, *where: object) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()  # type: ignore[arg-type]
+
+
+def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileStore) -> None:
+    data = sample_csv()
+    result = intake.submit(received(data, caption="2025-26-Q2"))
+    assert result.outcome == "accepted", result.reply
+    assert (result.contract_id, result.period_id, result.version, result.on_time) == \
+        ("ch-stop-smoking", "2025-26-Q2", 1, True)
+    with Session(intake.engine) as session:
+        sub = session.get(Submission, result.submission_id)
+        assert sub is not None and sub.status == "accepted" and sub.sha256 == sha256_of(data)
+        assert files.get(sub.sha256) == data  # the raw file, byte for byte
+        assert values_of(session, sub.id, "2025-26-Q2")[("quit_dates", "")] > 0  # type: ignore[arg-type]
+    assert count(intake.engine, IndicatorResultRow, IndicatorResultRow.submission_id == result.submission_id) == 46
+    assert count(intake.engine, PaymentRow, PaymentRow.submission_id == result.submission_id) == 1
+    with Session(intake.engine) as session:
+        reply = session.exec(select(OutboxMessage)).one()
+        assert (reply.channel, reply.address, reply.kind, reply.status) == ("email", ALICE, "reply", "pending")
+        assert "version 1 accepted (on time)" in reply.body_text
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions == ["config_synced", "submission_received", "submission_accepted"]
+
+
+def test_the_same_message_twice_yields_one_submission_and_one_reply(intake: Intake) -> None:
+    first = intake.submit(received(sample_csv(), message_id="<abc@mail>", caption="2025-26-Q2"))
+    again = intake.submit(received(sample_csv(), message_id="<abc@mail>", caption="2025-26-Q2"))
+    assert first.outcome == "accepted" and again.outcome == "duplicate"
+    assert again.submission_id == first.submission_id and again.version == 1
+    assert again.reply == first.reply
+    assert count(intake.engine, Submission) == 1
+    assert count(intake.engine, OutboxMessage) == 1
+    assert count(intake.engine, DataValue) == count(intake.engine, DataValue,
+                                                    DataValue.submission_id == first.submission_id)
+
+
+def test_a_resubmission_is_a_new_version_and_both_are_kept(intake: Intake, files: FileStore) -> None:
+    old_data, new_data = sample_csv(seed=1), sample_csv(seed=2)
+    old = intake.submit(received(old_data, message_id="m1", caption="2025-26-Q2"))
+    new = intake.submit(received(new_data, message_id="m2", caption="2025-26-Q2", at=NOW + timedelta(days=3)))
+    assert (old.version, new.version) == (1, 2)
+    with Session(intake.engine) as session:
+        first = session.get(Submission, old.submission_id)
+        second = session.get(Submission, new.submission_id)
+        assert first is not None and second is not None
+        assert (first.status, first.superseded_by_id, second.status) == ("superseded", second.id, "accepted")
+        assert files.get(first.sha256) == old_data and files.get(second.sha256) == new_data  # type: ignore[arg-type]
+        assert values_of(session, first.id, "2025-26-Q2") != values_of(session, second.id, "2025-26-Q2")  # type: ignore[arg-type]
+        assert len(values_of(session, first.id, "2025-26-Q2")) > 0  # type: ignore[arg-type]
+    assert "replaces version 1" in new.reply
+
+
+def test_a_rejected_return_keeps_the_file_and_every_finding_but_no_results(intake: Intake, files: FileStore) -> None:
+    data = sample_csv(overrides={("quits_4wk", ""): Fraction(10**6), ("lost_4wk", ""): Fraction(-3)})
+    result = intake.submit(received(data, caption="2025-26-Q2"))
+    assert result.outcome == "rejected"
+    codes = {f.code for f in result.findings if f.is_error}
+    assert {"negative", "rule:quits_within_quit_dates"} <= codes
+    with Session(intake.engine) as session:
+        sub = session.get(Submission, result.submission_id)
+        assert sub is not None and sub.status == "rejected" and files.exists(sub.sha256)  # type: ignore[arg-type]
+        assert session.exec(select(func.count()).select_from(FindingRow)).one() == len(result.findings)
+    assert count(intake.engine, DataValue) == 0
+    assert count(intake.engine, IndicatorResultRow) == 0
+    assert "NOT accepted" in result.reply and "cannot be negative" in result.reply
+
+
+def test_a_scoring_failure_leaves_the_raw_file_and_a_failed_record(intake: Intake, files: FileStore) -> None:
+    data = sample_csv()
+    with mock.patch.object(bot.intake, "assess", autospec=True, side_effect=ZeroDivisionError("boom")):
+        result = intake.submit(received(data, caption="2025-26-Q2"))
+    assert result.outcome == "failed"
+    with Session(intake.engine) as session:
+        sub = session.get(Submission, result.submission_id)
+        assert sub is not None and sub.status == "failed" and "ZeroDivisionError: boom" in sub.reason
+        assert files.get(sub.sha256) == data  # type: ignore[arg-type]
+    assert count(intake.engine, DataValue) == 0
+    assert "could not process it" in result.reply
+
+
+def test_a_database_error_mid_save_rolls_back_every_result(intake: Intake, files: FileStore) -> None:
+    """A real database error (a trigger refusing the insert) while results are being written."""
+    with intake.engine.begin() as c:
+        if c.dialect.name == "sqlite":
+            c.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON indicator_result "
+                              "BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END")
+        else:
+            c.exec_driver_sql("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+                              "'disk full (test)'; END $$ LANGUAGE plpgsql")
+            c.exec_driver_sql("CREATE TRIGGER boom BEFORE INSERT ON indicator_result FOR EACH ROW "
+                              "EXECUTE FUNCTION boom()")
+    result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+    assert result.outcome == "failed"
+    assert count(intake.engine, DataValue) == 0  # written before the error, rolled back with it
+    assert count(intake.engine, PaymentRow) == 0
+    assert count(intake.engine, FindingRow) == 0
+    with Session(intake.engine) as session:
+        sub = session.get(Submission, result.submission_id)
+        assert sub is not None and sub.status == "failed" and "disk full (test)" in sub.reason
+        assert sub.version is None and files.exists(sub.sha256)  # type: ignore[arg-type]
+        obligation = session.exec(select(Obligation).where(Obligation.period_id == "2025-26-Q2",
+                                                           Obligation.contract_id == "ch-stop-smoking")).one()
+        assert obligation.first_accepted_at is None
+
+
+def test_an_unknown_sender_is_recorded_but_gets_no_email_reply(intake: Intake, files: FileStore) -> None:
+    data = sample_csv()
+    result = intake.submit(received(data, sender="stranger@example.org"))
+    assert result.outcome == "unknown_sender"
+    with Session(intake.engine) as session:
+        sub = session.get(Submission, result.submission_id)
+        assert sub is not None and sub.status == "rejected" and sub.reason == "unknown sender"
+        assert files.get(sub.sha256) == data  # type: ignore[arg-type]
+    assert count(intake.engine, OutboxMessage) == 0
+
+
+def test_an_unknown_telegram_chat_is_told_how_to_register(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), channel="telegram", sender="999"))
+    assert result.outcome == "unknown_sender" and "not registered" in result.reply
+    assert count(intake.engine, OutboxMessage, OutboxMessage.address == "999") == 1
+
+
+def test_a_telegram_sender_is_known_by_chat_id(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), channel="telegram", sender="1001", caption="Q2 2025-26"))
+    assert result.outcome == "accepted" and result.period_id == "2025-26-Q2"
+
+
+def test_a_provider_cannot_submit_another_providers_contract(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), sender=BOB, contract_id="ch-stop-smoking", period_id="2025-26-Q2"))
+    assert result.outcome == "rejected"
+    assert [f.code for f in result.findings] == ["not_your_contract"]
+    assert count(intake.engine, DataValue) == 0
+
+
+def test_it_asks_which_contract_when_the_sender_has_several(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), sender=DAVE, caption="Q2 return"))
+    assert result.outcome == "held"
+    assert "ch-stop-smoking" in result.reply and "solihull-stop-smoking" in result.reply
+
+
+def test_the_contract_can_be_named_in_the_subject(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), sender=DAVE, caption="ch-stop-smoking 2025-26-Q2 return"))
+    assert (result.outcome, result.contract_id, result.period_id) == ("accepted", "ch-stop-smoking", "2025-26-Q2")
+
+
+def test_the_single_open_return_is_assumed_when_no_period_is_given(intake: Intake) -> None:
+    # Q1 is accepted first; Q2 is then the only return whose period has ended and is still open.
+    first = intake.submit(received(sample_csv(seed=3), message_id="q1", caption="2025-26-Q1"))
+    assert first.outcome == "accepted"
+    result = intake.submit(received(sample_csv(), message_id="q2", caption="here you are"))
+    assert (result.outcome, result.period_id) == ("accepted", "2025-26-Q2")
+
+
+def test_it_asks_which_period_when_several_returns_are_open(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), caption="here you are"))
+    assert result.outcome == "held"
+    assert "2025-26-Q1" in result.reply and "2025-26-Q2" in result.reply
+
+
+def test_a_late_return_is_marked_late(intake: Intake) -> None:
+    late = NOW + timedelta(days=20)  # 21 October, after the 15 October due date
+    result = intake.submit(received(sample_csv(), caption="2025-26-Q2", at=late))
+    assert (result.outcome, result.on_time) == ("accepted", False)
+    assert "(late)" in result.reply
+
+
+def test_the_year_to_date_uses_the_accepted_earlier_quarter(intake: Intake) -> None:
+    q1 = intake.submit(received(sample_csv(seed=3), message_id="q1", caption="2025-26-Q1"))
+    q2 = intake.submit(received(sample_csv(seed=4), message_id="q2", caption="2025-26-Q2"))
+    assert q1.assessment is not None and q2.assessment is not None
+    q1_quits = q1.assessment.interpretation.values[("quit_dates", "")]
+    q2_quits = q2.assessment.interpretation.values[("quit_dates", "")]
+    result = q2.assessment.scorecard.result("1.1")
+    assert result.ytd is not None and result.ytd.value == q1_quits + q2_quits
+    assert result.ytd_periods == ("2025-26-Q1", "2025-26-Q2")

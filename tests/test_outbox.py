@@ -1,0 +1,182 @@
+"""The outbox: each message delivered once, retried with back-off, given up on permanently when it must be."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from bot.intake import Intake
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.email import EmailTransport
+from bot.outbox.local import LocalTransport
+from bot.outbox.transport import Outbound, TransportError
+from bot.storage.files import FileStore
+from bot.storage.models import AuditEvent, Contact, OutboxMessage
+from db_fixtures import database_url, engine, postgres_server, sqlite_template  # noqa: F401
+from intake_fixtures import ALICE, NOW, files, intake, loaded, received, sample_csv, settings  # noqa: F401
+from services import free_port
+
+
+class RecordingTransport:
+    """Records what was sent; raises the queued errors first, one per call."""
+
+    def __init__(self, *errors: TransportError) -> None:
+        self.sent: list[Outbound] = []
+        self.errors = list(errors)
+
+    def send(self, message: Outbound) -> None:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append(message)
+
+
+def queue_reply(intake: Intake) -> int:
+    result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+    with Session(intake.engine) as session:
+        return session.exec(select(OutboxMessage.id)).one()  # type: ignore[return-value]
+
+
+def message(engine: sa.Engine, message_id: int) -> OutboxMessage:
+    with Session(engine) as session:
+        row = session.get(OutboxMessage, message_id)
+        assert row is not None
+        return row
+
+
+def test_it_sends_each_message_once(intake: Intake, files: FileStore) -> None:
+    queue_reply(intake)
+    transport = RecordingTransport()
+    dispatcher = Dispatcher(intake.engine, {"email": transport}, files)
+    assert dispatcher.run_once(NOW) == 1
+    assert dispatcher.run_once(NOW + timedelta(hours=1)) == 0  # a second run, or a restart, sends nothing more
+    assert Dispatcher(intake.engine, {"email": transport}, files).run_once(NOW + timedelta(days=1)) == 0
+    assert [m.address for m in transport.sent] == [ALICE]
+    assert "accepted" in transport.sent[0].text
+
+
+def test_a_transient_failure_is_retried_with_exponential_back_off(intake: Intake, files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    transport = RecordingTransport(TransportError("451 try later"), TransportError("timeout"))
+    dispatcher = Dispatcher(intake.engine, {"email": transport}, files, backoff=timedelta(minutes=1))
+    dispatcher.run_once(NOW)
+    row = message(intake.engine, message_id)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, NOW + timedelta(minutes=1))
+    assert dispatcher.run_once(NOW + timedelta(seconds=59)) == 0  # not yet due
+    dispatcher.run_once(NOW + timedelta(minutes=1))
+    row = message(intake.engine, message_id)
+    assert (row.attempts, row.next_attempt_at) == (2, NOW + timedelta(minutes=3))  # 1 + 2 minutes
+    dispatcher.run_once(NOW + timedelta(minutes=3))
+    row = message(intake.engine, message_id)
+    assert (row.status, row.attempts, len(transport.sent)) == ("sent", 3, 1)
+
+
+def test_it_gives_up_after_the_last_attempt(intake: Intake, files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    transport = RecordingTransport(*[TransportError("down")] * 3)
+    dispatcher = Dispatcher(intake.engine, {"email": transport}, files, max_attempts=3, backoff=timedelta(seconds=1))
+    for minute in range(5):
+        dispatcher.run_once(NOW + timedelta(minutes=minute))
+    row = message(intake.engine, message_id)
+    assert (row.status, row.attempts, row.last_error) == ("failed", 3, "down")
+    assert transport.sent == []
+
+
+def test_a_permanent_failure_disables_the_channel_for_the_contact(intake: Intake, files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    transport = RecordingTransport(TransportError("550 no such user", permanent=True))
+    Dispatcher(intake.engine, {"email": transport}, files).run_once(NOW)
+    row = message(intake.engine, message_id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    with Session(intake.engine) as session:
+        alice = session.exec(select(Contact).where(Contact.email == ALICE)).one()
+        assert alice.email_disabled and not alice.telegram_disabled
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "outbox_failed")).one().detail[
+            "permanent"] is True
+
+
+def test_a_message_interrupted_while_sending_is_not_sent_again(intake: Intake, files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    with Session(intake.engine) as session:  # a process claimed it, then died before recording the outcome
+        row = session.get(OutboxMessage, message_id)
+        assert row is not None
+        row.status, row.claimed_at, row.attempts = "sending", NOW, 1
+        session.commit()
+    transport = RecordingTransport()
+    Dispatcher(intake.engine, {"email": transport}, files).run_once(NOW + timedelta(hours=1))
+    assert transport.sent == []
+    row = message(intake.engine, message_id)
+    assert row.status == "failed" and "may already have been delivered" in row.last_error
+
+
+def test_a_missing_transport_fails_the_message_clearly(intake: Intake, files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    Dispatcher(intake.engine, {}, files).run_once(NOW)
+    assert "no transport configured for channel 'email'" in message(intake.engine, message_id).last_error
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+class _Refusing:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        return "550 5.1.1 no such mailbox"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, _Inbox]]:
+    inbox, port = _Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def test_email_goes_out_over_real_smtp_with_text_and_attachment(smtp_server: tuple[int, _Inbox]) -> None:
+    port, inbox = smtp_server
+    transport = EmailTransport("127.0.0.1", port, "kpibot@council.example")
+    transport.send(Outbound(address="alice@example.org", subject="Q2 return accepted", text="All green 🟢",
+                            html="<p>All green</p>", attachment=b"%PDF-1.7 fake", attachment_name="report.pdf",
+                            message_id="kpibot-outbox-7"))
+    [mail] = inbox.messages
+    assert (mail["To"], mail["Subject"], mail["Message-ID"]) == ("alice@example.org", "Q2 return accepted",
+                                                                 "<kpibot-outbox-7@council.example>")
+    parts = {part.get_content_type(): part for part in mail.walk()}
+    assert "All green 🟢" in parts["text/plain"].get_payload(decode=True).decode()
+    assert parts["application/pdf"].get_filename() == "report.pdf"
+
+
+def test_a_refused_recipient_is_a_permanent_error() -> None:
+    port = free_port()
+    controller = Controller(_Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with pytest.raises(TransportError) as info:
+            EmailTransport("127.0.0.1", port, "kpibot@council.example").send(Outbound("x@example.org", "s", "t"))
+        assert info.value.permanent
+    finally:
+        controller.stop()
+
+
+def test_no_smtp_server_is_a_transient_error() -> None:
+    with pytest.raises(TransportError) as info:
+        EmailTransport("127.0.0.1", free_port(), "kpibot@council.example", timeout=5).send(
+            Outbound("x@example.org", "s", "t"))
+    assert not info.value.permanent
+
+
+def test_the_local_channel_writes_the_message_to_a_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    LocalTransport(tmp_path).send(Outbound("alice@example.org", "Accepted", "Thanks", message_id="kpibot-outbox-1"))
+    [written] = tmp_path.iterdir()
+    assert written.read_text(encoding="utf-8").endswith("Subject: Accepted\n\nThanks\n")

@@ -1,0 +1,73 @@
+"""Timeliness and accuracy from the submission log, scored against the 95% targets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
+
+from sqlmodel import Session
+
+from bot.intake import Intake
+from bot.storage.sync import ensure_obligations
+from bot.storage.models import Contract
+from bot.submission_kpis import submission_kpis
+from db_fixtures import database_url, engine, postgres_server, sqlite_template  # noqa: F401
+from intake_fixtures import files, intake, loaded, received, sample_csv, settings  # noqa: F401
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+
+
+def test_timeliness_and_accuracy_over_a_sequence_of_returns(intake: Intake) -> None:
+    """Q1 on time; Q2 late; Q3 rejected then corrected on time; Q4 on time then corrected; 2026-27 Q1 missing."""
+    with Session(intake.engine) as session:
+        contract = session.get(Contract, "ch-stop-smoking")
+        ensure_obligations(session, contract, date(2026, 9, 30))  # type: ignore[arg-type]
+        session.commit()
+    good, bad = sample_csv(seed=1), b"item,breakdown,value\nquit_dates,,-1\n"
+    steps = [
+        ("q1", "2025-26-Q1", date(2025, 7, 10), good, "accepted"),
+        ("q2", "2025-26-Q2", date(2025, 10, 20), good, "accepted"),  # due 15 October: late
+        ("q3a", "2025-26-Q3", date(2026, 1, 12), bad, "rejected"),
+        ("q3b", "2025-26-Q3", date(2026, 1, 14), good, "accepted"),  # corrected before the due date
+        ("q4a", "2025-26-Q4", date(2026, 4, 15), good, "accepted"),
+        ("q4b", "2025-26-Q4", date(2026, 4, 20), sample_csv(seed=5), "accepted"),  # corrected after acceptance
+    ]  # the annual return 2025-26 (due 30 April 2026) and 2026-27 Q1 never arrive
+    for message, period, day, data, expected in steps:
+        result = intake.submit(received(data, message_id=message, caption=period, at=at(day)))
+        assert result.outcome == expected, (message, result.reply)
+    with Session(intake.engine) as session:
+        kpis = submission_kpis(session, "ch-stop-smoking", date(2026, 7, 14))
+        later = submission_kpis(session, "ch-stop-smoking", date(2026, 7, 16))
+    by_period = {r.obligation.period_id: r for r in kpis.records}
+    assert {p: r.timely for p, r in by_period.items()} == {
+        "2025-26-Q1": True, "2025-26-Q2": False, "2025-26-Q3": True, "2025-26-Q4": True, "2025-26": False}
+    assert {p: r.accurate for p, r in by_period.items()} == {
+        "2025-26-Q1": True, "2025-26-Q2": True, "2025-26-Q3": False, "2025-26-Q4": False, "2025-26": None}
+    assert (kpis.due, kpis.timely, kpis.submitted, kpis.accurate) == (5, 3, 4, 2)
+    assert kpis.timeliness == Fraction(60) and kpis.accuracy == Fraction(50)
+    # Twelve months on, 2025-26 Q1 (due 15 July 2025) leaves the window and 2026-27 Q1 (missing) enters it.
+    assert [r.obligation.period_id for r in later.records] == [
+        "2025-26-Q2", "2025-26-Q3", "2025-26-Q4", "2025-26", "2026-27-Q1"]
+    assert (later.due, later.timely, later.submitted, later.accurate) == (5, 2, 3, 1)
+
+
+def test_a_return_due_today_is_not_yet_counted(intake: Intake) -> None:
+    with Session(intake.engine) as session:
+        kpis = submission_kpis(session, "ch-stop-smoking", date(2025, 10, 15))
+    assert [r.obligation.period_id for r in kpis.records] == ["2025-26-Q1"]
+    assert kpis.timeliness == 0
+
+
+def test_on_time_is_judged_on_the_london_date(intake: Intake) -> None:
+    # 23:30 UTC on 15 October is 00:30 on 16 October in London (BST): one day late.
+    late = datetime(2025, 10, 15, 23, 30, tzinfo=timezone.utc)
+    result = intake.submit(received(sample_csv(), caption="2025-26-Q2", at=late))
+    assert result.on_time is False
+    in_time = datetime(2025, 10, 15, 22, 30, tzinfo=timezone.utc) - timedelta(minutes=1)
+    again = intake.submit(received(sample_csv(seed=2), message_id="m2", caption="2025-26-Q1", at=in_time))
+    assert again.on_time is False  # Q1 was due on 15 July
+    with Session(intake.engine) as session:
+        kpis = submission_kpis(session, "ch-stop-smoking", date(2025, 11, 1))
+    assert {r.obligation.period_id: r.timely for r in kpis.records} == {"2025-26-Q1": False, "2025-26-Q2": False}
