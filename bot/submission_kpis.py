@@ -42,6 +42,7 @@ class SubmissionKpis:
     submitted: int
     accurate: int
     records: tuple[ObligationRecord, ...]
+    consecutive_late: int = 0  # the longest run of late or missing returns, up to now, of one return type
 
     @property
     def timeliness(self) -> Fraction | None:
@@ -55,7 +56,18 @@ class SubmissionKpis:
         """Figures for framework items with source = "system"."""
         return {("returns_due", ""): Fraction(self.due), ("returns_on_time", ""): Fraction(self.timely),
                 ("returns_submitted", ""): Fraction(self.submitted),
-                ("returns_accurate", ""): Fraction(self.accurate)}
+                ("returns_accurate", ""): Fraction(self.accurate),
+                ("returns_late_consecutive", ""): Fraction(self.consecutive_late)}
+
+
+def trailing_late(records: list[ObligationRecord]) -> int:
+    """How many of the latest records (oldest first), counting back, were not on time."""
+    run = 0
+    for record in reversed(records):
+        if record.timely:
+            break
+        run += 1
+    return run
 
 
 def months_before(day: date, months: int) -> date:
@@ -91,7 +103,11 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         record = record_for(session, obligation, zone)
         if obligation.due_date < as_of or record.timely:
             records.append(record)
+    by_type: dict[str, list[ObligationRecord]] = {}
+    for record in records:
+        by_type.setdefault(record.obligation.return_type, []).append(record)
     return SubmissionKpis(
         contract_id=contract_id, window_start=start, as_of=as_of, due=len(records),
         timely=sum(r.timely for r in records), submitted=sum(r.submitted for r in records),
-        accurate=sum(bool(r.accurate) for r in records), records=tuple(records))
+        accurate=sum(bool(r.accurate) for r in records), records=tuple(records),
+        consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0))

@@ -51,6 +51,8 @@ def test_timeliness_and_accuracy_over_a_sequence_of_returns(intake: Intake) -> N
     assert [r.obligation.period_id for r in later.records] == [
         "2025-26-Q2", "2025-26-Q3", "2025-26-Q4", "2025-26", "2026-27-Q1"]
     assert (later.due, later.timely, later.submitted, later.accurate) == (5, 2, 3, 1)
+    # The annual return is missing (a run of 1); later 2026-27 Q1 is missing too, after an on-time Q4 (also 1).
+    assert (kpis.consecutive_late, later.consecutive_late) == (1, 1)
 
 
 def test_a_return_due_today_is_not_yet_counted(intake: Intake) -> None:
@@ -71,3 +73,17 @@ def test_on_time_is_judged_on_the_london_date(intake: Intake) -> None:
     with Session(intake.engine) as session:
         kpis = submission_kpis(session, "ch-stop-smoking", date(2025, 11, 1))
     assert {r.obligation.period_id: r.timely for r in kpis.records} == {"2025-26-Q1": False, "2025-26-Q2": False}
+
+
+def test_three_consecutive_late_quarters_are_counted(intake: Intake) -> None:
+    with Session(intake.engine) as session:
+        ensure_obligations(session, session.get(Contract, "ch-stop-smoking"), date(2026, 4, 30))  # type: ignore[arg-type]
+        session.commit()
+    for message, period, day in [("a", "2025-26-Q1", date(2025, 7, 1)), ("b", "2025-26-Q2", date(2025, 10, 16)),
+                                 ("c", "2025-26-Q3", date(2026, 1, 20))]:
+        intake.submit(received(sample_csv(), message_id=message, caption=period, at=at(day)))
+    with Session(intake.engine) as session:
+        assert submission_kpis(session, "ch-stop-smoking", date(2026, 2, 1)).consecutive_late == 2
+        assert submission_kpis(session, "ch-stop-smoking", date(2026, 4, 16)).consecutive_late == 3  # Q4 missing
+        values = submission_kpis(session, "ch-stop-smoking", date(2026, 4, 16)).system_values()
+    assert values[("returns_late_consecutive", "")] == 3

@@ -1,0 +1,99 @@
+"""`kpibot demo`: a year of monitoring on the embedded database, with no accounts or tokens.
+
+1. Start a fresh SQLite database in the demo folder and load config.toml (the example council).
+2. Replay a year of returns through the one intake, with a simulated clock: most arrive on time, one late, one
+   rejected and then corrected, one never arrives.
+3. Deliver the replies through the local channel (files in the demo folder) and print where every contract stands.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from fractions import Fraction
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot import config
+from bot.app import App
+from bot.intake import IntakeResult, Received
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.local import LocalTransport
+from bot.status import ContractStatus, contract_status
+from bot.storage.models import Contact, Contract, Obligation
+from kpi_core import loader, samples
+
+AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
+
+
+@dataclass(frozen=True)
+class Step:
+    contract_id: str
+    period_id: str
+    received_at: datetime
+    result: IntakeResult
+
+
+def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
+    storage = settings.storage.model_copy(update={"database_url": f"sqlite:///{folder / 'kpibot.db'}",
+                                                  "files_dir": folder / "files", "outbox_dir": folder / "outbox"})
+    return settings.model_copy(update={"storage": storage})
+
+
+def _moment(day: date, zone: str, hour: int = 11) -> datetime:
+    return datetime.combine(day, time(hour), ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tuple[str, str], Fraction]]]:
+    """(days before the due date, performance level, overrides) for each submission of an obligation."""
+    level = 0.95 if index % 3 else 0.55  # every third return under-performs, so reds and ambers show
+    if obligation.contract_id == "ch-stop-smoking" and index == 2:
+        return [(-6, level, {})]  # six days late
+    if obligation.contract_id == "solihull-stop-smoking" and index == 1:
+        return [(4, level, {("quit_dates", ""): Fraction(-12)}), (1, level, {})]  # rejected, then corrected
+    if obligation.contract_id == "ch-substance-misuse" and index == 3:
+        return []  # never arrives
+    return [(3, level, {})]
+
+
+def run(settings: config.Settings, folder: Path, as_of: date = AS_OF) -> tuple[list[Step], list[ContractStatus]]:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    app = App(demo_settings(settings, folder))
+    zone = settings.timezone
+    app.init(_moment(as_of, zone))
+    steps: list[Step] = []
+    with Session(app.engine) as session:
+        submitters = {c.organisation_id: c for c in session.exec(
+            select(Contact).where(Contact.role == "provider_submitter").order_by(Contact.id))}
+        plans = []
+        for contract in session.exec(select(Contract).order_by(Contract.id)):
+            obligations = session.exec(select(Obligation).where(
+                Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
+                Obligation.due_date <= as_of).order_by(Obligation.due_date)).all()
+            for index, obligation in enumerate(obligations):
+                plans.append((contract, obligation, index, submitters[contract.provider_id]))
+    moments = []
+    for contract, obligation, index, contact in plans:
+        framework = loader.get(contract.framework_id)
+        for attempt, (days_early, level, overrides) in enumerate(_plan(obligation, index)):
+            values = samples.sample_values(framework, obligation.return_type, seed=index, level=level)
+            values.update(overrides)
+            moments.append((_moment(obligation.due_date - timedelta(days=days_early), zone, 10 + attempt),
+                            contract, obligation, contact, samples.to_csv(values).encode(), attempt))
+    # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
+    local = LocalTransport(app.settings.storage.outbox_dir)
+    dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
+    for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
+        received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
+                            sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.csv", data=data,
+                            received_at=at, caption=f"{contract.id} {obligation.period_id} monitoring return")
+        steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
+        dispatcher.run_once(at)
+    with Session(app.engine) as session:
+        statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
+    return steps, statuses
