@@ -25,6 +25,7 @@ from fractions import Fraction
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
+MAX_TREE_DEPTH = 200  # evaluate() and refs() recurse once per level; a chain `a + b + ...` is one level per operator
 
 Number = Fraction
 Lookup = Callable[["Ref"], Fraction | None]
@@ -96,8 +97,10 @@ COMPARATORS: dict[str, Callable[[Fraction, Fraction], bool]] = {
     ">": lambda a, b: a > b,
 }
 
+# A name may start with digits when a letter or underscore follows, so category ids such as `18_24` or `65_plus`
+# read as one name; ASCII digits only, as a framework file is written.
 _TOKEN = re.compile(
-    r"\s*(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*|[0-9]+[A-Za-z_][A-Za-z0-9_]*)|(?P<num>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
     r"|(?P<op>==|!=|<=|>=|[-+*/()<>\[\],=]))"
 )
 
@@ -210,6 +213,8 @@ class _Parser:
                 self.expect(")")
                 if token.text == "abs" and len(args) != 1:
                     raise ExpressionError("abs() takes exactly one argument")
+                if token.text != "abs" and len(args) < 2:
+                    raise ExpressionError(f"{token.text}() takes two or more arguments")
                 return Call(token.text, tuple(args))
             return self.ref(token)
         found = repr(token.text) if token.kind != "end" else "the end"
@@ -252,7 +257,25 @@ def parse(text: str, *, allow_comparison: bool = False) -> Node:
     if end.kind != "end":
         hint = "; comparisons belong in validation rules" if end.text in COMPARATORS else ""
         raise ExpressionError(f"unexpected {end.text!r} at position {end.pos + 1}{hint}")
+    if _tree_depth(node) > MAX_TREE_DEPTH:
+        raise ExpressionError(f"expression chains more than {MAX_TREE_DEPTH} operations; split it up")
     return node
+
+
+def _tree_depth(node: Node) -> int:
+    """The depth of the parsed tree, measured without recursion (the tree may be too deep to recurse over)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        match current:
+            case Neg(operand):
+                stack.append((operand, depth + 1))
+            case BinOp(_, left, right) | Compare(_, left, right):
+                stack += [(left, depth + 1), (right, depth + 1)]
+            case Call(_, args):
+                stack += [(arg, depth + 1) for arg in args]
+    return deepest
 
 
 def refs(node: Node) -> list[Ref]:

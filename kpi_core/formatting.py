@@ -8,7 +8,7 @@ from fractions import Fraction
 Number = Fraction | float | int
 
 
-def _decimal(value: Number, places: int) -> Decimal:
+def _decimal(value: Number | Decimal, places: int) -> Decimal:
     if isinstance(value, Fraction):
         exact = Decimal(value.numerator) / Decimal(value.denominator)
     else:
@@ -30,7 +30,7 @@ def number(value: Number | None, places: int = 1) -> str:
 def money(value: Number | Decimal | None) -> str:
     if value is None:
         return "–"
-    amount = value if isinstance(value, Decimal) else _decimal(value, 2)
+    amount = _decimal(value, 2)  # a Decimal too: format() alone would round half to even
     sign = "-" if amount < 0 else ""
     return f"{sign}£{abs(amount):,.2f}"
 

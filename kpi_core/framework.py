@@ -7,6 +7,7 @@ writing a TOML file; nothing here knows any particular council.
 
 from __future__ import annotations
 
+import difflib
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -360,20 +361,20 @@ class Framework(_Model):
                 problems.append(f"{where}: weight {item.weight!r} is not a data item")
         for index, ind in enumerate(self.indicators):
             where = f"indicators[{index}] ({ind.ref})"
-            texts = ind.expression_texts()
-            for threshold in (ind.target, ind.critical, ind.stretch):
-                if threshold is not None and threshold.expression is not None:
-                    texts.append(expressions.to_text(threshold.expression))
-            for text in texts:
-                for ref in expressions.refs(expressions.parse(text)):
+            nodes = [expressions.parse(text) for text in ind.expression_texts()]
+            # Threshold bounds are already parsed; rendering them back to text could lose digits (1e-05).
+            nodes += [t.expression for t in (ind.target, ind.critical, ind.stretch) if t and t.expression is not None]
+            for node in nodes:
+                for ref in expressions.refs(node):
                     problems += self._check_ref(ref, items, where)
             for ret in ind.returns:
                 if ret not in known_returns:
                     problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
             if isinstance(ind.trajectory, tuple) and ind.cumulative:
                 periods = {"monthly": 12, "quarterly": 4, "annual": 1}
-                counts = {periods[self.returns[r].frequency] for r in (ind.returns or tuple(self.returns))}
-                if len(ind.trajectory) not in counts:
+                counts = {periods[self.returns[r].frequency] for r in (ind.returns or tuple(self.returns))
+                          if r in self.returns}  # an unknown return is reported above
+                if counts and len(ind.trajectory) not in counts:
                     problems.append(f"{where}: trajectory has {len(ind.trajectory)} shares; expected one per period")
         for index, rule in enumerate(self.rules):
             for ref in expressions.refs(expressions.parse(rule.check, allow_comparison=True)):
@@ -388,7 +389,9 @@ class Framework(_Model):
 
     def _check_ref(self, ref: expressions.Ref, items: dict[str, DataItem], where: str) -> list[str]:
         if ref.item not in items:
-            return [f"{where}: {ref.item!r} is not a data item"]
+            close = difflib.get_close_matches(ref.item, items, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"data items: {_known(items)}"
+            return [f"{where}: {ref.item!r} is not a data item; {hint}"]
         problems = []
         item = items[ref.item]
         for dim, cat in ref.breakdown:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+import types
+import typing
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kpi_core.framework import Framework
 
@@ -69,13 +71,20 @@ def get(framework_id: str) -> Framework:
 
 def _explain(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     problems = []
-    for error in exc.errors(include_url=False):
-        key = _key(error["loc"], data)
+    errors = exc.errors(include_url=False)
+    for error in errors:
+        loc = error["loc"]
+        if error["type"] == "too_short" and any(e["loc"][: len(loc)] == loc and e["loc"] != loc for e in errors):
+            continue  # pydantic also counts the invalid entries as absent: "at least 1 item, not 0" would mislead
+        key = _key(loc, data)
         message = error["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         if error["type"] == "extra_forbidden":
             message = "is not a known key (check its spelling)"
+            allowed = _allowed_keys(loc[:-1])
+            if allowed:
+                message += f"; allowed: {', '.join(allowed)}"
         elif error["type"] == "missing":
             message = "is required"
         problems.append(f"{key}: {message}" if key else message)
@@ -103,3 +112,36 @@ def _key(loc: tuple[int | str, ...], data: Any) -> str:
             parts.append(f".{part}" if parts else str(part))
             node = node.get(part) if isinstance(node, dict) else None
     return "".join(parts)
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys accepted by the table at a pydantic location, found by walking the framework's model types."""
+    node: Any = Framework
+    for part in loc:
+        node = _unwrap(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            fields = {f.alias or name: f for name, f in node.model_fields.items()}
+            node = fields[part].annotation if part in fields else None
+        elif typing.get_origin(node) in (dict, tuple):
+            node = typing.get_args(node)[-1 if typing.get_origin(node) is dict else 0]
+        elif typing.get_origin(node) in (typing.Union, types.UnionType):
+            # A tagged union (payment kind, due rule): pydantic names the branch by its tag.
+            node = next((m for m in typing.get_args(node) if isinstance(m, type) and issubclass(m, BaseModel)
+                         and any(typing.get_args(f.annotation) == (part,) for f in m.model_fields.values())), None)
+        else:
+            return []
+    node = _unwrap(node)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return sorted(f.alias or name for name, f in node.model_fields.items())
+    return []
+
+
+def _unwrap(node: Any) -> Any:
+    """Strip Annotated[...] and Optional[...] from a type."""
+    if typing.get_origin(node) is typing.Annotated:
+        node = typing.get_args(node)[0]
+    if typing.get_origin(node) in (typing.Union, types.UnionType):
+        members = [m for m in typing.get_args(node) if m is not type(None)]
+        if len(members) == 1:
+            return _unwrap(members[0])
+    return node

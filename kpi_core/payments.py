@@ -109,7 +109,9 @@ def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentRe
         lines.append(f"{ind.ref} {label}: {shown}")
         earned = Fraction(0)
         for tier in rule.tiers:
-            reached = basis is not None and basis >= Fraction(str(tier.at))
+            at = Fraction(str(tier.at))
+            # A tier is reached on the indicator's good side: at or above it, or at or below for lower-is-better.
+            reached = basis is not None and (basis >= at if ind.higher_is_better else basis <= at)
             if reached:
                 earned += tier.share
             name = tier.label or f"tier at {formatting.number(tier.at)}"

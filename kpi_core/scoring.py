@@ -307,17 +307,20 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
     forecast = forecast_judgement = None
     judged = current
     if ind.cumulative and period.frequency != "annual":
-        earlier = period.earlier_in_year()
-        missing = tuple(p.id for p in earlier if p.id not in history)
-        pooled = [(measure(ind, history[p.id]), history[p.id]) for p in earlier if p.id in history]
-        pooled.append((current, values))
-        ytd_periods = tuple(p.id for p in earlier if p.id in history) + (period.id,)
+        earlier = {p.id: (measure(ind, history[p.id]), history[p.id]) for p in period.earlier_in_year()
+                   if p.id in history}
+        # A return that lacks this indicator's figures leaves the same gap as a missing return.
+        counted = tuple(pid for pid, (m, _) in earlier.items() if m.value is not None or m.numerator is not None)
+        missing = tuple(p.id for p in period.earlier_in_year() if p.id not in counted)
+        pooled = [earlier[pid] for pid in counted] + [(current, values)]
+        ytd_periods = counted + (period.id,)
         ytd = year_to_date(ind, framework, pooled) if current.value is not None or current.numerator is not None else Measure(None)
         judged = ytd
         share = expected_share(ind, period)
         if missing:
-            notes.append("Year to date leaves out " + ", ".join(missing) + " (no accepted return).")
-        if ytd.value is not None and not ind.information_only:
+            notes.append("Year to date leaves out " + ", ".join(missing) + " (no accepted return or no figures).")
+        # A trajectory that expects nothing yet (a share of 0) gives nothing to extrapolate from.
+        if ytd.value is not None and not ind.information_only and (share > 0 or not additive(ind)):
             forecast = ytd.value / share if additive(ind) else ytd.value
             forecast_judgement = judge(ind, forecast, values, previous=None, default_amber=amber)
     judgement = judge(ind, judged.value, values, scale=share, previous=previous, default_amber=amber)

@@ -1,0 +1,52 @@
+"""Shared fixtures: the shipped ch-stop-smoking framework and a one-contract config for KPI and CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi_core import loader
+from kpi_core.framework import Framework
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_FRAMEWORKS = REPO_ROOT / "kpi_core" / "frameworks"
+
+# ----------------------------------------------------------------------------- KPI domain and command line
+
+# A deployment with one contract only: the seed's PbR worked example (a £720,000 contract). Tests that run the
+# command line use it so they do not depend on the other shipped frameworks.
+CH_STOP_SMOKING_CONFIG = """
+[[organisations]]
+id = "example-council"
+name = "Example Council Public Health"
+kind = "council"
+
+[[organisations]]
+id = "breathe-easy"
+name = "Breathe Easy Stop Smoking CIC"
+kind = "provider"
+
+[[contracts]]
+id = "ch-stop-smoking"
+name = "City and Hackney Stop Smoking Service"
+framework = "ch-stop-smoking"
+provider = "breathe-easy"
+commissioner = "example-council"
+value = 720000
+start = 2025-04-01
+"""
+
+
+@pytest.fixture(scope="session")
+def ch_stop_smoking() -> Framework:
+    """The shipped City and Hackney framework, read from its file (independent of other shipped files)."""
+    return loader.load_path(SHIPPED_FRAMEWORKS / "ch-stop-smoking.toml")
+
+
+@pytest.fixture
+def ch_stop_smoking_config(tmp_path: Path) -> Path:
+    """A config.toml holding only the ch-stop-smoking contract."""
+    path = tmp_path / "config.toml"
+    path.write_text(CH_STOP_SMOKING_CONFIG, encoding="utf-8")
+    return path

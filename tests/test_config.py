@@ -1,0 +1,190 @@
+"""Settings: config.toml read once into a validated object; secrets only from the environment."""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from bot import config
+from bot.config import ConfigError, Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO_ROOT / "config.toml"
+SECRETS = set(config.SECRET_ENV) | {"source"}  # fields the file may not set
+
+
+def unknown_keys(data: dict[str, Any], model: type[BaseModel], where: str = "") -> list[str]:
+    """Every key of `data` that `model` (walked through nested tables and arrays of tables) does not define."""
+    found = []
+    fields = {name: f for name, f in model.model_fields.items() if model is not Settings or name not in SECRETS}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else key
+        if key not in fields:
+            found.append(path)
+            continue
+        annotation = fields[key].annotation
+        if typing.get_origin(annotation) is tuple:
+            annotation = typing.get_args(annotation)[0]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for index, entry in enumerate(value if isinstance(value, list) else [value]):
+                found += unknown_keys(entry, annotation, f"{path}[{index}]" if isinstance(value, list) else path)
+    return found
+
+
+def load_text(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> Settings:
+    path = tmp_path / "kpibot.toml"
+    path.write_text(text, encoding="utf-8")
+    return config.load(path, environ={} if environ is None else environ)
+
+
+def test_the_example_config_toml_loads() -> None:
+    settings = config.load(EXAMPLE_CONFIG, environ={})
+    assert {c.id for c in settings.contracts} >= {"ch-stop-smoking", "solihull-stop-smoking", "lifestyle",
+                                                  "ch-substance-misuse"}
+    assert settings.contract("ch-stop-smoking").value == 720000
+    assert settings.contract("lifestyle").start_month == 11
+    assert settings.telegram_token == ""
+
+
+def test_every_key_in_the_example_config_toml_is_a_known_setting() -> None:
+    data = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    assert unknown_keys(data, Settings) == []
+    assert not SECRETS & set(data)
+
+
+def test_the_key_checker_would_catch_a_stray_key() -> None:
+    data = {"timezone": "Europe/London", "storage": {"databse_url": "x"}, "contracts": [{"id": "a", "vaule": 1}]}
+    assert unknown_keys(data, Settings) == ["storage.databse_url", "contracts[0].vaule"]
+
+
+def test_a_minimal_config_loads(tmp_path: Path, ch_stop_smoking_config: Path) -> None:
+    settings = config.load(ch_stop_smoking_config, environ={})
+    contract = settings.contract("ch-stop-smoking")
+    assert contract.start_month == 4  # from the framework's calendar
+    assert settings.storage.database_url == "sqlite:///var/kpibot.db"
+    assert settings.source == str(ch_stop_smoking_config)
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("", 'timezon = "Europe/London"\n'), "timezon"),
+        (("", '[storage]\ndatabse_url = "sqlite:///x.db"\n'), "storage.databse_url"),
+        (("", '[email]\nsmtp_prot = 25\n'), "email.smtp_prot"),
+        (("value = 720000", "vaule = 720000"), "contracts.0.vaule"),
+        (('kind = "council"', 'kind = "council"\nwebsite = "x"'), "organisations.0.website"),
+    ],
+)
+def test_a_misspelt_key_fails_naming_it(tmp_path: Path, ch_stop_smoking_config: Path, change: tuple[str, str],
+                                        key: str) -> None:
+    old, new = change
+    text = ch_stop_smoking_config.read_text(encoding="utf-8")
+    text = new + text if not old else text.replace(old, new)
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, text)
+    assert f"{key}: is not a known setting (check its spelling)" in str(excinfo.value)
+    assert str(excinfo.value).startswith(str(tmp_path / "kpibot.toml"))
+
+
+@pytest.mark.parametrize(
+    ("key", "variable"),
+    [("telegram_token", "KPIBOT_TELEGRAM_TOKEN"), ("smtp_password", "KPIBOT_SMTP_PASSWORD"),
+     ("imap_password", "KPIBOT_IMAP_PASSWORD")],
+)
+def test_a_secret_in_the_file_is_refused(tmp_path: Path, ch_stop_smoking_config: Path, key: str,
+                                         variable: str) -> None:
+    text = f'{key} = "s3cret-value"\n' + ch_stop_smoking_config.read_text(encoding="utf-8")
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, text)
+    message = str(excinfo.value)
+    assert f"{key} must not be in the file; set {variable} in the environment instead" in message
+    assert "s3cret-value" not in message
+
+
+@pytest.mark.parametrize("section", ["telegram", "email"])
+def test_a_secret_inside_a_section_is_refused_too(tmp_path: Path, ch_stop_smoking_config: Path,
+                                                  section: str) -> None:
+    text = f'[{section}]\npassword = "s3cret-value"\ntoken = "s3cret-value"\n' + ch_stop_smoking_config.read_text()
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, text)
+    assert f"{section}.password: is not a known setting" in str(excinfo.value)
+    assert "s3cret-value" not in str(excinfo.value)
+
+
+def test_secrets_come_from_the_environment(ch_stop_smoking_config: Path) -> None:
+    settings = config.load(ch_stop_smoking_config, environ={"KPIBOT_TELEGRAM_TOKEN": "123:abc",
+                                                            "KPIBOT_SMTP_PASSWORD": "smtp",
+                                                            "KPIBOT_IMAP_PASSWORD": "imap"})
+    assert (settings.telegram_token, settings.smtp_password, settings.imap_password) == ("123:abc", "smtp", "imap")
+    assert "123:abc" not in repr(settings)
+    assert "telegram_token" not in settings.model_dump()
+
+
+def test_database_url_in_the_environment_overrides_the_file(tmp_path: Path, ch_stop_smoking_config: Path) -> None:
+    text = '[storage]\ndatabase_url = "sqlite:///from-file.db"\nfiles_dir = "files"\n' + \
+        ch_stop_smoking_config.read_text(encoding="utf-8")
+    url = "postgresql+psycopg://kpibot@127.0.0.1:55432/kpibot"
+    assert load_text(tmp_path, text, {"DATABASE_URL": url}).storage.database_url == url
+    assert load_text(tmp_path, text, {}).storage.database_url == "sqlite:///from-file.db"
+    assert load_text(tmp_path, text, {"DATABASE_URL": ""}).storage.database_url == "sqlite:///from-file.db"
+    assert load_text(tmp_path, text, {"DATABASE_URL": url}).storage.files_dir == Path("files")
+
+
+def test_database_url_applies_without_a_storage_section(ch_stop_smoking_config: Path) -> None:
+    settings = config.load(ch_stop_smoking_config, environ={"DATABASE_URL": "sqlite:////tmp/other.db"})
+    assert settings.storage.database_url == "sqlite:////tmp/other.db"
+
+
+def test_kpibot_config_names_the_file_when_no_path_is_given(ch_stop_smoking_config: Path) -> None:
+    settings = config.load(None, environ={"KPIBOT_CONFIG": str(ch_stop_smoking_config)})
+    assert settings.source == str(ch_stop_smoking_config)
+
+
+def test_a_missing_file_says_how_to_name_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file \\(set KPIBOT_CONFIG or pass --config\\)"):
+        config.load(tmp_path / "absent.toml", environ={})
+
+
+def test_invalid_toml_is_refused_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, "[storage\n")
+    assert str(excinfo.value).startswith(f"{tmp_path / 'kpibot.toml'}: cannot read the configuration")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('framework = "ch-stop-smoking"', 'framework = "no-such-framework"'),
+         "contracts.0.framework: unknown framework 'no-such-framework'; shipped: "),
+        (('provider = "breathe-easy"', 'provider = "example-council"'),
+         "contracts[0] (ch-stop-smoking).provider: 'example-council' is not a provider in organisations"),
+        (("value = 720000", "value = -1"), "contracts.0.value: Input should be greater than or equal to 0"),
+        (("start = 2025-04-01", 'start = "April"'), "contracts.0.start: Input should be a valid date"),
+        (('kind = "provider"', 'kind = "charity"'), "organisations.1.kind: Input should be 'council' or 'provider'"),
+    ],
+)
+def test_a_bad_value_fails_naming_the_key(tmp_path: Path, ch_stop_smoking_config: Path, change: tuple[str, str],
+                                          message: str) -> None:
+    old, new = change
+    text = ch_stop_smoking_config.read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, text.replace(old, new, 1))
+    assert message in str(excinfo.value)
+
+
+def test_an_unknown_contract_lists_the_configured_ones(ch_stop_smoking_config: Path) -> None:
+    settings = config.load(ch_stop_smoking_config, environ={})
+    with pytest.raises(ConfigError, match="unknown contract 'nope'; configured: ch-stop-smoking"):
+        settings.contract("nope")
+
+
+def test_settings_are_frozen(ch_stop_smoking_config: Path) -> None:
+    settings = config.load(ch_stop_smoking_config, environ={})
+    with pytest.raises(ValidationError):
+        settings.timezone = "UTC"  # type: ignore[misc]
