@@ -50,3 +50,10 @@ def ch_stop_smoking_config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(CH_STOP_SMOKING_CONFIG, encoding="utf-8")
     return path
+
+
+# ----------------------------------------------------------------------------- storage, intake and outbox
+# Real databases (a SQLite file and a PostgreSQL server, each test on its own copy) and the deployment whose
+# people are described in intake_fixtures.py: Alice, Dave and Bob submit returns, Carol commissions.
+from db_fixtures import database_url, empty_database_url, engine, postgres_server, sqlite_template  # noqa: E402,F401
+from intake_fixtures import files, intake, loaded, settings  # noqa: E402,F401

@@ -24,8 +24,7 @@ from bot.storage.models import (
     Submission,
 )
 from bot.storage.queries import values_of
-from db_fixtures import database_url, engine, postgres_server, sqlite_template  # noqa: F401
-from intake_fixtures import ALICE, BOB, DAVE, NOW, files, intake, loaded, received, sample_csv, settings  # noqa: F401
+from intake_fixtures import ALICE, BOB, DAVE, NOW, received, sample_csv
 
 
 def count(engine: sa.Engine, model: type, *where: object) -> int:

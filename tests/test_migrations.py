@@ -11,7 +11,6 @@ from sqlmodel import Session, SQLModel
 
 from bot.storage import db
 from bot.storage.models import Organisation, OutboxMessage
-from db_fixtures import empty_database_url, postgres_server  # noqa: F401
 
 NOW = datetime(2025, 10, 1, 9, tzinfo=timezone.utc)
 

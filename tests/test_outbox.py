@@ -18,8 +18,7 @@ from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Outbound, TransportError
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, Contact, OutboxMessage
-from db_fixtures import database_url, engine, postgres_server, sqlite_template  # noqa: F401
-from intake_fixtures import ALICE, NOW, files, intake, loaded, received, sample_csv, settings  # noqa: F401
+from intake_fixtures import ALICE, NOW, received, sample_csv
 from services import free_port
 
 

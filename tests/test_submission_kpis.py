@@ -11,8 +11,7 @@ from bot.intake import Intake
 from bot.storage.sync import ensure_obligations
 from bot.storage.models import Contract
 from bot.submission_kpis import submission_kpis
-from db_fixtures import database_url, engine, postgres_server, sqlite_template  # noqa: F401
-from intake_fixtures import files, intake, loaded, received, sample_csv, settings  # noqa: F401
+from intake_fixtures import received, sample_csv
 
 
 def at(day: date, hour: int = 12) -> datetime:
