@@ -36,10 +36,9 @@ class TelegramTransport:
     def __init__(self, token: str, base_url: str, base_file_url: str) -> None:
         self.token, self.base_url, self.base_file_url = token, base_url, base_file_url
 
-    async def _send(self, message: Outbound) -> None:
+    async def _send(self, chat_id: int, message: Outbound) -> None:
         bot = Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url)
         async with bot:
-            chat_id = int(message.address)
             for part in split_text(message.text):
                 await bot.send_message(chat_id, part)
             if message.attachment is not None:
@@ -47,9 +46,11 @@ class TelegramTransport:
 
     def send(self, message: Outbound) -> None:
         try:
-            asyncio.run(self._send(message))
+            chat_id = int(message.address)
         except ValueError:
             raise TransportError(f"{message.address!r} is not a Telegram chat id", permanent=True) from None
+        try:
+            asyncio.run(self._send(chat_id, message))
         except (Forbidden, InvalidToken) as exc:
             raise TransportError(f"Telegram refused: {exc}", permanent=True) from None
         except BadRequest as exc:
