@@ -12,7 +12,6 @@ A failure after step 3 rolls back step 5 and marks the submission failed: the ra
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -22,25 +21,16 @@ from sqlmodel import Session, func, select
 
 from bot import config, replies
 from bot.storage.audit import record
-from bot.storage.files import FileStore, sha256_of
-from bot.storage.models import (
-    Contact,
-    Contract,
-    DataValue,
-    FindingRow,
-    IndicatorResultRow,
-    Obligation,
-    OutboxMessage,
-    PaymentRow,
-    StoredFile,
-    Submission,
-)
-from bot.storage.queries import contracts_for, history_for, obligation_for
+from bot.storage.files import FileStore
+from bot.resolve import Held, Rejected, identify
+from bot.storage.models import Contact, Contract, FindingRow, Obligation, OutboxMessage, StoredFile, Submission
+from bot.storage.queries import history_for, obligation_for
+from bot.storage.results import save_findings, save_results, save_values
 from bot.storage.sync import ensure_obligations
 from bot.submission_kpis import local_date, submission_kpis
 from kpi_core import loader
 from kpi_core.assess import Assessment, ReturnTypeError, assess, return_type_for
-from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.calendar import Period
 from kpi_core.findings import Finding
 from kpi_core.returns.reader import read_return
 
@@ -48,8 +38,6 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate"]
 CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
-_PERIOD_IN_TEXT = re.compile(r"\b(?:\d{4}\s*[-/]\s*\d{2,4}\s*[-\s_]?\s*[QqMm]\d{1,2}|[QqMm]\d{1,2}\s*[-\s_]?\s*\d{4}"
-                             r"(?:\s*[-/]\s*\d{2,4})?|\d{4}\s*[-/]\s*\d{2,4})\b")
 
 
 @dataclass(frozen=True)
@@ -83,18 +71,6 @@ class IntakeResult:
     on_time: bool | None = None
     findings: tuple[Finding, ...] = field(default=())
     assessment: Assessment | None = None
-
-
-class Held(Exception):
-    """Processing cannot go on without more from the sender (e.g. which period); not a failure."""
-
-
-class Rejected(Exception):
-    """The submission is refused before it can be scored; the findings say why."""
-
-    def __init__(self, *findings: Finding) -> None:
-        super().__init__("; ".join(f.message for f in findings))
-        self.findings = findings
 
 
 class Intake:
@@ -181,7 +157,7 @@ class Intake:
                     f"{limit:,} bytes", fix="Send the return workbook on its own, without embedded pictures.")])
             parsed = read_return(received.data, received.filename)
             try:
-                contract, period = self._identify(session, contact, received, parsed.cover)
+                contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
             except Held as held:
                 return self._hold(session, submission, contact, received, str(held))
             except Rejected as rejected:
@@ -207,59 +183,6 @@ class Intake:
                                 contract_value=contract.value, today=today, extra_values=system)
             return self._save(session, submission, contact, received, contract, obligation, assessment, today)
 
-    def _identify(self, session: Session, contact: Contact, received: Received,
-                  cover: dict[str, str]) -> tuple[Contract, Period]:
-        allowed = contracts_for(session, contact)
-        if not allowed:
-            raise Rejected(Finding("error", "no_contracts", f"{contact.email} is not registered to submit returns "
-                                   "for any contract", fix="Ask the commissioning team to add you to the contract."))
-        contract_id = received.contract_id or cover.get("contract")
-        if contract_id is None:
-            words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
-            named = [c for c in allowed if c.id in words]
-            if len(named) == 1:
-                contract_id = named[0].id
-            elif len(allowed) == 1:
-                contract_id = allowed[0].id
-            else:
-                raise Held("Which contract is this return for? Send it again with the contract in the "
-                           f"{'caption' if received.channel == 'telegram' else 'subject'}: "
-                           + ", ".join(c.id for c in allowed))
-        contract = next((c for c in allowed if c.id == contract_id), None)
-        if contract is None:
-            exists = session.get(Contract, contract_id) is not None
-            raise Rejected(Finding("error", "not_your_contract" if exists else "unknown_contract",
-                                   f"{contact.email} may not submit returns for {contract_id!r}" if exists else
-                                   f"there is no contract {contract_id!r}",
-                                   fix="Your contracts: " + ", ".join(c.id for c in allowed) + "."))
-        period_text = received.period_id or cover.get("period")
-        if period_text is None:
-            match = _PERIOD_IN_TEXT.search(received.caption)
-            period_text = match.group(0) if match else None
-        if period_text is None:
-            period_text = self._single_open_period(session, contract, local_date(received.received_at,
-                                                                                 self.settings.timezone))
-        try:
-            period = parse_period(period_text, contract.year_start_month)
-        except PeriodError as exc:
-            raise Rejected(Finding("error", "bad_period", str(exc))) from None
-        return contract, period
-
-    def _single_open_period(self, session: Session, contract: Contract, today: date) -> str:
-        ensure_obligations(session, contract, today)
-        open_ = session.exec(select(Obligation).where(
-            Obligation.contract_id == contract.id, Obligation.period_end < today,
-            Obligation.first_accepted_at == None)  # noqa: E711
-            .order_by(Obligation.due_date)).all()  # type: ignore[arg-type]
-        if len(open_) == 1:
-            return open_[0].period_id
-        if not open_:
-            raise Held(f"Which period is this return for? {contract.name} has no return outstanding; write the "
-                       "period (e.g. 2025-26-Q1) in the caption or subject.")
-        raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
-                   + ", ".join(o.period_id for o in open_[:8]) + ". Send it again with the period in the "
-                   "caption or subject (e.g. 2025-26-Q1).")
-
     def _save(self, session: Session, submission: Submission, contact: Contact, received: Received,
               contract: Contract, obligation: Obligation, assessment: Assessment, today: date) -> IntakeResult:
         now = received.received_at
@@ -280,12 +203,12 @@ class Intake:
             submission.status = "accepted"
             if obligation.first_accepted_at is None:
                 obligation.first_accepted_at = now
-            self._save_values(session, submission, assessment)
-            self._save_results(session, submission, assessment)
+            save_values(session, submission, assessment)
+            save_results(session, submission, assessment)
         else:
             submission.status = "rejected"
             submission.reason = f"{len(assessment.errors)} error(s) in the return"
-        self._save_findings(session, submission, assessment.findings)
+        save_findings(session, submission, assessment.findings)
         text = replies.submission_reply(contract.name, assessment, version, submission.on_time,
                                         superseded.version if superseded else None)
         self._queue_reply(session, submission, contact, received, text, f"{contract.name}: {obligation.period_id} "
@@ -297,34 +220,6 @@ class Intake:
         session.commit()
         return IntakeResult(submission.status, submission.id, text, contract.id, obligation.period_id,  # type: ignore[arg-type]
                             version, submission.on_time, assessment.findings, assessment)
-
-    @staticmethod
-    def _save_values(session: Session, submission: Submission, assessment: Assessment) -> None:
-        interp = assessment.interpretation
-        periods = {assessment.period.id: interp.values, **interp.history}
-        for period_id, values in periods.items():
-            for (item, breakdown), value in sorted(values.items()):
-                session.add(DataValue(submission_id=submission.id, period_id=period_id, item_id=item,
-                                      breakdown=breakdown, exact=str(value), value=float(value),
-                                      cell=interp.where.get((item, breakdown), "") if period_id ==
-                                      assessment.period.id else ""))
-
-    @staticmethod
-    def _save_results(session: Session, submission: Submission, assessment: Assessment) -> None:
-        for result in assessment.scorecard.indicators:
-            detail = result.as_dict()
-            session.add(IndicatorResultRow(submission_id=submission.id, ref=result.ref, status=result.status,
-                                           value=None if result.value is None else float(result.value),
-                                           critical_failure=result.judgement.critical_failure, detail=detail))
-        for payment in assessment.scorecard.payments:
-            session.add(PaymentRow(submission_id=submission.id, rule_id=payment.rule.id, amount=payment.amount,
-                                   forecast=payment.forecast, detail=payment.as_dict()))
-
-    @staticmethod
-    def _save_findings(session: Session, submission: Submission, findings: tuple[Finding, ...] | list[Finding]) -> None:
-        for f in findings:
-            session.add(FindingRow(submission_id=submission.id, severity=f.severity, code=f.code[:64],
-                                   message=f.message, location=f.where[:200], fix=f.fix, item=f.item[:64]))
 
     def _queue_reply(self, session: Session, submission: Submission, contact: Contact | None, received: Received,
                      text: str, subject: str) -> OutboxMessage:
@@ -344,7 +239,7 @@ class Intake:
         submission.error_count = sum(f.is_error for f in findings)
         submission.reason = "; ".join(f.message for f in findings)[:2000]
         submission.processed_at = received.received_at
-        self._save_findings(session, submission, findings)
+        save_findings(session, submission, findings)
         text = replies.refusal(received.filename, findings)
         self._queue_reply(session, submission, contact, received, text, f"Return not accepted: {received.filename}")
         record(session, received.received_at, contact.email, "submission_rejected", f"submission:{submission.id}",
