@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import config
-from bot.intake import Intake
+from bot.intake import Intake, limits_from
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.registry import transports_from
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
+from bot.workbooks.isolated import IsolatedReader
 from bot.storage.sync import ensure_obligations, sync_settings
 
 
@@ -33,8 +34,19 @@ class App:
         return FileStore(self.settings.storage.files_dir)
 
     @cached_property
+    def reader(self) -> IsolatedReader:
+        """Return files are read in a worker process with a memory cap, so a hostile file cannot take kpibot down."""
+        return IsolatedReader(limits=limits_from(self.settings))
+
+    @cached_property
     def intake(self) -> Intake:
-        return Intake(self.engine, self.settings, self.files)
+        return Intake(self.engine, self.settings, self.files, self.reader.read)
+
+    def close(self) -> None:
+        if "reader" in self.__dict__:
+            self.reader.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
     def dispatcher(self) -> Dispatcher:
         o = self.settings.outbox

@@ -15,6 +15,7 @@ from bot.commands.common import State
 def main(ctx: click.Context, config_path: str | None) -> None:
     """kpibot: KPI returns, RAG scoring, payments and reminders for public-health contracts."""
     ctx.obj = State(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 main.add_command(frameworks.group)

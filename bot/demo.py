@@ -64,7 +64,13 @@ def run(settings: config.Settings, folder: Path, as_of: date = AS_OF) -> tuple[l
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     app = App(demo_settings(settings, folder))
-    zone = settings.timezone
+    try:
+        return _replay(app, settings.timezone, as_of)
+    finally:
+        app.close()
+
+
+def _replay(app: App, zone: str, as_of: date) -> tuple[list[Step], list[ContractStatus]]:
     app.init(_moment(as_of, zone))
     steps: list[Step] = []
     with Session(app.engine) as session:

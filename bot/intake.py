@@ -12,6 +12,7 @@ A failure after step 3 rolls back step 5 and marks the submission failed: the ra
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -32,7 +33,9 @@ from kpi_core import loader
 from kpi_core.assess import Assessment, ReturnTypeError, assess, return_type_for
 from kpi_core.calendar import Period
 from kpi_core.findings import Finding
+from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
+from kpi_core.returns.safety import Limits
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +76,24 @@ class IntakeResult:
     assessment: Assessment | None = None
 
 
+Reader = Callable[[bytes, str], ParsedReturn]
+
+
+def limits_from(settings: config.Settings) -> Limits:
+    return Limits(max_bytes=settings.intake.max_upload_bytes,
+                  max_uncompressed_bytes=settings.intake.max_uncompressed_bytes)
+
+
 class Intake:
-    def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore) -> None:
+    def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore,
+                 reader: Reader | None = None) -> None:
+        """`reader` reads a file into a ParsedReturn; services pass an IsolatedReader (a capped worker process),
+        the default reads in this process with the configured limits."""
         self.engine = engine
         self.settings = settings
         self.files = files
+        limits = limits_from(settings)
+        self.read = reader or (lambda data, filename: read_return(data, filename, limits=limits))
 
     # -- the one entry point -------------------------------------------------------------------------------
 
@@ -155,7 +171,7 @@ class Intake:
                 return self._reject(session, submission, contact, received, None, None, [Finding(
                     "error", "file_too_large", f"{received.filename} is {len(received.data):,} bytes; the limit is "
                     f"{limit:,} bytes", fix="Send the return workbook on its own, without embedded pictures.")])
-            parsed = read_return(received.data, received.filename)
+            parsed = self.read(received.data, received.filename)
             try:
                 contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
             except Held as held:
@@ -180,7 +196,8 @@ class Intake:
                       if any(i.id == k[0] and i.source == "system" for i in framework.items)}
             assessment = assess(framework, period, parsed, history=history_for(session, contract.id, return_type,
                                                                                period),
-                                contract_value=contract.value, today=today, extra_values=system)
+                                contract_value=contract.value, today=today, extra_values=system,
+                                expected_contract=contract.id)
             return self._save(session, submission, contact, received, contract, obligation, assessment, today)
 
     def _save(self, session: Session, submission: Submission, contact: Contact, received: Received,

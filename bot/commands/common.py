@@ -36,6 +36,11 @@ class State:
             self._app = App(self.settings)
         return self._app
 
+    def close(self) -> None:
+        """Stop what the app started (the reader process, database connections)."""
+        if self._app is not None:
+            self._app.close()
+
     def contract(self, contract_id: str) -> config.Contract:
         try:
             return self.settings.contract(contract_id)

@@ -18,6 +18,16 @@ class Entry:
     period: str | None = None  # a CSV may carry earlier periods' figures for the year to date
 
 
+@dataclass(frozen=True, slots=True)
+class UncachedFormula:
+    """A formula cell saved without its result (as scripts write them): kpibot never calculates formulas."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return f"={self.formula}"
+
+
 @dataclass
 class ParsedReturn:
     """What a reader got out of a file: entries, the file's own description of itself, and reading problems."""
@@ -27,6 +37,8 @@ class ParsedReturn:
     entries: list[Entry] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     cover: dict[str, str] = field(default_factory=dict)  # contract, period, framework, template_version...
+    cover_cells: dict[str, str] = field(default_factory=dict)  # cover key -> the cell it was read from
+    blank_cells: dict[str, str] = field(default_factory=dict)  # item id as written -> its empty value cell
 
     @property
     def unreadable(self) -> bool:

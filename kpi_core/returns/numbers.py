@@ -35,11 +35,13 @@ def parse_number(raw: object) -> Figure | None:
     if isinstance(raw, bool):
         return Figure(Fraction(int(raw)))
     if isinstance(raw, int):
-        return Figure(Fraction(raw))
+        return Figure(_in_range(Fraction(raw), raw))
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise NumberError("the cell holds an error value, not a number")
-        return Figure(Fraction(Decimal(repr(raw))))  # shortest repr: 0.1 stays 1/10, not a binary fraction
+        if raw.is_integer() and abs(raw) <= 10**15:  # most cells: workbooks store 68 as 68.0
+            return Figure(Fraction(int(raw)))
+        return Figure(_in_range(Fraction(Decimal(repr(raw))), raw))  # shortest repr: 0.1 stays 1/10
     if isinstance(raw, (date, datetime)):
         raise NumberError(f"found a date ({raw:%d/%m/%Y}), not a number; the cell may be formatted as a date")
     text = _SPACES.sub("", str(raw)).replace("\u2212", "-").replace("\u2013", "-")
@@ -71,9 +73,16 @@ def parse_number(raw: object) -> Figure | None:
         value = Fraction(Decimal(text))
     except (InvalidOperation, ValueError):  # pragma: no cover - the pattern above admits only valid decimals
         raise NumberError(f"{raw!r} is not a number") from None
+    value = _in_range(value, raw)
+    return Figure(-value if negative else value, percent)
+
+
+def _in_range(value: Fraction, raw: object) -> Fraction:
+    """Refuse figures no monitoring return holds (and that would overflow formatting): over 10^15, or finer
+    than 10^-12."""
     if value.denominator > 10**12 or abs(value) > 10**15:
         raise NumberError(f"{str(raw).strip()[:40]!r} is out of range for a monitoring figure")
-    return Figure(-value if negative else value, percent)
+    return value
 
 
 def parse_yes_no(raw: object) -> Fraction | None:

@@ -1,0 +1,36 @@
+"""`kpibot template`: write the return workbook a provider fills in for one contract and period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.commands.common import State, fail
+from bot.workbooks import build_template
+from kpi_core import loader
+from kpi_core.assess import ReturnTypeError, return_type_for
+from kpi_core.calendar import PeriodError, parse_period
+
+
+@click.command("template")
+@click.option("--contract", "contract_id", required=True, help="Contract id from config.toml.")
+@click.option("--period", "period_id", required=True, help="Period, e.g. 2025-26-Q1 (quarter) or 2025-26 (year).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Workbook to write, e.g. return.xlsx.")
+@click.pass_obj
+def command(state: State, contract_id: str, period_id: str, output: str) -> None:
+    """Write the return workbook (.xlsx) for a contract and period."""
+    contract = state.contract(contract_id)
+    framework = loader.get(contract.framework)
+    try:
+        period = parse_period(period_id, contract.start_month)
+        return_id = return_type_for(framework, period)
+    except (PeriodError, ReturnTypeError) as exc:
+        fail(str(exc))
+        return
+    provider = state.settings.organisation(contract.provider).name
+    data = build_template(framework, contract_id=contract.id, contract_name=contract.name, provider_name=provider,
+                          period=period)
+    Path(output).write_bytes(data)
+    click.echo(f"Wrote {output}: {framework.returns[return_id].label} of {contract.name} for {period.label}.")
