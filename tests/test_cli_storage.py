@@ -60,3 +60,23 @@ def test_submit_refuses_an_unknown_sender(tmp_path: Path) -> None:
     path.write_bytes(sample_csv())
     code, out = run(config, "submit", str(path), "--as", "nobody@example.org")
     assert code == 2 and "not registered" in out
+
+
+def test_the_template_shows_the_years_accepted_figures_for_reference(tmp_path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    config = setup(tmp_path)
+    run(config, "init")
+    q1 = tmp_path / "q1.csv"
+    q1.write_bytes(sample_csv(seed=3))
+    assert run(config, "submit", str(q1), "--as", ALICE, "--period", "2025-26-Q1")[0] == 0
+    out = tmp_path / "q2.xlsx"
+    code, text = run(config, "template", "--contract", "ch-stop-smoking", "--period", "2025-26-Q2", "-o", str(out))
+    assert code == 0 and "with 2025-26-Q1 for reference" in text
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Data").to_python()
+    header = next(r for r in rows if "Value" in r)
+    column = next(i for i, h in enumerate(header) if "2025-26-Q1" in str(h))
+    quit_dates = next(r for r in rows if r and r[0] == "quit_dates")
+    expected = next(line.split(",")[2] for line in sample_csv(seed=3).decode().splitlines()
+                    if line.startswith("quit_dates,,"))
+    assert int(quit_dates[column]) == int(expected)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from bot.commands.common import State, fail
+from bot.storage.queries import accepted_values
 from bot.workbooks import build_template
 from kpi_core import loader
 from kpi_core.assess import ReturnTypeError, return_type_for
-from kpi_core.calendar import PeriodError, parse_period
+from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.values import Key
 
 
 @click.command("template")
@@ -30,7 +35,20 @@ def command(state: State, contract_id: str, period_id: str, output: str) -> None
         fail(str(exc))
         return
     provider = state.settings.organisation(contract.provider).name
+    earlier = earlier_figures(state, contract.id, return_id, period)
     data = build_template(framework, contract_id=contract.id, contract_name=contract.name, provider_name=provider,
-                          period=period)
+                          period=period, earlier=earlier)
     Path(output).write_bytes(data)
-    click.echo(f"Wrote {output}: {framework.returns[return_id].label} of {contract.name} for {period.label}.")
+    shown = f" with {', '.join(earlier)} for reference" if earlier else ""
+    click.echo(f"Wrote {output}: {framework.returns[return_id].label} of {contract.name} for {period.label}{shown}.")
+
+
+def earlier_figures(state: State, contract_id: str, return_id: str, period: Period) -> dict[str, dict[Key, Fraction]]:
+    """Accepted figures of the year's earlier periods, when the database exists (else none: a template can be
+    made before `kpibot init`)."""
+    engine = state.app.engine
+    if not sa.inspect(engine).has_table("alembic_version"):
+        return {}
+    with Session(engine) as session:
+        found = accepted_values(session, contract_id, return_id, period.earlier_in_year())
+    return {p.id: found[p.id] for p in period.earlier_in_year() if p.id in found}
