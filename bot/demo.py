@@ -1,8 +1,8 @@
 """`kpibot demo`: a year of monitoring on the embedded database, with no accounts or tokens.
 
 1. Start a fresh SQLite database in the demo folder and load config.toml (the example council).
-2. Replay a year of returns through the one intake, with a simulated clock: most arrive on time, one late, one
-   rejected and then corrected, one never arrives.
+2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
+   kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
 3. Deliver the replies through the local channel (files in the demo folder) and print where every contract stands.
 """
 
@@ -24,7 +24,10 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
 from bot.status import ContractStatus, contract_status
 from bot.storage.models import Contact, Contract, Obligation
+from bot.workbooks import build_template
+from bot.workbooks.fill import fill
 from kpi_core import loader, samples
+from kpi_core.calendar import parse_period
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
 
@@ -83,21 +86,25 @@ def _replay(app: App, zone: str, as_of: date) -> tuple[list[Step], list[Contract
                 Obligation.due_date <= as_of).order_by(Obligation.due_date)).all()
             for index, obligation in enumerate(obligations):
                 plans.append((contract, obligation, index, submitters[contract.provider_id]))
+    providers = {o.id: o.name for o in app.settings.organisations}
     moments = []
     for contract, obligation, index, contact in plans:
         framework = loader.get(contract.framework_id)
+        period = parse_period(obligation.period_id, contract.year_start_month)
+        template = build_template(framework, contract_id=contract.id, contract_name=contract.name,
+                                  provider_name=providers[contract.provider_id], period=period)
         for attempt, (days_early, level, overrides) in enumerate(_plan(obligation, index)):
             values = samples.sample_values(framework, obligation.return_type, seed=index, level=level)
             values.update(overrides)
             moments.append((_moment(obligation.due_date - timedelta(days=days_early), zone, 10 + attempt),
-                            contract, obligation, contact, samples.to_csv(values).encode(), attempt))
+                            contract, obligation, contact, fill(template, values, framework), attempt))
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
     dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
     for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
         received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
-                            sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.csv", data=data,
-                            received_at=at, caption=f"{contract.id} {obligation.period_id} monitoring return")
+                            sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx", data=data,
+                            received_at=at, caption="Quarterly monitoring return attached")
         steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
         dispatcher.run_once(at)
     with Session(app.engine) as session:

@@ -1,0 +1,45 @@
+"""`kpibot demo`: the README's first command, on the shipped config.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlmodel import Session, select
+
+from bot import config, demo
+from bot.app import App
+from bot.cli import main
+from bot.storage.models import OutboxMessage, Submission
+from conftest import REPO_ROOT
+
+
+def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
+    settings = config.load(REPO_ROOT / "config.toml", environ={})
+    steps, statuses = demo.run(settings, tmp_path / "demo")
+    outcomes = {(s.contract_id, s.period_id): s.result.outcome for s in steps}
+    assert outcomes[("ch-stop-smoking", "2025-26-Q1")] == "accepted"
+    late = [s for s in steps if s.result.on_time is False]
+    assert [(s.contract_id, s.period_id) for s in late] == [("ch-stop-smoking", "2025-26-Q3")]
+    solihull_q2 = [s.result for s in steps if (s.contract_id, s.period_id) == ("solihull-stop-smoking", "2025-26-Q2")]
+    assert [(r.outcome, r.version) for r in solihull_q2] == [("rejected", 1), ("accepted", 2)]
+    assert ("ch-substance-misuse", "2025-26-Q4") not in outcomes
+    by_contract = {s.contract.id: s for s in statuses}
+    q4 = next(o for o in by_contract["ch-substance-misuse"].obligations if o.period_id == "2025-26-Q4")
+    assert q4.state == "missing" and q4.days_late and q4.days_late > 0
+    assert by_contract["lifestyle"].kpis.timeliness == 100
+    app = App(demo.demo_settings(settings, tmp_path / "demo"))
+    with Session(app.engine) as session:
+        assert {s.filename.rsplit(".", 1)[1] for s in session.exec(select(Submission))} == {"xlsx"}
+        pending = session.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
+        assert pending == []  # every reply was delivered to the local outbox folder
+    app.close()
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(steps)
+
+
+def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(REPO_ROOT / "config.toml"), "demo", "--dir",
+                                             str(tmp_path / "d")], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Replayed 14 submissions up to 20 May 2026" in result.output
+    assert "One You Lifestyle Programmes: timeliness 100%" in result.output
