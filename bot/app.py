@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import config
-from bot.intake import Intake, limits_from
+from bot.intake import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.registry import transports_from
 from bot.storage import db
@@ -36,7 +36,7 @@ class App:
     @cached_property
     def reader(self) -> IsolatedReader:
         """Return files are read in a worker process with a memory cap, so a hostile file cannot take kpibot down."""
-        return IsolatedReader(limits=limits_from(self.settings))
+        return IsolatedReader(limits=config.read_limits(self.settings))
 
     @cached_property
     def intake(self) -> Intake:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.commands import calendar, demo, frameworks, init, outbox, score, status, submit, template
+from bot.commands import calendar, demo, frameworks, init, outbox, report, score, status, submit, template
 from bot.commands.common import State
 
 
@@ -26,4 +26,6 @@ main.add_command(submit.command)
 main.add_command(status.command)
 main.add_command(outbox.group)
 main.add_command(demo.command)
+main.add_command(report.report)
+main.add_command(report.exceptions)
 main.add_command(template.command)

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kpi_core import loader
+from kpi_core.returns.safety import Limits
 
 DEFAULT_PATH = Path("config.toml")
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-_]*$", max_length=64)]
@@ -86,6 +87,10 @@ class Intake(_Model):
     max_uncompressed_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
 
 
+class Reports(_Model):
+    attach_pdf: bool = True  # attach the PDF return report to every reply (rendering takes about a second)
+
+
 class Email(_Model):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -112,6 +117,7 @@ class Settings(_Model):
     timezone: str = "Europe/London"
     storage: Storage = Storage()
     intake: Intake = Intake()
+    reports: Reports = Reports()
     email: Email = Email()
     telegram: Telegram = Telegram()
     outbox: Outbox = Outbox()
@@ -199,3 +205,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
             problems.append(f"{key}: {message}" if key else message)
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
     return settings.model_copy(update={"source": str(path)})
+
+
+def read_limits(settings: Settings) -> Limits:
+    """How much kpibot reads from one received file, from the [intake] settings."""
+    return Limits(max_bytes=settings.intake.max_upload_bytes,
+                  max_uncompressed_bytes=settings.intake.max_uncompressed_bytes)

@@ -14,28 +14,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from bot import config, replies
+from bot.assessing import assess_in_context
 from bot.storage.audit import record
 from bot.storage.files import FileStore
 from bot.resolve import Held, Rejected, identify
-from bot.storage.models import Contact, Contract, FindingRow, Obligation, OutboxMessage, StoredFile, Submission
-from bot.storage.queries import history_for, obligation_for
+from bot.reports import ReturnMeta, build_return_report, trends_from_history
+from bot.storage.models import (
+    Contact,
+    Contract,
+    FindingRow,
+    Obligation,
+    Organisation,
+    OutboxMessage,
+    RenderedReport,
+    StoredFile,
+    Submission,
+)
+from bot.storage.queries import obligation_for
 from bot.storage.results import save_findings, save_results, save_values
 from bot.storage.sync import ensure_obligations
-from bot.submission_kpis import local_date, submission_kpis
+from bot.submission_kpis import local_date
 from kpi_core import loader
-from kpi_core.assess import Assessment, ReturnTypeError, assess, return_type_for
+from kpi_core.assess import Assessment, ReturnTypeError, return_type_for
 from kpi_core.calendar import Period
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
-from kpi_core.returns.safety import Limits
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +90,6 @@ class IntakeResult:
 Reader = Callable[[bytes, str], ParsedReturn]
 
 
-def limits_from(settings: config.Settings) -> Limits:
-    return Limits(max_bytes=settings.intake.max_upload_bytes,
-                  max_uncompressed_bytes=settings.intake.max_uncompressed_bytes)
-
-
 class Intake:
     def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore,
                  reader: Reader | None = None) -> None:
@@ -92,7 +98,7 @@ class Intake:
         self.engine = engine
         self.settings = settings
         self.files = files
-        limits = limits_from(settings)
+        limits = config.read_limits(settings)
         self.read = reader or (lambda data, filename: read_return(data, filename, limits=limits))
 
     # -- the one entry point -------------------------------------------------------------------------------
@@ -190,24 +196,45 @@ class Intake:
                 return self._reject(session, submission, contact, received, contract, period, [Finding(
                     "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
                     fix=f"The contract starts on {contract.start:%d %B %Y}; check the period.")])
+            assessed = assess_in_context(session, contract, period, parsed, received.received_at,
+                                         self.settings.timezone)
+            assessment = assessed.assessment
             today = local_date(received.received_at, self.settings.timezone)
-            kpis = submission_kpis(session, contract.id, today, self.settings.timezone)
-            system = {k: v for k, v in kpis.system_values().items()
-                      if any(i.id == k[0] and i.source == "system" for i in framework.items)}
-            assessment = assess(framework, period, parsed, history=history_for(session, contract.id, return_type,
-                                                                               period),
-                                contract_value=contract.value, today=today, extra_values=system,
-                                expected_contract=contract.id)
-            return self._save(session, submission, contact, received, contract, obligation, assessment, today)
+            version = 1 + (session.exec(select(func.count()).select_from(Submission).where(
+                Submission.obligation_id == obligation.id, Submission.version != None)).one() or 0)  # noqa: E711
+            on_time = today <= obligation.due_date
+            meta = ReturnMeta(contract.id, contract.name, self._provider_name(session, contract), received.received_at,
+                              version, on_time, obligation.due_date, received.filename)
+            reply = replies.assessed(received.channel, build_return_report(
+                assessment, meta, trends_from_history(assessment, assessed.history), timezone=self.settings.timezone),
+                self.settings.reports.attach_pdf)
+            return self._save(session, submission, contact, received, contract, obligation, assessment, version,
+                              on_time, reply)
+
+    @staticmethod
+    def _provider_name(session: Session, contract: Contract) -> str:
+        provider = session.get(Organisation, contract.provider_id)
+        return provider.name if provider else contract.provider_id
+
+    def _store_report(self, session: Session, submission: Submission, reply: replies.Reply) -> str | None:
+        """Keep the PDF like any other file, and record it as the submission's report."""
+        if reply.attachment is None:
+            return None
+        digest = self.files.put(reply.attachment)
+        if session.get(StoredFile, digest) is None:
+            session.add(StoredFile(sha256=digest, size=len(reply.attachment), first_seen_at=submission.received_at))
+            session.flush()
+        session.add(RenderedReport(kind="return", contract_id=submission.contract_id, period_id=submission.period_id,
+                                   submission_id=submission.id, sha256=digest, created_at=submission.received_at))
+        return digest
 
     def _save(self, session: Session, submission: Submission, contact: Contact, received: Received,
-              contract: Contract, obligation: Obligation, assessment: Assessment, today: date) -> IntakeResult:
+              contract: Contract, obligation: Obligation, assessment: Assessment, version: int, on_time: bool,
+              reply: replies.Reply) -> IntakeResult:
         now = received.received_at
-        version = 1 + (session.exec(select(func.count()).select_from(Submission).where(
-            Submission.obligation_id == obligation.id, Submission.version != None)).one() or 0)  # noqa: E711
         submission.contract_id, submission.obligation_id = contract.id, obligation.id
         submission.period_id, submission.version = obligation.period_id, version
-        submission.on_time = today <= obligation.due_date
+        submission.on_time = on_time
         submission.error_count, submission.warning_count = len(assessment.errors), len(assessment.warnings)
         submission.processed_at = now
         superseded = None
@@ -226,17 +253,16 @@ class Intake:
             submission.status = "rejected"
             submission.reason = f"{len(assessment.errors)} error(s) in the return"
         save_findings(session, submission, assessment.findings)
-        text = replies.submission_reply(contract.name, assessment, version, submission.on_time,
-                                        superseded.version if superseded else None)
-        self._queue_reply(session, submission, contact, received, text, f"{contract.name}: {obligation.period_id} "
-                          f"return {submission.status}")
+        message = self._queue_reply(session, submission, contact, received, reply.text, reply.subject)
+        message.attachment_sha256 = self._store_report(session, submission, reply)
+        message.attachment_name = reply.attachment_name if message.attachment_sha256 else None
         record(session, now, contact.email, f"submission_{submission.status}", f"submission:{submission.id}",
                {"contract": contract.id, "period": obligation.period_id, "version": version,
                 "errors": submission.error_count, "warnings": submission.warning_count,
                 "superseded": superseded.id if superseded else None})
         session.commit()
-        return IntakeResult(submission.status, submission.id, text, contract.id, obligation.period_id,  # type: ignore[arg-type]
-                            version, submission.on_time, assessment.findings, assessment)
+        return IntakeResult(submission.status, submission.id, reply.text, contract.id,  # type: ignore[arg-type]
+                            obligation.period_id, version, submission.on_time, assessment.findings, assessment)
 
     def _queue_reply(self, session: Session, submission: Submission, contact: Contact | None, received: Received,
                      text: str, subject: str) -> OutboxMessage:

@@ -1,51 +1,51 @@
-"""Plain-text replies the intake sends back on the channel a return came in on."""
+"""Replies the intake sends back on the channel a return came in on: the scored summary with its PDF report, or
+why the file could not be scored."""
 
 from __future__ import annotations
 
-from kpi_core.assess import Assessment
+import logging
+from dataclasses import dataclass
+
+from bot.reports import ReturnReport, render_return_report
+from bot.reports.chat import email_text, telegram_text
 from kpi_core.findings import Finding
 
-STATUS_MARK = {"green": "🟢 Green", "amber": "🟠 Amber", "red": "🔴 Red", "no_data": "⚪ No data", "info": "ℹ️ Info"}
+log = logging.getLogger(__name__)
+
 MAX_FINDINGS = 25
+
+
+@dataclass(frozen=True)
+class Reply:
+    subject: str
+    text: str
+    attachment: bytes | None = None
+    attachment_name: str | None = None
+
+
+def assessed(channel: str, report: ReturnReport, attach_pdf: bool = True) -> Reply:
+    """The reply to a return that was read and scored: the channel's summary and (unless turned off) the PDF.
+
+    A report that fails to render must not lose the reply: the summary goes out alone and the fault is logged.
+    """
+    pdf: bytes | None = None
+    try:
+        pdf = render_return_report(report) if attach_pdf else None
+    except Exception:  # noqa: BLE001 - WeasyPrint faults are not the provider's problem
+        log.exception("rendering the return report for %s %s failed", report.contract_id, report.period_id)
+    name = f"{report.contract_id}-{report.period_id}-v{report.version}.pdf"
+    if channel == "telegram":
+        return Reply("", telegram_text(report), pdf, name)
+    subject, body = email_text(report, attached=pdf is not None)
+    return Reply(subject, body, pdf, name)
 
 
 def _findings(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:
     ordered = sorted(findings, key=lambda f: not f.is_error)
     lines = [f"- {f.text()}" for f in ordered[:MAX_FINDINGS]]
     if len(ordered) > MAX_FINDINGS:
-        lines.append(f"- ... and {len(ordered) - MAX_FINDINGS} more; see the full report.")
+        lines.append(f"- ... and {len(ordered) - MAX_FINDINGS} more.")
     return lines
-
-
-def submission_reply(contract_name: str, result: Assessment, version: int, on_time: bool | None,
-                     superseded_version: int | None) -> str:
-    """The reply to a return that was read: accepted with its headline results, or rejected with every finding."""
-    period = result.period.label
-    if not result.accepted:
-        lines = [f"❌ {contract_name}, {period}: return version {version} NOT accepted.",
-                 f"{len(result.errors)} problem(s) must be fixed before it can be scored:"]
-        lines += _findings(result.findings)
-        lines.append("Correct the file and send it again.")
-        return "\n".join(lines)
-    card = result.scorecard
-    counts = card.counts()
-    timing = "on time" if on_time else "late"
-    lines = [f"✅ {contract_name}, {period}: return version {version} accepted ({timing})."]
-    if superseded_version:
-        lines.append(f"It replaces version {superseded_version}.")
-    lines.append(f"🔴 {counts['red']} red, 🟠 {counts['amber']} amber, 🟢 {counts['green']} green, "
-                 f"⚪ {counts['no_data']} no data, ℹ️ {counts['info']} for information.")
-    for r in sorted(card.indicators, key=lambda r: (r.status != "red", r.status != "amber")):
-        if r.status in ("red", "amber"):
-            lines.append(f"{STATUS_MARK[r.status]}  {r.ref} {r.indicator.name}: {r.as_dict()['display_value']}"
-                         f" ({r.gap_text})")
-    for p in card.payments:
-        amount = "–" if p.amount is None else f"£{p.amount:,.2f}"
-        lines.append(f"💷 {p.rule.name}: {amount}{' (forecast)' if p.forecast else ''}")
-    if result.warnings:
-        lines.append("Warnings:")
-        lines += _findings(result.warnings)
-    return "\n".join(lines)
 
 
 def refusal(filename: str, findings: list[Finding]) -> str:
@@ -60,4 +60,4 @@ def unknown_sender(channel: str, sender: str) -> str:
 
 def failure(filename: str) -> str:
     return (f"⚠️ {filename} was received and kept safely, but kpibot could not process it because of a fault on our "
-            "side. The commissioning team has been told; you do not need to send it again.")
+            "side. The fault is recorded for the kpibot administrators; you do not need to send it again.")

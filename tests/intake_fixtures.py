@@ -129,8 +129,10 @@ def received(data: bytes, message_id: str = "m1", sender: str = ALICE, at: datet
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> config.Settings:
-    return deployment(tmp_path, database_url)
+def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) -> config.Settings:
+    """The deployment; PDF reports are left off replies (a second each) unless a test is marked `with_pdf`."""
+    with_pdf = request.node.get_closest_marker("with_pdf") is not None
+    return deployment(tmp_path, database_url, f"[reports]\nattach_pdf = {str(with_pdf).lower()}\n")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from conftest import REPO_ROOT
 
 def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
     settings = config.load(REPO_ROOT / "config.toml", environ={})
+    settings = settings.model_copy(update={"reports": settings.reports.model_copy(update={"attach_pdf": False})})
     steps, statuses = demo.run(settings, tmp_path / "demo")
     outcomes = {(s.contract_id, s.period_id): s.result.outcome for s in steps}
     assert outcomes[("ch-stop-smoking", "2025-26-Q1")] == "accepted"
@@ -39,7 +40,8 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(REPO_ROOT / "config.toml"), "demo", "--dir",
-                                             str(tmp_path / "d")], catch_exceptions=False)
+                                       str(tmp_path / "d"), "--as-of", "2025-08-01"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "Replayed 14 submissions up to 20 May 2026" in result.output
-    assert "One You Lifestyle Programmes: timeliness 100%" in result.output
+    assert "Replayed 3 submissions up to 01 August 2025" in result.output  # the three Q1s due 15 July
+    assert "City and Hackney Stop Smoking Service: timeliness 100%" in result.output
+    assert len(list((tmp_path / "d" / "outbox").glob("*.pdf"))) == 3  # each reply carried its PDF report

@@ -364,6 +364,12 @@ _VALUES = st.one_of(
 )
 
 
+def _has(node: Any, key: Any) -> bool:
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(node, list) and isinstance(key, int) and key < len(node)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(paths(BASE_DATA)), _VALUES), min_size=1, max_size=3))
 def test_any_mangled_framework_is_either_loaded_or_refused_with_problems(
@@ -372,15 +378,14 @@ def test_any_mangled_framework_is_either_loaded_or_refused_with_problems(
     for path, new in changes:
         node = data
         for key in path[:-1]:
-            if not isinstance(node, (dict, list)) or (isinstance(node, list) and key >= len(node)) or \
-                    (isinstance(node, dict) and key not in node):
+            if not _has(node, key):  # an earlier change may have replaced this part of the tree
                 break
             node = node[key]
         else:
             last = path[-1]
             if isinstance(node, dict) and new == "<delete>":
                 node.pop(last, None)
-            elif isinstance(node, dict) or (isinstance(node, list) and last < len(node)):
+            elif isinstance(node, dict) and isinstance(last, str) or _has(node, last):
                 node[last] = new
     try:
         framework = loader.load_text(to_toml(data), "mangled.toml")

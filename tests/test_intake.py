@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-import bot.intake
+import bot.assessing
+import bot.replies
 from bot.intake import Intake
 from bot.storage.files import FileStore, sha256_of
 from bot.storage.models import (
@@ -21,6 +22,7 @@ from bot.storage.models import (
     Obligation,
     OutboxMessage,
     PaymentRow,
+    RenderedReport,
     Submission,
 )
 from bot.storage.queries import values_of
@@ -32,6 +34,7 @@ def count(engine: sa.Engine, model: type, *where: object) -> int:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()  # type: ignore[arg-type]
 
 
+@pytest.mark.with_pdf
 def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileStore) -> None:
     data = sample_csv()
     result = intake.submit(received(data, caption="2025-26-Q2"))
@@ -48,7 +51,13 @@ def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileSto
     with Session(intake.engine) as session:
         reply = session.exec(select(OutboxMessage)).one()
         assert (reply.channel, reply.address, reply.kind, reply.status) == ("email", ALICE, "reply", "pending")
-        assert "version 1 accepted (on time)" in reply.body_text
+        assert "Result: Accepted" in reply.body_text and "Timeliness: On time" in reply.body_text
+        assert "is in the attached PDF" in reply.body_text
+        report = session.exec(select(RenderedReport)).one()
+        assert (report.kind, report.submission_id, report.period_id) == ("return", sub.id, "2025-26-Q2")
+        assert reply.attachment_sha256 == report.sha256
+        assert reply.attachment_name == "ch-stop-smoking-2025-26-Q2-v1.pdf"
+        assert files.get(report.sha256).startswith(b"%PDF")
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
         assert actions == ["config_synced", "submission_received", "submission_accepted"]
 
@@ -78,7 +87,7 @@ def test_a_resubmission_is_a_new_version_and_both_are_kept(intake: Intake, files
         assert files.get(first.sha256) == old_data and files.get(second.sha256) == new_data  # type: ignore[arg-type]
         assert values_of(session, first.id, "2025-26-Q2") != values_of(session, second.id, "2025-26-Q2")  # type: ignore[arg-type]
         assert len(values_of(session, first.id, "2025-26-Q2")) > 0  # type: ignore[arg-type]
-    assert "replaces version 1" in new.reply
+    assert "Version 2: it replaces the version sent before." in new.reply
 
 
 def test_a_rejected_return_keeps_the_file_and_every_finding_but_no_results(intake: Intake, files: FileStore) -> None:
@@ -93,12 +102,12 @@ def test_a_rejected_return_keeps_the_file_and_every_finding_but_no_results(intak
         assert session.exec(select(func.count()).select_from(FindingRow)).one() == len(result.findings)
     assert count(intake.engine, DataValue) == 0
     assert count(intake.engine, IndicatorResultRow) == 0
-    assert "NOT accepted" in result.reply and "cannot be negative" in result.reply
+    assert "Result: Rejected" in result.reply and "cannot be negative" in result.reply
 
 
 def test_a_scoring_failure_leaves_the_raw_file_and_a_failed_record(intake: Intake, files: FileStore) -> None:
     data = sample_csv()
-    with mock.patch.object(bot.intake, "assess", autospec=True, side_effect=ZeroDivisionError("boom")):
+    with mock.patch.object(bot.assessing, "assess", autospec=True, side_effect=ZeroDivisionError("boom")):
         result = intake.submit(received(data, caption="2025-26-Q2"))
     assert result.outcome == "failed"
     with Session(intake.engine) as session:
@@ -192,7 +201,7 @@ def test_a_late_return_is_marked_late(intake: Intake) -> None:
     late = NOW + timedelta(days=20)  # 21 October, after the 15 October due date
     result = intake.submit(received(sample_csv(), caption="2025-26-Q2", at=late))
     assert (result.outcome, result.on_time) == ("accepted", False)
-    assert "(late)" in result.reply
+    assert "Timeliness: Late" in result.reply
 
 
 def test_the_year_to_date_uses_the_accepted_earlier_quarter(intake: Intake) -> None:
@@ -204,3 +213,25 @@ def test_the_year_to_date_uses_the_accepted_earlier_quarter(intake: Intake) -> N
     result = q2.assessment.scorecard.result("1.1")
     assert result.ytd is not None and result.ytd.value == q1_quits + q2_quits
     assert result.ytd_periods == ("2025-26-Q1", "2025-26-Q2")
+
+
+@pytest.mark.with_pdf
+def test_a_report_that_fails_to_render_does_not_lose_the_reply(intake: Intake) -> None:
+    with mock.patch.object(bot.replies, "render_return_report", autospec=True, side_effect=RuntimeError("pango")):
+        result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+    assert result.outcome == "accepted"
+    with Session(intake.engine) as session:
+        reply = session.exec(select(OutboxMessage)).one()
+        assert reply.attachment_sha256 is None and "Result: Accepted" in reply.body_text
+        assert session.exec(select(RenderedReport)).all() == []
+
+
+def test_a_telegram_reply_is_the_chat_summary(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), channel="telegram", sender="1001", caption="2025-26-Q2"))
+    assert result.reply.startswith("✅ City and Hackney Stop Smoking Service")
+    assert "🔴" in result.reply or "🟢" in result.reply
+
+
+def test_an_email_reply_without_a_pdf_does_not_promise_one(intake: Intake) -> None:
+    result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+    assert "Result: Accepted" in result.reply and "attached PDF" not in result.reply

@@ -56,7 +56,7 @@ def test_it_sends_each_message_once(intake: Intake, files: FileStore) -> None:
     assert dispatcher.run_once(NOW + timedelta(hours=1)) == 0  # a second run, or a restart, sends nothing more
     assert Dispatcher(intake.engine, {"email": transport}, files).run_once(NOW + timedelta(days=1)) == 0
     assert [m.address for m in transport.sent] == [ALICE]
-    assert "accepted" in transport.sent[0].text
+    assert "Result: Accepted" in transport.sent[0].text
 
 
 def test_a_transient_failure_is_retried_with_exponential_back_off(intake: Intake, files: FileStore) -> None:

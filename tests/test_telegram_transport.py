@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.outbox.telegram import LIMIT, TelegramTransport, split_text
+from bot.outbox.telegram import TelegramTransport
+from bot.reports.chat import TELEGRAM_LIMIT, length
 from bot.outbox.transport import Outbound, TransportError
 from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
 
@@ -37,8 +38,9 @@ def test_a_long_reply_is_split_on_line_boundaries(api: FakeBotApi) -> None:
     text = "\n".join(f"line {n}: " + "x" * 90 for n in range(100))  # about 10,000 characters
     transport(api).send(Outbound("1001", "", text))
     parts = [c.params["text"] for c in api.sent("sendMessage")]
-    assert len(parts) == 3 and all(len(p) <= LIMIT for p in parts)
-    assert "\n".join(parts) == text
+    assert [p.split("\n", 1)[0] for p in parts] == ["(1/3)", "(2/3)", "(3/3)"]
+    assert all(length(p) <= TELEGRAM_LIMIT for p in parts)
+    assert "\n".join(p.split("\n", 1)[1] for p in parts) == text
 
 
 def test_a_blocked_bot_is_a_permanent_error(api: FakeBotApi) -> None:
@@ -59,12 +61,3 @@ def test_a_chat_id_that_is_not_a_number_is_permanent(api: FakeBotApi) -> None:
     with pytest.raises(TransportError) as info:
         transport(api).send(Outbound("alice@example.org", "", "hello"))
     assert info.value.permanent and api.calls == []
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", [""]),
-    ("short", ["short"]),
-    ("a" * (LIMIT + 10), ["a" * LIMIT, "a" * 10]),
-])
-def test_split_text(text: str, expected: list[str]) -> None:
-    assert split_text(text) == expected

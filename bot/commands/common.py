@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,3 +65,16 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
 def fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write the whole file or nothing: a half-written report must never replace a good one. Exit 1 with a
+    plain message when the folder is missing or not writable."""
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        fail(f"Cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable.")

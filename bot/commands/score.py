@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 
-from bot.commands.common import State, echo_json, fail, table
+from bot import config
+from bot.commands.common import State, echo_json, fail, table, write_atomically
 from kpi_core import formatting, loader
 from kpi_core.assess import Assessment, ReturnTypeError, assess
 from kpi_core.calendar import PeriodError, parse_period
@@ -23,12 +23,20 @@ STATUS_WORD = {"green": "GREEN", "amber": "AMBER", "red": "RED", "info": "info",
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge the period against this date (default: do not check).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the return report as PDF, with a draft action plan for each red indicator.")
 @click.pass_obj
 def command(state: State, path: str, contract_id: str | None, period_id: str | None, today: object,
-            as_json: bool) -> None:
+            as_json: bool, pdf_path: str | None) -> None:
     """Validate and score a return; exit 0 when accepted, 2 when rejected."""
     data = Path(path).read_bytes()
-    parsed = read_return(data, Path(path).name)
+    parsed = read_return(data, Path(path).name, limits=config.read_limits(state.settings))
+    if parsed.unreadable:  # nothing to score: list every reason, not just the first
+        if as_json:
+            echo_json({"file": parsed.source, "accepted": False, "findings": [f.as_dict() for f in parsed.findings]})
+        else:
+            click.echo("\n".join([f"{parsed.source}: REJECTED"] + [f"  - {f.text()}" for f in parsed.findings]))
+        raise SystemExit(2)
     contract_id = contract_id or parsed.cover.get("contract")
     period_id = period_id or parsed.cover.get("period")
     if not contract_id or not period_id:
@@ -39,7 +47,7 @@ def command(state: State, path: str, contract_id: str | None, period_id: str | N
     framework = loader.get(contract.framework)
     try:
         period = parse_period(period_id, contract.start_month)
-        result = assess(framework, period, parsed, contract_value=contract.value,
+        result = assess(framework, period, parsed, contract_value=contract.value, expected_contract=contract_id,
                         today=today.date() if today else None)  # type: ignore[attr-defined]
     except (PeriodError, ReturnTypeError) as exc:
         fail(str(exc))
@@ -48,7 +56,28 @@ def command(state: State, path: str, contract_id: str | None, period_id: str | N
         echo_json(as_dict(contract_id, result))
     else:
         click.echo(render_text(contract.name, result))
+    if pdf_path:
+        write_pdf(state, contract_id, result, Path(path).name, Path(pdf_path))
     raise SystemExit(0 if result.accepted else 2)
+
+
+def write_pdf(state: State, contract_id: str, result: Assessment, source: str, out: Path) -> None:
+    """Render the return report to `out`, replacing it only once the whole PDF is written."""
+    from bot.clock import utc_now
+    from bot.reports import (  # WeasyPrint loads slowly: only when a PDF is asked for
+        ReturnMeta,
+        build_return_report,
+        render_return_report,
+        trends_from_history,
+    )
+
+    contract = state.contract(contract_id)
+    provider = state.settings.organisation(contract.provider).name
+    meta = ReturnMeta(contract.id, contract.name, provider, source=source)
+    report = build_return_report(result, meta, trends_from_history(result), generated_at=utc_now(),
+                                 timezone=state.settings.timezone)
+    write_atomically(out, render_return_report(report))
+    click.echo(f"Report written to {out} ({len(report.action_plans)} draft action plan(s))", err=True)
 
 
 def as_dict(contract_id: str, result: Assessment) -> dict[str, object]:

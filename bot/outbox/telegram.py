@@ -1,4 +1,4 @@
-"""Telegram out through python-telegram-bot; long texts are split at Telegram's 4096-character limit."""
+"""Telegram out through python-telegram-bot; long texts are split at Telegram's limit (bot.reports.chat)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.outbox.transport import Outbound, TransportError
-
-LIMIT = 4096
-
-
-def split_text(text: str, limit: int = LIMIT) -> list[str]:
-    """Split on line boundaries so each part fits; a single over-long line is cut."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current or not parts:
-        parts.append(current)
-    return [p.rstrip("\n") or p for p in parts]
+from bot.reports.chat import split_message
 
 
 class TelegramTransport:
@@ -39,7 +18,7 @@ class TelegramTransport:
     async def _send(self, chat_id: int, message: Outbound) -> None:
         bot = Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url)
         async with bot:
-            for part in split_text(message.text):
+            for part in split_message(message.text):
                 await bot.send_message(chat_id, part)
             if message.attachment is not None:
                 await bot.send_document(chat_id, message.attachment, filename=message.attachment_name or "report")

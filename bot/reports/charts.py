@@ -1,0 +1,146 @@
+"""A small inline SVG trend chart: the indicator's value per period, its status shape, and a dashed target line.
+
+Built as text (no plotting library) so it is fast, deterministic and safe: every piece of text is escaped here,
+which is why the result may be marked safe for the HTML templates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from bot.reports.status import STATUSES
+
+WIDTH, HEIGHT = 250, 120
+LEFT, RIGHT, TOP, BOTTOM = 38, 10, 16, 20
+INK = "#333333"
+GRID = "#D9D9D9"
+FONT = "DejaVu Sans, sans-serif"
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoint:
+    label: str  # x-axis label, e.g. `Q2`
+    value: float | None
+    target: float | None
+    status: str  # red, amber, green, info, no_data
+    value_text: str = ""  # printed above the last point, e.g. `52.5%`
+
+
+def nice_step(span: float, ticks: int = 4) -> float:
+    """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about `ticks` intervals over `span`."""
+    raw = span / ticks if span > 0 else 1.0
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * magnitude >= raw:
+            return factor * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def axis_range(numbers: Sequence[float], cap: float | None = None) -> tuple[float, float, float]:
+    """(bottom, top, step) of a y axis that starts at zero (or below, for negatives) and holds every number."""
+    low = min([0.0, *numbers])
+    high = max([0.0, *numbers])
+    if high == low:
+        high = low + 1
+    step = nice_step(high - low)
+    top = math.ceil(high / step) * step
+    if cap is not None and high <= cap < top:
+        top = cap
+    bottom = math.floor(low / step) * step
+    return bottom, top, step
+
+
+def tick_text(value: float, suffix: str) -> str:
+    text = f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
+    return f"{text}{suffix}"
+
+
+def _marker(status: str, x: float, y: float) -> str:
+    view = STATUSES.get(status, STATUSES["no_data"])
+    common = f'fill="{view.colour}" stroke="{INK}" stroke-width="0.8"'
+    if status == "red":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" {common}/>'
+    if status == "amber":
+        return f'<path d="M {x:.1f} {y - 5:.1f} L {x + 5:.1f} {y + 4:.1f} L {x - 5:.1f} {y + 4:.1f} Z" {common}/>'
+    if status == "green":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" {common}/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#FFFFFF" stroke="{INK}" stroke-width="0.8"/>'
+
+
+def _text(x: float, y: float, text: str, *, size: float = 7.5, anchor: str = "middle", bold: bool = False) -> str:
+    # Font and colour are inherited from the chart's <g>; a per-text font-weight="normal" makes WeasyPrint
+    # look the font up again for every label (a third of the chart's rendering time).
+    weight = ' font-weight="bold"' if bold else ""
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{weight}>{escape(text)}</text>'
+
+
+def _labels(labels: list[tuple[float, float, str]], *, anchor: str, size: float = 6.5) -> str:
+    """Several labels as one <text> of positioned <tspan>s: WeasyPrint sets one text far faster than many."""
+    spans = "".join(f'<tspan x="{x:.1f}" y="{y:.1f}">{escape(text)}</tspan>' for x, y, text in labels)
+    return f'<text font-size="{size}" text-anchor="{anchor}">{spans}</text>'
+
+
+def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", cap: float | None = None) -> Markup:
+    """An SVG chart of `points` (oldest first). `suffix` follows tick labels (`%`); `cap` keeps a percentage
+    axis from running past 100."""
+    numbers = [p.value for p in points if p.value is not None] + [p.target for p in points if p.target is not None]
+    bottom, top, step = axis_range(numbers, cap)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    band = plot_w / max(len(points), 1)
+
+    def x_of(index: int) -> float:
+        return LEFT + band * (index + 0.5)
+
+    def y_of(value: float) -> float:
+        return TOP + plot_h * (1 - (value - bottom) / (top - bottom))
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="trend" width="{WIDTH}" height="{HEIGHT}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img"><title>{escape(title)}</title>'
+             f'<g font-family="{FONT}" fill="{INK}">']
+    count = round((top - bottom) / step)
+    grid = " ".join(f"M {LEFT} {y_of(bottom + n * step):.1f} H {WIDTH - RIGHT}" for n in range(count + 1))
+    parts.append(f'<path d="{grid}" stroke="{GRID}" stroke-width="0.6" fill="none"/>')
+    # Only the bottom and top of the axis are labelled: every SVG label costs WeasyPrint about a millisecond,
+    # and the chart's own figures (value, target) are printed beside it.
+    ends = [(LEFT - 4, y_of(value) + 2.5, tick_text(value, suffix)) for value in (bottom, top)]
+    parts.append(_labels(ends, anchor="end"))
+    targets = [(x_of(i), y_of(p.target)) for i, p in enumerate(points) if p.target is not None]
+    if targets and len({round(y, 2) for _, y in targets}) == 1:
+        y = targets[0][1]
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{INK}" '
+                     'stroke-width="1" stroke-dasharray="4 3"/>')
+    elif targets:
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in targets)
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="{INK}" stroke-width="1" '
+                     'stroke-dasharray="4 3"/>')
+    for run in _runs(points):
+        if len(run) > 1:
+            coords = " ".join(f"{x_of(i):.1f},{y_of(points[i].value):.1f}" for i in run)  # type: ignore[arg-type]
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="#555555" stroke-width="1.4"/>')
+    parts.append(_labels([(x_of(i), HEIGHT - 6, p.label) for i, p in enumerate(points)], anchor="middle"))
+    for index, point in enumerate(points):
+        if point.value is not None:
+            parts.append(_marker(point.status, x_of(index), y_of(point.value)))
+    last = len(points) - 1
+    if last >= 0 and points[last].value is not None and points[last].value_text:
+        x, y = x_of(last), y_of(points[last].value)  # type: ignore[arg-type]
+        anchor = "end" if len(points) > 1 else "middle"
+        parts.append(_text(x + (5 if anchor == "end" else 0), max(y - 7, 8), points[last].value_text,
+                           anchor=anchor, bold=True))
+    parts.append("</g></svg>")
+    return Markup("".join(parts))
+
+
+def _runs(points: Sequence[ChartPoint]) -> list[list[int]]:
+    """Indexes of consecutive points with a value: the line breaks where a period has no data."""
+    runs: list[list[int]] = [[]]
+    for index, point in enumerate(points):
+        if point.value is None:
+            runs.append([])
+        else:
+            runs[-1].append(index)
+    return [r for r in runs if r]

@@ -1,0 +1,172 @@
+"""Short, scannable summaries of a scored return for Telegram and plain-text email.
+
+Both are rendered from the same values as the PDF (a `ReturnReport`): a status is an emoji and a word in Telegram,
+a shape and a word in email; red comes first. Telegram refuses messages over 4096 characters, so a long summary
+is split between paragraphs, else between lines. Messages are plain text (send without a parse mode), so nothing
+a provider wrote can turn into markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.reports import display
+from bot.reports.context import FindingView, IndicatorRow, PaymentView, ReturnReport
+from bot.reports.pdf import render_text
+from bot.reports.status import StatusView
+
+TELEGRAM_LIMIT = 4096
+PART_MARK = "({index}/{count})\n"
+MAX_CHAT_WARNINGS = 5  # a chat stays scannable; the email and the PDF list every warning
+
+
+@dataclass(frozen=True)
+class ChatCount:
+    status: StatusView
+    count: int
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    contract_name: str
+    return_label: str
+    period_label: str
+    accepted: bool
+    verdict: str
+    verdict_detail: str
+    timeliness: str  # `On time`, `Late: 3 days after the due date`, or '' when not judged
+    counts: tuple[ChatCount, ...]
+    attention: tuple[IndicatorRow, ...]  # red, then amber
+    no_data: str  # refs that could not be judged, `1.3R, 2.1` or ''
+    on_target: str  # `1.1, 1.4, 2.1` or ''
+    payments: tuple[PaymentView, ...]
+    errors: tuple[FindingView, ...]  # every one: the provider must fix them all
+    warnings: tuple[FindingView, ...]
+    chat_warnings: tuple[FindingView, ...]  # the first few, for a chat message
+    more_warnings: int  # how many the chat message leaves to the report
+    uncertain: bool  # some colour is too uncertain to call (marked `(?)`)
+    version_note: str  # `Version 2: it replaces the version sent before.`, or '' for a first version
+
+
+def chat_summary(report: ReturnReport) -> ChatSummary:
+    """The values the message templates print."""
+    warnings = tuple(f for f in report.findings if not f.is_error)
+    attention = tuple(r for r in report.attention if r.status.key in ("red", "amber"))
+    return ChatSummary(
+        contract_name=report.contract_name,
+        return_label=report.return_label,
+        period_label=report.period_label,
+        accepted=report.accepted,
+        verdict=report.verdict,
+        verdict_detail=report.verdict_detail,
+        timeliness="" if report.timeliness == display.lateness(None, None, None) else report.timeliness,
+        counts=tuple(ChatCount(c.status, c.count) for c in report.counts),
+        attention=attention,
+        no_data=", ".join(r.ref for r in report.attention if r.status.key == "no_data"),
+        on_target=", ".join(r.ref for r in report.on_target),
+        payments=report.payments,
+        errors=tuple(f for f in report.findings if f.is_error),
+        warnings=warnings,
+        chat_warnings=warnings[:MAX_CHAT_WARNINGS],
+        more_warnings=max(0, len(warnings) - MAX_CHAT_WARNINGS),
+        uncertain=any(r.low_confidence for r in attention),
+        version_note=_version_note(report),
+    )
+
+
+def _version_note(report: ReturnReport) -> str:
+    if not report.version.isdigit() or report.version == "1":
+        return ""
+    if report.accepted:
+        return f"Version {report.version}: it replaces the version sent before."
+    return f"Version {report.version}: the version accepted before stays in force."
+
+
+def telegram_text(report: ReturnReport) -> str:
+    """The whole Telegram summary, before splitting."""
+    return render_text("messages/return_summary.telegram.txt", s=chat_summary(report)).strip()
+
+
+def telegram_messages(report: ReturnReport, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """The Telegram summary, split into messages of at most `limit` characters."""
+    return split_message(telegram_text(report), limit)
+
+
+def email_text(report: ReturnReport, attached: bool = True) -> tuple[str, str]:
+    """(subject, plain-text body) of the summary email; `attached` says the PDF report goes with it."""
+    summary = chat_summary(report)
+    subject = render_text("messages/return_summary.email-subject.txt", s=summary)
+    body = render_text("messages/return_summary.email.txt", s=summary, attached=attached)
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def length(text: str) -> int:
+    """Telegram's length of a text: UTF-16 code units, so an emoji outside the BMP counts twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split `text` into parts of at most `limit` (UTF-16 units): between paragraphs if possible, else between
+    lines, else between words. Parts are numbered `(1/3)` when there is more than one."""
+    if length(text) <= limit:
+        return [text]
+    room = limit - length(PART_MARK.format(index=99, count=99))
+    parts: list[str] = []
+    for piece in _pieces(text, room):
+        candidate = f"{parts[-1]}\n\n{piece}" if parts else piece
+        if parts and length(candidate) <= room:
+            parts[-1] = candidate
+        else:
+            parts.append(piece)
+    return [PART_MARK.format(index=i, count=len(parts)) + part for i, part in enumerate(parts, start=1)]
+
+
+def _pieces(text: str, room: int) -> list[str]:
+    """Paragraphs no longer than `room`; a longer paragraph is cut between lines, a longer line between words."""
+    pieces: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if length(paragraph) <= room:
+            pieces.append(paragraph)
+            continue
+        block = ""
+        for line in paragraph.split("\n"):
+            for chunk in _cut_line(line, room):
+                candidate = f"{block}\n{chunk}" if block else chunk
+                if length(candidate) <= room:
+                    block = candidate
+                else:
+                    pieces.append(block)
+                    block = chunk
+        if block:
+            pieces.append(block)
+    return [p for p in pieces if p.strip()]
+
+
+def _cut_line(line: str, room: int) -> list[str]:
+    if length(line) <= room:
+        return [line]
+    chunks, current = [], ""
+    for word in line.split(" "):
+        while length(word) > room:  # a single word longer than a message: cut it
+            head, word = _take(word, room)
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(head)
+        candidate = f"{current} {word}" if current else word
+        if length(candidate) <= room:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = word
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _take(word: str, room: int) -> tuple[str, str]:
+    """The longest head of `word` within `room` UTF-16 units, and the rest."""
+    end = len(word)
+    while length(word[:end]) > room:
+        end -= 1
+    return word[:end], word[end:]

@@ -1,0 +1,306 @@
+"""The return report's context: one assessed return turned into values ready to print.
+
+Storage fills `ReturnMeta` (who, when, which version) and passes the Assessment and the trend series; the
+stateless `kpibot score --pdf` fills what a file can tell. Templates only loop over and test what is built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from markupsafe import Markup
+
+from bot.reports import display
+from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
+from bot.reports.action_plans import ActionPlan, action_plans_for
+from bot.reports.charts import ChartPoint, trend_chart
+from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
+from bot.reports.trends import TrendPoint, Trends, short_labels, trends_from_history
+from kpi_core import formatting
+from kpi_core.assess import Assessment
+from kpi_core.duedates import due_date
+from kpi_core.findings import Finding
+from kpi_core.framework import Framework
+from kpi_core.payments import PaymentResult
+from kpi_core.scoring import STATUS_ORDER, IndicatorResult
+
+MAX_TREND_POINTS = 8
+COLOURED = ("red", "amber", "green")
+
+
+@dataclass(frozen=True)
+class ReturnMeta:
+    """What storage knows about a return beyond its figures."""
+
+    contract_id: str
+    contract_name: str
+    provider_name: str
+    received_at: datetime | None = None  # None: scored from a file, not submitted
+    version: int | None = None  # 1 for the first submission for the period, 2 for a resubmission...
+    on_time: bool | None = None  # None: not judged
+    due: date | None = None  # None: worked out from the framework's due rule
+    source: str = ""  # the file name as received
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    ref: str
+    name: str
+    section: str
+    value: str  # this period
+    fraction: str  # `840 of 1,600` for a percentage, else ''
+    ytd: str  # '' unless cumulative
+    judged: str  # the value the status is judged on (the year to date when cumulative)
+    judged_label: str  # `this period` or `year to date`
+    target: str
+    status: StatusView
+    gap: str  # `2.5 percentage points off target`, `on target` or ''
+    forecast: str
+    forecast_status: StatusView | None
+    notes: tuple[str, ...]
+    low_confidence: bool
+    critical_failure: bool
+    exception_required: bool  # the contract asks for an exception report when this is outside target
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    rows: tuple[IndicatorRow, ...]
+
+
+@dataclass(frozen=True)
+class ChartView:
+    ref: str
+    name: str
+    status: StatusView
+    svg: Markup
+    target: str
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    name: str
+    indicator: str
+    amount: str
+    maximum: str
+    basis: str  # `forecast for the year: 52.5%`
+    state: str  # `Forecast` or `Confirmed`
+    lines: tuple[str, ...]
+    critical_failure: bool
+
+
+@dataclass(frozen=True)
+class FindingView:
+    severity: str  # `Error` or `Warning`
+    is_error: bool
+    where: str  # `Data!D7`, `line 5`, or '' when the finding is about the whole return
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class CountView:
+    status: StatusView
+    count: int
+
+
+@dataclass(frozen=True)
+class ReturnReport:
+    contract_id: str
+    contract_name: str
+    provider_name: str
+    framework_name: str
+    framework_version: str
+    return_label: str
+    period_id: str
+    period_label: str
+    received: str
+    version: str
+    due: str
+    timeliness: str
+    late: bool
+    source: str
+    accepted: bool
+    verdict: str  # `Accepted` or `Rejected`
+    verdict_detail: str  # `2 errors, 1 warning`
+    counts: tuple[CountView, ...]
+    sections: tuple[Section, ...]
+    attention: tuple[IndicatorRow, ...]  # red, then amber, then no data
+    on_target: tuple[IndicatorRow, ...]
+    charts: tuple[ChartView, ...]
+    payments: tuple[PaymentView, ...]
+    findings: tuple[FindingView, ...]
+    disaggregations: tuple[DisaggregationTable, ...]
+    action_plans: tuple[ActionPlan, ...]
+    notes: tuple[str, ...]
+    generated: str
+
+
+def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow:
+    ind, j = result.indicator, result.judgement
+    cumulative = ind.cumulative and result.ytd is not None
+    measure = result.period_value
+    fraction = ""
+    if ind.kind == "percentage" and measure.numerator is not None and measure.denominator is not None:
+        fraction = f"{formatting.number(measure.numerator)} of {formatting.number(measure.denominator)}"
+    notes = [result.confidence_note] if result.confidence_note else []
+    if j.critical_failure:
+        notes.append(f"Critical failure: at or past the critical level ({display.threshold_only(ind)}).")
+    if j.stretch_met:
+        notes.append(f"Stretch target met ({display.threshold_only(ind, 'stretch')}).")
+    notes += [n for n in result.notes if n]
+    if j.note:
+        notes.append(j.note)
+    forecast = result.forecast if cumulative else None
+    return IndicatorRow(
+        ref=ind.ref,
+        name=ind.name,
+        section=ind.section,
+        value=display.value_text(measure.value, ind),
+        fraction=fraction,
+        ytd=display.value_text(result.ytd.value, ind) if cumulative and result.ytd else "",
+        judged=display.value_text(result.judged_value.value, ind),
+        judged_label="year to date" if cumulative else "this period",
+        target=display.target_text(result, framework),
+        status=status_view(result.status),
+        gap=result.gap_text,
+        forecast=display.value_text(forecast, ind) if forecast is not None else "",
+        forecast_status=(status_view(result.forecast_judgement.status)
+                         if forecast is not None and result.forecast_judgement else None),
+        notes=tuple(notes),
+        low_confidence=result.low_confidence,
+        critical_failure=j.critical_failure,
+        exception_required=ind.exception_report,
+    )
+
+
+def sections_of(rows: list[IndicatorRow]) -> tuple[Section, ...]:
+    """Rows grouped by section, in the framework's order."""
+    order: dict[str, list[IndicatorRow]] = {}
+    for row in rows:
+        order.setdefault(row.section or "Indicators", []).append(row)
+    return tuple(Section(name, tuple(group)) for name, group in order.items())
+
+
+def attention_rows(rows: list[IndicatorRow]) -> tuple[IndicatorRow, ...]:
+    """Red first, then amber, then no data; the framework's order within each."""
+    return tuple(r for status in ATTENTION_ORDER for r in rows if r.status.key == status)
+
+
+def chart_view(result: IndicatorResult, row: IndicatorRow, series: tuple[TrendPoint, ...], start_month: int) -> ChartView:
+    ind = result.indicator
+    points = list(series)[-MAX_TREND_POINTS:]
+    labels = short_labels([p.period_id for p in points], start_month)
+    chart_points = [ChartPoint(label=label,
+                               value=None if p.value is None else float(p.value),
+                               target=None if p.target is None else float(p.target),
+                               status=p.status,
+                               value_text=display.value_text(p.value, ind) if p.value is not None else "")
+                    for label, p in zip(labels, points)]
+    percentage = ind.kind == "percentage"
+    svg = trend_chart(chart_points, title=f"{ind.ref} {ind.name}: trend", suffix="%" if percentage else "",
+                      cap=100 if percentage else None)
+    return ChartView(ind.ref, ind.name, row.status, svg, row.target)
+
+
+def series_with_current(result: IndicatorResult, period_id: str, series: tuple[TrendPoint, ...]) -> tuple[TrendPoint, ...]:
+    """The supplied series with this period's point last (storage may supply only earlier periods)."""
+    earlier = tuple(p for p in series if p.period_id != period_id)
+    now = TrendPoint(period_id, result.judged_value.value, result.judgement.target, result.status)
+    return earlier + (now,)
+
+
+def payment_view(payment: PaymentResult, framework: Framework) -> PaymentView:
+    basis = display.value_text(payment.basis, framework.indicator(payment.indicator))
+    return PaymentView(
+        name=payment.rule.name,
+        indicator=payment.indicator,
+        amount=formatting.money(payment.amount) if payment.amount is not None else "no contract value given",
+        maximum=formatting.money(payment.maximum) if payment.maximum is not None else "–",
+        basis=f"{payment.basis_label}: {basis}",
+        state="Forecast" if payment.forecast else "Confirmed",
+        lines=payment.arithmetic,
+        critical_failure=payment.critical_failure,
+    )
+
+
+def finding_view(finding: Finding) -> FindingView:
+    return FindingView(finding.severity.capitalize(), finding.is_error, finding.where, finding.message, finding.fix)
+
+
+def counts_of(results: tuple[IndicatorResult, ...]) -> tuple[CountView, ...]:
+    counts = {status: 0 for status in STATUS_ORDER}
+    for result in results:
+        counts[result.status] += 1
+    order = ("red", "amber", "green", "no_data", "info")
+    return tuple(CountView(status_view(s), counts[s]) for s in order if counts[s])
+
+
+def report_notes(assessment: Assessment) -> tuple[str, ...]:
+    results = assessment.scorecard.indicators
+    notes = []
+    if any(r.indicator.cumulative and r.ytd is not None for r in results):
+        notes.append("Cumulative indicators are judged on the year to date against the share of the annual target "
+                     "expected by the end of this period; the forecast is the year-end figure at the rate so far.")
+    if any(r.low_confidence for r in results):
+        notes.append("? marks a colour that is too uncertain to call: the numbers are small or the 95% interval "
+                     "spans the threshold (see the note under the indicator).")
+    notes.append("Status is shown by shape and word as well as colour: ● GREEN on target, ▲ AMBER close to "
+                 "target, ■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
+    return tuple(notes) + tuple(assessment.scorecard.notes)
+
+
+def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends | None = None, *,
+                        generated_at: datetime | None = None, timezone: str = "Europe/London") -> ReturnReport:
+    """Turn an assessed return and what storage knows about it into the return report's context.
+
+    `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
+    when None, the earlier periods carried in the file are scored (`trends_from_history`).
+    """
+    framework, card = assessment.framework, assessment.scorecard
+    spec = framework.returns[assessment.return_id]
+    if trends is None:
+        trends = trends_from_history(assessment)
+    results = card.indicators
+    rows = [indicator_row(r, framework) for r in results]
+    charts = []
+    for result, row in zip(results, rows):
+        if result.status in COLOURED:
+            series = series_with_current(result, card.period.id, tuple(trends.get(result.ref, ())))
+            charts.append(chart_view(result, row, series, card.period.year.start.month))
+    due = meta.due or due_date(assessment.period, spec.due)
+    received_day = display.local_day(meta.received_at, timezone)
+    errors, warnings = len(assessment.errors), len(assessment.warnings)
+    report = ReturnReport(
+        contract_id=meta.contract_id,
+        contract_name=meta.contract_name,
+        provider_name=meta.provider_name,
+        framework_name=framework.name,
+        framework_version=framework.version,
+        return_label=spec.label,
+        period_id=card.period.id,
+        period_label=card.period.label,
+        received=display.moment(meta.received_at, timezone) if meta.received_at else "not submitted (scored from a file)",
+        version=str(meta.version) if meta.version is not None else "–",
+        due=display.day(due),
+        timeliness=display.lateness(meta.on_time, received_day, due),
+        late=meta.on_time is False,
+        source=meta.source,
+        accepted=assessment.accepted,
+        verdict="Accepted" if assessment.accepted else "Rejected",
+        verdict_detail=f"{display.plural(errors, 'error')}, {display.plural(warnings, 'warning')}",
+        counts=counts_of(results),
+        sections=sections_of(rows),
+        attention=attention_rows(rows),
+        on_target=tuple(r for r in rows if r.status.key == "green"),
+        charts=tuple(charts),
+        payments=tuple(payment_view(p, framework) for p in card.payments),
+        findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
+        disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values),
+        action_plans=(),
+        notes=report_notes(assessment),
+        generated=display.moment(generated_at, timezone) if generated_at else "",
+    )
+    return replace(report, action_plans=action_plans_for(report))

@@ -1,0 +1,83 @@
+"""HTML to PDF with nothing fetched from outside `templates/`.
+
+Every string a provider sent is escaped by Jinja2's autoescape, and WeasyPrint gets a URL fetcher that serves only
+regular files under `templates/`: a `file:///etc/passwd`, `http://...` or `data:` reference is refused and
+recorded, so a report can never read the disk or reach the network while it renders.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from bot.reports.status import STATUSES
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+REPORTS = TEMPLATES / "reports"
+
+log = logging.getLogger(__name__)
+
+
+class RefusedURL(ValueError):
+    """A report asked for a resource outside `templates/`."""
+
+
+class TemplatesOnlyFetcher(URLFetcher):
+    """Serve regular files under `root`; refuse every other URL and remember it in `refused`."""
+
+    def __init__(self, root: Path = TEMPLATES) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.root = root.resolve()
+        self.refused: list[str] = []
+
+    def allowed_path(self, url: str) -> Path | None:
+        """The file `url` names if it lies under the root, else None."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+            return None
+        path = Path(url2pathname(parts.path)).resolve()  # resolve: no `..` or symlink escapes
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None
+        return path
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        path = self.allowed_path(url)
+        if path is None:
+            self.refused.append(url)
+            log.warning("report refused to fetch %s (only files under %s are allowed)", url[:200], self.root)
+            raise RefusedURL(f"refused {url[:200]!r}: reports may only use files under {self.root}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+
+
+@cache
+def environment() -> Environment:
+    """The one Jinja2 environment: HTML autoescaped, plain-text messages not; unknown names are errors."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["statuses"] = tuple(STATUSES.values())  # the layout turns them into one CSS rule each
+    return env
+
+
+def render_text(template: str, **context: object) -> str:
+    """Render a template under `templates/` to text."""
+    return environment().get_template(template).render(**context)
+
+
+def html_to_pdf(html: str, *, fetcher: TemplatesOnlyFetcher | None = None, base: Path = REPORTS) -> bytes:
+    """Lay out `html` as a PDF; relative references resolve against `base` and go through the fetcher."""
+    document = HTML(string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher or TemplatesOnlyFetcher())
+    return document.write_pdf()

@@ -1,0 +1,91 @@
+"""The inline SVG trend chart: valid SVG, status shapes, the target line, gaps, axes and escaping."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from bot.reports.charts import ChartPoint, axis_range, nice_step, tick_text, trend_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def points(*values: float | None, target: float | None = 50, status: str = "green") -> list[ChartPoint]:
+    return [ChartPoint(f"Q{i}", v, target, status, f"{v}%" if v is not None else "") for i, v in
+            enumerate(values, start=1)]
+
+
+@pytest.mark.parametrize(("span", "step"), [(100, 25), (80, 20), (1600, 500), (7, 2), (0.4, 0.1), (0, 1)])
+def test_it_picks_a_round_tick_step(span: float, step: float) -> None:
+    assert nice_step(span) == pytest.approx(step)
+
+
+@pytest.mark.parametrize(("numbers", "cap", "expected"), [
+    ([52.5, 60], 100, (0, 60, 20)),
+    ([96, 95], 100, (0, 100, 25)),  # capped: a percentage axis never runs past 100
+    ([1693, 3500], None, (0, 4000, 1000)),
+    ([-3, 12], None, (-5, 15, 5)),
+    ([], None, (0, 1, 0.25)),
+])
+def test_the_axis_starts_at_zero_and_holds_every_number(numbers: list[float], cap: float | None,
+                                                         expected: tuple[float, float, float]) -> None:
+    assert axis_range(numbers, cap) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("value", "suffix", "text"), [(0, "%", "0%"), (1500, "", "1,500"), (2.5, "", "2.5")])
+def test_tick_labels_read_like_the_report(value: float, suffix: str, text: str) -> None:
+    assert tick_text(value, suffix) == text
+
+
+def test_the_chart_is_valid_svg_with_a_title() -> None:
+    root = parse(trend_chart(points(40, 45, 52.5), title="1.4 Quit rate: trend", suffix="%", cap=100))
+    assert root.tag == f"{SVG}svg"
+    assert root.find(f"{SVG}title").text == "1.4 Quit rate: trend"
+
+
+@pytest.mark.parametrize(("status", "shape"), [("red", "rect"), ("amber", "path"), ("green", "circle")])
+def test_each_status_has_its_own_marker_shape(status: str, shape: str) -> None:
+    svg = trend_chart(points(40, 45, status=status), title="t")
+    markers = [e for e in parse(svg).iter() if e.get("stroke-width") == "0.8"]
+    assert [m.tag for m in markers] == [f"{SVG}{shape}"] * 2
+    assert all(m.get("fill") not in (None, "none", "#FFFFFF") for m in markers)
+
+
+def test_a_constant_target_is_one_dashed_line_across_the_chart() -> None:
+    root = parse(trend_chart(points(40, 45, 52.5, target=50), title="t"))
+    dashed = [e for e in root.iter() if e.get("stroke-dasharray")]
+    assert len(dashed) == 1 and dashed[0].tag == f"{SVG}line"
+
+
+def test_a_target_that_grows_with_the_year_is_a_dashed_polyline() -> None:
+    series = [ChartPoint("Q1", 380, 400, "amber"), ChartPoint("Q2", 790, 800, "amber"), ChartPoint("Q3", 1300, 1200, "green")]
+    root = parse(trend_chart(series, title="t"))
+    dashed = [e for e in root.iter() if e.get("stroke-dasharray")]
+    assert len(dashed) == 1 and dashed[0].tag == f"{SVG}polyline"
+    assert len(dashed[0].get("points").split()) == 3
+
+
+def test_a_period_without_data_breaks_the_line() -> None:
+    root = parse(trend_chart(points(40, 42, None, 47, 49), title="t"))
+    solid = [e for e in root.iter() if e.tag == f"{SVG}polyline" and not e.get("stroke-dasharray")]
+    assert [len(e.get("points").split()) for e in solid] == [2, 2]
+
+
+def test_every_period_is_labelled_and_the_latest_value_is_printed() -> None:
+    svg = str(trend_chart(points(40, 45, 52.5), title="t", suffix="%", cap=100))
+    texts = "".join(parse(svg).itertext())
+    for label in ("Q1", "Q2", "Q3", "52.5%", "0%", "60%"):
+        assert label in texts
+
+
+def test_text_is_escaped_so_a_label_cannot_inject_markup() -> None:
+    hostile = '<script>alert(1)</script><image href="file:///etc/passwd"/>'
+    svg = str(trend_chart([ChartPoint(hostile, 1, 2, "red", hostile)], title=hostile))
+    root = parse(svg)  # still one well-formed SVG document
+    assert not [e for e in root.iter() if e.tag in (f"{SVG}script", f"{SVG}image", "script", "image")]
+    assert "&lt;script&gt;" in svg and "<script>" not in svg

@@ -1,0 +1,115 @@
+"""Reports from the database: stored returns re-assessed from their raw files, and the exception report."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session, select
+
+from click.testing import CliRunner
+
+from bot import config
+from bot.cli import main
+from bot.intake import Intake
+from bot.reporting import (
+    ReportError,
+    exception_statuses,
+    render_stored_exception_report,
+    render_stored_return_report,
+    return_report,
+)
+from bot.storage.files import FileStore
+from bot.storage.models import PaymentRow, RenderedReport
+from intake_fixtures import ALICE, DAVE, deployment, received, sample_csv
+
+OCT_20 = datetime(2025, 10, 20, 12, tzinfo=timezone.utc)
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture
+def quarter(intake: Intake) -> Intake:
+    """ch-stop-smoking: Q1 and Q2 accepted. Solihull: Q2 rejected. Substance misuse: nothing at all."""
+    at = datetime(2025, 7, 10, 9, tzinfo=timezone.utc)
+    assert intake.submit(received(sample_csv(seed=3), message_id="q1", caption="2025-26-Q1", at=at)).outcome == \
+        "accepted"
+    assert intake.submit(received(sample_csv(seed=4), message_id="q2", caption="2025-26-Q2")).outcome == "accepted"
+    bad = sample_csv("solihull-stop-smoking", overrides={("quit_dates", ""): -5})  # type: ignore[dict-item]
+    result = intake.submit(received(bad, message_id="s2", sender=DAVE, caption="solihull-stop-smoking 2025-26-Q2"))
+    assert result.outcome == "rejected"
+    return intake
+
+
+def test_a_stored_return_is_reported_with_its_figures_and_payment(quarter: Intake, settings: config.Settings,
+                                                                   files: FileStore) -> None:
+    with Session(quarter.engine) as session:
+        report = return_report(session, files, settings, "ch-stop-smoking", "2025-26-Q2")
+        amount = session.exec(select(PaymentRow.amount).order_by(PaymentRow.id)).all()[-1]
+        pdf = render_stored_return_report(session, files, settings, "ch-stop-smoking", "2025-26-Q2", OCT_20)
+        session.commit()
+        stored = session.exec(select(RenderedReport)).one()
+    assert (report.version, report.accepted, report.period_id) == ("1", True, "2025-26-Q2")
+    chart = next(c for c in report.charts if c.ref == "1.1")
+    assert ">Q1<" in chart.svg and ">Q2<" in chart.svg  # the trend runs over the stored Q1 and this Q2
+    text = text_of(pdf)
+    assert "City and Hackney Stop Smoking Service" in text and "Breathe Easy CIC" in text
+    assert f"£{amount:,.2f}" in text
+    assert files.get(stored.sha256) == pdf and stored.kind == "return"
+
+
+def test_a_period_with_no_return_cannot_be_reported(quarter: Intake, settings: config.Settings,
+                                                    files: FileStore) -> None:
+    with Session(quarter.engine) as session, pytest.raises(ReportError, match="no return has been received"):
+        return_report(session, files, settings, "ch-substance-misuse", "2025-26-Q2")
+
+
+def test_the_exception_report_covers_every_contract(quarter: Intake, settings: config.Settings,
+                                                    files: FileStore) -> None:
+    with Session(quarter.engine) as session:
+        statuses, notes = exception_statuses(session, files, settings, "2025-26-Q2", date(2025, 10, 20))
+    by_id = {s.contract_id: s for s in statuses}
+    assert notes == []
+    ch, solihull, misuse = by_id["ch-stop-smoking"], by_id["solihull-stop-smoking"], by_id["ch-substance-misuse"]
+    assert (ch.on_time, ch.days_late, ch.escalation_level) == (True, None, 0)
+    assert ch.assessment is not None and ch.assessment.accepted
+    assert solihull.assessment is not None and not solihull.assessment.accepted and solihull.on_time is None
+    # Substance misuse sent neither Q1 (due 15 July) nor Q2 (due 15 October): two periods late in a row.
+    assert (misuse.received_at, misuse.days_late, misuse.escalation_level) == (None, 5, 2)
+    assert "second consecutive" in misuse.escalation_label.lower()
+    assert (misuse.timeliness.achieved, misuse.timeliness.out_of) == (0, 2)  # type: ignore[union-attr]
+
+
+def test_the_exception_report_pdf_names_the_missing_return(quarter: Intake, settings: config.Settings,
+                                                           files: FileStore) -> None:
+    with Session(quarter.engine) as session:
+        pdf, notes, count = render_stored_exception_report(session, files, settings, "2025-26-Q2", OCT_20)
+    text = text_of(pdf)
+    assert count == 3
+    assert "Hackney and City Substance Misuse" in text and "5 days overdue" in text
+
+
+def test_report_commands_write_pdfs(tmp_path: Path) -> None:
+    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}", "[reports]\nattach_pdf = false\n")
+    conf = str(tmp_path / "config.toml")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", conf, "init"]).exit_code == 0
+    (tmp_path / "q2.csv").write_bytes(sample_csv())
+    assert runner.invoke(main, ["--config", conf, "submit", str(tmp_path / "q2.csv"), "--as", ALICE, "--period",
+                                "2025-26-Q2"]).exit_code in (0, 2)
+    result = runner.invoke(main, ["--config", conf, "report", "--contract", "ch-stop-smoking", "--period",
+                                  "2025-26-Q2", "-o", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    result = runner.invoke(main, ["--config", conf, "exceptions", "--period", "2025-26-Q2", "-o",
+                                  str(tmp_path / "e.pdf")])
+    assert result.exit_code == 0 and "covering 3 contract(s)" in result.output
+    result = runner.invoke(main, ["--config", conf, "report", "--contract", "ch-substance-misuse", "--period",
+                                  "2025-26-Q2", "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code == 1 and "no return has been received" in result.output
+    assert not (tmp_path / "x.pdf").exists()

@@ -1,0 +1,568 @@
+"""PDF reports rendered for real (Jinja2 + WeasyPrint) from real assessments, checked in the PDF's own text.
+
+Every shipped framework gets a return report, draft action plans and a place in the exception report; the
+figures printed (values, targets, statuses, gaps, payments) are read back with pypdf and compared with what
+kpi_core worked out. A page is rasterised with pdftoppm to prove it is not blank. Inputs are built the way a
+provider's file is: CSV bytes through `parse_csv` and `assess`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from bot.cli import main
+from bot.reports import (
+    ContractPeriodStatus, DataKpi, ReturnMeta, ReturnReport, build_exception_report, build_return_report,
+    render_action_plans, render_exception_report, render_return_report,
+)
+from bot.reports import TrendPoint, display, point_from_stored, trends_from_history
+from bot.reports.pdf import REPORTS, TEMPLATES, TemplatesOnlyFetcher, html_to_pdf
+from bot.reports.samples import sample_return_csv
+from bot.reports.trends import short_labels
+from kpi_core import loader, samples
+from kpi_core.assess import Assessment, assess
+from kpi_core.calendar import Period, ReportingYear, parse_period
+from kpi_core.duedates import due_date
+from kpi_core.loader import load_text
+from kpi_core.returns.csv_long import parse_csv
+
+FRAMEWORKS = sorted(loader.shipped())
+RECEIVED = datetime(2025, 10, 14, 9, 30, tzinfo=timezone.utc)  # 10:30 in London (BST)
+GENERATED = datetime(2025, 10, 20, 8, 0, tzinfo=timezone.utc)
+
+
+# ----------------------------------------------------------------------------- building and reading reports
+
+def sample_period(framework_id: str) -> Period:
+    """The third period of the first periodic return (the year so far has history), else the year."""
+    framework = loader.get(framework_id)
+    spec = next((r for r in framework.returns.values() if r.frequency != "annual"), None)
+    frequency = spec.frequency if spec else "annual"
+    periods = ReportingYear.starting(2025, framework.calendar.year_start_month).periods(frequency)
+    return periods[min(2, len(periods) - 1)]
+
+
+@cache
+def assessed(framework_id: str) -> Assessment:
+    framework = loader.get(framework_id)
+    period = sample_period(framework_id)
+    data = sample_return_csv(framework, period, level=0.6)
+    return assess(framework, period, parse_csv(data, f"{framework_id}-{period.id}.csv"), contract_value=Decimal(500000))
+
+
+def meta(framework_id: str, **changes: object) -> ReturnMeta:
+    base = ReturnMeta(contract_id=framework_id, contract_name=f"Contract for {loader.get(framework_id).name}",
+                      provider_name="Breathe Easy Stop Smoking CIC", received_at=RECEIVED, version=2, on_time=True,
+                      source=f"{framework_id}.csv")
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    report: ReturnReport
+    pdf: bytes
+    text: str  # every page's text, whitespace collapsed
+    pages: int
+
+
+def read_pdf(pdf: bytes) -> tuple[str, int]:
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return squash(text), len(reader.pages)
+
+
+@cache
+def return_report(framework_id: str) -> Rendered:
+    """The report without its action-plan appendix (the plans are rendered and checked on their own)."""
+    report = build_return_report(assessed(framework_id), meta(framework_id), generated_at=GENERATED)
+    pdf = render_return_report(report, action_plans=False)
+    return Rendered(report, pdf, *read_pdf(pdf))
+
+
+def in_order(text: str, parts: list[str], window: int = 900) -> bool:
+    """True when `parts` appear in this order within `window` characters from some occurrence of the first."""
+    start = text.find(parts[0])
+    while start >= 0:
+        position = start + len(parts[0])
+        for part in parts[1:]:
+            found = text.find(part, position, start + window)
+            if found < 0:
+                break
+            position = found + len(part)
+        else:
+            return True
+        start = text.find(parts[0], start + 1)
+    return False
+
+
+def squash(text: str) -> str:
+    """Collapse whitespace, and rejoin words a line break split after a hyphen or slash (`4-\nweek`)."""
+    return re.sub(r"(?<=\w[-/]) (?=\w)", "", " ".join(text.split()))
+
+
+# ----------------------------------------------------------------------------- the return report
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_the_return_report_prints_every_indicator_with_value_target_status_and_gap(framework_id: str) -> None:
+    rendered = return_report(framework_id)
+    rows = [row for section in rendered.report.sections for row in section.rows]
+    assert len(rows) == len(assessed(framework_id).scorecard.indicators)
+    missing = []
+    for row in rows:
+        parts = [f"{row.ref} {squash(row.name)}", row.value, squash(row.target), row.status.label]
+        parts += [squash(row.gap)] if row.gap else []
+        if not in_order(rendered.text, parts):
+            missing.append(parts)
+    assert not missing, f"not found in the PDF text, in order: {missing[:3]}"
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_the_return_report_agrees_with_kpi_core_on_every_status_and_gap(framework_id: str) -> None:
+    rendered = return_report(framework_id)
+    results = {r.ref: r for r in assessed(framework_id).scorecard.indicators}
+    for section in rendered.report.sections:
+        for row in section.rows:
+            result = results[row.ref]
+            assert row.status.key == result.status
+            assert row.gap == result.gap_text
+            assert row.critical_failure == result.judgement.critical_failure
+    counts = assessed(framework_id).scorecard.counts()
+    for view in rendered.report.counts:
+        assert view.count == counts[view.status.key]
+        assert f"{view.status.label} {view.count}" in rendered.text
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_the_return_report_header_names_contract_provider_period_and_timeliness(framework_id: str) -> None:
+    rendered = return_report(framework_id)
+    result = assessed(framework_id)
+    due = due_date(result.period, result.framework.returns[result.return_id].due)
+    for text in (f"Contract for {loader.get(framework_id).name}", "Breathe Easy Stop Smoking CIC", result.period.label,
+                 "14 October 2025 at 10:30", "On time", f"{framework_id}.csv", "Page 1 of", display.day(due)):
+        assert text in rendered.text, text
+    assert f"Page {rendered.pages} of {rendered.pages}" in rendered.text
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_the_return_report_shows_payments_with_their_arithmetic(framework_id: str) -> None:
+    rendered = return_report(framework_id)
+    payments = assessed(framework_id).scorecard.payments
+    for payment, view in zip(payments, rendered.report.payments):
+        assert view.amount in rendered.text
+        for line in payment.arithmetic:
+            assert squash(line) in rendered.text
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_the_return_report_has_a_trend_chart_for_each_coloured_indicator(framework_id: str) -> None:
+    rendered = return_report(framework_id)
+    coloured = [r.ref for r in assessed(framework_id).scorecard.indicators if r.status in ("red", "amber", "green")]
+    assert [c.ref for c in rendered.report.charts] == coloured
+    period = assessed(framework_id).period
+    short = f"Q{period.index}" if period.frequency == "quarterly" else ""
+    assert all(short in str(c.svg) for c in rendered.report.charts)
+    assert rendered.pdf.count(b"/Subtype /Image") == 0  # charts are vector drawings, not pictures
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_the_return_report_lists_breakdowns_with_their_totals(framework_id: str) -> None:
+    rendered = return_report(framework_id)
+    values = assessed(framework_id).interpretation.values
+    for table in rendered.report.disaggregations[:3]:
+        assert squash(table.title) in rendered.text
+        for row in table.rows:
+            assert in_order(rendered.text, [squash(row.label)] + [c.value for c in row.cells if c.value != "–"]
+                            + [row.total], window=1500)
+    assert len(rendered.report.disaggregations) >= (1 if any(k[1] for k in values) else 0)
+
+
+def test_a_return_with_a_52_5_percent_quit_rate_earns_9000_pounds() -> None:
+    """The seed's worked example: a £720,000 contract, 5% pot, 52.5% quit rate for the year pays £9,000."""
+    framework = loader.get("ch-stop-smoking")
+    period = parse_period("2025-26", 4)
+    data = b"item,breakdown,value\nquit_dates,,1600\nquits_4wk,,840\nquits_4wk_co,,800\n"
+    result = assess(framework, period, parse_csv(data, "annual.csv"), contract_value=Decimal(720000))
+    text, _ = read_pdf(render_return_report(build_return_report(result, meta("ch-stop-smoking"))))
+    assert "£9,000.00" in text
+    assert "Payment: £36,000.00 x 25% = £9,000.00" in text
+    assert in_order(text, ["1.4", "52.5%", "≥ 50%", "● GREEN", "on target"])
+    assert in_order(text, ["1.5", "52.5%", "≥ 60%", "▲ AMBER", "7.5 percentage points off target"])
+    assert "Rejected" in text  # items are missing, and the report says so while still showing the figures
+
+
+# A framework shaped like the seed's action plan example (4-week quitters, target 3,500, 1,693 achieved) with a
+# critical failure level and the Solihull rule that an exception report is required outside target.
+PLAN_EXAMPLE = """
+schema = 1
+id = "plan-example"
+name = "Plan Example Stop Smoking"
+[returns.annual]
+label = "Annual return"
+frequency = "annual"
+due = { rule = "date_after", month = 4, day = 30 }
+[[items]]
+id = "quit_dates"
+label = "People setting a quit date"
+[[items]]
+id = "quits_4wk"
+label = "4-week quitters"
+[[indicators]]
+ref = "Q4"
+name = "Smoking quitters (4 weeks)"
+kind = "count"
+expression = "quits_4wk"
+target = ">= 3500"
+[[indicators]]
+ref = "S1"
+name = "4-week success rate"
+kind = "percentage"
+numerator = "quits_4wk"
+denominator = "quit_dates"
+target = ">= 50"
+critical = "< 40"
+exception_report = true
+"""
+
+
+@cache
+def plan_example() -> Assessment:
+    framework = load_text(PLAN_EXAMPLE, "plan-example.toml")
+    data = b"item,breakdown,value\nquit_dates,,4500\nquits_4wk,,1693\n"
+    return assess(framework, parse_period("2025-26", 4), parse_csv(data, "plan.csv"))
+
+
+def test_the_action_plan_follows_the_council_template_with_the_seed_example() -> None:
+    report = build_return_report(plan_example(), meta("ch-stop-smoking", contract_name="Plan Example"))
+    text, pages = read_pdf(render_action_plans(report))
+    assert pages == 2  # one page per red indicator: Q4 (1,693 of 3,500) and S1 (37.6%, a critical failure)
+    for label in ("Performance action plan (draft)", "INDICATOR OVERVIEW", "Indicator title", "Strategic Director Lead",
+                  "Departmental Lead", "CURRENT SITUATION", "Non-compliance reason", "ACTIONS", "What (is required)",
+                  "How (will it be achieved)", "Who (will be responsible)", "When (will results be realised)"):
+        assert label in text, label
+    assert in_order(text, ["Q4 Smoking quitters (4 weeks)", "Target ≥ 3,500", "Performance this period 1,693",
+                           "■ RED", "Off target by 1,807 off target"])
+    assert in_order(text, ["S1 4-week success rate", "≥ 50%", "37.6%", "■ RED", "critical failure",
+                           "12.4 percentage points off target"])
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_every_red_indicator_gets_a_draft_action_plan_page(framework_id: str) -> None:
+    report = return_report(framework_id).report
+    reds = [row for row in report.attention if row.status.key == "red"]
+    text, pages = read_pdf(render_action_plans(report))
+    assert [p.ref for p in report.action_plans] == [r.ref for r in
+                                                    (row for s in report.sections for row in s.rows) if r.status.key == "red"]
+    assert pages == max(1, len(reds))
+    for plan in report.action_plans:
+        assert in_order(text, [f"{plan.ref} {squash(plan.title)}", squash(plan.target), squash(plan.performance),
+                               squash(plan.off_target)], window=3000)
+    if not reds:
+        assert "no action plan is needed" in text
+
+
+def test_the_return_report_carries_the_action_plans_as_an_appendix() -> None:
+    report = build_return_report(plan_example(), meta("ch-stop-smoking", contract_name="Plan Example"))
+    with_plans, pages = read_pdf(render_return_report(report))
+    without = read_pdf(render_return_report(report, action_plans=False))[1]
+    assert pages == without + 2
+    assert with_plans.count("Performance action plan (draft)") == 2
+
+
+def test_trends_score_each_earlier_period_and_name_the_year_when_they_span_two() -> None:
+    framework = loader.get("ch-stop-smoking")
+    period = parse_period("2025-26-Q1", 4)
+    stored = {"2024-25-Q4": samples.sample_values(framework, "quarterly", seed=7)}  # what storage would pass
+    data = sample_return_csv(framework, period, with_earlier=False)
+    result = assess(framework, period, parse_csv(data, "q1.csv"), history=stored)
+    trends = trends_from_history(result, stored)
+    assert [p.period_id for p in trends["1.4"]] == ["2024-25-Q4", "2025-26-Q1"]
+    assert trends["1.4"][-1].value == result.scorecard.result("1.4").value
+    # A cumulative count is its year to date against the share of the annual target expected by then.
+    assert [p.target for p in trends["1.1"]] == [1600, 400]
+    assert short_labels(["2024-25-Q4", "2025-26-Q1"], 4) == ["Q4 24-25", "Q1 25-26"]
+    report = build_return_report(result, meta("ch-stop-smoking"), trends)
+    chart = next(c for c in report.charts if c.ref == "1.4")
+    assert "Q4 24-25" in str(chart.svg) and "Q1 25-26" in str(chart.svg)
+
+
+def test_a_series_from_storage_gets_this_period_added_once() -> None:
+    result = assessed("ch-stop-smoking")
+    earlier = (TrendPoint("2025-26-Q1", Fraction(41), Fraction(50), "red"),
+               TrendPoint(result.period.id, Fraction(1), Fraction(1), "green"))  # a stale copy of this period
+    report = build_return_report(result, meta("ch-stop-smoking"), {"1.4": earlier})
+    svg = str(next(c for c in report.charts if c.ref == "1.4").svg)
+    assert svg.count("<tspan") == 2 + 2  # two period labels and the axis' two ends
+    assert display.value_text(result.scorecard.result("1.4").value, result.framework.indicator("1.4")) in svg
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_a_trend_point_read_back_from_a_stored_result_matches_the_scored_one(framework_id: str) -> None:
+    card = assessed(framework_id).scorecard
+    for result in card.indicators:
+        stored = point_from_stored(card.period.id, result.as_dict())
+        assert stored.status == result.status
+        for got, want in ((stored.value, result.judged_value.value), (stored.target, result.judgement.target)):
+            assert (got is None) == (want is None) and (got is None or abs(got - want) < Fraction(1, 10**5))
+
+
+@pytest.mark.parametrize(("on_time", "received", "due", "text"), [
+    (True, date(2025, 10, 14), date(2025, 10, 15), "On time"),
+    (False, date(2025, 10, 18), date(2025, 10, 15), "Late: 3 days after the due date"),
+    (False, date(2025, 10, 16), date(2025, 10, 15), "Late: 1 day after the due date"),
+    (False, None, date(2025, 10, 15), "Late"),
+    (None, None, date(2025, 10, 15), "Not judged"),
+])
+def test_timeliness_reads_as_a_person_would_say_it(on_time: bool | None, received: date | None, due: date,
+                                                  text: str) -> None:
+    assert display.lateness(on_time, received, due) == text
+
+
+# ----------------------------------------------------------------------------- the exception report
+
+def status_for(framework_id: str, **changes: object) -> ContractPeriodStatus:
+    result = assessed(framework_id)
+    base = ContractPeriodStatus(
+        contract_id=framework_id, contract_name=f"Contract for {loader.get(framework_id).name}",
+        provider_name="Breathe Easy Stop Smoking CIC", period=result.period, due_date=date(2026, 1, 15),
+        received_at=RECEIVED, on_time=True, days_late=None, escalation_level=0, escalation_label="On time",
+        assessment=result, timeliness=DataKpi("Timeliness of returns", 19, 20),
+        accuracy=DataKpi("Accuracy of returns", 3, 4))
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@cache
+def exception_report() -> tuple[object, str]:
+    statuses = [status_for(f) for f in FRAMEWORKS]
+    statuses.append(status_for(FRAMEWORKS[0], contract_id="missing", contract_name="Missing Returns Service",
+                               provider_name="Quiet Provider Ltd", received_at=None, on_time=None, days_late=5,
+                               escalation_level=2, assessment=None, timeliness=DataKpi("Timeliness of returns", 1, 4),
+                               accuracy=None,
+                               escalation_label="Late for a second consecutive period: provider manager informed"))
+    statuses.append(replace(status_for(FRAMEWORKS[0], on_time=False, days_late=3, escalation_level=1,
+                                       escalation_label="Late: overdue notice to the provider"),
+                            contract_id="plan", contract_name="Plan Example Service", assessment=plan_example()))
+    report = build_exception_report(statuses, "2025-26 Q3", generated_at=GENERATED)
+    return report, read_pdf(render_exception_report(report))[0]
+
+
+def test_the_exception_report_lists_every_red_and_amber_indicator_of_every_contract() -> None:
+    report, text = exception_report()
+    expected = [(f, r) for f in FRAMEWORKS for r in assessed(f).scorecard.indicators if r.status in ("red", "amber")]
+    assert len(report.exceptions) == len(expected) + 2  # and Plan Example's two reds
+    assert sum(len(g.rows) for g in report.exception_groups) == len(report.exceptions)
+    for group in report.exception_groups:
+        assert [r.status.key for r in group.rows] == sorted((r.status.key for r in group.rows), key=lambda s: s != "red")
+        start = text.index(f"{squash(group.contract_name)} · {group.provider_name}")
+        for row in group.rows:
+            assert in_order(text[start:], [f"{row.ref} {squash(row.name)}", row.value, squash(row.target),
+                                           row.status.label, squash(row.gap)], window=1500), row.ref
+
+
+def test_the_exception_report_names_missing_and_late_returns_with_their_escalation() -> None:
+    _, text = exception_report()
+    assert in_order(text, ["Missing and late returns", "Missing Returns Service", "Quiet Provider Ltd",
+                           "15 January 2026", "Not received: 5 days overdue",
+                           "Late for a second consecutive period: provider manager informed"])
+    assert in_order(text, ["Plan Example Service", "14 October 2025 at 10:30, 3 days late",
+                           "Late: overdue notice to the provider"])
+
+
+def test_the_exception_report_shows_critical_failures_and_the_contract_exception_rule() -> None:
+    report, text = exception_report()
+    section = text[text.index("Critical failures"):text.index("Payment by results and incentive forecasts")]
+    assert in_order(section, ["Plan Example Service", "S1", "4-week success rate", "37.6%", "< 40%",
+                              "Critical performance failure"])
+    flagged = [r.ref for f in FRAMEWORKS for r in assessed(f).scorecard.indicators
+               if r.indicator.exception_report and r.status in ("red", "amber")]
+    assert sorted(r.ref for r in report.required_by_contract) == sorted(flagged + ["S1"])  # Solihull's 4-week rule
+    assert "The contract requires an exception report when this is outside target." in text
+    assert in_order(text, ["Exception reporting required by contract", "Plan Example Service", "S1"], window=6000)
+
+
+def test_the_exception_report_shows_payment_forecasts_and_data_submission_kpis() -> None:
+    report, text = exception_report()
+    for row in report.payments:
+        assert in_order(text, [squash(row.contract_name), squash(row.name), row.amount, row.maximum], window=1500)
+    assert in_order(text, ["Timeliness of returns", "95% (19 of 20)", "≥ 95%", "● GREEN"])
+    assert in_order(text, ["Accuracy of returns", "75% (3 of 4)", "≥ 95%", "■ RED"])
+    assert in_order(text, ["Missing Returns Service", "Timeliness of returns", "25% (1 of 4)", "■ RED"])
+
+
+@pytest.mark.parametrize(("received", "on_time", "days_late", "state", "listed"), [
+    (None, None, None, "Not received yet", False),
+    (None, None, 5, "Not received: 5 days overdue", True),
+    (RECEIVED, True, None, "Received 14 October 2025 at 10:30, on time", False),
+    (RECEIVED, False, 1, "Received 14 October 2025 at 10:30, 1 day late", True),
+])
+def test_a_return_is_listed_as_missing_or_late_only_when_it_is(received: datetime | None, on_time: bool | None,
+                                                              days_late: int | None, state: str, listed: bool) -> None:
+    status = status_for(FRAMEWORKS[0], received_at=received, on_time=on_time, days_late=days_late,
+                        assessment=None if received is None else assessed(FRAMEWORKS[0]))
+    report = build_exception_report([status], "2025-26 Q3")
+    assert report.contracts[0].return_state == state
+    assert [r.state for r in report.late] == ([state] if listed else [])
+
+
+# ----------------------------------------------------------------------------- print, safety and the command line
+
+def test_a_rasterised_page_is_not_blank_and_shows_the_status_colours(tmp_path: Path) -> None:
+    if shutil.which("pdftoppm") is None:
+        if os.environ.get("KPIBOT_REQUIRE_SERVICES"):
+            pytest.fail("pdftoppm is missing: install poppler-utils")
+        pytest.skip("pdftoppm is missing: install poppler-utils")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(return_report(FRAMEWORKS[0]).pdf)
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    ppm = next(tmp_path.glob("page*.ppm")).read_bytes()
+    width, height, pixels = parse_ppm(ppm)
+    assert (width, height) == (331, 468)  # A4 at 40 dpi
+    inked = sum(1 for i in range(0, len(pixels), 3) if min(pixels[i:i + 3]) < 200)
+    assert 0.02 < inked / (width * height) < 0.6
+    tints = {bytes(pixels[i:i + 3]) for i in range(0, len(pixels), 3)}
+    assert any(abs(p[0] - 0xF7) < 12 and abs(p[1] - 0xDA) < 12 and abs(p[2] - 0xCB) < 12 for p in tints)  # red tint
+
+
+def parse_ppm(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and RGB bytes of a binary (P6) PPM with 8-bit samples."""
+    fields: list[bytes] = []
+    position = 0
+    while len(fields) < 4:
+        while data[position:position + 1].isspace():
+            position += 1
+        end = position
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[position:end])
+        position = end
+    assert fields[0] == b"P6" and fields[3] == b"255"
+    return int(fields[1]), int(fields[2]), data[position + 1:]
+
+
+HOSTILE_CSV = (b'item,breakdown,value\n'
+               b'"<img src=""file:///etc/passwd"">",,5\n'
+               b'quit_dates,,<script>alert(1)</script>\n'
+               b'quits_4wk,,40\n')
+
+
+def test_provider_text_is_printed_as_text_never_markup() -> None:
+    framework = loader.get("ch-stop-smoking")
+    result = assess(framework, parse_period("2025-26-Q1", 4), parse_csv(HOSTILE_CSV, "<b>evil</b>.csv"))
+    report = build_return_report(result, meta("ch-stop-smoking", provider_name='Evil <iframe src="http://127.0.0.1:1/">',
+                                              source="<b>evil</b>.csv"))
+    pdf = render_return_report(report)
+    text, _ = read_pdf(pdf)
+    assert '<img src="file:///etc/passwd">' in text
+    assert "<script>alert(1)</script>" in text
+    assert 'Evil <iframe src="http://127.0.0.1:1/">' in text
+    assert "<b>evil</b>.csv" in text
+    assert b"/Subtype /Image" not in pdf  # nothing was fetched or embedded
+    assert b"root:x:0:0" not in pdf
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "http://127.0.0.1:9/chart.png",
+    "https://example.com/font.woff",
+    "data:image/png;base64,iVBORw0KGgo=",
+    (TEMPLATES / "reports" / ".." / ".." / "pyproject.toml").as_uri(),
+    "file://elsewhere/" + str(TEMPLATES / "reports" / "print.css"),
+    (TEMPLATES / "reports" / "missing.css").as_uri(),
+])
+def test_the_fetcher_refuses_anything_but_files_under_templates(url: str) -> None:
+    fetcher = TemplatesOnlyFetcher()
+    assert fetcher.allowed_path(url) is None
+    with pytest.raises(ValueError, match="refused"):
+        fetcher.fetch(url)
+    assert fetcher.refused == [url]
+
+
+def test_the_fetcher_serves_the_print_stylesheet() -> None:
+    response = TemplatesOnlyFetcher().fetch((REPORTS / "print.css").as_uri())
+    assert b"size: A4" in response.read()
+    assert response.content_type == "text/css"
+
+
+def test_a_symlink_out_of_the_templates_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "templates"
+    root.mkdir()
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red }")
+    (root / "style.css").symlink_to(secret)
+    assert TemplatesOnlyFetcher(root).allowed_path((root / "style.css").as_uri()) is None
+
+
+def test_rendering_refuses_outside_references_and_keeps_its_own_stylesheet(tmp_path: Path) -> None:
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(PNG_1X1)
+    html = (f'<html><head><link rel="stylesheet" href="print.css"><link rel="stylesheet" href="file:///etc/passwd">'
+            f'</head><body><p>Hello</p><img src="{picture.as_uri()}"><img src="http://127.0.0.1:9/x.png">'
+            f'<img src="file:///etc/passwd"></body></html>')
+    fetcher = TemplatesOnlyFetcher()
+    pdf = html_to_pdf(html, fetcher=fetcher)
+    assert sorted(fetcher.refused) == sorted(["file:///etc/passwd", picture.as_uri(), "http://127.0.0.1:9/x.png",
+                                              "file:///etc/passwd"])
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert not page.images
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)  # A4 from print.css
+
+
+PNG_1X1 = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e226"
+                        "05d60000000049454e44ae426082")
+
+
+def test_score_writes_the_return_report_as_pdf(ch_stop_smoking_config: Path, tmp_path: Path) -> None:
+    source = tmp_path / "q1.csv"
+    source.write_bytes(b"item,breakdown,value\nquit_dates,,400\nquit_dates,area=hackney,380\nquit_dates,area=city,20\n"
+                      b"quits_4wk,,150\n")
+    out = tmp_path / "report.pdf"
+    result = CliRunner().invoke(main, ["--config", str(ch_stop_smoking_config), "score", str(source), "--contract",
+                                       "ch-stop-smoking", "--period", "2025-26-Q1", "--json", "--pdf", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 2, result.output  # rejected: most items are missing; the report says which
+    assert json.loads(result.stdout)["period"] == "2025-26-Q1"  # the PDF's message goes to stderr, not the JSON
+    text, _ = read_pdf(out.read_bytes())
+    for phrase in ("City and Hackney Stop Smoking Service", "Breathe Easy Stop Smoking CIC", "Q1 2025-26", "q1.csv",
+                   "not submitted (scored from a file)", "Rejected", "is missing",
+                   "Payment: £36,000.00 x 0% = £0.00 (0% of contract value)"):
+        assert phrase in text, phrase
+    assert in_order(text, ["1.4", "37.5%", "150 of 400", "≥ 50%", "■ RED", "12.5 percentage points off target"])
+    assert in_order(text, ["1.1", "400", "≥ 400 by now (≥ 1,600 for the year)", "● GREEN", "on target"])
+    scored = assess(loader.get("ch-stop-smoking"), parse_period("2025-26-Q1", 4), parse_csv(source.read_bytes()))
+    reds = [r.ref for r in scored.scorecard.indicators if r.status == "red"]
+    assert {"1.4", "1.5"} <= set(reds)
+    assert text.count("Performance action plan (draft)") == len(reds)
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_score_says_plainly_when_the_pdf_cannot_be_written(ch_stop_smoking_config: Path, tmp_path: Path) -> None:
+    source = tmp_path / "q1.csv"
+    source.write_bytes(b"item,breakdown,value\nquit_dates,,400\nquits_4wk,,210\n")
+    out = tmp_path / "no-such-folder" / "report.pdf"
+    result = CliRunner().invoke(main, ["--config", str(ch_stop_smoking_config), "score", str(source), "--contract",
+                                       "ch-stop-smoking", "--period", "2025-26-Q1", "--pdf", str(out)])
+    assert result.exit_code == 1
+    assert f"Cannot write {out}" in result.output
+    assert not out.parent.exists()
+
+
+def test_the_templates_folder_holds_the_shared_print_stylesheet_and_partials() -> None:
+    names = {p.name for p in REPORTS.iterdir()}
+    assert {"print.css", "return_report.html", "exception_report.html", "action_plans.html"} <= names
+    assert all(n.startswith("_") for n in names - {"print.css", "return_report.html", "exception_report.html",
+                                                    "action_plans.html"})
