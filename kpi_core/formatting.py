@@ -45,7 +45,7 @@ def value(value: Number | None, kind: str, per: int | None = None) -> str:
         return f"{number(value)} per {number(per or 1)}"
     if kind in ("average", "ratio"):
         return number(value, 2)
-    return number(value)
+    return number(value, 0)  # counts: a forecast of 1,654.7 people reads as 1,655
 
 
 def gap(value: Number, kind: str, per: int | None = None) -> str:

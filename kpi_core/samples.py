@@ -10,10 +10,16 @@ import random
 from fractions import Fraction
 
 from kpi_core import expressions
+from kpi_core.calendar import PERIODS_PER_YEAR
 from kpi_core.framework import DataItem, Framework
 from kpi_core.values import Key
 
 MAX_PASSES = 30
+
+
+def _tenths(value: Fraction | float) -> Fraction:
+    """A figure to one decimal place, as people type them."""
+    return Fraction(round(Fraction(value) * 10), 10)
 
 
 def _base(item: DataItem, rng: random.Random, scale: int) -> Fraction:
@@ -23,8 +29,8 @@ def _base(item: DataItem, rng: random.Random, scale: int) -> Fraction:
         low = item.minimum if item.minimum is not None else 0
         high = item.maximum if item.maximum is not None else max(low + 10, 10)
         if high <= 10:  # a score such as satisfaction out of 10: mostly good
-            return Fraction(round(rng.uniform(max(low, high * 0.75), high), 1)).limit_denominator(10)
-        return Fraction(round(rng.uniform(low, min(high, low + 100)), 1)).limit_denominator(10)
+            return _tenths(rng.uniform(max(low, high * 0.75), high))
+        return _tenths(rng.uniform(low, min(high, low + 100)))
     value = Fraction(int(scale * rng.uniform(0.6, 1.4)))
     if item.type == "sum":
         value += Fraction(rng.randint(0, 9), 10)
@@ -68,39 +74,91 @@ def _fix_rules(framework: Framework, values: dict[Key, Fraction], level: float) 
                 if key in values:
                     item = framework.item(ref.item)
                     scaled = values[key] * factor
-                    values[key] = Fraction(int(scaled)) if item.type == "count" else scaled.limit_denominator(10)
+                    values[key] = Fraction(int(scaled)) if item.type == "count" else _tenths(scaled)
         if not broken:
             return
+
+
+def _single_ref(text: str | None) -> expressions.Ref | None:
+    node = expressions.parse(text) if text else None
+    return node if isinstance(node, expressions.Ref) else None
+
+
+def _aim(framework: Framework, return_id: str, values: dict[Key, Fraction], level: float, rng: random.Random,
+         breakdowns: bool) -> None:
+    """Move figures that feed a single-item indicator towards its target, so a strong sample is mostly green
+    and a weak one mostly not (`breakdowns` picks the pass: totals first, free breakdown categories after)."""
+    periods = PERIODS_PER_YEAR[framework.returns[return_id].frequency]
+    for ind in framework.indicators_for(return_id):
+        target = ind.target
+        if ind.information_only or target is None or target.bound is None:
+            continue
+        good = rng.random() < level  # even a strong provider misses the odd target
+        factor = Fraction(str(round(rng.uniform(1.0, 1.15) if good else rng.uniform(0.55, 0.97), 3)))
+        if not target.higher_is_better:
+            factor = 1 / factor
+        aim = target.bound * factor
+        ref = _single_ref(ind.numerator) if ind.kind == "percentage" else _single_ref(ind.expression)
+        if ref is None or bool(ref.breakdown) != breakdowns:
+            continue
+        key = (ref.item, ref.breakdown_key)
+        if key not in values or (ref.breakdown and framework.disaggregations[ref.breakdown[0][0]].exhaustive):
+            continue
+        item = framework.item(ref.item)
+        if ind.kind == "percentage":
+            den = expressions.evaluate(expressions.parse(ind.denominator or ""), expressions.lookup_from(values))
+            if not isinstance(den, Fraction) or den <= 0:
+                continue
+            value = den * min(aim, Fraction(100)) / 100
+        elif ind.kind == "count":
+            value = aim / periods if ind.cumulative else aim
+        elif ind.kind == "average":
+            value = aim
+        else:
+            continue
+        if item.maximum is not None:
+            value = min(value, Fraction(str(item.maximum)))
+        if ref.breakdown:  # a group is never larger than the whole
+            value = min(value, values.get((ref.item, ""), value))
+        values[key] = Fraction(round(value)) if item.type == "count" else _tenths(value)
 
 
 def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: int = 200,
                   level: float = 0.9) -> dict[Key, Fraction]:
     """Figures for every provider item of a return, obeying the framework's rules and breakdown totals.
 
-    `level` (0..1) is how close subsets come to their totals: 0.9 gives strong performance, 0.4 weak.
+    `level` (0..1) is how strong the performance is: 0.9 meets most targets, 0.4 misses most.
     """
     rng = random.Random(f"{framework.id}:{return_id}:{seed}")
     items = [i for i in framework.items_for(return_id) if i.source == "provider"]
     values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale) for i in items}
     _fix_rules(framework, values, level * rng.uniform(0.85, 1.0))
+    _aim(framework, return_id, values, level, rng, breakdowns=False)
+    _fix_rules(framework, values, 1.0)
     shares = {dim: _shares(list(d.categories), rng) for dim, d in framework.disaggregations.items()}
     for item in items:
         total = values[(item.id, "")]
-        if item.type not in ("count", "sum"):
+        if item.type == "yes_no":
             continue
         for dim in item.breakdowns:
             disaggregation = framework.disaggregations[dim]
-            if disaggregation.exhaustive and item.type == "count":
+            if item.type == "average":  # an average of each group, near the overall one
+                high = Fraction(str(item.maximum)) if item.maximum is not None else None
+                parts = {c: _tenths(total * Fraction(rng.randint(80, 120), 100))
+                         for c in disaggregation.categories}
+                parts = {c: min(v, high) if high is not None else v for c, v in parts.items()}
+            elif disaggregation.exhaustive and item.type == "count":
                 parts = _split(total, shares[dim])
             elif disaggregation.exhaustive:  # sums: tenths, the last category takes the rounding
-                parts = {c: (total * s).limit_denominator(10) for c, s in shares[dim].items()}
+                parts = {c: _tenths(total * s) for c, s in shares[dim].items()}
                 last = list(parts)[-1]
                 parts[last] = total - sum(v for c, v in parts.items() if c != last)
             else:
                 parts = {c: Fraction(int(total * Fraction(rng.randint(2, 60), 100))) for c in disaggregation.categories}
             for category, value in parts.items():
                 values[(item.id, f"{dim}={category}")] = value
-    _fix_rules(framework, values, level)
+    _aim(framework, return_id, values, level, rng, breakdowns=True)
+    _fix_rules(framework, values, 1.0)
     return values
 
 

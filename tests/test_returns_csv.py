@@ -79,3 +79,12 @@ def test_each_bad_line_is_named_by_its_line_number(line: str, code: str, where: 
     data = f"item,breakdown,value\n{line}\n{rest}\n".encode()
     result = assess(TINY, Q2, read_return(data, "return.csv"))
     assert (code, where) in [(f.code, f.where) for f in result.errors]
+
+
+def test_a_figure_computed_by_a_formula_keeps_ten_decimals_instead_of_being_refused() -> None:
+    from fractions import Fraction
+
+    from kpi_core.returns.numbers import parse_number
+
+    assert parse_number(42.666666666666664).value == Fraction(426666666667, 10**10)  # type: ignore[union-attr]
+    assert parse_number("7.142857142857143").value == Fraction(71428571429, 10**10)  # type: ignore[union-attr]

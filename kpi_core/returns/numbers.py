@@ -77,11 +77,16 @@ def parse_number(raw: object) -> Figure | None:
     return Figure(-value if negative else value, percent)
 
 
+DECIMALS = 10  # finer than any monitoring figure; a spreadsheet's 128/3 arrives as 42.666666666666664
+
+
 def _in_range(value: Fraction, raw: object) -> Fraction:
-    """Refuse figures no monitoring return holds (and that would overflow formatting): over 10^15, or finer
-    than 10^-12."""
-    if value.denominator > 10**12 or abs(value) > 10**15:
-        raise NumberError(f"{str(raw).strip()[:40]!r} is out of range for a monitoring figure")
+    """Refuse figures no monitoring return holds (over 10^15), and round the tail of a computed figure (an
+    average worked out by a formula) to 10 decimals, as the spreadsheet showed it, instead of refusing it."""
+    if abs(value) > 10**15:
+        raise NumberError(f"{str(raw).strip()[:40]!r} is too large for a monitoring figure")
+    if value.denominator > 10**DECIMALS:
+        value = Fraction(round(value * 10**DECIMALS), 10**DECIMALS)
     return value
 
 
