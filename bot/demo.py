@@ -3,12 +3,14 @@
 1. Start a fresh SQLite database in the demo folder and load config.toml (the example council).
 2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
    kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
-3. Deliver the replies through the local channel (files in the demo folder) and print where every contract stands.
+3. Deliver the replies through the local channel (files in the demo folder), print where every contract stands,
+   and write the commissioners' exception report and each contract's latest return report as PDFs.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
@@ -22,6 +24,7 @@ from bot.app import App
 from bot.intake import IntakeResult, Received
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
+from bot.reporting import render_stored_exception_report, render_stored_return_report
 from bot.status import ContractStatus, contract_status
 from bot.storage.models import Contact, Contract, Obligation
 from bot.workbooks import build_template
@@ -62,18 +65,20 @@ def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tup
     return [(3, level, {})]
 
 
-def run(settings: config.Settings, folder: Path, as_of: date = AS_OF) -> tuple[list[Step], list[ContractStatus]]:
+def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
+        progress: Callable[[Step], None] = lambda step: None) -> tuple[list[Step], list[ContractStatus]]:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     app = App(demo_settings(settings, folder))
     try:
-        return _replay(app, settings.timezone, as_of)
+        return _replay(app, settings.timezone, as_of, progress)
     finally:
         app.close()
 
 
-def _replay(app: App, zone: str, as_of: date) -> tuple[list[Step], list[ContractStatus]]:
+def _replay(app: App, zone: str, as_of: date,
+            progress: Callable[[Step], None]) -> tuple[list[Step], list[ContractStatus]]:
     app.init(_moment(as_of, zone))
     steps: list[Step] = []
     with Session(app.engine) as session:
@@ -106,7 +111,25 @@ def _replay(app: App, zone: str, as_of: date) -> tuple[list[Step], list[Contract
                             sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx", data=data,
                             received_at=at, caption="Quarterly monitoring return attached")
         steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
+        progress(steps[-1])
         dispatcher.run_once(at)
-    with Session(app.engine) as session:
+    with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
         statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
+        _write_reports(app, session, _moment(as_of, zone, 9))
+        session.commit()
     return steps, statuses
+
+
+def _write_reports(app: App, session: Session, now: datetime) -> None:
+    """The commissioners' exception report, and the latest return report of each contract that has one."""
+    folder = Path(app.settings.storage.outbox_dir).parent / "reports"
+    folder.mkdir(exist_ok=True)
+    pdf, _, _ = render_stored_exception_report(session, app.files, app.settings, None, now)
+    (folder / "exception-report.pdf").write_bytes(pdf)
+    for contract in session.exec(select(Contract).order_by(Contract.id)):
+        latest = session.exec(select(Obligation).where(
+            Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
+            .order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
+        if latest is not None:
+            pdf = render_stored_return_report(session, app.files, app.settings, contract.id, latest.period_id, now)
+            (folder / f"{contract.id}-{latest.period_id}.pdf").write_bytes(pdf)

@@ -36,12 +36,16 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         assert pending == []  # every reply was delivered to the local outbox folder
     app.close()
     assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(steps)
+    reports = sorted(p.name for p in (tmp_path / "demo" / "reports").iterdir())
+    assert reports == ["ch-stop-smoking-2025-26-Q4.pdf", "ch-substance-misuse-2025-26-Q3.pdf",
+                       "exception-report.pdf", "lifestyle-2025-26-Q2.pdf", "solihull-stop-smoking-2025-26-Q4.pdf"]
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(REPO_ROOT / "config.toml"), "demo", "--dir",
                                        str(tmp_path / "d"), "--as-of", "2025-08-01"], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "Replayed 3 submissions up to 01 August 2025" in result.output  # the three Q1s due 15 July
+    assert "Replayed 3 submissions" in result.output  # the three Q1s due 15 July
+    assert "12 Jul 2025  ch-stop-smoking" in result.output
     assert "City and Hackney Stop Smoking Service: timeliness 100%" in result.output
     assert len(list((tmp_path / "d" / "outbox").glob("*.pdf"))) == 3  # each reply carried its PDF report

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bot import demo
-from bot.commands.common import State, table
+from bot.commands.common import State
 from kpi_core import formatting
 
 
@@ -21,12 +21,9 @@ from kpi_core import formatting
 def command(state: State, folder: str, as_of: object) -> None:
     """Run kpibot end to end on example contracts: no accounts, tokens or servers needed."""
     day: date = as_of.date()  # type: ignore[attr-defined]
-    steps, statuses = demo.run(state.settings, Path(folder), day)
-    click.echo(f"Replayed {len(steps)} submissions up to {day:%d %B %Y} into {folder}/kpibot.db\n")
-    rows = [(f"{s.received_at:%d %b %Y}", s.contract_id, s.period_id, s.result.outcome,
-             "" if s.result.version is None else s.result.version,
-             "" if s.result.on_time is None else ("on time" if s.result.on_time else "LATE")) for s in steps]
-    click.echo(table(rows, ["received", "contract", "period", "outcome", "version", "timing"]))
+    click.echo(f"Replaying a year of returns up to {day:%d %B %Y} (each reply renders a PDF report)...")
+    steps, statuses = demo.run(state.settings, Path(folder), day, progress=_show)
+    click.echo(f"\nReplayed {len(steps)} submissions into {folder}/kpibot.db")
     for status in statuses:
         k = status.kpis
         click.echo(f"\n{status.contract.name}: timeliness {_pct(k.timeliness)}, accuracy {_pct(k.accuracy)} "
@@ -36,7 +33,16 @@ def command(state: State, folder: str, as_of: object) -> None:
                 continue
             counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(o.counts.items()))
             click.echo(f"  {o.return_type:<9} {o.period_id:<11} due {o.due_date:%d %b %Y}  {o.state:<9} {counts}")
-    click.echo(f"\nReplies sent to providers are in {folder}/outbox/; raw returns are in {folder}/files/.")
+    click.echo(f"\nReports (PDF): {folder}/reports/. Replies sent to providers: {folder}/outbox/. "
+               f"Raw returns as received: {folder}/files/.")
+
+
+def _show(step: demo.Step) -> None:
+    r = step.result
+    timing = "" if r.on_time is None else ("on time" if r.on_time else "LATE")
+    version = "" if r.version is None else f"version {r.version}"
+    click.echo(f"  {step.received_at:%d %b %Y}  {step.contract_id:<22} {step.period_id:<11} {r.outcome:<9} "
+               f"{version:<10} {timing}")
 
 
 def _pct(value) -> str:  # type: ignore[no-untyped-def]
