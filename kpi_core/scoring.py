@@ -12,9 +12,9 @@ between is amber; without one, amber is the band set by the framework (e.g. with
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kpi_core import expressions, formatting
 from kpi_core.calendar import Period
@@ -23,6 +23,9 @@ from kpi_core.framework import Amber, Framework, Indicator
 from kpi_core.stats import wilson_interval
 from kpi_core.thresholds import Threshold
 from kpi_core.values import Values
+
+if TYPE_CHECKING:  # payments build on scoring, not the other way round
+    from kpi_core.payments import PaymentResult
 
 Status = Literal["green", "amber", "red", "info", "no_data"]
 STATUS_ORDER: dict[str, int] = {"red": 0, "amber": 1, "no_data": 2, "green": 3, "info": 4}
@@ -132,8 +135,8 @@ class Scorecard:
     return_id: str
     period: Period
     indicators: tuple[IndicatorResult, ...]
-    payments: tuple["PaymentResult", ...] = ()  # noqa: F821 - defined in kpi_core.payments
-    notes: tuple[str, ...] = field(default=())
+    payments: tuple[PaymentResult, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def year_complete(self) -> bool:
