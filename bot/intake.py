@@ -311,7 +311,11 @@ class Intake:
             sha256=digest, size=len(received.data), status="rejected", processed_at=received.received_at,
             reason="unknown sender")
         session.add(submission)
-        session.flush()
+        try:
+            session.flush()
+        except sa.exc.IntegrityError:  # another process recorded this message first
+            session.rollback()
+            return self.submit(received)
         text = replies.unknown_sender(received.channel, received.sender)
         if received.channel != "email":  # no replies to unknown mail senders: that would be backscatter spam
             self._queue_reply(session, submission, None, received, text, "Not registered")

@@ -235,3 +235,16 @@ def test_a_telegram_reply_is_the_chat_summary(intake: Intake) -> None:
 def test_an_email_reply_without_a_pdf_does_not_promise_one(intake: Intake) -> None:
     result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
     assert "Result: Accepted" in result.reply and "attached PDF" not in result.reply
+
+
+def test_the_database_refuses_a_second_version_in_force(intake: Intake) -> None:
+    """Even two processes racing cannot leave two accepted versions of one return."""
+    first = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+    with Session(intake.engine) as session:
+        original = session.get(Submission, first.submission_id)
+        assert original is not None
+        twin = Submission(**{k: v for k, v in original.model_dump().items() if k != "id"})
+        twin.idempotency_key = "race"
+        session.add(twin)
+        with pytest.raises(sa.exc.IntegrityError):
+            session.commit()

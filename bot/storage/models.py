@@ -114,7 +114,12 @@ class Submission(SQLModel, table=True):
     """One received file and what became of it. Versions count the submissions for an obligation."""
 
     __tablename__ = "submission"
-    __table_args__ = (sa.UniqueConstraint("idempotency_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("idempotency_key"),
+        # One version in force per return, whatever two processes do at once: never counted twice.
+        sa.Index("one_accepted_per_obligation", "obligation_id", unique=True,
+                 sqlite_where=sa.text("status = 'accepted'"), postgresql_where=sa.text("status = 'accepted'")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=300)
     channel: str = Field(max_length=16)  # cli | telegram | email
