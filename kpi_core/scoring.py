@@ -318,8 +318,11 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
         pooled = [earlier[pid] for pid in counted] + [(current, values)]
         ytd_periods = counted + (period.id,)
         ytd = year_to_date(ind, framework, pooled) if current.value is not None or current.numerator is not None else Measure(None)
-        judged = ytd
-        share = expected_share(ind, period)
+        # "Quarter on quarter" compares like with like: this period with the last. Otherwise the year to date is
+        # judged against the share of the annual target expected by now.
+        if not (ind.target is not None and ind.target.previous):
+            judged = ytd
+            share = expected_share(ind, period)
         if missing:
             notes.append("Year to date leaves out " + ", ".join(missing) + " (no accepted return or no figures).")
         # A trajectory that expects nothing yet (a share of 0) gives nothing to extrapolate from.

@@ -510,3 +510,33 @@ def test_only_the_returns_indicators_are_scored(mechanics: Framework) -> None:
     assert "TRAJECTORY" not in {r.ref for r in annual.indicators}
     quarterly = score(mechanics, "quarterly", parse_period("2025-26-Q1", 4), figures())
     assert "TRAJECTORY" in {r.ref for r in quarterly.indicators}
+
+
+def test_a_quarter_on_quarter_target_compares_this_period_with_the_last_even_when_cumulative() -> None:
+    from kpi_core.calendar import parse_period
+    from kpi_core.loader import load_text
+    from kpi_core.scoring import score
+
+    fw = load_text("""
+schema = 1
+id = "trend"
+name = "Trend"
+[returns.quarterly]
+label = "Quarterly return"
+frequency = "quarterly"
+due = { rule = "day_of_next_month", day = 15 }
+[[items]]
+id = "exits"
+label = "Unplanned exits"
+[[indicators]]
+ref = "T1"
+name = "Unplanned exits, falling quarter on quarter"
+kind = "count"
+expression = "exits"
+target = "< previous"
+cumulative = true
+""")
+    q1, q2 = {("exits", ""): Fraction(30)}, {("exits", ""): Fraction(20)}
+    result = score(fw, "quarterly", parse_period("2025-26-Q2", 4), q2, history={"2025-26-Q1": q1}).result("T1")
+    assert result.ytd is not None and result.ytd.value == 50  # the year to date is still shown
+    assert result.status == "green" and result.judgement.target == 30  # 20 this quarter against 30 last quarter
