@@ -513,11 +513,7 @@ def test_only_the_returns_indicators_are_scored(mechanics: Framework) -> None:
 
 
 def test_a_quarter_on_quarter_target_compares_this_period_with_the_last_even_when_cumulative() -> None:
-    from kpi_core.calendar import parse_period
-    from kpi_core.loader import load_text
-    from kpi_core.scoring import score
-
-    fw = load_text("""
+    fw = loader.load_text("""
 schema = 1
 id = "trend"
 name = "Trend"
