@@ -1,4 +1,4 @@
-"""Wire the application together from settings: database, file store, intake and outbox."""
+"""Wire the application together from settings: database, file store, intake, render queue and outbox."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot import config
 from bot.intake import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.registry import transports_from
+from bot.render_queue import RenderQueue
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
@@ -41,6 +42,10 @@ class App:
     @cached_property
     def intake(self) -> Intake:
         return Intake(self.engine, self.settings, self.files, self.reader.read)
+
+    @cached_property
+    def render_queue(self) -> RenderQueue:
+        return RenderQueue(self.engine, self.settings, self.files)
 
     def close(self) -> None:
         if "reader" in self.__dict__:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from sqlmodel import Session
 
 from bot.storage.models import Contract
-from bot.storage.queries import history_for
+from bot.storage.queries import accepted_versions, history_periods, values_of_versions
 from bot.submission_kpis import local_date, submission_kpis
 from kpi_core import loader
 from kpi_core.assess import Assessment, assess, return_type_for
@@ -26,18 +26,25 @@ from kpi_core.values import Key
 class Assessed:
     assessment: Assessment
     history: dict[str, dict[Key, Fraction]]  # the accepted earlier periods it was judged with
+    history_versions: dict[str, int]  # which version of each earlier period: period id -> submission id
 
 
 def assess_in_context(session: Session, contract: Contract, period: Period, parsed: ParsedReturn,
-                      received_at: datetime, zone: str) -> Assessed:
-    """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures."""
+                      received_at: datetime, zone: str, history_versions: dict[str, int] | None = None) -> Assessed:
+    """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
+
+    `history_versions` pins the earlier periods' versions (to draw a report exactly as the reply judged it);
+    by default the versions in force now are used.
+    """
     framework = loader.get(contract.framework_id)
     return_type = return_type_for(framework, period)
     today = local_date(received_at, zone)
     kpis = submission_kpis(session, contract.id, today, zone)
     system_items = {i.id for i in framework.items if i.source == "system"}
     system = {k: v for k, v in kpis.system_values().items() if k[0] in system_items}
-    history = history_for(session, contract.id, return_type, period)
+    if history_versions is None:
+        history_versions = accepted_versions(session, contract.id, return_type, history_periods(period))
+    history = values_of_versions(session, history_versions)
     assessment = assess(framework, period, parsed, history=history, contract_value=contract.value, today=today,
                         extra_values=system, expected_contract=contract.id)
-    return Assessed(assessment, history)
+    return Assessed(assessment, history, history_versions)

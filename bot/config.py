@@ -85,6 +85,10 @@ class Storage(_Model):
 class Intake(_Model):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_uncompressed_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    # Files refused as possible personal data, and files from unknown senders, are kept restricted this long
+    # (for the commissioner to look into), then purged from disk; the record that they came stays.
+    quarantine_days: int = Field(default=30, ge=1, le=3650)
+    unknown_sender_max_files: int = Field(default=200, ge=0)  # beyond this, unknown senders' files are not kept
 
 
 class Reports(_Model):

@@ -112,6 +112,7 @@ def _replay(app: App, zone: str, as_of: date,
                             received_at=at, caption="Quarterly monitoring return attached")
         steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
         progress(steps[-1])
+        app.render_queue.run_once()  # the PDF the reply waits for
         dispatcher.run_once(at)
     with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
         statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]

@@ -1,7 +1,9 @@
 """Work out which contract and period a received file is for, or what to ask the sender.
 
-In order: what the sender said explicitly (command line), the workbook's cover sheet, the caption or subject,
-the sender's only contract, and for the period the only return still open; otherwise ask.
+In order: what the sender said explicitly (command line, or their answer to a question), the workbook's cover
+sheet, the caption or subject, the sender's only contract, and for the period the only return still open;
+otherwise ask. A workbook whose cover names another contract or period than the sender gave is refused as what it
+is, before it is counted against any return. Reads only: the intake creates obligations beforehand.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from bot.authz import visible_contracts
 from bot.storage.models import Contact, Contract, Obligation
-from bot.storage.queries import contracts_for
-from bot.storage.sync import ensure_obligations
 from bot.submission_kpis import local_date
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.findings import Finding
@@ -39,11 +40,13 @@ class Rejected(Exception):
 
 
 def identify(session: Session, contact: Contact, received: Received, cover: dict[str, str],
-         zone: str) -> tuple[Contract, Period]:
-    allowed = contracts_for(session, contact)
+             zone: str) -> tuple[Contract, Period]:
+    """The contract and period `received` is for; raises Held (ask the sender) or Rejected (refuse the file)."""
+    allowed = visible_contracts(session, contact)
     if not allowed:
         raise Rejected(Finding("error", "no_contracts", f"{contact.email} is not registered to submit returns "
                                "for any contract", fix="Ask the commissioning team to add you to the contract."))
+    mismatch(received, cover, {c.id: c.name for c in allowed})
     contract_id = received.contract_id or cover.get("contract")
     if contract_id is None:
         words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
@@ -73,10 +76,32 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
         period = parse_period(period_text, contract.year_start_month)
     except PeriodError as exc:
         raise Rejected(Finding("error", "bad_period", str(exc))) from None
+    said = cover.get("period")
+    if said and received.period_id:
+        try:
+            on_cover = parse_period(said, contract.year_start_month)
+        except PeriodError:
+            on_cover = None  # assessment reports the unreadable cover at its cell
+        if on_cover is not None and on_cover != period:
+            raise Rejected(Finding("error", "period_mismatch", f"{received.filename} is the workbook for "
+                                   f"{on_cover.label}, not for {period.label}", where="Cover",
+                                   fix=f"Send the workbook made for {period.id}, or send this one as the "
+                                       f"{on_cover.id} return."))
     return contract, period
 
+
+def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -> None:
+    """Refuse a workbook sent as another contract's return than its cover says it is."""
+    said, given = cover.get("contract"), received.contract_id
+    if said and given and said != given:
+        what = f"the {names[said]} ({said}) workbook" if said in names else f"a workbook for contract {said!r}"
+        raise Rejected(Finding("error", "contract_mismatch", f"{received.filename} is {what}, not a return for "
+                               f"{given!r}", where="Cover", fix=f"Send the workbook made for {given} (`kpibot "
+                               f"template --contract {given}`), or send this one for {said} without naming "
+                               "another contract."))
+
+
 def single_open_period(session: Session, contract: Contract, today: date) -> str:
-    ensure_obligations(session, contract, today)
     open_ = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.period_end < today,
         Obligation.first_accepted_at == None)  # noqa: E711

@@ -56,4 +56,4 @@ def ch_stop_smoking_config(tmp_path: Path) -> Path:
 # Real databases (a SQLite file and a PostgreSQL server, each test on its own copy) and the deployment whose
 # people are described in intake_fixtures.py: Alice, Dave and Bob submit returns, Carol commissions.
 from db_fixtures import database_url, empty_database_url, engine, postgres_server, sqlite_template  # noqa: E402,F401
-from intake_fixtures import files, intake, loaded, settings  # noqa: E402,F401
+from intake_fixtures import files, intake, loaded, render_queue, settings  # noqa: E402,F401

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from bot import config
 from bot.intake import Intake, Received
+from bot.render_queue import RenderQueue
 from bot.storage.files import FileStore
 from bot.storage.sync import ensure_obligations, sync_settings
 from bot.storage.models import Contract
@@ -154,3 +155,9 @@ def files(settings: config.Settings) -> FileStore:
 @pytest.fixture
 def intake(loaded: sa.Engine, settings: config.Settings, files: FileStore) -> Iterator[Intake]:
     yield Intake(loaded, settings, files)
+
+
+@pytest.fixture
+def render_queue(loaded: sa.Engine, settings: config.Settings, files: FileStore) -> RenderQueue:
+    """The queue that draws the PDF reports replies wait for (its clock is the fixed NOW)."""
+    return RenderQueue(loaded, settings, files, clock=lambda: NOW)

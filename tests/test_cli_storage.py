@@ -24,7 +24,7 @@ def setup(tmp_path: Path) -> Path:
 def test_init_creates_then_leaves_the_database_alone(tmp_path: Path) -> None:
     config = setup(tmp_path)
     code, out = run(config, "init")
-    assert code == 0 and "Database created (revision 0003)" in out and "3 contracts changed" in out
+    assert code == 0 and "Database created (revision 0004)" in out and "3 contracts changed" in out
     code, out = run(config, "init")
     assert code == 0 and "Database up to date" in out and "0 contracts changed, 0 contacts changed" in out
 

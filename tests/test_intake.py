@@ -12,7 +12,10 @@ from sqlmodel import Session, func, select
 
 import bot.assessing
 import bot.replies
+import bot.render_queue as rq
 from bot.intake import Intake
+from bot.outbox.dispatcher import Dispatcher
+from bot.render_queue import RenderQueue
 from bot.storage.files import FileStore, sha256_of
 from bot.storage.models import (
     AuditEvent,
@@ -23,10 +26,12 @@ from bot.storage.models import (
     OutboxMessage,
     PaymentRow,
     RenderedReport,
+    RenderJob,
     Submission,
 )
 from bot.storage.queries import values_of
 from intake_fixtures import ALICE, BOB, DAVE, NOW, received, sample_csv
+from test_outbox import RecordingTransport
 
 
 def count(engine: sa.Engine, model: type, *where: object) -> int:
@@ -35,9 +40,13 @@ def count(engine: sa.Engine, model: type, *where: object) -> int:
 
 
 @pytest.mark.with_pdf
-def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileStore) -> None:
+def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileStore, render_queue: RenderQueue) -> None:
     data = sample_csv()
     result = intake.submit(received(data, caption="2025-26-Q2"))
+    with Session(intake.engine) as session:  # the reply waits for its PDF, drawn off the submit path
+        assert session.exec(select(RenderedReport)).all() == []
+        assert session.exec(select(RenderJob)).one().status == "pending"
+    assert render_queue.run_once() == 1
     assert result.outcome == "accepted", result.reply
     assert (result.contract_id, result.period_id, result.version, result.on_time) == \
         ("ch-stop-smoking", "2025-26-Q2", 1, True)
@@ -55,7 +64,8 @@ def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileSto
         assert "is in the attached PDF" in reply.body_text
         report = session.exec(select(RenderedReport)).one()
         assert (report.kind, report.submission_id, report.period_id) == ("return", sub.id, "2025-26-Q2")
-        assert reply.attachment_sha256 == report.sha256
+        job = session.exec(select(RenderJob)).one()
+        assert (job.status, job.sha256, reply.render_job_id) == ("done", report.sha256, job.id)
         assert reply.attachment_name == "ch-stop-smoking-2025-26-Q2-v1.pdf"
         assert files.get(report.sha256).startswith(b"%PDF")
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
@@ -216,14 +226,27 @@ def test_the_year_to_date_uses_the_accepted_earlier_quarter(intake: Intake) -> N
 
 
 @pytest.mark.with_pdf
-def test_a_report_that_fails_to_render_does_not_lose_the_reply(intake: Intake) -> None:
-    with mock.patch.object(bot.replies, "render_return_report", autospec=True, side_effect=RuntimeError("pango")):
-        result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+def test_a_report_that_fails_to_render_does_not_lose_the_reply(intake: Intake, settings, files: FileStore) -> None:  # type: ignore[no-untyped-def]
+    def broken(report: object) -> bytes:
+        raise RuntimeError("pango")
+
+    clock = [NOW]
+    queue = RenderQueue(intake.engine, settings, files, clock=lambda: clock[0], render=broken)
+    result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
     assert result.outcome == "accepted"
+    sent = RecordingTransport()
+    dispatcher = Dispatcher(intake.engine, {"email": sent}, files)
+    for attempt in range(rq.MAX_ATTEMPTS - 1):  # retried with back-off...
+        assert queue.run_once() == 1 and dispatcher.run_once(clock[0]) == 0  # ...while the email waits for it
+        clock[0] += timedelta(hours=1)
+    assert queue.run_once() == 1 and queue.run_once() == 0  # ...then given up
+    assert dispatcher.run_once(clock[0]) == 1
+    assert sent.sent[0].attachment is None and "Result: Accepted" in sent.sent[0].text
+    assert "attached PDF" not in sent.sent[0].text  # the text that does not promise the report
     with Session(intake.engine) as session:
-        reply = session.exec(select(OutboxMessage)).one()
-        assert reply.attachment_sha256 is None and "Result: Accepted" in reply.body_text
+        assert session.exec(select(RenderJob)).one().status == "failed"
         assert session.exec(select(RenderedReport)).all() == []
+        assert "render_failed" in [e.action for e in session.exec(select(AuditEvent))]
 
 
 def test_a_telegram_reply_is_the_chat_summary(intake: Intake) -> None:

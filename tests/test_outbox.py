@@ -99,18 +99,71 @@ def test_a_permanent_failure_disables_the_channel_for_the_contact(intake: Intake
             "permanent"] is True
 
 
-def test_a_message_interrupted_while_sending_is_not_sent_again(intake: Intake, files: FileStore) -> None:
-    message_id = queue_reply(intake)
-    with Session(intake.engine) as session:  # a process claimed it, then died before recording the outcome
+def _interrupt(engine: sa.Engine, message_id: int, parts_sent: int = 0) -> None:
+    """A process claimed the message, then died before recording the outcome."""
+    with Session(engine) as session:
         row = session.get(OutboxMessage, message_id)
         assert row is not None
-        row.status, row.claimed_at, row.attempts = "sending", NOW, 1
+        row.status, row.claimed_at, row.attempts, row.parts_sent = "sending", NOW, 1, parts_sent
+        row.claimed_by = "elsewhere:1:1"  # another host: only its lease running out frees the message
         session.commit()
+
+
+def test_an_email_interrupted_while_sending_is_sent_again_with_the_same_message_id(intake: Intake,
+                                                                                    files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    _interrupt(intake.engine, message_id)
     transport = RecordingTransport()
-    Dispatcher(intake.engine, {"email": transport}, files).run_once(NOW + timedelta(hours=1))
-    assert transport.sent == []
+    dispatcher = Dispatcher(intake.engine, {"email": transport}, files)
+    assert dispatcher.run_once(NOW + timedelta(minutes=5)) == 0  # its sender may still be at it
+    dispatcher.run_once(NOW + timedelta(hours=1))
+    assert [m.message_id for m in transport.sent] == [f"kpibot-outbox-{message_id}"]
+    with Session(intake.engine) as session:
+        assert "outbox_resumed" in [e.action for e in session.exec(select(AuditEvent))]
+    assert message(intake.engine, message_id).status == "sent"
+
+
+class PartsTransport:
+    """Sends a chat message in parts, like the Telegram transport, reporting each part delivered."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def send(self, message: Outbound) -> None:
+        for index, part in enumerate(message.text.split("|")):
+            if index >= message.parts_sent:
+                self.parts.append(part)
+                assert message.on_part is not None
+                message.on_part(index + 1)
+
+
+def test_a_chat_message_interrupted_mid_way_waits_for_an_operator_and_never_repeats_a_part(
+        intake: Intake, files: FileStore) -> None:
+    result = intake.submit(received(sample_csv(), channel="telegram", sender="1001", caption="2025-26-Q2"))
+    with Session(intake.engine) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.channel == "telegram")).one()
+        row.body_text, message_id = "one|two|three", row.id
+        session.commit()
+    assert result.outcome == "accepted" and message_id is not None
+    _interrupt(intake.engine, message_id, parts_sent=1)
+    transport = PartsTransport()
+    dispatcher = Dispatcher(intake.engine, {"telegram": transport}, files)
+    dispatcher.run_once(NOW + timedelta(hours=1))
     row = message(intake.engine, message_id)
-    assert row.status == "failed" and "may already have been delivered" in row.last_error
+    assert transport.parts == [] and row.status == "interrupted" and "after 1 part(s)" in row.last_error
+    dispatcher.retry(message_id, NOW + timedelta(hours=2))
+    dispatcher.run_once(NOW + timedelta(hours=2))
+    assert transport.parts == ["two", "three"]  # the first part had gone out before the interruption
+    row = message(intake.engine, message_id)
+    assert (row.status, row.parts_sent) == ("sent", 3)
+
+
+def test_only_interrupted_or_failed_messages_can_be_retried(intake: Intake, files: FileStore) -> None:
+    message_id = queue_reply(intake)
+    with pytest.raises(ValueError, match="only interrupted or failed"):
+        Dispatcher(intake.engine, {}, files).retry(message_id, NOW)
+    with pytest.raises(LookupError):
+        Dispatcher(intake.engine, {}, files).retry(99999, NOW)
 
 
 def test_a_missing_transport_fails_the_message_clearly(intake: Intake, files: FileStore) -> None:

@@ -18,8 +18,13 @@ class TelegramTransport:
     async def _send(self, chat_id: int, message: Outbound) -> None:
         bot = Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url)
         async with bot:
-            for part in split_message(message.text):
+            parts = split_message(message.text) if message.text else []
+            for index, part in enumerate(parts):
+                if index < message.parts_sent:
+                    continue  # delivered before an interruption: never repeated
                 await bot.send_message(chat_id, part)
+                if message.on_part is not None:
+                    message.on_part(index + 1)
             if message.attachment is not None:
                 await bot.send_document(chat_id, message.attachment, filename=message.attachment_name or "report")
 

@@ -1,16 +1,33 @@
-"""Engines and schema upgrades for SQLite (the embedded default) and PostgreSQL."""
+"""Engines, write transactions and schema upgrades for SQLite (the embedded default) and PostgreSQL.
+
+Several processes write at once (channels, the scheduler, the outbox, `kpibot submit`). On SQLite a transaction
+that reads and then writes fails at once with "database is locked" when another process wrote in between (the
+busy timeout does not apply to upgrading a read to a write), so every transaction that will write takes the write
+lock at its start (`BEGIN IMMEDIATE`, see `write_session`) and waits for it; the lock is held only for the short
+time the rows are written, never across parsing or rendering.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "kpibot_write"  # execution option: this transaction will write
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -30,9 +47,77 @@ def make_engine(url: str) -> sa.Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            dbapi_connection.isolation_level = None  # we say BEGIN ourselves (below), as SQLAlchemy's docs advise
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection):  # type: ignore[no-untyped-def]
+            immediate = connection.get_execution_options().get(WRITE)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def begin_write(session: Session) -> None:
+    """Start `session`'s next transaction as a writer: on SQLite it takes the write lock now (waiting for it),
+    so the reads that decide what to write see the state the write applies to. Call before the first statement."""
+    session.connection(execution_options={WRITE: True})
+
+
+@contextmanager
+def write_session(engine: sa.Engine, **options: Any) -> Iterator[Session]:
+    """A session for one writing transaction (see `begin_write`); the caller commits."""
+    with Session(engine, **options) as session:
+        begin_write(session)
+        yield session
+
+
+def lock_row(session: Session, model: type[SQLModel], key: object) -> None:
+    """Serialise writers of one row (e.g. one obligation) until the transaction ends. PostgreSQL locks the row;
+    SQLite's write transaction (`begin_write`) already excludes every other writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        table = model.__table__  # type: ignore[attr-defined]
+        pk = list(table.primary_key.columns)[0]
+        session.execute(sa.select(pk).where(pk == key).with_for_update())
+
+
+def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, Any]] | dict[str, Any]) -> int:
+    """Insert rows, skipping any that would break a unique constraint (another process got there first).
+    Return how many were inserted."""
+    rows = [rows] if isinstance(rows, dict) else rows
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)  # type: ignore[arg-type]
+    result = session.connection().execute(insert.on_conflict_do_nothing(), rows)  # Core: no ORM identity map
+    return max(result.rowcount, 0)
+
+
+TRANSIENT = ("database is locked", "database is busy", "could not serialize", "deadlock detected",
+             "server closed the connection", "connection refused", "terminating connection", "could not connect",
+             "connection is closed", "the database system is starting up", "the database system is shutting down")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error that retrying soon can cure: a busy SQLite file, a PostgreSQL restart or deadlock."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError) and any(t in str(exc).lower() for t in TRANSIENT)
+
+
+def retrying(work: Callable[[], T], attempts: int = 6, first_wait: float = 0.2,
+             sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run `work` (one whole transaction), again after a transient database error, waiting longer each time
+    (0.2 s, 0.4 s ... about 6 s in all, on top of SQLite's own 30 s busy timeout). Other errors go straight up."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except sa.exc.DBAPIError as exc:
+            if attempt == attempts - 1 or not is_transient(exc):
+                raise
+            log.warning("database busy or unreachable (%s); retrying", str(exc.orig).strip()[:200])
+            sleep(first_wait * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def alembic_config(engine: sa.Engine) -> Config:

@@ -102,12 +102,19 @@ class Obligation(SQLModel, table=True):
 
 
 class StoredFile(SQLModel, table=True):
-    """A raw received file, stored content-addressed on disk before anything parses it."""
+    """A raw received file, stored content-addressed on disk before anything parses it.
+
+    Files that may hold personal data, and files from unknown senders, are restricted (never shown, never read
+    again) and purged from disk after `purge_after`; the row stays as the record that the file existed.
+    """
 
     __tablename__ = "stored_file"
     sha256: str = Field(primary_key=True, max_length=64)
     size: int
     first_seen_at: datetime = _ts()
+    restricted: bool = False
+    purge_after: datetime | None = _ts(nullable=True)
+    purged_at: datetime | None = _ts(nullable=True)
 
 
 class Submission(SQLModel, table=True):
@@ -134,13 +141,24 @@ class Submission(SQLModel, table=True):
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     period_id: str | None = Field(default=None, max_length=16)
     version: int | None = None
-    status: str = Field(default="received", max_length=16)  # received|accepted|rejected|superseded|failed|held
+    # received | accepted | rejected | superseded | failed | held | duplicate | quarantined
+    status: str = Field(default="received", max_length=16, index=True)
     on_time: bool | None = None
     error_count: int = 0
     warning_count: int = 0
     reason: str = Field(default="", sa_type=sa.Text)
     processed_at: datetime | None = _ts(nullable=True)
     superseded_by_id: int | None = Field(default=None, foreign_key="submission.id")
+    # What the sender said besides the file, kept so an interrupted submission can be resumed exactly.
+    caption: str = Field(default="", sa_type=sa.Text)
+    requested_contract_id: str | None = Field(default=None, max_length=64)
+    requested_period_id: str | None = Field(default=None, max_length=16)
+    # Who is processing it: a `received` submission whose lease has run out (or whose owner process is gone) is
+    # resumed by the next process that looks, so a kill mid-processing never leaves it stuck.
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _ts(nullable=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="submission.id")  # identical to that version
+    on_behalf: bool = False  # a commissioner submitted it for the provider
 
 
 class DataValue(SQLModel, table=True):
@@ -220,12 +238,20 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str | None = Field(default=None, sa_type=sa.Text)
     attachment_sha256: str | None = Field(default=None, max_length=64)
     attachment_name: str | None = Field(default=None, max_length=255)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending|sending|sent|failed
+    # pending | sending | sent | failed | interrupted (a send cut off mid-way that could not safely be repeated)
+    status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     next_attempt_at: datetime = _ts(index=True)
     claimed_at: datetime | None = _ts(nullable=True)
     sent_at: datetime | None = _ts(nullable=True)
     last_error: str = Field(default="", sa_type=sa.Text)
+    # A report still being rendered: the message waits for it, then goes with the PDF (or, if rendering failed for
+    # good, with `fallback_text`, which does not promise an attachment).
+    render_job_id: int | None = Field(default=None, foreign_key="render_job.id", index=True)
+    fallback_text: str | None = Field(default=None, sa_type=sa.Text)
+    parts_sent: int = 0  # chat messages split into parts: how many went out, so a retry never repeats one
+    claimed_by: str | None = Field(default=None, max_length=120)  # the sending process (see bot/leases.py)
+    headers: dict[str, Any] = _json()  # channel extras, e.g. an email's In-Reply-To, References, Auto-Submitted
 
 
 class Notice(SQLModel, table=True):
@@ -251,3 +277,76 @@ class RenderedReport(SQLModel, table=True):
     submission_id: int | None = Field(default=None, foreign_key="submission.id")
     sha256: str = Field(foreign_key="stored_file.sha256", max_length=64)
     created_at: datetime = _ts()
+    # What the report was drawn from (submission, history versions, framework and template versions): the same
+    # key means the same PDF, so it is reused instead of drawn again.
+    cache_key: str | None = Field(default=None, max_length=64, index=True)
+
+
+class RenderJob(SQLModel, table=True):
+    """A PDF still to draw, off the submit path: the reply's text goes at once, the report follows it.
+
+    `inputs` pins what the report is drawn from (the submission and the accepted versions of earlier periods it was
+    judged with), so the PDF says exactly what the reply said, whenever it is drawn.
+    """
+
+    __tablename__ = "render_job"
+    __table_args__ = (sa.UniqueConstraint("key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # e.g. "return:submission:12"
+    kind: str = Field(max_length=32)  # return
+    submission_id: int | None = Field(default=None, foreign_key="submission.id", index=True)
+    inputs: dict[str, Any] = _json()
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | rendering | done | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(index=True)
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = _ts(nullable=True)
+    sha256: str | None = Field(default=None, foreign_key="stored_file.sha256", max_length=64)
+    created_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True)
+    last_error: str = Field(default="", sa_type=sa.Text)
+
+
+class Heartbeat(SQLModel, table=True):
+    """When each part of the running service last did its work, so a stopped scheduler is visible."""
+
+    __tablename__ = "heartbeat"
+    name: str = Field(primary_key=True, max_length=64)  # e.g. "sweep", "dispatcher", "telegram"
+    at: datetime = _ts()
+    owner: str = Field(default="", max_length=120)  # host:pid of the process
+    detail: dict[str, Any] = _json()
+
+
+class Invite(SQLModel, table=True):
+    """A single-use code that links a Telegram chat to a contact; only its hash is kept."""
+
+    __tablename__ = "invite"
+    __table_args__ = (sa.UniqueConstraint("code_hash"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
+    used_by_chat: int | None = Field(default=None, sa_type=sa.BigInteger)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class InboundMail(SQLModel, table=True):
+    """One mailbox message seen by the email channel: recorded (and committed) before it is moved, so a restart
+    between the two never processes it twice."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (sa.UniqueConstraint("account", "folder", "uidvalidity", "uid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=254)
+    folder: str = Field(max_length=200)
+    uidvalidity: int = Field(sa_type=sa.BigInteger)
+    uid: int = Field(sa_type=sa.BigInteger)
+    message_id: str = Field(default="", max_length=300, index=True)
+    sender: str = Field(default="", max_length=254)
+    subject: str = Field(default="", max_length=300)
+    attachment_hashes: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    received_at: datetime = _ts()
+    outcome: str = Field(default="", max_length=32)  # processed | ignored:<why> | held
+    moved_at: datetime | None = _ts(nullable=True)

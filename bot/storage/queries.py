@@ -7,20 +7,9 @@ from fractions import Fraction
 
 from sqlmodel import Session, select
 
-from bot.storage.models import Contact, ContactContract, Contract, DataValue, Obligation, Submission
+from bot.storage.models import DataValue, Obligation, Submission
 from kpi_core.calendar import Period
 from kpi_core.values import Key
-
-PROVIDER_ROLES = ("provider_submitter", "provider_manager")
-
-
-def contracts_for(session: Session, contact: Contact) -> list[Contract]:
-    """The contracts a contact may submit returns for (providers) or oversees (commissioners)."""
-    column = Contract.commissioner_id if contact.role == "commissioner" else Contract.provider_id
-    contracts = list(session.exec(select(Contract).where(column == contact.organisation_id).order_by(Contract.id)))
-    scope = {link.contract_id for link in session.exec(
-        select(ContactContract).where(ContactContract.contact_id == contact.id))}
-    return [c for c in contracts if not scope or c.id in scope]
 
 
 def current_submission(session: Session, obligation_id: int) -> Submission | None:
@@ -35,25 +24,48 @@ def values_of(session: Session, submission_id: int, period_id: str) -> dict[Key,
     return {(r.item_id, r.breakdown): Fraction(r.exact) for r in rows}
 
 
-def accepted_values(session: Session, contract_id: str, return_type: str,
-                    periods: Iterable[Period]) -> dict[str, dict[Key, Fraction]]:
-    """The figures of the accepted version in force for each period that has one, by period id."""
+def accepted_versions(session: Session, contract_id: str, return_type: str,
+                      periods: Iterable[Period]) -> dict[str, int]:
+    """The accepted version in force for each period that has one: period id -> submission id."""
     wanted = {p.id for p in periods}
     if not wanted:
         return {}
     rows = session.exec(
-        select(Obligation, Submission)
-        .join(Submission, Submission.obligation_id == Obligation.id)
+        select(Obligation.period_id, Submission.id)
+        .join(Submission, Submission.obligation_id == Obligation.id)  # type: ignore[arg-type]
         .where(Obligation.contract_id == contract_id, Obligation.return_type == return_type,
                Obligation.period_id.in_(wanted), Submission.status == "accepted")  # type: ignore[attr-defined]
     )
-    return {obligation.period_id: values_of(session, submission.id, obligation.period_id)  # type: ignore[arg-type]
-            for obligation, submission in rows}
+    return {period_id: submission_id for period_id, submission_id in rows}  # type: ignore[misc]
+
+
+def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
+    """The stored figures of each period's given version (as `accepted_versions` returns them)."""
+    if not versions:
+        return {}
+    rows = session.exec(select(DataValue).where(
+        DataValue.submission_id.in_(set(versions.values()))))  # type: ignore[attr-defined]
+    found: dict[str, dict[Key, Fraction]] = {period_id: {} for period_id in versions}
+    for r in rows:
+        if versions.get(r.period_id) == r.submission_id:
+            found[r.period_id][(r.item_id, r.breakdown)] = Fraction(r.exact)
+    return found
+
+
+def history_periods(period: Period) -> list[Period]:
+    """The periods a return is judged with: the earlier periods of its year and the previous period."""
+    return [*period.earlier_in_year(), period.previous()]
+
+
+def accepted_values(session: Session, contract_id: str, return_type: str,
+                    periods: Iterable[Period]) -> dict[str, dict[Key, Fraction]]:
+    """The figures of the accepted version in force for each period that has one, by period id."""
+    return values_of_versions(session, accepted_versions(session, contract_id, return_type, periods))
 
 
 def history_for(session: Session, contract_id: str, return_type: str, period: Period) -> dict[str, dict[Key, Fraction]]:
     """Accepted figures of the earlier periods of the year and of the previous period."""
-    return accepted_values(session, contract_id, return_type, [*period.earlier_in_year(), period.previous()])
+    return accepted_values(session, contract_id, return_type, history_periods(period))
 
 
 def obligation_for(session: Session, contract_id: str, return_type: str, period_id: str) -> Obligation | None:

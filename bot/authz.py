@@ -1,0 +1,42 @@
+"""Who may see and do what: the one place every command and channel asks.
+
+- A provider's contacts (submitter, manager) see and submit returns for their own organisation's contracts only,
+  narrowed to some of them when the configuration lists `contracts` for the contact. Nothing of another provider's
+  contract is ever shown to them or even named to them.
+- A commissioner sees every contract their council commissions, and may submit a return on the provider's behalf
+  (a provider often emails the workbook to the commissioner): such a version is recorded as submitted by the
+  commissioner for the provider, in the version, the audit log, the reply and the report.
+- The operator runs `kpibot` on the server and sees everything; commands that act for a person say `--as EMAIL`.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.storage.models import Contact, ContactContract, Contract
+
+PROVIDER_ROLES = ("provider_submitter", "provider_manager")
+
+
+def is_commissioner(contact: Contact) -> bool:
+    return contact.role == "commissioner"
+
+
+def visible_contracts(session: Session, contact: Contact) -> list[Contract]:
+    """The contracts `contact` may see and submit returns for, by id."""
+    if not contact.active:
+        return []
+    column = Contract.commissioner_id if is_commissioner(contact) else Contract.provider_id
+    contracts = list(session.exec(select(Contract).where(column == contact.organisation_id).order_by(Contract.id)))
+    scope = {link.contract_id for link in session.exec(
+        select(ContactContract).where(ContactContract.contact_id == contact.id))}
+    return [c for c in contracts if not scope or c.id in scope]
+
+
+def may_see(session: Session, contact: Contact, contract_id: str) -> bool:
+    return any(c.id == contract_id for c in visible_contracts(session, contact))
+
+
+def submits_on_behalf(contact: Contact) -> bool:
+    """A commissioner's submission is made for the provider, and says so."""
+    return is_commissioner(contact)

@@ -1,0 +1,104 @@
+"""What a channel hands the intake, bounded and cleaned at the edge, and what the intake answers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from kpi_core.findings import Finding
+
+if TYPE_CHECKING:
+    from kpi_core.assess import Assessment
+
+Channel = Literal["cli", "email", "telegram"]
+Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
+                  "pending"]
+
+MAX_FILENAME = 120
+MAX_SENDER = 254
+MAX_MESSAGE_ID = 200
+MAX_CAPTION = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file as a channel received it."""
+
+    channel: Channel
+    message_id: str
+    sender: str  # an email address, or a Telegram chat id as text
+    filename: str
+    data: bytes
+    received_at: datetime  # timezone-aware
+    caption: str = ""  # message caption or email subject: may name the contract and period
+    contract_id: str | None = None  # explicit (command line, or the sender's choice of a held return)
+    period_id: str | None = None
+    part: int = 0  # attachment number within the message
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.message_id}:{self.part}"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: Outcome
+    submission_id: int | None
+    reply: str
+    contract_id: str | None = None
+    period_id: str | None = None
+    version: int | None = None
+    on_time: bool | None = None
+    findings: tuple[Finding, ...] = field(default=())
+    assessment: Assessment | None = None
+    duplicate_of: int | None = None  # the version this identical file already is
+    reply_to: str = ""  # where the reply was queued: "email alice@...", "telegram chat 1001", "local outbox"
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` as one printable line of at most `limit` characters: no control characters (a CR/LF in a file name
+    would break an email header), no bidirectional overrides, Unicode normalised."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    text = " ".join(text.split())
+    return text[:limit].rstrip()
+
+
+def safe_filename(name: str) -> str:
+    """A file name that is safe to show, store and attach: no folders, no control characters, at most
+    MAX_FILENAME characters with its extension kept."""
+    name = one_line(name.replace("\\", "/").rsplit("/", 1)[-1], 10_000).strip(". ")
+    if not name:
+        return "return"
+    if len(name) <= MAX_FILENAME:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 10:
+        return name[:MAX_FILENAME].rstrip()
+    return f"{stem[:MAX_FILENAME - len(ext) - 2].rstrip()}~.{ext}"
+
+
+def stable_id(text: str, limit: int) -> str:
+    """A channel's message id, bounded: a longer one is replaced by its hash, so the same id maps to the same key."""
+    text = one_line(text, 10_000)
+    if len(text) <= limit:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalised(received: Received) -> Received:
+    """Bound and clean every string a channel passes in, before anything stores or shows it."""
+    sender = one_line(received.sender, 10_000)
+    if received.channel != "telegram":
+        sender = sender.strip("<>").lower()
+    if len(sender) > MAX_SENDER:
+        sender = sender[:MAX_SENDER - 1] + "…"
+    return replace(received, message_id=stable_id(received.message_id, MAX_MESSAGE_ID), sender=sender,
+                   filename=safe_filename(received.filename), caption=one_line(received.caption, MAX_CAPTION),
+                   contract_id=one_line(received.contract_id, 64) if received.contract_id else None,
+                   period_id=one_line(received.period_id, 16) if received.period_id else None)

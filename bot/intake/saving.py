@@ -1,0 +1,193 @@
+"""The intake's last step: write an assessed return, its new version, its reply and the PDF still to draw.
+
+Called inside one write transaction holding the obligation's lock (see `Intake._save`); rows are inserted in bulk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from bot import leases, replies
+from bot.assessing import Assessed
+from bot.intake.received import IntakeResult, Received
+from bot.storage.audit import record
+from bot.storage.db import lock_row
+from bot.storage.models import (
+    Contract,
+    DataValue,
+    FindingRow,
+    IndicatorResultRow,
+    Obligation,
+    OutboxMessage,
+    PaymentRow,
+    RenderJob,
+    Submission,
+)
+
+CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
+MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
+
+
+@dataclass(frozen=True)
+class Save:
+    """What the intake decided about one submission, ready to write."""
+
+    submission_id: int
+    contact_id: int
+    actor: str
+    received: Received
+    contract: Contract
+    obligation: Obligation
+    assessed: Assessed
+    on_time: bool
+
+
+def reply_key(submission_id: int | None, stage: str = "") -> str:
+    return f"reply:submission:{submission_id}" + (f":{stage}" if stage else "")
+
+
+def reply_to(received: Received) -> str:
+    """Where the reply to `received` goes, for people: 'email to alice@...', 'Telegram chat 1001'."""
+    channel = CHANNEL_REPLY[received.channel]
+    if channel == "telegram":
+        return f"Telegram chat {received.sender}"
+    if channel == "local":
+        return f"the local outbox, for {received.sender}"
+    return f"email to {received.sender}"
+
+
+def lock_obligation(session: Session, obligation_id: int | None) -> None:
+    lock_row(session, Obligation, obligation_id)
+
+
+def earlier_in_flight(session: Session, submission: Submission, now: datetime) -> bool:
+    """Is a submission received before this one still being processed, and may it be a version of the same
+    return (pinned to it, or not yet pinned to any)? Its process must be alive, or it is not waited for."""
+    rows = session.exec(select(Submission.lease_until, Submission.lease_owner).where(
+        col(Submission.id) < submission.id, Submission.status == "received",
+        sa.or_(col(Submission.obligation_id) == submission.obligation_id,
+               col(Submission.obligation_id).is_(None)))).all()
+    return any(not leases.expired(until, owner, now) for until, owner in rows)
+
+
+def next_version(session: Session, obligation_id: int | None) -> int:
+    return 1 + (session.exec(select(func.count()).select_from(Submission).where(
+        Submission.obligation_id == obligation_id, col(Submission.version).is_not(None))).one() or 0)
+
+
+def save(session: Session, submission: Submission, job: Save, version: int, reply: replies.Reply,
+         now: datetime) -> IntakeResult:
+    """Write everything about an assessed return and commit."""
+    assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
+    at = received.received_at
+    submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
+    submission.period_id, submission.version = obligation.period_id, version
+    submission.on_time = job.on_time
+    submission.error_count, submission.warning_count = len(assessment.errors), len(assessment.warnings)
+    submission.processed_at = at
+    submission.lease_owner = submission.lease_until = None
+    superseded = None
+    if assessment.accepted:
+        superseded = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
+                                                           Submission.status == "accepted")).first()
+        if superseded is not None:
+            superseded.status = "superseded"
+            superseded.superseded_by_id = submission.id
+            session.flush()  # the one-accepted-version index sees the old one go before the new one comes
+        submission.status = "accepted"
+        row = session.get(Obligation, obligation.id)
+        assert row is not None
+        if row.first_accepted_at is None:
+            row.first_accepted_at = at
+        session.flush()
+        save_values(session, submission.id, job.assessed)
+        save_results(session, submission.id, job.assessed)
+    else:
+        submission.status = "rejected"
+        submission.reason = f"{len(assessment.errors)} error(s) in the return"
+        session.flush()
+    save_findings(session, submission.id, list(assessment.findings)[:MAX_FINDINGS_STORED])
+    render = queue_render(session, submission.id, job.assessed, at) if reply.attachment_name else None
+    queue_reply(session, submission.id, job.contact_id, received, reply.text, reply.subject, render=render,
+                fallback_text=reply.fallback_text, attachment_name=reply.attachment_name)
+    record(session, at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
+           {"contract": job.contract.id, "period": obligation.period_id, "version": version,
+            "errors": submission.error_count, "warnings": submission.warning_count,
+            "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
+    session.commit()
+    return IntakeResult(submission.status, submission.id, reply.text, job.contract.id,  # type: ignore[arg-type]
+                        obligation.period_id, version, job.on_time, assessment.findings, assessment,
+                        reply_to=reply_to(received))
+
+
+def save_values(session: Session, submission_id: int | None, assessed: Assessed) -> None:
+    assessment = assessed.assessment
+    interp = assessment.interpretation
+    periods = {assessment.period.id: interp.values, **interp.history}
+    rows = [dict(submission_id=submission_id, period_id=period_id, item_id=item, breakdown=breakdown,
+                 exact=str(value), value=float(value),
+                 cell=interp.where.get((item, breakdown), "") if period_id == assessment.period.id else "")
+            for period_id, values in periods.items() for (item, breakdown), value in sorted(values.items())]
+    if rows:
+        session.execute(sa.insert(DataValue), rows)
+
+
+def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> None:
+    card = assessed.assessment.scorecard
+    rows = [dict(submission_id=submission_id, ref=r.ref, status=r.status,
+                 value=None if r.value is None else float(r.value), critical_failure=r.judgement.critical_failure,
+                 detail=r.as_dict()) for r in card.indicators]
+    if rows:
+        session.execute(sa.insert(IndicatorResultRow), rows)
+    payments = [dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
+                     detail=p.as_dict()) for p in card.payments]
+    if payments:
+        session.execute(sa.insert(PaymentRow), payments)
+
+
+def save_findings(session: Session, submission_id: int | None, findings: list) -> None:  # type: ignore[type-arg]
+    rows = [dict(submission_id=submission_id, severity=f.severity, code=f.code[:64], message=f.message,
+                 location=f.where[:200], fix=f.fix, item=f.item[:64]) for f in findings]
+    if rows:
+        session.execute(sa.insert(FindingRow), rows)
+
+
+def queue_render(session: Session, submission_id: int | None, assessed: Assessed, now: datetime) -> RenderJob:
+    """The return report, to be drawn by the render queue exactly as this assessment judged the return."""
+    job = RenderJob(key=f"return:submission:{submission_id}", kind="return", submission_id=submission_id,
+                    inputs={"history": assessed.history_versions}, next_attempt_at=now, created_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def queue_reply(session: Session, submission_id: int | None, contact_id: int | None, received: Received, text: str,
+                subject: str, stage: str = "", render: RenderJob | None = None, fallback_text: str | None = None,
+                attachment_name: str | None = None) -> None:
+    """Queue the reply on the channel the file came in on. A PDF still to draw goes with an email (which waits
+    for it) and follows a Telegram summary as a document of its own."""
+    channel = CHANNEL_REPLY[received.channel]
+    base = dict(created_at=received.received_at, contact_id=contact_id, channel=channel, address=received.sender,
+                next_attempt_at=received.received_at)
+    if render is not None and channel == "telegram":
+        session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
+                                  body_text=text, **base))
+        session.add(OutboxMessage(dedupe_key=reply_key(submission_id, "report"), kind="report", body_text="",
+                                  render_job_id=render.id, attachment_name=attachment_name,
+                                  fallback_text=replies.report_missing(*_what(session, render)), **base))
+        return
+    session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
+                              body_text=text, render_job_id=render.id if render else None,
+                              fallback_text=fallback_text if render else None,
+                              attachment_name=attachment_name if render else None, **base))
+
+
+def _what(session: Session, render: RenderJob) -> tuple[str, str]:
+    submission = session.get(Submission, render.submission_id)
+    assert submission is not None
+    contract = session.get(Contract, submission.contract_id)
+    return (contract.name if contract else str(submission.contract_id)), str(submission.period_id)

@@ -1,0 +1,554 @@
+"""The one intake: every channel hands a received file to `Intake.submit`, and every decision is made here.
+
+1. Receive: clean the channel's strings; the same channel message (and attachment) is processed once, and a
+   replay returns the first outcome. Identify the sender. Store the raw file (content-addressed) and record the
+   submission, leased to this process, committed before anything parses it.
+2. Read the file (in a worker process in the service) with no transaction open. A file that looks like personal
+   data is quarantined; one that is not a return at all is refused before kpibot asks which contract it is for.
+3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), pin the
+   submission to its obligation, and spot a file identical to the version already in force.
+4. Validate and score, reading the accepted history, still with no write transaction open.
+5. Save under the obligation's lock, after any earlier-received submission of the same return: the next version
+   (unique, in order of receipt), superseding the old, values, results, findings, the reply and the PDF to draw,
+   in one short transaction.
+A fault after step 1 marks the submission failed and rolls the rest back; the raw file and the record stay. A
+process killed after step 1 leaves the submission `received`: the next process to look (a resend of the same
+message, `kpibot init`, the running service) resumes it, so it is answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from bot import config, leases, replies
+from bot.assessing import Assessed, assess_in_context
+from bot.authz import visible_contracts
+from bot.clock import utc_now
+from bot.intake import saving
+from bot.intake.received import IntakeResult, Received, normalised
+from bot.reports import ReturnMeta, build_return_report, trends_from_history
+from bot.resolve import Held, Rejected, identify
+from bot.storage.audit import record
+from bot.storage.db import insert_ignore, is_transient, retrying, write_session
+from bot.storage.files import FileStore
+from bot.storage.models import Contact, Contract, FindingRow, Obligation, Organisation, OutboxMessage, StoredFile, \
+    Submission
+from bot.storage.queries import obligation_for
+from bot.storage.sync import ensure_obligations
+from bot.submission_kpis import local_date
+from kpi_core import loader
+from kpi_core.assess import ReturnTypeError, return_type_for
+from kpi_core.calendar import Period
+from kpi_core.findings import Finding
+from kpi_core.returns.model import ParsedReturn
+from kpi_core.returns.reader import read_return
+
+log = logging.getLogger(__name__)
+
+Reader = Callable[[bytes, str], ParsedReturn]
+LEASE_SECONDS = 300.0  # longer than the slowest read (30 s) and save; a killed process's lease is taken at once
+WAIT_FOR_EARLIER = timedelta(seconds=30)  # the most a version waits for an earlier-received one of its return
+PERSONAL_DATA = "personal_data"
+
+
+class Unavailable(RuntimeError):
+    """The database cannot be reached: nothing was recorded, and the channel should try again later."""
+
+
+class Lost(Exception):
+    """Another process finished or took over this submission meanwhile; its outcome stands."""
+
+
+@dataclass(frozen=True)
+class Sender:
+    id: int
+    email: str
+    name: str
+    role: str
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.role == "commissioner"
+
+
+class Intake:
+    def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore,
+                 reader: Reader | None = None, clock: Callable[[], datetime] = utc_now,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        """`reader` reads a file into a ParsedReturn; services pass an IsolatedReader (a capped worker process),
+        the default reads in this process with the configured limits. `clock` is read only for leases."""
+        self.engine = engine
+        self.settings = settings
+        self.files = files
+        self.clock = clock
+        self.sleep = sleep
+        limits = config.read_limits(settings)
+        self.read = reader or (lambda data, filename: read_return(data, filename, limits=limits))
+
+    # -- the entry points ------------------------------------------------------------------------------------
+
+    def submit(self, received: Received) -> IntakeResult:
+        """Process a received file end to end; never raises for bad input. Raises Unavailable when the database
+        cannot be reached, having recorded nothing."""
+        received = normalised(received)
+        try:
+            step = retrying(lambda: self._receive(received), sleep=self.sleep)
+        except sa.exc.DBAPIError as exc:
+            if is_transient(exc):
+                raise Unavailable(f"the database is busy or unreachable: {str(exc.orig).strip()[:200]}") from None
+            raise
+        if isinstance(step, IntakeResult):
+            return step
+        return self._process_guarded(step, received)
+
+    def resume_unfinished(self, limit: int = 100) -> list[IntakeResult]:
+        """Finish every submission a stopped process left half done (its lease run out or its process gone),
+        oldest first. The service calls this at start and then regularly; `kpibot init` calls it too."""
+        now = self.clock()
+        with Session(self.engine) as session:
+            stuck = session.exec(select(Submission).where(Submission.status == "received")
+                                 .order_by(col(Submission.id)).limit(limit)).all()
+            candidates = [s.id for s in stuck if leases.expired(s.lease_until, s.lease_owner, now)]
+        results = []
+        for submission_id in candidates:
+            assert submission_id is not None
+            if not retrying(lambda: self._claim(submission_id), sleep=self.sleep):
+                continue
+            received = self._received_again(submission_id)
+            log.info("resuming submission %s (%s from %s)", submission_id, received.filename, received.sender)
+            results.append(self._process_guarded(submission_id, received))
+        return results
+
+    def answer(self, submission_id: int, contract_id: str, period_id: str | None = None) -> IntakeResult:
+        """Resume a held submission with the sender's answer (contract, and period when asked), without a new
+        upload: the Telegram channel's inline keyboard ends here."""
+        with write_session(self.engine) as session:
+            updated = session.execute(
+                sa.update(Submission).where(col(Submission.id) == submission_id, col(Submission.status) == "held")
+                .values(status="received", requested_contract_id=contract_id, requested_period_id=period_id,
+                        lease_owner=leases.me(), lease_until=leases.until(self.clock(), LEASE_SECONDS)))
+            session.commit()
+        if updated.rowcount != 1:  # type: ignore[attr-defined]
+            with Session(self.engine) as session:
+                submission = session.get(Submission, submission_id)
+                if submission is None:
+                    raise ValueError(f"no submission {submission_id}")
+                return self._replay(session, submission)
+        return self._process_guarded(submission_id, self._received_again(submission_id))
+
+    # -- 1. receive ------------------------------------------------------------------------------------------
+
+    def _receive(self, received: Received) -> IntakeResult | int:
+        with Session(self.engine) as session:
+            earlier = self._by_key(session, received.key)
+            sender = None if earlier else self._sender(session, received)
+        if earlier is not None:
+            return self._again(received)
+        if sender is None:
+            return self._unknown_sender(received)
+        digest = None
+        if len(received.data) <= self.settings.intake.max_upload_bytes:
+            digest = self.files.put(received.data)  # before the transaction: no lock held during disk writes
+        now = self.clock()
+        with write_session(self.engine) as session:
+            if digest is not None:
+                insert_ignore(session, StoredFile, dict(sha256=digest, size=len(received.data),
+                                                        first_seen_at=received.received_at))
+            submission = Submission(
+                idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
+                sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
+                filename=received.filename, sha256=digest, size=len(received.data), caption=received.caption,
+                requested_contract_id=received.contract_id, requested_period_id=received.period_id,
+                on_behalf=sender.on_behalf, lease_owner=leases.me(), lease_until=leases.until(now, LEASE_SECONDS))
+            session.add(submission)
+            try:
+                session.flush()
+            except sa.exc.IntegrityError:  # the same message, recorded by another process a moment ago
+                session.rollback()
+                return self._again(received)
+            record(session, received.received_at, sender.email, "submission_received", f"submission:{submission.id}",
+                   {"channel": received.channel, "filename": received.filename, "sha256": digest,
+                    "size": len(received.data), "on_behalf": sender.on_behalf})
+            session.commit()
+            assert submission.id is not None
+            return submission.id
+
+    @staticmethod
+    def _by_key(session: Session, key: str) -> Submission | None:
+        return session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
+
+    def _again(self, received: Received) -> IntakeResult | int:
+        """The same message once more: its outcome if it has one; else resume it if its processing was
+        interrupted, or say it is on its way."""
+        with Session(self.engine) as session:
+            earlier = self._by_key(session, received.key)
+            assert earlier is not None and earlier.id is not None
+            if earlier.status != "received":
+                return self._replay(session, earlier)
+            submission_id = earlier.id
+        if self._claim(submission_id):
+            log.info("resuming submission %s, sent again", submission_id)
+            return submission_id
+        return IntakeResult("pending", submission_id, replies.still_processing(received.filename))
+
+    def _claim(self, submission_id: int) -> bool:
+        """Take over an unfinished submission whose lease has run out or whose process is gone."""
+        now = self.clock()
+        with write_session(self.engine) as session:
+            submission = session.get(Submission, submission_id)
+            if submission is None or submission.status != "received" or \
+                    not leases.expired(submission.lease_until, submission.lease_owner, now):
+                return False
+            submission.lease_owner, submission.lease_until = leases.me(), leases.until(now, LEASE_SECONDS)
+            session.commit()
+            return True
+
+    def _received_again(self, submission_id: int) -> Received:
+        """Rebuild what the channel handed in from the submission's record and its stored raw file."""
+        with Session(self.engine) as session:
+            s = session.get(Submission, submission_id)
+            assert s is not None
+            data = self.files.get(s.sha256) if s.sha256 else b"\0" * s.size
+            part = int(s.idempotency_key.rsplit(":", 1)[1]) if s.idempotency_key.count(":") >= 2 else 0
+            return Received(channel=s.channel, message_id=s.channel_message_id,  # type: ignore[arg-type]
+                            sender=s.sender_address, filename=s.filename, data=data, received_at=s.received_at,
+                            caption=s.caption, contract_id=s.requested_contract_id,
+                            period_id=s.requested_period_id, part=part)
+
+    def _sender(self, session: Session, received: Received) -> Sender | None:
+        if received.channel == "telegram":
+            try:
+                chat_id = int(received.sender)
+            except ValueError:
+                return None
+            query = select(Contact).where(Contact.telegram_chat_id == chat_id)
+        else:
+            query = select(Contact).where(Contact.email == received.sender)
+        contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
+        if contact is None or contact.id is None:
+            return None
+        return Sender(contact.id, contact.email, contact.name, contact.role)
+
+    # -- 2-5. process ----------------------------------------------------------------------------------------
+
+    def _process_guarded(self, submission_id: int, received: Received) -> IntakeResult:
+        try:
+            return self._process(submission_id, received)
+        except Lost:
+            with Session(self.engine) as session:
+                submission = session.get(Submission, submission_id)
+                assert submission is not None
+                if submission.status == "received":
+                    return IntakeResult("pending", submission_id, replies.still_processing(received.filename))
+                return self._replay(session, submission)
+        except sa.exc.DBAPIError as exc:
+            if is_transient(exc):  # left `received`: resumed once the database answers again
+                log.warning("submission %s waits for the database: %s", submission_id, str(exc.orig)[:200])
+                return IntakeResult("pending", submission_id, replies.still_processing(received.filename))
+            log.exception("processing submission %s failed", submission_id)
+            return self._fail(submission_id, received, exc)
+        except Exception as exc:  # noqa: BLE001 - any failure must leave a clear record, never half a result
+            log.exception("processing submission %s failed", submission_id)
+            return self._fail(submission_id, received, exc)
+
+    def _process(self, submission_id: int, received: Received) -> IntakeResult:
+        with Session(self.engine) as session:
+            submission = session.get(Submission, submission_id)
+            assert submission is not None and submission.sender_contact_id is not None
+            contact = session.get(Contact, submission.sender_contact_id)
+            assert contact is not None and contact.id is not None
+            sender = Sender(contact.id, contact.email, contact.name, contact.role)
+            stored = submission.sha256 is not None
+        if not stored:
+            limit = self.settings.intake.max_upload_bytes
+            return self._reject(submission_id, sender, received, None, None, [Finding(
+                "error", "file_too_large", f"{received.filename} is {len(received.data):,} bytes; the limit is "
+                f"{limit:,} bytes", fix="Send the return workbook on its own, without embedded pictures.")])
+        parsed = self.read(received.data, received.filename)
+        if any(f.code == PERSONAL_DATA for f in parsed.findings):
+            return self._quarantine(submission_id, sender, received, parsed.findings)
+        if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
+            return self._reject(submission_id, sender, received, None, None, list(parsed.findings))
+        today = local_date(received.received_at, self.settings.timezone)
+        retrying(lambda: self._ensure_obligations(sender.id, today), sleep=self.sleep)
+        with Session(self.engine) as session:
+            contact = session.get(Contact, sender.id)
+            assert contact is not None
+            try:
+                contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
+            except Held as held:
+                return self._hold(submission_id, sender, received, str(held))
+            except Rejected as rejected:
+                return self._reject(submission_id, sender, received, None, None, list(rejected.findings))
+            session.expunge(contract)
+            framework = loader.get(contract.framework_id)
+            try:
+                return_type = return_type_for(framework, period)
+            except ReturnTypeError as exc:
+                return self._reject(submission_id, sender, received, contract, period,
+                                    [Finding("error", "no_such_return", str(exc))])
+            if period.start > today:  # never create obligations for a period that has not begun
+                return self._reject(submission_id, sender, received, contract, None, [Finding(
+                    "error", "future_period", f"{period.label} has not started yet (today is {today:%d %B %Y})",
+                    fix="Check the period on the cover sheet or in your message.")])
+            obligation = obligation_for(session, contract.id, return_type, period.id)
+            if obligation is None:
+                return self._reject(submission_id, sender, received, contract, period, [Finding(
+                    "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
+                    fix=f"The contract runs from {contract.start:%d %B %Y}"
+                        + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period.")])
+            session.expunge(obligation)
+        retrying(lambda: self._pin(submission_id, contract, obligation), sleep=self.sleep)
+        same = self._identical_version(submission_id, obligation)
+        if same is not None:
+            return self._duplicate(submission_id, sender, received, contract, obligation, same)
+        with Session(self.engine) as session:
+            assessed = assess_in_context(session, contract, period, parsed, received.received_at,
+                                         self.settings.timezone)
+            provider = session.get(Organisation, contract.provider_id)
+            provider_name = provider.name if provider else contract.provider_id
+            expected = saving.next_version(session, obligation.id)
+        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed,
+                          local_date(received.received_at, self.settings.timezone) <= obligation.due_date)
+        build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version)  # noqa: E731
+        prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first
+        return retrying(lambda: self._save(job, build, prebuilt), sleep=self.sleep)
+
+    def _ensure_obligations(self, contact_id: int, today: date) -> None:
+        """Create the obligations of the sender's contracts that have begun, in a short transaction of its own."""
+        with write_session(self.engine) as session:
+            contact = session.get(Contact, contact_id)
+            assert contact is not None
+            for contract in visible_contracts(session, contact):
+                ensure_obligations(session, contract, today)
+            session.commit()
+
+    def _pin(self, submission_id: int, contract: Contract, obligation: Obligation) -> None:
+        """Say which return the submission is for while it is still being processed, so a later-received
+        version of the same return waits for it (versions follow the order of receipt)."""
+        with write_session(self.engine) as session:
+            self._mine(session, submission_id)
+            session.execute(sa.update(Submission).where(col(Submission.id) == submission_id).values(
+                contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
+            session.commit()
+
+    def _mine(self, session: Session, submission_id: int) -> Submission:
+        """The submission, still unfinished and still leased to this process; else Lost."""
+        submission = session.get(Submission, submission_id)
+        if submission is None or submission.status != "received" or submission.lease_owner != leases.me():
+            raise Lost(submission_id)
+        return submission
+
+    def _identical_version(self, submission_id: int, obligation: Obligation) -> Submission | None:
+        """The latest version of the return, when it has exactly these bytes: sending it again changes nothing."""
+        with Session(self.engine) as session:
+            mine = session.get(Submission, submission_id)
+            assert mine is not None
+            latest = session.exec(select(Submission).where(
+                Submission.obligation_id == obligation.id, col(Submission.version).is_not(None))
+                .order_by(col(Submission.version).desc())).first()
+            if latest is not None and latest.sha256 == mine.sha256:
+                session.expunge(latest)
+                return latest
+            return None
+
+    def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
+               assessed: Assessed, version: int) -> replies.Reply:
+        on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
+        meta = ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version, on_time,
+                          obligation.due_date, received.filename)
+        report = build_return_report(assessed.assessment, meta, trends_from_history(assessed.assessment,
+                                                                                    assessed.history),
+                                     timezone=self.settings.timezone)
+        return replies.assessed(received.channel, report, self.settings.reports.attach_pdf)
+
+    def _save(self, job: saving.Save, build: Callable[[int], replies.Reply],
+              prebuilt: tuple[int, replies.Reply]) -> IntakeResult:
+        """Write the assessed return under its obligation's lock, once every earlier-received submission of the
+        same return is done (or its process gone), so versions are unique and follow the order of receipt."""
+        waited = timedelta(0)
+        step = timedelta(milliseconds=50)
+        while True:
+            with write_session(self.engine, expire_on_commit=False) as session:
+                submission = self._mine(session, job.submission_id)
+                saving.lock_obligation(session, job.obligation.id)
+                if waited < WAIT_FOR_EARLIER and saving.earlier_in_flight(session, submission, self.clock()):
+                    session.rollback()
+                else:
+                    version = saving.next_version(session, job.obligation.id)
+                    reply = prebuilt[1] if version == prebuilt[0] else build(version)
+                    return saving.save(session, submission, job, version, reply, self.clock())
+            self.sleep(step.total_seconds())
+            waited += step
+
+    # -- endings ---------------------------------------------------------------------------------------------
+
+    def _reject(self, submission_id: int, sender: Sender, received: Received, contract: Contract | None,
+                period: Period | None, findings: list[Finding]) -> IntakeResult:
+        findings = findings[:saving.MAX_FINDINGS_STORED]
+
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = self._mine(session, submission_id)
+                submission.status = "rejected"
+                submission.contract_id = contract.id if contract else None
+                submission.period_id = period.id if period else None
+                submission.obligation_id = None  # refused before it could count against any return
+                submission.error_count = sum(f.is_error for f in findings)
+                submission.reason = "; ".join(f.message for f in findings)[:2000]
+                submission.processed_at = received.received_at
+                saving.save_findings(session, submission_id, findings)
+                text = replies.refusal(received.filename, findings)
+                saving.queue_reply(session, submission_id, sender.id, received, text,
+                                   f"Return not accepted: {received.filename}")
+                record(session, received.received_at, sender.email, "submission_rejected",
+                       f"submission:{submission_id}", {"findings": [f.code for f in findings]})
+                session.commit()
+                return IntakeResult("rejected", submission_id, text, submission.contract_id, submission.period_id,
+                                    findings=tuple(findings), reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def _quarantine(self, submission_id: int, sender: Sender, received: Received,
+                    findings: list[Finding]) -> IntakeResult:
+        """Refuse a file that may hold personal data: keep it restricted until it is purged, echo nothing of it."""
+        refusal = [f for f in findings if f.code == PERSONAL_DATA]
+        purge = received.received_at + timedelta(days=self.settings.intake.quarantine_days)
+
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = self._mine(session, submission_id)
+                submission.status = "quarantined"
+                submission.error_count = len(refusal)
+                submission.reason = "refused: may hold personal data (file restricted, purged after "\
+                                    f"{purge:%d %B %Y})"
+                submission.processed_at = received.received_at
+                stored = session.get(StoredFile, submission.sha256)
+                if stored is not None:
+                    stored.restricted = True
+                    stored.purge_after = purge
+                saving.save_findings(session, submission_id, refusal)
+                text = replies.refusal(received.filename, refusal)
+                saving.queue_reply(session, submission_id, sender.id, received, text,
+                                   f"Return not accepted: {received.filename}")
+                record(session, received.received_at, sender.email, "submission_quarantined",
+                       f"submission:{submission_id}", {"purge_after": purge.isoformat()})
+                session.commit()
+                return IntakeResult("quarantined", submission_id, text, findings=tuple(refusal),
+                                    reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def _hold(self, submission_id: int, sender: Sender, received: Received, question: str) -> IntakeResult:
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = self._mine(session, submission_id)
+                submission.status = "held"
+                submission.reason = question
+                submission.processed_at = received.received_at
+                saving.queue_reply(session, submission_id, sender.id, received, question, "Which return is this?",
+                                   stage="held")
+                record(session, received.received_at, sender.email, "submission_held",
+                       f"submission:{submission_id}", {"question": question})
+                session.commit()
+                return IntakeResult("held", submission_id, question, reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def _duplicate(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
+                   obligation: Obligation, same: Submission) -> IntakeResult:
+        when = local_date(same.received_at, self.settings.timezone)
+        text = replies.already_received(received.filename, same.version or 0, f"{when:%d %B %Y}")
+
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = self._mine(session, submission_id)
+                submission.status = "duplicate"
+                submission.duplicate_of_id = same.id
+                submission.obligation_id = None  # one submission: this copy counts for nothing
+                submission.processed_at = received.received_at
+                submission.reason = f"identical to version {same.version} (submission {same.id})"
+                saving.queue_reply(session, submission_id, sender.id, received, text,
+                                   f"Already received: {received.filename}")
+                record(session, received.received_at, sender.email, "submission_duplicate",
+                       f"submission:{submission_id}", {"same_as": same.id, "version": same.version})
+                session.commit()
+                return IntakeResult("duplicate", submission_id, text, contract.id, obligation.period_id,
+                                    same.version, same.on_time, duplicate_of=same.id,
+                                    reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def _unknown_sender(self, received: Received) -> IntakeResult:
+        """Keep the file (restricted, purged in time, within a bound on how many are kept) and a record, so
+        nothing is lost; tell a chat how to get registered, but never answer an unknown email address."""
+        text = replies.unknown_sender(received.channel, received.sender)
+        intake = self.settings.intake
+
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                held = session.exec(select(func.count()).select_from(StoredFile).where(
+                    StoredFile.restricted == True, col(StoredFile.purged_at).is_(None))).one()  # noqa: E712
+                keep = held < intake.unknown_sender_max_files and len(received.data) <= intake.max_upload_bytes
+                digest = self.files.put(received.data) if keep else None
+                if digest is not None:
+                    insert_ignore(session, StoredFile, dict(
+                        sha256=digest, size=len(received.data), first_seen_at=received.received_at, restricted=True,
+                        purge_after=received.received_at + timedelta(days=intake.quarantine_days)))
+                submission = Submission(
+                    idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
+                    sender_address=received.sender, received_at=received.received_at, filename=received.filename,
+                    sha256=digest, size=len(received.data), status="rejected", processed_at=received.received_at,
+                    caption=received.caption, reason="unknown sender" if keep else
+                    "unknown sender (file not kept: too many files from unknown senders are held)")
+                session.add(submission)
+                session.flush()
+                assert submission.id is not None
+                if received.channel != "email":  # no replies to unknown mail senders: that would be backscatter
+                    saving.queue_reply(session, submission.id, None, received, text, "Not registered")
+                record(session, received.received_at, received.sender, "submission_unknown_sender",
+                       f"submission:{submission.id}", {"channel": received.channel, "filename": received.filename,
+                                                       "kept": keep})
+                session.commit()
+                return IntakeResult("unknown_sender", submission.id, text)
+        try:
+            return retrying(write, sleep=self.sleep)
+        except sa.exc.IntegrityError:  # another process recorded this message first
+            with Session(self.engine) as session:
+                earlier = self._by_key(session, received.key)
+                assert earlier is not None
+                return self._replay(session, earlier)
+
+    def _fail(self, submission_id: int, received: Received, exc: Exception) -> IntakeResult:
+        text = replies.failure(received.filename)
+
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = session.get(Submission, submission_id)
+                assert submission is not None
+                if submission.status != "received":  # finished by another process meanwhile
+                    return self._replay(session, submission)
+                submission.status = "failed"
+                submission.obligation_id = None
+                submission.reason = f"{type(exc).__name__}: {exc}"[:2000]
+                submission.processed_at = received.received_at
+                saving.queue_reply(session, submission_id, submission.sender_contact_id, received, text,
+                                   f"Return received: {received.filename}")
+                record(session, received.received_at, "system", "submission_failed", f"submission:{submission_id}",
+                       {"error": submission.reason})
+                session.commit()
+                return IntakeResult("failed", submission_id, text, reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def _replay(self, session: Session, submission: Submission) -> IntakeResult:
+        findings = tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
+                         for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission.id)))
+        reply = session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(
+            [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))  # type: ignore[arg-type]
+            .order_by(col(OutboxMessage.id).desc())).first()
+        return IntakeResult("duplicate", submission.id, reply.body_text if reply else "", submission.contract_id,
+                            submission.period_id, submission.version, submission.on_time, findings,
+                            duplicate_of=submission.id)
