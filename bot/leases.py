@@ -25,10 +25,13 @@ def _start_ticks(pid: int) -> str | None:
 
 
 @cache
-def me() -> str:
-    """This process as a lease owner: host, pid and start time."""
-    pid = os.getpid()
+def _identity(pid: int) -> str:
     return f"{socket.gethostname()[:60]}:{pid}:{_start_ticks(pid) or '?'}"
+
+
+def me() -> str:
+    """This process as a lease owner: host, pid and start time (a forked child is a new owner)."""
+    return _identity(os.getpid())
 
 
 def owner_gone(owner: str | None) -> bool:

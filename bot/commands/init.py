@@ -20,6 +20,9 @@ def command(state: State) -> None:
     schema = "created" if before is None else ("upgraded" if before != after else "up to date")
     click.echo(f"Database {schema} (revision {after}); "
                + ", ".join(f"{n} {k} changed" for k, n in changed.items()))
+    resumed = app.intake.resume_unfinished()  # submissions a stopped process left half done
+    if resumed:
+        click.echo(f"Finished {len(resumed)} submission(s) left unfinished by a stopped process.")
 
 
 def _exists(app) -> bool:  # type: ignore[no-untyped-def]

@@ -1,21 +1,72 @@
-"""`kpibot outbox send`: deliver the messages that are due."""
+"""`kpibot outbox send | list | retry`: the queue of outgoing messages."""
 
 from __future__ import annotations
 
 import click
 
 from bot.clock import utc_now
-from bot.commands.common import State
+from bot.commands.common import State, echo_json, table
+
+STATUSES = ("pending", "sending", "sent", "failed", "interrupted")
 
 
 @click.group("outbox")
 def group() -> None:
-    """The queue of outgoing messages."""
+    """The queue of outgoing messages (replies, reports, reminders, notices)."""
 
 
 @group.command("send")
 @click.pass_obj
 def send(state: State) -> None:
-    """Deliver due messages once (the scheduler runs this every minute)."""
-    count = state.app.dispatcher().run_once(utc_now())
-    click.echo(f"{count} message(s) attempted")
+    """Draw the PDFs replies wait for, then deliver every message that is due, once (`kpibot run` does this
+    every few seconds)."""
+    from bot.outbox.report import delivery_summary
+
+    app = state.app
+    now = utc_now()
+    app.render_queue.run_once(limit=1000)
+    before = _ids_by_status(state)
+    app.dispatcher().run_once(now, limit=1000)
+    click.echo(delivery_summary(app.engine, before, now))
+
+
+@group.command("list")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Only messages in this state (repeatable). Default: everything not yet sent.")
+@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def list_(state: State, statuses: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Messages in the outbox: to whom, what, and how delivery went."""
+    from bot.outbox.report import listing
+
+    rows = listing(state.app.engine, statuses or ("pending", "sending", "failed", "interrupted"), limit)
+    if as_json:
+        echo_json([r.as_dict() for r in rows])
+        return
+    if not rows:
+        click.echo("No messages" + (f" {'/'.join(statuses)}" if statuses else " waiting, failed or interrupted") + ".")
+        return
+    click.echo(table([(r.id, r.kind, r.channel, r.address, r.state, r.attempts, r.note) for r in rows],
+                     ["id", "kind", "channel", "to", "state", "attempts", "note"]))
+
+
+@group.command("retry")
+@click.argument("message_id", type=int)
+@click.pass_obj
+def retry(state: State, message_id: int) -> None:
+    """Send a failed or interrupted message again (a split chat message resumes after its delivered parts)."""
+    try:
+        message = state.app.dispatcher().retry(message_id, utc_now())
+    except LookupError:
+        raise click.ClickException(f"there is no outbox message {message_id} (see `kpibot outbox list`)") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Message {message_id} to {message.address} ({message.channel}) will be sent again by `kpibot run` "
+               "or `kpibot outbox send`.")
+
+
+def _ids_by_status(state: State) -> dict[int, str]:
+    from bot.outbox.report import statuses
+
+    return statuses(state.app.engine)

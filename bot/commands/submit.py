@@ -8,7 +8,6 @@ import click
 
 from bot.clock import utc_now
 from bot.commands.common import State, echo_json
-from bot.intake import Received
 
 
 @click.command("submit")
@@ -16,24 +15,42 @@ from bot.intake import Received
 @click.option("--as", "sender", required=True, help="The submitting contact's email address.")
 @click.option("--contract", "contract_id", help="Contract id (else from the cover sheet or the only candidate).")
 @click.option("--period", "period_id", help="Period, e.g. 2025-26-Q1 (else from the cover or the open return).")
-@click.option("--message-id", help="A stable id for this submission: replaying the same id changes nothing.")
+@click.option("--message-id", help="A stable id for this submission: replaying the same id changes nothing "
+                                   "(default: the file's content, so the same file twice is one submission).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def command(state: State, path: str, sender: str, contract_id: str | None, period_id: str | None,
             message_id: str | None, as_json: bool) -> None:
     """Submit a return as a registered contact; exit 0 when accepted, 2 otherwise."""
+    from bot.intake import Received, Unavailable
+    from bot.storage.files import sha256_of
+
     now = utc_now()
     data = Path(path).read_bytes()
-    received = Received(channel="cli", message_id=message_id or f"{now.isoformat()}:{Path(path).name}",
+    say = (lambda text: None) if as_json else (lambda text: click.echo(text, err=True))
+    say(f"Checking {Path(path).name} ({len(data):,} bytes)...")
+    received = Received(channel="cli", message_id=message_id or f"{now.isoformat()}:{sha256_of(data)[:16]}",
                         sender=sender, filename=Path(path).name, data=data, received_at=now,
                         contract_id=contract_id, period_id=period_id)
-    result = state.app.intake.submit(received)
+    app = state.app
+    try:
+        result = app.intake.submit(received)
+    except Unavailable as exc:
+        raise click.ClickException(f"{exc}; nothing was recorded, try again shortly") from None
+    pdf = False
+    if result.outcome in ("accepted", "rejected") and result.version is not None and app.settings.reports.attach_pdf:
+        say("Drawing the PDF report for the reply...")
+        pdf = app.render_queue.run_once() > 0
     if as_json:
         echo_json({"outcome": result.outcome, "submission": result.submission_id, "contract": result.contract_id,
                    "period": result.period_id, "version": result.version, "on_time": result.on_time,
+                   "duplicate_of": result.duplicate_of, "reply_to": result.reply_to,
                    "findings": [f.as_dict() for f in result.findings], "reply": result.reply})
     else:
         click.echo(result.reply)
+        if result.reply_to:
+            click.echo(f"\nReply queued for {result.reply_to}{' with the PDF report' if pdf else ''}; "
+                       "`kpibot outbox send` delivers it (`kpibot run` does so on its own).", err=True)
     accepted = result.outcome == "accepted" or (result.outcome == "duplicate" and not any(
         f.is_error for f in result.findings) and result.version is not None)
     raise SystemExit(0 if accepted else 2)

@@ -74,6 +74,15 @@ def earlier_in_flight(session: Session, submission: Submission, now: datetime) -
     return any(not leases.expired(until, owner, now) for until, owner in rows)
 
 
+def identical_latest(session: Session, submission: Submission) -> Submission | None:
+    """The latest version of the submission's return, when it has exactly the same bytes: sending the same file
+    again is one submission, not a new version."""
+    latest = session.exec(select(Submission).where(
+        Submission.obligation_id == submission.obligation_id, col(Submission.version).is_not(None),
+        col(Submission.id) != submission.id).order_by(col(Submission.version).desc())).first()
+    return latest if latest is not None and latest.sha256 == submission.sha256 else None
+
+
 def next_version(session: Session, obligation_id: int | None) -> int:
     return 1 + (session.exec(select(func.count()).select_from(Submission).where(
         Submission.obligation_id == obligation_id, col(Submission.version).is_not(None))).one() or 0)

@@ -161,6 +161,11 @@ class Intake:
             if digest is not None:
                 insert_ignore(session, StoredFile, dict(sha256=digest, size=len(received.data),
                                                         first_seen_at=received.received_at))
+                # The same bytes from an unknown sender were kept restricted (or purged): a registered sender's
+                # copy is a return like any other, kept for good.
+                session.execute(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
+                                                            col(StoredFile.restricted) == True)  # noqa: E712
+                                .values(restricted=False, purge_after=None, purged_at=None))
             submission = Submission(
                 idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
@@ -347,17 +352,14 @@ class Intake:
         return submission
 
     def _identical_version(self, submission_id: int, obligation: Obligation) -> Submission | None:
-        """The latest version of the return, when it has exactly these bytes: sending it again changes nothing."""
+        """The latest version of the return, when it has exactly these bytes (checked again under the lock)."""
         with Session(self.engine) as session:
             mine = session.get(Submission, submission_id)
             assert mine is not None
-            latest = session.exec(select(Submission).where(
-                Submission.obligation_id == obligation.id, col(Submission.version).is_not(None))
-                .order_by(col(Submission.version).desc())).first()
-            if latest is not None and latest.sha256 == mine.sha256:
+            latest = saving.identical_latest(session, mine)
+            if latest is not None:
                 session.expunge(latest)
-                return latest
-            return None
+            return latest
 
     def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
                assessed: Assessed, version: int) -> replies.Reply:
@@ -381,6 +383,9 @@ class Intake:
                 saving.lock_obligation(session, job.obligation.id)
                 if waited < WAIT_FOR_EARLIER and saving.earlier_in_flight(session, submission, self.clock()):
                     session.rollback()
+                elif (same := saving.identical_latest(session, submission)) is not None:
+                    return self._write_duplicate(session, submission, job.contact_id, job.actor, job.received,
+                                                 job.contract.id, job.obligation.period_id, same)
                 else:
                     version = saving.next_version(session, job.obligation.id)
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
@@ -461,26 +466,27 @@ class Intake:
 
     def _duplicate(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
                    obligation: Obligation, same: Submission) -> IntakeResult:
-        when = local_date(same.received_at, self.settings.timezone)
-        text = replies.already_received(received.filename, same.version or 0, f"{when:%d %B %Y}")
-
         def write() -> IntakeResult:
             with write_session(self.engine) as session:
-                submission = self._mine(session, submission_id)
-                submission.status = "duplicate"
-                submission.duplicate_of_id = same.id
-                submission.obligation_id = None  # one submission: this copy counts for nothing
-                submission.processed_at = received.received_at
-                submission.reason = f"identical to version {same.version} (submission {same.id})"
-                saving.queue_reply(session, submission_id, sender.id, received, text,
-                                   f"Already received: {received.filename}")
-                record(session, received.received_at, sender.email, "submission_duplicate",
-                       f"submission:{submission_id}", {"same_as": same.id, "version": same.version})
-                session.commit()
-                return IntakeResult("duplicate", submission_id, text, contract.id, obligation.period_id,
-                                    same.version, same.on_time, duplicate_of=same.id,
-                                    reply_to=saving.reply_to(received))
+                return self._write_duplicate(session, self._mine(session, submission_id), sender.id, sender.email,
+                                             received, contract.id, obligation.period_id, same)
         return retrying(write, sleep=self.sleep)
+
+    def _write_duplicate(self, session: Session, submission: Submission, contact_id: int, actor: str,
+                         received: Received, contract_id: str, period_id: str, same: Submission) -> IntakeResult:
+        """Record `submission` as a copy of the version `same` (one submission: the copy counts for nothing)."""
+        when = local_date(same.received_at, self.settings.timezone)
+        text = replies.already_received(received.filename, same.version or 0, f"{when:%d %B %Y}")
+        submission.status, submission.duplicate_of_id, submission.obligation_id = "duplicate", same.id, None
+        submission.processed_at = received.received_at
+        submission.reason = f"identical to version {same.version} (submission {same.id})"
+        submission.lease_owner = submission.lease_until = None
+        saving.queue_reply(session, submission.id, contact_id, received, text, f"Already received: {received.filename}")
+        record(session, received.received_at, actor, "submission_duplicate", f"submission:{submission.id}",
+               {"same_as": same.id, "version": same.version})
+        session.commit()
+        return IntakeResult("duplicate", submission.id, text, contract_id, period_id, same.version, same.on_time,
+                            self._findings(session, same.id), duplicate_of=same.id, reply_to=saving.reply_to(received))
 
     def _unknown_sender(self, received: Received) -> IntakeResult:
         """Keep the file (restricted, purged in time, within a bound on how many are kept) and a record, so
@@ -543,9 +549,13 @@ class Intake:
                 return IntakeResult("failed", submission_id, text, reply_to=saving.reply_to(received))
         return retrying(write, sleep=self.sleep)
 
+    @staticmethod
+    def _findings(session: Session, submission_id: int | None) -> tuple[Finding, ...]:
+        return tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
+                     for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission_id)))
+
     def _replay(self, session: Session, submission: Submission) -> IntakeResult:
-        findings = tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
-                         for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission.id)))
+        findings = self._findings(session, submission.id)
         reply = session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(
             [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))  # type: ignore[arg-type]
             .order_by(col(OutboxMessage.id).desc())).first()

@@ -54,3 +54,7 @@ class FileStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
+
+    def delete(self, sha256: str) -> None:
+        """Remove a file for good (a restricted file whose time is up); the database keeps the record of it."""
+        self.path(sha256).unlink(missing_ok=True)

@@ -1,0 +1,27 @@
+"""`kpibot run`: the long-running service (scheduler, render queue, outbox and channels)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from bot.commands.common import State
+
+
+@click.command("run")
+@click.option("--once", is_flag=True, help="Run every task once and exit (e.g. from cron), instead of serving.")
+@click.pass_obj
+def command(state: State, once: bool) -> None:
+    """Run kpibot: reminders and notices on time, replies and reports delivered, channels answered."""
+    from bot.service import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API poll is noise
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    service = Service(state.app)
+    if once:
+        done = service.run_once()
+        click.echo(", ".join(f"{name}: {count}" for name, count in done.items()))
+        return
+    service.run_forever()

@@ -1,0 +1,143 @@
+"""`kpibot run`: one long-running process for the whole service.
+
+It runs the periodic tasks (resume interrupted submissions, draw PDFs, deliver the outbox, purge restricted files,
+and the scheduler's sweeps of reminders, overdue notices, escalations and reports) from one APScheduler
+(jobs/scheduler.py), and each configured channel (Telegram when a token is set, email when a mailbox is set) on
+the same asyncio loop. Everything a task does is decided from the database, so a restart, or a second process on
+the same PostgreSQL database, neither repeats nor loses work. Each task records a heartbeat, so `kpibot status`
+shows when it last ran and a stopped service is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot import leases
+from bot.app import App
+from bot.clock import utc_now
+from bot.storage.db import insert_ignore, retrying, write_session
+from bot.storage.models import Heartbeat
+from bot.storage.retention import purge_due
+
+log = logging.getLogger("kpibot.service")
+
+
+@dataclass(frozen=True)
+class Task:
+    """Periodic work: `run(now)` does what is due and returns how much it found (for the log)."""
+
+    name: str
+    run: Callable[[datetime], int]
+    every_seconds: float
+
+
+class Channel(Protocol):
+    """A way returns come in (Telegram, email); it runs on the service's event loop until stopped."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def beat(engine: sa.Engine, name: str, now: datetime, detail: dict[str, Any]) -> None:
+    """Record that `name` just ran (the newest beat per name is kept)."""
+    with write_session(engine) as session:
+        if insert_ignore(session, Heartbeat, dict(name=name, at=now, owner=leases.me(), detail=detail)) == 0:
+            row = session.get(Heartbeat, name)
+            assert row is not None
+            row.at, row.owner, row.detail = now, leases.me(), detail
+        session.commit()
+
+
+def heartbeats(engine: sa.Engine) -> dict[str, Heartbeat]:
+    with Session(engine) as session:
+        return {h.name: h for h in session.exec(select(Heartbeat))}
+
+
+def core_tasks(app: App) -> list[Task]:
+    """The tasks every deployment runs; the scheduler's sweeps come from jobs/."""
+    dispatcher = app.dispatcher()
+
+    def resume(now: datetime) -> int:
+        return len(app.intake.resume_unfinished())
+
+    return [
+        Task("resume", resume, 60),
+        Task("render", lambda now: app.render_queue.run_once(), 2),
+        Task("outbox", lambda now: dispatcher.run_once(now), 2),
+        Task("purge", lambda now: purge_due(app.engine, app.files, now), 3600),
+    ]
+
+
+class Service:
+    def __init__(self, app: App, tasks: Sequence[Task] | None = None, channels: Sequence[Channel] = (),
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.app = app
+        self.tasks = list(tasks) if tasks is not None else core_tasks(app)
+        self.channels = list(channels)
+        self.clock = clock
+
+    def tick(self, task: Task) -> int:
+        """Run one task now, record its heartbeat, and never let its fault stop the service."""
+        now = self.clock()
+        try:
+            found = task.run(now)
+        except Exception:  # noqa: BLE001 - logged; the next tick tries again
+            log.exception("task %s failed", task.name)
+            found = -1
+        try:
+            retrying(lambda: beat(self.app.engine, task.name, now, {"found": found}))
+        except Exception:  # noqa: BLE001 - a heartbeat must not take the task down
+            log.exception("recording the %s heartbeat failed", task.name)
+        if found > 0:
+            log.info("%s: %d done", task.name, found)
+        return found
+
+    def run_once(self) -> dict[str, int]:
+        """Each task once, in order (`kpibot run --once`, e.g. from cron)."""
+        return {task.name: self.tick(task) for task in self.tasks}
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set: the tasks on the scheduler, the channels on this loop."""
+        from jobs.scheduler import build_scheduler
+
+        scheduler = build_scheduler(self)
+        for channel in self.channels:
+            await channel.start()
+            log.info("channel %s started", channel.name)
+        scheduler.start()
+        log.info("kpibot running: %s; channels: %s", ", ".join(t.name for t in self.tasks),
+                 ", ".join(c.name for c in self.channels) or "none (command line only)")
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            scheduler.shutdown(wait=False)
+            for channel in reversed(self.channels):
+                try:
+                    await channel.stop()
+                except Exception:  # noqa: BLE001 - stop the others regardless
+                    log.exception("stopping channel %s failed", channel.name)
+            log.info("stopped")
+
+    def run_forever(self) -> None:
+        """Serve until SIGTERM or SIGINT, then stop cleanly."""
+        async def main() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            await self.serve(stop)
+
+        asyncio.run(main())
