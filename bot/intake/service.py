@@ -89,6 +89,7 @@ class Intake:
         self.files = files
         self.clock = clock
         self.sleep = sleep
+        self._ensured: set[tuple[int, date]] = set()  # obligations are never deleted: once a day per sender is enough
         limits = config.read_limits(settings)
         self.read = reader or (lambda data, filename: read_return(data, filename, limits=limits))
 
@@ -282,7 +283,9 @@ class Intake:
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
             return self._reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)
-        retrying(lambda: self._ensure_obligations(sender.id, today), sleep=self.sleep)
+        if (sender.id, today) not in self._ensured:
+            retrying(lambda: self._ensure_obligations(sender.id, today), sleep=self.sleep)
+            self._ensured.add((sender.id, today))
         with Session(self.engine) as session:
             contact = session.get(Contact, sender.id)
             assert contact is not None
