@@ -60,11 +60,8 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
                        f"{'caption' if received.channel == 'telegram' else 'subject'}: "
                        + ", ".join(c.id for c in allowed))
     contract = next((c for c in allowed if c.id == contract_id), None)
-    if contract is None:
-        exists = session.get(Contract, contract_id) is not None
-        raise Rejected(Finding("error", "not_your_contract" if exists else "unknown_contract",
-                               f"{contact.email} may not submit returns for {contract_id!r}" if exists else
-                               f"there is no contract {contract_id!r}",
+    if contract is None:  # the same answer whether or not it exists: nothing is told of others' contracts
+        raise Rejected(Finding("error", "not_your_contract", f"{contract_id!r} is not one of your contracts",
                                fix="Your contracts: " + ", ".join(c.id for c in allowed) + "."))
     period_text = received.period_id or cover.get("period")
     if period_text is None:
