@@ -171,7 +171,8 @@ def ch_quarter_rows(quit_dates: int, quits_4wk: int, period: str = "") -> list[t
     figures = dict(CH_OTHER_FIGURES, quit_dates=quit_dates, quits_4wk=quits_4wk, quits_4wk_co=quits_4wk,
                    quits_12wk=quits_4wk // 2, lost_4wk=(quit_dates - quits_4wk) // 4,
                    lost_12wk=(quit_dates - quits_4wk) // 3, followed_6m=quits_4wk // 2,
-                   followed_12m=quits_4wk // 3, quitters_satisfied=quits_4wk)
+                   followed_12m=quits_4wk // 3, quitters_satisfied=quits_4wk,
+                   cohort_6m=quits_4wk, cohort_12m=quits_4wk)
     return [(item, "", str(value), period) for item, value in figures.items()]
 
 
@@ -213,7 +214,7 @@ def test_score_q2_forecasts_the_pbr_payment_from_the_year_to_date(ch_stop_smokin
     assert {k: pbr[k] for k in ("name", "value", "year_to_date", "target", "status", "gap", "forecast",
                                 "year_to_date_periods", "missing_periods")} == {
         "name": "Stretch target for 4-week quits (payment by results)", "value": 54.166667, "year_to_date": 52.5,
-        "target": ">= 60%", "status": "amber", "gap": 7.5, "forecast": 52.5,
+        "target": ">= 60%", "status": "red", "gap": 7.5, "forecast": 52.5,
         "year_to_date_periods": ["2025-26-Q1", "2025-26-Q2"], "missing_periods": []}
     quit_dates = indicator(report, "1.1")
     assert (quit_dates["value"], quit_dates["year_to_date"], quit_dates["target_value"], quit_dates["forecast"]) == (

@@ -109,9 +109,9 @@ def test_the_base_framework_is_valid() -> None:
     ("text", "expected"),
     [
         pytest.param(broken('name = "Base framework"', 'name = "Base framework"\ncolour = "red"'),
-                     "colour: is not a known key (check its spelling); allowed: calendar, description, "
-                     "disaggregations, id, indicators, items, name, payments, returns, rules, schema, scoring, "
-                     "source, version", id="unknown top-level key"),
+                     "colour: is not a known key (check its spelling); allowed: assumptions, calendar, description, "
+                     "disaggregations, discrepancies, id, indicators, items, name, not_encoded, payments, returns, "
+                     "rules, schema, scoring, source, terms, version, versions", id="unknown top-level key"),
         pytest.param(broken('expression = "quit_dates"', 'expresion = "quit_dates"'),
                      "indicators[0] (1.1).expresion: is not a known key", id="misspelt indicator key"),
         pytest.param(broken('year_start_month = 4', 'year_start = 4'),
@@ -238,8 +238,8 @@ def test_the_base_framework_is_valid() -> None:
         pytest.param(broken('year_start_month = 4', 'year_start_month = 13'),
                      "calendar.year_start_month: Input should be less than or equal to 12", id="month 13"),
         pytest.param(broken('target = ">= 50"', 'target = ">= 50"\namber = { relative = 0.1, absolute = 5 }'),
-                     "indicators[1] (1.2).amber: give exactly one of relative (share of target, e.g. 0.1) or "
-                     "absolute (in the unit)", id="amber both ways"),
+                     "indicators[1] (1.2).amber: give exactly one of relative (share of target, e.g. 0.1), "
+                     "absolute (in the unit) or between_critical = true", id="amber both ways"),
         pytest.param(broken('schema = 1', 'schema = 2'), "schema: Input should be 1", id="unknown schema"),
         pytest.param(broken('schema = 1\n', ''), "schema: is required", id="no schema"),
         pytest.param(broken('[[items]]\nid = "quit_dates"', '[[items]]\nid = "Quit Dates"'),
@@ -256,8 +256,9 @@ def test_an_invalid_framework_names_the_key_and_what_is_allowed(text: str, expec
 def test_an_invalid_entry_is_not_also_reported_as_a_missing_list() -> None:
     only_item = BASE.split("[[items]]")[0] + '[[items]]\nid = "a"\nlabel = "A"\ncolour = 1\n'
     problems = problems_of(only_item)
-    assert problems == ["items[0] (a).colour: is not a known key (check its spelling); allowed: breakdowns, "
-                        "guidance, id, label, maximum, minimum, required, returns, source, type, unit, weight"]
+    assert problems == ["items[0] (a).colour: is not a known key (check its spelling); allowed: assumed, "
+                        "breakdowns, guidance, id, label, maximum, minimum, required, returns, source, type, unit, "
+                        "weight"]
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -201,8 +201,8 @@ def tier_payment(framework: Framework, rule: str, period: str, values: dict[Key,
     ("participants", "amount", "status", "critical"),
     [
         (179, Decimal("0.00"), "red", True),  # below 180: a critical performance failure
-        (180, Decimal("0.00"), "amber", False),
-        (249, Decimal("0.00"), "amber", False),
+        (180, Decimal("0.00"), "red", False),  # short of the baseline: red, not a critical failure (no amber band)
+        (249, Decimal("0.00"), "red", False),
         (250, Decimal("0.00"), "green", False),  # meets the baseline: no incentive yet
         (324, Decimal("0.00"), "green", False),
         (325, Decimal("20000.00"), "green", False),  # +2%
@@ -251,9 +251,13 @@ def test_tiers_mid_year_are_a_forecast_on_the_year_to_date(tiers: Framework) -> 
     assert payment.amount == Decimal("20000.00")
 
 
-def test_a_forecast_critical_failure_is_flagged_mid_year(tiers: Framework) -> None:
+def test_an_annual_critical_level_is_only_at_risk_mid_year(tiers: Framework) -> None:
+    """Lifestyle 2.2.2: the critical failure KPI of the incentive table is an annual level; mid-year a forecast
+    below it is "at risk of critical failure", not the failure itself."""
     payment = tier_payment(tiers, "participation_incentive", "2025-26-Q2", {("participants", ""): F(40)},
                            {"2025-26-Q1": {("participants", ""): F(40)}})
     assert payment.basis == 160
-    assert payment.critical_failure is True
+    assert payment.critical_failure is False and payment.at_risk is True
+    assert payment.state == "forecast"
+    assert any(line.startswith("At risk of critical failure") for line in payment.arithmetic)
     assert payment.amount == Decimal("0.00")

@@ -105,6 +105,7 @@ numerator = "leavers"
 denominator = "starters"
 target = "< 40"
 critical = "> 55"
+amber = { between_critical = true }
 
 [[indicators]]
 ref = "SATISFACTION"
@@ -113,6 +114,7 @@ kind = "average"
 expression = "satisfaction"
 target = ">= 8.5"
 critical = "< 7.0"
+amber = { between_critical = true }
 
 [[indicators]]
 ref = "PARTICIPATION"
@@ -121,6 +123,7 @@ kind = "count"
 expression = "starters"
 target = ">= 250"
 critical = "< 180"
+amber = { between_critical = true }
 stretch = ">= 400"
 cumulative = true
 
