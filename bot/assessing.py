@@ -38,14 +38,14 @@ class Assessed:
 
 def framework_for(contract: Contract, period: Period) -> Framework:
     """The framework version in force for `period` of `contract` (year-2 targets for year 2, ...)."""
-    return loader.for_period(contract.framework_id, period, contract.start, contract.year_start_month)
+    return loader.for_period(contract.framework_id, period, contract.start)
 
 
 def history_periods(framework: Framework, return_type: str, period: Period) -> list[Period]:
     """The earlier periods whose accepted figures scoring needs: the year so far, the previous period and the
     cohorts followed up (the quarter 6 months back, the same quarter last year)."""
-    wanted = [*period.earlier_in_year(), period.previous()]
-    return wanted + [p for p in cohort_periods(framework, return_type, period) if p not in wanted]
+    wanted = [*period.earlier_in_year(), period.previous(), *cohort_periods(framework, return_type, period)]
+    return list(dict.fromkeys(wanted))
 
 
 def assess_in_context(session: Session, contract: Contract, period: Period, parsed: ParsedReturn,

@@ -39,7 +39,7 @@ class Benchmark:
         return (self.item, self.breakdown)
 
     def describe(self) -> str:
-        when = f", published {self.published:%d %B %Y}" if self.published else ""
+        when = f", published {self.published.day} {self.published:%B %Y}" if self.published else ""
         label = self.item + (f"[{self.breakdown}]" if self.breakdown else "")
         return f"{label} = {formatting.number(self.value, 2)} ({self.source}{when}; for {self.period_id})"
 
@@ -63,6 +63,7 @@ def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = ""
         raise BenchmarkFileError([f"{where}line 1: missing column(s) {', '.join(missing)}; the header must be "
                                   f"{','.join(COLUMNS)}"])
     out, problems = [], []
+    seen: dict[tuple[str, str, Key], int] = {}
     for line, row in enumerate(reader, start=2):
         at = f"{where}line {line}: "
         fw = frameworks.get((row["framework"] or "").strip())
@@ -102,7 +103,8 @@ def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = ""
             low, high = item.minimum, item.maximum
             if (low is not None and figure.value < Fraction(str(low))) or (high is not None and
                                                                         figure.value > Fraction(str(high))):
-                problems.append(f"{at}value {row['value']!r} is outside {low} to {high}")
+                problems.append(f"{at}value {row['value']!r} is outside {formatting.number(low)} to "
+                                f"{formatting.number(high)}")
                 continue
             source = (row["source"] or "").strip()
             if not source:
@@ -113,7 +115,12 @@ def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = ""
             except ValueError:
                 problems.append(f"{at}published {row['published']!r} is not a date (YYYY-MM-DD)")
                 continue
-            out.append(Benchmark(fw.id, period.id, item_id, breakdown, figure.value, source, published))
+            benchmark = Benchmark(fw.id, period.id, item_id, breakdown, figure.value, source, published)
+            first = seen.setdefault((fw.id, period.id, benchmark.key), line)
+            if first != line:
+                problems.append(f"{at}the same benchmark as line {first}; give each one once")
+                continue
+            out.append(benchmark)
     if problems:
         raise BenchmarkFileError(problems)
     if not out:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from kpi_core.calendar import Period, ReportingYear
+from kpi_core.calendar import Period
 from kpi_core.framework import Framework, Version
 
 SHIPPED = "frameworks"
@@ -125,11 +125,15 @@ def versions(framework_id: str) -> tuple[tuple[Version, Framework], ...]:
     return tuple(later_versions(data, framework, source))
 
 
-def contract_year(period: Period, contract_start: date, start_month: int) -> int:
-    """1 for the reporting year the contract starts in, 2 for the next, ...; 1 for any period before it."""
-    first = ReportingYear.containing(contract_start, start_month).start
-    years = period.year.start.year - first.year + (0 if period.year.start.month >= first.month else -1)
-    return max(1, years + 1)
+def contract_year(period: Period, contract_start: date) -> int:
+    """1 for a period starting in the contract's first 12 months, 2 in the next 12, ...; 1 before the start.
+
+    Contract years run from the start date ("yr 1", "review target at 24 months"), not from the reporting year,
+    so a contract starting in January is still in year 1 in the April quarter."""
+    months = (period.start.year - contract_start.year) * 12 + period.start.month - contract_start.month
+    if period.start.day < contract_start.day:
+        months -= 1
+    return max(1, months // 12 + 1)
 
 
 def for_year(framework_id: str, year: int) -> Framework:
@@ -141,12 +145,10 @@ def for_year(framework_id: str, year: int) -> Framework:
     return chosen
 
 
-def for_period(framework_id: str, period: Period, contract_start: date, start_month: int | None = None) -> Framework:
-    """The version of a shipped framework in force for `period` of a contract that started on `contract_start`
-    (`start_month`: the contract's reporting years, default the framework's): a return is scored, and re-scored,
-    with its own year's targets, never a later file's."""
-    month = start_month or get(framework_id).calendar.year_start_month
-    return for_year(framework_id, contract_year(period, contract_start, month))
+def for_period(framework_id: str, period: Period, contract_start: date) -> Framework:
+    """The version of a shipped framework in force for `period` of a contract that started on `contract_start`:
+    a return is scored, and re-scored, with its own year's targets, never a later file's."""
+    return for_year(framework_id, contract_year(period, contract_start))
 
 
 def _explain(exc: ValidationError, data: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_core import loader
+from kpi_core.calendar import parse_period
 from kpi_core.framework import Framework, LinearPayment
 from kpi_core.loader import FrameworkError
 
@@ -394,3 +396,60 @@ def test_any_mangled_framework_is_either_loaded_or_refused_with_problems(
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
     else:
         assert isinstance(framework, Framework)
+
+
+# ---------------------------------------------------------------- versions by contract year (issue 12.7)
+
+VERSIONED = BASE + """
+[[versions]]
+version = "2"
+from_contract_year = 2
+notes = "Year 2 targets"
+
+[[versions.indicators]]
+ref = "1.1"
+target = ">= 300"
+"""
+
+
+def test_a_later_version_changes_only_the_fields_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "versioned.toml"
+    path.write_text(VERSIONED, encoding="utf-8")
+    first, later = loader.load_path_versions(path)
+    ((version, second),) = later
+    assert (first.version, second.version, version.from_contract_year) == ("1", "2", 2)
+    assert first.indicator("1.1").target.bound == 250 and second.indicator("1.1").target.bound == 300  # type: ignore[union-attr]
+    assert first.indicator("1.2") == second.indicator("1.2")
+
+
+def test_a_version_naming_an_unknown_indicator_is_refused() -> None:
+    problems = problems_of(VERSIONED.replace('ref = "1.1"\ntarget = ">= 300"', 'ref = "9.9"\ntarget = ">= 300"'))
+    assert any("versions[0] (2): indicator '9.9' is not defined" in p for p in problems), problems
+
+
+def test_a_version_with_a_bad_threshold_names_the_version() -> None:
+    problems = problems_of(VERSIONED.replace('target = ">= 300"', 'target = "300"'))
+    assert any(p.startswith("versions[0] (2): indicators[0] (1.1).target") for p in problems), problems
+
+
+@pytest.mark.parametrize(("period", "start", "year", "version"), [
+    ("2025-26-Q4", date(2025, 4, 1), 1, "2025.1"),
+    ("2026-27-Q1", date(2025, 4, 1), 2, "2026.1"),
+    ("2030-31", date(2025, 4, 1), 6, "2026.1"),
+    ("2026-27-Q1", date(2026, 1, 10), 1, "2025.1"),  # a contract starting in January 2026 is in its first year
+    ("2027-28-Q1", date(2026, 1, 10), 2, "2026.1"),  # from 10 January 2027 in its second
+])
+def test_a_return_is_scored_with_the_version_in_force_for_its_contract_year(period: str, start: date, year: int,
+                                                                             version: str) -> None:
+    """Solihull: "1600 yr 1 (increasing following years)": a year-1 return keeps year 1's version for good."""
+    parsed = parse_period(period, 4)
+    assert loader.contract_year(parsed, start) == year
+    assert loader.for_period("solihull-stop-smoking", parsed, start).version == version
+
+
+def test_substance_misuse_7_1_is_reviewed_at_24_months_in_contract_year_3() -> None:
+    """Seed 004: "Monitor over time, year on year increase expected in first 24 months ... Review target at 24
+    months"."""
+    versions = {v.from_contract_year: f for v, f in loader.versions("ch-substance-misuse")}
+    assert "Reviewed at 24 months" in versions[3].indicator("7.1a").target_text
+    assert loader.for_year("ch-substance-misuse", 2).indicator("7.1a").target_text.startswith("Monitor over time")

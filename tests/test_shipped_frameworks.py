@@ -534,3 +534,40 @@ def test_substance_misuse_rules_catch_impossible_figures(figures: dict[tuple[str
                                                          rule_id: str) -> None:
     findings = check_rules(fw("ch-substance-misuse"), figures)
     assert any(f.code == f"rule:{rule_id}" and f.is_error for f in findings)
+
+
+# ---------------------------------------------------------------- mixes and monitoring (issue 12.9, 12.10)
+
+
+def mix(face: int, phone: int, online: int, app: int) -> dict[tuple[str, str], Fraction]:
+    figures = {("interventions", f"delivery_mode={mode}"): Fraction(n) for mode, n in
+               (("face_to_face", face), ("telephone", phone), ("online", online), ("digital_app", app))}
+    return {**figures, ("interventions", ""): Fraction(face + phone + online + app)}
+
+
+@pytest.mark.parametrize(("figures", "status", "distance"), [
+    (mix(50, 10, 20, 20), "green", 0),
+    (mix(60, 5, 15, 20), "green", 10),  # every mode within 10 points of its share
+    (mix(45, 15, 25, 15), "green", 5),  # more telephone than 10% was two reds as four floors; it is a mix
+    (mix(70, 10, 10, 10), "red", 20),
+])
+def test_solihull_delivery_mix_is_one_indicator_not_four_floors(figures: dict[tuple[str, str], Fraction],
+                                                                status: str, distance: int) -> None:
+    """Seed 001, theme 4: "Percentage of face2face interventions 50%", "via telephone 10%", "online 20%", "via
+    digital application 20%": shares of one mix adding to 100%."""
+    card = scored("solihull-stop-smoking", "2025-26-Q1", figures)
+    assert (card.result("T4.3").status, card.result("T4.3").value) == (status, distance)
+    assert {card.result(ref).status for ref in ("T4.3a", "T4.3b", "T4.3c", "T4.3d")} == {"info"}
+
+
+def test_training_sessions_below_six_attendees_are_reported_apart() -> None:
+    """Seed 000 3.1-3.3: "with a minimum of 6 attendees at each session"."""
+    ch = fw("ch-stop-smoking")
+    assert "at least 6 attendees" in ch.item("vba_sessions").guidance
+    assert not ch.item("sessions_below_six").required
+
+
+def test_referrals_are_reported_by_ethnic_group() -> None:
+    """Seed 000, priority groups: "Reporting on the following by age group (incl under 18s), sex, ethnic group ...:
+    number of referrals"."""
+    assert "ethnic_group" in fw("ch-stop-smoking").item("referrals").breakdowns
