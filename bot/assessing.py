@@ -26,7 +26,7 @@ from kpi_core.cohorts import cohort_periods
 from kpi_core.escalation import escalation_rule_for
 from kpi_core.framework import Framework
 from kpi_core.returns.model import ParsedReturn
-from kpi_core.terms import ContractTerms, contract_terms
+from kpi_core.terms import ContractTerms, apply_terms, contract_terms
 from kpi_core.values import Key
 
 
@@ -57,6 +57,7 @@ def assess_in_context(session: Session, contract: Contract, period: Period, pars
     commissioner's in force for the period (default: those loaded in the database)."""
     framework = framework_for(contract, period)
     terms = terms or contract_terms(framework)
+    framework = apply_terms(framework, terms)
     return_type = return_type_for(framework, period)
     today = local_date(received_at, zone)
     kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms))

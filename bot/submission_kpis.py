@@ -69,12 +69,19 @@ class SubmissionKpis:
                 ("service_failures_12m", ""): Fraction(len(self.service_failures))}
 
 
+DATA_SUBMISSION_ITEMS = ("returns_due", "returns_on_time", "returns_submitted", "returns_accurate")
+SERVICE_FAILURE_ITEMS = ("returns_late_consecutive", "service_failures_12m")
+
+
 def system_values_for(kpis: SubmissionKpis, framework: Framework, terms: ContractTerms) -> dict[tuple[str, str], Fraction]:
-    """The system figures of the framework's items, for a contract whose terms have data-submission KPIs or a
-    service failure rule; none otherwise (the contract does not have them, so nothing is judged)."""
-    if terms.data_submission is None and terms.service_failure_after_late is None:
-        return {}
+    """The system figures of the framework's items that the contract's terms have: timeliness and accuracy with
+    data-submission KPIs, late runs and service failures with the service failure rule. A term the contract does
+    not have gives no figure, so its indicator is not judged."""
     wanted = {i.id for i in framework.items if i.source == "system"}
+    if terms.data_submission is None:
+        wanted -= set(DATA_SUBMISSION_ITEMS)
+    if terms.service_failure_after_late is None:
+        wanted -= set(SERVICE_FAILURE_ITEMS)
     return {k: v for k, v in kpis.system_values().items() if k[0] in wanted}
 
 

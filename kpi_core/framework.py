@@ -207,6 +207,8 @@ class Indicator(_Model):
     # The numerator is not a subset of the denominator (e.g. starters this quarter of referrals this quarter, some
     # referred last quarter): no "numerator <= denominator" rule is generated for it.
     different_cohort: bool = False
+    # The target is the contract's data-submission term (timeliness or accuracy), which config.toml may change.
+    term: Literal["timeliness", "accuracy"] | None = None
     assumed: str = ""
     target_text: str = ""
     cumulative: bool = False

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from kpi_core import expressions, formatting
 from kpi_core.calendar import Period
-from kpi_core.cohorts import cohort_size
+from kpi_core.cohorts import cohort_size, numerator as cohort_numerator
 from kpi_core.expressions import lookup_from
 from kpi_core.framework import Amber, Framework, Indicator
 from kpi_core.stats import wilson_interval
@@ -367,20 +367,22 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
                       critical_applies=critical_applies)
     if at_risk:
         judgement = replace(judgement, at_risk=True)
-    interval, low, note = _confidence(framework, ind, judged, values, share, previous)
+    interval, low, note = _confidence(framework, ind, judged, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
                            forecast_judgement, interval, low, note, tuple(notes))
 
 
 def _cohort_measure(ind: Indicator, values: Values, size: Fraction | None) -> Measure:
-    num = expressions.evaluate(expressions.parse(ind.numerator or ""), lookup_from(values))
-    if num is None or isinstance(num, bool) or not size:
-        return Measure(None, None if isinstance(num, bool) else num, size)
+    """The numerator over the size of the earlier cohort it follows up."""
+    num = cohort_numerator(ind, values)
+    if num is None or not size:
+        return Measure(None, num, size)
     return Measure(ind.multiplier * num / size, num, size)
 
 
 def _share_of(ind: Indicator, period: Period, counted: int) -> Fraction:
-    """The share of the annual target the counted periods stand for (the forecast extrapolates from them)."""
+    """The share of the annual target the counted periods stand for (the forecast extrapolates from them); on a
+    custom trajectory the counted periods are taken at the average share of the periods so far."""
     if not additive(ind):
         return Fraction(1)
     full = expected_share(ind, period)
@@ -389,7 +391,7 @@ def _share_of(ind: Indicator, period: Period, counted: int) -> Fraction:
 
 
 def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values, share: Fraction,
-                previous: Fraction | None) -> tuple[tuple[float, float] | None, bool, str]:
+                previous: Fraction | None, critical_applies: bool = True) -> tuple[tuple[float, float] | None, bool, str]:
     """A 95% interval for a percentage, and whether it is too uncertain to call the colour."""
     if ind.kind != "percentage" or m.numerator is None or m.denominator is None or m.value is None:
         return None, False, ""
@@ -404,7 +406,8 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
                                   f"(fewer than {framework.scoring.min_denominator}); {interval}.")
     statuses = {judge(ind, Fraction(x).limit_denominator(10**6), values, scale=share, previous=previous,
-                      default_amber=framework.scoring.amber, critical_applies=False).status for x in (low, high)}
+                      default_amber=framework.scoring.amber, critical_applies=critical_applies).status
+                for x in (low, high)}
     if len(statuses) > 1:
         return (low, high), True, f"Too close to call: the {interval} spans the threshold."
     return (low, high), False, ""

@@ -9,11 +9,13 @@ for a contract (`[contracts.terms]`). `assumptions` lists every choice kpibot ma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kpi_core.framework import DataSubmissionTerms, DueRule, Framework, ReturnType
+from kpi_core.thresholds import parse_threshold
 
 
 class _Model(BaseModel):
@@ -96,6 +98,23 @@ def contract_terms(framework: Framework, overrides: TermOverrides | None = None)
     elif overrides.service_failure_after_late is not None:
         failure = overrides.service_failure_after_late
     return ContractTerms(returns, data_submission, failure)
+
+
+def apply_terms(framework: Framework, terms: ContractTerms) -> Framework:
+    """The framework with the targets of indicators tied to a term (`term = "timeliness"`) set from the contract's
+    terms; the same object when nothing differs (the usual case), so nothing is copied per return."""
+    spec = terms.data_submission
+    replaced = {}
+    for ind in framework.indicators:
+        if ind.term is None or spec is None:
+            continue
+        wanted = spec.timeliness_target if ind.term == "timeliness" else spec.accuracy_target
+        if ind.target is None or ind.target.bound != Fraction(str(wanted)):
+            replaced[ind.ref] = ind.model_copy(update={"target": parse_threshold(f">= {wanted:g}"),
+                                                       "target_text": f"Target: {wanted:g}% (set for this contract)"})
+    if not replaced:
+        return framework
+    return framework.model_copy(update={"indicators": tuple(replaced.get(i.ref, i) for i in framework.indicators)})
 
 
 def assumptions(framework: Framework, overrides: TermOverrides | None = None) -> list[Assumption]:

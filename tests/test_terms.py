@@ -104,3 +104,14 @@ def test_config_toml_carries_the_terms_and_refuses_ones_that_cannot_apply(tmp_pa
     bad.write_text(text + "\n[contracts.terms.returns]\nmonthly = { label = \"Monthly\" }\n", encoding="utf-8")
     with pytest.raises(config.ConfigError, match="returns.monthly: a new return needs label, frequency and due"):
         config.load(bad, environ={})
+
+
+def test_a_timeliness_target_set_for_a_contract_is_the_target_ds1_is_judged_against() -> None:
+    """Lifestyle 2.5 "Target: 95%"; a commissioner who agrees 90% for a contract sets it in config.toml."""
+    lifestyle = loader.get("lifestyle")
+    same = terms.apply_terms(lifestyle, contract_terms(lifestyle))
+    assert same is lifestyle
+    ninety = terms.apply_terms(lifestyle, contract_terms(lifestyle, TermOverrides.model_validate(
+        {"data_submission": {"timeliness_target": 90}})))
+    assert ninety.indicator("DS.1").target.bound == 90 and ninety.indicator("DS.2").target.bound == 95  # type: ignore[union-attr]
+    assert lifestyle.indicator("DS.1").target.bound == 95  # type: ignore[union-attr]  # the shipped file is untouched
