@@ -563,7 +563,8 @@ def test_solihull_delivery_mix_is_one_indicator_not_four_floors(figures: dict[tu
 def test_training_sessions_below_six_attendees_are_reported_apart() -> None:
     """Seed 000 3.1-3.3: "with a minimum of 6 attendees at each session"."""
     ch = fw("ch-stop-smoking")
-    assert "at least 6 attendees" in ch.item("vba_sessions").guidance
+    for item in ("vba_sessions", "practitioner_sessions", "refresher_sessions"):
+        assert "at least 6 attendees" in ch.item(item).guidance
     assert not ch.item("sessions_below_six").required
 
 
