@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from kpi_core.framework import DataSubmissionTerms, DueRule, Framework, ReturnType
 from kpi_core.thresholds import parse_threshold
@@ -34,15 +34,40 @@ class TermOverrides(_Model):
     """`[contracts.terms]` in config.toml: each key sets a term; `false` removes it for this contract."""
 
     data_submission: DataSubmissionTerms | Literal[False] | None = None
-    service_failure_after_late: int | Literal[False] | None = Field(default=None)
+    # How many consecutive late periods make a service failure (1 to 12), or false for none.
+    service_failure_after_late: int | Literal[False] | None = None
     returns: dict[str, ReturnChange | Literal[False]] = {}
+
+    @field_validator("service_failure_after_late", mode="before")
+    @classmethod
+    def _count_or_false(cls, value: object) -> object:
+        if value is None or value is False:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+            raise ValueError("give the number of consecutive late periods that make a service failure (1 to 12), "
+                             "or false for none")
+        return value
+
+    @field_validator("data_submission", mode="before")
+    @classmethod
+    def _targets_or_false(cls, value: object) -> object:
+        if value is True:
+            raise ValueError("give the targets, e.g. { timeliness_target = 95, accuracy_target = 95 }, or false")
+        return value
+
+    @field_validator("returns", mode="before")
+    @classmethod
+    def _change_or_false(cls, value: object) -> object:
+        if isinstance(value, dict):
+            bad = sorted(str(k) for k, v in value.items() if v is True)
+            if bad:
+                raise ValueError(f"{', '.join(bad)}: give a change, e.g. {{ due = {{ rule = \"day_of_next_month\", "
+                                 "day = 20 } }, or false to remove the return")
+        return value
 
     def problems(self, framework: Framework) -> list[str]:
         """What cannot apply to `framework` (an unknown return without label and frequency, a bad count)."""
         out = []
-        if self.service_failure_after_late is not False and self.service_failure_after_late is not None \
-                and not 1 <= self.service_failure_after_late <= 12:
-            out.append("service_failure_after_late: give 1 to 12 consecutive late periods, or false")
         for rid, change in self.returns.items():
             if change is False:
                 if rid not in framework.returns:

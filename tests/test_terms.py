@@ -115,3 +115,20 @@ def test_a_timeliness_target_set_for_a_contract_is_the_target_ds1_is_judged_agai
         {"data_submission": {"timeliness_target": 90}})))
     assert ninety.indicator("DS.1").target.bound == 90 and ninety.indicator("DS.2").target.bound == 95  # type: ignore[union-attr]
     assert lifestyle.indicator("DS.1").target.bound == 95  # type: ignore[union-attr]  # the shipped file is untouched
+
+
+@pytest.mark.parametrize(("terms_text", "message"), [
+    ("service_failure_after_late = true", "service_failure_after_late: give the number of consecutive late periods"),
+    ("service_failure_after_late = 13", "service_failure_after_late: give the number of consecutive late periods"),
+    ("data_submission = true", "data_submission: give the targets"),
+    ("returns = { annual = true }", "returns: annual: give a change"),
+    ("returns = { annual = false, quarterly = false }", "returns: a contract must owe at least one return"),
+])
+def test_a_term_written_the_wrong_way_is_refused_naming_the_key(tmp_path: Path, ch_stop_smoking_config: Path,
+                                                                terms_text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(ch_stop_smoking_config.read_text(encoding="utf-8") + f"\n[contracts.terms]\n{terms_text}\n",
+                    encoding="utf-8")
+    with pytest.raises(config.ConfigError) as excinfo:
+        config.load(path, environ={})
+    assert message in str(excinfo.value) and "contracts.0" in str(excinfo.value)
