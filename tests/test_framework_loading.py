@@ -453,3 +453,10 @@ def test_substance_misuse_7_1_is_reviewed_at_24_months_in_contract_year_3() -> N
     versions = {v.from_contract_year: f for v, f in loader.versions("ch-substance-misuse")}
     assert "Reviewed at 24 months" in versions[3].indicator("7.1a").target_text
     assert loader.for_year("ch-substance-misuse", 2).indicator("7.1a").target_text.startswith("Monitor over time")
+
+
+@pytest.mark.parametrize("framework_id", sorted(loader.shipped()))
+def test_every_shipped_version_builds_and_keeps_the_returns(framework_id: str) -> None:
+    first = loader.get(framework_id)
+    for version, framework in loader.versions(framework_id):
+        assert framework.version == version.version and framework.returns == first.returns
