@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import config
+from bot.assessing import terms_of
 from bot.intake import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.registry import transports_from
@@ -66,7 +67,8 @@ class App:
         db.upgrade(self.engine)
         with Session(self.engine) as session:
             changed = sync_settings(session, self.settings, now)
-            changed["obligations"] = sum(ensure_obligations(session, c, self.today(now))
+            changed["obligations"] = sum(ensure_obligations(session, c, self.today(now),
+                                                            terms_of(self.settings, c).returns)
                                          for c in session.exec(select(Contract)))
             session.commit()
         return changed

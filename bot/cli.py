@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.commands import calendar, demo, frameworks, init, outbox, report, run, score, status, submit, template
+from bot.commands import benchmarks, calendar, demo, frameworks, init, outbox, report, run, score, status, submit, template
 from bot.commands.common import State
 
 
@@ -19,6 +19,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
 
 main.add_command(frameworks.group)
+main.add_command(benchmarks.group)
 main.add_command(calendar.command)
 main.add_command(score.command)
 main.add_command(init.command)

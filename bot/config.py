@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kpi_core import loader
 from kpi_core.returns.safety import Limits
+from kpi_core.terms import ContractTerms, TermOverrides, contract_terms
 
 DEFAULT_PATH = Path("config.toml")
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-_]*$", max_length=64)]
@@ -47,6 +48,9 @@ class Contract(_Model):
     start: date
     end: date | None = None
     year_start_month: int | None = Field(default=None, ge=1, le=12)
+    # The commissioner's changes to the framework's terms for this contract: due dates, returns, data-submission
+    # KPIs, the late-returns service failure rule (`false` removes one). See kpi_core/terms.py.
+    terms: TermOverrides = TermOverrides()
 
     @field_validator("framework")
     @classmethod
@@ -55,6 +59,17 @@ class Contract(_Model):
         if value not in known:
             raise ValueError(f"unknown framework {value!r}; shipped: {', '.join(sorted(known))}")
         return value
+
+    @model_validator(mode="after")
+    def _terms_fit(self) -> "Contract":
+        problems = self.terms.problems(loader.get(self.framework))
+        if problems:
+            raise ValueError("terms: " + "; ".join(problems))
+        return self
+
+    def contract_terms(self) -> ContractTerms:
+        """The terms in force for this contract: the framework's, with this contract's changes."""
+        return contract_terms(loader.get(self.framework), self.terms)
 
     @property
     def start_month(self) -> int:

@@ -25,13 +25,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config, leases
-from bot.assessing import assess_in_context
+from bot.assessing import assess_in_context, framework_for, terms_of
 from bot.clock import utc_now
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, Obligation, Organisation, RenderedReport, RenderJob, StoredFile, Submission
-from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.returns.reader import read_return
 
@@ -139,16 +138,16 @@ class RenderQueue:
             contract = session.get(Contract, sub.contract_id)
             obligation = session.get(Obligation, sub.obligation_id)
             assert contract is not None and obligation is not None
-            framework = loader.get(contract.framework_id)
+            period = parse_period(sub.period_id, contract.year_start_month)
+            framework = framework_for(contract, period)
             key = cache_key(job.kind, sub, framework.version, job.inputs)
             kept = session.exec(select(RenderedReport).where(RenderedReport.cache_key == key)).first()
             if kept is not None and self.files.exists(kept.sha256):
                 return self.files.get(kept.sha256), key
             parsed = read_return(self.files.get(sub.sha256), sub.filename, limits=config.read_limits(self.settings))
-            period = parse_period(sub.period_id, contract.year_start_month)
             history = {k: int(v) for k, v in job.inputs.get("history", {}).items()}
             assessed = assess_in_context(session, contract, period, parsed, sub.received_at, self.settings.timezone,
-                                         history_versions=history)
+                                         terms=terms_of(self.settings, contract, period), history_versions=history)
             provider = session.get(Organisation, contract.provider_id)
             meta = ReturnMeta(contract.id, contract.name, provider.name if provider else contract.provider_id,
                               sub.received_at, sub.version, sub.on_time, obligation.due_date, sub.filename)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 
 from sqlmodel import Session, select
 
-from bot.assessing import assess_in_context
+from bot.assessing import assess_in_context, framework_for, terms_of
 from bot.reports import (
     ContractPeriodStatus,
     DataKpi,
@@ -28,10 +29,10 @@ from bot.storage.models import Contract, Obligation, Organisation, RenderedRepor
 from bot.storage.queries import obligation_for
 from bot.submission_kpis import local_date, submission_kpis, trailing_late
 from bot import config
-from kpi_core import loader
 from kpi_core.assess import Assessment, return_type_for
 from kpi_core.calendar import Period, PeriodError, parse_period
-from kpi_core.escalation import escalation_for
+from kpi_core.escalation import escalation_for, escalation_rule_for
+from kpi_core.terms import ContractTerms, contract_terms
 from kpi_core.returns.reader import read_return
 
 
@@ -48,7 +49,7 @@ class Located:
 
 
 def locate(session: Session, contract: Contract, period: Period) -> Located:
-    framework = loader.get(contract.framework_id)
+    framework = framework_for(contract, period)
     obligation = obligation_for(session, contract.id, return_type_for(framework, period), period.id)
     if obligation is None:
         raise ReportError(f"{contract.name} owes no return for {period.label} (run `kpibot init` if the period has "
@@ -67,7 +68,7 @@ def stored_assessment(session: Session, files: FileStore, settings: config.Setti
     assert submission is not None and submission.sha256 is not None
     parsed = read_return(files.get(submission.sha256), submission.filename, limits=config.read_limits(settings))
     assessed = assess_in_context(session, found.contract, found.period, parsed, submission.received_at,
-                                 settings.timezone)
+                                 settings.timezone, terms=terms_of(settings, found.contract, found.period))
     return assessed.assessment, assessed.history
 
 
@@ -96,10 +97,12 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
                            period: Period, today: date) -> ContractPeriodStatus:
     found = locate(session, contract, period)
     obligation, sub = found.obligation, found.submission
-    kpis = submission_kpis(session, contract.id, today, settings.timezone)
+    terms = terms_of(settings, contract, period)
+    rule = escalation_rule_for(terms)
+    kpis = submission_kpis(session, contract.id, today, settings.timezone, rule=rule)
     run = trailing_late([r for r in kpis.records if r.obligation.return_type == obligation.return_type
                          and r.obligation.due_date <= obligation.due_date])
-    escalation = escalation_for(run)
+    escalation = escalation_for(run, rule)
     if obligation.first_accepted_at is not None:
         late = (local_date(obligation.first_accepted_at, settings.timezone) - obligation.due_date).days
         on_time: bool | None = late <= 0
@@ -111,8 +114,17 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
     return ContractPeriodStatus(
         contract.id, contract.name, provider_name(session, contract), period, obligation.due_date,
         sub.received_at if sub else None, on_time, days_late, escalation.level, escalation.label, assessment,
-        DataKpi("Timeliness of returns", kpis.timely, kpis.due),
-        DataKpi("Accuracy of returns", kpis.accurate, kpis.submitted))
+        *_data_kpis(terms, kpis.timely, kpis.due, kpis.accurate, kpis.submitted))
+
+
+def _data_kpis(terms: ContractTerms, timely: int, due: int, accurate: int,
+               submitted: int) -> tuple[DataKpi | None, DataKpi | None]:
+    """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs."""
+    spec = terms.data_submission
+    if spec is None:
+        return None, None
+    return (DataKpi("Timeliness of returns", timely, due, Fraction(str(spec.timeliness_target))),
+            DataKpi("Accuracy of returns", accurate, submitted, Fraction(str(spec.accuracy_target))))
 
 
 def exception_statuses(session: Session, files: FileStore, settings: config.Settings, period_text: str | None,

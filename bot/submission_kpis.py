@@ -1,27 +1,34 @@
-"""Data-submission KPIs from the submission log: timeliness and accuracy, rolling 12 months.
+"""Data-submission KPIs from the submission log: timeliness and accuracy, rolling 12 months, and service failures.
 
 - An obligation counts once its due date has passed (or it has been met).
 - Timely: its first accepted version arrived by the end of the due date, Europe/London time.
 - Accurate: its first submission was accepted and no later version replaced it (not rejected-then-corrected,
   not corrected after acceptance). Returns never received count against timeliness but are left out of accuracy,
   which judges the data that was sent.
+- Service failures (where the contract's terms have the rule): each run of N consecutive late periods of one return
+  type, kept on the record for the rolling year after it happened (`record_service_failures` stores them).
+
+Whether these are KPIs of a contract at all is a term of the contract (`kpi_core.terms`): only the contracts that
+have them get the figures (`system_values_for`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import calendar
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from bot.storage.models import Obligation, Submission
+from bot.storage.models import Obligation, ServiceFailureRow, Submission
 from kpi_core.calendar import add_months
+from kpi_core.escalation import PeriodRecord, ServiceFailure, ServiceFailureRule, on_record, service_failures
+from kpi_core.framework import Framework
+from kpi_core.terms import ContractTerms
 
 WAS_ACCEPTED = ("accepted", "superseded")
-TARGET = Fraction(95)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class SubmissionKpis:
     accurate: int
     records: tuple[ObligationRecord, ...]
     consecutive_late: int = 0  # the longest run of late or missing returns, up to now, of one return type
+    service_failures: tuple[ServiceFailure, ...] = ()  # on the record: happened in the rolling 12 months
 
     @property
     def timeliness(self) -> Fraction | None:
@@ -57,7 +65,24 @@ class SubmissionKpis:
         return {("returns_due", ""): Fraction(self.due), ("returns_on_time", ""): Fraction(self.timely),
                 ("returns_submitted", ""): Fraction(self.submitted),
                 ("returns_accurate", ""): Fraction(self.accurate),
-                ("returns_late_consecutive", ""): Fraction(self.consecutive_late)}
+                ("returns_late_consecutive", ""): Fraction(self.consecutive_late),
+                ("service_failures_12m", ""): Fraction(len(self.service_failures))}
+
+
+DATA_SUBMISSION_ITEMS = ("returns_due", "returns_on_time", "returns_submitted", "returns_accurate")
+SERVICE_FAILURE_ITEMS = ("returns_late_consecutive", "service_failures_12m")
+
+
+def system_values_for(kpis: SubmissionKpis, framework: Framework, terms: ContractTerms) -> dict[tuple[str, str], Fraction]:
+    """The system figures of the framework's items that the contract's terms have: timeliness and accuracy with
+    data-submission KPIs, late runs and service failures with the service failure rule. A term the contract does
+    not have gives no figure, so its indicator is not judged."""
+    wanted = {i.id for i in framework.items if i.source == "system"}
+    if terms.data_submission is None:
+        wanted -= set(DATA_SUBMISSION_ITEMS)
+    if terms.service_failure_after_late is None:
+        wanted -= set(SERVICE_FAILURE_ITEMS)
+    return {k: v for k, v in kpis.system_values().items() if k[0] in wanted}
 
 
 def trailing_late(records: list[ObligationRecord]) -> int:
@@ -90,11 +115,7 @@ def record_for(session: Session, obligation: Obligation, zone: str) -> Obligatio
     return ObligationRecord(obligation, bool(subs), timely, accurate)
 
 
-def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str = "Europe/London",
-                    months: int = 12) -> SubmissionKpis:
-    """Timeliness and accuracy of a contract's returns due in the `months` up to `as_of`: after the same day
-    `months` earlier, up to and including `as_of`."""
-    start = months_before(as_of, months) + timedelta(days=1)
+def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str) -> list[ObligationRecord]:
     obligations = session.exec(select(Obligation).where(
         Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.due_date <= as_of)
         .order_by(Obligation.due_date, Obligation.id))  # type: ignore[arg-type]
@@ -103,6 +124,27 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         record = record_for(session, obligation, zone)
         if obligation.due_date < as_of or record.timely:
             records.append(record)
+    return records
+
+
+def failures_as_of(session: Session, contract_id: str, as_of: date, rule: ServiceFailureRule | None,
+                   zone: str = "Europe/London", months: int = 12) -> list[ServiceFailure]:
+    """The service failures that happened in the `months` up to `as_of` (runs that began earlier count too)."""
+    if rule is None:
+        return []
+    # A run that ended in the window may have begun up to a year of monthly periods before it.
+    start = months_before(as_of, 2 * months + 12) + timedelta(days=1)
+    records = [PeriodRecord(r.obligation.return_type, r.obligation.period_id, r.obligation.due_date, r.timely)
+               for r in _records(session, contract_id, start, as_of, zone)]
+    return on_record(service_failures(records, rule), as_of, months)
+
+
+def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str = "Europe/London",
+                    months: int = 12, rule: ServiceFailureRule | None = None) -> SubmissionKpis:
+    """Timeliness and accuracy of a contract's returns due in the `months` up to `as_of`: after the same day
+    `months` earlier, up to and including `as_of`; with `rule`, the service failures on the record."""
+    start = months_before(as_of, months) + timedelta(days=1)
+    records = _records(session, contract_id, start, as_of, zone)
     by_type: dict[str, list[ObligationRecord]] = {}
     for record in records:
         by_type.setdefault(record.obligation.return_type, []).append(record)
@@ -110,4 +152,26 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         contract_id=contract_id, window_start=start, as_of=as_of, due=len(records),
         timely=sum(r.timely for r in records), submitted=sum(r.submitted for r in records),
         accurate=sum(bool(r.accurate) for r in records), records=tuple(records),
-        consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0))
+        consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0),
+        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months)))
+
+
+def record_service_failures(session: Session, contract_id: str, as_of: date, rule: ServiceFailureRule | None,
+                            now: datetime, zone: str = "Europe/London") -> list[ServiceFailureRow]:
+    """Store each service failure up to `as_of` not stored yet, and return the new ones (for the scheduler to
+    tell the commissioner once). Idempotent: a failure is stored once, keyed by its last late period."""
+    if rule is None:
+        return []
+    known = {(r.return_type, r.last_period_id) for r in session.exec(
+        select(ServiceFailureRow).where(ServiceFailureRow.contract_id == contract_id))}
+    new = []
+    for failure in failures_as_of(session, contract_id, as_of, rule, zone):
+        if (failure.return_type, failure.periods[-1]) in known:
+            continue
+        row = ServiceFailureRow(contract_id=contract_id, return_type=failure.return_type,
+                                periods=",".join(failure.periods), last_period_id=failure.periods[-1],
+                                occurred=failure.occurred, recorded_at=now)
+        session.add(row)
+        new.append(row)
+    session.flush()
+    return new

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
+from kpi_core.benchmarks import Benchmark, benchmark_notes
 from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.cohorts import cohort_findings
 from kpi_core.findings import Finding, has_errors
 from kpi_core.framework import Framework
 from kpi_core.returns.model import ParsedReturn
@@ -37,6 +39,7 @@ class Assessment:
     interpretation: Interpretation
     scorecard: Scorecard
     findings: tuple[Finding, ...]
+    benchmarks: tuple[Benchmark, ...] = ()  # the commissioner's benchmarks it was judged against
 
     @property
     def accepted(self) -> bool:
@@ -107,9 +110,12 @@ def assess(
     extra_values: Mapping[Key, Fraction] | None = None,
     expected_contract: str | None = None,
     previous: Mapping[Key, Fraction] | None = None,
+    benchmarks: Sequence[Benchmark] = (),
 ) -> Assessment:
     """Interpret and score a return. `history` (accepted earlier returns, by period id) wins over earlier
-    periods carried in the file; `extra_values` adds system-derived figures (timeliness, accuracy).
+    periods carried in the file; `extra_values` adds system-derived figures (timeliness, accuracy);
+    `benchmarks` are the commissioner's figures in force for the period (`benchmarks.in_force`): a return's own
+    copy of a benchmark is never used.
 
     `expected_contract` is checked against a workbook's cover; `previous` (default: the previous period in the
     history) is compared with this period's totals to warn about implausible swings.
@@ -122,12 +128,18 @@ def assess(
     else:
         interpretation = interpret(framework, return_id, period, parsed)
     merged = {**interpretation.history, **(history or {})}
-    values = {**interpretation.values, **(extra_values or {})}
+    values = {**interpretation.values, **(extra_values or {}), **{b.key: b.value for b in benchmarks}}
     card = score(framework, return_id, period, values, history=merged, contract_value=contract_value)
+    if benchmarks:
+        card = replace(card, indicators=tuple(
+            replace(r, notes=r.notes + tuple(benchmark_notes(r.indicator, benchmarks))) for r in card.indicators))
     before = previous if previous is not None else merged.get(period.previous().id)
     swings = swing_findings(framework, return_id, interpretation.values, before, period.previous().id,
                             interpretation.where) if before else []
     findings = (tuple(checks)
                 + tuple(period_findings(period, today, parsed.cover_cells.get("period", "")))
-                + tuple(interpretation.findings) + tuple(swings))
-    return Assessment(framework, return_id, period, interpretation, card, findings)
+                + tuple(interpretation.findings)
+                + tuple(cohort_findings(framework, return_id, period, interpretation.values, merged,
+                                        interpretation.where))
+                + tuple(swings))
+    return Assessment(framework, return_id, period, interpretation, card, findings, tuple(benchmarks))

@@ -7,13 +7,14 @@ package, not a hand-made list.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
 
 from kpi_core.calendar import Period, add_months
-from kpi_core.framework import DateAfter, DayOfNextMonth, DaysAfter, DueRule, WorkingDaysAfter
+from kpi_core.framework import DateAfter, DayOfNextMonth, DaysAfter, DueRule, EndOfNextMonth, ReturnType, WorkingDaysAfter
 
 
 @lru_cache(maxsize=64)
@@ -69,6 +70,14 @@ def due_date(period: Period, rule: DueRule) -> date:
             due = add_working_days(end, days)
         case DaysAfter(days=days):
             due = end + timedelta(days=days)
+        case EndOfNextMonth():
+            first = add_months(end.replace(day=1), 1)
+            due = first.replace(day=calendar.monthrange(first.year, first.month)[1])
         case _:
             raise TypeError(rule)
     return next_working_day(due) if rule.roll_to_working_day else due
+
+
+def meeting_date(period: Period, return_type: ReturnType) -> date | None:
+    """When the performance meeting on `period`'s return is held, if the schedule sets one."""
+    return None if return_type.meeting is None else due_date(period, return_type.meeting)

@@ -79,15 +79,29 @@ class DaysAfter(_Model):
     roll_to_working_day: bool = False
 
 
-DueRule = Annotated[DayOfNextMonth | DateAfter | WorkingDaysAfter | DaysAfter, Field(discriminator="rule")]
+class EndOfNextMonth(_Model):
+    """The last day of the month after the period ends: "the end of the month of the monitoring return"."""
+
+    rule: Literal["end_of_next_month"]
+    roll_to_working_day: bool = False
+
+
+DueRule = Annotated[DayOfNextMonth | DateAfter | WorkingDaysAfter | DaysAfter | EndOfNextMonth,
+                    Field(discriminator="rule")]
 
 
 class ReturnType(_Model):
-    """A monitoring return the contract requires, e.g. the quarterly workbook."""
+    """A monitoring return the contract requires, e.g. the quarterly workbook.
+
+    `assumed` says, in words, what kpibot chose where the schedule is silent (no due date given, no such return
+    named); empty when the schedule states the return and its due date.
+    """
 
     label: str
     frequency: Literal["monthly", "quarterly", "annual"]
     due: DueRule
+    meeting: DueRule | None = None  # the performance meeting on this return, when the schedule sets one
+    assumed: str = ""
 
 
 class Category(_Model):
@@ -105,6 +119,7 @@ class Disaggregation(_Model):
     label: str
     exhaustive: bool = True
     categories: dict[Id, str]
+    assumed: str = ""
 
     @field_validator("categories")
     @classmethod
@@ -128,20 +143,44 @@ class DataItem(_Model):
     minimum: float | None = None
     maximum: float | None = None
     weight: Id | None = None  # for averages: the item that weights them when pooling periods
-    source: Literal["provider", "system"] = "provider"
+    # provider: entered in the return; system: worked out from the submission log; commissioner: a benchmark the
+    # commissioner loads per period (`kpibot benchmarks load`), never taken from the return.
+    source: Literal["provider", "system", "commissioner"] = "provider"
+    assumed: str = ""
 
 
 class Amber(_Model):
-    """How close to target counts as amber when no critical threshold marks red."""
+    """A band short of target that the contract calls amber; without one, every miss is red.
+
+    `relative` (a share of target, 0.1 = within 10%), `absolute` (in the indicator's unit) or
+    `between_critical = true` (anything between the critical level and the target).
+    """
 
     relative: float | None = Field(default=None, gt=0, lt=1)
     absolute: float | None = Field(default=None, gt=0)
+    between_critical: bool = False
+    assumed: str = ""
 
     @model_validator(mode="after")
     def _one(self) -> "Amber":
-        if (self.relative is None) == (self.absolute is None):
-            raise ValueError("give exactly one of relative (share of target, e.g. 0.1) or absolute (in the unit)")
+        given = (self.relative is not None) + (self.absolute is not None) + self.between_critical
+        if given != 1:
+            raise ValueError("give exactly one of relative (share of target, e.g. 0.1), absolute (in the unit) or "
+                             "between_critical = true")
         return self
+
+
+class Cohort(_Model):
+    """A denominator from an earlier period: the people a follow-up counts were in an earlier cohort.
+
+    "4-week quitters followed up at 6 months" are followed up from the quitters of the quarter six months earlier:
+    `item = "quits_4wk"`, `months_earlier = 6`. The figure comes from that period's accepted return; when it is
+    not stored, the return's own `fallback` item (the cohort size the provider gives) is used.
+    """
+
+    item: Id
+    months_earlier: int = Field(ge=1, le=60)
+    fallback: Id | None = None
 
 
 KIND_MULTIPLIER = {"percentage": Fraction(100), "rate": None, "ratio": Fraction(1), "average": Fraction(1)}
@@ -163,7 +202,14 @@ class Indicator(_Model):
     target: Threshold | None = None
     critical: Threshold | None = None
     stretch: Threshold | None = None
-    amber: Amber | None = None
+    amber: Amber | Literal[False] | None = None  # None: the framework's band; false: no band for this one
+    cohort: Cohort | None = None
+    # The numerator is not a subset of the denominator (e.g. starters this quarter of referrals this quarter, some
+    # referred last quarter): no "numerator <= denominator" rule is generated for it.
+    different_cohort: bool = False
+    # The target is the contract's data-submission term (timeliness or accuracy), which config.toml may change.
+    term: Literal["timeliness", "accuracy"] | None = None
+    assumed: str = ""
     target_text: str = ""
     cumulative: bool = False
     trajectory: Literal["even"] | tuple[float, ...] = "even"
@@ -193,6 +239,8 @@ class Indicator(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> "Indicator":
         fraction_kinds = ("percentage", "rate", "ratio")
+        if self.cohort is not None and not (self.numerator and self.denominator):
+            raise ValueError("a cohort replaces the denominator: give numerator and denominator")
         if self.kind in fraction_kinds:
             if not (self.numerator and self.denominator) or self.expression:
                 raise ValueError(f"a {self.kind} indicator needs numerator and denominator (and no expression)")
@@ -250,6 +298,7 @@ class ValidationRule(_Model):
     check: str
     severity: Literal["error", "warning"] = "error"
     message: str
+    generated: bool = False  # made by kpibot from an indicator whose numerator is part of its denominator
 
     @field_validator("check")
     @classmethod
@@ -317,8 +366,64 @@ class CalendarSpec(_Model):
 
 
 class ScoringSpec(_Model):
-    amber: Amber = Amber(relative=0.1)
+    amber: Amber | None = None  # none: a miss is red, as the action-plan template's "ALL measures showing RED"
     min_denominator: int = Field(default=30, ge=1)
+
+
+class DataSubmissionTerms(_Model):
+    """Data submission KPIs: timeliness and accuracy of returns against a % target (lifestyle schedule 2.5)."""
+
+    timeliness_target: float = Field(default=95, gt=0, le=100)
+    accuracy_target: float = Field(default=95, gt=0, le=100)
+
+
+class Terms(_Model):
+    """Contract terms beyond the indicators: data-submission KPIs and the late-returns service failure rule.
+
+    Absent means the contract does not have the term; `assumed` says what kpibot chose where the schedule is
+    silent. A commissioner may set or remove each term per contract in config.toml (`[contracts.terms]`).
+    """
+
+    data_submission: DataSubmissionTerms | None = None
+    service_failure_after_late: int | None = Field(default=None, ge=1, le=12)  # consecutive late periods
+    assumed: str = ""
+
+
+class Assumption(_Model):
+    """A choice kpibot made where the schedule is silent or ambiguous, for the commissioner to confirm."""
+
+    about: str
+    text: str
+
+
+class Discrepancy(_Model):
+    """Something in the schedule itself that does not add up; kpibot keeps the schedule's figures."""
+
+    about: str
+    text: str
+
+
+class NotEncoded(_Model):
+    """A requirement of the schedule that kpibot does not score, and why."""
+
+    about: str
+    why: str
+
+
+class IndicatorChange(_Model):
+    """Fields of one indicator that change in a later version (a new target, a reviewed threshold)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    ref: Ref
+
+
+class Version(_Model):
+    """A framework version in force from a contract year on: year-2 targets, a review at 24 months."""
+
+    version: str
+    from_contract_year: int = Field(ge=2, le=50)
+    notes: str = ""
+    indicators: tuple[IndicatorChange, ...] = ()
 
 
 class Framework(_Model):
@@ -330,12 +435,17 @@ class Framework(_Model):
     source: str = ""
     calendar: CalendarSpec = CalendarSpec()
     scoring: ScoringSpec = ScoringSpec()
+    terms: Terms = Terms()
     returns: dict[Id, ReturnType] = Field(min_length=1)
     disaggregations: dict[Id, Disaggregation] = {}
     items: tuple[DataItem, ...] = Field(min_length=1)
     indicators: tuple[Indicator, ...] = ()
     rules: tuple[ValidationRule, ...] = ()
     payments: tuple[PaymentRule, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
+    discrepancies: tuple[Discrepancy, ...] = ()
+    not_encoded: tuple[NotEncoded, ...] = ()
+    versions: tuple[Version, ...] = ()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -379,12 +489,23 @@ class Framework(_Model):
         for index, rule in enumerate(self.rules):
             for ref in expressions.refs(expressions.parse(rule.check, allow_comparison=True)):
                 problems += self._check_ref(ref, items, f"rules[{index}] ({rule.id})")
+        for index, ind in enumerate(self.indicators):
+            if ind.cohort is not None:
+                for name in (ind.cohort.item, ind.cohort.fallback):
+                    if name is not None and name not in items:
+                        problems.append(f"indicators[{index}] ({ind.ref}).cohort: {name!r} is not a data item")
         refs = {i.ref for i in self.indicators}
+        for index, version in enumerate(self.versions):
+            for change in version.indicators:
+                if change.ref not in refs:
+                    problems.append(f"versions[{index}] ({version.version}): indicator {change.ref!r} is not defined")
         for index, pay in enumerate(self.payments):
             if pay.indicator not in refs:
                 problems.append(f"payments[{index}] ({pay.id}): indicator {pay.indicator!r} is not defined")
         if problems:
             raise ValueError("; ".join(problems))
+        # Rules that follow from the indicators themselves: every part is at most its whole, per category.
+        object.__setattr__(self, "rules", self.rules + _part_within_whole_rules(self))
         return self
 
     def _check_ref(self, ref: expressions.Ref, items: dict[str, DataItem], where: str) -> list[str]:
@@ -413,6 +534,66 @@ class Framework(_Model):
 
     def indicators_for(self, return_id: str) -> list[Indicator]:
         return [i for i in self.indicators if not i.returns or return_id in i.returns]
+
+
+def _part_within_whole_rules(fw: Framework) -> tuple[ValidationRule, ...]:
+    """`numerator <= denominator` for every percentage or rate whose numerator counts part of its denominator,
+    and the same for each category both sides are broken down by (40 quitters of 4 in one priority group is
+    impossible however the totals look). Indicators marked `different_cohort` are left out; one with a `cohort`
+    is checked against the cohort size the return gives (its stored size is checked in `kpi_core.cohorts`).
+    A pair an explicit rule already compares keeps the explicit rule (and its severity)."""
+    seen = {_pair_key(expressions.parse(r.check, allow_comparison=True)) for r in fw.rules}
+    items = {i.id: i for i in fw.items}
+    out: list[ValidationRule] = []
+    for ind in fw.indicators:
+        if ind.kind not in ("percentage", "rate") or ind.different_cohort:
+            continue
+        assert ind.numerator is not None and ind.denominator is not None
+        num, den = expressions.parse(ind.numerator), expressions.parse(ind.denominator)
+        if ind.cohort is not None:  # the part is of an earlier cohort: of the size the return gives, if any
+            if ind.cohort.fallback is None:
+                continue
+            den = expressions.Ref(ind.cohort.fallback)
+        pairs: list[tuple[expressions.Node, expressions.Node, str]] = [(num, den, "")]
+        if isinstance(num, expressions.Ref) and isinstance(den, expressions.Ref) and num.breakdown == den.breakdown:
+            used = {dim for dim, _ in num.breakdown}
+            shared = [d for d in items[num.item].breakdowns if d in items[den.item].breakdowns and d not in used]
+            for dim in shared:
+                for cat in fw.disaggregations[dim].categories:
+                    pairs.append((expressions.Ref(num.item, num.breakdown + ((dim, cat),)),
+                                  expressions.Ref(den.item, den.breakdown + ((dim, cat),)), f"_{dim}_{cat}"))
+        base = "within_" + "".join(c if c.isalnum() else "_" for c in ind.ref.lower())
+        for left, right, suffix in pairs:
+            key = _pair_key(expressions.Compare("<=", left, right))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(ValidationRule(
+                id=(base + suffix)[:64], check=f"{_plain(left)} <= {_plain(right)}", generated=True,
+                message=f"{_describe(fw, left)} cannot exceed {_describe(fw, right)} ({ind.ref}: the first is "
+                        "part of the second)"))
+    return tuple(out)
+
+
+def _pair_key(node: expressions.Node) -> tuple[str, str] | None:
+    if not isinstance(node, expressions.Compare):
+        return None
+    left, right = _plain(node.left), _plain(node.right)
+    return (left, right) if node.op in ("<=", "<") else (right, left)
+
+
+def _plain(node: expressions.Node) -> str:
+    text = expressions.to_text(node)
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def _describe(fw: Framework, node: expressions.Node) -> str:
+    """`4-week quitters (Diagnosed serious mental illness)` for a ref; the expression itself otherwise."""
+    if not isinstance(node, expressions.Ref):
+        return _plain(node)
+    label = next((i.label for i in fw.items if i.id == node.item), node.item)
+    cats = [fw.disaggregations[d].categories.get(c, c) for d, c in node.breakdown if d in fw.disaggregations]
+    return label + (f" ({', '.join(cats)})" if cats else "")
 
 
 def _duplicates(values: list[str]) -> list[str]:

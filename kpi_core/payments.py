@@ -3,6 +3,10 @@
 Amounts are exact until the last step and rounded to the penny half-up, so the worked example in a contract comes
 out to the pound: a £720,000 contract with a 5% pot and a 52.5% quit rate (a quarter of the way from 50% to 60%)
 pays £9,000.
+
+A payment is final only on a full year of activity ("based on a full year of activity", City and Hackney Note 1;
+incentives "paid annually"): the annual return, or the last quarter with every earlier quarter's figures. Before
+that it is a forecast; a last quarter with earlier quarters missing is provisional and names them.
 """
 
 from __future__ import annotations
@@ -31,7 +35,16 @@ class PaymentResult:
     maximum: Decimal | None
     forecast: bool
     arithmetic: tuple[str, ...]
-    critical_failure: bool = False
+    critical_failure: bool = False  # only on a full year: an annual level is failed on the full year
+    at_risk: bool = False  # not final, and the figure worked on is past the critical level
+    missing_periods: tuple[str, ...] = ()  # periods of the year with no figures: the payment is provisional
+
+    @property
+    def state(self) -> str:
+        """`confirmed` on a full year, `provisional` when periods of the year are missing, else `forecast`."""
+        if self.missing_periods:
+            return "provisional"
+        return "forecast" if self.forecast else "confirmed"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -46,7 +59,10 @@ class PaymentResult:
             "amount": None if self.amount is None else float(self.amount),
             "maximum": None if self.maximum is None else float(self.maximum),
             "forecast": self.forecast,
+            "state": self.state,
+            "missing_periods": list(self.missing_periods),
             "critical_failure": self.critical_failure,
+            "at_risk_of_critical_failure": self.at_risk,
             "arithmetic": list(self.arithmetic),
         }
 
@@ -62,12 +78,14 @@ def _contract_value(value: object) -> Fraction | None:
 
 
 def _basis(result: IndicatorResult, period: Period) -> tuple[Fraction | None, str, bool]:
-    """The value a payment is worked out on, its label, and whether it is a forecast."""
+    """The value a payment is worked out on, its label, and whether it is not final (a forecast or provisional)."""
     if period.frequency == "annual":
         return result.period_value.value, "year", False
     if result.ytd is None:
         return result.period_value.value, "this period", not period.is_last_in_year
     if period.is_last_in_year:
+        if result.missing_periods:
+            return result.ytd.value, "year so far", True
         return result.ytd.value, "year", False
     if result.forecast is not None and result.forecast != result.ytd.value:
         return result.forecast, "forecast for the year", True
@@ -119,15 +137,24 @@ def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentRe
             lines.append(f"{name} ({formatting.number(tier.at)}): {'reached' if reached else 'not reached'}, "
                          f"+{formatting.share(tier.share)}{money if reached else ''}")
         judged = result.forecast_judgement if forecast and result.forecast_judgement else result.judgement
-        critical = judged.critical_failure
+        critical = judged.critical_failure and not forecast
         if critical:
             lines.append("Below the critical failure level: a critical performance failure.")
+        elif forecast and (judged.at_risk or result.judgement.at_risk):
+            lines.append("At risk of critical failure: the forecast is past the annual critical level, which is "
+                         "judged on the full year.")
         if value is not None:
             lines.append(f"Incentive: {formatting.money(pounds(value))} x {formatting.share(earned)} = "
                          f"{formatting.money(pounds(value * earned))}")
-    if forecast:
+    missing = result.missing_periods if card.period.is_last_in_year and card.period.frequency != "annual" else ()
+    if missing:
+        lines.append(f"Provisional: no figures for {', '.join(missing)}; the payment is based on a full year of "
+                     "activity and is worked out again when they are in.")
+    elif forecast:
         lines.append("Forecast: the year is not complete; the payment is confirmed on the full year's figures.")
     amount = pounds(value * earned) if value is not None else None
     maximum = pounds(value * max_share) if value is not None else None
+    at_risk = forecast and (result.judgement.at_risk or bool(result.forecast_judgement and
+                                                             result.forecast_judgement.at_risk))
     return PaymentResult(rule, ind.ref, basis, label, earned, max_share, amount, maximum, forecast, tuple(lines),
-                         critical)
+                         critical, at_risk, missing)

@@ -159,6 +159,10 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
                 values[(item.id, f"{dim}={category}")] = value
     _aim(framework, return_id, values, level, rng, breakdowns=True)
     _fix_rules(framework, values, 1.0)
+    for (item_id, breakdown), value in list(values.items()):  # a rule may have shrunk a total below a group
+        total = values.get((item_id, ""))
+        if breakdown and total is not None and value > total and framework.item(item_id).type != "average":
+            values[(item_id, breakdown)] = total
     return values
 
 

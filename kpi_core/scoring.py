@@ -5,19 +5,24 @@ status (green, amber, red, info, no data), the gap to target in its own unit, an
 interval with a flag when the numbers are too small to call the colour.
 
 Status rules, in order: information-only indicators are `info`; no value is `no_data`; meeting the target is
-green; meeting the critical-failure condition is red (and a critical failure); with a critical threshold anything
-between is amber; without one, amber is the band set by the framework (e.g. within 10% of target), red beyond.
+green; meeting the critical-failure condition is red (and a critical failure); a miss inside an amber band the
+contract defines (framework- or indicator-wide) is amber; any other miss is red, with its gap.
+
+A cumulative count's thresholds are annual levels: in-year the year to date is judged against the share expected
+by then, and an annual critical-failure level cannot be failed before the year is complete. In-year, a year-end
+forecast at or past it makes the indicator "at risk of critical failure" (`Judgement.at_risk`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Literal
 
 from kpi_core import expressions, formatting
 from kpi_core.calendar import Period
+from kpi_core.cohorts import cohort_size, numerator as cohort_numerator
 from kpi_core.expressions import lookup_from
 from kpi_core.framework import Amber, Framework, Indicator
 from kpi_core.stats import wilson_interval
@@ -48,6 +53,7 @@ class Judgement:
     stretch: Fraction | None = None
     gap: Fraction | None = None
     note: str = ""
+    at_risk: bool = False  # in-year: the year-end forecast is at or past an annual critical-failure level
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class IndicatorResult:
             "stretch": describe_threshold(ind, ind.stretch) if ind.stretch else None,
             "status": j.status,
             "critical_failure": j.critical_failure,
+            "at_risk_of_critical_failure": j.at_risk,
             "stretch_met": j.stretch_met,
             "gap": _num(j.gap),
             "gap_text": self.gap_text,
@@ -243,9 +250,13 @@ def judge(
     *,
     scale: Fraction = Fraction(1),
     previous: Fraction | None = None,
-    default_amber: Amber = Amber(relative=0.1),
+    default_amber: Amber | None = None,
+    critical_applies: bool = True,
 ) -> Judgement:
-    """Colour one value against the indicator's thresholds (scaled by `scale` for a share of an annual target)."""
+    """Colour one value against the indicator's thresholds (scaled by `scale` for a share of an annual target).
+
+    `default_amber` is the framework's band (None: no band); `critical_applies` is False while an annual
+    critical level cannot yet be failed (in-year), so a value past it is red but not a critical failure."""
     if ind.information_only:
         return Judgement("info")
     if value is None:
@@ -255,7 +266,8 @@ def judge(
     critical = _bound(ind.critical, values, previous, scale)
     stretch = _bound(ind.stretch, values, previous, scale)
     if target is None:
-        why = "no previous period to compare with" if ind.target.previous else "the benchmark in the target was not given"
+        why = ("no previous period to compare with" if ind.target.previous
+               else "no benchmark for this period (the commissioner loads them: kpibot benchmarks load)")
         return Judgement("no_data", note=f"Cannot colour: {why}.")
     higher = ind.target.higher_is_better
     gap = max(Fraction(0), (target - value) if higher else (value - target))
@@ -263,11 +275,14 @@ def judge(
     common = dict(target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
     if ind.target.met(value, target):
         return Judgement("green", gap=Fraction(0), **{k: v for k, v in common.items() if k != "gap"})  # type: ignore[arg-type]
-    if critical is not None and ind.critical is not None:
-        if ind.critical.met(value, critical):
-            return Judgement("red", critical_failure=True, **common)  # type: ignore[arg-type]
-        return Judgement("amber", **common)  # type: ignore[arg-type]
-    amber = ind.amber or default_amber
+    past_critical = critical is not None and ind.critical is not None and ind.critical.met(value, critical)
+    if past_critical and critical_applies:
+        return Judgement("red", critical_failure=True, **common)  # type: ignore[arg-type]
+    amber = default_amber if ind.amber is None else (ind.amber or None)
+    if amber is None or past_critical:
+        return Judgement("red", **common)  # type: ignore[arg-type]
+    if amber.between_critical:
+        return Judgement("amber" if critical is not None else "red", **common)  # type: ignore[arg-type]
     band = Fraction(str(amber.absolute)) * scale if amber.absolute is not None else abs(target) * Fraction(str(amber.relative))
     within = value >= target - band if higher else value <= target + band
     return Judgement("amber" if within else "red", **common)  # type: ignore[arg-type]
@@ -298,18 +313,25 @@ def score(
 
 def _score_one(framework: Framework, ind: Indicator, period: Period, values: Values,
                history: Mapping[str, Values]) -> IndicatorResult:
-    current = measure(ind, values)
-    previous_values = history.get(period.previous().id)
-    previous = measure(ind, previous_values).value if previous_values is not None else None
-    amber = framework.scoring.amber
     notes: list[str] = []
+    if ind.cohort is not None:
+        cohort = cohort_size(ind, period, values, history)
+        current = _cohort_measure(ind, values, cohort.size)
+        notes.append(cohort.describe(framework, ind))
+    else:
+        current = measure(ind, values)
+    previous_values = history.get(period.previous().id)
+    previous = measure(ind, previous_values).value if previous_values is not None and ind.cohort is None else None
+    amber = framework.scoring.amber
     ytd = None
     ytd_periods: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     share = Fraction(1)
     forecast = forecast_judgement = None
     judged = current
-    if ind.cumulative and period.frequency != "annual":
+    critical_applies = True
+    at_risk = False
+    if ind.cumulative and period.frequency != "annual" and ind.cohort is None:
         earlier = {p.id: (measure(ind, history[p.id]), history[p.id]) for p in period.earlier_in_year()
                    if p.id in history}
         # A return that lacks this indicator's figures leaves the same gap as a missing return.
@@ -325,18 +347,51 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
             share = expected_share(ind, period)
         if missing:
             notes.append("Year to date leaves out " + ", ".join(missing) + " (no accepted return or no figures).")
+        # An annual level is failed on the full year only: every period of the year counted.
+        critical_applies = not additive(ind) or (period.is_last_in_year and not missing)
         # A trajectory that expects nothing yet (a share of 0) gives nothing to extrapolate from.
-        if ytd.value is not None and not ind.information_only and (share > 0 or not additive(ind)):
-            forecast = ytd.value / share if additive(ind) else ytd.value
-            forecast_judgement = judge(ind, forecast, values, previous=None, default_amber=amber)
-    judgement = judge(ind, judged.value, values, scale=share, previous=previous, default_amber=amber)
-    interval, low, note = _confidence(framework, ind, judged, values, share, previous)
+        present_share = _share_of(ind, period, len(ytd_periods))
+        if ytd.value is not None and not ind.information_only and (present_share > 0 or not additive(ind)):
+            forecast = ytd.value / present_share if additive(ind) else ytd.value
+            forecast_judgement = judge(ind, forecast, values, previous=None, default_amber=amber,
+                                       critical_applies=False)
+            at_risk = (not critical_applies and ind.critical is not None and ind.critical.bound is not None
+                       and ind.critical.met(forecast, ind.critical.bound))
+            if at_risk:
+                forecast_judgement = replace(forecast_judgement, at_risk=True)
+                notes.append(f"Off trajectory, at risk of critical failure: the year-end forecast "
+                             f"({formatting.value(forecast, ind.kind, ind.per)}) is past the annual critical level "
+                             f"({describe_threshold(ind, ind.critical)}). The critical failure itself is judged on "
+                             "the full year.")
+    judgement = judge(ind, judged.value, values, scale=share, previous=previous, default_amber=amber,
+                      critical_applies=critical_applies)
+    if at_risk:
+        judgement = replace(judgement, at_risk=True)
+    interval, low, note = _confidence(framework, ind, judged, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
                            forecast_judgement, interval, low, note, tuple(notes))
 
 
+def _cohort_measure(ind: Indicator, values: Values, size: Fraction | None) -> Measure:
+    """The numerator over the size of the earlier cohort it follows up."""
+    num = cohort_numerator(ind, values)
+    if num is None or not size:
+        return Measure(None, num, size)
+    return Measure(ind.multiplier * num / size, num, size)
+
+
+def _share_of(ind: Indicator, period: Period, counted: int) -> Fraction:
+    """The share of the annual target the counted periods stand for (the forecast extrapolates from them); on a
+    custom trajectory the counted periods are taken at the average share of the periods so far."""
+    if not additive(ind):
+        return Fraction(1)
+    full = expected_share(ind, period)
+    index = period.index
+    return full * counted / index if index else full
+
+
 def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values, share: Fraction,
-                previous: Fraction | None) -> tuple[tuple[float, float] | None, bool, str]:
+                previous: Fraction | None, critical_applies: bool = True) -> tuple[tuple[float, float] | None, bool, str]:
     """A 95% interval for a percentage, and whether it is too uncertain to call the colour."""
     if ind.kind != "percentage" or m.numerator is None or m.denominator is None or m.value is None:
         return None, False, ""
@@ -351,7 +406,8 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
                                   f"(fewer than {framework.scoring.min_denominator}); {interval}.")
     statuses = {judge(ind, Fraction(x).limit_denominator(10**6), values, scale=share, previous=previous,
-                      default_amber=framework.scoring.amber).status for x in (low, high)}
+                      default_amber=framework.scoring.amber, critical_applies=critical_applies).status
+                for x in (low, high)}
     if len(statuses) > 1:
         return (low, high), True, f"Too close to call: the {interval} spans the threshold."
     return (low, high), False, ""

@@ -72,6 +72,10 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
             out.findings.append(Finding("warning", "system_item", f"{item.id!r} is worked out by kpibot from the "
                                         "submission log; the figure given is ignored", where=entry.where, item=item.id))
             continue
+        if item.source == "commissioner":
+            out.findings.append(Finding("warning", "benchmark_item", f"{item.id!r} is a benchmark the commissioner "
+                                        "sets; the figure given is ignored", where=entry.where, item=item.id))
+            continue
         if item_id not in in_return:
             out.findings.append(Finding("warning", "item_not_in_return", f"{item.id!r} is not part of the "
                                         f"{framework.returns[return_id].label.lower()}; it is ignored",

@@ -171,7 +171,8 @@ def ch_quarter_rows(quit_dates: int, quits_4wk: int, period: str = "") -> list[t
     figures = dict(CH_OTHER_FIGURES, quit_dates=quit_dates, quits_4wk=quits_4wk, quits_4wk_co=quits_4wk,
                    quits_12wk=quits_4wk // 2, lost_4wk=(quit_dates - quits_4wk) // 4,
                    lost_12wk=(quit_dates - quits_4wk) // 3, followed_6m=quits_4wk // 2,
-                   followed_12m=quits_4wk // 3, quitters_satisfied=quits_4wk)
+                   followed_12m=quits_4wk // 3, quitters_satisfied=quits_4wk,
+                   cohort_6m=quits_4wk, cohort_12m=quits_4wk)
     return [(item, "", str(value), period) for item, value in figures.items()]
 
 
@@ -213,7 +214,7 @@ def test_score_q2_forecasts_the_pbr_payment_from_the_year_to_date(ch_stop_smokin
     assert {k: pbr[k] for k in ("name", "value", "year_to_date", "target", "status", "gap", "forecast",
                                 "year_to_date_periods", "missing_periods")} == {
         "name": "Stretch target for 4-week quits (payment by results)", "value": 54.166667, "year_to_date": 52.5,
-        "target": ">= 60%", "status": "amber", "gap": 7.5, "forecast": 52.5,
+        "target": ">= 60%", "status": "red", "gap": 7.5, "forecast": 52.5,
         "year_to_date_periods": ["2025-26-Q1", "2025-26-Q2"], "missing_periods": []}
     quit_dates = indicator(report, "1.1")
     assert (quit_dates["value"], quit_dates["year_to_date"], quit_dates["target_value"], quit_dates["forecast"]) == (
@@ -351,3 +352,48 @@ def test_the_installed_kpibot_script_exits_0_for_an_accepted_return_and_2_for_a_
     assert outcomes["accepted"][1]["payments"][0]["forecast"] is False
     assert outcomes["rejected"][0] == 2
     assert outcomes["rejected"][1]["findings"][0]["code"] == "negative"
+
+
+# ----------------------------------------------------------------------------- assumptions and versions (issue 12)
+
+
+def test_frameworks_show_lists_every_assumption_kpibot_made_for_the_contract() -> None:
+    result = kpibot("frameworks", "show", "ch-stop-smoking")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "Assumptions kpibot made" in out
+    assert "[assumed] returns.annual: The schedule names no annual return" in out
+    assert "[assumed] returns.quarterly: The schedule gives 'Reporting Frequency: Quarterly' but no due date" in out
+    assert "amber band: none (a miss is red)" in out and "service failure: none" in out
+    assert "1.10" in out and "quits_4wk 6 months earlier" in out
+
+
+def test_frameworks_show_flags_the_lifestyle_total_that_does_not_add_up() -> None:
+    result = kpibot("frameworks", "show", "lifestyle")
+    assert "[discrepancy] INC.T:" in result.stdout and "3380" in result.stdout
+    assert "data-submission KPIs: timeliness 95%, accuracy 95%" in result.stdout
+    assert "service failure: 3 consecutive late periods" in result.stdout
+
+
+def test_frameworks_show_for_a_contract_marks_what_config_toml_changed(tmp_path: Path,
+                                                                      ch_stop_smoking_config: Path) -> None:
+    config_path = tmp_path / "changed.toml"
+    config_path.write_text(ch_stop_smoking_config.read_text(encoding="utf-8") + "\n[contracts.terms]\n"
+                           "service_failure_after_late = 3\n[contracts.terms.returns]\nannual = false\n"
+                           f'\n[storage]\ndatabase_url = "sqlite:///{tmp_path / "absent.db"}"\n', encoding="utf-8")
+    result = kpibot("--config", config_path, "frameworks", "show", "ch-stop-smoking", "--contract", "ch-stop-smoking",
+                    "--json")
+    assert result.exit_code == 0
+    shown = json.loads(result.stdout)
+    assert list(shown["returns"]) == ["quarterly"] and shown["terms"]["service_failure_after_late"] == 3
+    states = {a["about"]: a["state"] for a in shown["assumptions"]}
+    assert states["returns.annual"] == "removed in config.toml"
+    assert states["terms.service_failure_after_late"] == "set in config.toml"
+    assert shown["benchmarks"] in ([], "cannot read the database (run `kpibot init` first)")
+
+
+def test_frameworks_check_shows_what_each_later_version_changes() -> None:
+    result = kpibot("frameworks", "check", REPO_ROOT / "kpi_core" / "frameworks" / "solihull-stop-smoking.toml")
+    assert result.exit_code == 0
+    assert "version 2026.1 from contract year 2 (after 2025.1)" in result.stdout
+    assert "T2.2 target_text: '1600 yr 1 (increasing following years)' -> 'Increasing on year 1 (1600)" in result.stdout

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.storage import db
 from intake_fixtures import ALICE, deployment, sample_csv
 
 
@@ -24,7 +25,7 @@ def setup(tmp_path: Path) -> Path:
 def test_init_creates_then_leaves_the_database_alone(tmp_path: Path) -> None:
     config = setup(tmp_path)
     code, out = run(config, "init")
-    assert code == 0 and "Database created (revision 0004)" in out and "3 contracts changed" in out
+    assert code == 0 and f"Database created (revision {db.head_revision()})" in out and "3 contracts changed" in out
     code, out = run(config, "init")
     assert code == 0 and "Database up to date" in out and "0 contracts changed, 0 contacts changed" in out
 
@@ -80,3 +81,26 @@ def test_the_template_shows_the_years_accepted_figures_for_reference(tmp_path: P
     expected = next(line.split(",")[2] for line in sample_csv(seed=3).decode().splitlines()
                     if line.startswith("quit_dates,,"))
     assert int(quit_dates[column]) == int(expected)
+
+
+def test_benchmarks_are_loaded_by_the_commissioner_and_listed_with_source_and_date(tmp_path: Path) -> None:
+    """Seed 004: completions "in line with or exceeding national and regional average performance": the national
+    figure comes from the commissioner's file, not the provider's return."""
+    config = setup(tmp_path)
+    assert run(config, "init")[0] == 0
+    path = tmp_path / "benchmarks.csv"
+    path.write_text("framework,period,item,breakdown,value,source,published\n"
+                    "ch-substance-misuse,2025-26-Q1,national_completion_pct,substance=opiate,5.1,NDTMS,2025-07-10\n",
+                    encoding="utf-8")
+    code, out = run(config, "benchmarks", "load", str(path))
+    assert code == 0 and "Loaded 1 benchmark for ch-substance-misuse" in out and "(1 new, 0 replaced)" in out
+    code, out = run(config, "benchmarks", "list", "--json")
+    assert code == 0 and json.loads(out) == [{"framework": "ch-substance-misuse", "period": "2025-26-Q1",
+                                              "item": "national_completion_pct", "breakdown": "substance=opiate",
+                                              "value": 5.1, "source": "NDTMS", "published": "2025-07-10"}]
+    code, out = run(config, "frameworks", "show", "ch-substance-misuse", "--contract", "ch-substance-misuse")
+    assert "national_completion_pct[substance=opiate] = 5.1 (NDTMS, published 10 July 2025; for 2025-26-Q1)" in out
+    path.write_text("framework,period,item,breakdown,value,source,published\n"
+                    "ch-substance-misuse,2025-26-Q1,completions_12m,,5,NDTMS,\n", encoding="utf-8")
+    code, out = run(config, "benchmarks", "load", str(path))
+    assert code == 1 and "nothing was loaded" in out and "line 2: 'completions_12m' is not a benchmark" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_core import loader
+from kpi_core.calendar import parse_period
 from kpi_core.framework import Framework, LinearPayment
 from kpi_core.loader import FrameworkError
 
@@ -109,9 +111,9 @@ def test_the_base_framework_is_valid() -> None:
     ("text", "expected"),
     [
         pytest.param(broken('name = "Base framework"', 'name = "Base framework"\ncolour = "red"'),
-                     "colour: is not a known key (check its spelling); allowed: calendar, description, "
-                     "disaggregations, id, indicators, items, name, payments, returns, rules, schema, scoring, "
-                     "source, version", id="unknown top-level key"),
+                     "colour: is not a known key (check its spelling); allowed: assumptions, calendar, description, "
+                     "disaggregations, discrepancies, id, indicators, items, name, not_encoded, payments, returns, "
+                     "rules, schema, scoring, source, terms, version, versions", id="unknown top-level key"),
         pytest.param(broken('expression = "quit_dates"', 'expresion = "quit_dates"'),
                      "indicators[0] (1.1).expresion: is not a known key", id="misspelt indicator key"),
         pytest.param(broken('year_start_month = 4', 'year_start = 4'),
@@ -238,8 +240,8 @@ def test_the_base_framework_is_valid() -> None:
         pytest.param(broken('year_start_month = 4', 'year_start_month = 13'),
                      "calendar.year_start_month: Input should be less than or equal to 12", id="month 13"),
         pytest.param(broken('target = ">= 50"', 'target = ">= 50"\namber = { relative = 0.1, absolute = 5 }'),
-                     "indicators[1] (1.2).amber: give exactly one of relative (share of target, e.g. 0.1) or "
-                     "absolute (in the unit)", id="amber both ways"),
+                     "indicators[1] (1.2).amber: give exactly one of relative (share of target, e.g. 0.1), "
+                     "absolute (in the unit) or between_critical = true", id="amber both ways"),
         pytest.param(broken('schema = 1', 'schema = 2'), "schema: Input should be 1", id="unknown schema"),
         pytest.param(broken('schema = 1\n', ''), "schema: is required", id="no schema"),
         pytest.param(broken('[[items]]\nid = "quit_dates"', '[[items]]\nid = "Quit Dates"'),
@@ -256,8 +258,9 @@ def test_an_invalid_framework_names_the_key_and_what_is_allowed(text: str, expec
 def test_an_invalid_entry_is_not_also_reported_as_a_missing_list() -> None:
     only_item = BASE.split("[[items]]")[0] + '[[items]]\nid = "a"\nlabel = "A"\ncolour = 1\n'
     problems = problems_of(only_item)
-    assert problems == ["items[0] (a).colour: is not a known key (check its spelling); allowed: breakdowns, "
-                        "guidance, id, label, maximum, minimum, required, returns, source, type, unit, weight"]
+    assert problems == ["items[0] (a).colour: is not a known key (check its spelling); allowed: assumed, "
+                        "breakdowns, guidance, id, label, maximum, minimum, required, returns, source, type, unit, "
+                        "weight"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -393,3 +396,67 @@ def test_any_mangled_framework_is_either_loaded_or_refused_with_problems(
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
     else:
         assert isinstance(framework, Framework)
+
+
+# ---------------------------------------------------------------- versions by contract year (issue 12.7)
+
+VERSIONED = BASE + """
+[[versions]]
+version = "2"
+from_contract_year = 2
+notes = "Year 2 targets"
+
+[[versions.indicators]]
+ref = "1.1"
+target = ">= 300"
+"""
+
+
+def test_a_later_version_changes_only_the_fields_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "versioned.toml"
+    path.write_text(VERSIONED, encoding="utf-8")
+    first, later = loader.load_path_versions(path)
+    ((version, second),) = later
+    assert (first.version, second.version, version.from_contract_year) == ("1", "2", 2)
+    assert first.indicator("1.1").target.bound == 250 and second.indicator("1.1").target.bound == 300  # type: ignore[union-attr]
+    assert first.indicator("1.2") == second.indicator("1.2")
+
+
+def test_a_version_naming_an_unknown_indicator_is_refused() -> None:
+    problems = problems_of(VERSIONED.replace('ref = "1.1"\ntarget = ">= 300"', 'ref = "9.9"\ntarget = ">= 300"'))
+    assert any("versions[0] (2): indicator '9.9' is not defined" in p for p in problems), problems
+
+
+def test_a_version_with_a_bad_threshold_names_the_version() -> None:
+    problems = problems_of(VERSIONED.replace('target = ">= 300"', 'target = "300"'))
+    assert any(p.startswith("versions[0] (2): indicators[0] (1.1).target") for p in problems), problems
+
+
+@pytest.mark.parametrize(("period", "start", "year", "version"), [
+    ("2025-26-Q4", date(2025, 4, 1), 1, "2025.1"),
+    ("2026-27-Q1", date(2025, 4, 1), 2, "2026.1"),
+    ("2030-31", date(2025, 4, 1), 6, "2026.1"),
+    ("2026-27-Q1", date(2026, 1, 10), 1, "2025.1"),  # a contract starting in January 2026 is in its first year
+    ("2027-28-Q1", date(2026, 1, 10), 2, "2026.1"),  # from 10 January 2027 in its second
+])
+def test_a_return_is_scored_with_the_version_in_force_for_its_contract_year(period: str, start: date, year: int,
+                                                                             version: str) -> None:
+    """Solihull: "1600 yr 1 (increasing following years)": a year-1 return keeps year 1's version for good."""
+    parsed = parse_period(period, 4)
+    assert loader.contract_year(parsed, start) == year
+    assert loader.for_period("solihull-stop-smoking", parsed, start).version == version
+
+
+def test_substance_misuse_7_1_is_reviewed_at_24_months_in_contract_year_3() -> None:
+    """Seed 004: "Monitor over time, year on year increase expected in first 24 months ... Review target at 24
+    months"."""
+    versions = {v.from_contract_year: f for v, f in loader.versions("ch-substance-misuse")}
+    assert "Reviewed at 24 months" in versions[3].indicator("7.1a").target_text
+    assert loader.for_year("ch-substance-misuse", 2).indicator("7.1a").target_text.startswith("Monitor over time")
+
+
+@pytest.mark.parametrize("framework_id", sorted(loader.shipped()))
+def test_every_shipped_version_builds_and_keeps_the_returns(framework_id: str) -> None:
+    first = loader.get(framework_id)
+    for version, framework in loader.versions(framework_id):
+        assert framework.version == version.version and framework.returns == first.returns

@@ -201,8 +201,8 @@ def tier_payment(framework: Framework, rule: str, period: str, values: dict[Key,
     ("participants", "amount", "status", "critical"),
     [
         (179, Decimal("0.00"), "red", True),  # below 180: a critical performance failure
-        (180, Decimal("0.00"), "amber", False),
-        (249, Decimal("0.00"), "amber", False),
+        (180, Decimal("0.00"), "red", False),  # short of the baseline: red, not a critical failure (no amber band)
+        (249, Decimal("0.00"), "red", False),
         (250, Decimal("0.00"), "green", False),  # meets the baseline: no incentive yet
         (324, Decimal("0.00"), "green", False),
         (325, Decimal("20000.00"), "green", False),  # +2%
@@ -251,9 +251,50 @@ def test_tiers_mid_year_are_a_forecast_on_the_year_to_date(tiers: Framework) -> 
     assert payment.amount == Decimal("20000.00")
 
 
-def test_a_forecast_critical_failure_is_flagged_mid_year(tiers: Framework) -> None:
+def test_an_annual_critical_level_is_only_at_risk_mid_year(tiers: Framework) -> None:
+    """Lifestyle 2.2.2: the critical failure KPI of the incentive table is an annual level; mid-year a forecast
+    below it is "at risk of critical failure", not the failure itself."""
     payment = tier_payment(tiers, "participation_incentive", "2025-26-Q2", {("participants", ""): F(40)},
                            {"2025-26-Q1": {("participants", ""): F(40)}})
     assert payment.basis == 160
-    assert payment.critical_failure is True
+    assert payment.critical_failure is False and payment.at_risk is True
+    assert payment.state == "forecast"
+    assert any(line.startswith("At risk of critical failure") for line in payment.arithmetic)
     assert payment.amount == Decimal("0.00")
+
+
+# ---------------------------------------------------------------- payments on incomplete years (issue 12.2)
+
+
+def test_a_last_quarter_with_earlier_quarters_missing_is_provisional_and_names_them() -> None:
+    """Seed 000 Note 1: "the full PbR element will be paid (based on a full year of activity)": a Q4 return alone
+    is not a full year, so £36,000 on one quarter is provisional, never confirmed."""
+    framework = loader.get("ch-stop-smoking")
+    card = score(framework, "quarterly", parse_period("2025-26-Q4", 4),
+                 {("quit_dates", ""): F(400), ("quits_4wk", ""): F(260)}, contract_value=Decimal(720000))
+    (payment,) = card.payments
+    assert payment.amount == Decimal("36000.00")  # 65% on the one quarter received
+    assert payment.state == "provisional" and payment.forecast
+    assert payment.missing_periods == ("2025-26-Q1", "2025-26-Q2", "2025-26-Q3")
+    assert payment.basis_label == "year so far"
+    assert any("Provisional: no figures for 2025-26-Q1, 2025-26-Q2, 2025-26-Q3" in line for line in payment.arithmetic)
+
+
+def test_a_complete_year_in_the_last_quarter_is_confirmed() -> None:
+    framework = loader.get("ch-stop-smoking")
+    history = {f"2025-26-Q{n}": {("quit_dates", ""): F(400), ("quits_4wk", ""): F(210)} for n in (1, 2, 3)}
+    card = score(framework, "quarterly", parse_period("2025-26-Q4", 4),
+                 {("quit_dates", ""): F(400), ("quits_4wk", ""): F(210)}, history=history,
+                 contract_value=Decimal(720000))
+    (payment,) = card.payments
+    assert (payment.state, payment.amount, payment.missing_periods) == ("confirmed", Decimal("9000.00"), ())
+
+
+def test_lifestyle_tiers_on_an_incomplete_year_are_provisional_too() -> None:
+    """Lifestyle 2.2.2: "20% of the contract value per year is incentivised ... and paid annually"."""
+    framework = loader.get("lifestyle")
+    card = score(framework, "quarterly", parse_period("2025-26-Q4", 11), {("cs_participants", ""): F(400)},
+                 history={"2025-26-Q3": {("cs_participants", ""): F(10)}}, contract_value=TIER_CONTRACT_VALUE)
+    payment = next(p for p in card.payments if p.rule.id == "cs_incentive")
+    assert payment.state == "provisional" and payment.missing_periods == ("2025-26-Q1", "2025-26-Q2")
+    assert not payment.critical_failure

@@ -105,6 +105,7 @@ numerator = "leavers"
 denominator = "starters"
 target = "< 40"
 critical = "> 55"
+amber = { between_critical = true }
 
 [[indicators]]
 ref = "SATISFACTION"
@@ -113,6 +114,7 @@ kind = "average"
 expression = "satisfaction"
 target = ">= 8.5"
 critical = "< 7.0"
+amber = { between_critical = true }
 
 [[indicators]]
 ref = "PARTICIPATION"
@@ -121,6 +123,7 @@ kind = "count"
 expression = "starters"
 target = ">= 250"
 critical = "< 180"
+amber = { between_critical = true }
 stretch = ">= 400"
 cumulative = true
 
@@ -536,3 +539,62 @@ cumulative = true
     result = score(fw, "quarterly", parse_period("2025-26-Q2", 4), q2, history={"2025-26-Q1": q1}).result("T1")
     assert result.ytd is not None and result.ytd.value == 50  # the year to date is still shown
     assert result.status == "green" and result.judgement.target == 30  # 20 this quarter against 30 last quarter
+
+
+# ---------------------------------------------------------------- amber only where the contract has one (issue 12.4)
+
+
+def test_a_near_miss_is_red_with_its_small_gap_when_the_contract_has_no_amber_band() -> None:
+    """Seed 002: the action plan "is to be completed for ALL measures showing RED status of non-compliance
+    against the specified target"; no seed defines amber, so 49.9% against "1.4 ... 50%" is red, 0.1 points off."""
+    ch = loader.get("ch-stop-smoking")
+    assert ch.scoring.amber is None
+    card = score(ch, "quarterly", parse_period("2025-26-Q1", 4),
+                 {("quits_4wk", ""): F(499), ("quit_dates", ""): F(1000)})
+    result = card.result("1.4")
+    assert result.status == "red" and not result.judgement.critical_failure
+    assert result.gap_text == "0.1 percentage points off target"
+    # 1.4 and 1.5 now agree at the same value: both red (the old bands made one amber, the other red).
+    assert card.result("1.5").status == "red"
+
+
+BANDS = MECHANICS.replace("[scoring]\namber = { relative = 0.1 }\n", "[scoring]\n").replace(
+    'ref = "QUIT"\nname = "4-week quit rate"', 'ref = "QUIT"\nname = "4-week quit rate"\namber = { absolute = 5 }')
+
+
+def test_an_amber_band_is_a_per_framework_and_per_indicator_choice() -> None:
+    framework = loader.load_text(BANDS)
+    assert framework.scoring.amber is None
+    near = figures(starters=1000, quitters=460, lost=160)
+    assert one(framework, "QUIT", "2025-26", near).status == "amber"  # its own band: 45% to 50%
+    assert one(framework, "LOST", "2025-26", near).status == "red"  # no band for the framework
+    banded = loader.load_text(MECHANICS.replace('ref = "LOST"\nname = "Lost to follow-up"',
+                                                'ref = "LOST"\nname = "Lost to follow-up"\namber = false'))
+    assert one(banded, "LOST", "2025-26", near).status == "red"  # `amber = false` opts one indicator out
+    assert one(banded, "QUIT", "2025-26", figures(starters=1000, quitters=460)).status == "amber"
+
+
+# ---------------------------------------------------------------- annual critical levels are annual (issue 12.1)
+
+
+def test_an_annual_critical_level_is_not_failed_in_year_but_puts_the_indicator_at_risk() -> None:
+    """Lifestyle 2.2.2: "Incentivised key performance indicators are detailed below (annual targets)"; the critical
+    failure KPI of 180 community stop-smoking starts is a level for the year, not a quarter."""
+    lifestyle = loader.get("lifestyle")
+    q1 = score(lifestyle, "quarterly", parse_period("2025-26-Q1", 11), {("cs_participants", ""): F(30)})
+    result = q1.result("CS.1")
+    assert result.status == "red" and not result.judgement.critical_failure and result.judgement.at_risk
+    assert any(note.startswith("Off trajectory, at risk of critical failure") for note in result.notes)
+    assert result.forecast == 120  # 30 a quarter: 120 in the year, below 180
+
+
+def test_the_annual_critical_level_is_failed_on_the_full_year() -> None:
+    lifestyle = loader.get("lifestyle")
+    history = {f"2025-26-Q{n}": {("cs_participants", ""): F(40)} for n in (1, 2, 3)}
+    q4 = score(lifestyle, "quarterly", parse_period("2025-26-Q4", 11), {("cs_participants", ""): F(40)},
+               history=history)
+    assert q4.result("CS.1").judgement.critical_failure  # 160 in the year < 180
+    missing = score(lifestyle, "quarterly", parse_period("2025-26-Q4", 11), {("cs_participants", ""): F(40)},
+                    history={"2025-26-Q3": history["2025-26-Q3"]})
+    # Q1 and Q2 missing: the year is not complete, so it is not (yet) a critical failure.
+    assert not missing.result("CS.1").judgement.critical_failure and missing.result("CS.1").judgement.at_risk

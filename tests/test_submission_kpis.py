@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from fractions import Fraction
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.intake import Intake
+from bot.storage.models import Contract, ServiceFailureRow
 from bot.storage.sync import ensure_obligations
-from bot.storage.models import Contract
-from bot.submission_kpis import submission_kpis
+from bot.submission_kpis import record_service_failures, submission_kpis
+from kpi_core.escalation import ServiceFailureRule
 from intake_fixtures import received, sample_csv
 
 
@@ -86,3 +87,31 @@ def test_three_consecutive_late_quarters_are_counted(intake: Intake) -> None:
         assert submission_kpis(session, "ch-stop-smoking", date(2026, 4, 16)).consecutive_late == 3  # Q4 missing
         values = submission_kpis(session, "ch-stop-smoking", date(2026, 4, 16)).system_values()
     assert values[("returns_late_consecutive", "")] == 3
+
+
+def test_a_service_failure_is_recorded_once_and_stays_after_an_on_time_return(intake: Intake) -> None:
+    """Lifestyle 2.5: "If data or information is not submitted ... for three consecutive periods, then this will
+    result in service failure". Q1-Q3 never arrive, Q4 comes on time: the run resets, the failure stays."""
+    rule = ServiceFailureRule(3)
+    with Session(intake.engine) as session:
+        contract = session.get(Contract, "ch-stop-smoking")
+        ensure_obligations(session, contract, date(2026, 4, 10))  # type: ignore[arg-type]
+        session.commit()
+    result = intake.submit(received(sample_csv(seed=2), message_id="q4", caption="2025-26-Q4", at=at(date(2026, 4, 14))))
+    assert result.outcome == "accepted"
+    now = at(date(2026, 4, 20))
+    with Session(intake.engine) as session:
+        kpis = submission_kpis(session, "ch-stop-smoking", date(2026, 4, 20), rule=rule)
+        assert kpis.consecutive_late == 0
+        (failure,) = kpis.service_failures
+        assert failure.periods == ("2025-26-Q1", "2025-26-Q2", "2025-26-Q3")
+        assert kpis.system_values()[("service_failures_12m", "")] == 1
+        (row,) = record_service_failures(session, "ch-stop-smoking", date(2026, 4, 20), rule, now)
+        assert (row.periods, row.occurred) == ("2025-26-Q1,2025-26-Q2,2025-26-Q3", date(2026, 1, 15))
+        session.commit()
+        assert record_service_failures(session, "ch-stop-smoking", date(2026, 4, 21), rule, now) == []
+        assert len(session.exec(select(ServiceFailureRow)).all()) == 1
+        # Without the rule (the City and Hackney schedule has none) nothing is a service failure.
+        assert submission_kpis(session, "ch-stop-smoking", date(2026, 4, 20)).service_failures == ()
+        # A year after it happened (15 January 2026), it leaves the record.
+        assert submission_kpis(session, "ch-stop-smoking", date(2027, 1, 15), rule=rule).service_failures == ()

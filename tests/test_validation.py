@@ -13,7 +13,7 @@ from kpi_core.assess import assess
 from kpi_core.calendar import parse_period
 from kpi_core.findings import Finding
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
-from kpi_core.validation import SWING_FLOOR, interpret, span, swing_findings
+from kpi_core.validation import SWING_FLOOR, check_rules, interpret, span, swing_findings
 
 TINY = loader.load_text(TINY_FRAMEWORK)
 Q2 = parse_period("2025-26-Q2", 4)
@@ -147,3 +147,47 @@ def test_a_breakdown_that_does_not_add_up_names_the_total_and_the_breakdown_cell
 ])
 def test_cells_in_one_column_are_shown_as_a_range(cells: list[str], expected: str) -> None:
     assert span(cells) == expected
+
+
+# ---------------------------------------------------------------- generated "part <= whole" rules (issue 11)
+
+
+@pytest.mark.parametrize(
+    ("framework_id", "figures", "rule_id"),
+    [
+        # 102 four-week quitters with serious mental illness against 11 who set a quit date (CH 1.4 by group).
+        ("ch-stop-smoking", {("quits_4wk", "priority_group=smi"): Fraction(102),
+                             ("quit_dates", "priority_group=smi"): Fraction(11)}, "within_1_4_priority_group_smi"),
+        # 1,000% = 40 of 4 (Solihull's quit rate by quit aid).
+        ("solihull-stop-smoking", {("quits_4wk", "quit_aid=e_cig_only"): Fraction(40),
+                                   ("quit_dates", "quit_aid=e_cig_only"): Fraction(4)},
+         "within_t2_4b_quit_aid_e_cig_only"),
+        # 99 of 87: more face-to-face interventions than interventions.
+        ("solihull-stop-smoking", {("interventions", "delivery_mode=face_to_face"): Fraction(99),
+                                   ("interventions", ""): Fraction(87)}, "within_t4_3a"),
+        ("ch-stop-smoking", {("lost_4wk", "sex=female"): Fraction(30), ("quit_dates", "sex=female"): Fraction(20)},
+         "within_1_9_sex_female"),
+    ],
+)
+def test_a_part_larger_than_its_whole_is_refused_per_breakdown_category(
+        framework_id: str, figures: dict[tuple[str, str], Fraction], rule_id: str) -> None:
+    """Every rate whose numerator is a subset of its denominator gets "numerator <= denominator", per category."""
+    framework = loader.get(framework_id)
+    rule = next(r for r in framework.rules if r.id == rule_id)
+    assert rule.generated and rule.severity == "error"
+    findings = [f for f in check_rules(framework, figures) if f.code == f"rule:{rule_id}"]
+    assert len(findings) == 1 and findings[0].is_error and "cannot exceed" in findings[0].message
+
+
+def test_an_explicit_rule_keeps_its_severity_and_is_not_generated_again() -> None:
+    framework = loader.get("ch-stop-smoking")
+    checks = [r.check for r in framework.rules]
+    assert checks.count("quits_4wk <= quit_dates") == 1
+    assert next(r for r in framework.rules if r.check == "quits_4wk <= quit_dates").generated is False
+
+
+def test_a_rate_marked_as_a_different_cohort_gets_no_generated_rule() -> None:
+    """Lifestyle AR.12c: people leaving this year may have started last year."""
+    framework = loader.get("lifestyle")
+    assert framework.indicator("AR.12c").different_cohort
+    assert not any(r.id.startswith("within_ar_12c") for r in framework.rules)

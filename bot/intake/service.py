@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot import config, leases, replies
-from bot.assessing import Assessed, assess_in_context
+from bot.assessing import Assessed, assess_in_context, framework_for, terms_of
 from bot.authz import visible_contracts
 from bot.clock import utc_now
 from bot.intake import saving
@@ -43,7 +43,6 @@ from bot.storage.models import Contact, Contract, FindingRow, Obligation, Organi
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
 from bot.submission_kpis import local_date
-from kpi_core import loader
 from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.calendar import Period
 from kpi_core.findings import Finding
@@ -296,7 +295,7 @@ class Intake:
             except Rejected as rejected:
                 return self._reject(submission_id, sender, received, None, None, list(rejected.findings))
             session.expunge(contract)
-            framework = loader.get(contract.framework_id)
+            framework = framework_for(contract, period)
             try:
                 return_type = return_type_for(framework, period)
             except ReturnTypeError as exc:
@@ -319,7 +318,7 @@ class Intake:
             return self._duplicate(submission_id, sender, received, contract, obligation, same)
         with Session(self.engine) as session:
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
-                                         self.settings.timezone)
+                                         self.settings.timezone, terms=terms_of(self.settings, contract, period))
             provider = session.get(Organisation, contract.provider_id)
             provider_name = provider.name if provider else contract.provider_id
             expected = saving.next_version(session, obligation.id)
@@ -335,7 +334,7 @@ class Intake:
             contact = session.get(Contact, contact_id)
             assert contact is not None
             for contract in visible_contracts(session, contact):
-                ensure_obligations(session, contract, today)
+                ensure_obligations(session, contract, today, terms_of(self.settings, contract).returns)
             session.commit()
 
     def _pin(self, submission_id: int, contract: Contract, obligation: Obligation) -> None:

@@ -220,7 +220,7 @@ def payment_view(payment: PaymentResult, framework: Framework) -> PaymentView:
         amount=formatting.money(payment.amount) if payment.amount is not None else "no contract value given",
         maximum=formatting.money(payment.maximum) if payment.maximum is not None else "–",
         basis=f"{payment.basis_label}: {basis}",
-        state="Forecast" if payment.forecast else "Confirmed",
+        state=payment.state.capitalize(),  # Confirmed, Forecast, or Provisional (periods of the year missing)
         lines=payment.arithmetic,
         critical_failure=payment.critical_failure,
     )

@@ -150,6 +150,7 @@ class ExceptionReport:
     data_kpis: tuple[DataKpiRow, ...]
     totals: tuple[CountView, ...]
     notes: tuple[str, ...]
+    at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
 
 
 def return_state(status: ContractPeriodStatus, timezone: str) -> str:
@@ -192,6 +193,7 @@ class _Sections:
     groups: list[ExceptionGroup] = field(default_factory=list)
     late: list[LateRow] = field(default_factory=list)
     critical: list[CriticalRow] = field(default_factory=list)
+    at_risk: list[CriticalRow] = field(default_factory=list)
     payments: list[PaymentRow] = field(default_factory=list)
     data_kpis: list[DataKpiRow] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
@@ -210,6 +212,10 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
         if result.judgement.critical_failure:
             out.critical.append(CriticalRow(name, row.ref, row.name, row.judged,
                                             display.threshold_only(result.indicator), "Critical performance failure"))
+        elif result.judgement.at_risk:
+            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}",
+                                           display.threshold_only(result.indicator),
+                                           "Off trajectory: at risk of critical failure (judged on the full year)"))
     rows.sort(key=lambda r: r.status.key != "red")  # stable: the framework's order within each colour
     if rows:
         out.groups.append(ExceptionGroup(name, status.provider_name, tuple(rows)))
@@ -220,7 +226,7 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
         if payment.critical_failure and not any(c.contract_name == name and c.ref == payment.indicator
                                                 for c in out.critical):
             out.critical.append(CriticalRow(name, payment.indicator, payment.rule.name, view.basis, "",
-                                            "Forecast below the critical failure level"))
+                                            "Critical performance failure on the full year"))
 
 
 def build_exception_report(statuses: list[ContractPeriodStatus], period_label: str, *,
@@ -250,7 +256,10 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
     order = ("red", "amber", "green", "no_data", "info")
     notes = ("Values of cumulative indicators are the year to date, judged against the share of the annual target "
              "expected by the end of the period.",
-             "Payments marked Forecast are worked out on the year so far and confirmed on the full year's figures.")
+             "Payments marked Forecast are worked out on the year so far and confirmed on the full year's figures; "
+             "Provisional ones lack figures for some periods of the year and are never final until they are in.",
+             "An annual critical failure level is judged on the full year; in-year, a year-end forecast past it is "
+             "listed as at risk of critical failure.")
     return ExceptionReport(
         title_period=period_label,
         generated=display.moment(generated_at, timezone) if generated_at else "",
@@ -260,6 +269,7 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
         required_by_contract=tuple(r for r in exceptions if r.exception_required),
         late=tuple(sorted(out.late, key=lambda r: -r.escalation_level)),
         critical=tuple(out.critical),
+        at_risk=tuple(out.at_risk),
         payments=tuple(out.payments),
         data_kpis=tuple(out.data_kpis),
         totals=tuple(CountView(status_view(s), out.totals[s]) for s in order if out.totals.get(s)),

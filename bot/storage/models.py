@@ -350,3 +350,36 @@ class InboundMail(SQLModel, table=True):
     received_at: datetime = _ts()
     outcome: str = Field(default="", max_length=32)  # processed | ignored:<why> | held
     moved_at: datetime | None = _ts(nullable=True)
+
+
+class ServiceFailureRow(SQLModel, table=True):
+    """A service failure (e.g. three consecutive periods late): recorded once, with its periods, and reported for
+    the rolling year after it happened even when the next return is on time."""
+
+    __tablename__ = "service_failure"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "return_type", "last_period_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: str = Field(foreign_key="contract.id", max_length=64, index=True)
+    return_type: str = Field(max_length=32)
+    periods: str = Field(max_length=200)  # the late periods, comma-separated, oldest first
+    last_period_id: str = Field(max_length=16)
+    occurred: date  # the last late period's due date
+    recorded_at: datetime = _ts()
+
+
+class BenchmarkRow(SQLModel, table=True):
+    """A benchmark the commissioner loaded (national, regional, top quartile), with where it comes from."""
+
+    __tablename__ = "benchmark"
+    __table_args__ = (sa.UniqueConstraint("framework_id", "period_id", "item_id", "breakdown"),)
+    id: int | None = Field(default=None, primary_key=True)
+    framework_id: str = Field(max_length=64, index=True)
+    period_id: str = Field(max_length=16)
+    item_id: str = Field(max_length=64)
+    breakdown: str = Field(default="", max_length=200)
+    exact: str = Field(max_length=64)  # the exact value as a fraction, e.g. "943/20"
+    value: float
+    source: str = Field(max_length=200)
+    published: date | None = None
+    loaded_at: datetime = _ts()
+    loaded_from: str = Field(default="", max_length=255)  # the file's name

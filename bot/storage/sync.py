@@ -6,16 +6,19 @@ configuration is made inactive, because the audit log and old submissions still 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlmodel import Session, select
 
 from bot import config
 from bot.storage.audit import record
+from bot.storage.db import insert_ignore
 from bot.storage.models import Contact, ContactContract, Contract, Obligation, Organisation
 from kpi_core import loader
 from kpi_core.calendar import ReportingYear
 from kpi_core.duedates import due_date
+from kpi_core.framework import ReturnType
 
 
 def sync_settings(session: Session, settings: config.Settings, now: datetime) -> dict[str, int]:
@@ -76,27 +79,31 @@ def sync_settings(session: Session, settings: config.Settings, now: datetime) ->
     return changed
 
 
-def ensure_obligations(session: Session, contract: Contract, until: date) -> int:
-    """Create the obligations of `contract` for every period that has started by `until`; return how many."""
-    fw = loader.get(contract.framework_id)
+def ensure_obligations(session: Session, contract: Contract, until: date,
+                       returns: Mapping[str, ReturnType] | None = None) -> int:
+    """Create the obligations of `contract` for every period that has started by `until` (never beyond the
+    contract's end); return how many. `returns` are the contract's returns (its terms; default: the framework's).
+    Safe when another process creates the same obligations at the same moment."""
+    returns = loader.get(contract.framework_id).returns if returns is None else returns
     existing = {(o.return_type, o.period_id): o for o in session.exec(
         select(Obligation).where(Obligation.contract_id == contract.id))}
-    created = 0
+    new: list[dict[str, object]] = []
     year = ReportingYear.containing(contract.start, contract.year_start_month)
     last = min(until, contract.end) if contract.end else until
     while year.start <= last:
-        for return_type, spec in fw.returns.items():
+        for return_type, spec in returns.items():
             for period in year.periods(spec.frequency):
                 if period.end < contract.start or period.start > last:
                     continue
                 due = due_date(period, spec.due)
                 row = existing.get((return_type, period.id))
                 if row is None:
-                    session.add(Obligation(contract_id=contract.id, return_type=return_type, period_id=period.id,
-                                           period_start=period.start, period_end=period.end, due_date=due))
-                    created += 1
+                    new.append(dict(contract_id=contract.id, return_type=return_type, period_id=period.id,
+                                    period_start=period.start, period_end=period.end, due_date=due,
+                                    escalation_level=0))
                 elif row.due_date != due:
-                    row.due_date = due  # the framework's due rule changed
+                    row.due_date = due  # the contract's due rule changed
         year = year.next()
+    created = insert_ignore(session, Obligation, new)
     session.flush()
     return created

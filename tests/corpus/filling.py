@@ -116,9 +116,14 @@ def consistent_values(framework: Framework, return_id: str, fixed: Mapping[str, 
         failing = [f for f in check_rules(framework, values) if f.code.startswith("rule:")]
         if not failing:
             return values
+        repaired: set[frozenset[str]] = set()  # a rule per breakdown category names the same items: grow once
         for finding in failing:
             rule = next(r for r in framework.rules if f"rule:{r.id}" == finding.code)
-            _repair(expressions.parse(rule.check, allow_comparison=True), totals, frozen)
+            node = expressions.parse(rule.check, allow_comparison=True)
+            names = frozenset(r.item for r in expressions.refs(node))
+            if names not in repaired:
+                repaired.add(names)
+                _repair(node, totals, frozen)
     raise AssertionError(f"{framework.id}: no figures satisfy the rules after {MAX_REPAIRS} rounds: "
                          + "; ".join(f.code for f in failing))
 
