@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import python_calamine
 
-from kpi_core.findings import Finding
-from kpi_core.returns import layout
+from kpi_core.findings import Finding, cap_findings
+from kpi_core.returns import layout, personal_data
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.safety import Limits, open_package
 from kpi_core.returns.sheetxml import (SheetScan, StructureError, TooManyCells, percent_styles, scan_sheet,
@@ -84,6 +84,12 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
             raise
         parsed.findings.append(_corrupt(source, f"the reader stopped: {exc}"))
         return parsed
+    # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
+    sightings = personal_data.find(((sheet.name, sheet.rows) for sheet in sheets), limits.max_rows)
+    if sightings:
+        parsed.findings.append(personal_data.refusal(source, sightings, csv=False, max_rows=limits.max_rows))
+        _keep_identity(sheets, sightings, parsed)
+        return parsed
     cover = _read_cover(sheets, parsed)
     found = {"main": 0, "long": 0, "grid": 0}
     for sheet in sheets:
@@ -102,6 +108,7 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         parsed.findings.append(Finding("error", "empty_return", f"{source} holds no figures: every Value cell is "
                                        "empty", fix="Fill in the Value column (0 where there were none) and send "
                                                     "the workbook again."))
+    parsed.findings = cap_findings(parsed.findings)
     return parsed
 
 
@@ -168,6 +175,20 @@ def _read_cover(sheets: list[Sheet], parsed: ParsedReturn) -> Sheet | None:
                                                    "are missing."))
             return sheet
     return None
+
+
+IDENTITY_KEYS = ("template", "framework", "contract", "return", "period")
+
+
+def _keep_identity(sheets: list[Sheet], sightings: list[personal_data.Sighting], parsed: ParsedReturn) -> None:
+    """Keep what a kpibot cover says the workbook is (its contract and period, for the intake to know whose
+    refused file it holds), unless personal data was seen on the cover itself."""
+    scratch = ParsedReturn(source=parsed.source, format=parsed.format)
+    cover = _read_cover(sheets, scratch)
+    if cover is None or any(s.sheet == cover.name for s in sightings):
+        return
+    parsed.cover = {k: v for k, v in scratch.cover.items() if k in IDENTITY_KEYS}
+    parsed.cover_cells = {k: v for k, v in scratch.cover_cells.items() if k in IDENTITY_KEYS}
 
 
 def classify(sheet: Sheet) -> Header | None:

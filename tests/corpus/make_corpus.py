@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from corpus.filling import consistent_values, fill, template_cells  # noqa: E402
+from corpus.people import KNOWN_VALID, people, spaced  # noqa: E402
 
 from bot.workbooks import build_template  # noqa: E402
 from kpi_core import loader  # noqa: E402
@@ -288,6 +289,101 @@ def opendocument() -> bytes:
         archive.writestr(zipfile.ZipInfo("mimetype", FIXED_TIME), "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr(zipfile.ZipInfo("content.xml", FIXED_TIME), "<office:document-content/>")
     return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- not a return at all (magic bytes)
+
+@corpus_file("text_named_xlsx.xlsx")
+def text_named_xlsx() -> bytes:
+    return b"item,breakdown,value\nquit_dates,,400\nquits_4wk,,210\n"
+
+
+@corpus_file("binary_named_xlsx.xlsx")
+def binary_named_xlsx() -> bytes:
+    return bytes(range(256)) * 4  # no known kind: damaged, or something kpibot does not know
+
+
+@corpus_file("png_named_csv.csv")
+def png_named_csv() -> bytes:
+    return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+
+
+@corpus_file("jpeg_named_xlsx.xlsx")
+def jpeg_named_xlsx() -> bytes:
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+@corpus_file("zip_named_csv.csv")
+def zip_named_csv() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("return.csv", FIXED_TIME), "item,breakdown,value\nquit_dates,,400\n")
+    return out.getvalue()
+
+
+@corpus_file("web_page_named_xls.xls")
+def web_page_named_xls() -> bytes:
+    # What some case-management systems export as ".xls": an HTML table.
+    return (b"<html><head><meta charset='utf-8'></head><body><table><tr><td>quit_dates</td><td>400</td></tr>"
+            b"</table></body></html>")
+
+
+@corpus_file("pdf_named_csv.csv")
+def pdf_named_csv() -> bytes:
+    # A PDF whose first 4 KB hold no NUL byte: by its bytes alone it would pass for text.
+    return b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+# ----------------------------------------------------------------------------- personal data
+
+def _client_sheet(book: openpyxl.Workbook, title: str = "Clients") -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(["Surname", "Forename", "Date of birth", "NHS number", "Postcode", "Quit date"])
+    for person in people(12):
+        sheet.append([person["surname"], person["forename"], person["dob"], int(str(person["nhs"])),
+                      person["postcode"], person["quit_date"]])
+
+
+@corpus_file("client_list_sheet.xlsx")
+def client_list_sheet() -> bytes:
+    """A filled return with the provider's client list on an extra sheet: names, birthdays, NHS numbers."""
+    return rezip(edit(filled(), _client_sheet))
+
+
+@corpus_file("client_list_hidden.xlsx")
+def client_list_hidden() -> bytes:
+    def hidden_list(book: openpyxl.Workbook) -> None:
+        _client_sheet(book, "Working")
+        book["Working"].sheet_state = "hidden"
+    return rezip(edit(filled(), hidden_list))
+
+
+@corpus_file("nhs_number_in_value.xlsx")
+def nhs_number_in_value() -> bytes:
+    return rezip(filled({("quits_4wk", ""): int(KNOWN_VALID[1])}))  # 4010232137 where the 4-week quitters go
+
+
+@corpus_file("client_list.csv")
+def client_list_csv() -> bytes:
+    lines = ["NHS No.,Surname,Forename,DOB,Postcode,Quit date"]
+    for person in people(20, seed=1):
+        lines.append(f"{spaced(str(person['nhs']))},{person['surname']},{person['forename']},"
+                     f"{person['dob']:%d/%m/%Y},{person['postcode']},{person['quit_date']:%d/%m/%Y}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@corpus_file("nhs_numbers_as_items.csv")
+def nhs_numbers_as_items_csv() -> bytes:
+    """A long-form CSV whose item column holds NHS numbers written with dashes, one figure each."""
+    rows = [f"{spaced(number, '-')},,1" for number in KNOWN_VALID]
+    return ("item,breakdown,value\nquit_dates,,400\n" + "\n".join(rows) + "\n").encode()
+
+
+@corpus_file("names_in_breakdowns.csv")
+def names_in_breakdowns_csv() -> bytes:
+    """Breakdown categories that are people's names: the figure per client."""
+    rows = [f"quit_dates,client={p['forename']} {p['surname']},1" for p in people(8, seed=2)]
+    return ("item,breakdown,value\nquit_dates,,8\n" + "\n".join(rows) + "\n").encode()
 
 
 # ----------------------------------------------------------------------------- wrong workbook
