@@ -252,6 +252,30 @@ def test_the_refusal_names_what_and_where_but_no_value_from_the_file(name: str) 
     assert finding.extra["kinds"] == "nhs_number,name,date_of_birth,postcode"
 
 
+def test_one_sheet_per_client_named_after_them_is_refused_without_repeating_the_names() -> None:
+    clients = [f"{g} {f}" for g, f in zip(GIVEN[:4], FAMILY)]
+    parsed = read_return(workbook({name: [["Quit date"], [date(2025, 5, 1)]] for name in clients}), "r.xlsx")
+    assert refused(parsed) == "sheet 5"  # Cover, Data and two breakdown sheets come first
+    message = parsed.findings[0].message
+    assert "names in the names of the sheets (4 sheets, from sheet 5)" in message
+    assert not any(part in message for name in clients for part in name.split())
+
+
+def test_a_sheet_whose_name_could_identify_someone_is_called_by_its_number() -> None:
+    rows = [["Surname"], ["Okafor"], ["Begum"], ["Smith"]]
+    parsed = read_return(workbook({f"Clients {KNOWN_VALID[0]}": rows}), "r.xlsx")
+    assert refused(parsed) == "sheet 5"  # the NHS number in its name
+    assert "names in column A of sheet 5 (3 cells, from row 2)" in parsed.findings[0].message
+    assert KNOWN_VALID[0] not in parsed.findings[0].message
+
+
+def test_the_refusal_does_not_repeat_the_file_name() -> None:
+    parsed = read_csv([["NHS number"], [KNOWN_VALID[0]]], name=f"Mary Jones {KNOWN_VALID[1]}.csv")
+    refused(parsed)
+    assert parsed.findings[0].message.startswith("This file looks like it holds personal data")
+    assert "Mary" not in parsed.findings[0].message
+
+
 def test_the_refusal_replaces_every_other_finding_the_file_would_have_had() -> None:
     rows = [["item", "breakdown", "value"], ["", "", "5"], ["sarts", "", "x"]] + \
         [[f"{p['forename']} {p['surname']}", "", 1] for p in people(5)]

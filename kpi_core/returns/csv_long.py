@@ -56,7 +56,7 @@ def parse_csv(data: bytes, source: str = "return.csv", limits: Limits | None = N
     # Personal data first, in whatever was read: its refusal replaces every other finding.
     sightings = personal_data.find([(None, rows)], limits.max_rows)
     if sightings:
-        parsed.findings.append(personal_data.refusal(source, sightings, csv=True, max_rows=limits.max_rows))
+        parsed.findings.append(personal_data.refusal(sightings, csv=True, max_rows=limits.max_rows))
         return parsed
     if problem is not None and problem.code == "too_many_cells":
         parsed.findings.append(problem)

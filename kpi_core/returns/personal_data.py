@@ -27,6 +27,7 @@ The finding names positions only (sheet, column, rows), never a value, so no rep
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -55,6 +56,9 @@ _MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})")
 _YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?")
 _D_MON_Y = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[ \-]([A-Za-z]{3,9})[ \-,]+(\d{4})")
+_DIGIT = re.compile(r"\d")
+_BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
+_PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "\u2018\u2019"})
 _WORD = re.compile(r"(?:[A-Za-z]{1,3}['’])?[A-Za-z]+(?:-[A-Za-z]+)*\.?")
 
 _HEADERS = {
@@ -69,7 +73,7 @@ _HEADERS = {
     "date_of_birth": {"dob", "d o b", "date of birth", "birth date", "birthdate", "date born", "born", "birthday",
                       "patient dob", "client dob"},
     "postcode": {"postcode", "post code", "postal code", "home postcode", "patient postcode", "client postcode",
-                 "address", "home address", "address line 1", "address 1", "full address"},
+                 "address", "home address", "address line", "full address"},
 }
 _HEADER_KIND = {text: kind for kind, texts in _HEADERS.items() for text in texts}
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "master", "mr.", "mrs.", "ms.", "dr."})
@@ -116,14 +120,20 @@ leonard norman clive dennis geoffrey kenneth brenda gladys mildred edna ethel hi
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
-    """Where personal data was seen: a kind, a sheet (None in a CSV), a 0-based column (-1 for a whole sheet), the
-    first 0-based row, and how many cells (or filled rows) showed it."""
+    """Where personal data was seen: a kind, a sheet (None in a CSV) and its 1-based number, a 0-based column
+    (WHOLE_SHEET for a count of rows, SHEET_NAMES for the names of the sheets), the first 0-based row (or sheet
+    index), and how many cells, rows or sheets showed it."""
 
     kind: str
     sheet: str | None
     column: int
     first_row: int
     count: int
+    sheet_number: int = 0
+
+
+WHOLE_SHEET = -1
+SHEET_NAMES = -2
 
 
 @dataclass
@@ -153,9 +163,14 @@ def is_nhs_number(digits: str) -> bool:
 
 def find(sheets: Iterable[tuple[str | None, Sequence[Sequence[object]]]], max_rows: int = MAX_ROWS,
          ) -> list[Sighting]:
-    """Every sign of personal data in the grids `(sheet name or None for a CSV, rows of cells)`."""
+    """Every sign of personal data in the grids `(sheet name or None for a CSV, rows of cells)`, and in the sheet
+    names themselves (one sheet per client is a list of people too)."""
     found: list[Sighting | None] = []
-    for sheet, rows in sheets:
+    names = _Column()
+    for index, (sheet, rows) in enumerate(sheets):
+        number = index + 1 if sheet is not None else 0
+        if sheet is not None:
+            _look(sheet, index, names)
         columns: dict[int, _Column] = {}
         filled_rows, first_row = 0, -1
         for r, row in enumerate(rows):
@@ -172,9 +187,11 @@ def find(sheets: Iterable[tuple[str | None, Sequence[Sequence[object]]]], max_ro
                 filled_rows += 1
                 if first_row < 0:
                     first_row = r
-        found.extend(_judge(sheet, c, column) for c, column in sorted(columns.items()))
+        found.extend(_judge(sheet, number, c, column) for c, column in sorted(columns.items()))
         if filled_rows > max_rows:
-            found.append(Sighting("rows", sheet, -1, first_row, filled_rows))
+            found.append(Sighting("rows", sheet, WHOLE_SHEET, first_row, filled_rows, number))
+    names.headers.clear()  # a sheet called `Name` heads nothing
+    found.append(_judge(None, 0, SHEET_NAMES, names))
     return [s for s in found if s is not None]
 
 
@@ -199,20 +216,22 @@ def _look(value: object, row: int, column: _Column) -> bool:
         return False
     column.filled += 1
     column.text += 1
-    if len(text) <= 40:
+    digits = _DIGIT.search(text) is not None
+    if len(text) <= 40 and not digits:
         kind = _HEADER_KIND.get(_header(text))
         if kind is not None:
             column.headers.setdefault(kind, row)
             return True
-    if any(ch.isdigit() for ch in text):
-        for match in _TEN_DIGITS.finditer(text):
-            column.ten_digits.append(row)
-            if is_nhs_number("".join(match.groups())):
-                column.nhs.append(row)
-                break
-        if _POSTCODE.search(text):
+    if digits:
+        if len(text) >= 10:
+            for match in _TEN_DIGITS.finditer(text):
+                column.ten_digits.append(row)
+                if is_nhs_number("".join(match.groups())):
+                    column.nhs.append(row)
+                    break
+        if len(text) >= 5 and _POSTCODE.search(text):
             column.postcodes.append(row)
-        year = _date_year(text) if len(text) <= 30 else None
+        year = _date_year(text) if len(text) <= 30 and text[0].isdigit() else None
         if year is not None:
             column.dates.append((row, year))
         return True
@@ -227,14 +246,14 @@ def _look(value: object, row: int, column: _Column) -> bool:
     return True
 
 
-def _judge(sheet: str | None, col: int, column: _Column) -> Sighting | None:
+def _judge(sheet: str | None, number: int, col: int, column: _Column) -> Sighting | None:
     """The strongest sign in one column, or None."""
     def below(kind: str, rows: list[int]) -> list[int]:
         header = column.headers.get(kind)
         return [] if header is None else [r for r in rows if r > header]
 
     def seen(kind: str, rows: list[int]) -> Sighting:
-        return Sighting(kind, sheet, col, rows[0], len(rows))
+        return Sighting(kind, sheet, col, rows[0], len(rows), number)
 
     if column.nhs:
         return seen("nhs_number", column.nhs)
@@ -262,8 +281,10 @@ def _judge(sheet: str | None, col: int, column: _Column) -> Sighting | None:
 
 def _header(text: str) -> str:
     """A heading as compared: lower case, brackets dropped (`Date of birth (dd/mm/yyyy)`), punctuation as spaces."""
-    text = re.sub(r"\(.*?\)|\[.*?\]", " ", text.lower())
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    lower = text.lower()
+    if "(" in lower or "[" in lower:
+        lower = _BRACKETS.sub(" ", lower)
+    return " ".join(lower.translate(_PUNCTUATION).split())
 
 
 def _date_year(text: str) -> int | None:
@@ -302,48 +323,70 @@ def _name_shape(text: str) -> int:
     return 1
 
 
-def refusal(source: str, sightings: list[Sighting], csv: bool, max_rows: int = MAX_ROWS) -> Finding:
-    """The one finding for a file refused as personal data: what was seen and where (never a value), what kpibot
-    accepts and what to do. `extra` lists the kinds seen, for the intake's records."""
+def refusal(sightings: list[Sighting], csv: bool, max_rows: int = MAX_ROWS) -> Finding:
+    """The one finding for a file refused as personal data: what was seen and where, what kpibot accepts and what
+    to do. It repeats nothing from the file, not even its name or a sheet name that could identify someone (such a
+    sheet is called by its number). `extra` lists the kinds seen, for the intake's records."""
     ordered = sorted(sightings, key=lambda s: KINDS.index(s.kind))
-    groups: dict[tuple[str, str | None], list[Sighting]] = {}
+    groups: dict[tuple[str, int, bool], list[Sighting]] = {}
     for sighting in ordered:
-        groups.setdefault((sighting.kind, sighting.sheet), []).append(sighting)
+        groups.setdefault((sighting.kind, sighting.sheet_number, sighting.column == SHEET_NAMES), []).append(sighting)
     parts = [_describe(group, csv, max_rows) for group in list(groups.values())[:4]]
     if len(groups) > 4:
         parts.append(f"and {len(groups) - 4} more")
     return Finding(
         "error", PERSONAL_DATA,
-        f"{source} looks like it holds personal data about individual people, so kpibot has refused it: "
+        "This file looks like it holds personal data about individual people, so kpibot has refused it: "
         + "; ".join(parts),
         where=_where(ordered[0], csv),
         fix="kpibot accepts aggregate figures only (totals for the period, never a row per person). Nothing from "
             "this file appears in any reply or report. Fill in the return template (or a CSV of item,breakdown,value) "
             "with totals and send that instead; if the file was sent by mistake, follow your organisation's "
             "procedure for personal data sent to the wrong place.",
-        extra={"kinds": ",".join(dict.fromkeys(kind for kind, _ in groups))},
+        extra={"kinds": ",".join(dict.fromkeys(kind for kind, _, _ in groups))},
     )
 
 
 def _describe(group: list[Sighting], csv: bool, max_rows: int) -> str:
     """`names in columns A and B of sheet 'Clients' (24 cells, from row 2)`: one kind on one sheet."""
     first = group[0]
+    if first.column == SHEET_NAMES:
+        return (f"{_LABELS[first.kind]} in the names of the sheets ({_count(first.count, 'sheet')}, from sheet "
+                f"{first.first_row + 1})")
     if first.kind == "rows":
-        whole = "the file" if csv else f"sheet {first.sheet!r}"
+        whole = "the file" if csv else _sheet(first)
         unit = "lines" if csv else "filled rows"
-        return f"{whole} has more than {max_rows:,} {unit}: no return needs that many, a list of people would"
-    count = sum(s.count for s in group)
+        return f"{whole} has more than {max_rows:,} {unit}, far more than any return (a list of people has that many)"
+    count = _count(sum(s.count for s in group), "cell")
     start = min(s.first_row for s in group) + 1
-    cells = f"{count:,} {'cell' if count == 1 else 'cells'}"
     names = [str(s.column + 1) if csv else layout.column_letter(s.column) for s in group]
     columns = ("column " if len(names) == 1 else "columns ") + (
         names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
     if csv:
-        return f"{_LABELS[first.kind]} in {columns} ({cells}, from line {start})"
-    return f"{_LABELS[first.kind]} in {columns} of sheet {first.sheet!r} ({cells}, from row {start})"
+        return f"{_LABELS[first.kind]} in {columns} ({count}, from line {start})"
+    return f"{_LABELS[first.kind]} in {columns} of {_sheet(first)} ({count}, from row {start})"
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n:,} {unit}{'' if n == 1 else 's'}"
+
+
+def _telling(name: str | None) -> bool:
+    """A sheet name that could itself identify someone (a name, a number, a date, a postcode)."""
+    column = _Column()
+    return name is not None and _look(name, 0, column) and bool(
+        column.ten_digits or column.postcodes or column.dates or column.names)
+
+
+def _sheet(s: Sighting) -> str:
+    return f"sheet {s.sheet_number}" if _telling(s.sheet) else f"sheet {s.sheet!r}"
 
 
 def _where(s: Sighting, csv: bool) -> str:
     if csv:
         return f"line {s.first_row + 1}" + (f", column {s.column + 1}" if s.column >= 0 else "")
+    if s.column == SHEET_NAMES:
+        return f"sheet {s.first_row + 1}"
+    if _telling(s.sheet):
+        return f"sheet {s.sheet_number}, cell {layout.column_letter(max(s.column, 0))}{s.first_row + 1}"
     return layout.cell_name(s.sheet or "", s.first_row, max(s.column, 0))

@@ -19,8 +19,8 @@ from kpi_core.findings import Finding, cap_findings
 from kpi_core.returns import layout, personal_data
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.safety import Limits, open_package
-from kpi_core.returns.sheetxml import (SheetScan, StructureError, TooManyCells, percent_styles, scan_sheet,
-                                      shared_strings_problem, workbook_sheets)
+from kpi_core.returns.sheetxml import (SheetScan, StructureError, TooManyCells, TooManyRows, percent_styles,
+                                      scan_sheet, shared_strings_problem, workbook_sheets)
 
 Cell = object
 
@@ -66,12 +66,18 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
                                        fix="Send the return workbook as kpibot made it, or a CSV file."))
         return parsed
     try:
-        scans = _scan(package.parts, limits.max_cells)
+        scans = _scan(package.parts, limits)
     except StructureError as exc:
         parsed.findings.append(_corrupt(source, str(exc)))
         return parsed
     except TooManyCells as exc:
         parsed.findings.append(_too_big(source, {exc.scan.name: exc.scan}, limits))
+        return parsed
+    except TooManyRows as exc:  # a list of people: refused before calamine spends time and memory on it
+        number = 1 + next((n for n, name in enumerate(workbook_sheets(package.parts)) if name[0] == exc.scan.name), 0)
+        sighting = personal_data.Sighting("rows", exc.scan.name, personal_data.WHOLE_SHEET, 0, exc.scan.filled_rows,
+                                          number)
+        parsed.findings.append(personal_data.refusal([sighting], csv=False, max_rows=limits.max_rows))
         return parsed
     try:
         sheets = _load(data, scans)
@@ -87,7 +93,7 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
     sightings = personal_data.find(((sheet.name, sheet.rows) for sheet in sheets), limits.max_rows)
     if sightings:
-        parsed.findings.append(personal_data.refusal(source, sightings, csv=False, max_rows=limits.max_rows))
+        parsed.findings.append(personal_data.refusal(sightings, csv=False, max_rows=limits.max_rows))
         _keep_identity(sheets, sightings, parsed)
         return parsed
     cover = _read_cover(sheets, parsed)
@@ -112,13 +118,13 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     return parsed
 
 
-def _scan(parts: dict[str, bytes], max_cells: int) -> dict[str, SheetScan]:
+def _scan(parts: dict[str, bytes], limits: Limits) -> dict[str, SheetScan]:
     percent = percent_styles(parts.get("xl/styles.xml"))
     scans: dict[str, SheetScan] = {}
     for name, part, hidden in workbook_sheets(parts):
         if part in parts:
-            left = max_cells - sum(s.cells for s in scans.values())
-            scans[name] = scan_sheet(name, part, parts[part], hidden, percent, max(left, 0))
+            left = limits.max_cells - sum(s.cells for s in scans.values())
+            scans[name] = scan_sheet(name, part, parts[part], hidden, percent, max(left, 0), limits.max_rows)
     return scans
 
 
