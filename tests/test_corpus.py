@@ -46,12 +46,15 @@ CASES: list[tuple[str, str, str, dict[str, object]]] = [
     ("far_cell_quoted.xlsx", "sheet_too_large", "Data!XFD1048576", {}),
     ("shared_strings_bomb.xlsx", "zip_bomb", "declares 4000000000 strings but holds 1", {}),
     ("date_out_of_range.xlsx", "corrupt_workbook", "the reader stopped", {}),
+    # found by tests/test_fuzz.py: an XML part declaring an encoding expat cannot use raised LookupError/ValueError
+    ("xml_encoding_unknown.xlsx", "corrupt_workbook", "sheet 'Data' is not well-formed (unknown encoding: ATF-8)", {}),
+    ("xml_encoding_multibyte.xlsx", "corrupt_workbook", "multi-byte encodings are not supported", {}),
+    ("xml_encoding_not_text.xlsx", "corrupt_workbook", "the list of sheets is unreadable ('rot13'", {}),
     ("too_large.csv", "too_large", "kpibot accepts files up to 1 KB", {"max_bytes": 1024}),
     ("binary.csv", "not_csv", "contains binary data", {}),
     # personal data: one finding, positions only
-    ("client_list_sheet.xlsx", "personal_data", "NHS numbers in column D of sheet 'Clients' (12 cells, from row 2)",
-     {}),
-    ("client_list_hidden.xlsx", "personal_data", "Working!D2", {}),
+    ("client_list_sheet.xlsx", "personal_data", "NHS numbers in column D of sheet 16 (12 cells, from row 2)", {}),
+    ("client_list_hidden.xlsx", "personal_data", "names in columns A and B of hidden sheet 16 (24 cells", {}),
     ("nhs_number_in_value.xlsx", "personal_data", "Data!E6", {}),
     ("client_list.csv", "personal_data", "names in columns 2 and 3 (40 cells, from line 2)", {}),
     ("nhs_numbers_as_items.csv", "personal_data", "NHS numbers in column 1 (4 cells, from line 3)", {}),

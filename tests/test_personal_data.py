@@ -131,7 +131,7 @@ def test_digits_after_a_decimal_point_or_inside_a_longer_number_are_not_an_nhs_n
 
 def test_under_an_nhs_number_heading_any_ten_digit_number_counts() -> None:
     rows = [["Client", "NHS No"], ["A", KNOWN_INVALID[0]]]
-    assert refused(read_return(workbook({"List": rows}), "r.xlsx")) == "List!B2"
+    assert refused(read_return(workbook({"List": rows}), "r.xlsx")) == "sheet 5, cell B2"
 
 
 # ----------------------------------------------------------------------------- names, birthdays, postcodes
@@ -140,7 +140,7 @@ def test_under_an_nhs_number_heading_any_ten_digit_number_counts() -> None:
                                      "Service user name"])
 def test_three_entries_under_a_name_heading_are_refused(heading: str) -> None:
     rows = [["Ref", heading], [1, "Okafor"], [2, "Kowalski"], [3, "Begum"]]
-    assert refused(read_return(workbook({"Sheet1": rows}), "r.xlsx")) == "Sheet1!B2"
+    assert refused(read_return(workbook({"Sheet1": rows}), "r.xlsx")) == "sheet 5, cell B2"
 
 
 def test_one_or_two_names_under_a_heading_are_someone_signing_the_return_not_a_list() -> None:
@@ -182,7 +182,7 @@ def test_a_date_under_a_date_of_birth_heading_is_refused(heading: str) -> None:
 ], ids=["date cells", "dd/mm/yyyy", "iso", "words"])
 def test_a_column_of_dates_spanning_decades_is_refused_as_birthdays(dates: list[object]) -> None:
     rows = [["Ref", "When"]] + [[n, d] for n, d in enumerate(dates)]
-    assert refused(read_return(workbook({"Dates": rows}), "r.xlsx")) == "Dates!B2"
+    assert refused(read_return(workbook({"Dates": rows}), "r.xlsx")) == "sheet 5, cell B2"
 
 
 def test_event_dates_within_a_year_or_two_are_not_birthdays() -> None:
@@ -226,8 +226,8 @@ def test_the_default_row_bound_leaves_room_for_four_times_any_shipped_framework_
 def test_a_workbook_sheet_with_too_many_rows_is_refused() -> None:
     rows = [["Ref", "Seen"]] + [[f"C{n:05d}", "yes"] for n in range(60)]
     parsed = read_return(workbook({"Log": rows}), "r.xlsx", limits=Limits(max_rows=50))
-    assert refused(parsed) == "Log!A1"
-    assert "sheet 'Log' has more than 50 filled rows" in parsed.findings[0].message
+    assert refused(parsed) == "sheet 5, cell A1"  # a sheet the sender added is called by its number, not its name
+    assert "sheet 5 has more than 50 filled rows" in parsed.findings[0].message
 
 
 # ----------------------------------------------------------------------------- what the refusal says and keeps
@@ -266,6 +266,7 @@ def test_a_sheet_whose_name_could_identify_someone_is_called_by_its_number() -> 
     parsed = read_return(workbook({f"Clients {KNOWN_VALID[0]}": rows}), "r.xlsx")
     assert refused(parsed) == "sheet 5"  # the NHS number in its name
     assert "names in column A of sheet 5 (3 cells, from row 2)" in parsed.findings[0].message
+    assert "Clients" not in parsed.findings[0].message
     assert KNOWN_VALID[0] not in parsed.findings[0].message
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -323,22 +323,24 @@ def _name_shape(text: str) -> int:
     return 1
 
 
-def refusal(sightings: list[Sighting], csv: bool, max_rows: int = MAX_ROWS) -> Finding:
+def refusal(sightings: list[Sighting], csv: bool, max_rows: int = MAX_ROWS, named: Container[str] = (),
+            hidden: Container[str] = ()) -> Finding:
     """The one finding for a file refused as personal data: what was seen and where, what kpibot accepts and what
-    to do. It repeats nothing from the file, not even its name or a sheet name that could identify someone (such a
-    sheet is called by its number). `extra` lists the kinds seen, for the intake's records."""
+    to do. It repeats nothing from the file, not even its name: a sheet is called by its number (`sheet 5`), and by
+    its name only when it is in `named` (the sheets kpibot's template makes). `extra` lists the kinds seen."""
     ordered = sorted(sightings, key=lambda s: KINDS.index(s.kind))
     groups: dict[tuple[str, int, bool], list[Sighting]] = {}
     for sighting in ordered:
         groups.setdefault((sighting.kind, sighting.sheet_number, sighting.column == SHEET_NAMES), []).append(sighting)
-    parts = [_describe(group, csv, max_rows) for group in list(groups.values())[:4]]
+    places = _Places(csv, named, hidden)
+    parts = [places.describe(group, max_rows) for group in list(groups.values())[:4]]
     if len(groups) > 4:
         parts.append(f"and {len(groups) - 4} more")
     return Finding(
         "error", PERSONAL_DATA,
         "This file looks like it holds personal data about individual people, so kpibot has refused it: "
         + "; ".join(parts),
-        where=_where(ordered[0], csv),
+        where=places.where(ordered[0]),
         fix="kpibot accepts aggregate figures only (totals for the period, never a row per person). Nothing from "
             "this file appears in any reply or report. Fill in the return template (or a CSV of item,breakdown,value) "
             "with totals and send that instead; if the file was sent by mistake, follow your organisation's "
@@ -347,46 +349,47 @@ def refusal(sightings: list[Sighting], csv: bool, max_rows: int = MAX_ROWS) -> F
     )
 
 
-def _describe(group: list[Sighting], csv: bool, max_rows: int) -> str:
-    """`names in columns A and B of sheet 'Clients' (24 cells, from row 2)`: one kind on one sheet."""
-    first = group[0]
-    if first.column == SHEET_NAMES:
-        return (f"{_LABELS[first.kind]} in the names of the sheets ({_count(first.count, 'sheet')}, from sheet "
-                f"{first.first_row + 1})")
-    if first.kind == "rows":
-        whole = "the file" if csv else _sheet(first)
-        unit = "lines" if csv else "filled rows"
-        return f"{whole} has more than {max_rows:,} {unit}, far more than any return (a list of people has that many)"
-    count = _count(sum(s.count for s in group), "cell")
-    start = min(s.first_row for s in group) + 1
-    names = [str(s.column + 1) if csv else layout.column_letter(s.column) for s in group]
-    columns = ("column " if len(names) == 1 else "columns ") + (
-        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
-    if csv:
-        return f"{_LABELS[first.kind]} in {columns} ({count}, from line {start})"
-    return f"{_LABELS[first.kind]} in {columns} of {_sheet(first)} ({count}, from row {start})"
+@dataclass(frozen=True, slots=True)
+class _Places:
+    """How the refusal names places: CSV lines and columns, or sheets (by number unless `named`) and cells."""
+
+    csv: bool
+    named: Container[str]
+    hidden: Container[str]
+
+    def sheet(self, s: Sighting) -> str:
+        label = f"sheet {s.sheet!r}" if s.sheet in self.named else f"sheet {s.sheet_number}"
+        return ("hidden " if s.sheet in self.hidden else "") + label
+
+    def describe(self, group: list[Sighting], max_rows: int) -> str:
+        """`names in columns A and B of sheet 5 (24 cells, from row 2)`: one kind on one sheet."""
+        first = group[0]
+        if first.column == SHEET_NAMES:
+            return (f"{_LABELS[first.kind]} in the names of the sheets ({_count(first.count, 'sheet')}, from sheet "
+                    f"{first.first_row + 1})")
+        if first.kind == "rows":
+            whole = "the file" if self.csv else self.sheet(first)
+            unit = "lines" if self.csv else "filled rows"
+            return (f"{whole} has more than {max_rows:,} {unit}, far more than any return (a list of people has "
+                    "that many)")
+        count = _count(sum(s.count for s in group), "cell")
+        start = min(s.first_row for s in group) + 1
+        names = [str(s.column + 1) if self.csv else layout.column_letter(s.column) for s in group]
+        columns = ("column " if len(names) == 1 else "columns ") + (
+            names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
+        if self.csv:
+            return f"{_LABELS[first.kind]} in {columns} ({count}, from line {start})"
+        return f"{_LABELS[first.kind]} in {columns} of {self.sheet(first)} ({count}, from row {start})"
+
+    def where(self, s: Sighting) -> str:
+        if self.csv:
+            return f"line {s.first_row + 1}" + (f", column {s.column + 1}" if s.column >= 0 else "")
+        if s.column == SHEET_NAMES:
+            return f"sheet {s.first_row + 1}"
+        if s.sheet in self.named:
+            return layout.cell_name(s.sheet or "", s.first_row, max(s.column, 0))
+        return f"sheet {s.sheet_number}, cell {layout.column_letter(max(s.column, 0))}{s.first_row + 1}"
 
 
 def _count(n: int, unit: str) -> str:
     return f"{n:,} {unit}{'' if n == 1 else 's'}"
-
-
-def _telling(name: str | None) -> bool:
-    """A sheet name that could itself identify someone (a name, a number, a date, a postcode)."""
-    column = _Column()
-    return name is not None and _look(name, 0, column) and bool(
-        column.ten_digits or column.postcodes or column.dates or column.names)
-
-
-def _sheet(s: Sighting) -> str:
-    return f"sheet {s.sheet_number}" if _telling(s.sheet) else f"sheet {s.sheet!r}"
-
-
-def _where(s: Sighting, csv: bool) -> str:
-    if csv:
-        return f"line {s.first_row + 1}" + (f", column {s.column + 1}" if s.column >= 0 else "")
-    if s.column == SHEET_NAMES:
-        return f"sheet {s.first_row + 1}"
-    if _telling(s.sheet):
-        return f"sheet {s.sheet_number}, cell {layout.column_letter(max(s.column, 0))}{s.first_row + 1}"
-    return layout.cell_name(s.sheet or "", s.first_row, max(s.column, 0))

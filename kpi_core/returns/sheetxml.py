@@ -95,11 +95,20 @@ def _elements(xml: bytes, wanted: frozenset[str], what: str) -> list[tuple[str, 
 
     parser = pyexpat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler, parser.EndElementHandler = start, end
+    _parse(parser, xml, f"{what} is unreadable")
+    return found
+
+
+def _parse(parser: pyexpat.XMLParserType, xml: bytes, problem: str) -> None:
+    """Run expat over a part. The file's own faults become StructureError(`problem (why)`): XML that is not
+    well-formed, and an encoding declared that expat or Python cannot read (`ATF-8`, `shift_jis`, `utf-7`, `rot13`
+    raise LookupError, ValueError or UnicodeError, not ExpatError). The handlers' own exceptions pass through."""
     try:
         parser.Parse(xml, True)
-    except pyexpat.ExpatError as exc:
-        raise StructureError(f"{what} is unreadable ({exc})") from None
-    return found
+    except (StructureError, TooManyCells, TooManyRows):
+        raise
+    except (pyexpat.ExpatError, LookupError, ValueError) as exc:
+        raise StructureError(f"{problem} ({exc})") from None
 
 
 def workbook_sheets(parts: dict[str, bytes]) -> list[tuple[str, str, bool]]:
@@ -158,10 +167,7 @@ def scan_sheet(name: str, part: str, xml: bytes, hidden: bool = False,
     if uncached is None:  # only then does the walk follow formula and value text: it costs twice the time
         parser.EndElementHandler = walk.end
         parser.CharacterDataHandler = walk.text
-    try:
-        parser.Parse(xml, True)
-    except pyexpat.ExpatError as exc:
-        raise StructureError(f"sheet {name!r} is not well-formed ({exc})") from None
+    _parse(parser, xml, f"sheet {name!r} is not well-formed")
     scan = walk.scan
     if max_cells is not None and walk.max_row * (walk.max_col + walk.unnumbered_cells) > max_cells:
         walk._too_many()
@@ -280,11 +286,12 @@ class _Walk:
 
 def shared_strings_problem(parts: dict[str, bytes]) -> str:
     """calamine reserves room for the `uniqueCount` a shared-string table declares before reading it: one that
-    declares more strings than it holds (4 billion in a 1 KB part) is refused ('' when all is well)."""
+    declares more strings than it holds (4 billion in a 1 KB part) is refused ('' when all is well); a table that
+    cannot be read raises StructureError."""
     for name, xml in parts.items():
         if not name.lower().endswith("sharedstrings.xml"):
             continue
-        declared = _root_attribute(xml, "uniqueCount")
+        declared = _root_attribute(xml, "uniqueCount", name)
         if declared is None:
             continue
         held = len(_SHARED_STRING.findall(xml))
@@ -297,8 +304,9 @@ class _Found(Exception):
     pass
 
 
-def _root_attribute(xml: bytes, attribute: str) -> str | None:
-    """An attribute of the document's first element, read as an XML parser reads it (quotes, references)."""
+def _root_attribute(xml: bytes, attribute: str, what: str) -> str | None:
+    """An attribute of the document's first element, read as an XML parser reads it (quotes, references);
+    StructureError when the part cannot be read."""
     found: dict[str, str] = {}
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -308,11 +316,9 @@ def _root_attribute(xml: bytes, attribute: str) -> str | None:
     parser = pyexpat.ParserCreate()
     parser.StartElementHandler = start
     try:
-        parser.Parse(xml, True)
+        _parse(parser, xml, f"{what} is unreadable")
     except _Found:
         return found.get(attribute)
-    except pyexpat.ExpatError:
-        return "unreadable"
     return None
 
 

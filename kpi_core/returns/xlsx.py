@@ -60,12 +60,12 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     if package is None:
         parsed.findings.extend(problems)
         return parsed
-    lie = shared_strings_problem(package.parts)
-    if lie:
-        parsed.findings.append(Finding("error", "zip_bomb", f"{source} was refused: {lie}",
-                                       fix="Send the return workbook as kpibot made it, or a CSV file."))
-        return parsed
     try:
+        lie = shared_strings_problem(package.parts)
+        if lie:
+            parsed.findings.append(Finding("error", "zip_bomb", f"{source} was refused: {lie}",
+                                           fix="Send the return workbook as kpibot made it, or a CSV file."))
+            return parsed
         scans = _scan(package.parts, limits)
     except StructureError as exc:
         parsed.findings.append(_corrupt(source, str(exc)))
@@ -74,10 +74,12 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         parsed.findings.append(_too_big(source, {exc.scan.name: exc.scan}, limits))
         return parsed
     except TooManyRows as exc:  # a list of people: refused before calamine spends time and memory on it
-        number = 1 + next((n for n, name in enumerate(workbook_sheets(package.parts)) if name[0] == exc.scan.name), 0)
-        sighting = personal_data.Sighting("rows", exc.scan.name, personal_data.WHOLE_SHEET, 0, exc.scan.filled_rows,
-                                          number)
-        parsed.findings.append(personal_data.refusal([sighting], csv=False, max_rows=limits.max_rows))
+        scan = exc.scan
+        number = 1 + next((n for n, (name, _, _) in enumerate(workbook_sheets(package.parts)) if name == scan.name), 0)
+        sighting = personal_data.Sighting("rows", scan.name, personal_data.WHOLE_SHEET, 0, scan.filled_rows, number)
+        parsed.findings.append(personal_data.refusal(
+            [sighting], csv=False, max_rows=limits.max_rows, named=KPIBOT_SHEETS, hidden={scan.name} if scan.hidden
+            else ()))
         return parsed
     try:
         sheets = _load(data, scans)
@@ -93,7 +95,9 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
     sightings = personal_data.find(((sheet.name, sheet.rows) for sheet in sheets), limits.max_rows)
     if sightings:
-        parsed.findings.append(personal_data.refusal(sightings, csv=False, max_rows=limits.max_rows))
+        parsed.findings.append(personal_data.refusal(
+            sightings, csv=False, max_rows=limits.max_rows, named={s.name for s in sheets if _made_by_kpibot(s)},
+            hidden={s.name for s in sheets if s.scan.hidden}))
         _keep_identity(sheets, sightings, parsed)
         return parsed
     cover = _read_cover(sheets, parsed)
@@ -184,6 +188,12 @@ def _read_cover(sheets: list[Sheet], parsed: ParsedReturn) -> Sheet | None:
 
 
 IDENTITY_KEYS = ("template", "framework", "contract", "return", "period")
+KPIBOT_SHEETS = frozenset({layout.COVER_SHEET, layout.DATA_SHEET, layout.V1_DATA_SHEET, layout.V1_BREAKDOWN_SHEET})
+
+
+def _made_by_kpibot(sheet: Sheet) -> bool:
+    """A sheet of kpibot's template (its name may be repeated in a reply; a sheet the sender added may not)."""
+    return sheet.name in KPIBOT_SHEETS or sheet.text(layout.BREAKDOWN_ID_ROW, 0).startswith(layout.BREAKDOWN_MARKER)
 
 
 def _keep_identity(sheets: list[Sheet], sightings: list[personal_data.Sighting], parsed: ParsedReturn) -> None:

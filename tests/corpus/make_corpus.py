@@ -277,6 +277,30 @@ def date_out_of_range() -> bytes:
     return rezip(edit(filled(), far_date))
 
 
+def _declared(part: str, encoding: bytes) -> bytes:
+    """The filled return with one XML part declaring an encoding no XML parser here can read (found by fuzzing:
+    expat raised LookupError or ValueError instead of an XML error)."""
+    data = rezip(filled())
+    xml = zipfile.ZipFile(io.BytesIO(data)).read(part)
+    xml = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+    return rezip(data, replace={part: b'<?xml version="1.0" encoding="' + encoding + b'"?>' + xml})
+
+
+@corpus_file("xml_encoding_unknown.xlsx")
+def xml_encoding_unknown() -> bytes:
+    return _declared("xl/worksheets/sheet2.xml", b"ATF-8")  # a damaged "UTF-8": LookupError
+
+
+@corpus_file("xml_encoding_multibyte.xlsx")
+def xml_encoding_multibyte() -> bytes:
+    return _declared("xl/_rels/workbook.xml.rels", b"shift_jis")  # a codec expat cannot use: ValueError
+
+
+@corpus_file("xml_encoding_not_text.xlsx")
+def xml_encoding_not_text() -> bytes:
+    return _declared("xl/workbook.xml", b"rot13")  # a Python codec that is not a text encoding
+
+
 @corpus_file("word_renamed.xlsx")
 def word_renamed() -> bytes:
     return rezip(filled(), drop=("xl/workbook.xml",), add={"word/document.xml": b"<w:document/>"})
