@@ -169,7 +169,7 @@ def test_a_workbook_with_its_xml_damaged_gives_findings_or_a_score(case: tuple[s
     answer(data, "r.xlsx", (KNOWN_VALID[0], spaced(KNOWN_VALID[1])), framework)
 
 
-@fuzz(80)
+@fuzz(50)
 @given(mutated_parts(xml_mutation))
 def test_a_workbook_with_well_formed_changes_to_its_xml_gives_findings_or_a_score(case: tuple[str, list]) -> None:
     data, framework = mutated(*case)
@@ -232,7 +232,7 @@ lookups = st.dictionaries(st.sampled_from(["a", "b", "quit_dates", "18_24"]),
                                     .map(Fraction)))
 
 
-@fuzz(300)
+@fuzz(150)
 @given(st.lists(TOKENS, max_size=120), st.sampled_from([" ", "", "  \t"]), st.booleans(), lookups)
 def test_expressions_from_grammar_tokens_parse_and_evaluate_or_raise_expression_error(
         tokens: list[str], gap: str, rules: bool, values: dict[str, Fraction | None]) -> None:
@@ -268,7 +268,7 @@ any_cell = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.te
                      st.sampled_from(SECRETS + ("Name", "DOB", "Postcode", "NHS number", "Surname", "Address")))
 
 
-@fuzz(150)
+@fuzz(60)
 @given(st.lists(st.tuples(st.text(max_size=31) | st.sampled_from(SECRETS),
                           st.lists(st.lists(any_cell, max_size=6), max_size=12)), max_size=4))
 def test_the_personal_data_check_takes_any_cells_and_its_refusal_repeats_none_of_them(
