@@ -155,16 +155,6 @@ def corrupt_zip() -> bytes:
     return data[: len(data) // 2]
 
 
-@corpus_file("pdf_named_xlsx.xlsx")
-def pdf_named_xlsx() -> bytes:
-    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n\x00\x00trailer\n%%EOF\n"
-
-
-@corpus_file("empty_file.xlsx")
-def empty_file() -> bytes:
-    return b""
-
-
 @corpus_file("macro_enabled.xlsm")
 def macro_enabled() -> bytes:
     data = filled()
@@ -317,24 +307,22 @@ def opendocument() -> bytes:
 
 # ----------------------------------------------------------------------------- not a return at all (magic bytes)
 
-@corpus_file("text_named_xlsx.xlsx")
-def text_named_xlsx() -> bytes:
-    return b"item,breakdown,value\nquit_dates,,400\nquits_4wk,,210\n"
-
-
-@corpus_file("binary_named_xlsx.xlsx")
-def binary_named_xlsx() -> bytes:
-    return bytes(range(256)) * 4  # no known kind: damaged, or something kpibot does not know
-
-
-@corpus_file("png_named_csv.csv")
-def png_named_csv() -> bytes:
-    return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
-
-
-@corpus_file("jpeg_named_xlsx.xlsx")
-def jpeg_named_xlsx() -> bytes:
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+# Files that are just their bytes: what people send by mistake under a return's name.
+AS_IS: dict[str, bytes] = {
+    "pdf_named_xlsx.xlsx": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n\x00\x00trailer\n%%EOF\n",
+    # A PDF whose first 4 KB hold no NUL byte: by its bytes alone it would pass for text.
+    "pdf_named_csv.csv": b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+    "empty_file.xlsx": b"",
+    "text_named_xlsx.xlsx": b"item,breakdown,value\nquit_dates,,400\nquits_4wk,,210\n",
+    "binary_named_xlsx.xlsx": bytes(range(256)) * 4,  # no known kind: damaged, or something kpibot does not know
+    "png_named_csv.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00",
+    "jpeg_named_xlsx.xlsx": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9",
+    # What some case-management systems export as ".xls": an HTML table.
+    "web_page_named_xls.xls": (b"<html><head><meta charset='utf-8'></head><body><table><tr><td>quit_dates</td>"
+                               b"<td>400</td></tr></table></body></html>"),
+}
+for _name, _content in AS_IS.items():
+    corpus_file(_name)(lambda content=_content: content)
 
 
 @corpus_file("zip_named_csv.csv")
@@ -343,19 +331,6 @@ def zip_named_csv() -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr(zipfile.ZipInfo("return.csv", FIXED_TIME), "item,breakdown,value\nquit_dates,,400\n")
     return out.getvalue()
-
-
-@corpus_file("web_page_named_xls.xls")
-def web_page_named_xls() -> bytes:
-    # What some case-management systems export as ".xls": an HTML table.
-    return (b"<html><head><meta charset='utf-8'></head><body><table><tr><td>quit_dates</td><td>400</td></tr>"
-            b"</table></body></html>")
-
-
-@corpus_file("pdf_named_csv.csv")
-def pdf_named_csv() -> bytes:
-    # A PDF whose first 4 KB hold no NUL byte: by its bytes alone it would pass for text.
-    return b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 # ----------------------------------------------------------------------------- personal data
