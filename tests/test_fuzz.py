@@ -273,7 +273,7 @@ any_cell = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.te
                           st.lists(st.lists(any_cell, max_size=6), max_size=12)), max_size=4))
 def test_the_personal_data_check_takes_any_cells_and_its_refusal_repeats_none_of_them(
         sheets: list[tuple[str, list[list[object]]]]) -> None:
-    sightings = personal_data.find(sheets)
+    sightings = personal_data.find((name, n, rows) for n, (name, rows) in enumerate(sheets, start=1))
     if not sightings:
         return
     finding = personal_data.refusal(sightings, csv=False)

@@ -43,27 +43,28 @@ def parse_csv(data: bytes, source: str = "return.csv", limits: Limits | None = N
         return parsed
     text, _ = decode(data)
     rows: list[list[str]] = []
-    problem: Finding | None = None
+    too_many: Finding | None = None  # the file is refused
+    damaged: Finding | None = None  # the lines before the damage are read
     try:
         _read_rows(text, limits, rows)
     except _TooManyCells as exc:
-        problem = Finding("error", "too_many_cells", f"{source} holds more than {limits.max_cells:,} fields; a "
-                          "return needs a few thousand", where=f"line {exc.line:,}",
-                          fix="Send one return per file, in the columns item,breakdown,value.")
+        too_many = Finding("error", "too_many_cells", f"{source} holds more than {limits.max_cells:,} fields; a "
+                           "return needs a few thousand", where=f"line {exc.line}",
+                           fix="Send one return per file, in the columns item,breakdown,value.")
     except csv.Error as exc:
-        problem = Finding("error", "bad_csv", f"{source} cannot be read as CSV: {exc}",
+        damaged = Finding("error", "bad_csv", f"{source} cannot be read as CSV: {exc}",
                           fix="Save the file again as CSV (comma separated).")
     # Personal data first, in whatever was read: its refusal replaces every other finding.
-    sightings = personal_data.find([(None, rows)], limits.max_rows)
+    sightings = personal_data.find([(None, 0, rows)], limits.max_rows)
     if sightings:
         parsed.findings.append(personal_data.refusal(sightings, csv=True, max_rows=limits.max_rows))
         return parsed
-    if problem is not None and problem.code == "too_many_cells":
-        parsed.findings.append(problem)
+    if too_many is not None:
+        parsed.findings.append(too_many)
         return parsed
     _interpret(rows, parsed)
-    if problem is not None:  # a CSV error part way: the lines before it are read, and the error said
-        parsed.findings.append(problem)
+    if damaged is not None:
+        parsed.findings.append(damaged)
     if not parsed.entries and not parsed.findings:
         parsed.findings.append(Finding("error", "empty_return", f"{source} holds no figures",
                                        fix="Fill in the return (item,breakdown,value per line) and send it again."))

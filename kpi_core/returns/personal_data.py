@@ -35,6 +35,7 @@ from datetime import date, datetime
 from kpi_core.findings import Finding
 from kpi_core.returns import layout
 from kpi_core.returns.model import PERSONAL_DATA
+from kpi_core.returns.personal_words import GIVEN_NAMES, HEADERS, NOT_PEOPLE, TITLES
 
 # The largest shipped return holds 638 figures (lifestyle, annual); a CSV that carries the year to date of a
 # quarterly one, 4 x 596. A list of people is one row each. tests/test_personal_data.py keeps this above four times
@@ -59,64 +60,8 @@ _D_MON_Y = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[ \-]([A-Za-z]{3,9})[ \-,]+(\d{
 _DIGIT = re.compile(r"\d")
 _BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "\u2018\u2019"})
+HEADER_KIND = {text: kind for kind, texts in HEADERS.items() for text in texts}
 _WORD = re.compile(r"(?:[A-Za-z]{1,3}['’])?[A-Za-z]+(?:-[A-Za-z]+)*\.?")
-
-_HEADERS = {
-    "nhs_number": {"nhs number", "nhs no", "nhs num", "nhs", "nhs id", "nhsno", "nhs number new", "chi",
-                   "chi number", "chi no", "h c number", "hcn", "patient nhs number", "client nhs number"},
-    "name": {"name", "names", "full name", "fullname", "first name", "firstname", "first names", "forename",
-             "forenames", "given name", "given names", "christian name", "middle name", "middle names", "surname",
-             "last name", "lastname", "family name", "patient name", "patient s name", "patients name",
-             "client name", "client s name", "clients name", "service user name", "service user s name",
-             "su name", "person name", "name of patient", "name of client", "name of service user",
-             "preferred name", "known as"},
-    "date_of_birth": {"dob", "d o b", "date of birth", "birth date", "birthdate", "date born", "born", "birthday",
-                      "patient dob", "client dob"},
-    "postcode": {"postcode", "post code", "postal code", "home postcode", "patient postcode", "client postcode",
-                 "address", "home address", "address line", "full address"},
-}
-_HEADER_KIND = {text: kind for kind, texts in _HEADERS.items() for text in texts}
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "master", "mr.", "mrs.", "ms.", "dr."})
-# Words that make a capitalised phrase a place, an organisation or a category, not a person.
-_NOT_PEOPLE = frozenset("""
-hospital centre center clinic surgery practice pharmacy health trust council service services team group house court
-road street lane park ward school college university ltd limited cic plc nhs foundation partnership project programme
-line station hall church mosque temple gurdwara synagogue unit hub medical place gardens square estate way avenue
-close drive primary community care home lodge palace bridge green hill total other not known unknown and or of the
-with without for in on at by from to white black asian mixed british irish any background role manager position
-title date signed signature email telephone phone job organisation provider approved completed officer lead
-coordinator worker commissioner director head nurse doctor pharmacist adviser advisor city borough county district
-north south east west central upper lower new old great little yes no none male female man woman men women
-""".split())
-# Common given names in England and Wales (ONS birth registrations and the census, all ages), without those that
-# are also ordinary words a category might use (Amber, Faith, Hope, Grace, Will, Mark, May, June, Rose, Christian).
-_GIVEN_NAMES = frozenset("""
-james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony donald
-steven stephen paul andrew joshua kenneth kevin brian george edward ronald timothy jason jeffrey ryan jacob gary
-nicholas eric jonathan larry justin scott brandon benjamin samuel gregory frank alexander raymond patrick jack
-dennis jerry tyler aaron jose adam henry nathan douglas zachary peter kyle walter ethan jeremy harold keith roger
-noah gerald carl terry sean austin arthur lawrence jesse dylan bryan joe jordan billy bruce albert gabriel logan
-alan wayne roy ralph eugene vincent russell elijah louis bobby philip johnny oliver harry charlie leo oscar archie
-alfie freddie theo arlo muhammad mohammed mohammad ali ahmed hassan ibrahim omar yusuf isaac lucas mason finley
-jayden lewis callum connor kieran liam declan ian graham neil colin barry trevor nigel malcolm derek stuart craig
-darren dean shaun wesley gavin martin simon tony jamie luke jake toby reuben sebastian rory dominic marcus tom dan
-ben sam alex chris mike steve dave rob andy nick tim tariq imran bilal hamza kwame kofi tunde emeka chinedu
-dariusz piotr tomasz krzysztof mehmet mustafa raj sanjay amit vijay arjun rahul mary patricia jennifer linda
-elizabeth barbara susan jessica sarah karen nancy lisa margaret betty sandra ashley dorothy kimberly emily donna
-michelle carol amanda melissa deborah stephanie rebecca laura sharon cynthia kathleen amy shirley angela helen
-anna brenda pamela nicole samantha katherine emma ruth christine catherine debra rachel carolyn janet virginia
-maria heather diane julie joyce victoria kelly christina lauren joan evelyn olivia judith megan cheryl martha
-andrea frances hannah jacqueline ann anne jean alice kathryn gloria teresa sara janice doris julia marie madison
-judy theresa beverly denise marilyn danielle abigail natalie sophia sophie isabella charlotte amelia isla ava mia
-freya lily florence poppy ella evie isabelle chloe holly lucy ellie katie zoe leah gemma kirsty claire clare
-nicola louise joanne kerry lindsay tracey tracy wendy jane gillian alison fiona lorraine jacqui hayley natasha
-stacey aisha fatima maryam zainab amina khadija ayesha priya anjali sunita asha chidinma ngozi abena agnieszka
-katarzyna magdalena anita eileen sheila pauline maureen irene valerie sylvia bethany georgia millie molly phoebe
-scarlett matilda elsie rosie imogen harriet eleanor esther naomi leanne kayleigh shannon chelsea jasmine erin
-niamh siobhan aoife caitlin sian bronwen rhiannon eilidh morag ellen jenny kate liz sue jo bernard stanley
-leonard norman clive dennis geoffrey kenneth brenda gladys mildred edna ethel hilda vera winifred
-""".split())
-
 
 @dataclass(frozen=True, slots=True)
 class Sighting:
@@ -161,16 +106,15 @@ def is_nhs_number(digits: str) -> bool:
     return (0 if check == 11 else check) == int(digits[9])
 
 
-def find(sheets: Iterable[tuple[str | None, Sequence[Sequence[object]]]], max_rows: int = MAX_ROWS,
+def find(sheets: Iterable[tuple[str | None, int, Sequence[Sequence[object]]]], max_rows: int = MAX_ROWS,
          ) -> list[Sighting]:
-    """Every sign of personal data in the grids `(sheet name or None for a CSV, rows of cells)`, and in the sheet
-    names themselves (one sheet per client is a list of people too)."""
+    """Every sign of personal data in the grids `(sheet name, its 1-based tab number, rows of cells)` (`(None, 0,
+    rows)` for a CSV), and in the sheet names themselves (one sheet per client is a list of people too)."""
     found: list[Sighting | None] = []
     names = _Column()
-    for index, (sheet, rows) in enumerate(sheets):
-        number = index + 1 if sheet is not None else 0
+    for sheet, number, rows in sheets:
         if sheet is not None:
-            _look(sheet, index, names)
+            _look(sheet, number - 1, names)
         columns: dict[int, _Column] = {}
         filled_rows, first_row = 0, -1
         for r, row in enumerate(rows):
@@ -218,7 +162,7 @@ def _look(value: object, row: int, column: _Column) -> bool:
     column.text += 1
     digits = _DIGIT.search(text) is not None
     if len(text) <= 40 and not digits:
-        kind = _HEADER_KIND.get(_header(text))
+        kind = HEADER_KIND.get(_header(text))
         if kind is not None:
             column.headers.setdefault(kind, row)
             return True
@@ -314,11 +258,11 @@ def _name_shape(text: str) -> int:
     if not 1 <= len(words) <= 4 or not all(_WORD.fullmatch(w) for w in words):
         return 0
     lower = [w.lower().strip(".") for w in words]
-    if any(w in _NOT_PEOPLE for w in lower):
+    if any(w in NOT_PEOPLE for w in lower):
         return 0
     if not all(w[0].isupper() or w.islower() for w in words):
         return 0
-    if len(words) >= 2 and (lower[0] in _TITLES or lower[0] in _GIVEN_NAMES or lower[1] in _GIVEN_NAMES):
+    if len(words) >= 2 and (lower[0] in TITLES or lower[0] in GIVEN_NAMES or lower[1] in GIVEN_NAMES):
         return 2
     return 1
 

@@ -75,8 +75,8 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         return parsed
     except TooManyRows as exc:  # a list of people: refused before calamine spends time and memory on it
         scan = exc.scan
-        number = 1 + next((n for n, (name, _, _) in enumerate(workbook_sheets(package.parts)) if name == scan.name), 0)
-        sighting = personal_data.Sighting("rows", scan.name, personal_data.WHOLE_SHEET, 0, scan.filled_rows, number)
+        sighting = personal_data.Sighting("rows", scan.name, personal_data.WHOLE_SHEET, 0, scan.filled_rows,
+                                          _tab_numbers(package.parts).get(scan.name, 0))
         parsed.findings.append(personal_data.refusal(
             [sighting], csv=False, max_rows=limits.max_rows, named=KPIBOT_SHEETS, hidden={scan.name} if scan.hidden
             else ()))
@@ -93,7 +93,9 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         parsed.findings.append(_corrupt(source, f"the reader stopped: {exc}"))
         return parsed
     # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
-    sightings = personal_data.find(((sheet.name, sheet.rows) for sheet in sheets), limits.max_rows)
+    tabs = _tab_numbers(package.parts)
+    sightings = personal_data.find(((sheet.name, tabs.get(sheet.name, 0), sheet.rows) for sheet in sheets),
+                                   limits.max_rows)
     if sightings:
         parsed.findings.append(personal_data.refusal(
             sightings, csv=False, max_rows=limits.max_rows, named={s.name for s in sheets if _made_by_kpibot(s)},
@@ -130,6 +132,11 @@ def _scan(parts: dict[str, bytes], limits: Limits) -> dict[str, SheetScan]:
             left = limits.max_cells - sum(s.cells for s in scans.values())
             scans[name] = scan_sheet(name, part, parts[part], hidden, percent, max(left, 0), limits.max_rows)
     return scans
+
+
+def _tab_numbers(parts: dict[str, bytes]) -> dict[str, int]:
+    """Each sheet's 1-based position among the workbook's tabs (as a person counts them, chart sheets included)."""
+    return {name: n for n, (name, _, _) in enumerate(workbook_sheets(parts), start=1)}
 
 
 def _too_big(source: str, scans: dict[str, SheetScan], limits: Limits) -> Finding:
