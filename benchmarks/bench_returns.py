@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import pandas  # noqa: E402
 from corpus.filling import consistent_values, fill  # noqa: E402
+from corpus.hostile import minimal_workbook  # noqa: E402
 
 from bot.workbooks import IsolatedReader, build_template  # noqa: E402
 from kpi_core.assess import assess  # noqa: E402
@@ -113,26 +113,7 @@ def worst_admitted(rows: int, cols: int) -> bytes:
         cells = "".join(f'<c r="{letters[c]}{r}"><v>{(r * c) % 997}</v></c>' for c in range(cols))
         lines.append(f'<row r="{r}">{cells}</row>'.encode())
     lines.append(b"</sheetData></worksheet>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                         'content-types"><Default Extension="xml" ContentType="application/xml"/>'
-                         '<Override PartName="/xl/workbook.xml" '
-                         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                         '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
-                         'officedocument.spreadsheetml.worksheet+xml"/></Types>')
-        archive.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                         'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-                         'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        archive.writestr("xl/workbook.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                         'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-                         '<sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        archive.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/'
-                         'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.'
-                         'org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-                         '</Relationships>')
-        archive.writestr("xl/worksheets/sheet1.xml", b"".join(lines))
-    return out.getvalue()
+    return minimal_workbook(b"".join(lines))
 
 
 def child_worst(path: str) -> None:

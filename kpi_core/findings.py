@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,3 +39,45 @@ class Finding:
 
 def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
     return any(f.is_error for f in findings)
+
+
+MAX_LISTED = 50  # a person reads and fixes a few dozen problems; beyond that the file is the wrong one
+MORE = "more_findings"
+
+
+def cap_findings(findings: Sequence[Finding], limit: int = MAX_LISTED) -> list[Finding]:
+    """The first `limit` findings in full, then one finding counting the rest by kind.
+
+    A list within the limit comes back unchanged. The summary is an error when any finding it counts is one, so
+    capping never turns a rejected return into an accepted one; capping twice gives the same list (an earlier
+    summary is merged into the new one). Codes and counts of what was left out are in the summary's `extra`.
+    """
+    if len(findings) <= limit and not any(f.code == MORE for f in findings):
+        return list(findings)
+    kept: list[Finding] = []
+    left_out: Counter[str] = Counter()
+    hidden_error = False
+    for finding in findings:
+        if finding.code == MORE:  # an earlier summary: fold its counts in
+            left_out.update({code: int(n) for code, n in finding.extra.items()})
+            hidden_error = hidden_error or finding.is_error
+        elif len(kept) < limit:
+            kept.append(finding)
+        else:
+            left_out[finding.code] += 1
+            hidden_error = hidden_error or finding.is_error
+    if not left_out:
+        return kept
+    total = sum(left_out.values())
+    kinds = ", ".join(f"{_kind(code)} ({n:,})" for code, n in left_out.most_common())
+    kept.append(Finding("error" if hidden_error else "warning", MORE,
+                        f"{total:,} more {'problem' if total == 1 else 'problems'} not listed: {kinds}",
+                        fix="Correct the problems listed and send the file again; if most of them are the same, "
+                            "the file may not be the return for this contract.",
+                        extra={code: str(n) for code, n in left_out.items()}))
+    return kept
+
+
+def _kind(code: str) -> str:
+    """A finding code as words: `unknown_item` -> `unknown item`, `rule:co_within_quits` -> `rule co within quits`."""
+    return code.replace(":", " ").replace("_", " ")

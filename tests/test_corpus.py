@@ -24,7 +24,14 @@ TODAY = date(2025, 8, 1)
 CASES: list[tuple[str, str, str, dict[str, object]]] = [
     # containers refused before anything reads them
     ("corrupt_zip.xlsx", "corrupt_workbook", "is damaged", {}),
-    ("pdf_named_xlsx.xlsx", "corrupt_workbook", "named like a workbook but is not one", {}),
+    ("pdf_named_xlsx.xlsx", "not_a_workbook", "is a PDF document, not an Excel workbook", {}),
+    ("pdf_named_csv.csv", "not_a_workbook", "is a PDF document, not a CSV file", {}),
+    ("text_named_xlsx.xlsx", "not_a_workbook", "is a text file, not an Excel workbook", {}),
+    ("binary_named_xlsx.xlsx", "corrupt_workbook", "named like a workbook but is not one", {}),
+    ("png_named_csv.csv", "not_a_workbook", "is a PNG image, not a CSV file", {}),
+    ("jpeg_named_xlsx.xlsx", "not_a_workbook", "is a JPEG image (a photo or scan), not an Excel workbook", {}),
+    ("zip_named_csv.csv", "not_a_workbook", "is a zip archive (a compressed folder)", {}),
+    ("web_page_named_xls.xls", "not_a_workbook", "is a web page (HTML), not an Excel workbook", {}),
     ("empty_file.xlsx", "empty_file", "is empty (0 bytes)", {}),
     ("macro_enabled.xlsm", "macro_enabled", "macro-enabled workbook", {}),
     ("encrypted.xlsx", "encrypted", "protected with a password", {}),
@@ -39,8 +46,19 @@ CASES: list[tuple[str, str, str, dict[str, object]]] = [
     ("far_cell_quoted.xlsx", "sheet_too_large", "Data!XFD1048576", {}),
     ("shared_strings_bomb.xlsx", "zip_bomb", "declares 4000000000 strings but holds 1", {}),
     ("date_out_of_range.xlsx", "corrupt_workbook", "the reader stopped", {}),
+    # found by tests/test_fuzz.py: an XML part declaring an encoding expat cannot use raised LookupError/ValueError
+    ("xml_encoding_unknown.xlsx", "corrupt_workbook", "sheet 'Data' is not well-formed (unknown encoding: ATF-8)", {}),
+    ("xml_encoding_multibyte.xlsx", "corrupt_workbook", "multi-byte encodings are not supported", {}),
+    ("xml_encoding_not_text.xlsx", "corrupt_workbook", "the list of sheets is unreadable ('rot13'", {}),
     ("too_large.csv", "too_large", "kpibot accepts files up to 1 KB", {"max_bytes": 1024}),
     ("binary.csv", "not_csv", "contains binary data", {}),
+    # personal data: one finding, positions only
+    ("client_list_sheet.xlsx", "personal_data", "NHS numbers in column D of sheet 16 (12 cells, from row 2)", {}),
+    ("client_list_hidden.xlsx", "personal_data", "names in columns A and B of hidden sheet 16 (24 cells", {}),
+    ("nhs_number_in_value.xlsx", "personal_data", "Data!E6", {}),
+    ("client_list.csv", "personal_data", "names in columns 2 and 3 (40 cells, from line 2)", {}),
+    ("nhs_numbers_as_items.csv", "personal_data", "NHS numbers in column 1 (4 cells, from line 3)", {}),
+    ("names_in_breakdowns.csv", "personal_data", "names in column 2 (8 cells, from line 3)", {}),
     # the wrong workbook
     ("not_a_template.xlsx", "not_a_template", "no sheet has the columns 'Item id' and 'Value'", {}),
     ("main_sheet_missing.xlsx", "main_sheet_missing", "has a kpibot cover but no sheet", {}),
@@ -103,8 +121,10 @@ def test_each_bad_file_is_rejected_with_its_exact_finding(name: str, code: str, 
 
 @pytest.mark.parametrize("name", [c[0] for c in CASES if c[1] in (
     "corrupt_workbook", "macro_enabled", "encrypted", "legacy_xls", "zip_bomb", "sheet_too_large", "not_a_workbook",
-    "ods_workbook", "empty_file", "too_large", "not_csv")])
+    "ods_workbook", "empty_file", "too_large", "not_csv", "personal_data")])
 def test_refused_containers_give_one_finding_and_nothing_else(name: str) -> None:
     options = next(c[3] for c in CASES if c[0] == name)
     findings, _ = submit(name, options)
     assert len(findings) == 1
+    limits = {"max_bytes": options["max_bytes"]} if "max_bytes" in options else {}
+    assert read_return((CORPUS / name).read_bytes(), name, **limits).unreadable  # type: ignore[arg-type]

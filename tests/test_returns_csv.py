@@ -60,10 +60,12 @@ def test_earlier_periods_of_the_year_in_a_period_column_become_history() -> None
                                                             ("quits", ""): Fraction(700)}}
 
 
-def test_a_csv_under_a_workbook_name_still_reads_as_csv() -> None:
+def test_a_csv_under_a_workbook_name_is_refused_as_text_not_read_as_csv() -> None:
     parsed = read_return(TEXT.encode(), "return.xlsx")
-    assert parsed.format == "csv"
-    assert len(parsed.entries) == 9
+    assert parsed.unreadable and not parsed.entries
+    [finding] = parsed.findings
+    assert (finding.code, finding.message) == ("not_a_workbook", "return.xlsx is a text file, not an Excel workbook")
+    assert "name it return.csv" in finding.fix
 
 
 @pytest.mark.parametrize(("line", "code", "where"), [

@@ -10,7 +10,8 @@ from fractions import Fraction
 
 import openpyxl
 from corpus.filling import TINY_FRAMEWORK, fill
-from hypothesis import HealthCheck, given, settings
+from fuzzing import fuzz
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.workbooks import build_template
@@ -25,7 +26,7 @@ TINY = loader.load_text(TINY_FRAMEWORK)
 Q1 = parse_period("2025-26-Q1", 4)
 TEMPLATE = build_template(TINY, contract_id="tiny-contract", contract_name="Tiny", provider_name="Tiny Ltd", period=Q1)
 GOOD = fill(TEMPLATE, {("starts", ""): 40, ("quits", ""): 20, ("satisfaction", ""): 80, ("policy", ""): "Yes"}, TINY)
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = fuzz(60)
 
 
 def outcome(data: bytes, name: str) -> ParsedReturn | Assessment:
@@ -90,13 +91,13 @@ cells = st.sampled_from([("starts", ""), ("quits", ""), ("satisfaction", ""), ("
                          ("starts", "sex=female"), ("quits", "sex=male"), ("starts", "priority=pregnant")])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz(25)
 @given(st.dictionaries(cells, cell_values, min_size=1, max_size=8))
 def test_any_cell_values_give_findings_or_a_score(typed: dict[tuple[str, str], object]) -> None:
     outcome(fill(TEMPLATE, typed, TINY), "r.xlsx")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@fuzz(25)
 @given(st.floats(allow_nan=False) | st.integers(-10**15, 10**15),
        st.sampled_from(["General", "yyyy-mm-dd", "h:mm:ss", "0.00%", "[h]:mm", "#,##0", "@"]))
 def test_any_number_under_any_cell_format_gives_findings_or_a_score(number: float, number_format: str) -> None:
@@ -108,7 +109,7 @@ def test_any_number_under_any_cell_format_gives_findings_or_a_score(number: floa
     outcome(out.getvalue(), "r.xlsx")
 
 
-@settings(max_examples=25, deadline=None)
+@fuzz(25)
 @given(st.integers(0, 10**9))
 def test_a_whole_number_in_a_count_cell_reads_back_exactly(number: int) -> None:
     result = outcome(fill(TEMPLATE, {("starts", ""): number}, TINY), "r.xlsx")
@@ -116,7 +117,7 @@ def test_a_whole_number_in_a_count_cell_reads_back_exactly(number: int) -> None:
     assert result.interpretation.values[("starts", "")] == number
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz(300)
 @given(st.text(max_size=30) | st.floats() | st.integers() | st.booleans() | st.none() | st.datetimes())
 def test_reading_a_number_either_gives_one_or_says_why_not(raw: object) -> None:
     try:

@@ -179,6 +179,18 @@ def test_a_sheet_written_in_a_way_no_spreadsheet_writes_is_refused(cells: bytes)
         scan_sheet("S", "p", sheet(cells))
 
 
+@pytest.mark.parametrize("encoding", [b"ATF-8", b"shift_jis", b"utf-7", b"rot13", b"base64", b"idna", b"undefined",
+                                      b"punycode", b"cp037", b"utf-16"])
+def test_an_xml_part_in_an_encoding_expat_cannot_read_is_a_structure_error_everywhere(encoding: bytes) -> None:
+    head = b'<?xml version="1.0" encoding="' + encoding + b'"?>'
+    with pytest.raises(StructureError):
+        scan_sheet("S", "p", head + sheet(b'<row r="1"><c r="A1"><v>\xe9</v></c></row>'))
+    with pytest.raises(StructureError):
+        shared_strings_problem({"xl/sharedStrings.xml": head + b'<sst uniqueCount="1"><si><t>\xe9</t></si></sst>'})
+    with pytest.raises(StructureError):
+        workbook_sheets({"xl/workbook.xml": head + b"<workbook><sheets/>\xe9</workbook>"})
+
+
 @pytest.mark.parametrize(("root", "problem"), [
     (b'<sst count="3" uniqueCount="1"><si><t>a</t></si></sst>', ""),
     (b'<sst><si><t>a</t></si></sst>', ""),

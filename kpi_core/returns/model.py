@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from kpi_core.findings import Finding, has_errors
 
+PERSONAL_DATA = "personal_data"  # the code of the one finding of a file refused as personal data
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -42,5 +44,13 @@ class ParsedReturn:
 
     @property
     def unreadable(self) -> bool:
-        """True when reading failed outright (nothing to interpret)."""
+        """True when reading failed outright (nothing to interpret): refuse the file before asking which contract
+        it is for."""
         return has_errors(self.findings) and not self.entries
+
+    @property
+    def personal_data(self) -> bool:
+        """True when the file was refused because it looks like it holds personal data: its one finding names
+        positions only; quarantine the raw file and echo nothing from it. Also `unreadable`; `cover` keeps only a
+        kpibot cover's identity (contract, period) when the data was not on the cover itself."""
+        return any(f.code == PERSONAL_DATA for f in self.findings)

@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from kpi_core.findings import Finding
+from kpi_core.returns.personal_data import MAX_ROWS
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,6 +40,9 @@ class Limits:
     # calamine holds a sheet as a dense grid (rows x columns up to its furthest cell); a return needs a few
     # thousand cells, and 500,000 read in about a second in 150 MB (benchmarks/bench_returns.py).
     max_cells: int = 500_000
+    # More filled rows in one sheet or CSV than any return has figures: taken for a list of people and refused
+    # (kpi_core/returns/personal_data.py).
+    max_rows: int = MAX_ROWS
 
 
 @dataclass
@@ -130,7 +134,8 @@ def _refuse_by_content(source: str, names: frozenset[str], data: bytes,
         return Finding("error", "xlsb_workbook", f"{source} is an Excel binary workbook (.xlsb)", fix=SAVE_AS)
     if "xl/workbook.xml" not in lower:
         what = "a Word document" if "word/document.xml" in lower else (
-            "a PowerPoint file" if "ppt/presentation.xml" in lower else "a zip archive")
+            "a PowerPoint file" if "ppt/presentation.xml" in lower else
+            "an Apple Numbers spreadsheet" if "index/document.iwa" in lower else "a zip archive (a compressed folder)")
         return Finding("error", "not_a_workbook", f"{source} is {what}, not an Excel workbook",
                        fix="Send the return workbook (.xlsx) or a CSV file.")
     if any(i.flag_bits & 0x1 for i in infos):

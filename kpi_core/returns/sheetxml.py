@@ -42,6 +42,7 @@ class SheetScan:
     hidden: bool = False
     rows: int = 0  # furthest row + 1 (what calamine allocates from A1)
     cols: int = 0
+    filled_rows: int = 0  # rows holding at least one value
     uncached_formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) 0-based -> formula
     percent_cells: set[tuple[int, int]] = field(default_factory=set)  # formatted as a percentage
 
@@ -56,6 +57,14 @@ class StructureError(ValueError):
 
 class TooManyCells(ValueError):
     """A sheet reaches further, or holds more elements, than the limit allows; `scan` holds what was seen."""
+
+    def __init__(self, scan: "SheetScan") -> None:
+        super().__init__(scan.name)
+        self.scan = scan
+
+
+class TooManyRows(ValueError):
+    """A sheet has more rows holding a value than the limit allows (a list of people, not a return)."""
 
     def __init__(self, scan: "SheetScan") -> None:
         super().__init__(scan.name)
@@ -86,11 +95,20 @@ def _elements(xml: bytes, wanted: frozenset[str], what: str) -> list[tuple[str, 
 
     parser = pyexpat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler, parser.EndElementHandler = start, end
+    _parse(parser, xml, f"{what} is unreadable")
+    return found
+
+
+def _parse(parser: pyexpat.XMLParserType, xml: bytes, problem: str) -> None:
+    """Run expat over a part. The file's own faults become StructureError(`problem (why)`): XML that is not
+    well-formed, and an encoding declared that expat or Python cannot read (`ATF-8`, `shift_jis`, `utf-7`, `rot13`
+    raise LookupError, ValueError or UnicodeError, not ExpatError). The handlers' own exceptions pass through."""
     try:
         parser.Parse(xml, True)
-    except pyexpat.ExpatError as exc:
-        raise StructureError(f"{what} is unreadable ({exc})") from None
-    return found
+    except (StructureError, TooManyCells, TooManyRows):
+        raise
+    except (pyexpat.ExpatError, LookupError, ValueError) as exc:
+        raise StructureError(f"{problem} ({exc})") from None
 
 
 def workbook_sheets(parts: dict[str, bytes]) -> list[tuple[str, str, bool]]:
@@ -131,25 +149,25 @@ def _int(text: str | None) -> int:
 
 
 def scan_sheet(name: str, part: str, xml: bytes, hidden: bool = False,
-               percent: frozenset[int] = frozenset(), max_cells: int | None = None) -> SheetScan:
-    """Find the sheet's furthest cell, the formula cells that carry no saved result and the percentage cells.
+               percent: frozenset[int] = frozenset(), max_cells: int | None = None,
+               max_rows: int | None = None) -> SheetScan:
+    """Find the sheet's furthest cell, the formula cells that carry no saved result and the percentage cells;
+    raise TooManyCells past `max_cells`, TooManyRows past `max_rows` rows holding a value.
 
     An XML parser (expat), not patterns: quoting, spacing and character references in attributes must be read
     exactly as calamine will read them, or a reference like r='XFD1048576' would slip past the extent check.
     """
     has_formulas = b"<f" in xml or b":f" in xml
     uncached = _formulas_by_pattern(xml) if has_formulas else {}
-    walk = _Walk(SheetScan(name, part, hidden), percent, formulas=uncached is None, max_cells=max_cells)
+    walk = _Walk(SheetScan(name, part, hidden), percent, formulas=uncached is None, max_cells=max_cells,
+                 max_rows=max_rows)
     parser = pyexpat.ParserCreate()
     parser.buffer_text = True
     parser.StartElementHandler = walk.start
     if uncached is None:  # only then does the walk follow formula and value text: it costs twice the time
         parser.EndElementHandler = walk.end
         parser.CharacterDataHandler = walk.text
-    try:
-        parser.Parse(xml, True)
-    except pyexpat.ExpatError as exc:
-        raise StructureError(f"sheet {name!r} is not well-formed ({exc})") from None
+    _parse(parser, xml, f"sheet {name!r} is not well-formed")
     scan = walk.scan
     if max_cells is not None and walk.max_row * (walk.max_col + walk.unnumbered_cells) > max_cells:
         walk._too_many()
@@ -182,8 +200,10 @@ class _Walk:
     """expat handlers that follow rows and cells; only formula and value text is collected."""
 
     def __init__(self, scan: SheetScan, percent: frozenset[int], formulas: bool = True,
-                 max_cells: int | None = None) -> None:
+                 max_cells: int | None = None, max_rows: int | None = None) -> None:
         self.scan, self.percent, self.formulas = scan, percent, formulas
+        self.max_rows = max_rows if max_rows is not None else 10**18
+        self.last_filled = -1
         # Stop early, so that a sheet of millions of elements costs no more than one at the limit.
         self.max_cells = max_cells if max_cells is not None else 10**18
         self.budget = 6 * self.max_cells  # elements: a cell takes two to four (c, v, is, t)
@@ -230,11 +250,16 @@ class _Walk:
                 raise StructureError(f"sheet {self.scan.name!r} has a row numbered {number[:20]!r}")
             if self.row > self.max_row:
                 self.max_row = self.row
-        elif self.formulas and self.cell is not None:
-            if name == "f":
-                self.formula = self.capture = []
-            elif name == "v":
+        elif name == "v" or name == "is":
+            if self.row != self.last_filled:  # a value: count its row once
+                self.last_filled = self.row
+                self.scan.filled_rows += 1
+                if self.scan.filled_rows > self.max_rows:
+                    raise TooManyRows(self.scan)
+            if name == "v" and self.formulas and self.cell is not None:
                 self.value = self.capture = []
+        elif name == "f" and self.formulas and self.cell is not None:
+            self.formula = self.capture = []
 
     def _too_many(self) -> None:
         self.scan.rows = max(self.max_row, 1)
@@ -261,11 +286,12 @@ class _Walk:
 
 def shared_strings_problem(parts: dict[str, bytes]) -> str:
     """calamine reserves room for the `uniqueCount` a shared-string table declares before reading it: one that
-    declares more strings than it holds (4 billion in a 1 KB part) is refused ('' when all is well)."""
+    declares more strings than it holds (4 billion in a 1 KB part) is refused ('' when all is well); a table that
+    cannot be read raises StructureError."""
     for name, xml in parts.items():
         if not name.lower().endswith("sharedstrings.xml"):
             continue
-        declared = _root_attribute(xml, "uniqueCount")
+        declared = _root_attribute(xml, "uniqueCount", name)
         if declared is None:
             continue
         held = len(_SHARED_STRING.findall(xml))
@@ -278,8 +304,9 @@ class _Found(Exception):
     pass
 
 
-def _root_attribute(xml: bytes, attribute: str) -> str | None:
-    """An attribute of the document's first element, read as an XML parser reads it (quotes, references)."""
+def _root_attribute(xml: bytes, attribute: str, what: str) -> str | None:
+    """An attribute of the document's first element, read as an XML parser reads it (quotes, references);
+    StructureError when the part cannot be read."""
     found: dict[str, str] = {}
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -289,11 +316,9 @@ def _root_attribute(xml: bytes, attribute: str) -> str | None:
     parser = pyexpat.ParserCreate()
     parser.StartElementHandler = start
     try:
-        parser.Parse(xml, True)
+        _parse(parser, xml, f"{what} is unreadable")
     except _Found:
         return found.get(attribute)
-    except pyexpat.ExpatError:
-        return "unreadable"
     return None
 
 

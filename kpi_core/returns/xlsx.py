@@ -15,12 +15,12 @@ from decimal import Decimal
 
 import python_calamine
 
-from kpi_core.findings import Finding
-from kpi_core.returns import layout
+from kpi_core.findings import Finding, cap_findings
+from kpi_core.returns import layout, personal_data
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.safety import Limits, open_package
-from kpi_core.returns.sheetxml import (SheetScan, StructureError, TooManyCells, percent_styles, scan_sheet,
-                                      shared_strings_problem, workbook_sheets)
+from kpi_core.returns.sheetxml import (SheetScan, StructureError, TooManyCells, TooManyRows, percent_styles,
+                                      scan_sheet, shared_strings_problem, workbook_sheets)
 
 Cell = object
 
@@ -60,18 +60,26 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     if package is None:
         parsed.findings.extend(problems)
         return parsed
-    lie = shared_strings_problem(package.parts)
-    if lie:
-        parsed.findings.append(Finding("error", "zip_bomb", f"{source} was refused: {lie}",
-                                       fix="Send the return workbook as kpibot made it, or a CSV file."))
-        return parsed
     try:
-        scans = _scan(package.parts, limits.max_cells)
+        lie = shared_strings_problem(package.parts)
+        if lie:
+            parsed.findings.append(Finding("error", "zip_bomb", f"{source} was refused: {lie}",
+                                           fix="Send the return workbook as kpibot made it, or a CSV file."))
+            return parsed
+        scans = _scan(package.parts, limits)
     except StructureError as exc:
         parsed.findings.append(_corrupt(source, str(exc)))
         return parsed
     except TooManyCells as exc:
         parsed.findings.append(_too_big(source, {exc.scan.name: exc.scan}, limits))
+        return parsed
+    except TooManyRows as exc:  # a list of people: refused before calamine spends time and memory on it
+        scan = exc.scan
+        sighting = personal_data.Sighting("rows", scan.name, personal_data.WHOLE_SHEET, 0, scan.filled_rows,
+                                          _tab_numbers(package.parts).get(scan.name, 0))
+        parsed.findings.append(personal_data.refusal(
+            [sighting], csv=False, max_rows=limits.max_rows, named=KPIBOT_SHEETS, hidden={scan.name} if scan.hidden
+            else ()))
         return parsed
     try:
         sheets = _load(data, scans)
@@ -83,6 +91,16 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
         parsed.findings.append(_corrupt(source, f"the reader stopped: {exc}"))
+        return parsed
+    # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
+    tabs = _tab_numbers(package.parts)
+    sightings = personal_data.find(((sheet.name, tabs.get(sheet.name, 0), sheet.rows) for sheet in sheets),
+                                   limits.max_rows)
+    if sightings:
+        parsed.findings.append(personal_data.refusal(
+            sightings, csv=False, max_rows=limits.max_rows, named={s.name for s in sheets if _made_by_kpibot(s)},
+            hidden={s.name for s in sheets if s.scan.hidden}))
+        _keep_identity(sheets, sightings, parsed)
         return parsed
     cover = _read_cover(sheets, parsed)
     found = {"main": 0, "long": 0, "grid": 0}
@@ -102,17 +120,23 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         parsed.findings.append(Finding("error", "empty_return", f"{source} holds no figures: every Value cell is "
                                        "empty", fix="Fill in the Value column (0 where there were none) and send "
                                                     "the workbook again."))
+    parsed.findings = cap_findings(parsed.findings)
     return parsed
 
 
-def _scan(parts: dict[str, bytes], max_cells: int) -> dict[str, SheetScan]:
+def _scan(parts: dict[str, bytes], limits: Limits) -> dict[str, SheetScan]:
     percent = percent_styles(parts.get("xl/styles.xml"))
     scans: dict[str, SheetScan] = {}
     for name, part, hidden in workbook_sheets(parts):
         if part in parts:
-            left = max_cells - sum(s.cells for s in scans.values())
-            scans[name] = scan_sheet(name, part, parts[part], hidden, percent, max(left, 0))
+            left = limits.max_cells - sum(s.cells for s in scans.values())
+            scans[name] = scan_sheet(name, part, parts[part], hidden, percent, max(left, 0), limits.max_rows)
     return scans
+
+
+def _tab_numbers(parts: dict[str, bytes]) -> dict[str, int]:
+    """Each sheet's 1-based position among the workbook's tabs (as a person counts them, chart sheets included)."""
+    return {name: n for n, (name, _, _) in enumerate(workbook_sheets(parts), start=1)}
 
 
 def _too_big(source: str, scans: dict[str, SheetScan], limits: Limits) -> Finding:
@@ -168,6 +192,26 @@ def _read_cover(sheets: list[Sheet], parsed: ParsedReturn) -> Sheet | None:
                                                    "are missing."))
             return sheet
     return None
+
+
+IDENTITY_KEYS = ("template", "framework", "contract", "return", "period")
+KPIBOT_SHEETS = frozenset({layout.COVER_SHEET, layout.DATA_SHEET, layout.V1_DATA_SHEET, layout.V1_BREAKDOWN_SHEET})
+
+
+def _made_by_kpibot(sheet: Sheet) -> bool:
+    """A sheet of kpibot's template (its name may be repeated in a reply; a sheet the sender added may not)."""
+    return sheet.name in KPIBOT_SHEETS or sheet.text(layout.BREAKDOWN_ID_ROW, 0).startswith(layout.BREAKDOWN_MARKER)
+
+
+def _keep_identity(sheets: list[Sheet], sightings: list[personal_data.Sighting], parsed: ParsedReturn) -> None:
+    """Keep what a kpibot cover says the workbook is (its contract and period, for the intake to know whose
+    refused file it holds), unless personal data was seen on the cover itself."""
+    scratch = ParsedReturn(source=parsed.source, format=parsed.format)
+    cover = _read_cover(sheets, scratch)
+    if cover is None or any(s.sheet == cover.name for s in sightings):
+        return
+    parsed.cover = {k: v for k, v in scratch.cover.items() if k in IDENTITY_KEYS}
+    parsed.cover_cells = {k: v for k, v in scratch.cover_cells.items() if k in IDENTITY_KEYS}
 
 
 def classify(sheet: Sheet) -> Header | None:

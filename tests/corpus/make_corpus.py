@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from corpus.filling import consistent_values, fill, template_cells  # noqa: E402
+from corpus.people import KNOWN_VALID, people, spaced  # noqa: E402
 
 from bot.workbooks import build_template  # noqa: E402
 from kpi_core import loader  # noqa: E402
@@ -154,16 +155,6 @@ def corrupt_zip() -> bytes:
     return data[: len(data) // 2]
 
 
-@corpus_file("pdf_named_xlsx.xlsx")
-def pdf_named_xlsx() -> bytes:
-    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n\x00\x00trailer\n%%EOF\n"
-
-
-@corpus_file("empty_file.xlsx")
-def empty_file() -> bytes:
-    return b""
-
-
 @corpus_file("macro_enabled.xlsm")
 def macro_enabled() -> bytes:
     data = filled()
@@ -276,6 +267,30 @@ def date_out_of_range() -> bytes:
     return rezip(edit(filled(), far_date))
 
 
+def _declared(part: str, encoding: bytes) -> bytes:
+    """The filled return with one XML part declaring an encoding no XML parser here can read (found by fuzzing:
+    expat raised LookupError or ValueError instead of an XML error)."""
+    data = rezip(filled())
+    xml = zipfile.ZipFile(io.BytesIO(data)).read(part)
+    xml = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+    return rezip(data, replace={part: b'<?xml version="1.0" encoding="' + encoding + b'"?>' + xml})
+
+
+@corpus_file("xml_encoding_unknown.xlsx")
+def xml_encoding_unknown() -> bytes:
+    return _declared("xl/worksheets/sheet2.xml", b"ATF-8")  # a damaged "UTF-8": LookupError
+
+
+@corpus_file("xml_encoding_multibyte.xlsx")
+def xml_encoding_multibyte() -> bytes:
+    return _declared("xl/_rels/workbook.xml.rels", b"shift_jis")  # a codec expat cannot use: ValueError
+
+
+@corpus_file("xml_encoding_not_text.xlsx")
+def xml_encoding_not_text() -> bytes:
+    return _declared("xl/workbook.xml", b"rot13")  # a Python codec that is not a text encoding
+
+
 @corpus_file("word_renamed.xlsx")
 def word_renamed() -> bytes:
     return rezip(filled(), drop=("xl/workbook.xml",), add={"word/document.xml": b"<w:document/>"})
@@ -288,6 +303,86 @@ def opendocument() -> bytes:
         archive.writestr(zipfile.ZipInfo("mimetype", FIXED_TIME), "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr(zipfile.ZipInfo("content.xml", FIXED_TIME), "<office:document-content/>")
     return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- not a return at all (magic bytes)
+
+# Files that are just their bytes: what people send by mistake under a return's name.
+AS_IS: dict[str, bytes] = {
+    "pdf_named_xlsx.xlsx": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n\x00\x00trailer\n%%EOF\n",
+    # A PDF whose first 4 KB hold no NUL byte: by its bytes alone it would pass for text.
+    "pdf_named_csv.csv": b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n",
+    "empty_file.xlsx": b"",
+    "text_named_xlsx.xlsx": b"item,breakdown,value\nquit_dates,,400\nquits_4wk,,210\n",
+    "binary_named_xlsx.xlsx": bytes(range(256)) * 4,  # no known kind: damaged, or something kpibot does not know
+    "png_named_csv.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00",
+    "jpeg_named_xlsx.xlsx": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9",
+    # What some case-management systems export as ".xls": an HTML table.
+    "web_page_named_xls.xls": (b"<html><head><meta charset='utf-8'></head><body><table><tr><td>quit_dates</td>"
+                               b"<td>400</td></tr></table></body></html>"),
+}
+for _name, _content in AS_IS.items():
+    corpus_file(_name)(lambda content=_content: content)
+
+
+@corpus_file("zip_named_csv.csv")
+def zip_named_csv() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("return.csv", FIXED_TIME), "item,breakdown,value\nquit_dates,,400\n")
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- personal data
+
+def _client_sheet(book: openpyxl.Workbook, title: str = "Clients") -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(["Surname", "Forename", "Date of birth", "NHS number", "Postcode", "Quit date"])
+    for person in people(12):
+        sheet.append([person["surname"], person["forename"], person["dob"], int(str(person["nhs"])),
+                      person["postcode"], person["quit_date"]])
+
+
+@corpus_file("client_list_sheet.xlsx")
+def client_list_sheet() -> bytes:
+    """A filled return with the provider's client list on an extra sheet: names, birthdays, NHS numbers."""
+    return rezip(edit(filled(), _client_sheet))
+
+
+@corpus_file("client_list_hidden.xlsx")
+def client_list_hidden() -> bytes:
+    def hidden_list(book: openpyxl.Workbook) -> None:
+        _client_sheet(book, "Working")
+        book["Working"].sheet_state = "hidden"
+    return rezip(edit(filled(), hidden_list))
+
+
+@corpus_file("nhs_number_in_value.xlsx")
+def nhs_number_in_value() -> bytes:
+    return rezip(filled({("quits_4wk", ""): int(KNOWN_VALID[1])}))  # 4010232137 where the 4-week quitters go
+
+
+@corpus_file("client_list.csv")
+def client_list_csv() -> bytes:
+    lines = ["NHS No.,Surname,Forename,DOB,Postcode,Quit date"]
+    for person in people(20, seed=1):
+        lines.append(f"{spaced(str(person['nhs']))},{person['surname']},{person['forename']},"
+                     f"{person['dob']:%d/%m/%Y},{person['postcode']},{person['quit_date']:%d/%m/%Y}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@corpus_file("nhs_numbers_as_items.csv")
+def nhs_numbers_as_items_csv() -> bytes:
+    """A long-form CSV whose item column holds NHS numbers written with dashes, one figure each."""
+    rows = [f"{spaced(number, '-')},,1" for number in KNOWN_VALID]
+    return ("item,breakdown,value\nquit_dates,,400\n" + "\n".join(rows) + "\n").encode()
+
+
+@corpus_file("names_in_breakdowns.csv")
+def names_in_breakdowns_csv() -> bytes:
+    """Breakdown categories that are people's names: the figure per client."""
+    rows = [f"quit_dates,client={p['forename']} {p['surname']},1" for p in people(8, seed=2)]
+    return ("item,breakdown,value\nquit_dates,,8\n" + "\n".join(rows) + "\n").encode()
 
 
 # ----------------------------------------------------------------------------- wrong workbook
