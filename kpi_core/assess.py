@@ -10,7 +10,7 @@ from fractions import Fraction
 from kpi_core.benchmarks import Benchmark, benchmark_notes
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.cohorts import cohort_findings
-from kpi_core.findings import Finding, has_errors
+from kpi_core.findings import Finding, cap_findings, has_errors
 from kpi_core.framework import Framework
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.scoring import Scorecard, score
@@ -142,4 +142,7 @@ def assess(
                 + tuple(cohort_findings(framework, return_id, period, interpretation.values, merged,
                                         interpretation.where))
                 + tuple(swings))
+    # Errors first, and a bounded list: a file of thousands of problems gets the first ones in full and a count
+    # of the rest by kind, so no reply, report or table grows with what a sender throws at kpibot.
+    findings = tuple(cap_findings(sorted(findings, key=lambda f: not f.is_error)))
     return Assessment(framework, return_id, period, interpretation, card, findings, tuple(benchmarks))

@@ -297,7 +297,6 @@ def test_a_workbook_whose_cover_names_another_contract_is_refused_and_counts_aga
         assert sub is not None and (sub.contract_id, sub.obligation_id) == (None, None)
 
 
-@pytest.mark.xfail(reason="the reader recognises content first once the returns branch lands", strict=True)
 def test_a_file_that_is_not_a_return_is_refused_before_asking_which_contract(intake: Intake) -> None:
     """Issue 11: 'A PDF renamed .xlsx submitted without --contract is asked "which contract?"'."""
     pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000
@@ -342,20 +341,21 @@ def test_a_commissioner_may_submit_for_the_provider_and_it_is_recorded_so(intake
 def test_a_file_holding_personal_data_is_quarantined_and_never_echoed(intake: Intake, files: FileStore) -> None:
     """Issue 14: 'a sheet of names, dates of birth and valid NHS numbers is accepted with a warning, and in a CSV
     the names are copied into the findings, the reply text and the PDF'."""
-    from kpi_core.returns.model import ParsedReturn
-
-    refused = Finding("error", "personal_data", "return.csv looks like it holds personal data (column B holds "
-                      "NHS numbers)", fix="Send aggregate figures only.")
-    quarantining = Intake(intake.engine, intake.settings, files,
-                          reader=lambda data, name: ParsedReturn(source=name, format="csv", findings=[refused]))
-    data = b"name,nhs_number\nJane Smith,9434765919\n"
-    result = quarantining.submit(received(data, caption="2025-26-Q2"))
-    assert result.outcome == "quarantined" and "Jane" not in result.reply
+    data = (b"item,breakdown,value\nquit_dates,,120\nname,nhs_number,dob\nJane Smith,943 476 5919,1961-03-02\n"
+            b"Ali Khan,401 023 2137,1958-11-30\nMary Jones,943 476 5870,1972-01-15\n")
+    result = intake.submit(received(data, caption="2025-26-Q2", filename="Jane Smith 9434765919.csv"))
+    assert result.outcome == "quarantined" and [f.code for f in result.findings] == ["personal_data"]
+    for secret in (b"Jane", b"Smith", b"943", b"1961", b"Khan"):
+        assert secret.decode() not in result.reply
     with Session(intake.engine) as session:
         sub = session.get(Submission, result.submission_id)
         assert sub is not None and sub.status == "quarantined" and sub.obligation_id is None
         stored = session.get(StoredFile, sub.sha256)
         assert stored is not None and stored.restricted and stored.purge_after == NOW + timedelta(days=30)
+        assert "Jane" not in sub.filename  # even the name it came under is withheld
+        for text in [m.body_text + m.subject for m in session.exec(select(OutboxMessage))] + \
+                [str(e.detail) for e in session.exec(select(AuditEvent))]:
+            assert "Jane" not in text and "9434765919" not in text
     from bot.storage.retention import purge_due
     assert purge_due(intake.engine, files, NOW + timedelta(days=29)) == 0
     assert purge_due(intake.engine, files, NOW + timedelta(days=31)) == 1

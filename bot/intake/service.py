@@ -38,8 +38,8 @@ from bot.resolve import Held, Rejected, identify
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import Contact, Contract, FindingRow, Obligation, Organisation, OutboxMessage, StoredFile, \
-    Submission
+from bot.storage.models import AuditEvent, Contact, Contract, FindingRow, Obligation, Organisation, OutboxMessage, \
+    StoredFile, Submission
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
 from bot.submission_kpis import local_date
@@ -55,6 +55,7 @@ Reader = Callable[[bytes, str], ParsedReturn]
 LEASE_SECONDS = 300.0  # longer than the slowest read (30 s) and save; a killed process's lease is taken at once
 WAIT_FOR_EARLIER = timedelta(seconds=30)  # the most a version waits for an earlier-received one of its return
 PERSONAL_DATA = "personal_data"
+WITHHELD = "(name withheld: the file was refused as possible personal data)"
 
 
 class Unavailable(RuntimeError):
@@ -277,7 +278,7 @@ class Intake:
                 "error", "file_too_large", f"{received.filename} is {len(received.data):,} bytes; the limit is "
                 f"{limit:,} bytes", fix="Send the return workbook on its own, without embedded pictures.")])
         parsed = self.read(received.data, received.filename)
-        if any(f.code == PERSONAL_DATA for f in parsed.findings):
+        if parsed.personal_data:
             return self._quarantine(submission_id, sender, received, parsed.findings)
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
             return self._reject(submission_id, sender, received, None, None, list(parsed.findings))
@@ -424,14 +425,18 @@ class Intake:
 
     def _quarantine(self, submission_id: int, sender: Sender, received: Received,
                     findings: list[Finding]) -> IntakeResult:
-        """Refuse a file that may hold personal data: keep it restricted until it is purged, echo nothing of it."""
+        """Refuse a file that may hold personal data: keep it restricted until it is purged, and echo nothing of
+        it, not even its name (a file name can hold a patient's name or NHS number)."""
         refusal = [f for f in findings if f.code == PERSONAL_DATA]
         purge = received.received_at + timedelta(days=self.settings.intake.quarantine_days)
+        text = replies.refusal("Your file", refusal)
 
         def write() -> IntakeResult:
             with write_session(self.engine) as session:
                 submission = self._mine(session, submission_id)
                 submission.status = "quarantined"
+                submission.filename = WITHHELD
+                submission.caption = ""
                 submission.error_count = len(refusal)
                 submission.reason = "refused: may hold personal data (file restricted, purged after "\
                                     f"{purge:%d %B %Y})"
@@ -440,10 +445,11 @@ class Intake:
                 if stored is not None:
                     stored.restricted = True
                     stored.purge_after = purge
+                for event in session.exec(select(AuditEvent).where(
+                        AuditEvent.subject == f"submission:{submission_id}")):
+                    event.detail = {**event.detail, "filename": WITHHELD}
                 saving.save_findings(session, submission_id, refusal)
-                text = replies.refusal(received.filename, refusal)
-                saving.queue_reply(session, submission_id, sender.id, received, text,
-                                   f"Return not accepted: {received.filename}")
+                saving.queue_reply(session, submission_id, sender.id, received, text, "Return not accepted")
                 record(session, received.received_at, sender.email, "submission_quarantined",
                        f"submission:{submission_id}", {"purge_after": purge.isoformat()})
                 session.commit()
