@@ -333,11 +333,29 @@ def lookup_from(values: Mapping[tuple[str, str], Fraction | None]) -> Lookup:
     return lambda ref: values.get((ref.item, ref.breakdown_key))
 
 
+def _decimal_text(value: Fraction) -> str:
+    """A number as plain decimal digits that parse back to the same value (never float's `1e-05`); a fraction
+    with no finite decimal form is written as a division."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    denominator, twos, fives = value.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    if denominator != 1:
+        return f"({sign}{value.numerator} / {value.denominator})"
+    places = max(twos, fives)
+    digits = str(value.numerator * 10 ** places // value.denominator).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
 def to_text(node: Node) -> str:
     """Render a parsed expression back to canonical text (used in explanations)."""
     match node:
         case Num(value):
-            return str(value.numerator) if value.denominator == 1 else str(float(value))
+            return _decimal_text(value)
         case Ref():
             return str(node)
         case Neg(operand):

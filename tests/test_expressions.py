@@ -314,3 +314,14 @@ def test_generated_expressions_round_trip_and_evaluate_like_exact_arithmetic(
     result = evaluate(reparsed, lambda ref: table[str(ref)])
     assert result == _exact(reparsed, table)
     assert result is None or isinstance(result, Fraction)
+
+
+@given(st.integers(min_value=-10**25, max_value=10**25), st.integers(min_value=0, max_value=12),
+       st.integers(min_value=0, max_value=12))
+def test_a_number_written_back_as_text_parses_to_the_same_value(numerator: int, twos: int, fives: int) -> None:
+    """`to_text` once printed floats (`1e-05`, `1.2345678901234568e+20`) that parse as something else."""
+    value = Fraction(numerator, 2 ** twos * 5 ** fives)
+    text = to_text(BinOp("*", parse("a"), Num(value)))
+    again = parse(text)
+    assert isinstance(again, BinOp) and to_text(again) == text
+    assert evaluate(again, lambda ref: Fraction(1)) == value
