@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -244,9 +245,17 @@ class _Parser:
 
 
 def parse(text: str, *, allow_comparison: bool = False) -> Node:
-    """Parse an expression (or, with allow_comparison, a rule); raise ExpressionError if invalid."""
+    """Parse an expression (or, with allow_comparison, a rule); raise ExpressionError if invalid.
+
+    Trees are immutable, so each text is parsed once per process and shared (a framework's few hundred
+    expressions are evaluated for every return)."""
     if not isinstance(text, str):
         raise ExpressionError("an expression must be text")
+    return _parse(text, allow_comparison)
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str, allow_comparison: bool) -> Node:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression longer than {MAX_LENGTH} characters")
     if not text.strip():
