@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.channels.email_ledger import Location
 from bot.channels.email_message import parse
 from bot.channels.email_processing import Processor
 from bot.channels.email_status import status_lines
@@ -74,13 +73,15 @@ def test_a_message_id_used_again_for_another_message_is_a_new_message(intake: In
     process.handle(fetched(build(files=(("q2.csv", sample_csv(seed=2)),)), uid=2))  # same Message-ID, other file
     subs = rows(intake.engine, Submission)
     assert [s.version for s in subs] == [1, 2]
-    assert subs[1].idempotency_key.startswith("email:<q2@breathe-easy.example>#")
+    assert subs[1].idempotency_key.startswith("email:<q2@breathe-easy.example> #")
+    with Session(intake.engine) as session:  # each reply in its own message's thread
+        assert {m.headers["In-Reply-To"] for m in session.exec(select(OutboxMessage))} == {"<q2@breathe-easy.example>"}
 
 
 def test_a_file_handed_in_again_after_a_kill_before_the_record_is_one_submission(intake: Intake) -> None:
     """The intake committed, then the process died before the ledger did: the message is read again."""
     raw = build(files=(("q2.csv", sample_csv()),))
-    processor(intake)._submit(Location("a", "INBOX", 7, 1), parse(raw), NOW)
+    processor(intake)._submit("<q2@breathe-easy.example>", parse(raw), NOW)
     assert processor(intake).handle(fetched(raw))
     assert len(rows(intake.engine, Submission)) == 1 and len(rows(intake.engine, OutboxMessage)) == 1
 

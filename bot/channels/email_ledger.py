@@ -50,15 +50,16 @@ def same_message(session: Session, account: str, message: Inbound) -> InboundMai
     return None
 
 
-def intake_message_id(session: Session, account: str, message: Inbound) -> str:
-    """The id the intake keys this message's files on: its Message-ID, unless an earlier message with other files
-    came with the same one (some systems reuse ids), when a digest of the files keeps the two apart."""
+def identity(session: Session, account: str, message: Inbound) -> str:
+    """What the intake and the answers key this message on: its Message-ID, unless an earlier message with other
+    files came with the same one (some systems reuse ids), when ` #` and a digest of the files keep the two apart
+    (a Message-ID has no spaces, so the reply still finds the id to thread on)."""
     others = session.exec(select(InboundMail.attachment_hashes).where(
         InboundMail.account == account, InboundMail.message_id == message.message_id)).all()
     if not any(hashes != message.attachment_hashes for hashes in others):
         return message.message_id
     digest = hashlib.sha256(" ".join(message.attachment_hashes).encode()).hexdigest()[:16]
-    return f"{message.message_id[:180]}#{digest}"
+    return f"{message.message_id[:180]} #{digest}"
 
 
 def record(session: Session, where: Location, message: Inbound, arrived: datetime, outcome: str) -> None:
@@ -92,11 +93,11 @@ def replies_this_hour(session: Session, address: str, now: datetime) -> int:
                col(OutboxMessage.sent_at) >= now - CAP_WINDOW))).one()
 
 
-def answer(session: Session, message: Inbound, contact: Contact, what: str, subject: str, text: str,
+def answer(session: Session, message: Inbound, key: str, contact: Contact, what: str, subject: str, text: str,
            now: datetime) -> None:
-    """Queue a short answer to `message` in its thread (once per message and kind of answer)."""
-    queue(session, f"email:{what}:{message.message_id}", contact, "email", contact.email, "reply", subject, text,
-          now, reply_headers(message.message_id, message.references, message.subject))
+    """Queue a short answer to `message` in its thread, once per message (`key`: its identity) and kind."""
+    queue(session, f"email:{what}:{key}", contact, "email", contact.email, "reply", subject, text, now,
+          reply_headers(message.message_id, message.references, message.subject))
 
 
 def queue(session: Session, key: str, contact: Contact, channel: str, address: str, kind: str, subject: str,

@@ -57,7 +57,8 @@ class Fetched:
 @dataclass(frozen=True)
 class Answer:
     contact: Contact
-    what: str  # e.g. "no return": one answer of each kind per message
+    key: str  # the message's identity: one answer of each kind per message
+    what: str  # e.g. "no return"
     subject: str
     text: str
 
@@ -123,26 +124,28 @@ class Processor:
             text = render_text("messages/email_too_large.email.txt", subject=head.subject,
                                size=megabytes(fetched.size), limit=megabytes(self.max_message_bytes),
                                file_limit=megabytes(self.settings.intake.max_upload_bytes))
-            answer = Answer(contact, "too large", "Your email was too large to open", text) if contact else None
+            answer = Answer(contact, head.message_id, "too large", "Your email was too large to open",
+                            text) if contact else None
             return self._finish(fetched.where, head, arrived, "too large", answer)
         message = parse(fetched.body())
         with Session(self.engine) as session:
             if ledger.same_message(session, fetched.where.account, message) is not None:
                 return self._finish(fetched.where, message, arrived, "duplicate")
+            key = ledger.identity(session, fetched.where.account, message)
         if contact is None:
-            self._submit(fetched.where, message, arrived)
+            self._submit(key, message, arrived)
             return self._finish(fetched.where, message, arrived, "unknown sender")
         if contact.channel == "telegram":
             text = render_text("messages/email_telegram_only.email.txt", subject=message.subject)
-            answer = Answer(contact, "telegram only", "Please send your returns by Telegram", text)
+            answer = Answer(contact, key, "telegram only", "Please send your returns by Telegram", text)
             return self._finish(fetched.where, message, arrived, "telegram only", answer)
         if not any(is_return_file(a) for a in message.attachments):
-            return self._no_return(fetched.where, message, arrived, contact)
+            return self._no_return(fetched.where, key, message, arrived, contact)
         if self._capped(contact.email):
             log.warning("email %s from %s waits: %d emails went to that address in the last hour", message.message_id,
                         contact.email, self.email.max_replies_per_hour)
             return False
-        self._submit(fetched.where, message, arrived)
+        self._submit(key, message, arrived)
         return self._finish(fetched.where, message, arrived, "processed")
 
     # -- steps ---------------------------------------------------------------------------------------------------
@@ -162,10 +165,9 @@ class Processor:
         with Session(self.engine) as session:
             return ledger.replies_this_hour(session, address, self.clock()) >= self.email.max_replies_per_hour
 
-    def _submit(self, where: Location, message: Inbound, arrived: datetime) -> None:
-        """Hand each file that may be a return to the intake: one submission each, answered by the intake."""
-        with Session(self.engine) as session:
-            message_id = ledger.intake_message_id(session, where.account, message)
+    def _submit(self, key: str, message: Inbound, arrived: datetime) -> None:
+        """Hand each file that may be a return to the intake: one submission each (keyed on the message's identity
+        and the file's number), answered by the intake."""
         if message.more_attachments:
             log.warning("email %s holds %d more files than kpibot reads from one message; they were not read",
                         message.message_id, message.more_attachments)
@@ -173,13 +175,13 @@ class Processor:
             if not is_return_file(attachment):
                 continue
             result = self.intake.submit(Received(
-                channel="email", message_id=message_id, sender=message.sender, filename=attachment.filename,
+                channel="email", message_id=key, sender=message.sender, filename=attachment.filename,
                 data=attachment.data, received_at=arrived, caption=message.subject, part=attachment.number,
                 references=message.references))
             log.info("email %s file %d (%s) from %s: %s", message.message_id, attachment.number, attachment.filename,
                      message.sender, result.outcome)
 
-    def _no_return(self, where: Location, message: Inbound, arrived: datetime, contact: Contact) -> bool:
+    def _no_return(self, where: Location, key: str, message: Inbound, arrived: datetime, contact: Contact) -> bool:
         if replies_to_us(message, self.email.from_address):
             return self._finish(where, message, arrived, "no return (answers kpibot)")
         with Session(self.engine) as session:
@@ -188,7 +190,7 @@ class Processor:
         text = render_text("messages/email_no_return.email.txt", subject=message.subject, found=found,
                            contracts=contracts, limit=megabytes(self.settings.intake.max_upload_bytes))
         return self._finish(where, message, arrived, "no return",
-                            Answer(contact, "no return", "No return was attached", text))
+                            Answer(contact, key, "no return", "No return was attached", text))
 
     def _hold(self, fetched: Fetched, message: Inbound, arrived: datetime, contact: Contact | None,
               verdict: str) -> bool:
@@ -228,8 +230,8 @@ class Processor:
                             >= self.email.max_replies_per_hour:
                         final = f"{outcome}, capped"  # recorded unanswered
                     else:
-                        ledger.answer(session, message, answer.contact, answer.what, answer.subject, answer.text,
-                                      self.clock())
+                        ledger.answer(session, message, answer.key, answer.contact, answer.what, answer.subject,
+                                      answer.text, self.clock())
                 ledger.record(session, where, message, arrived, final)
                 session.commit()
                 return True

@@ -46,10 +46,12 @@ def one_line(text: str, limit: int) -> str:
 def reply_headers(message_id: str, references: str, subject: str) -> dict[str, str]:
     """The headers that put a reply in the thread of the message it answers (RFC 5322 3.6.4): In-Reply-To its
     Message-ID, References its References then its Message-ID (the first and the latest kept), and its subject
-    with one `Re:`. Without a well-formed Message-ID there is no thread to join, only the subject."""
+    with one `Re:`. Without a well-formed Message-ID there is no thread to join, only the subject. What follows a
+    space after the id is ignored (the email channel's suffix for a reused Message-ID)."""
     headers: dict[str, str] = {}
+    message_id = message_id.strip().split(" ", 1)[0]
     ids = message_ids(message_id)
-    if len(ids) == 1 and ids[0] == message_id.strip():
+    if len(ids) == 1 and ids[0] == message_id:
         earlier = [i for i in message_ids(references) if i != ids[0]]
         if len(earlier) >= MAX_REFERENCES:
             earlier = earlier[:1] + earlier[-(MAX_REFERENCES - 2):]
