@@ -282,3 +282,14 @@ def test_the_channel_runs_beside_the_event_loop_and_idle_brings_new_mail_at_once
 
     assert asyncio.run(asyncio.wait_for(main(), 60)) == (0, "the loop is free", 1)
     assert mail_server.messages("INBOX") == [] and len(submissions(intake.engine)) == 1
+
+
+def test_kpibot_run_refuses_a_mailbox_without_its_password(settings: config.Settings) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    result = CliRunner().invoke(main, ["--config", settings.source, "run"], env={"KPIBOT_IMAP_PASSWORD": ""})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("[email] imap_user is set (kpibot@council.example) but KPIBOT_IMAP_PASSWORD is not: set it in the "
+            "environment, or leave imap_user empty") in result.output

@@ -286,3 +286,34 @@ def test_a_message_that_keeps_failing_is_recorded_as_failed_and_moved(intake: In
     assert [process.handle_safely(failing) for _ in range(3)] == [False, False, True]
     assert outcome(intake.engine) == "failed"
     assert "could not be processed (see the log)" in "\n".join(status_lines(intake.engine, settings, LATER))
+
+
+def test_status_says_whether_the_mailbox_is_being_read(intake: Intake, settings: config.Settings) -> None:
+    from bot.service import beat
+
+    def mailbox_line() -> str:
+        return status_lines(intake.engine, settings, LATER)[2]
+
+    assert mailbox_line() == "  Mailbox kpibot@council.example: not read yet (is `kpibot run` running?)"
+    beat(intake.engine, "email", LATER, {"found": 0, "error": ""})
+    assert mailbox_line() == "  Mailbox kpibot@council.example: read, last checked 01 Oct 2025 10:05."
+    beat(intake.engine, "email", LATER, {"found": -1, "error": "refused the login"})
+    assert mailbox_line().endswith("NOT READ. The last try (01 Oct 2025 10:05) failed: refused the login")
+    beat(intake.engine, "email", LATER - timedelta(hours=2), {"found": 0, "error": ""})
+    assert "not checked since 01 Oct 2025 08:05 (is `kpibot run` running?)" in mailbox_line()
+    assert status_lines(intake.engine, with_email(settings, imap_user=""), LATER)[2].startswith(
+        "  No mailbox is configured")
+
+
+def test_status_has_no_email_part_where_no_mailbox_was_ever_read(intake: Intake, settings: config.Settings) -> None:
+    assert status_lines(intake.engine, with_email(settings, imap_user=""), LATER) == []
+
+
+def test_a_contacts_channel_comes_from_the_configuration(intake: Intake, settings: config.Settings) -> None:
+    from bot.storage.sync import sync_settings
+
+    contacts = tuple(c.model_copy(update={"channel": "telegram"}) if c.email == ALICE else c for c in settings.contacts)
+    with Session(intake.engine) as session:
+        assert sync_settings(session, settings.model_copy(update={"contacts": contacts}), NOW)["contacts"] == 1
+        session.commit()
+        assert session.exec(select(Contact.channel).where(Contact.email == ALICE)).one() == "telegram"

@@ -41,9 +41,14 @@ def status_lines(engine: sa.Engine, settings: config.Settings, now: datetime) ->
     elif beat is None:
         lines.append(f"  Mailbox {settings.email.imap_user}: not read yet (is `kpibot run` running?)")
     else:
-        state = f"last error: {beat.detail.get('error')}" if beat.detail.get("error") else "working"
-        lines.append(f"  Mailbox {settings.email.imap_user}: last checked {beat.at.astimezone(zone):%d %b %Y %H:%M} "
-                     f"({state})")
+        when = f"{beat.at.astimezone(zone):%d %b %Y %H:%M}"
+        if beat.detail.get("error"):
+            lines.append(f"  Mailbox {settings.email.imap_user}: NOT READ. The last try ({when}) failed: "
+                         f"{beat.detail['error']}")
+        elif beat.at < now - timedelta(seconds=3 * settings.email.poll_seconds + 60):
+            lines.append(f"  Mailbox {settings.email.imap_user}: not checked since {when} (is `kpibot run` running?)")
+        else:
+            lines.append(f"  Mailbox {settings.email.imap_user}: read, last checked {when}.")
     for address, count, last in unknown[:MAX_LINES]:
         lines.append(f"  Unknown sender {address}: {count} file(s), last {last.astimezone(zone):%d %b %Y}; not "
                      "answered, files kept restricted. Add them as a contact if they should send returns.")
