@@ -51,6 +51,7 @@ class Inbound:
     content_type: str = "text/plain"
     attachments: tuple[Attachment, ...] = ()
     more_attachments: int = 0  # files beyond MAX_ATTACHMENTS, not read
+    unreadable: bool = False  # the parser gave up: nothing in it is trusted, nobody is answered
 
     @property
     def sender(self) -> str:
@@ -73,8 +74,7 @@ def parse(raw: bytes) -> Inbound:
         return _parse(raw)
     except Exception:  # noqa: BLE001 - a message nothing can read is recorded as having no sender, never a crash
         log.exception("an email could not be parsed")
-        return Inbound(message_id=_no_id(raw), senders=(), subject="", references="",
-                       headers={"x-kpibot-unreadable": ("yes",)})
+        return Inbound(message_id=_no_id(raw), senders=(), subject="", references="", unreadable=True)
 
 
 def _parse(raw: bytes) -> Inbound:

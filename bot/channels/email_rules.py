@@ -59,12 +59,17 @@ def _own(m: Inbound, own: tuple[str, ...]) -> bool:
     return any(s in own for s in m.senders)
 
 
+def _unreadable(m: Inbound, own: tuple[str, ...]) -> bool:
+    return m.unreadable
+
+
 def _no_sender(m: Inbound, own: tuple[str, ...]) -> bool:
-    return not m.sender or "x-kpibot-unreadable" in m.headers
+    return not m.sender
 
 
 # In order: the first that matches names the message's outcome (`ignored:<name>`, at most 32 characters).
 SILENT: tuple[tuple[str, Callable[[Inbound, tuple[str, ...]], bool]], ...] = (
+    ("unreadable", _unreadable),
     ("own address", _own),
     ("no single sender", _no_sender),
     ("bounce", _bounce),
