@@ -111,14 +111,17 @@ class Mailbox:
                     pass
             self.box = None
 
-    def _client(self) -> imaplib.IMAP4:
+    def _uid(self, what: str, *args: str | bytes) -> list:  # type: ignore[type-arg]
+        """One UID command (SEARCH, FETCH, MOVE ...); its data, or MailboxError saying `what` failed."""
         if self.box is None:
             raise MailboxError("the mailbox is not open")
-        return self.box.client
-
-    def _ok(self, typ: str, data: object, what: str) -> None:
+        try:
+            typ, data = self.box.client.uid(*args)
+        except ERRORS as exc:
+            raise MailboxError(f"{self.describe()}: {what} failed: {exc}") from None
         if typ != "OK":
             raise MailboxError(f"{self.describe()} refused {what}: {data!r:.200}")
+        return data
 
     # -- reading --------------------------------------------------------------------------------------------
 
@@ -131,20 +134,13 @@ class Mailbox:
 
     def uids(self) -> list[int]:
         """The messages in the folder, oldest first (those flagged \\Deleted are gone in all but name)."""
-        try:
-            typ, data = self._client().uid("SEARCH", "UNDELETED")
-        except ERRORS as exc:
-            raise MailboxError(f"{self.describe()}: listing messages failed: {exc}") from None
-        self._ok(typ, data, "the message list")
+        data = self._uid("listing the messages", "SEARCH", "UNDELETED")
         return sorted(int(u) for u in (data[0] or b"").split())
 
     def fetch(self, uid: int, uidvalidity: int) -> Fetched | None:
         """The message's header, size and delivery time (None if it has gone meanwhile); its body on demand."""
-        try:
-            typ, data = self._client().uid("FETCH", str(uid), "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])")
-        except ERRORS as exc:
-            raise MailboxError(f"{self.describe()}: reading message {uid} failed: {exc}") from None
-        self._ok(typ, data, f"message {uid}")
+        data = self._uid(f"reading message {uid}", "FETCH", str(uid),
+                         "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])")
         literals = [d for d in data if isinstance(d, tuple)]
         if not literals:
             return None
@@ -156,12 +152,8 @@ class Mailbox:
                        header=literals[0][1], body=lambda: self.body(uid))
 
     def body(self, uid: int) -> bytes:
-        try:
-            typ, data = self._client().uid("FETCH", str(uid), "(BODY.PEEK[])")
-        except ERRORS as exc:
-            raise MailboxError(f"{self.describe()}: reading message {uid} failed: {exc}") from None
-        self._ok(typ, data, f"message {uid}")
-        literals = [d for d in data if isinstance(d, tuple)]
+        literals = [d for d in self._uid(f"reading message {uid}", "FETCH", str(uid), "(BODY.PEEK[])")
+                    if isinstance(d, tuple)]
         if not literals:
             raise MailboxError(f"{self.describe()}: message {uid} has gone")
         return bytes(literals[0][1])
@@ -170,21 +162,14 @@ class Mailbox:
 
     def move(self, uid: int) -> None:
         """Move a message to the processed folder (a copy first where the server cannot move)."""
-        client, target = self._client(), encode_folder(self.email.processed_folder)
-        try:
-            if "MOVE" in self.capabilities:
-                typ, data = client.uid("MOVE", str(uid), target)
-                self._ok(typ, data, f"moving message {uid}")
-                return
-            typ, data = client.uid("COPY", str(uid), target)
-            self._ok(typ, data, f"copying message {uid}")
-            typ, data = client.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
-            self._ok(typ, data, f"flagging message {uid}")
-            if "UIDPLUS" in self.capabilities:
-                typ, data = client.uid("EXPUNGE", str(uid))
-                self._ok(typ, data, f"expunging message {uid}")
-        except ERRORS as exc:
-            raise MailboxError(f"{self.describe()}: moving message {uid} failed: {exc}") from None
+        target = encode_folder(self.email.processed_folder)
+        if "MOVE" in self.capabilities:
+            self._uid(f"moving message {uid}", "MOVE", str(uid), target)
+            return
+        self._uid(f"copying message {uid}", "COPY", str(uid), target)
+        self._uid(f"flagging message {uid}", "STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
+        if "UIDPLUS" in self.capabilities:
+            self._uid(f"expunging message {uid}", "EXPUNGE", str(uid))
 
     def wait(self, seconds: float, wake: socket.socket) -> None:
         """Until new mail may have come (IDLE), `seconds` pass, or `wake` becomes readable."""
