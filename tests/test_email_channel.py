@@ -30,7 +30,7 @@ from bot.storage.files import FileStore
 from bot.storage.models import InboundMail, IndicatorResultRow, OutboxMessage, PaymentRow, Submission
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
-from intake_fixtures import ALICE, NOW, sample_csv
+from intake_fixtures import ALICE, NOW
 from kpi_core import loader, samples
 from kpi_core.calendar import parse_period
 from mail_fixtures import KPIBOT, Captured, MailServer, SmtpServer, build, email_settings  # noqa: F401

@@ -3,13 +3,13 @@
 1. A message already in the ledger was dealt with: it only needs moving (the process stopped between the commit
    and the move).
 2. From its header alone: a message that must not be answered (`email_rules.silent_reason`) is recorded, unread;
-   one whose DMARC check failed, under `require_dmarc_pass`, is held and its sender's commissioners are told; one
-   too large to open gets a short answer.
+   one whose DMARC check failed, under `require_dmarc_pass`, is held and its sender's commissioners are told; a
+   contact set up for Telegram only is told to use it; a message too large to open gets a short answer.
 3. From the whole message: the same message seen before (its folder renumbered, or delivered twice) is recorded as
    such. An unknown sender's files go to the intake, which keeps them restricted and never answers an unknown
-   address; a contact set up for Telegram only is told to use it; a registered contact's files that may be returns
-   go to the intake one by one (each answered by the intake, in the thread); an email without one gets a short
-   answer saying what to send, unless it answers one of kpibot's own messages (a "thank you").
+   address; a registered contact's files that may be returns go to the intake one by one (each answered by the
+   intake, in the thread); an email without one gets a short answer saying what to send, unless it answers one of
+   kpibot's own messages (a "thank you").
 4. No more than `max_replies_per_hour` emails go to one address: a message with files waits in the folder until it
    may be answered; one without is recorded unanswered.
 Each step records the message, with the answers it queues, in one transaction committed before the caller moves
@@ -120,6 +120,10 @@ class Processor:
         verdict = dmarc_result(head, self.email.authserv_id)
         if self.email.require_dmarc_pass and verdict not in (None, "pass"):
             return self._hold(fetched, head, arrived, contact, verdict)
+        if contact is not None and contact.channel == "telegram":
+            text = render_text("messages/email_telegram_only.email.txt", subject=head.subject)
+            answer = Answer(contact, head.message_id, "telegram only", "Please send your returns by Telegram", text)
+            return self._finish(fetched.where, head, arrived, "telegram only", answer)
         if fetched.size > self.max_message_bytes:
             text = render_text("messages/email_too_large.email.txt", subject=head.subject,
                                size=megabytes(fetched.size), limit=megabytes(self.max_message_bytes),
@@ -135,10 +139,6 @@ class Processor:
         if contact is None:
             self._submit(key, message, arrived)
             return self._finish(fetched.where, message, arrived, "unknown sender")
-        if contact.channel == "telegram":
-            text = render_text("messages/email_telegram_only.email.txt", subject=message.subject)
-            answer = Answer(contact, key, "telegram only", "Please send your returns by Telegram", text)
-            return self._finish(fetched.where, message, arrived, "telegram only", answer)
         if not any(is_return_file(a) for a in message.attachments):
             return self._no_return(fetched.where, key, message, arrived, contact)
         if self._capped(contact.email):
