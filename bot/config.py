@@ -6,6 +6,7 @@ environment variables; the database URL may come from `DATABASE_URL`. A bad valu
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from datetime import date
@@ -84,6 +85,7 @@ class Contact(_Model):
     role: Role
     telegram_chat_id: int | None = None
     contracts: tuple[Id, ...] = ()  # empty: every contract of the organisation
+    channel: Literal["any", "email", "telegram"] = "any"  # "telegram": returns by email are not accepted
 
     @field_validator("email")
     @classmethod
@@ -110,16 +112,54 @@ class Reports(_Model):
     attach_pdf: bool = True  # attach the PDF return report to every reply (rendering takes about a second)
 
 
+Security = Literal["tls", "starttls", "plain"]  # implicit TLS, STARTTLS, or none (only to this machine)
+
+
 class Email(_Model):
+    """The mailbox returns are emailed to (read over IMAP when `imap_user` is set) and the SMTP server replies
+    go out through. Passwords come from KPIBOT_IMAP_PASSWORD and KPIBOT_SMTP_PASSWORD only."""
+
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str = ""
-    smtp_starttls: bool = False
+    smtp_security: Security = "starttls"
     imap_host: str = "127.0.0.1"
-    imap_port: int = Field(default=143, ge=1, le=65535)
-    imap_user: str = ""
-    imap_starttls: bool = False
-    from_address: str = "kpibot@example.invalid"
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_user: str = ""  # empty: no mailbox is read
+    imap_security: Security = "tls"
+    folder: str = Field(default="INBOX", min_length=1, max_length=200)
+    processed_folder: str = Field(default="kpibot-processed", min_length=1, max_length=200)  # created if missing
+    from_address: str = Field(default="kpibot@example.invalid", pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+    poll_seconds: int = Field(default=300, ge=10, le=1500)  # IDLE is re-issued this often: a poll as a backstop
+    require_dmarc_pass: bool = True  # hold a message whose receiving server's Authentication-Results lacks dmarc=pass
+    authserv_id: str = ""  # trust only Authentication-Results from this server id (empty: the topmost header)
+    max_replies_per_hour: int = Field(default=10, ge=1, le=1000)  # to one address, against loops
+
+    @model_validator(mode="after")
+    def _safe(self) -> "Email":
+        for kind in ("imap", "smtp"):
+            host = getattr(self, f"{kind}_host")
+            if getattr(self, f"{kind}_security") == "plain" and not is_loopback(host):
+                raise ValueError(f"{kind}_security = \"plain\" sends the password unencrypted, so it is allowed only "
+                                 f"to this machine (127.0.0.1, ::1 or localhost), not to {host!r}; use \"tls\" or "
+                                 "\"starttls\"")
+        if self.folder == self.processed_folder:
+            raise ValueError("processed_folder must differ from folder (messages are moved there once read)")
+        return self
+
+    @property
+    def mailbox_configured(self) -> bool:
+        return bool(self.imap_user)
+
+
+def is_loopback(host: str) -> bool:
+    """Is `host` this machine (so a connection to it never crosses a network)?"""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Telegram(_Model):

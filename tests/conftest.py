@@ -57,3 +57,5 @@ def ch_stop_smoking_config(tmp_path: Path) -> Path:
 # people are described in intake_fixtures.py: Alice, Dave and Bob submit returns, Carol commissions.
 from db_fixtures import database_url, empty_database_url, engine, postgres_server, sqlite_template  # noqa: E402,F401
 from intake_fixtures import files, intake, loaded, render_queue, settings  # noqa: E402,F401
+# Real mail servers for the email channel (a Dovecot IMAP server, an aiosmtpd SMTP server): mail_fixtures.py.
+from mail_fixtures import dovecot, mail_server, smtp  # noqa: E402,F401

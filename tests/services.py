@@ -78,3 +78,108 @@ def start_postgres() -> Postgres:
         log = (root / "server.log").read_text(errors="replace")[-500:] if (root / "server.log").exists() else ""
         raise ServiceUnavailable(f"PostgreSQL did not start: {run.stderr.strip()[-300:]} {log}")
     return Postgres(f"postgresql+psycopg://postgres@127.0.0.1:{port}", data, bin_dir)
+
+
+# ----------------------------------------------------------------------------- Dovecot (IMAP)
+# A throwaway Dovecot from Debian's dovecot-imapd on a free port: any user name logs in with PASSWORD, and each
+# user is a fresh Maildir, so every test has a mailbox of its own. Plain IMAP, on 127.0.0.1 only.
+
+DOVECOT_PASSWORD = "secret"
+_DOVECOT_CONF = """
+base_dir = {root}/run
+state_dir = {root}/state
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = {root}/dovecot.log
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+{users}
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+service imap-login {{
+  {chroot}
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+{services}
+"""
+
+
+@dataclass
+class Dovecot:
+    port: int
+    root: Path
+    binary: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "dovecot.conf"
+
+    def stop(self) -> None:
+        subprocess.run([str(self.binary), "-c", str(self.config), "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False, timeout=30)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _wait_for_port(port: int, seconds: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def start_dovecot() -> Dovecot:
+    """Start Dovecot as root (mail stored as `nobody`) or, for an ordinary user, as that user."""
+    import grp
+    import pwd
+
+    binary = Path(shutil.which("dovecot") or "/usr/sbin/dovecot")
+    if not binary.exists():
+        raise ServiceUnavailable("no Dovecot (apt-get install dovecot-imapd)")
+    root = Path(tempfile.mkdtemp(prefix="kpibot-dovecot-"))
+    for sub in ("run", "state", "mail"):
+        (root / sub).mkdir()
+    port = free_port()
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("nobody")
+        uid, gid = user.pw_uid, user.pw_gid
+        shutil.chown(root / "mail", uid, gid)
+        os.chmod(root, 0o755)
+        users, chroot, services = "", "", ""
+    else:  # Dovecot's own documented set-up for running without root
+        uid, gid = os.getuid(), os.getgid()
+        name, group = pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name
+        users = f"default_login_user = {name}\ndefault_internal_user = {name}\ndefault_internal_group = {group}"
+        chroot = "chroot ="
+        services = "service anvil {\n  chroot =\n}\nservice imap {\n  chroot =\n}"
+    (root / "dovecot.conf").write_text(_DOVECOT_CONF.format(root=root, port=port, uid=uid, gid=gid, users=users,
+                                                            chroot=chroot, services=services,
+                                                            password=DOVECOT_PASSWORD))
+    with open(root / "start.log", "wb") as out:  # not a pipe: the daemon keeps it open
+        run = subprocess.run([str(binary), "-c", str(root / "dovecot.conf")], stdout=out, stderr=out)
+    if run.returncode != 0 or not _wait_for_port(port):
+        log = " ".join((root / name).read_text(errors="replace")[-400:] for name in ("start.log", "dovecot.log")
+                       if (root / name).exists())
+        Dovecot(port, root, binary).stop()
+        raise ServiceUnavailable(f"Dovecot did not start: {log.strip()}")
+    return Dovecot(port, root, binary)

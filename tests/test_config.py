@@ -188,3 +188,43 @@ def test_settings_are_frozen(ch_stop_smoking_config: Path) -> None:
     settings = config.load(ch_stop_smoking_config, environ={})
     with pytest.raises(ValidationError):
         settings.timezone = "UTC"  # type: ignore[misc]
+
+
+# ----------------------------------------------------------------------------- the mailbox ([email])
+
+def test_mail_is_encrypted_unless_plain_is_asked_for_on_this_machine(ch_stop_smoking_config: Path) -> None:
+    email = config.load(ch_stop_smoking_config, environ={}).email
+    assert (email.imap_security, email.imap_port, email.smtp_security, email.smtp_port) == ("tls", 993,
+                                                                                            "starttls", 587)
+    assert not email.mailbox_configured  # no imap_user: no mailbox is read
+
+
+@pytest.mark.parametrize(("settings", "problem"), [
+    ('imap_host = "outlook.office365.com"\nimap_security = "plain"',
+     'email: imap_security = "plain" sends the password unencrypted, so it is allowed only to this machine'),
+    ('smtp_host = "10.0.0.5"\nsmtp_security = "plain"', 'email: smtp_security = "plain" sends the password'),
+    ('imap_security = "ssl"', "email.imap_security: Input should be 'tls', 'starttls' or 'plain'"),
+    ('processed_folder = "INBOX"', "email: processed_folder must differ from folder"),
+    ("poll_seconds = 1800", "email.poll_seconds: Input should be less than or equal to 1500"),
+    ('from_address = "kpibot"', "email.from_address: String should match pattern"),
+])
+def test_unsafe_or_wrong_mailbox_settings_fail_naming_the_key(tmp_path: Path, ch_stop_smoking_config: Path,
+                                                               settings: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, f"[email]\n{settings}\n" + ch_stop_smoking_config.read_text(encoding="utf-8"))
+    assert problem in str(excinfo.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.53"])
+def test_plain_mail_is_allowed_to_this_machine(tmp_path: Path, ch_stop_smoking_config: Path, host: str) -> None:
+    settings = load_text(tmp_path, f'[email]\nimap_host = "{host}"\nimap_security = "plain"\n'
+                                   + ch_stop_smoking_config.read_text(encoding="utf-8"))
+    assert settings.email.imap_security == "plain"
+
+
+def test_a_contact_may_be_limited_to_telegram(tmp_path: Path, ch_stop_smoking_config: Path) -> None:
+    text = ch_stop_smoking_config.read_text(encoding="utf-8") + (
+        '\n[[contacts]]\nemail = "Alice@Example.org"\nname = "Alice"\norganisation = "breathe-easy"\n'
+        'role = "provider_submitter"\ntelegram_chat_id = 1001\nchannel = "telegram"\n')
+    [contact] = load_text(tmp_path, text).contacts
+    assert (contact.email, contact.channel) == ("alice@example.org", "telegram")

@@ -197,7 +197,7 @@ def smtp_server() -> Iterator[tuple[int, _Inbox]]:
 
 def test_email_goes_out_over_real_smtp_with_text_and_attachment(smtp_server: tuple[int, _Inbox]) -> None:
     port, inbox = smtp_server
-    transport = EmailTransport("127.0.0.1", port, "kpibot@council.example")
+    transport = EmailTransport("127.0.0.1", port, "kpibot@council.example", security="plain")
     transport.send(Outbound(address="alice@example.org", subject="Q2 return accepted", text="All green 🟢",
                             html="<p>All green</p>", attachment=b"%PDF-1.7 fake", attachment_name="report.pdf",
                             message_id="kpibot-outbox-7"))
@@ -215,7 +215,8 @@ def test_a_refused_recipient_is_a_permanent_error() -> None:
     controller.start()
     try:
         with pytest.raises(TransportError) as info:
-            EmailTransport("127.0.0.1", port, "kpibot@council.example").send(Outbound("x@example.org", "s", "t"))
+            EmailTransport("127.0.0.1", port, "kpibot@council.example", security="plain").send(
+                Outbound("x@example.org", "s", "t"))
         assert info.value.permanent
     finally:
         controller.stop()
@@ -223,7 +224,7 @@ def test_a_refused_recipient_is_a_permanent_error() -> None:
 
 def test_no_smtp_server_is_a_transient_error() -> None:
     with pytest.raises(TransportError) as info:
-        EmailTransport("127.0.0.1", free_port(), "kpibot@council.example", timeout=5).send(
+        EmailTransport("127.0.0.1", free_port(), "kpibot@council.example", security="plain", timeout=5).send(
             Outbound("x@example.org", "s", "t"))
     assert not info.value.permanent
 

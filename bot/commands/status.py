@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from sqlmodel import Session, select
 
+from bot.channels.email_status import status_lines
 from bot.clock import utc_now
 from bot.commands.common import State, echo_json, table
 from bot.status import ObligationStatus, contract_status
@@ -40,6 +41,8 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
                  "" if o.version is None else o.version, _timing(o),
                  " ".join(f"{n} {k}" for k, n in sorted(o.counts.items()))) for o in s.obligations]
         click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "results"]))
+    for line in status_lines(app.engine, app.settings, utc_now()):  # the mailbox, and mail kpibot did not score
+        click.echo(line)
 
 
 def _timing(o: ObligationStatus) -> str:

@@ -22,6 +22,7 @@ MAX_FILENAME = 120
 MAX_SENDER = 254
 MAX_MESSAGE_ID = 200
 MAX_CAPTION = 1000
+MAX_REFERENCES = 4000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -39,6 +40,7 @@ class Received:
     contract_id: str | None = None  # explicit (command line, or the sender's choice of a held return)
     period_id: str | None = None
     part: int = 0  # attachment number within the message
+    references: str = ""  # email: the message's References header, so the reply stays in its thread
 
     @property
     def key(self) -> str:
@@ -101,4 +103,5 @@ def normalised(received: Received) -> Received:
     return replace(received, message_id=stable_id(received.message_id, MAX_MESSAGE_ID), sender=sender,
                    filename=safe_filename(received.filename), caption=one_line(received.caption, MAX_CAPTION),
                    contract_id=one_line(received.contract_id, 64) if received.contract_id else None,
-                   period_id=one_line(received.period_id, 16) if received.period_id else None)
+                   period_id=one_line(received.period_id, 16) if received.period_id else None,
+                   references=one_line(received.references, MAX_REFERENCES))

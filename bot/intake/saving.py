@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from bot import leases, replies
 from bot.assessing import Assessed
 from bot.intake.received import IntakeResult, Received
+from bot.outbox.email import reply_headers
 from bot.storage.audit import record
 from bot.storage.db import lock_row
 from bot.storage.models import (
@@ -181,7 +182,9 @@ def queue_reply(session: Session, submission_id: int | None, contact_id: int | N
     for it) and follows a Telegram summary as a document of its own."""
     channel = CHANNEL_REPLY[received.channel]
     base = dict(created_at=received.received_at, contact_id=contact_id, channel=channel, address=received.sender,
-                next_attempt_at=received.received_at)
+                next_attempt_at=received.received_at,
+                headers=reply_headers(received.message_id, received.references, received.caption)
+                if channel == "email" else {})
     if render is not None and channel == "telegram":
         session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
                                   body_text=text, **base))

@@ -1,51 +1,138 @@
-"""Email out over SMTP: plain text, an optional HTML alternative and an optional attachment."""
+"""Email out over SMTP: a plain-text body, the same text as HTML (from templates/messages/email.html), and the PDF.
+
+- Every message says it was sent automatically (RFC 3834): `Auto-Submitted: auto-replied` on a reply to a message,
+  `auto-generated` on everything else (reminders, notices), and asks Exchange not to answer it with an
+  out-of-office (`X-Auto-Response-Suppress: All`).
+- A reply continues the sender's thread: In-Reply-To, References and a `Re:` subject, worked out by
+  `reply_headers` when the reply was queued and kept with its outbox row.
+- Its Message-ID is the outbox row's, so a retried message is the same message to every mail client and server.
+- The connection is encrypted (STARTTLS or implicit TLS, certificates checked); `plain` only to this machine (the
+  settings refuse it for any other host).
+"""
 
 from __future__ import annotations
 
 import mimetypes
+import re
 import smtplib
 import socket
+import ssl
+from collections.abc import Callable
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
+from bot.clock import utc_now
 from bot.outbox.transport import Outbound, TransportError
+from bot.reports.pdf import render_text
+
+THREAD_HEADERS = ("In-Reply-To", "References", "Subject")  # the only stored headers a message may carry
+MAX_REFERENCES = 20
+MAX_SUBJECT = 250
+_MESSAGE_ID = re.compile(r"<[^<>\s@\"]{1,200}@[^<>\s@\"]{1,200}>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_RE = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
+
+
+def message_ids(text: str) -> list[str]:
+    """The well-formed `<local@domain>` ids in a Message-ID, In-Reply-To or References header, in order."""
+    return _MESSAGE_ID.findall(text or "")
+
+
+def one_line(text: str, limit: int) -> str:
+    return " ".join(_CONTROL.sub(" ", text or "").split())[:limit].rstrip()
+
+
+def reply_headers(message_id: str, references: str, subject: str) -> dict[str, str]:
+    """The headers that put a reply in the thread of the message it answers (RFC 5322 3.6.4): In-Reply-To its
+    Message-ID, References its References then its Message-ID (the first and the latest kept), and its subject
+    with one `Re:`. Without a well-formed Message-ID there is no thread to join, only the subject. What follows a
+    space after the id is ignored (the email channel's suffix for a reused Message-ID)."""
+    headers: dict[str, str] = {}
+    message_id = message_id.strip().split(" ", 1)[0]
+    ids = message_ids(message_id)
+    if len(ids) == 1 and ids[0] == message_id:
+        earlier = [i for i in message_ids(references) if i != ids[0]]
+        if len(earlier) >= MAX_REFERENCES:
+            earlier = earlier[:1] + earlier[-(MAX_REFERENCES - 2):]
+        headers["In-Reply-To"] = ids[0]
+        headers["References"] = " ".join([*earlier, ids[0]])
+    subject = one_line(subject, MAX_SUBJECT)
+    if subject:
+        headers["Subject"] = subject if _RE.match(subject) else f"Re: {subject}"
+    return headers
 
 
 class EmailTransport:
     def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "",
-                 starttls: bool = False, timeout: float = 30) -> None:
+                 security: str = "starttls", timeout: float = 30, context: ssl.SSLContext | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        """`security`: "starttls", "tls" (implicit) or "plain"; `context` the TLS settings (the system's trusted
+        certificates by default)."""
+        if security not in ("starttls", "tls", "plain"):
+            raise ValueError(f"unknown SMTP security {security!r}")
         self.host, self.port, self.sender = host, port, sender
-        self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
+        self.user, self.password, self.security, self.timeout = user, password, security, timeout
+        self.context = context
+        self.clock = clock
 
     def build(self, message: Outbound) -> EmailMessage:
+        """The message as it goes out; raises ValueError for what no retry can mend (a malformed address)."""
         mail = EmailMessage()
+        thread = {k: one_line(v, 4000) for k, v in message.headers.items() if k in THREAD_HEADERS}
         mail["From"] = self.sender
         mail["To"] = message.address
-        mail["Subject"] = message.subject
+        mail["Subject"] = thread.pop("Subject", "") or one_line(message.subject, MAX_SUBJECT)
+        mail["Date"] = format_datetime(self.clock())
         domain = self.sender.rsplit("@", 1)[-1]
         mail["Message-ID"] = f"<{message.message_id}@{domain}>" if message.message_id else make_msgid(domain=domain)
+        for name, value in thread.items():
+            if value:
+                mail[name] = value
+        mail["Auto-Submitted"] = "auto-replied" if message.kind == "reply" else "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
         mail.set_content(message.text)
-        if message.html:
-            mail.add_alternative(message.html, subtype="html")
+        html = message.html or render_text("messages/email.html", text=message.text)
+        mail.add_alternative(html, subtype="html")
         if message.attachment is not None:
             name = message.attachment_name or "attachment"
             kind = (mimetypes.guess_type(name)[0] or "application/octet-stream").split("/", 1)
             mail.add_attachment(message.attachment, maintype=kind[0], subtype=kind[1], filename=name)
         return mail
 
+    def _connect(self) -> smtplib.SMTP:
+        context = self.context or ssl.create_default_context()
+        if self.security == "tls":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.security == "starttls":
+            smtp.ehlo()
+            if not smtp.has_extn("starttls"):
+                smtp.close()
+                raise TransportError(f"the SMTP server {self.host}:{self.port} does not offer STARTTLS, and kpibot "
+                                     "does not send mail unencrypted (set [email] smtp_security)")
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        return smtp
+
     def send(self, message: Outbound) -> None:
-        mail = self.build(message)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
+            mail = self.build(message)
+        except (ValueError, TypeError) as exc:  # the same every time: retrying cannot help
+            raise TransportError(f"cannot build an email to {message.address[:100]!r}: {exc}", permanent=True) from None
+        try:
+            with self._connect() as smtp:
                 if self.user:
                     smtp.login(self.user, self.password)
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise TransportError(f"recipient refused: {exc.recipients}", permanent=True) from None
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
+            # kpibot's own account or address is refused: not the recipient's fault, so never permanent for them
+            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r} (check [email] smtp_user, "
+                                 "KPIBOT_SMTP_PASSWORD and from_address)") from None
         except smtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.smtp_code < 600
             raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=permanent) from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (smtplib.SMTPException, ssl.SSLError, OSError, socket.timeout) as exc:
             raise TransportError(f"SMTP delivery failed: {exc}") from None

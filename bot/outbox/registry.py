@@ -17,7 +17,7 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
     if settings.email.smtp_host:
         e = settings.email
         transports["email"] = EmailTransport(e.smtp_host, e.smtp_port, e.from_address, e.smtp_user,
-                                             settings.smtp_password, e.smtp_starttls)
+                                             settings.smtp_password, e.smtp_security)
     if settings.telegram_token:
         t = settings.telegram
         transports["telegram"] = TelegramTransport(settings.telegram_token, t.base_url, t.base_file_url)

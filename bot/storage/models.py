@@ -75,6 +75,7 @@ class Contact(SQLModel, table=True):
     active: bool = True
     email_disabled: bool = False  # set when delivery failed permanently
     telegram_disabled: bool = False
+    channel: str = Field(default="any", max_length=16)  # any | email | telegram: the only way returns are accepted
 
 
 class ContactContract(SQLModel, table=True):

@@ -51,7 +51,7 @@ def sync_settings(session: Session, settings: config.Settings, now: datetime) ->
     for c in settings.contacts:
         row = session.exec(select(Contact).where(Contact.email == c.email)).first()
         wanted = dict(name=c.name, organisation_id=c.organisation, role=c.role, telegram_chat_id=c.telegram_chat_id,
-                      active=True)
+                      channel=c.channel, active=True)
         if row is None:
             row = Contact(email=c.email, **wanted)
             session.add(row)
