@@ -95,7 +95,7 @@ def test_an_email_interrupted_mid_send_goes_again_with_the_same_message_id(
         """Hands the message to the server, then stops dead before kpibot records that it went."""
 
         def __init__(self, fault: object) -> None:
-            super().__init__("127.0.0.1", port, "kpibot@example.test")
+            super().__init__("127.0.0.1", port, "kpibot@example.test", security="plain")
             self.fault = fault
 
         def send(self, message: Outbound) -> None:
@@ -105,7 +105,7 @@ def test_an_email_interrupted_mid_send_goes_again_with_the_same_message_id(
     _kill_when_blocked(lambda fault: Dispatcher(db.make_engine(url), {"email": Stalling(fault)}, files).run_once(NOW))
     assert len(inbox.messages) == 1
     with caplog.at_level(logging.WARNING):
-        Dispatcher(intake.engine, {"email": EmailTransport("127.0.0.1", port, "kpibot@example.test")},
+        Dispatcher(intake.engine, {"email": EmailTransport("127.0.0.1", port, "kpibot@example.test", security="plain")},
                    files).run_once(NOW + timedelta(minutes=1))
     assert len(inbox.messages) == 2  # at least once: the reader's mail client folds the twin by its Message-ID
     assert inbox.messages[0]["Message-ID"] == inbox.messages[1]["Message-ID"]

@@ -1,7 +1,7 @@
 """A contact's channel: returns from a Telegram-only contact are not accepted by email
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-25 13:10:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0008'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
