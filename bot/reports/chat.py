@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.reports import display
 from bot.reports.context import FindingView, IndicatorRow, PaymentView, ReturnReport
-from bot.reports.pdf import render_text
+from bot.reports.templating import render_text
 from bot.reports.status import StatusView
 
 TELEGRAM_LIMIT = 4096

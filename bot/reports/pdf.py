@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from bot.reports.status import STATUSES
+from bot.reports.templating import REPORTS, TEMPLATES, environment, render_text
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-REPORTS = TEMPLATES / "reports"
+__all__ = ["REPORTS", "TEMPLATES", "RefusedURL", "TemplatesOnlyFetcher", "environment", "html_to_pdf", "render_text"]
 
 log = logging.getLogger(__name__)
 
@@ -56,25 +53,6 @@ class TemplatesOnlyFetcher(URLFetcher):
             raise RefusedURL(f"refused {url[:200]!r}: reports may only use files under {self.root}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
-
-
-@cache
-def environment() -> Environment:
-    """The one Jinja2 environment: HTML autoescaped, plain-text messages not; unknown names are errors."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["statuses"] = tuple(STATUSES.values())  # the layout turns them into one CSS rule each
-    return env
-
-
-def render_text(template: str, **context: object) -> str:
-    """Render a template under `templates/` to text."""
-    return environment().get_template(template).render(**context)
 
 
 def html_to_pdf(html: str, *, fetcher: TemplatesOnlyFetcher | None = None, base: Path = REPORTS) -> bytes:
