@@ -263,7 +263,8 @@ def test_score_prints_the_payment_arithmetic(ch_stop_smoking_config: Path, write
     result = kpibot("--config", ch_stop_smoking_config, "score", csv, "--contract", "ch-stop-smoking",
                     "--period", "2025-26-Q2")
     assert result.exit_code == 0
-    assert "ACCEPTED: 0 error(s)" in result.stdout
+    assert "ACCEPTED: 0 errors, 0 warnings" in result.stdout
+    assert "Judged on this file alone (no database is set up)" in result.stdout
     assert "Payment by results on KPI 1.5 (4-week quit rate): £9,000.00 (forecast)" in result.stdout
     assert "Pot: £720,000.00 x 5% = £36,000.00" in result.stdout
 
@@ -320,8 +321,8 @@ def test_score_text_lists_the_findings_of_a_rejected_return(ch_stop_smoking_conf
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--period", "2025-26-Q1"), "Say which contract and period the return is for"),
-        (("--contract", "ch-stop-smoking"), "Say which contract and period the return is for"),
+        (("--period", "2025-26-Q1"), "say which contract and period the return is for"),
+        (("--contract", "ch-stop-smoking"), "say which contract and period the return is for"),
         (("--contract", "ch-stop-smoking", "--period", "2025-26-M01"), "has no monthly return"),
         (("--contract", "ch-stop-smoking", "--period", "Q5"), "is not a period"),
         (("--contract", "nope", "--period", "2025-26-Q1"), "unknown contract 'nope'"),

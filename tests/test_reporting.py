@@ -108,7 +108,7 @@ def test_report_commands_write_pdfs(tmp_path: Path) -> None:
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     result = runner.invoke(main, ["--config", conf, "exceptions", "--period", "2025-26-Q2", "-o",
                                   str(tmp_path / "e.pdf")])
-    assert result.exit_code == 0 and "covering 3 contract(s)" in result.output
+    assert result.exit_code == 0 and "covering 3 contracts" in result.output
     result = runner.invoke(main, ["--config", conf, "report", "--contract", "ch-substance-misuse", "--period",
                                   "2025-26-Q2", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 1 and "no return has been received" in result.output

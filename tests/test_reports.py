@@ -557,7 +557,7 @@ def test_score_says_plainly_when_the_pdf_cannot_be_written(ch_stop_smoking_confi
     result = CliRunner().invoke(main, ["--config", str(ch_stop_smoking_config), "score", str(source), "--contract",
                                        "ch-stop-smoking", "--period", "2025-26-Q1", "--pdf", str(out)])
     assert result.exit_code == 1
-    assert f"Cannot write {out}" in result.output
+    assert f"Error: cannot write {out}: the folder {out.parent} does not exist" in result.output
     assert not out.parent.exists()
 
 

@@ -53,7 +53,9 @@ class IndicatorRow:
     ytd: str  # '' unless cumulative
     judged: str  # the value the status is judged on (the year to date when cumulative)
     judged_label: str  # `this period` or `year to date`
-    target: str
+    target: str  # on one line: `≥ 1,200 by now (≥ 1,600 for the year)`
+    target_bound: str  # the short part for a table column: `≥ 1,200 by now`, `≥ 44.2%`
+    target_basis: str  # where it comes from, printed small below: `≥ 1,600 for the year`, a benchmark's name
     status: StatusView
     gap: str  # `2.5 percentage points off target`, `on target` or ''
     forecast: str
@@ -147,26 +149,32 @@ def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow
         fraction = f"{formatting.number(measure.numerator)} of {formatting.number(measure.denominator)}"
     notes = [result.confidence_note] if result.confidence_note else []
     if j.critical_failure:
-        notes.append(f"Critical failure: at or past the critical level ({display.threshold_only(ind)}).")
+        level = display.threshold_only(ind, framework, bound=j.critical)
+        notes.append(f"Critical failure: at or past the critical level ({level}).")
     if j.stretch_met:
-        notes.append(f"Stretch target met ({display.threshold_only(ind, 'stretch')}).")
+        notes.append(f"Stretch target met ({display.threshold_only(ind, framework, 'stretch', j.stretch)}).")
     notes += [n for n in result.notes if n]
     if j.note:
         notes.append(j.note)
     forecast = result.forecast if cumulative else None
+    near = display.bounds(j)
+    target = display.target_view(result, framework)
     return IndicatorRow(
         ref=ind.ref,
         name=ind.name,
         section=ind.section,
-        value=display.value_text(measure.value, ind),
+        value=display.value_text(measure.value, ind, near if not cumulative else None),
         fraction=fraction,
-        ytd=display.value_text(result.ytd.value, ind) if cumulative and result.ytd else "",
-        judged=display.value_text(result.judged_value.value, ind),
+        ytd=display.value_text(result.ytd.value, ind, near) if cumulative and result.ytd else "",
+        judged=display.value_text(result.judged_value.value, ind, near),
         judged_label="year to date" if cumulative else "this period",
-        target=display.target_text(result, framework),
+        target=target.text,
+        target_bound=target.bound,
+        target_basis=target.basis,
         status=status_view(result.status),
         gap=result.gap_text,
-        forecast=display.value_text(forecast, ind) if forecast is not None else "",
+        forecast=(display.value_text(forecast, ind, display.bounds(result.forecast_judgement))
+                  if forecast is not None else ""),
         forecast_status=(status_view(result.forecast_judgement.status)
                          if forecast is not None and result.forecast_judgement else None),
         notes=tuple(notes),

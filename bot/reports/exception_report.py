@@ -208,8 +208,9 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
             rows.append(ExceptionRow(name, row.ref, row.name, row.judged, row.judged_label, row.target, row.status,
                                      row.gap, row.notes, row.exception_required))
         if result.judgement.critical_failure:
-            out.critical.append(CriticalRow(name, row.ref, row.name, row.judged,
-                                            display.threshold_only(result.indicator), "Critical performance failure"))
+            level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
+            out.critical.append(CriticalRow(name, row.ref, row.name, row.judged, level,
+                                            "Critical performance failure"))
     rows.sort(key=lambda r: r.status.key != "red")  # stable: the framework's order within each colour
     if rows:
         out.groups.append(ExceptionGroup(name, status.provider_name, tuple(rows)))
