@@ -55,12 +55,12 @@ class LazyGroup(click.Group):
         self.entries = commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.entries)
+        return [*self.entries, *(name for name in super().list_commands(ctx) if name not in self.entries)]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         entry = self.entries.get(name)
         if entry is None:
-            return None
+            return super().get_command(ctx, name)
         module, attribute = entry.target.split(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
@@ -81,7 +81,7 @@ class LazyGroup(click.Group):
             raise click.ClickException(explain(exc, ctx.obj)) from None
 
 
-@click.group(cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,
+@click.group("kpibot", cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kpibot", message="kpibot %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,

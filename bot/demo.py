@@ -1,10 +1,12 @@
 """`kpibot demo`: a year of monitoring on the embedded database, with no accounts or tokens.
 
-1. Start a fresh SQLite database in the demo folder and load config.toml (the example council).
+1. Make the demo folder, or empty one an earlier demo made (it holds MARKER; any other folder with files in it
+   is refused, never emptied), start a fresh SQLite database there and load config.toml (the example council).
 2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
    kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
 3. Deliver the replies through the local channel (files in the demo folder), print where every contract stands,
-   and write the commissioners' exception report and each contract's latest return report as PDFs.
+   and write the commissioners' exception report and each contract's latest return report as PDFs (a report
+   already drawn for a reply is reused, not drawn again).
 """
 
 from __future__ import annotations
@@ -26,13 +28,18 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
 from bot.reporting import render_stored_exception_report, render_stored_return_report
 from bot.status import ContractStatus, contract_status
-from bot.storage.models import Contact, Contract, Obligation
+from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
 from kpi_core import loader, samples
 from kpi_core.calendar import parse_period
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
+MARKER = ".kpibot-demo"  # in every folder the demo made: only such a folder is ever emptied
+
+
+class DemoFolderError(ValueError):
+    """The demo folder cannot be used; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,29 @@ def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tup
     return [(3, level, {})]
 
 
+def prepare(folder: Path) -> None:
+    """Make `folder` an empty demo folder: create it, use it if empty, or empty it if an earlier demo made it.
+
+    Anything else is refused: `kpibot demo --dir .` in a checkout must never delete the user's files."""
+    if folder.exists() and not folder.is_dir():
+        raise DemoFolderError(f"{folder} is a file, not a folder; choose a new folder, e.g. --dir var/demo")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            raise DemoFolderError(f"{folder} already holds files and was not made by `kpibot demo`, which only "
+                                  "empties folders it made; choose a new or empty folder, e.g. --dir var/demo")
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif entry.name != MARKER:
+                entry.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("Made by `kpibot demo`: running the demo again empties this folder.\n",
+                                 encoding="utf-8")
+
+
 def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
         progress: Callable[[Step], None] = lambda step: None) -> tuple[list[Step], list[ContractStatus]]:
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    prepare(folder)
     app = App(demo_settings(settings, folder))
     try:
         return _replay(app, settings.timezone, as_of, progress)
@@ -131,5 +156,15 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
             Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
             .order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
         if latest is not None:
-            pdf = render_stored_return_report(session, app.files, app.settings, contract.id, latest.period_id, now)
+            pdf = _reply_report(session, app, contract.id, latest.period_id) or render_stored_return_report(
+                session, app.files, app.settings, contract.id, latest.period_id, now)
             (folder / f"{contract.id}-{latest.period_id}.pdf").write_bytes(pdf)
+
+
+def _reply_report(session: Session, app: App, contract_id: str, period_id: str) -> bytes | None:
+    """The return report already drawn for the reply to the version in force, if there is one. In the demo the
+    latest return of each contract arrives after every return it depends on, so that report is the same."""
+    found = session.exec(select(RenderedReport).join(Submission, RenderedReport.submission_id == Submission.id)
+                         .where(RenderedReport.kind == "return", Submission.contract_id == contract_id,
+                                Submission.period_id == period_id, Submission.status == "accepted")).first()
+    return app.files.get(found.sha256) if found is not None else None
