@@ -27,7 +27,8 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from bot.reports import (
-    ContractPeriodStatus, DataKpi, ReturnMeta, ReturnReport, build_exception_report, build_return_report,
+    ContractPeriodStatus, DataKpi, ExceptionReport, ReturnMeta, ReturnReport, build_exception_report,
+    build_return_report,
     render_action_plans, render_exception_report, render_return_report,
 )
 from bot.reports import TrendPoint, display, point_from_stored, trends_from_history
@@ -124,8 +125,9 @@ def test_the_return_report_prints_every_indicator_with_value_target_status_and_g
     assert len(rows) == len(assessed(framework_id).scorecard.indicators)
     missing = []
     for row in rows:
-        parts = [f"{row.ref} {squash(row.name)}", row.value, squash(row.target), row.status.label]
-        parts += [squash(row.gap)] if row.gap else []
+        parts = [f"{row.ref} {squash(row.name)}", row.value, squash(row.target_bound)]
+        parts += [squash(row.target_basis)] if row.target_basis else []
+        parts += [row.status.label] + ([squash(row.gap)] if row.gap else [])
         if not in_order(rendered.text, parts):
             missing.append(parts)
     assert not missing, f"not found in the PDF text, in order: {missing[:3]}"
@@ -260,11 +262,16 @@ def test_the_action_plan_follows_the_council_template_with_the_seed_example() ->
                            "12.4 percentage points off target"])
 
 
+@cache
+def action_plans_pdf(framework_id: str) -> bytes:
+    return render_action_plans(return_report(framework_id).report)
+
+
 @pytest.mark.parametrize("framework_id", FRAMEWORKS)
 def test_every_red_indicator_gets_a_draft_action_plan_page(framework_id: str) -> None:
     report = return_report(framework_id).report
     reds = [row for row in report.attention if row.status.key == "red"]
-    text, pages = read_pdf(render_action_plans(report))
+    text, pages = read_pdf(action_plans_pdf(framework_id))
     assert [p.ref for p in report.action_plans] == [r.ref for r in
                                                     (row for s in report.sections for row in s.rows) if r.status.key == "red"]
     assert pages == max(1, len(reds))
@@ -346,7 +353,13 @@ def status_for(framework_id: str, **changes: object) -> ContractPeriodStatus:
 
 
 @cache
-def exception_report() -> tuple[object, str]:
+def exception_report() -> tuple[ExceptionReport, str]:
+    report, pdf = exception_pdf()
+    return report, read_pdf(pdf)[0]
+
+
+@cache
+def exception_pdf() -> tuple[ExceptionReport, bytes]:
     statuses = [status_for(f) for f in FRAMEWORKS]
     statuses.append(status_for(FRAMEWORKS[0], contract_id="missing", contract_name="Missing Returns Service",
                                provider_name="Quiet Provider Ltd", received_at=None, on_time=None, days_late=5,
@@ -357,7 +370,7 @@ def exception_report() -> tuple[object, str]:
                                        escalation_label="Late: overdue notice to the provider"),
                             contract_id="plan", contract_name="Plan Example Service", assessment=plan_example()))
     report = build_exception_report(statuses, "2025-26 Q3", generated_at=GENERATED)
-    return report, read_pdf(render_exception_report(report))[0]
+    return report, render_exception_report(report)
 
 
 def test_the_exception_report_lists_every_red_and_amber_indicator_of_every_contract() -> None:
@@ -416,6 +429,74 @@ def test_a_return_is_listed_as_missing_or_late_only_when_it_is(received: datetim
     report = build_exception_report([status], "2025-26 Q3")
     assert report.contracts[0].return_state == state
     assert [r.state for r in report.late] == ([state] if listed else [])
+
+
+# ----------------------------------------------------------------------------- layout on the page
+
+MM = 72 / 25.4  # PDF points per millimetre
+MARGIN = {"side": 13 * MM, "top": 17 * MM, "bottom": 17 * MM}  # templates/reports/print.css, @page
+MIN_LINES = 6  # of body text on any page: fewer is a page left nearly empty (a footnote or two)
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+@dataclass(frozen=True)
+class Page:
+    width: float
+    height: float
+    words: tuple[tuple[float, float, float, float, str], ...]  # x0, y0, x1, y1, text
+
+    def outside_margins(self) -> list[str]:
+        """Words reaching into the left or right margin (the running header and footer stay inside too)."""
+        low, high = MARGIN["side"] - 1, self.width - MARGIN["side"] + 1
+        return [text for x0, _, x1, _, text in self.words if x0 < low or x1 > high]
+
+    def body_lines(self) -> int:
+        """Lines of text between the top and bottom margins (the running header and page number are outside)."""
+        return len({round(y1) for _, y0, _, y1, _ in self.words
+                    if y0 > MARGIN["top"] and y1 < self.height - MARGIN["bottom"]})
+
+
+def layout(pdf: bytes) -> list[Page]:
+    """Every page's words with their positions, from `pdftotext -bbox` (poppler-utils)."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("KPIBOT_REQUIRE_SERVICES"):
+            pytest.fail("pdftotext is missing: install poppler-utils")
+        pytest.skip("pdftotext is missing: install poppler-utils")
+    html = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    pages = []
+    for chunk in html.decode().split("<page ")[1:]:
+        size = re.match(r'width="([\d.]+)" height="([\d.]+)"', chunk)
+        assert size is not None
+        words = tuple((float(a), float(b), float(c), float(d), t) for a, b, c, d, t in WORD.findall(chunk))
+        pages.append(Page(float(size[1]), float(size[2]), words))
+    return pages
+
+
+def reports_of(framework_id: str) -> dict[str, bytes]:
+    return {"return report": return_report(framework_id).pdf, "action plans": action_plans_pdf(framework_id),
+            "exception report": exception_pdf()[1]}
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_every_page_keeps_its_text_inside_the_margins(framework_id: str) -> None:
+    """Tables are laid out so no column leaves the printable area, whatever the framework's labels and targets."""
+    outside = {f"{name}, page {n}": page.outside_margins()
+               for name, pdf in reports_of(framework_id).items() for n, page in enumerate(layout(pdf), start=1)}
+    assert {where: words for where, words in outside.items() if words} == {}
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_no_page_is_left_nearly_empty(framework_id: str) -> None:
+    sparse = {f"{name}, page {n}": page.body_lines()
+              for name, pdf in reports_of(framework_id).items() for n, page in enumerate(layout(pdf), start=1)}
+    assert {where: lines for where, lines in sparse.items() if lines < MIN_LINES} == {}
+
+
+def test_the_layout_checks_catch_text_past_the_margin_and_a_page_of_footnotes() -> None:
+    wide = '<table class="data"><tr><td>' + "x" * 40 + '</td><td style="white-space: nowrap">' + "y " * 200 + \
+           '</td></tr></table><p style="break-before: page">A footnote.</p>'
+    pages = layout(html_to_pdf(f'<html><head><link rel="stylesheet" href="print.css"></head><body>{wide}</body></html>'))
+    assert pages[0].outside_margins() and pages[-1].body_lines() == 1
 
 
 # ----------------------------------------------------------------------------- print, safety and the command line
@@ -542,7 +623,7 @@ def test_score_writes_the_return_report_as_pdf(ch_stop_smoking_config: Path, tmp
                    "Payment: £36,000.00 x 0% = £0.00 (0% of contract value)"):
         assert phrase in text, phrase
     assert in_order(text, ["1.4", "37.5%", "150 of 400", "≥ 50%", "■ RED", "12.5 percentage points off target"])
-    assert in_order(text, ["1.1", "400", "≥ 400 by now (≥ 1,600 for the year)", "● GREEN", "on target"])
+    assert in_order(text, ["1.1", "400", "≥ 400 by now", "≥ 1,600 for the year", "● GREEN", "on target"])
     scored = assess(loader.get("ch-stop-smoking"), parse_period("2025-26-Q1", 4), parse_csv(source.read_bytes()))
     reds = [r.ref for r in scored.scorecard.indicators if r.status == "red"]
     assert {"1.4", "1.5"} <= set(reds)

@@ -129,6 +129,8 @@ class ReturnReport:
     verdict_detail: str  # `2 errors, 1 warning`
     counts: tuple[CountView, ...]
     sections: tuple[Section, ...]
+    with_ytd: bool  # some row has a year to date: the table shows that column
+    with_forecast: bool  # some row has a year-end forecast
     attention: tuple[IndicatorRow, ...]  # red, then amber, then no data
     on_target: tuple[IndicatorRow, ...]
     charts: tuple[ChartView, ...]
@@ -301,6 +303,8 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         verdict_detail=f"{display.plural(errors, 'error')}, {display.plural(warnings, 'warning')}",
         counts=counts_of(results),
         sections=sections_of(rows),
+        with_ytd=any(r.ytd for r in rows),
+        with_forecast=any(r.forecast for r in rows),
         attention=attention_rows(rows),
         on_target=tuple(r for r in rows if r.status.key == "green"),
         charts=tuple(charts),
