@@ -33,6 +33,7 @@ from bot.reports import (
 )
 from bot.reports import TrendPoint, display, point_from_stored, trends_from_history
 from bot.reports.pdf import REPORTS, TEMPLATES, TemplatesOnlyFetcher, html_to_pdf
+from bot.reports.chat import email_text, telegram_text
 from bot.reports.samples import sample_return_csv
 from bot.reports.trends import short_labels
 from kpi_core import loader, samples
@@ -40,7 +41,9 @@ from kpi_core.assess import Assessment, assess
 from kpi_core.calendar import Period, ReportingYear, parse_period
 from kpi_core.duedates import due_date
 from kpi_core.loader import load_text
+from kpi_core.findings import Finding
 from kpi_core.returns.csv_long import parse_csv
+from test_cli import ch_quarter_rows as ch_rows
 
 FRAMEWORKS = sorted(loader.shipped())
 RECEIVED = datetime(2025, 10, 14, 9, 30, tzinfo=timezone.utc)  # 10:30 in London (BST)
@@ -429,6 +432,76 @@ def test_a_return_is_listed_as_missing_or_late_only_when_it_is(received: datetim
     report = build_exception_report([status], "2025-26 Q3")
     assert report.contracts[0].return_state == state
     assert [r.state for r in report.late] == ([state] if listed else [])
+
+
+# ----------------------------------------------------------------------------- the truth in every wording
+
+NEAR_TARGET = """
+schema = 1
+id = "near-target"
+name = "Near Target Service"
+[returns.quarterly]
+label = "Quarterly monitoring return"
+frequency = "quarterly"
+due = { rule = "day_of_next_month", day = 15 }
+[[items]]
+id = "quit_dates"
+label = "People setting a quit date"
+[[items]]
+id = "bangladeshi"
+label = "People of Bangladeshi heritage setting a quit date"
+[[indicators]]
+ref = "4.3c"
+name = "% of those setting a quit date who are Bangladeshi"
+kind = "percentage"
+numerator = "bangladeshi"
+denominator = "quit_dates"
+target = ">= 2"
+"""
+
+
+def near_target_report() -> ReturnReport:
+    framework = load_text(NEAR_TARGET, "near-target.toml")
+    data = b"item,breakdown,value\nquit_dates,,351\nbangladeshi,,7\n"
+    result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(data, "q2.csv"))
+    return build_return_report(result, meta("ch-stop-smoking"))
+
+
+def test_a_value_just_below_its_target_never_prints_as_the_target() -> None:
+    """7 of 351 is 1.99%: printed `2%, target ≥ 2%, 0 percentage points off` it read as met while scored amber."""
+    report = near_target_report()
+    (row,) = report.sections[0].rows
+    assert (row.value, row.target, row.status.key, row.gap) == ("1.99%", "≥ 2%", "amber",
+                                                                "0.01 percentage points off target")
+    assert "Too close to call: the 95% interval 1% to 4.1% spans the target (>= 2%)." in row.notes
+    telegram = telegram_text(report)
+    assert "1.99%, target ≥ 2%: 0.01 percentage points off target" in telegram
+    text, _ = read_pdf(render_return_report(report, action_plans=False))
+    assert in_order(text, ["4.3c", "1.99%", "7 of 351", "≥ 2%", "▲ AMBER", "0.01 percentage points off target"])
+
+
+def test_a_file_with_nothing_readable_is_not_reported_as_on_target() -> None:
+    framework = loader.get("ch-stop-smoking")
+    unreadable = parse_csv(b"\x00\x01\x02 not a return", "return.xlsx")
+    assert unreadable.unreadable
+    report = build_return_report(assess(framework, parse_period("2025-26-Q2", 4), unreadable), meta("ch-stop-smoking"))
+    assert not report.has_figures
+    for text in (telegram_text(report), email_text(report)[1], read_pdf(render_return_report(report))[0]):
+        assert "Nothing could be read from" in text
+        assert "on target" not in text and "£" not in text
+
+
+def test_a_payment_reads_as_a_sentence_with_its_unit() -> None:
+    """Not `£0.00 (forecast, forecast for the year: 356)`."""
+    framework = loader.get("ch-stop-smoking")
+    rows = "\n".join(",".join(row) for row in ch_rows(160, 80, "2025-26-Q1") + ch_rows(240, 130, ""))
+    result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(
+        f"item,breakdown,value,period\n{rows}\n".encode(), "q2.csv"), contract_value=Decimal(720000))
+    (payment,) = build_return_report(result, meta("ch-stop-smoking")).payments
+    assert payment.summary == "£9,000.00, a forecast: 1.5 stands at 52.5% so far this year"
+    rejected = replace(result, findings=[*result.findings, Finding("error", "x", "a problem")])
+    (payment,) = build_return_report(rejected, meta("ch-stop-smoking")).payments
+    assert payment.summary.startswith("£9,000.00, not counted while the return is rejected: ")
 
 
 # ----------------------------------------------------------------------------- layout on the page

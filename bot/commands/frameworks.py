@@ -48,7 +48,8 @@ def framework_summary(fw: Framework) -> dict[str, object]:
         "id": fw.id,
         "name": fw.name,
         "version": fw.version,
-        "source": fw.source,
+        # The commissioning document the file was written from: a name to cite, not a file kpibot ships.
+        "source_document": fw.source or None,
         "year_start_month": fw.calendar.year_start_month,
         "returns": {k: {"label": r.label, "frequency": r.frequency, "due": r.due.model_dump()}
                     for k, r in fw.returns.items()},

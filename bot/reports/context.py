@@ -88,7 +88,8 @@ class PaymentView:
     amount: str
     maximum: str
     basis: str  # `forecast for the year: 52.5%`
-    state: str  # `Forecast` or `Confirmed`
+    state: str  # `Forecast`, `Confirmed`, or `Not counted` (the return was rejected)
+    summary: str  # `£9,000.00, a forecast: 1.5 is heading for 52.5% this year`
     lines: tuple[str, ...]
     critical_failure: bool
 
@@ -125,6 +126,7 @@ class ReturnReport:
     late: bool
     source: str
     accepted: bool
+    has_figures: bool  # False: nothing could be read from the file, so nothing is judged or paid
     verdict: str  # `Accepted` or `Rejected`
     verdict_detail: str  # `2 errors, 1 warning`
     counts: tuple[CountView, ...]
@@ -222,15 +224,30 @@ def series_with_current(result: IndicatorResult, period_id: str, series: tuple[T
     return earlier + (now,)
 
 
-def payment_view(payment: PaymentResult, framework: Framework) -> PaymentView:
-    basis = display.value_text(payment.basis, framework.indicator(payment.indicator))
+# How each basis of a payment reads in a sentence (kpi_core.payments basis labels).
+PAYMENT_BASIS = {"year": "was {} for the year", "forecast for the year": "is heading for {} this year",
+                 "year to date": "stands at {} so far this year"}
+
+
+def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True) -> PaymentView:
+    ind = framework.indicator(payment.indicator)
+    basis = display.value_text(payment.basis, ind)
+    amount = formatting.money(payment.amount) if payment.amount is not None else "no contract value given"
+    state = "Not counted" if not accepted else ("Forecast" if payment.forecast else "Confirmed")
+    if payment.basis is None:
+        reading = f"{ind.ref} has no figure yet"
+    else:
+        reading = f"{ind.ref} {PAYMENT_BASIS.get(payment.basis_label, payment.basis_label + ': {}').format(basis)}"
+    why = {"Not counted": "not counted while the return is rejected", "Forecast": "a forecast",
+           "Confirmed": "confirmed"}[state]
     return PaymentView(
         name=payment.rule.name,
         indicator=payment.indicator,
-        amount=formatting.money(payment.amount) if payment.amount is not None else "no contract value given",
+        amount=amount,
         maximum=formatting.money(payment.maximum) if payment.maximum is not None else "–",
         basis=f"{payment.basis_label}: {basis}",
-        state="Forecast" if payment.forecast else "Confirmed",
+        state=state,
+        summary=f"{amount}, {why}: {reading}",
         lines=payment.arithmetic,
         critical_failure=payment.critical_failure,
     )
@@ -256,7 +273,7 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
                      "expected by the end of this period; the forecast is the year-end figure at the rate so far.")
     if any(r.low_confidence for r in results):
         notes.append("? marks a colour that is too uncertain to call: the numbers are small or the 95% interval "
-                     "spans the threshold (see the note under the indicator).")
+                     "spans a threshold (the note under the indicator names it).")
     notes.append("Status is shown by shape and word as well as colour: ● GREEN on target, ▲ AMBER close to "
                  "target, ■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
     return tuple(notes) + tuple(assessment.scorecard.notes)
@@ -299,6 +316,7 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         late=meta.on_time is False,
         source=meta.source,
         accepted=assessment.accepted,
+        has_figures=bool(assessment.interpretation.values),
         verdict="Accepted" if assessment.accepted else "Rejected",
         verdict_detail=f"{display.plural(errors, 'error')}, {display.plural(warnings, 'warning')}",
         counts=counts_of(results),
@@ -308,7 +326,7 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         attention=attention_rows(rows),
         on_target=tuple(r for r in rows if r.status.key == "green"),
         charts=tuple(charts),
-        payments=tuple(payment_view(p, framework) for p in card.payments),
+        payments=tuple(payment_view(p, framework, assessment.accepted) for p in card.payments),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
         disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values),
         action_plans=(),
