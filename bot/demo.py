@@ -62,7 +62,7 @@ def _moment(day: date, zone: str, hour: int = 11) -> datetime:
 
 def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tuple[str, str], Fraction]]]:
     """(days before the due date, performance level, overrides) for each submission of an obligation."""
-    level = 0.95 if index % 3 else 0.55  # every third return under-performs, so reds and ambers show
+    level = 0.92 if index % 3 else 0.7  # every third return under-performs, so reds and ambers show
     if obligation.contract_id == "ch-stop-smoking" and index == 2:
         return [(-6, level, {})]  # six days late
     if obligation.contract_id == "solihull-stop-smoking" and index == 1:
