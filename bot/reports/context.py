@@ -87,7 +87,7 @@ class PaymentView:
     indicator: str
     amount: str
     maximum: str
-    basis: str  # `forecast for the year: 52.5%`
+    basis: str  # `the year-end forecast: 52.5%`
     state: str  # `Forecast`, `Confirmed`, or `Not counted` (the return was rejected)
     summary: str  # `£9,000.00, a forecast: 1.5 is heading for 52.5% this year`
     lines: tuple[str, ...]
@@ -224,9 +224,11 @@ def series_with_current(result: IndicatorResult, period_id: str, series: tuple[T
     return earlier + (now,)
 
 
-# How each basis of a payment reads in a sentence (kpi_core.payments basis labels).
+# How each basis of a payment (kpi_core.payments basis labels) reads in a sentence, and as what it is worked out on.
 PAYMENT_BASIS = {"year": "was {} for the year", "forecast for the year": "is heading for {} this year",
                  "year to date": "stands at {} so far this year"}
+BASIS_NAME = {"year": "the full year", "forecast for the year": "the year-end forecast",
+              "year to date": "the year so far"}
 
 
 def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True) -> PaymentView:
@@ -245,7 +247,7 @@ def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = 
         indicator=payment.indicator,
         amount=amount,
         maximum=formatting.money(payment.maximum) if payment.maximum is not None else "–",
-        basis=f"{payment.basis_label}: {basis}",
+        basis=f"{BASIS_NAME.get(payment.basis_label, payment.basis_label)}: {basis}",
         state=state,
         summary=f"{amount}, {why}: {reading}",
         lines=payment.arithmetic,
