@@ -32,7 +32,8 @@ from bot.reports import (
     render_action_plans, render_exception_report, render_return_report,
 )
 from bot.reports import TrendPoint, display, point_from_stored, trends_from_history
-from bot.reports.pdf import REPORTS, TEMPLATES, TemplatesOnlyFetcher, html_to_pdf
+from bot.reports.pdf import REPORTS, TEMPLATES, Drawings, TemplatesOnlyFetcher, html_to_pdf
+from bot.reports.render import return_report_html
 from bot.reports.chat import email_text, telegram_text
 from bot.reports.samples import sample_return_csv
 from bot.reports.trends import short_labels
@@ -316,7 +317,7 @@ def test_a_series_from_storage_gets_this_period_added_once() -> None:
                TrendPoint(result.period.id, Fraction(1), Fraction(1), "green"))  # a stale copy of this period
     report = build_return_report(result, meta("ch-stop-smoking"), {"1.4": earlier})
     svg = str(next(c for c in report.charts if c.ref == "1.4").svg)
-    assert svg.count("<tspan") == 2 + 2  # two period labels and the axis' two ends
+    assert svg.count("<text") == 2 + 2 + 1  # two period labels, the axis' two ends and the latest value
     assert display.value_text(result.scorecard.result("1.4").value, result.framework.indicator("1.4")) in svg
 
 
@@ -563,6 +564,27 @@ def test_no_page_is_left_nearly_empty(framework_id: str) -> None:
     sparse = {f"{name}, page {n}": page.body_lines()
               for name, pdf in reports_of(framework_id).items() for n, page in enumerate(layout(pdf), start=1)}
     assert {where: lines for where, lines in sparse.items() if lines < MIN_LINES} == {}
+
+
+def test_a_long_unbroken_word_wraps_inside_its_column() -> None:
+    """A file name or formula with no spaces must not push the table past the paper's edge."""
+    long_name = "% of " + "very_long_identifier_without_any_spaces/" * 4
+    framework = load_text(NEAR_TARGET.replace('name = "% of those setting a quit date who are Bangladeshi"',
+                                              f'name = "{long_name}"'), "long.toml")
+    data = b"item,breakdown,value\nquit_dates,,351\nbangladeshi,,7\n"
+    result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(data, "x" * 120 + ".csv"))
+    pdf = render_return_report(build_return_report(result, meta("ch-stop-smoking", source="y" * 150 + ".csv")))
+    assert [page.outside_margins() for page in layout(pdf)] == [[]] * len(layout(pdf))
+    assert "very_long_identifier" in read_pdf(pdf)[0].replace("\u200b", "")
+
+
+def test_every_chart_is_served_to_weasyprint_and_nothing_else_is_fetched() -> None:
+    report = return_report(FRAMEWORKS[0]).report
+    drawings = Drawings()
+    fetcher = TemplatesOnlyFetcher(drawings=drawings)
+    html_to_pdf(return_report_html(report, action_plans=False, drawings=drawings), fetcher=fetcher)
+    assert fetcher.refused == []
+    assert len(drawings.served) == len({str(c.svg) for c in report.charts}) > 0
 
 
 def test_the_layout_checks_catch_text_past_the_margin_and_a_page_of_footnotes() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -42,12 +43,12 @@ class Drawings:
         self.base_uri = base.resolve().as_uri() + "/"
         self.served: dict[str, bytes] = {}  # absolute URL -> SVG bytes
 
-    def url(self, svg: str) -> str:
+    def url(self, svg: str) -> Markup:
         """A URL (relative to the report's base) for `svg`; the same drawing gets the same URL."""
         data = str(svg).encode("utf-8")
         name = f"{self.FOLDER}/{hashlib.sha256(data).hexdigest()[:20]}.svg"
         self.served[self.base_uri + name] = data
-        return name
+        return Markup(name)  # a URL the template prints as it is
 
 
 class TemplatesOnlyFetcher(URLFetcher):

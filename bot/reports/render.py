@@ -9,8 +9,8 @@ from bot.reports.pdf import Drawings, TemplatesOnlyFetcher, html_to_pdf, render_
 
 
 def return_report_html(ctx: ReturnReport, *, action_plans: bool = True, drawings: Drawings | None = None) -> str:
-    return render_text("reports/return_report.html", report=ctx, with_plans=action_plans and bool(ctx.action_plans),
-                       drawings=drawings or Drawings(), **FORM)
+    return render_text("reports/return_report.html", for_print=True, report=ctx, drawings=drawings or Drawings(),
+                       with_plans=action_plans and bool(ctx.action_plans), **FORM)
 
 
 def render_return_report(ctx: ReturnReport, *, action_plans: bool = True) -> bytes:
@@ -23,10 +23,10 @@ def render_return_report(ctx: ReturnReport, *, action_plans: bool = True) -> byt
 def render_action_plans(ctx: ReturnReport) -> bytes:
     """Only the draft action plans of the report (one page per red indicator) as PDF, for the provider."""
     drawings = Drawings()
-    html = render_text("reports/action_plans.html", report=ctx, drawings=drawings, **FORM)
+    html = render_text("reports/action_plans.html", for_print=True, report=ctx, drawings=drawings, **FORM)
     return html_to_pdf(html, fetcher=TemplatesOnlyFetcher(drawings=drawings))
 
 
 def render_exception_report(ctx: ExceptionReport) -> bytes:
     """The commissioners' exception report for one period as PDF."""
-    return html_to_pdf(render_text("reports/exception_report.html", report=ctx))
+    return html_to_pdf(render_text("reports/exception_report.html", for_print=True, report=ctx))
