@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from bot import config
 from kpi_core.formatting import plural
 
 if TYPE_CHECKING:
+    from bot import config
     from bot.app import App
     from kpi_core.calendar import Period
 
@@ -34,6 +34,8 @@ class State:
 
     @property
     def settings(self) -> config.Settings:
+        from bot import config  # pydantic and the frameworks load only for commands that read the settings
+
         if self._settings is None:
             try:
                 self._settings = config.load(self.config_path)
@@ -69,6 +71,8 @@ class State:
             self._app.close()
 
     def contract(self, contract_id: str) -> config.Contract:
+        from bot import config
+
         try:
             return self.settings.contract(contract_id)
         except config.ConfigError as exc:
