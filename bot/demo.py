@@ -93,17 +93,19 @@ def prepare(folder: Path) -> None:
 
 
 def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
-        progress: Callable[[Step], None] = lambda step: None) -> tuple[list[Step], list[ContractStatus]]:
+        progress: Callable[[Step], None] = lambda step: None,
+        write_reports: bool = True) -> tuple[list[Step], list[ContractStatus]]:
+    """Replay the year into `folder`; `write_reports` also writes the PDF reports of step 3."""
     prepare(folder)
     app = App(demo_settings(settings, folder))
     try:
-        return _replay(app, settings.timezone, as_of, progress)
+        return _replay(app, settings.timezone, as_of, progress, write_reports)
     finally:
         app.close()
 
 
-def _replay(app: App, zone: str, as_of: date,
-            progress: Callable[[Step], None]) -> tuple[list[Step], list[ContractStatus]]:
+def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
+            write_reports: bool) -> tuple[list[Step], list[ContractStatus]]:
     app.init(_moment(as_of, zone))
     steps: list[Step] = []
     with Session(app.engine) as session:
@@ -140,8 +142,9 @@ def _replay(app: App, zone: str, as_of: date,
         dispatcher.run_once(at)
     with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
         statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
-        _write_reports(app, session, _moment(as_of, zone, 9))
-        session.commit()
+        if write_reports:
+            _write_reports(app, session, _moment(as_of, zone, 9))
+            session.commit()
     return steps, statuses
 
 

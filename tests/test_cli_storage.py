@@ -16,8 +16,11 @@ def run(config: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+NO_PDF = "[reports]\nattach_pdf = false\n"  # replies without the PDF: a second of rendering each, not tested here
+
+
 def setup(tmp_path: Path) -> Path:
-    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}")
+    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}", NO_PDF)
     return tmp_path / "config.toml"
 
 
@@ -85,7 +88,7 @@ def test_the_template_shows_the_years_accepted_figures_for_reference(tmp_path: P
 def test_score_previews_exactly_what_submit_will_record(tmp_path: Path, database_url: str) -> None:
     """With a database, `score` judges a return with the accepted history, as `submit` will: a cumulative count is
     judged on the year to date, not on this quarter alone (1.1 was red as a preview and green once submitted)."""
-    deployment(tmp_path, database_url)
+    deployment(tmp_path, database_url, NO_PDF)
     config = tmp_path / "config.toml"
     assert run(config, "init")[0] == 0
     q1, q2 = tmp_path / "q1.csv", tmp_path / "q2.csv"

@@ -18,7 +18,7 @@ from conftest import REPO_ROOT
 def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
     settings = config.load(REPO_ROOT / "config.toml", environ={})
     settings = settings.model_copy(update={"reports": settings.reports.model_copy(update={"attach_pdf": False})})
-    steps, statuses = demo.run(settings, tmp_path / "demo")
+    steps, statuses = demo.run(settings, tmp_path / "demo", write_reports=False)  # the command test draws them
     outcomes = {(s.contract_id, s.period_id): s.result.outcome for s in steps}
     assert outcomes[("ch-stop-smoking", "2025-26-Q1")] == "accepted"
     late = [s for s in steps if s.result.on_time is False]
@@ -37,9 +37,6 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         assert pending == []  # every reply was delivered to the local outbox folder
     app.close()
     assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(steps)
-    reports = sorted(p.name for p in (tmp_path / "demo" / "reports").iterdir())
-    assert reports == ["ch-stop-smoking-2025-26-Q4.pdf", "ch-substance-misuse-2025-26-Q3.pdf",
-                       "exception-report.pdf", "lifestyle-2025-26-Q2.pdf", "solihull-stop-smoking-2025-26-Q4.pdf"]
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
@@ -50,7 +47,14 @@ def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> N
     assert "Traceback" not in result.output
     assert "12 Jul 2025  ch-stop-smoking" in result.output
     assert "City and Hackney Stop Smoking Service: timeliness 100%" in result.output
-    assert len(list((tmp_path / "d" / "outbox").glob("*.pdf"))) == 3  # each reply carried its PDF report
+    replies = sorted((tmp_path / "d" / "outbox").glob("*.pdf"))
+    assert len(replies) == 3  # each reply carried its PDF report
+    reports = sorted(p.name for p in (tmp_path / "d" / "reports").iterdir())
+    assert reports == ["ch-stop-smoking-2025-26-Q1.pdf", "ch-substance-misuse-2025-26-Q1.pdf", "exception-report.pdf",
+                       "solihull-stop-smoking-2025-26-Q1.pdf"]
+    # Each contract's latest return report is its reply's, drawn once: the same bytes, not drawn again.
+    assert {p.read_bytes() for p in replies} == {(tmp_path / "d" / "reports" / name).read_bytes()
+                                                 for name in reports if name != "exception-report.pdf"}
 
 
 def test_the_demo_refuses_a_folder_it_did_not_make_and_touches_nothing(tmp_path: Path) -> None:
