@@ -22,5 +22,6 @@ def command(state: State) -> None:
     changed = app.init(utc_now())
     after = db.current_revision(app.engine)
     schema = "created" if before is None else ("upgraded" if before != after else "up to date")
-    click.echo(f"Database {schema} (revision {after}); "
-               + ", ".join(f"{plural(n, kind.rstrip('s'))} changed" for kind, n in changed.items()))
+    click.echo(f"Database {schema} (revision {after}); " + ", ".join(
+        f"{plural(n, kind.rstrip('s'))} {'added' if kind == 'obligations' else 'changed'}"  # obligations only grow
+        for kind, n in changed.items()))
