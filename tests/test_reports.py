@@ -579,7 +579,7 @@ def test_a_long_unbroken_word_wraps_inside_its_column() -> None:
 
 
 def test_every_chart_is_served_to_weasyprint_and_nothing_else_is_fetched() -> None:
-    report = return_report(FRAMEWORKS[0]).report
+    report = build_return_report(plan_example(), meta("ch-stop-smoking", contract_name="Plan Example"))
     drawings = Drawings()
     fetcher = TemplatesOnlyFetcher(drawings=drawings)
     html_to_pdf(return_report_html(report, action_plans=False, drawings=drawings), fetcher=fetcher)
