@@ -7,8 +7,9 @@ WeasyPrint, which takes longer to import than the rest of kpibot together.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from bot.lazy import exports
 
 _HOMES = {
     "ReturnMeta": "context", "ReturnReport": "context", "build_return_report": "context",
@@ -27,11 +28,6 @@ if TYPE_CHECKING:
     from bot.reports.trends import TrendPoint, point_from_stored, trends_from_history
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'bot.reports' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"bot.reports.{home}"), name)
-
+__getattr__ = exports(__name__, _HOMES)
 
 __all__ = sorted(_HOMES)

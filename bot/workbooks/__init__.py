@@ -7,8 +7,9 @@ openpyxl, which writing the template needs.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from bot.lazy import exports
 
 _HOMES = {"IsolatedReader": "isolated", "build_template": "template"}
 
@@ -17,11 +18,6 @@ if TYPE_CHECKING:
     from bot.workbooks.template import build_template
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'bot.workbooks' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"bot.workbooks.{home}"), name)
-
+__getattr__ = exports(__name__, _HOMES)
 
 __all__ = sorted(_HOMES)
