@@ -15,6 +15,14 @@ measures the neighbours as much as kpibot):
 
 Target (issue 13, "Reports"): the warm 10-page report at or under 1.2 s CPU on the 2-core development machine.
 WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset0 is installed, else with fontTools (slower).
+
+Measured there (HarfBuzz subsetting, the machine shared: load about 3.8 on 2 cores, so every figure is inflated),
+`--fresh 1 --warm 6`, two interleaved rounds beside the code before issue 13 (20dae73):
+  before: warm report 1.54-1.69 s, plain 0.45-0.48 s, ratio 3.4-3.5; first render 1.63-1.71 s
+  after:  warm report 1.24-1.35 s, plain 0.46-0.50 s, ratio 2.7;     first render 1.37-1.54 s (9 pages)
+What it took: `overflow-wrap: anywhere` doubled table layout time, so long words get zero-width break
+opportunities instead (templating.py); charts are <img> drawings served by the fetcher; chart labels are separate
+<text>s; status colours without descendant selectors.
 """
 
 from __future__ import annotations
