@@ -1,33 +1,104 @@
-"""The `kpibot` command line: one group, each command in its own module under bot/commands/."""
+"""The `kpibot` command line: one group whose commands load only when used, and one place where failures become
+a single `Error: ...` line.
+
+Adding a command is one line in COMMANDS: its name, where it lives and the one-line help `kpibot --help` prints
+(kept here so the help never imports a command's module; tests/test_cli_errors.py checks it matches the
+command's own docstring).
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+
 import click
 
-from bot.commands import benchmarks, calendar, demo, frameworks, init, outbox, report, run, score, status, submit, template
 from bot.commands.common import State
+from bot.commands.errors import explain
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@dataclass(frozen=True)
+class Entry:
+    target: str  # `module:attribute` of the click command or group
+    help: str  # its first docstring line
+
+
+COMMANDS: dict[str, Entry] = {
+    "demo": Entry("bot.commands.demo:command", "Run kpibot end to end on example contracts: no accounts, tokens or "
+                                               "servers needed."),
+    "init": Entry("bot.commands.init:command", "Create or upgrade the database and load organisations, contacts "
+                                               "and contracts (idempotent)."),
+    "run": Entry("bot.commands.run:command", "Run kpibot: reminders and notices on time, replies and reports "
+                                             "delivered, channels answered."),
+    "frameworks": Entry("bot.commands.frameworks:group", "List, show and check KPI frameworks."),
+    "benchmarks": Entry("bot.commands.benchmarks:group", "Load and list the commissioner's benchmarks (national, "
+                                                         "regional, top quartile)."),
+    "calendar": Entry("bot.commands.calendar:command", "List the periods of a reporting year with the date each "
+                                                       "return is due."),
+    "template": Entry("bot.commands.template:command", "Write the return workbook (.xlsx) for a contract and "
+                                                       "period."),
+    "score": Entry("bot.commands.score:command", "Validate and score a return; exit 0 when accepted, 2 when "
+                                                 "rejected."),
+    "submit": Entry("bot.commands.submit:command", "Submit a return as a registered contact; exit 0 when "
+                                                   "accepted, 2 otherwise."),
+    "status": Entry("bot.commands.status:command", "Show obligations with due dates and what was received."),
+    "outbox": Entry("bot.commands.outbox:group", "The queue of outgoing messages (replies, reports, reminders, "
+                                                 "notices)."),
+    "report": Entry("bot.commands.report:report", "Write the return report of a contract's period (the version in "
+                                                  "force), with action plans for reds."),
+    "exceptions": Entry("bot.commands.report:exceptions", "Write the commissioners' exception report across all "
+                                                          "contracts."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs, and turns every failure into one
+    `Error:` line with exit code 1 (usage mistakes keep click's own answer, exit code 2)."""
+
+    def __init__(self, *args: object, commands: dict[str, Entry], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.entries = commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.entries, *(name for name in super().list_commands(ctx) if name not in self.entries)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        entry = self.entries.get(name)
+        if entry is None:
+            return super().get_command(ctx, name)
+        module, attribute = entry.target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, entry.help) for name, entry in self.entries.items()])
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place a failure is explained instead of a traceback
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(explain(exc, ctx.obj)) from None
+
+
+@click.group("kpibot", cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kpibot", message="kpibot %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Configuration file (default: $KPIBOT_CONFIG or ./config.toml).")
+@click.option("--debug", is_flag=True, hidden=True, help="Show the traceback of an unexpected failure.")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
-    """kpibot: KPI returns, RAG scoring, payments and reminders for public-health contracts."""
+def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
+    """kpibot: KPI returns, RAG scoring, payments and reminders for public-health contracts.
+
+    Start with `kpibot demo`; on your own deployment, `kpibot init` first.
+    """
     ctx.obj = State(config_path)
     ctx.call_on_close(ctx.obj.close)
-
-
-main.add_command(frameworks.group)
-main.add_command(benchmarks.group)
-main.add_command(calendar.command)
-main.add_command(score.command)
-main.add_command(init.command)
-main.add_command(submit.command)
-main.add_command(status.command)
-main.add_command(outbox.group)
-main.add_command(demo.command)
-main.add_command(report.report)
-main.add_command(report.exceptions)
-main.add_command(template.command)
-main.add_command(run.command)
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())

@@ -93,10 +93,44 @@ class Contact(_Model):
         return value.strip().lower()
 
 
+SQLITE_PREFIX = "sqlite:///"
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
 class Storage(_Model):
+    """Where kpibot keeps its data. Relative paths in the file are read from the config file's folder."""
+
     database_url: str = "sqlite:///var/kpibot.db"
     files_dir: Path = Path("var/files")
     outbox_dir: Path = Path("var/outbox")  # where the local (command line) channel leaves its messages
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        scheme = value.partition("://")[0]
+        if "://" not in value or scheme not in DATABASE_SCHEMES:
+            shown = f"{scheme}://..." if "://" in value else repr(value)  # never echo a password
+            raise ValueError(f"{shown} is not a database kpibot supports; use SQLite (sqlite:///path/to/kpibot.db) "
+                             "or PostgreSQL (postgresql+psycopg://user@host/database)")
+        return value
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for PostgreSQL (and an in-memory SQLite database)."""
+        if not self.database_url.startswith(SQLITE_PREFIX):
+            return None
+        path = self.database_url[len(SQLITE_PREFIX):].partition("?")[0]
+        return Path(path) if path and path != ":memory:" else None
+
+    def resolved(self, base: Path, url_base: Path) -> "Storage":
+        """The same storage with relative paths read from `base` (and a relative SQLite file from `url_base`)."""
+        url = self.database_url
+        path = self.sqlite_path
+        if path is not None and not path.is_absolute():
+            query = url.partition("?")[1] + url.partition("?")[2]
+            url = f"{SQLITE_PREFIX}{(url_base / path).absolute()}{query}"
+        return self.model_copy(update={"database_url": url, "files_dir": (base / self.files_dir).absolute(),
+                                       "outbox_dir": (base / self.outbox_dir).absolute()})
 
 
 class Intake(_Model):
@@ -248,7 +282,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
-    if env.get("DATABASE_URL"):
+    from_env = bool(env.get("DATABASE_URL"))
+    if from_env:
         data.setdefault("storage", {})
         data["storage"] = {**data["storage"], "database_url": env["DATABASE_URL"]}
     data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
@@ -261,9 +296,16 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "is not a known setting (check its spelling)"
+            if key == "storage.database_url" and from_env:
+                key = "DATABASE_URL (from the environment)"
             problems.append(f"{key}: {message}" if key else message)
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
-    return settings.model_copy(update={"source": str(path)})
+    # Paths in the file mean the same wherever kpibot runs from: `--config /srv/kpibot/config.toml status` from
+    # another folder must find the same database, not create an empty one. DATABASE_URL is read like any path
+    # given on the command line, from the current folder.
+    base = path.absolute().parent
+    storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
+    return settings.model_copy(update={"source": str(path), "storage": storage})
 
 
 def read_limits(settings: Settings) -> Limits:

@@ -16,6 +16,7 @@ from bot.assessing import assess_in_context, framework_for, terms_of
 from bot.reports import (
     ContractPeriodStatus,
     DataKpi,
+    OverdueReturn,
     ReturnMeta,
     ReturnReport,
     build_exception_report,
@@ -27,13 +28,19 @@ from bot.reports import (
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, Obligation, Organisation, RenderedReport, StoredFile, Submission
 from bot.storage.queries import obligation_for
-from bot.submission_kpis import local_date, submission_kpis, trailing_late
+from bot.submission_kpis import SubmissionKpis, local_date, submission_kpis, trailing_late
 from bot import config
 from kpi_core.assess import Assessment, return_type_for
 from kpi_core.calendar import Period, PeriodError, parse_period
-from kpi_core.escalation import escalation_for, escalation_rule_for
-from kpi_core.terms import ContractTerms, contract_terms
+from kpi_core.escalation import ServiceFailureRule, escalation_for, escalation_rule_for
+from kpi_core.formatting import plural
+from kpi_core.terms import ContractTerms
 from kpi_core.returns.reader import read_return
+
+
+# How an overdue return stands, from its latest submission (none: not received).
+OWED_STATE = {"rejected": "Rejected and not yet sent again", "held": "Received, waiting for the provider to say "
+              "which return it is", "failed": "Received; kpibot could not process it"}
 
 
 class ReportError(ValueError):
@@ -78,7 +85,7 @@ def provider_name(session: Session, contract: Contract) -> str:
 
 
 def return_report(session: Session, files: FileStore, settings: config.Settings, contract_id: str,
-                  period_text: str) -> ReturnReport:
+                  period_text: str, generated_at: datetime | None = None) -> ReturnReport:
     contract = _contract(session, contract_id)
     period = _period(period_text, contract)
     found = locate(session, contract, period)
@@ -90,7 +97,7 @@ def return_report(session: Session, files: FileStore, settings: config.Settings,
     meta = ReturnMeta(contract.id, contract.name, provider_name(session, contract), sub.received_at, sub.version,
                       sub.on_time, found.obligation.due_date, sub.filename)
     return build_return_report(assessment, meta, trends_from_history(assessment, history),
-                               timezone=settings.timezone)
+                               generated_at=generated_at, timezone=settings.timezone)
 
 
 def contract_period_status(session: Session, files: FileStore, settings: config.Settings, contract: Contract,
@@ -111,20 +118,46 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
         on_time = None
         days_late = (today - obligation.due_date).days if today > obligation.due_date else None
     assessment = stored_assessment(session, files, settings, found)[0] if sub is not None else None
+    returns = terms.returns
+    label = returns[obligation.return_type].label if obligation.return_type in returns else obligation.return_type
     return ContractPeriodStatus(
         contract.id, contract.name, provider_name(session, contract), period, obligation.due_date,
         sub.received_at if sub else None, on_time, days_late, escalation.level, escalation.label, assessment,
-        *_data_kpis(terms, kpis.timely, kpis.due, kpis.accurate, kpis.submitted))
+        *_data_kpis(terms, kpis), return_label=label,
+        overdue=overdue_returns(session, contract, obligation, kpis, today, terms, rule))
 
 
-def _data_kpis(terms: ContractTerms, timely: int, due: int, accurate: int,
-               submitted: int) -> tuple[DataKpi | None, DataKpi | None]:
+def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis) -> tuple[DataKpi | None, DataKpi | None]:
     """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs."""
     spec = terms.data_submission
     if spec is None:
         return None, None
-    return (DataKpi("Timeliness of returns", timely, due, Fraction(str(spec.timeliness_target))),
-            DataKpi("Accuracy of returns", accurate, submitted, Fraction(str(spec.accuracy_target))))
+    none_received = f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet"
+    return (DataKpi("Timeliness of returns", kpis.timely, kpis.due, Fraction(str(spec.timeliness_target))),
+            DataKpi("Accuracy of returns", kpis.accurate, kpis.submitted, Fraction(str(spec.accuracy_target)),
+                    when_none=none_received))
+
+
+def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpis: SubmissionKpis,
+                    today: date, terms: ContractTerms, rule: ServiceFailureRule | None) -> tuple[OverdueReturn, ...]:
+    """The contract's other returns, of every type, past their due date with no accepted version, oldest first."""
+    owed = session.exec(select(Obligation).where(
+        Obligation.contract_id == contract.id, Obligation.due_date < today, Obligation.id != shown.id,
+        Obligation.first_accepted_at == None).order_by(Obligation.due_date, Obligation.id)).all()  # type: ignore[arg-type]  # noqa: E711
+    found = []
+    for obligation in owed:
+        latest = session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
+                              .order_by(Submission.received_at.desc())).first()  # type: ignore[attr-defined]
+        run = trailing_late([r for r in kpis.records if r.obligation.return_type == obligation.return_type
+                             and r.obligation.due_date <= obligation.due_date])
+        escalation = escalation_for(max(run, 1), rule)
+        spec = terms.returns.get(obligation.return_type)
+        found.append(OverdueReturn(
+            spec.label if spec else obligation.return_type,
+            parse_period(obligation.period_id, contract.year_start_month).label, obligation.due_date,
+            (today - obligation.due_date).days, OWED_STATE.get(latest.status if latest else "", "Not received"),
+            escalation.level, escalation.label))
+    return tuple(found)
 
 
 def exception_statuses(session: Session, files: FileStore, settings: config.Settings, period_text: str | None,
@@ -168,7 +201,7 @@ def keep_report(session: Session, files: FileStore, pdf: bytes, kind: str, perio
 
 def render_stored_return_report(session: Session, files: FileStore, settings: config.Settings, contract_id: str,
                                 period_text: str, now: datetime) -> bytes:
-    report = return_report(session, files, settings, contract_id, period_text)
+    report = return_report(session, files, settings, contract_id, period_text, generated_at=now)
     pdf = render_return_report(report)
     keep_report(session, files, pdf, "return", report.period_id, now, contract_id)
     return pdf

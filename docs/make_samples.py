@@ -44,7 +44,7 @@ TITLE = "quarterly returns due by 15 February 2026"
 # provider does and its typical count per quarter (kpi_core.samples level and scale), when the return arrived
 # (days after the due date; None: missing) and how many periods before it were late in a row.
 STORY = {
-    "ch-stop-smoking": ("2025-26-Q3", 0.9, 420, -2, 0),
+    "ch-stop-smoking": ("2025-26-Q3", 0.6, 420, -2, 0),
     "solihull-stop-smoking": ("2025-26-Q3", 0.75, 400, 3, 1),
     "lifestyle": ("2025-26-Q1", 0.85, 300, -5, 0),
     "ch-substance-misuse": ("2025-26-Q3", 0.8, 200, None, 2),

@@ -1,7 +1,14 @@
 """Plausible sample figures for any framework: for the demo, examples, tests and benchmarks.
 
-The figures obey the framework's own validation rules and breakdown totals, so a sample return is accepted; a
-`level` moves performance up or down so samples show every colour. Deterministic for a given seed.
+A commissioner reading the demo must believe it, so the figures behave like a real service's:
+- they obey the framework's own validation rules and breakdown totals, so a sample return is accepted;
+- every rate stays between 0% and 100% (a part is never larger than its whole, in every breakdown category), and an
+  average worked out from a sum and a count lands near its target (a satisfaction score out of 10 is about 8 or 9);
+- the benchmarks a target refers to (national and regional averages) are the same for a framework from period to
+  period, moving only a little, and a stretch benchmark (the top quartile) is better than the average it stretches;
+- `level` (0..1) is how strong the provider is: each judged indicator meets its target with that probability, so a
+  strong sample shows a few deliberate misses and a weak one many.
+Deterministic for a given framework, return, seed and level.
 """
 
 from __future__ import annotations
@@ -11,10 +18,13 @@ from fractions import Fraction
 
 from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
-from kpi_core.framework import DataItem, Framework
+from kpi_core.framework import DataItem, Framework, Indicator
 from kpi_core.values import Key
 
 MAX_PASSES = 30
+BENCHMARK_DRIFT = 0.03  # a published average moves by at most 3% of itself from one period to the next
+# Where a stretch or critical benchmark sits relative to the target's, on the good (stretch) or bad side.
+STRETCH, CRITICAL = 1.25, 0.8
 
 
 def _tenths(value: Fraction | float) -> Fraction:
@@ -41,6 +51,29 @@ def _shares(categories: list[str], rng: random.Random) -> dict[str, Fraction]:
     weights = [rng.randint(1, 10) for _ in categories]
     total = sum(weights)
     return {c: Fraction(w, total) for c, w in zip(categories, weights)}
+
+
+def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
+                  shares: dict[str, Fraction]) -> dict[str, Fraction]:
+    """`shares` of an exhaustive breakdown, with each category that has its own count target taking the share
+    of the item's target it is set (Hackney 1,500 of City and Hackney's 1,600 quit dates); the other categories
+    share what is left in their random proportions."""
+    bounds: dict[str, Fraction] = {}
+    for ind in framework.indicators_for(return_id):
+        ref = _single_ref(ind.expression) if ind.kind == "count" and ind.target is not None else None
+        if ref is None or ref.item != item_id or ind.target.bound is None or ind.target.expression is not None:
+            continue
+        if not ref.breakdown:
+            bounds[""] = ind.target.bound
+        elif ref.breakdown[0][0] == dim and len(ref.breakdown) == 1:
+            bounds[ref.breakdown[0][1]] = ind.target.bound
+    whole = bounds.pop("", None)
+    if not whole or not bounds or sum(bounds.values()) > whole:
+        return shares
+    fixed = {c: b / whole for c, b in bounds.items() if c in shares}
+    rest = {c: s for c, s in shares.items() if c not in fixed}
+    left, weight = 1 - sum(fixed.values()), sum(rest.values())
+    return {c: fixed[c] if c in fixed else (s / weight * left if weight else Fraction(0)) for c, s in shares.items()}
 
 
 def _split(total: Fraction, shares: dict[str, Fraction]) -> dict[str, Fraction]:
@@ -84,62 +117,248 @@ def _single_ref(text: str | None) -> expressions.Ref | None:
     return node if isinstance(node, expressions.Ref) else None
 
 
+def _exhaustive(framework: Framework, ref: expressions.Ref) -> bool:
+    return bool(ref.breakdown) and framework.disaggregations[ref.breakdown[0][0]].exhaustive
+
+
+def _figure_key(framework: Framework, ref: expressions.Ref, breakdowns: bool) -> Key | None:
+    """The figure a count or average target moves in this pass (totals first, then breakdown categories), or None.
+    A category of an exhaustive breakdown follows its total's split (`target_shares`), so it is never moved alone."""
+    if not ref.breakdown:
+        return None if breakdowns else (ref.item, "")
+    return (ref.item, ref.breakdown_key) if breakdowns and not _exhaustive(framework, ref) else None
+
+
+def _rate_key(framework: Framework, num: expressions.Ref, den: expressions.Node, breakdowns: bool) -> Key | None:
+    """The numerator figure a rate's target moves in this pass, or None.
+
+    A category's rate is aimed in the breakdown pass; a category of an exhaustive breakdown is first aimed through
+    its total (so the whole is plausible), then on its own. A total over a denominator that names a category waits
+    for the categories to exist."""
+    if num.breakdown:
+        if breakdowns:
+            return num.item, num.breakdown_key
+        return (num.item, "") if _exhaustive(framework, num) else None
+    names_group = any(r.breakdown and not _exhaustive(framework, r) for r in expressions.refs(den))
+    return (num.item, "") if breakdowns == names_group else None
+
+
+def _lookup(framework: Framework, values: dict[Key, Fraction], breakdowns: bool):  # type: ignore[no-untyped-def]
+    """Figures by reference; in the totals pass a category of an exhaustive breakdown reads as its total."""
+    if breakdowns:
+        return expressions.lookup_from(values)
+    return lambda ref: values.get((ref.item, "" if _exhaustive(framework, ref) else ref.breakdown_key))
+
+
+def _target_bound(ind: Indicator, values: dict[Key, Fraction]) -> Fraction | None:
+    """The figure the target works out to: a fixed number, or the benchmark it names."""
+    target = ind.target
+    if target is None or target.previous:
+        return None
+    if target.bound is not None:
+        return target.bound
+    found = expressions.evaluate(target.expression, expressions.lookup_from(values)) if target.expression else None
+    return found if isinstance(found, Fraction) and not isinstance(found, bool) else None
+
+
+def benchmarks(framework: Framework, return_id: str, seed: int) -> dict[Key, Fraction]:
+    """Figures for the benchmarks thresholds refer to (`>= national_completion_pct[substance=opiate]`).
+
+    Each rate's benchmarks (national, regional) are centred on a rate that is stable for the framework (lower for
+    a rate where lower is better, such as representations), the stretch benchmark better and a critical one worse;
+    from one
+    period (`seed`) to the next each moves by at most BENCHMARK_DRIFT of itself."""
+    found: dict[Key, Fraction] = {}
+    for ind in framework.indicators_for(return_id):
+        if ind.kind != "percentage":
+            continue
+        higher = ind.higher_is_better
+        family = random.Random(f"{framework.id}:{ind.numerator}/{ind.denominator}")  # national and London alike
+        fixed = [i.target.bound for i in framework.indicators_for(return_id) if i.target is not None
+                 and i.target.bound is not None and (i.numerator, i.denominator) == (ind.numerator, ind.denominator)]
+        if fixed:  # the contract sets its own bar for the same rate: the averages are near it
+            centre = float(fixed[0]) * family.uniform(0.9, 1.1)
+        else:
+            centre = family.uniform(30, 80) if higher else family.uniform(5, 25)
+        for which, shift in (("target", 1.0), ("stretch", STRETCH), ("critical", CRITICAL)):
+            threshold = getattr(ind, which)
+            node = threshold.expression if threshold is not None else None
+            if not isinstance(node, expressions.Ref):
+                continue
+            key = (node.item, node.breakdown_key)
+            drift = random.Random(f"{framework.id}:{key}:{seed}").uniform(1 - BENCHMARK_DRIFT, 1 + BENCHMARK_DRIFT)
+            moved = shift if higher else 1 / shift
+            found.setdefault(key, _tenths(min(centre * moved * drift, 99.0)))
+    return found
+
+
 def _aim(framework: Framework, return_id: str, values: dict[Key, Fraction], level: float, rng: random.Random,
-         breakdowns: bool) -> None:
-    """Move figures that feed a single-item indicator towards its target, so a strong sample is mostly green
-    and a weak one mostly not (`breakdowns` picks the pass: totals first, free breakdown categories after)."""
+         breakdowns: bool, aimed: set[Key]) -> None:
+    """Move figures that feed a judged indicator towards its target, so a strong sample is mostly green and a
+    weak one mostly not (`breakdowns` picks the pass: totals first, breakdown categories after). A figure aimed
+    once (`aimed`) is not moved again: a rate over a count that has its own target moves its denominator."""
     periods = PERIODS_PER_YEAR[framework.returns[return_id].frequency]
     for ind in framework.indicators_for(return_id):
-        target = ind.target
-        if ind.information_only or target is None or target.bound is None:
+        if ind.information_only or ind.target is None:
             continue
         good = rng.random() < level  # even a strong provider misses the odd target
-        factor = Fraction(str(round(rng.uniform(1.0, 1.15) if good else rng.uniform(0.55, 0.97), 3)))
-        if not target.higher_is_better:
-            factor = 1 / factor
-        aim = target.bound * factor
-        ref = _single_ref(ind.numerator) if ind.kind == "percentage" else _single_ref(ind.expression)
-        if ref is None or bool(ref.breakdown) != breakdowns:
+        # A miss is a near miss more often than a collapse: 80% to 97% of the target.
+        factor = Fraction(str(round(rng.uniform(1.0, 1.15) if good else rng.uniform(0.8, 0.97), 3)))
+        bound = _target_bound(ind, values)
+        if bound is None:
             continue
-        key = (ref.item, ref.breakdown_key)
-        if key not in values or (ref.breakdown and framework.disaggregations[ref.breakdown[0][0]].exhaustive):
+        aim = bound * (factor if ind.target.higher_is_better else 1 / factor)
+        if ind.numerator and ind.denominator:
+            _aim_rate(framework, ind, values, aim, breakdowns, aimed)
             continue
-        item = framework.item(ref.item)
-        if ind.kind == "percentage":
-            den = expressions.evaluate(expressions.parse(ind.denominator or ""), expressions.lookup_from(values))
-            if not isinstance(den, Fraction) or den <= 0:
+        ref = _single_ref(ind.expression)
+        key = _figure_key(framework, ref, breakdowns) if ref is not None else None
+        if key is None or key in aimed or key not in values or ind.kind not in ("count", "average"):
+            continue
+        _set(framework, values, key, aim / periods if ind.kind == "count" and ind.cumulative else aim)
+        aimed.add(key)
+
+
+def _aim_rate(framework: Framework, ind: Indicator, values: dict[Key, Fraction], aim: Fraction, breakdowns: bool,
+              aimed: set[Key]) -> None:
+    num = _single_ref(ind.numerator)
+    den = expressions.parse(ind.denominator or "")
+    key = _rate_key(framework, num, den, breakdowns) if num is not None else None
+    if key is None or key not in values:
+        return
+    whole = expressions.evaluate(den, _lookup(framework, values, breakdowns))
+    if not isinstance(whole, Fraction) or isinstance(whole, bool) or whole <= 0:
+        return
+    if ind.kind == "percentage":
+        aim = min(aim, Fraction(100))
+    elif aim <= 11:  # a score out of 10
+        aim = min(aim, Fraction(10))
+    den_ref = _single_ref(ind.denominator)
+    den_key = None if den_ref is None else (
+        den_ref.item, "" if not breakdowns and _exhaustive(framework, den_ref) else den_ref.breakdown_key)
+    if key in aimed:  # the part has its own target: the whole follows it
+        if den_key is None or den_key in aimed or den_key not in values or aim <= 0 or ind.kind != "percentage":
+            return
+        _set(framework, values, den_key, max(values[key] * ind.multiplier / aim, values[key]))
+        aimed.add(den_key)
+        key = den_key
+    else:
+        _set(framework, values, key, whole * aim / ind.multiplier)
+        aimed.add(key)
+    if breakdowns:
+        _settle(framework, values, key)
+
+
+def _settle(framework: Framework, values: dict[Key, Fraction], key: Key) -> None:
+    """After a figure moved in the breakdown pass: a category of an exhaustive breakdown carries its total with
+    it, and a total carries its categories."""
+    item = framework.item(key[0])
+    if not key[1]:
+        _resplit(framework, values, item.id)
+        return
+    dim = key[1].split("=")[0]
+    if "," in key[1] or not framework.disaggregations[dim].exhaustive or item.type != "count":
+        return
+    parts = [values.get((item.id, f"{dim}={c}")) for c in framework.disaggregations[dim].categories]
+    if all(p is not None for p in parts):
+        values[(item.id, "")] = sum(parts, Fraction(0))  # type: ignore[arg-type]
+        _resplit(framework, values, item.id, keep=dim)
+
+
+def _set(framework: Framework, values: dict[Key, Fraction], key: Key, value: Fraction) -> None:
+    """Set a figure within its item's bounds (and a category within its total), rounded as its type is."""
+    item = framework.item(key[0])
+    if item.maximum is not None:
+        value = min(value, Fraction(str(item.maximum)))
+    if key[1]:  # a group is never larger than the whole
+        value = min(value, values.get((key[0], ""), value))
+    values[key] = Fraction(round(value)) if item.type == "count" else _tenths(value)
+
+
+def _bound_rates(framework: Framework, return_id: str, values: dict[Key, Fraction], rng: random.Random) -> None:
+    """Keep every percentage a part of its whole: a numerator larger than its denominator becomes a plausible
+    share of it (information-only rates have no target to aim at), and its breakdown follows."""
+    lookup = expressions.lookup_from(values)
+    for ind in framework.indicators_for(return_id):
+        num = _single_ref(ind.numerator)
+        if ind.kind != "percentage" or num is None or not ind.denominator:
+            continue
+        key = (num.item, num.breakdown_key)
+        whole = expressions.evaluate(expressions.parse(ind.denominator), lookup)
+        if key not in values or not isinstance(whole, Fraction) or isinstance(whole, bool) or values[key] <= whole:
+            continue
+        _set(framework, values, key, whole * Fraction(str(round(rng.uniform(0.2, 0.9), 2))))
+        if not num.breakdown:
+            _resplit(framework, values, num.item)
+
+
+def _resplit(framework: Framework, values: dict[Key, Fraction], item_id: str, keep: str = "") -> None:
+    """Scale an item's breakdown categories (but `keep`'s) to its changed total, exhaustive ones adding up."""
+    item, total = framework.item(item_id), values[(item_id, "")]
+    for dim in item.breakdowns:
+        if dim == keep:
+            continue
+        keys = [f"{dim}={c}" for c in framework.disaggregations[dim].categories]
+        parts = {k: values[(item_id, k)] for k in keys if (item_id, k) in values}
+        added = sum(parts.values(), Fraction(0))
+        if not parts or not added:
+            continue
+        if framework.disaggregations[dim].exhaustive and item.type == "count":
+            values.update({(item_id, k): v for k, v in _split(total, {k: v / added for k, v in parts.items()}).items()})
+        elif not framework.disaggregations[dim].exhaustive:
+            values.update({(item_id, k): min(v, total) for k, v in parts.items()})
+
+
+def _within_categories(framework: Framework, return_id: str, values: dict[Key, Fraction]) -> None:
+    """In every breakdown category a rate's numerator is at most its denominator: move any excess of an exhaustive
+    breakdown's category to categories with room (the categories still add up to the total)."""
+    for ind in framework.indicators_for(return_id):
+        num, den = _single_ref(ind.numerator), _single_ref(ind.denominator)
+        if ind.kind != "percentage" or num is None or den is None or num.breakdown or den.breakdown:
+            continue
+        for dim in set(framework.item(num.item).breakdowns) & set(framework.item(den.item).breakdowns):
+            keys = [(f"{dim}={cat}") for cat in framework.disaggregations[dim].categories]
+            parts = {k: values.get((num.item, k)) for k in keys}
+            wholes = {k: values.get((den.item, k)) for k in keys}
+            if any(v is None for v in (*parts.values(), *wholes.values())):
                 continue
-            value = den * min(aim, Fraction(100)) / 100
-        elif ind.kind == "count":
-            value = aim / periods if ind.cumulative else aim
-        elif ind.kind == "average":
-            value = aim
-        else:
-            continue
-        if item.maximum is not None:
-            value = min(value, Fraction(str(item.maximum)))
-        if ref.breakdown:  # a group is never larger than the whole
-            value = min(value, values.get((ref.item, ""), value))
-        values[key] = Fraction(round(value)) if item.type == "count" else _tenths(value)
+            excess = Fraction(0)
+            for k in keys:
+                if parts[k] > wholes[k]:  # type: ignore[operator]
+                    excess += parts[k] - wholes[k]  # type: ignore[operator]
+                    parts[k] = wholes[k]
+            for k in keys if framework.disaggregations[dim].exhaustive else ():  # groups that overlap need not add up
+                room = min(excess, wholes[k] - parts[k])  # type: ignore[operator]
+                parts[k] += room  # type: ignore[operator]
+                excess -= room
+            values.update({(num.item, k): v for k, v in parts.items()})  # type: ignore[misc]
 
 
 def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: int = 200,
                   level: float = 0.9) -> dict[Key, Fraction]:
     """Figures for every provider item of a return, obeying the framework's rules and breakdown totals.
 
-    `level` (0..1) is how strong the performance is: 0.9 meets most targets, 0.4 misses most.
+    `level` (0..1) is how strong the performance is: 0.9 meets most targets, 0.4 misses most; `scale` is the
+    typical count in a period; `seed` picks the period (benchmarks drift a little from one seed to the next).
     """
     rng = random.Random(f"{framework.id}:{return_id}:{seed}")
     items = [i for i in framework.items_for(return_id) if i.source == "provider"]
-    values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale) for i in items}
+    fixed = benchmarks(framework, return_id, seed)
+    benchmark_items = {item for item, _ in fixed}
+    values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale) for i in items if i.id not in benchmark_items}
+    values.update(fixed)
     _fix_rules(framework, values, level * rng.uniform(0.85, 1.0))
-    _aim(framework, return_id, values, level, rng, breakdowns=False)
+    aimed: set[Key] = set()
+    _aim(framework, return_id, values, level, rng, False, aimed)
     _fix_rules(framework, values, 1.0)
     shares = {dim: _shares(list(d.categories), rng) for dim, d in framework.disaggregations.items()}
+    # Overlapping groups take the same share of every item, so a group's part is never above its whole.
+    group_shares = {dim: {c: Fraction(rng.randint(2, 60), 100) for c in d.categories}
+                    for dim, d in framework.disaggregations.items()}
     for item in items:
-        total = values[(item.id, "")]
-        if item.type == "yes_no":
+        if item.type == "yes_no" or item.id in benchmark_items:
             continue
+        total = values[(item.id, "")]
         for dim in item.breakdowns:
             disaggregation = framework.disaggregations[dim]
             if item.type == "average":  # an average of each group, near the overall one
@@ -148,22 +367,31 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
                          for c in disaggregation.categories}
                 parts = {c: min(v, high) if high is not None else v for c, v in parts.items()}
             elif disaggregation.exhaustive and item.type == "count":
-                parts = _split(total, shares[dim])
+                parts = _split(total, target_shares(framework, return_id, item.id, dim, shares[dim]))
             elif disaggregation.exhaustive:  # sums: tenths, the last category takes the rounding
                 parts = {c: _tenths(total * s) for c, s in shares[dim].items()}
                 last = list(parts)[-1]
                 parts[last] = total - sum(v for c, v in parts.items() if c != last)
             else:
-                parts = {c: Fraction(int(total * Fraction(rng.randint(2, 60), 100))) for c in disaggregation.categories}
+                parts = {c: Fraction(int(total * s)) for c, s in group_shares[dim].items()}
             for category, value in parts.items():
                 values[(item.id, f"{dim}={category}")] = value
-    _aim(framework, return_id, values, level, rng, breakdowns=True)
+    _aim(framework, return_id, values, level, rng, True, aimed)
+    _bound_rates(framework, return_id, values, rng)
+    _within_categories(framework, return_id, values)
     _fix_rules(framework, values, 1.0)
     for (item_id, breakdown), value in list(values.items()):  # a rule may have shrunk a total below a group
         total = values.get((item_id, ""))
         if breakdown and total is not None and value > total and framework.item(item_id).type != "average":
             values[(item_id, breakdown)] = total
-    return values
+    provider = {i.id for i in items}
+    return {key: value for key, value in values.items() if key[0] in provider}  # benchmarks are not in a return
+
+
+def sample_benchmarks(framework: Framework, return_id: str, seed: int = 0) -> dict[Key, Fraction]:
+    """The commissioner's benchmarks for the period `seed` stands for (those `sample_values` aimed at)."""
+    commissioner = {i.id for i in framework.items if i.source == "commissioner"}
+    return {key: value for key, value in benchmarks(framework, return_id, seed).items() if key[0] in commissioner}
 
 
 def to_csv(values: dict[Key, Fraction], period: str | None = None) -> str:

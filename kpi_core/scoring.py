@@ -409,5 +409,16 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
                       default_amber=framework.scoring.amber, critical_applies=critical_applies).status
                 for x in (low, high)}
     if len(statuses) > 1:
-        return (low, high), True, f"Too close to call: the {interval} spans the threshold."
+        spanned = _boundary(ind, statuses, values, share, previous)
+        return (low, high), True, f"Too close to call: the {interval} spans {spanned}."
     return (low, high), False, ""
+
+
+def _boundary(ind: Indicator, statuses: set[str], values: Values, share: Fraction, previous: Fraction | None) -> str:
+    """Which threshold an interval spans, as the note names it: `the target (>= 50%)`."""
+    if "green" in statuses:
+        return f"the target ({describe_threshold(ind, ind.target, _bound(ind.target, values, previous, share))})"
+    if ind.critical is not None:
+        bound = _bound(ind.critical, values, previous, share)
+        return f"the critical level ({describe_threshold(ind, ind.critical, bound)})"
+    return "the line between amber and red"

@@ -89,3 +89,12 @@ def test_text_is_escaped_so_a_label_cannot_inject_markup() -> None:
     root = parse(svg)  # still one well-formed SVG document
     assert not [e for e in root.iter() if e.tag in (f"{SVG}script", f"{SVG}image", "script", "image")]
     assert "&lt;script&gt;" in svg and "<script>" not in svg
+
+
+@pytest.mark.parametrize(("values", "target"), [((60, 50), 55), ((40, 30, 27.2), 30), ((10, 20), 21.5)])
+def test_the_latest_value_is_never_printed_on_the_target_line(values: tuple[float, ...], target: float) -> None:
+    root = parse(trend_chart(points(*values, target=target), title="t", suffix="%", cap=100))
+    (line,) = [e for e in root.iter() if e.get("stroke-dasharray")]
+    label = next(e for e in root.iter() if e.tag == f"{SVG}text" and e.get("font-weight") == "bold")
+    baseline = float(label.get("y"))
+    assert not baseline - 8 <= float(line.get("y1")) <= baseline + 3  # the line stays out of the text's band

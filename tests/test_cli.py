@@ -264,7 +264,8 @@ def test_score_prints_the_payment_arithmetic(ch_stop_smoking_config: Path, write
     result = kpibot("--config", ch_stop_smoking_config, "score", csv, "--contract", "ch-stop-smoking",
                     "--period", "2025-26-Q2")
     assert result.exit_code == 0
-    assert "ACCEPTED: 0 error(s)" in result.stdout
+    assert "ACCEPTED: 0 errors, 0 warnings" in result.stdout
+    assert "Judged on this file alone (no database is set up)" in result.stdout
     assert "Payment by results on KPI 1.5 (4-week quit rate): £9,000.00 (forecast)" in result.stdout
     assert "Pot: £720,000.00 x 5% = £36,000.00" in result.stdout
 
@@ -321,8 +322,8 @@ def test_score_text_lists_the_findings_of_a_rejected_return(ch_stop_smoking_conf
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--period", "2025-26-Q1"), "Say which contract and period the return is for"),
-        (("--contract", "ch-stop-smoking"), "Say which contract and period the return is for"),
+        (("--period", "2025-26-Q1"), "say which contract and period the return is for"),
+        (("--contract", "ch-stop-smoking"), "say which contract and period the return is for"),
         (("--contract", "ch-stop-smoking", "--period", "2025-26-M01"), "has no monthly return"),
         (("--contract", "ch-stop-smoking", "--period", "Q5"), "is not a period"),
         (("--contract", "nope", "--period", "2025-26-Q1"), "unknown contract 'nope'"),
@@ -389,7 +390,8 @@ def test_frameworks_show_for_a_contract_marks_what_config_toml_changed(tmp_path:
     states = {a["about"]: a["state"] for a in shown["assumptions"]}
     assert states["returns.annual"] == "removed in config.toml"
     assert states["terms.service_failure_after_late"] == "set in config.toml"
-    assert shown["benchmarks"] in ([], "cannot read the database (run `kpibot init` first)")
+    assert shown["benchmarks"] == "no database yet (run `kpibot init` first)"
+    assert not (tmp_path / "absent.db").exists()  # looking created nothing
 
 
 def test_frameworks_check_shows_what_each_later_version_changes() -> None:

@@ -17,8 +17,11 @@ def run(config: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+NO_PDF = "[reports]\nattach_pdf = false\n"  # replies without the PDF: a second of rendering each, not tested here
+
+
 def setup(tmp_path: Path) -> Path:
-    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}")
+    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}", NO_PDF)
     return tmp_path / "config.toml"
 
 
@@ -104,3 +107,34 @@ def test_benchmarks_are_loaded_by_the_commissioner_and_listed_with_source_and_da
                     "ch-substance-misuse,2025-26-Q1,completions_12m,,5,NDTMS,\n", encoding="utf-8")
     code, out = run(config, "benchmarks", "load", str(path))
     assert code == 1 and "nothing was loaded" in out and "line 2: 'completions_12m' is not a benchmark" in out
+
+
+def test_score_previews_exactly_what_submit_will_record(tmp_path: Path, database_url: str) -> None:
+    """With a database, `score` judges a return with the accepted history, as `submit` will: a cumulative count is
+    judged on the year to date, not on this quarter alone (1.1 was red as a preview and green once submitted)."""
+    deployment(tmp_path, database_url, NO_PDF)
+    config = tmp_path / "config.toml"
+    assert run(config, "init")[0] == 0
+    q1, q2 = tmp_path / "q1.csv", tmp_path / "q2.csv"
+    q1.write_bytes(sample_csv(seed=3))
+    q2.write_bytes(sample_csv(seed=1))
+    assert run(config, "submit", str(q1), "--as", ALICE, "--period", "2025-26-Q1")[0] == 0
+    args = ("score", str(q2), "--contract", "ch-stop-smoking", "--period", "2025-26-Q2", "--json")
+    code, out = run(config, *args)
+    preview = json.loads(out)
+    assert (code, preview["judged_with"]["basis"], preview["judged_with"]["periods"]) == (0, "database",
+                                                                                          ["2025-26-Q1"])
+    alone = json.loads(run(config, *args, "--no-history")[1])
+    assert alone["judged_with"]["basis"] == "file"
+    quarter = {data: int(data.read_text().split("\nquit_dates,,")[1].split("\n")[0]) for data in (q1, q2)}
+    ytd = {basis: next(i for i in r["indicators"] if i["ref"] == "1.1")["year_to_date"]
+           for basis, r in (("db", preview), ("file", alone))}
+    assert ytd == {"db": quarter[q1] + quarter[q2], "file": quarter[q2]}
+    assert preview["counts"] != alone["counts"]
+    text = run(config, *args[:-1])[1]
+    assert "Judged as `kpibot submit` would on " in text and "(2025-26-Q1); --no-history judges the file alone" in text
+    assert run(config, "submit", str(q2), "--as", ALICE, "--period", "2025-26-Q2")[0] == 0
+    status = json.loads(run(config, "status", "--json")[1])["contracts"]
+    stored = next(o for c in status for o in c["obligations"] if (c["id"], o["period"]) == ("ch-stop-smoking",
+                                                                                            "2025-26-Q2"))
+    assert stored["counts"] == {k: v for k, v in preview["counts"].items() if v}

@@ -66,7 +66,7 @@ def test_a_minimal_config_loads(tmp_path: Path, ch_stop_smoking_config: Path) ->
     settings = config.load(ch_stop_smoking_config, environ={})
     contract = settings.contract("ch-stop-smoking")
     assert contract.start_month == 4  # from the framework's calendar
-    assert settings.storage.database_url == "sqlite:///var/kpibot.db"
+    assert settings.storage.database_url == f"sqlite:///{tmp_path / 'var' / 'kpibot.db'}"
     assert settings.source == str(ch_stop_smoking_config)
 
 
@@ -130,9 +130,38 @@ def test_database_url_in_the_environment_overrides_the_file(tmp_path: Path, ch_s
         ch_stop_smoking_config.read_text(encoding="utf-8")
     url = "postgresql+psycopg://kpibot@127.0.0.1:55432/kpibot"
     assert load_text(tmp_path, text, {"DATABASE_URL": url}).storage.database_url == url
-    assert load_text(tmp_path, text, {}).storage.database_url == "sqlite:///from-file.db"
-    assert load_text(tmp_path, text, {"DATABASE_URL": ""}).storage.database_url == "sqlite:///from-file.db"
-    assert load_text(tmp_path, text, {"DATABASE_URL": url}).storage.files_dir == Path("files")
+    from_file = f"sqlite:///{tmp_path / 'from-file.db'}"
+    assert load_text(tmp_path, text, {}).storage.database_url == from_file
+    assert load_text(tmp_path, text, {"DATABASE_URL": ""}).storage.database_url == from_file
+    assert load_text(tmp_path, text, {"DATABASE_URL": url}).storage.files_dir == tmp_path / "files"
+
+
+def test_relative_storage_paths_are_read_from_the_config_files_folder(tmp_path: Path,
+                                                                      ch_stop_smoking_config: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kpibot --config /srv/kpibot/config.toml status` run from elsewhere uses the deployment's database."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    text = '[storage]\ndatabase_url = "sqlite:///data/k.db?timeout=5"\noutbox_dir = "out"\n' + \
+        ch_stop_smoking_config.read_text(encoding="utf-8")
+    storage = load_text(tmp_path, text, {}).storage
+    assert storage.database_url == f"sqlite:///{tmp_path / 'data' / 'k.db'}?timeout=5"
+    assert storage.sqlite_path == tmp_path / "data" / "k.db"
+    assert (storage.files_dir, storage.outbox_dir) == (tmp_path / "var" / "files", tmp_path / "out")
+    absolute = load_text(tmp_path, text.replace("sqlite:///data/k.db", "sqlite:////srv/k.db"), {}).storage
+    assert absolute.sqlite_path == Path("/srv/k.db")
+    from_env = load_text(tmp_path, text, {"DATABASE_URL": "sqlite:///env.db"}).storage
+    assert from_env.sqlite_path == elsewhere / "env.db"  # the environment's paths are the shell's
+
+
+@pytest.mark.parametrize("url", ["mysql://kpibot:secret@db/kpibot", "oracle://x", "kpibot.db"])
+def test_an_unsupported_database_url_fails_naming_its_source(ch_stop_smoking_config: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        config.load(ch_stop_smoking_config, environ={"DATABASE_URL": url})
+    assert "DATABASE_URL (from the environment): " in str(raised.value)
+    assert "is not a database kpibot supports; use SQLite (sqlite:///path/to/kpibot.db)" in str(raised.value)
+    assert "secret" not in str(raised.value)
 
 
 def test_database_url_applies_without_a_storage_section(ch_stop_smoking_config: Path) -> None:

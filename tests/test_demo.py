@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
@@ -17,7 +18,7 @@ from conftest import REPO_ROOT
 def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
     settings = config.load(REPO_ROOT / "config.toml", environ={})
     settings = settings.model_copy(update={"reports": settings.reports.model_copy(update={"attach_pdf": False})})
-    steps, statuses = demo.run(settings, tmp_path / "demo")
+    steps, statuses = demo.run(settings, tmp_path / "demo", write_reports=False)  # the command test draws them
     outcomes = {(s.contract_id, s.period_id): s.result.outcome for s in steps}
     assert outcomes[("ch-stop-smoking", "2025-26-Q1")] == "accepted"
     late = [s for s in steps if s.result.on_time is False]
@@ -36,9 +37,6 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         assert pending == []  # every reply was delivered to the local outbox folder
     app.close()
     assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(steps)
-    reports = sorted(p.name for p in (tmp_path / "demo" / "reports").iterdir())
-    assert reports == ["ch-stop-smoking-2025-26-Q4.pdf", "ch-substance-misuse-2025-26-Q3.pdf",
-                       "exception-report.pdf", "lifestyle-2025-26-Q2.pdf", "solihull-stop-smoking-2025-26-Q4.pdf"]
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
@@ -46,6 +44,48 @@ def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> N
                                        str(tmp_path / "d"), "--as-of", "2025-08-01"], catch_exceptions=False)
     assert result.exit_code == 0
     assert "Replayed 3 submissions" in result.output  # the three Q1s due 15 July
+    assert "Traceback" not in result.output
     assert "12 Jul 2025  ch-stop-smoking" in result.output
     assert "City and Hackney Stop Smoking Service: timeliness 100%" in result.output
-    assert len(list((tmp_path / "d" / "outbox").glob("*.pdf"))) == 3  # each reply carried its PDF report
+    replies = sorted((tmp_path / "d" / "outbox").glob("*.pdf"))
+    assert len(replies) == 3  # each reply carried its PDF report
+    reports = sorted(p.name for p in (tmp_path / "d" / "reports").iterdir())
+    assert reports == ["ch-stop-smoking-2025-26-Q1.pdf", "ch-substance-misuse-2025-26-Q1.pdf", "exception-report.pdf",
+                       "solihull-stop-smoking-2025-26-Q1.pdf"]
+    # Each contract's latest return report is its reply's, drawn once: the same bytes, not drawn again.
+    assert {p.read_bytes() for p in replies} == {(tmp_path / "d" / "reports" / name).read_bytes()
+                                                 for name in reports if name != "exception-report.pdf"}
+
+
+def test_the_demo_refuses_a_folder_it_did_not_make_and_touches_nothing(tmp_path: Path) -> None:
+    """`kpibot demo --dir .` in a checkout used to delete the checkout, .git included."""
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(REPO_ROOT / "config.toml"), "demo", "--dir", str(checkout)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {checkout} already holds files and was not made by `kpibot demo`, which "
+                             "only empties folders it made; choose a new or empty folder, e.g. --dir var/demo\n")
+    assert sorted(p.name for p in checkout.iterdir()) == [".git", "notes.txt"]
+    with pytest.raises(demo.DemoFolderError, match="is a file, not a folder"):
+        demo.prepare(checkout / "notes.txt")
+
+
+def test_the_demo_empties_only_a_folder_an_earlier_demo_made(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    demo.prepare(folder)  # a new folder: made, and marked
+    (folder / "reports").mkdir()
+    (folder / "reports" / "old.pdf").write_bytes(b"%PDF")
+    (folder / "kpibot.db").write_bytes(b"")
+    demo.prepare(folder)
+    assert [p.name for p in folder.iterdir()] == [demo.MARKER]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    demo.prepare(empty)  # an empty folder is fine to use
+    assert (empty / demo.MARKER).is_file()
+
+
+def test_the_demo_commands_default_date_is_the_demos() -> None:
+    from bot.commands.demo import DEFAULT_AS_OF
+
+    assert DEFAULT_AS_OF == demo.AS_OF.isoformat()

@@ -23,7 +23,8 @@ from bot.reporting import (
     return_report,
 )
 from bot.storage.files import FileStore
-from bot.storage.models import PaymentRow, RenderedReport
+from bot.storage.models import Contract, PaymentRow, RenderedReport
+from bot.storage.sync import ensure_obligations
 from intake_fixtures import ALICE, DAVE, deployment, received, sample_csv
 
 OCT_20 = datetime(2025, 10, 20, 12, tzinfo=timezone.utc)
@@ -95,6 +96,32 @@ def test_the_exception_report_pdf_names_the_missing_return(quarter: Intake, sett
     assert "Hackney and City Substance Misuse" in text and "5 days overdue" in text
 
 
+def test_the_exception_report_lists_every_overdue_return_of_every_type(quarter: Intake, settings: config.Settings,
+                                                                      files: FileStore) -> None:
+    """In May the annual returns due on 30 April are as overdue as any quarter: the report names each one."""
+    may = datetime(2026, 5, 20, 9, tzinfo=timezone.utc)
+    with Session(quarter.engine) as session:
+        for contract in session.exec(select(Contract)):
+            ensure_obligations(session, contract, may.date())
+        session.commit()
+        statuses, _ = exception_statuses(session, files, settings, "2025-26-Q2", may.date())
+        pdf, _, _ = render_stored_exception_report(session, files, settings, "2025-26-Q2", may)
+    owed = {s.contract_id: [(o.return_label, o.period_label[:10], o.days_overdue, o.state) for o in s.overdue]
+            for s in statuses}
+    assert owed["ch-substance-misuse"] == [  # Q2, the period reported, has its own row
+        ("Quarterly monitoring return", "Q1 2025-26", 309, "Not received"),
+        ("Quarterly monitoring return", "Q3 2025-26", 125, "Not received"),
+        ("Quarterly monitoring return", "Q4 2025-26", 35, "Not received"),
+        ("Annual return", "Year 2025-", 20, "Not received")]
+    assert owed["ch-stop-smoking"][-1] == ("Annual return", "Year 2025-", 20, "Not received")
+    assert ("Quarterly monitoring return", "Q2 2025-26", 217, "Rejected and not yet sent again") not in \
+        owed["solihull-stop-smoking"]  # the period's own return is reported in its own row
+    text = text_of(pdf)
+    assert text.count("Annual return, Year 2025-26 (April 2025 to March 2026) 30 April 2026 Not received: 20 days "
+                      "overdue") == 3
+    assert "13 missing or late returns" in text, text[:600]
+
+
 def test_report_commands_write_pdfs(tmp_path: Path) -> None:
     deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}", "[reports]\nattach_pdf = false\n")
     conf = str(tmp_path / "config.toml")
@@ -109,7 +136,7 @@ def test_report_commands_write_pdfs(tmp_path: Path) -> None:
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     result = runner.invoke(main, ["--config", conf, "exceptions", "--period", "2025-26-Q2", "-o",
                                   str(tmp_path / "e.pdf")])
-    assert result.exit_code == 0 and "covering 3 contract(s)" in result.output
+    assert result.exit_code == 0 and "covering 3 contracts" in result.output
     result = runner.invoke(main, ["--config", conf, "report", "--contract", "ch-substance-misuse", "--period",
                                   "2025-26-Q2", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code == 1 and "no return has been received" in result.output

@@ -27,11 +27,14 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from bot.reports import (
-    ContractPeriodStatus, DataKpi, ReturnMeta, ReturnReport, build_exception_report, build_return_report,
+    ContractPeriodStatus, DataKpi, ExceptionReport, ReturnMeta, ReturnReport, build_exception_report,
+    build_return_report,
     render_action_plans, render_exception_report, render_return_report,
 )
 from bot.reports import TrendPoint, display, point_from_stored, trends_from_history
-from bot.reports.pdf import REPORTS, TEMPLATES, TemplatesOnlyFetcher, html_to_pdf
+from bot.reports.pdf import REPORTS, TEMPLATES, Drawings, TemplatesOnlyFetcher, html_to_pdf
+from bot.reports.render import return_report_html
+from bot.reports.chat import email_text, telegram_text
 from bot.reports.samples import sample_return_csv
 from bot.reports.trends import short_labels
 from kpi_core import loader, samples
@@ -39,7 +42,9 @@ from kpi_core.assess import Assessment, assess
 from kpi_core.calendar import Period, ReportingYear, parse_period
 from kpi_core.duedates import due_date
 from kpi_core.loader import load_text
+from kpi_core.findings import Finding
 from kpi_core.returns.csv_long import parse_csv
+from test_cli import ch_quarter_rows as ch_rows
 
 FRAMEWORKS = sorted(loader.shipped())
 RECEIVED = datetime(2025, 10, 14, 9, 30, tzinfo=timezone.utc)  # 10:30 in London (BST)
@@ -124,8 +129,9 @@ def test_the_return_report_prints_every_indicator_with_value_target_status_and_g
     assert len(rows) == len(assessed(framework_id).scorecard.indicators)
     missing = []
     for row in rows:
-        parts = [f"{row.ref} {squash(row.name)}", row.value, squash(row.target), row.status.label]
-        parts += [squash(row.gap)] if row.gap else []
+        parts = [f"{row.ref} {squash(row.name)}", row.value, squash(row.target_bound)]
+        parts += [squash(row.target_basis)] if row.target_basis else []
+        parts += [row.status.label] + ([squash(row.gap)] if row.gap else [])
         if not in_order(rendered.text, parts):
             missing.append(parts)
     assert not missing, f"not found in the PDF text, in order: {missing[:3]}"
@@ -261,11 +267,16 @@ def test_the_action_plan_follows_the_council_template_with_the_seed_example() ->
                            "12.4 percentage points off target"])
 
 
+@cache
+def action_plans_pdf(framework_id: str) -> bytes:
+    return render_action_plans(return_report(framework_id).report)
+
+
 @pytest.mark.parametrize("framework_id", FRAMEWORKS)
 def test_every_red_indicator_gets_a_draft_action_plan_page(framework_id: str) -> None:
     report = return_report(framework_id).report
     reds = [row for row in report.attention if row.status.key == "red"]
-    text, pages = read_pdf(render_action_plans(report))
+    text, pages = read_pdf(action_plans_pdf(framework_id))
     assert [p.ref for p in report.action_plans] == [r.ref for r in
                                                     (row for s in report.sections for row in s.rows) if r.status.key == "red"]
     assert pages == max(1, len(reds))
@@ -307,7 +318,7 @@ def test_a_series_from_storage_gets_this_period_added_once() -> None:
                TrendPoint(result.period.id, Fraction(1), Fraction(1), "green"))  # a stale copy of this period
     report = build_return_report(result, meta("ch-stop-smoking"), {"1.4": earlier})
     svg = str(next(c for c in report.charts if c.ref == "1.4").svg)
-    assert svg.count("<tspan") == 2 + 2  # two period labels and the axis' two ends
+    assert svg.count("<text") == 2 + 2 + 1  # two period labels, the axis' two ends and the latest value
     assert display.value_text(result.scorecard.result("1.4").value, result.framework.indicator("1.4")) in svg
 
 
@@ -347,7 +358,13 @@ def status_for(framework_id: str, **changes: object) -> ContractPeriodStatus:
 
 
 @cache
-def exception_report() -> tuple[object, str]:
+def exception_report() -> tuple[ExceptionReport, str]:
+    report, pdf = exception_pdf()
+    return report, read_pdf(pdf)[0]
+
+
+@cache
+def exception_pdf() -> tuple[ExceptionReport, bytes]:
     statuses = [status_for(f) for f in FRAMEWORKS]
     statuses.append(status_for(FRAMEWORKS[0], contract_id="missing", contract_name="Missing Returns Service",
                                provider_name="Quiet Provider Ltd", received_at=None, on_time=None, days_late=5,
@@ -358,7 +375,7 @@ def exception_report() -> tuple[object, str]:
                                        escalation_label="Late: overdue notice to the provider"),
                             contract_id="plan", contract_name="Plan Example Service", assessment=plan_example()))
     report = build_exception_report(statuses, "2025-26 Q3", generated_at=GENERATED)
-    return report, read_pdf(render_exception_report(report))[0]
+    return report, render_exception_report(report)
 
 
 def test_the_exception_report_lists_every_red_and_amber_indicator_of_every_contract() -> None:
@@ -417,6 +434,166 @@ def test_a_return_is_listed_as_missing_or_late_only_when_it_is(received: datetim
     report = build_exception_report([status], "2025-26 Q3")
     assert report.contracts[0].return_state == state
     assert [r.state for r in report.late] == ([state] if listed else [])
+
+
+# ----------------------------------------------------------------------------- the truth in every wording
+
+NEAR_TARGET = """
+schema = 1
+id = "near-target"
+name = "Near Target Service"
+[returns.quarterly]
+label = "Quarterly monitoring return"
+frequency = "quarterly"
+due = { rule = "day_of_next_month", day = 15 }
+[[items]]
+id = "quit_dates"
+label = "People setting a quit date"
+[[items]]
+id = "bangladeshi"
+label = "People of Bangladeshi heritage setting a quit date"
+[[indicators]]
+ref = "4.3c"
+name = "% of those setting a quit date who are Bangladeshi"
+kind = "percentage"
+numerator = "bangladeshi"
+denominator = "quit_dates"
+target = ">= 2"
+"""
+
+
+def near_target_report() -> ReturnReport:
+    framework = load_text(NEAR_TARGET, "near-target.toml")
+    data = b"item,breakdown,value\nquit_dates,,351\nbangladeshi,,7\n"
+    result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(data, "q2.csv"))
+    return build_return_report(result, meta("ch-stop-smoking"))
+
+
+def test_a_value_just_below_its_target_never_prints_as_the_target() -> None:
+    """7 of 351 is 1.99%: printed `2%, target ≥ 2%, 0 percentage points off` it read as met while scored amber
+    (now red: no shipped contract has an amber band)."""
+    report = near_target_report()
+    (row,) = report.sections[0].rows
+    assert (row.value, row.target, row.status.key, row.gap) == ("1.99%", "≥ 2%", "red",
+                                                                "0.01 percentage points off target")
+    assert "Too close to call: the 95% interval 1% to 4.1% spans the target (>= 2%)." in row.notes
+    telegram = telegram_text(report)
+    assert "1.99%, target ≥ 2%: 0.01 percentage points off target" in telegram
+    text, _ = read_pdf(render_return_report(report, action_plans=False))
+    assert in_order(text, ["4.3c", "1.99%", "7 of 351", "≥ 2%", "■ RED", "0.01 percentage points off target"])
+
+
+def test_a_file_with_nothing_readable_is_not_reported_as_on_target() -> None:
+    framework = loader.get("ch-stop-smoking")
+    unreadable = parse_csv(b"\x00\x01\x02 not a return", "return.xlsx")
+    assert unreadable.unreadable
+    report = build_return_report(assess(framework, parse_period("2025-26-Q2", 4), unreadable), meta("ch-stop-smoking"))
+    assert not report.has_figures
+    for text in (telegram_text(report), email_text(report)[1], read_pdf(render_return_report(report))[0]):
+        assert "Nothing could be read from" in text
+        assert "on target" not in text and "£" not in text
+
+
+def test_a_payment_reads_as_a_sentence_with_its_unit() -> None:
+    """Not `£0.00 (forecast, forecast for the year: 356)`."""
+    framework = loader.get("ch-stop-smoking")
+    rows = "\n".join(",".join(row) for row in ch_rows(160, 80, "2025-26-Q1") + ch_rows(240, 130, ""))
+    result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(
+        f"item,breakdown,value,period\n{rows}\n".encode(), "q2.csv"), contract_value=Decimal(720000))
+    (payment,) = build_return_report(result, meta("ch-stop-smoking")).payments
+    assert payment.summary == "£9,000.00, a forecast: 1.5 stands at 52.5% so far this year"
+    rejected = replace(result, findings=[*result.findings, Finding("error", "x", "a problem")])
+    (payment,) = build_return_report(rejected, meta("ch-stop-smoking")).payments
+    assert payment.summary.startswith("£9,000.00, not counted while the return is rejected: ")
+
+
+# ----------------------------------------------------------------------------- layout on the page
+
+MM = 72 / 25.4  # PDF points per millimetre
+MARGIN = {"side": 13 * MM, "top": 17 * MM, "bottom": 17 * MM}  # templates/reports/print.css, @page
+MIN_LINES = 3  # of body text on any page: fewer is a page left nearly empty (a footnote or two, as the issue saw)
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+@dataclass(frozen=True)
+class Page:
+    width: float
+    height: float
+    words: tuple[tuple[float, float, float, float, str], ...]  # x0, y0, x1, y1, text
+
+    def outside_margins(self) -> list[str]:
+        """Words reaching into the left or right margin (the running header and footer stay inside too)."""
+        low, high = MARGIN["side"] - 1, self.width - MARGIN["side"] + 1
+        return [text for x0, _, x1, _, text in self.words if x0 < low or x1 > high]
+
+    def body_lines(self) -> int:
+        """Lines of text between the top and bottom margins (the running header and page number are outside)."""
+        return len({round(y1) for _, y0, _, y1, _ in self.words
+                    if y0 > MARGIN["top"] and y1 < self.height - MARGIN["bottom"]})
+
+
+def layout(pdf: bytes) -> list[Page]:
+    """Every page's words with their positions, from `pdftotext -bbox` (poppler-utils)."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("KPIBOT_REQUIRE_SERVICES"):
+            pytest.fail("pdftotext is missing: install poppler-utils")
+        pytest.skip("pdftotext is missing: install poppler-utils")
+    html = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    pages = []
+    for chunk in html.decode().split("<page ")[1:]:
+        size = re.match(r'width="([\d.]+)" height="([\d.]+)"', chunk)
+        assert size is not None
+        words = tuple((float(a), float(b), float(c), float(d), t) for a, b, c, d, t in WORD.findall(chunk))
+        pages.append(Page(float(size[1]), float(size[2]), words))
+    return pages
+
+
+def reports_of(framework_id: str) -> dict[str, bytes]:
+    return {"return report": return_report(framework_id).pdf, "action plans": action_plans_pdf(framework_id),
+            "exception report": exception_pdf()[1]}
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_every_page_keeps_its_text_inside_the_margins(framework_id: str) -> None:
+    """Tables are laid out so no column leaves the printable area, whatever the framework's labels and targets."""
+    outside = {f"{name}, page {n}": page.outside_margins()
+               for name, pdf in reports_of(framework_id).items() for n, page in enumerate(layout(pdf), start=1)}
+    assert {where: words for where, words in outside.items() if words} == {}
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_no_page_is_left_nearly_empty(framework_id: str) -> None:
+    sparse = {f"{name}, page {n}": page.body_lines()
+              for name, pdf in reports_of(framework_id).items() for n, page in enumerate(layout(pdf), start=1)}
+    assert {where: lines for where, lines in sparse.items() if lines < MIN_LINES} == {}
+
+
+def test_a_long_unbroken_word_wraps_inside_its_column() -> None:
+    """A file name or formula with no spaces must not push the table past the paper's edge."""
+    long_name = "% of " + "very_long_identifier_without_any_spaces/" * 4
+    framework = load_text(NEAR_TARGET.replace('name = "% of those setting a quit date who are Bangladeshi"',
+                                              f'name = "{long_name}"'), "long.toml")
+    data = b"item,breakdown,value\nquit_dates,,351\nbangladeshi,,7\n"
+    result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(data, "x" * 120 + ".csv"))
+    pdf = render_return_report(build_return_report(result, meta("ch-stop-smoking", source="y" * 150 + ".csv")))
+    assert [page.outside_margins() for page in layout(pdf)] == [[]] * len(layout(pdf))
+    assert "very_long_identifier" in read_pdf(pdf)[0].replace("\u200b", "")
+
+
+def test_every_chart_is_served_to_weasyprint_and_nothing_else_is_fetched() -> None:
+    report = build_return_report(plan_example(), meta("ch-stop-smoking", contract_name="Plan Example"))
+    drawings = Drawings()
+    fetcher = TemplatesOnlyFetcher(drawings=drawings)
+    html_to_pdf(return_report_html(report, action_plans=False, drawings=drawings), fetcher=fetcher)
+    assert fetcher.refused == []
+    assert len(drawings.served) == len({str(c.svg) for c in report.charts}) > 0
+
+
+def test_the_layout_checks_catch_text_past_the_margin_and_a_page_of_footnotes() -> None:
+    wide = '<table class="data"><tr><td>' + "x" * 40 + '</td><td style="white-space: nowrap">' + "y " * 200 + \
+           '</td></tr></table><p style="break-before: page">A footnote.</p>'
+    pages = layout(html_to_pdf(f'<html><head><link rel="stylesheet" href="print.css"></head><body>{wide}</body></html>'))
+    assert pages[0].outside_margins() and pages[-1].body_lines() == 1
 
 
 # ----------------------------------------------------------------------------- print, safety and the command line
@@ -543,7 +720,7 @@ def test_score_writes_the_return_report_as_pdf(ch_stop_smoking_config: Path, tmp
                    "Payment: £36,000.00 x 0% = £0.00 (0% of contract value)"):
         assert phrase in text, phrase
     assert in_order(text, ["1.4", "37.5%", "150 of 400", "≥ 50%", "■ RED", "12.5 percentage points off target"])
-    assert in_order(text, ["1.1", "400", "≥ 400 by now (≥ 1,600 for the year)", "● GREEN", "on target"])
+    assert in_order(text, ["1.1", "400", "≥ 400 by now", "≥ 1,600 for the year", "● GREEN", "on target"])
     scored = assess(loader.get("ch-stop-smoking"), parse_period("2025-26-Q1", 4), parse_csv(source.read_bytes()))
     reds = [r.ref for r in scored.scorecard.indicators if r.status == "red"]
     assert {"1.4", "1.5"} <= set(reds)
@@ -558,7 +735,7 @@ def test_score_says_plainly_when_the_pdf_cannot_be_written(ch_stop_smoking_confi
     result = CliRunner().invoke(main, ["--config", str(ch_stop_smoking_config), "score", str(source), "--contract",
                                        "ch-stop-smoking", "--period", "2025-26-Q1", "--pdf", str(out)])
     assert result.exit_code == 1
-    assert f"Cannot write {out}" in result.output
+    assert f"Error: cannot write {out}: the folder {out.parent} does not exist" in result.output
     assert not out.parent.exists()
 
 

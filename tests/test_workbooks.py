@@ -131,7 +131,10 @@ def test_earlier_periods_are_shown_read_only_and_never_read_as_figures() -> None
 
 
 @pytest.mark.parametrize(("label", "taken", "expected"), [
-    ("Key / high prevalence local community", set(), "Key - high prevalence local com"),
+    ("Key / high prevalence local community", set(), "Key - high prevalence local"),  # never cut mid-word
+    ("Deprivation (IMD quintile of home address)", set(), "Deprivation"),  # nor inside brackets
+    ("Deprivation (IMD quintile of home address)", {"Deprivation"}, "Deprivation (2)"),
+    ("x" * 40, set(), "x" * 31),
     ("Sex", {"Sex"}, "Sex (2)"),
     ("Data", {"Cover", "Data"}, "Data (2)"),
     ("[Age]: *band?", set(), "Age band"),

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.commands.common import State, echo_json, fail, table
-from kpi_core import loader
-from kpi_core.calendar import PeriodError, parse_period
-from kpi_core.duedates import due_date
+from bot.commands.common import State, echo_json, fail, period_arg, table
 
 
 @click.command("calendar")
@@ -17,13 +14,12 @@ from kpi_core.duedates import due_date
 @click.pass_obj
 def command(state: State, contract_id: str, year_id: str, as_json: bool) -> None:
     """List the periods of a reporting year with the date each return is due."""
+    from kpi_core import loader
+    from kpi_core.duedates import due_date  # the bank-holiday calendars load only when dates are worked out
+
     contract = state.contract(contract_id)
     fw = loader.get(contract.framework)
-    try:
-        year = parse_period(year_id, contract.start_month)
-    except PeriodError as exc:
-        fail(str(exc))
-        return
+    year = period_arg(year_id, contract.start_month)
     if year.frequency != "annual":
         fail(f"{year_id!r} is a period, not a year; write the year, e.g. {year.year.id}")
     rows = []

@@ -1,17 +1,27 @@
-"""What commands share: lazily loaded settings, JSON output and a plain-text table."""
+"""What commands share: lazily loaded settings and application, checked output paths, JSON and plain-text tables.
+
+Nothing heavy is imported here: `kpibot --help` and `kpibot calendar` load this module, and only the commands that
+use the database or draw PDFs pay for SQLAlchemy or WeasyPrint.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from bot import config
-from bot.app import App
+from kpi_core.formatting import plural
+
+if TYPE_CHECKING:
+    from bot import config
+    from bot.app import App
+    from kpi_core.calendar import Period
+
+FIRST_YEAR, LAST_YEAR = 1990, 2999  # reporting years a user may name (due dates fall in the year after)
+NOT_SET_UP = "the database is not set up yet; run `kpibot init`"
 
 
 class State:
@@ -24,6 +34,8 @@ class State:
 
     @property
     def settings(self) -> config.Settings:
+        from bot import config  # pydantic and the frameworks load only for commands that read the settings
+
         if self._settings is None:
             try:
                 self._settings = config.load(self.config_path)
@@ -33,9 +45,25 @@ class State:
 
     @property
     def app(self) -> App:
+        """The application on a database that is set up and up to date; else exit with what to run."""
+        app = self.unchecked_app()
+        problem = schema_problem(app)
+        if problem:
+            raise click.ClickException(problem)
+        return app
+
+    def unchecked_app(self) -> App:
+        """The application without checking its database (for `kpibot init`, which creates it)."""
         if self._app is None:
+            from bot.app import App  # SQLAlchemy, the intake and the outbox load only for commands that use them
+
             self._app = App(self.settings)
         return self._app
+
+    def database_exists(self) -> bool:
+        """Whether the configured database may hold data, without creating an empty SQLite file to find out."""
+        path = self.settings.storage.sqlite_path
+        return path is None or path.is_file()
 
     def close(self) -> None:
         """Stop what the app started (the reader process, database connections)."""
@@ -43,10 +71,28 @@ class State:
             self._app.close()
 
     def contract(self, contract_id: str) -> config.Contract:
+        from bot import config
+
         try:
             return self.settings.contract(contract_id)
         except config.ConfigError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def schema_problem(app: App) -> str | None:
+    """Why the app's database cannot be used as it is (missing, or older than this kpibot), or None."""
+    from bot.storage import db
+
+    path = app.settings.storage.sqlite_path
+    if path is not None and not path.is_file():
+        return NOT_SET_UP
+    current = db.current_revision(app.engine)
+    if current is None:
+        return NOT_SET_UP
+    if current != db.head_revision():
+        return (f"the database is at revision {current} and this kpibot needs {db.head_revision()}; run "
+                "`kpibot init` to upgrade it")
+    return None
 
 
 def echo_json(data: Any) -> None:
@@ -62,9 +108,37 @@ def table(rows: Sequence[Sequence[object]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def fail(message: str, code: int = 1) -> None:
-    click.echo(message, err=True)
-    sys.exit(code)
+def fail(message: str) -> NoReturn:
+    """Stop the command with `Error: message` on stderr and exit code 1."""
+    raise click.ClickException(message)
+
+
+def output_path(path: str, suffix: str, what: str) -> Path:
+    """Check, before any work, that `path` names a `suffix` file in a folder that exists."""
+    target = Path(path)
+    if target.suffix.lower() != suffix:
+        fail(f"{path}: kpibot writes {what} here; name the file with {suffix}, e.g. {target.with_suffix(suffix).name}")
+    if target.is_dir():
+        fail(f"{path} is a folder; name the {suffix} file to write")
+    if not target.parent.is_dir():
+        fail(f"cannot write {path}: the folder {target.parent} does not exist")
+    return target
+
+
+def period_arg(text: str, start_month: int) -> Period:
+    """A period or year the user typed, read in a contract's calendar; exit 1 explaining a bad one."""
+    from kpi_core.calendar import PeriodError, parse_period
+
+    try:
+        period = parse_period(text, start_month)
+    except PeriodError as exc:
+        fail(str(exc))
+    except (ValueError, OverflowError):  # a year the date arithmetic cannot hold, e.g. 9999-00
+        period = None
+    if period is None or not FIRST_YEAR <= period.year.start.year <= LAST_YEAR:
+        fail(f"{text!r} is outside the years kpibot handles ({FIRST_YEAR} to {LAST_YEAR}); write a year such as "
+             "2025-26")
+    return period
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
@@ -77,4 +151,14 @@ def write_atomically(path: str | Path, data: bytes) -> None:
         partial.replace(target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        fail(f"Cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable.")
+        fail(f"cannot write {target}: {exc.strerror or exc}; check the folder exists and is writable")
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """`2 red, 1 amber, 30 green, 1 no data`: red first, in words."""
+    order = ("red", "amber", "green", "no_data", "info")
+    return ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in order if counts.get(s))
+
+
+__all__ = ["NOT_SET_UP", "State", "counts_text", "echo_json", "fail", "output_path", "period_arg", "plural",
+           "table", "write_atomically"]

@@ -52,7 +52,8 @@ def framework_summary(fw: Framework, overrides: terms.TermOverrides | None = Non
         "id": fw.id,
         "name": fw.name,
         "version": fw.version,
-        "source": fw.source,
+        # The commissioning document the file was written from: a name to cite, not a file kpibot ships.
+        "source_document": fw.source or None,
         "year_start_month": fw.calendar.year_start_month,
         "amber": fw.scoring.amber.model_dump() if fw.scoring.amber else None,
         "returns": {k: {"label": r.label, "frequency": r.frequency, "due": r.due.model_dump(),
@@ -205,10 +206,12 @@ def _loaded_benchmarks(state: State, framework_id: str) -> list[Benchmark] | str
 
     from bot.benchmarks import stored_benchmarks
 
+    if not state.database_exists():
+        return "no database yet (run `kpibot init` first)"
     try:
         with Session(state.app.engine) as session:
             return stored_benchmarks(session, framework_id)
-    except sa.exc.SQLAlchemyError:
+    except (sa.exc.SQLAlchemyError, click.ClickException):  # not set up, or not reachable: say so, show the rest
         return "cannot read the database (run `kpibot init` first)"
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlmodel import Session
 
-from bot.clock import utc_now
-from bot.commands.common import State, fail, write_atomically
-from bot.reporting import ReportError, render_stored_exception_report, render_stored_return_report
+from bot.commands.common import State, fail, output_path, plural, write_atomically
 
 
 @click.command("report")
@@ -17,14 +14,19 @@ from bot.reporting import ReportError, render_stored_exception_report, render_st
 @click.pass_obj
 def report(state: State, contract_id: str, period_id: str, output: str) -> None:
     """Write the return report of a contract's period (the version in force), with action plans for reds."""
+    from sqlmodel import Session
+
+    from bot.clock import utc_now
+    from bot.reporting import ReportError, render_stored_return_report
+
+    target = output_path(output, ".pdf", "a PDF report")
     app = state.app
     with Session(app.engine) as session:
         try:
             pdf = render_stored_return_report(session, app.files, app.settings, contract_id, period_id, utc_now())
         except ReportError as exc:
             fail(str(exc))
-            return
-        write_atomically(output, pdf)
+        write_atomically(target, pdf)
         session.commit()
     click.echo(f"Wrote {output}")
 
@@ -36,6 +38,12 @@ def report(state: State, contract_id: str, period_id: str, output: str) -> None:
 @click.pass_obj
 def exceptions(state: State, period_id: str | None, output: str) -> None:
     """Write the commissioners' exception report across all contracts."""
+    from sqlmodel import Session
+
+    from bot.clock import utc_now
+    from bot.reporting import ReportError, render_stored_exception_report
+
+    target = output_path(output, ".pdf", "a PDF report")
     app = state.app
     with Session(app.engine) as session:
         try:
@@ -43,9 +51,8 @@ def exceptions(state: State, period_id: str | None, output: str) -> None:
                                                                utc_now())
         except ReportError as exc:
             fail(str(exc))
-            return
-        write_atomically(output, pdf)
+        write_atomically(target, pdf)
         session.commit()
-    click.echo(f"Wrote {output} covering {count} contract(s)")
+    click.echo(f"Wrote {output} covering {plural(count, 'contract')}")
     for note in notes:
         click.echo(f"  left out: {note}")

@@ -1,19 +1,43 @@
-"""`kpibot score FILE`: validate and score one return file without storing anything."""
+"""`kpibot score FILE`: validate and score one return file without storing anything.
+
+When the configured database is set up, the file is judged exactly as `kpibot submit` would judge it: with the
+year's accepted returns, the previous period and the submission log from the database (`bot.assessing`), so the
+preview shows the status and payment the submission will get. `--no-history` judges the file alone.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import click
 
 from bot import config
-from bot.commands.common import State, echo_json, fail, table, write_atomically
-from kpi_core import formatting, loader
-from kpi_core.assess import Assessment, ReturnTypeError, assess
-from kpi_core.calendar import PeriodError, parse_period
-from kpi_core.returns.reader import read_return
+from bot.commands.common import State, echo_json, fail, output_path, period_arg, plural, schema_problem, table
+from kpi_core import formatting
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from kpi_core.assess import Assessment
+    from kpi_core.calendar import Period
+    from kpi_core.returns.model import ParsedReturn
+    from kpi_core.values import Key
 
 STATUS_WORD = {"green": "GREEN", "amber": "AMBER", "red": "RED", "info": "info", "no_data": "no data"}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An assessment and what it was judged with."""
+
+    assessment: Assessment
+    history: dict[str, dict[Key, Fraction]]  # accepted periods from the database ({} when judged alone)
+    basis: str  # `database` or `file`
+    note: str  # one line saying which
 
 
 @click.command("score")
@@ -21,49 +45,96 @@ STATUS_WORD = {"green": "GREEN", "amber": "AMBER", "red": "RED", "info": "info",
 @click.option("--contract", "contract_id", help="Contract id (read from the workbook cover when omitted).")
 @click.option("--period", "period_id", help="Period, e.g. 2025-26-Q1 (read from the cover when omitted).")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Judge the period against this date (default: do not check).")
+              help="Judge the return as if it arrived on this date (default: today with a database, else no "
+                   "date checks).")
+@click.option("--no-history", is_flag=True,
+              help="Judge the file alone, without the accepted returns stored in the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the return report as PDF, with a draft action plan for each red indicator.")
 @click.pass_obj
-def command(state: State, path: str, contract_id: str | None, period_id: str | None, today: object,
-            as_json: bool, pdf_path: str | None) -> None:
+def command(state: State, path: str, contract_id: str | None, period_id: str | None, today: datetime | None,
+            no_history: bool, as_json: bool, pdf_path: str | None) -> None:
     """Validate and score a return; exit 0 when accepted, 2 when rejected."""
+    from kpi_core.returns.reader import read_return
+
+    pdf_target = output_path(pdf_path, ".pdf", "a PDF report") if pdf_path else None
     data = Path(path).read_bytes()
     parsed = read_return(data, Path(path).name, limits=config.read_limits(state.settings))
     if parsed.unreadable:  # nothing to score: list every reason, not just the first
         if as_json:
             echo_json({"file": parsed.source, "accepted": False, "findings": [f.as_dict() for f in parsed.findings]})
         else:
-            click.echo("\n".join([f"{parsed.source}: REJECTED"] + [f"  - {f.text()}" for f in parsed.findings]))
+            click.echo("\n".join([f"{parsed.source}: REJECTED, nothing could be scored"]
+                                 + [f"  - {f.text()}" for f in parsed.findings]))
         raise SystemExit(2)
     contract_id = contract_id or parsed.cover.get("contract")
     period_id = period_id or parsed.cover.get("period")
     if not contract_id or not period_id:
-        fail("Say which contract and period the return is for: --contract ID --period 2025-26-Q1 "
-             "(a kpibot workbook carries both on its cover sheet).")
-        return
+        fail("say which contract and period the return is for: --contract ID --period 2025-26-Q1 "
+             "(a kpibot workbook carries both on its cover sheet)")
     contract = state.contract(contract_id)
-    framework = loader.get(contract.framework)
-    try:
-        period = parse_period(period_id, contract.start_month)
-        result = assess(framework, period, parsed, contract_value=contract.value, expected_contract=contract_id,
-                        today=today.date() if today else None)  # type: ignore[attr-defined]
-    except (PeriodError, ReturnTypeError) as exc:
-        fail(str(exc))
-        return
+    period = period_arg(period_id, contract.start_month)
+    judged = judge(state, contract, period, parsed, today, no_history)
+    result = judged.assessment
     if as_json:
-        echo_json(as_dict(contract_id, result))
+        echo_json(as_dict(contract_id, result) | {"judged_with": {
+            "basis": judged.basis, "periods": sorted(judged.history), "note": judged.note}})
     else:
-        click.echo(render_text(contract.name, result))
-    if pdf_path:
-        write_pdf(state, contract_id, result, Path(path).name, Path(pdf_path))
+        click.echo(render_text(contract.name, result, judged.note))
+    if pdf_target is not None:
+        write_pdf(state, contract_id, judged, Path(path).name, pdf_target)
     raise SystemExit(0 if result.accepted else 2)
 
 
-def write_pdf(state: State, contract_id: str, result: Assessment, source: str, out: Path) -> None:
+def judge(state: State, contract: config.Contract, period: Period, parsed: ParsedReturn, today: datetime | None,
+          no_history: bool) -> Judged:
+    """Assess with the database's history when there is one (as the intake would), else the file alone."""
+    from kpi_core import loader
+    from kpi_core.assess import ReturnTypeError, assess
+
+    try:
+        if not no_history and state.database_exists():
+            found = _judge_with_database(state, contract, period, parsed, today)
+            if found is not None:
+                return found
+        result = assess(loader.get(contract.framework), period, parsed, contract_value=contract.value,
+                        expected_contract=contract.id, today=today.date() if today else None)
+    except ReturnTypeError as exc:
+        fail(str(exc))
+    why = "--no-history" if no_history else "no database is set up"
+    return Judged(result, {}, "file", f"Judged on this file alone ({why}): earlier periods come from the file only.")
+
+
+def _judge_with_database(state: State, contract: config.Contract, period: Period, parsed: ParsedReturn,
+                         today: datetime | None) -> Judged | None:
+    from sqlmodel import Session
+
+    from bot.assessing import assess_in_context
+    from bot.clock import utc_now
+    from bot.storage.models import Contract
+
+    app = state.unchecked_app()
+    if schema_problem(app):
+        return None
+    zone = state.settings.timezone
+    when = utc_now() if today is None else datetime.combine(today.date(), time(12), ZoneInfo(zone))
+    with Session(app.engine) as session:
+        stored = session.get(Contract, contract.id)
+        if stored is None:  # in config.toml but not loaded yet
+            return None
+        assessed = assess_in_context(session, stored, period, parsed, when, zone)
+    periods = sorted(assessed.history)
+    shown = ", ".join(periods) if periods else "none accepted yet"
+    note = (f"Judged as `kpibot submit` would on {when.astimezone(ZoneInfo(zone)):%d %B %Y}, with the accepted "
+            f"returns in the database ({shown}); --no-history judges the file alone.")
+    return Judged(assessed.assessment, assessed.history, "database", note)
+
+
+def write_pdf(state: State, contract_id: str, judged: Judged, source: str, out: Path) -> None:
     """Render the return report to `out`, replacing it only once the whole PDF is written."""
     from bot.clock import utc_now
+    from bot.commands.common import write_atomically
     from bot.reports import (  # WeasyPrint loads slowly: only when a PDF is asked for
         ReturnMeta,
         build_return_report,
@@ -71,13 +142,14 @@ def write_pdf(state: State, contract_id: str, result: Assessment, source: str, o
         trends_from_history,
     )
 
+    result = judged.assessment
     contract = state.contract(contract_id)
     provider = state.settings.organisation(contract.provider).name
     meta = ReturnMeta(contract.id, contract.name, provider, source=source)
-    report = build_return_report(result, meta, trends_from_history(result), generated_at=utc_now(),
+    report = build_return_report(result, meta, trends_from_history(result, judged.history), generated_at=utc_now(),
                                  timezone=state.settings.timezone)
     write_atomically(out, render_return_report(report))
-    click.echo(f"Report written to {out} ({len(report.action_plans)} draft action plan(s))", err=True)
+    click.echo(f"Report written to {out} ({plural(len(report.action_plans), 'draft action plan')})", err=True)
 
 
 def as_dict(contract_id: str, result: Assessment) -> dict[str, object]:
@@ -96,26 +168,39 @@ def as_dict(contract_id: str, result: Assessment) -> dict[str, object]:
     }
 
 
-def render_text(contract_name: str, result: Assessment) -> str:
+def render_text(contract_name: str, result: Assessment, note: str = "") -> str:
+    from bot.commands.common import counts_text
+    from bot.reports.display import bounds, target_text, value_text
+
     card = result.scorecard
     verdict = "ACCEPTED" if result.accepted else "REJECTED"
     lines = [f"{contract_name}: {result.framework.returns[result.return_id].label}, {result.period.label}",
-             f"{verdict}: {len(result.errors)} error(s), {len(result.warnings)} warning(s)", ""]
-    rows = []
-    for r in card.indicators:
-        ind = r.indicator
-        ytd = formatting.value(r.ytd.value, ind.kind, ind.per) if r.ytd else ""
-        forecast = formatting.value(r.forecast, ind.kind, ind.per) if r.forecast is not None else ""
-        target = r.as_dict()["target"] or ""
-        flag = " (?)" if r.low_confidence else ""
-        rows.append((ind.ref, ind.name[:48], formatting.value(r.value, ind.kind, ind.per), ytd, target,
-                     STATUS_WORD[r.status] + flag, r.gap_text, forecast))
-    lines.append(table(rows, ["ref", "indicator", "value", "year to date", "target", "status", "gap", "forecast"]))
-    if any(r.low_confidence for r in card.indicators):
-        lines.append("(?) too few or too close to call with confidence; see --json for the 95% intervals")
-    for p in card.payments:
-        lines += ["", f"{p.rule.name}: {formatting.money(p.amount)}" + (" (forecast)" if p.forecast else "")]
-        lines += [f"  {line}" for line in p.arithmetic]
+             f"{verdict}: {plural(len(result.errors), 'error')}, {plural(len(result.warnings), 'warning')}"]
+    if note:
+        lines.append(note)
+    lines.append("")
+    if not result.accepted:
+        lines.append("Not scored until the errors below are fixed: nothing is judged or paid on a rejected return.")
+    else:
+        lines.append(f"Indicators: {counts_text(card.counts())}")
+        rows = []
+        for r in card.indicators:
+            ind = r.indicator
+            near = bounds(r.judgement)
+            ytd = value_text(r.ytd.value, ind, near) if r.ytd else ""
+            forecast = value_text(r.forecast, ind, bounds(r.forecast_judgement)) if r.forecast is not None else ""
+            target = target_text(r, result.framework)
+            flag = " (?)" if r.low_confidence else ""
+            rows.append((ind.ref, ind.name[:48], value_text(r.value, ind, None if r.ytd else near), ytd, target,
+                         STATUS_WORD[r.status] + flag, r.gap_text, forecast))
+        lines.append(table(rows, ["ref", "indicator", "value", "year to date", "target", "status", "gap",
+                                  "forecast"]))
+        if any(r.low_confidence for r in card.indicators):
+            lines.append("(?) too few, or too close to the threshold, to call with confidence; see --json for the "
+                         "95% intervals")
+        for p in card.payments:
+            lines += ["", f"{p.rule.name}: {formatting.money(p.amount)}" + (" (forecast)" if p.forecast else "")]
+            lines += [f"  {line}" for line in p.arithmetic]
     if result.findings:
         lines += ["", "Findings"] + [f"  - {f.text()}" for f in result.findings]
     return "\n".join(lines)

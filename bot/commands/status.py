@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlmodel import Session, select
 
-from bot.channels.email_status import status_lines
-from bot.clock import utc_now
-from bot.commands.common import State, echo_json, table
-from bot.status import ObligationStatus, contract_status
-from bot.storage.models import Contract
-from kpi_core import formatting
+from bot.commands.common import State, counts_text, echo_json, plural, table
 
 
 @click.command("status")
@@ -19,6 +13,12 @@ from kpi_core import formatting
 @click.pass_obj
 def command(state: State, contract_id: str | None, as_json: bool) -> None:
     """Show obligations with due dates and what was received."""
+    from sqlmodel import Session, select
+
+    from bot.clock import utc_now
+    from bot.status import contract_status
+    from bot.storage.models import Contract
+
     app = state.app
     today = app.today(utc_now())
     with Session(app.engine) as session:
@@ -34,26 +34,42 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
             "returns_due": s.kpis.due, "returns_on_time": s.kpis.timely,
             "obligations": [o.as_dict() for o in s.obligations]} for s in statuses]})
         return
+    if not statuses:
+        click.echo("No contracts in the database: add them to the configuration and run `kpibot init`.")
     for s in statuses:
-        click.echo(f"\n{s.contract.name} ({s.contract.id}): timeliness {_text(s.kpis.timeliness)}, accuracy "
-                   f"{_text(s.kpis.accuracy)} (rolling 12 months, target 95%)")
+        click.echo(f"\n{s.contract.name} ({s.contract.id}): {data_kpis_text(s.kpis)}")
         rows = [(o.return_type, o.period_id, f"{o.due_date:%d %b %Y}", o.state,
-                 "" if o.version is None else o.version, _timing(o),
-                 " ".join(f"{n} {k}" for k, n in sorted(o.counts.items()))) for o in s.obligations]
+                 "" if o.version is None else o.version, timing_text(o), counts_text(o.counts))
+                for o in s.obligations]
         click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "results"]))
-    for line in status_lines(app.engine, app.settings, utc_now()):  # the mailbox, and mail kpibot did not score
+    from bot.service_status import service_lines
+
+    for line in service_lines(app, utc_now()):  # the running service, undelivered messages, refused files, channels
         click.echo(line)
 
 
-def _timing(o: ObligationStatus) -> str:
+def data_kpis_text(kpis) -> str:  # type: ignore[no-untyped-def]
+    """`timeliness 75% (3 of 4 on time), accuracy 100% (4 of 4 accepted first time)` over the rolling 12 months."""
+    timeliness = _share(kpis.timeliness, kpis.timely, kpis.due, "on time", "no returns due yet")
+    accuracy = _share(kpis.accuracy, kpis.accurate, kpis.submitted, "accepted first time",
+                      f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet")
+    return f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months, target 95%)"
+
+
+def timing_text(o) -> str:  # type: ignore[no-untyped-def]
+    """`on time`, `late by 3 days`, `6 days overdue`, or '' while not due."""
     if o.on_time is not None:
-        return "on time" if o.on_time else f"late by {o.days_late} day(s)"
-    return f"{o.days_late} day(s) overdue" if o.days_late else ""
+        return "on time" if o.on_time else f"late by {plural(o.days_late or 0, 'day')}"
+    return f"{plural(o.days_late, 'day')} overdue" if o.days_late else ""
+
+
+def _share(percent, achieved: int, out_of: int, what: str, empty: str) -> str:  # type: ignore[no-untyped-def]
+    from kpi_core import formatting
+
+    if percent is None or not out_of:
+        return f"n/a ({empty})"
+    return f"{formatting.number(percent)}% ({achieved:,} of {out_of:,} {what})"
 
 
 def _pct(value):  # type: ignore[no-untyped-def]
     return None if value is None else round(float(value), 1)
-
-
-def _text(value) -> str:  # type: ignore[no-untyped-def]
-    return "n/a" if value is None else f"{formatting.number(value)}%"

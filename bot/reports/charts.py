@@ -79,9 +79,9 @@ def _text(x: float, y: float, text: str, *, size: float = 7.5, anchor: str = "mi
 
 
 def _labels(labels: list[tuple[float, float, str]], *, anchor: str, size: float = 6.5) -> str:
-    """Several labels as one <text> of positioned <tspan>s: WeasyPrint sets one text far faster than many."""
-    spans = "".join(f'<tspan x="{x:.1f}" y="{y:.1f}">{escape(text)}</tspan>' for x, y, text in labels)
-    return f'<text font-size="{size}" text-anchor="{anchor}">{spans}</text>'
+    """Several labels, one <text> each: in a chart drawn as an image, WeasyPrint sets separate texts a little
+    faster than one text of positioned <tspan>s."""
+    return "".join(_text(x, y, text, size=size, anchor=anchor) for x, y, text in labels)
 
 
 def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", cap: float | None = None) -> Markup:
@@ -128,11 +128,22 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
     last = len(points) - 1
     if last >= 0 and points[last].value is not None and points[last].value_text:
         x, y = x_of(last), y_of(points[last].value)  # type: ignore[arg-type]
+        target = points[last].target
         anchor = "end" if len(points) > 1 else "middle"
-        parts.append(_text(x + (5 if anchor == "end" else 0), max(y - 7, 8), points[last].value_text,
-                           anchor=anchor, bold=True))
+        parts.append(_text(x + (5 if anchor == "end" else 0), label_y(y, None if target is None else y_of(target)),
+                           points[last].value_text, anchor=anchor, bold=True))
     parts.append("</g></svg>")
     return Markup("".join(parts))
+
+
+def label_y(y: float, target_y: float | None) -> float:
+    """The baseline of the latest value's label: above its marker, unless the target line runs there, then below
+    (a label printed on the dashed line cannot be read)."""
+    above, below = max(y - 7, 8), min(y + 12, HEIGHT - BOTTOM - 1)
+    if target_y is None:
+        return above
+    # The label is about 7 units tall and sits on its baseline: keep the target line out of that band.
+    return below if above - 8 <= target_y <= above + 3 else above
 
 
 def _runs(points: Sequence[ChartPoint]) -> list[list[int]]:

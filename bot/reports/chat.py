@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.reports import display
 from bot.reports.context import FindingView, IndicatorRow, PaymentView, ReturnReport
-from bot.reports.pdf import render_text
+from bot.reports.templating import render_text
 from bot.reports.status import StatusView
 
 TELEGRAM_LIMIT = 4096
@@ -32,6 +32,7 @@ class ChatSummary:
     return_label: str
     period_label: str
     accepted: bool
+    has_figures: bool  # False: nothing could be read, so nothing is judged or paid
     verdict: str
     verdict_detail: str
     timeliness: str  # `On time`, `Late: 3 days after the due date`, or '' when not judged
@@ -57,6 +58,7 @@ def chat_summary(report: ReturnReport) -> ChatSummary:
         return_label=report.return_label,
         period_label=report.period_label,
         accepted=report.accepted,
+        has_figures=report.has_figures,
         verdict=report.verdict,
         verdict_detail=report.verdict_detail,
         timeliness="" if report.timeliness == display.lateness(None, None, None) else report.timeliness,

@@ -53,7 +53,9 @@ class IndicatorRow:
     ytd: str  # '' unless cumulative
     judged: str  # the value the status is judged on (the year to date when cumulative)
     judged_label: str  # `this period` or `year to date`
-    target: str
+    target: str  # on one line: `≥ 1,200 by now (≥ 1,600 for the year)`
+    target_bound: str  # the short part for a table column: `≥ 1,200 by now`, `≥ 44.2%`
+    target_basis: str  # where it comes from, printed small below: `≥ 1,600 for the year`, a benchmark's name
     status: StatusView
     gap: str  # `2.5 percentage points off target`, `on target` or ''
     forecast: str
@@ -85,8 +87,9 @@ class PaymentView:
     indicator: str
     amount: str
     maximum: str
-    basis: str  # `forecast for the year: 52.5%`
-    state: str  # `Forecast` or `Confirmed`
+    basis: str  # `the year-end forecast: 52.5%`
+    state: str  # `Forecast`, `Confirmed`, or `Not counted` (the return was rejected)
+    summary: str  # `£9,000.00, a forecast: 1.5 is heading for 52.5% this year`
     lines: tuple[str, ...]
     critical_failure: bool
 
@@ -123,10 +126,13 @@ class ReturnReport:
     late: bool
     source: str
     accepted: bool
+    has_figures: bool  # False: nothing could be read from the file, so nothing is judged or paid
     verdict: str  # `Accepted` or `Rejected`
     verdict_detail: str  # `2 errors, 1 warning`
     counts: tuple[CountView, ...]
     sections: tuple[Section, ...]
+    with_ytd: bool  # some row has a year to date: the table shows that column
+    with_forecast: bool  # some row has a year-end forecast
     attention: tuple[IndicatorRow, ...]  # red, then amber, then no data
     on_target: tuple[IndicatorRow, ...]
     charts: tuple[ChartView, ...]
@@ -147,26 +153,32 @@ def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow
         fraction = f"{formatting.number(measure.numerator)} of {formatting.number(measure.denominator)}"
     notes = [result.confidence_note] if result.confidence_note else []
     if j.critical_failure:
-        notes.append(f"Critical failure: at or past the critical level ({display.threshold_only(ind)}).")
+        level = display.threshold_only(ind, framework, bound=j.critical)
+        notes.append(f"Critical failure: at or past the critical level ({level}).")
     if j.stretch_met:
-        notes.append(f"Stretch target met ({display.threshold_only(ind, 'stretch')}).")
+        notes.append(f"Stretch target met ({display.threshold_only(ind, framework, 'stretch', j.stretch)}).")
     notes += [n for n in result.notes if n]
     if j.note:
         notes.append(j.note)
     forecast = result.forecast if cumulative else None
+    near = display.bounds(j)
+    target = display.target_view(result, framework)
     return IndicatorRow(
         ref=ind.ref,
         name=ind.name,
         section=ind.section,
-        value=display.value_text(measure.value, ind),
+        value=display.value_text(measure.value, ind, near if not cumulative else None),
         fraction=fraction,
-        ytd=display.value_text(result.ytd.value, ind) if cumulative and result.ytd else "",
-        judged=display.value_text(result.judged_value.value, ind),
+        ytd=display.value_text(result.ytd.value, ind, near) if cumulative and result.ytd else "",
+        judged=display.value_text(result.judged_value.value, ind, near),
         judged_label="year to date" if cumulative else "this period",
-        target=display.target_text(result, framework),
+        target=target.text,
+        target_bound=target.bound,
+        target_basis=target.basis,
         status=status_view(result.status),
         gap=result.gap_text,
-        forecast=display.value_text(forecast, ind) if forecast is not None else "",
+        forecast=(display.value_text(forecast, ind, display.bounds(result.forecast_judgement))
+                  if forecast is not None else ""),
         forecast_status=(status_view(result.forecast_judgement.status)
                          if forecast is not None and result.forecast_judgement else None),
         notes=tuple(notes),
@@ -212,15 +224,33 @@ def series_with_current(result: IndicatorResult, period_id: str, series: tuple[T
     return earlier + (now,)
 
 
-def payment_view(payment: PaymentResult, framework: Framework) -> PaymentView:
-    basis = display.value_text(payment.basis, framework.indicator(payment.indicator))
+# How each basis of a payment (kpi_core.payments basis labels) reads in a sentence, and as what it is worked out on.
+PAYMENT_BASIS = {"year": "was {} for the year", "forecast for the year": "is heading for {} this year",
+                 "year to date": "stands at {} so far this year"}
+BASIS_NAME = {"year": "the full year", "forecast for the year": "the year-end forecast",
+              "year to date": "the year so far"}
+
+
+def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True) -> PaymentView:
+    ind = framework.indicator(payment.indicator)
+    basis = display.value_text(payment.basis, ind)
+    amount = formatting.money(payment.amount) if payment.amount is not None else "no contract value given"
+    # Confirmed, Forecast, or Provisional (periods of the year missing); nothing while the return is rejected
+    state = "Not counted" if not accepted else payment.state.capitalize()
+    if payment.basis is None:
+        reading = f"{ind.ref} has no figure yet"
+    else:
+        reading = f"{ind.ref} {PAYMENT_BASIS.get(payment.basis_label, payment.basis_label + ': {}').format(basis)}"
+    why = {"Not counted": "not counted while the return is rejected", "Forecast": "a forecast",
+           "Confirmed": "confirmed", "Provisional": "provisional until the year's missing returns arrive"}[state]
     return PaymentView(
         name=payment.rule.name,
         indicator=payment.indicator,
-        amount=formatting.money(payment.amount) if payment.amount is not None else "no contract value given",
+        amount=amount,
         maximum=formatting.money(payment.maximum) if payment.maximum is not None else "–",
-        basis=f"{payment.basis_label}: {basis}",
-        state=payment.state.capitalize(),  # Confirmed, Forecast, or Provisional (periods of the year missing)
+        basis=f"{BASIS_NAME.get(payment.basis_label, payment.basis_label)}: {basis}",
+        state=state,
+        summary=f"{amount}, {why}: {reading}",
         lines=payment.arithmetic,
         critical_failure=payment.critical_failure,
     )
@@ -246,7 +276,7 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
                      "expected by the end of this period; the forecast is the year-end figure at the rate so far.")
     if any(r.low_confidence for r in results):
         notes.append("? marks a colour that is too uncertain to call: the numbers are small or the 95% interval "
-                     "spans the threshold (see the note under the indicator).")
+                     "spans a threshold (the note under the indicator names it).")
     notes.append("Status is shown by shape and word as well as colour: ● GREEN on target, ▲ AMBER close to "
                  "target, ■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
     return tuple(notes) + tuple(assessment.scorecard.notes)
@@ -289,14 +319,17 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         late=meta.on_time is False,
         source=meta.source,
         accepted=assessment.accepted,
+        has_figures=bool(assessment.interpretation.values),
         verdict="Accepted" if assessment.accepted else "Rejected",
         verdict_detail=f"{display.plural(errors, 'error')}, {display.plural(warnings, 'warning')}",
         counts=counts_of(results),
         sections=sections_of(rows),
+        with_ytd=any(r.ytd for r in rows),
+        with_forecast=any(r.forecast for r in rows),
         attention=attention_rows(rows),
         on_target=tuple(r for r in rows if r.status.key == "green"),
         charts=tuple(charts),
-        payments=tuple(payment_view(p, framework) for p in card.payments),
+        payments=tuple(payment_view(p, framework, assessment.accepted) for p in card.payments),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
         disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values),
         action_plans=(),

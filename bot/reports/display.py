@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from kpi_core import expressions, formatting
+from kpi_core.formatting import plural
 from kpi_core.framework import Framework, Indicator
-from kpi_core.scoring import IndicatorResult, describe_threshold
+from kpi_core.scoring import IndicatorResult, Judgement, describe_threshold
 
 _OPERATORS = {">=": "≥", "<=": "≤"}
 
@@ -20,49 +23,91 @@ def pretty(threshold_text: str) -> str:
     return threshold_text
 
 
-def target_text(result: IndicatorResult, framework: Framework) -> str:
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    """A target in two parts, so a table column holds the short one: `≥ 1,200 by now` and `≥ 1,600 for the year`,
+    or `≥ 44.2%` and the benchmark it came from."""
+
+    bound: str
+    basis: str = ""
+
+    @property
+    def text(self) -> str:
+        """Both parts on one line, for chat and plain text."""
+        return f"{self.bound} ({self.basis})" if self.basis else self.bound
+
+
+def target_view(result: IndicatorResult, framework: Framework) -> TargetView:
     """The target as the reader should compare it with the value judged this period.
 
     A cumulative count is judged on the share of its annual target expected by now, so both are shown; a target
-    taken from a benchmark or the previous period shows the bound it worked out to and where it came from.
+    taken from a benchmark or the previous period shows the bound it worked out to and where it came from (the
+    benchmark's name, never its formula).
     """
     ind, j = result.indicator, result.judgement
     if ind.information_only or ind.target is None:
-        return ind.target_text or "information only"
-    annual = pretty(describe_threshold(ind, ind.target))
+        return TargetView(ind.target_text or "information only")
     if j.target is None:
-        if ind.target.expression is not None:  # the benchmark was not given: name it, not its formula
-            return f"{pretty(ind.target.op)} {benchmark_name(ind.target.expression, framework)}"
-        return annual
+        if ind.target.expression is not None:  # the benchmark was not given: name it
+            return TargetView(f"{pretty(ind.target.op)} benchmark",
+                              f"{benchmark_name(ind.target.expression, framework)}: not given")
+        if ind.target.previous:
+            return TargetView(f"{pretty(ind.target.op)} previous period", "no earlier figure")
+        return TargetView(pretty(describe_threshold(ind, ind.target)))
     now = pretty(describe_threshold(ind, ind.target, j.target))
     if ind.target.previous:
-        return f"{now} (previous period)"
+        return TargetView(now, "previous period")
     if ind.target.expression is not None:
-        return f"{now} ({benchmark_name(ind.target.expression, framework)})"
+        return TargetView(now, benchmark_name(ind.target.expression, framework))
     if result.expected_share != 1:
-        return f"{now} by now ({annual} for the year)"
-    return now
+        return TargetView(f"{now} by now", f"{pretty(describe_threshold(ind, ind.target))} for the year")
+    return TargetView(now)
+
+
+def target_text(result: IndicatorResult, framework: Framework) -> str:
+    """The target on one line: `≥ 1,200 by now (≥ 1,600 for the year)`."""
+    return target_view(result, framework).text
 
 
 def benchmark_name(node: expressions.Node, framework: Framework) -> str:
-    """The label of the data item a benchmark target refers to, else the expression as written."""
+    """What a benchmark target refers to, in the framework's words: the data item's label (and categories), or
+    for a formula the labels of the figures it is worked out from."""
     if isinstance(node, expressions.Ref):
         label = framework.item(node.item).label
         if node.breakdown:
             cats = [framework.disaggregations[d].categories[c] for d, c in node.breakdown]
-            label += f" ({', '.join(cats)})"
+            label += f", {', '.join(cats)}"
         return label
-    return expressions.to_text(node)
+    names = list(dict.fromkeys(benchmark_name(ref, framework) for ref in expressions.refs(node)))
+    return "worked out from " + "; ".join(names) if names else expressions.to_text(node)
 
 
-def threshold_only(ind: Indicator, which: str = "critical") -> str:
-    """A threshold of the indicator as printed, e.g. the critical failure level `< 40%`."""
+def threshold_only(ind: Indicator, framework: Framework, which: str = "critical",
+                   bound: Fraction | None = None) -> str:
+    """A threshold of the indicator as printed, e.g. the critical failure level `< 40%`; a benchmark is named
+    (`≥ Top quartile completion rate (%), Opiate`), with the figure it came to when `bound` is known."""
     threshold = getattr(ind, which)
-    return pretty(describe_threshold(ind, threshold)) if threshold is not None else ""
+    if threshold is None:
+        return ""
+    if threshold.expression is not None:
+        name = benchmark_name(threshold.expression, framework)
+        if bound is None:
+            return f"{pretty(threshold.op)} {name}"
+        return f"{pretty(describe_threshold(ind, threshold, bound))} ({name})"
+    return pretty(describe_threshold(ind, threshold, bound))
 
 
-def value_text(value: object, ind: Indicator) -> str:
-    return formatting.value(value, ind.kind, ind.per)  # type: ignore[arg-type]
+def value_text(value: object, ind: Indicator, near: formatting.Near = None) -> str:
+    """A value in the indicator's unit; `near`: the bounds it is judged against, which it never prints equal to
+    unless it is (1.99% against a 2% target is `1.99%`)."""
+    return formatting.value(value, ind.kind, ind.per, near)  # type: ignore[arg-type]
+
+
+def bounds(judgement: Judgement | None) -> tuple[Fraction | None, ...]:
+    """The thresholds a judgement used: target, critical level, stretch."""
+    if judgement is None:
+        return ()
+    return judgement.target, judgement.critical, judgement.stretch
 
 
 def day(value: date | None) -> str:
@@ -86,11 +131,6 @@ def moment(value: datetime | None, timezone: str) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(ZoneInfo(timezone))
     return f"{day(value.date())} at {value:%H:%M}"
-
-
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """`1 error`, `3 errors`."""
-    return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
 
 
 def lateness(on_time: bool | None, received: date | None, due: date | None) -> str:

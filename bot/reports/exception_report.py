@@ -8,7 +8,7 @@ exception report is required") are listed in their own section when outside targ
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
 
@@ -28,6 +28,7 @@ class DataKpi:
     achieved: int  # e.g. returns received on time this year
     out_of: int  # returns due so far this year
     target_percent: Fraction = Fraction(95)
+    when_none: str = "no returns due yet"  # what to print when `out_of` is 0 (accuracy: none received yet)
 
     @property
     def percent(self) -> Fraction | None:
@@ -39,6 +40,20 @@ class DataKpi:
         if percent is None:
             return "no_data"
         return "green" if percent >= self.target_percent else "red"
+
+
+@dataclass(frozen=True)
+class OverdueReturn:
+    """Another return of the contract that is past its due date with no accepted version: any return type, so an
+    annual return missing since 30 April is listed beside the quarter the report is about."""
+
+    return_label: str  # `Annual return`
+    period_label: str  # `2025-26 (April 2025 to March 2026)`
+    due_date: date
+    days_overdue: int
+    state: str  # `Not received`, `Rejected and not yet sent again`
+    escalation_level: int
+    escalation_label: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class ContractPeriodStatus:
     assessment: Assessment | None  # the latest return's assessment, None when missing
     timeliness: DataKpi | None = None
     accuracy: DataKpi | None = None
+    return_label: str = "Quarterly return"  # the return the period's row is about
+    overdue: tuple[OverdueReturn, ...] = ()  # the contract's other returns still owed, oldest first
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,8 @@ class ExceptionRow:
     name: str
     value: str  # the value judged (year to date when cumulative)
     value_label: str
-    target: str
+    target: str  # the bound: `≥ 44.2%`, `≥ 1,200 by now`
+    target_basis: str  # where it comes from: a benchmark's name, `≥ 1,600 for the year`, or ''
     status: StatusView
     gap: str
     notes: tuple[str, ...]
@@ -99,6 +117,7 @@ class ExceptionGroup:
 class LateRow:
     contract_name: str
     provider_name: str
+    return_name: str  # `Annual return, 2025-26 (April 2025 to March 2026)`
     due: str
     state: str
     escalation_level: int
@@ -152,9 +171,17 @@ class ExceptionReport:
     notes: tuple[str, ...]
     at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
 
+    @property
+    def summary(self) -> str:
+        """`3 red or amber indicators · 1 missing or late return · 0 critical failures`."""
+        return " · ".join((display.plural(len(self.exceptions), "red or amber indicator"),
+                           display.plural(len(self.late), "missing or late return"),
+                           display.plural(len(self.critical), "critical failure")))
+
 
 def return_state(status: ContractPeriodStatus, timezone: str) -> str:
-    """`Received 14 October 2025 at 10:30, 3 days late`, `Not received: 5 days overdue`, `Not received yet`."""
+    """`Received 14 October 2025 at 10:30, 3 days late`, `Not received: 5 days overdue`, `Not received yet`,
+    `Received 14 October 2025 at 10:30, not accepted: 5 days overdue`."""
     days = display.plural(status.days_late, "day") if status.days_late else ""
     if status.received_at is None:
         return f"Not received: {days} overdue" if days else "Not received yet"
@@ -163,11 +190,12 @@ def return_state(status: ContractPeriodStatus, timezone: str) -> str:
         return f"Received {when}, {days} late" if days else f"Received {when}, late"
     if status.on_time:
         return f"Received {when}, on time"
-    return f"Received {when}"
+    return f"Received {when}, not accepted: {days} overdue" if days else f"Received {when}"
 
 
 def is_missing_or_late(status: ContractPeriodStatus) -> bool:
-    return status.on_time is False or (status.received_at is None and bool(status.days_late))
+    """Accepted after its due date, or past its due date with nothing accepted (missing, or sent and rejected)."""
+    return status.on_time is False or (status.on_time is None and bool(status.days_late))
 
 
 def escalation_text(status: ContractPeriodStatus) -> str:
@@ -180,7 +208,7 @@ def escalation_text(status: ContractPeriodStatus) -> str:
 def data_kpi_row(contract_name: str, kpi: DataKpi) -> DataKpiRow:
     percent = kpi.percent
     value = (f"{formatting.number(percent)}% ({kpi.achieved:,} of {kpi.out_of:,})" if percent is not None
-             else "no returns due yet")
+             else kpi.when_none)
     return DataKpiRow(contract_name, kpi.name, value, f"≥ {formatting.number(kpi.target_percent)}%",
                       status_view(kpi.status))
 
@@ -207,14 +235,15 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
         out.totals[result.status] = out.totals.get(result.status, 0) + 1
         row = indicator_row(result, framework)
         if result.status in ("red", "amber"):
-            rows.append(ExceptionRow(name, row.ref, row.name, row.judged, row.judged_label, row.target, row.status,
-                                     row.gap, row.notes, row.exception_required))
+            rows.append(ExceptionRow(name, row.ref, row.name, row.judged, row.judged_label, row.target_bound,
+                                     row.target_basis, row.status, row.gap, row.notes, row.exception_required))
         if result.judgement.critical_failure:
-            out.critical.append(CriticalRow(name, row.ref, row.name, row.judged,
-                                            display.threshold_only(result.indicator), "Critical performance failure"))
+            level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
+            out.critical.append(CriticalRow(name, row.ref, row.name, row.judged, level,
+                                            "Critical performance failure"))
         elif result.judgement.at_risk:
-            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}",
-                                           display.threshold_only(result.indicator),
+            level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
+            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}", level,
                                            "Off trajectory: at risk of critical failure (judged on the full year)"))
     rows.sort(key=lambda r: r.status.key != "red")  # stable: the framework's order within each colour
     if rows:
@@ -243,9 +272,15 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
             errors = display.plural(len(assessment.errors), "error")
             verdict = "Accepted" if assessment.accepted else f"Rejected ({errors})"
         if is_missing_or_late(status):
-            out.late.append(LateRow(name, status.provider_name, display.day(status.due_date),
-                                    return_state(status, timezone), status.escalation_level,
-                                    escalation_text(status)))
+            out.late.append(LateRow(name, status.provider_name, f"{status.return_label}, {status.period.label}",
+                                    display.day(status.due_date), return_state(status, timezone),
+                                    status.escalation_level, escalation_text(status)))
+        for owed in status.overdue:
+            out.late.append(LateRow(
+                name, status.provider_name, f"{owed.return_label}, {owed.period_label}", display.day(owed.due_date),
+                f"{owed.state}: {display.plural(owed.days_overdue, 'day')} overdue", owed.escalation_level,
+                escalation_text(replace(status, escalation_level=owed.escalation_level,
+                                        escalation_label=owed.escalation_label))))
         out.data_kpis += [data_kpi_row(name, kpi) for kpi in (status.timeliness, status.accuracy) if kpi is not None]
         counts = counts_of(assessment.scorecard.indicators) if assessment is not None else ()
         out.contracts.append(ContractSummary(name, status.provider_name, status.period.label,

@@ -6,44 +6,26 @@ under 200 MB (benchmarks/bench_returns.py). Those bounds are reasoned, not enfor
 an allocation it cannot make aborts the whole process, whatever Python catches. A service that reads files from
 strangers therefore reads them here: a worker process whose address space is capped (RLIMIT_AS), a timeout per
 file, and a fresh worker after any failure. The worker lives across files, so the cost per file is about 1 ms
-(one round trip of the bytes and the parsed return); starting it costs about 0.4 s, once.
+(one round trip of the bytes and the parsed return); starting it (a fresh interpreter running bot/workbooks/reader_worker.py) costs about 0.2 s, once.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import resource
+import os
+import subprocess
+import sys
+from multiprocessing import Pipe
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import TracebackType
 
-from kpi_core.findings import Finding
+from bot.workbooks.reader_worker import refusal
 from kpi_core.returns.model import ParsedReturn
-from kpi_core.returns.reader import read_return
 from kpi_core.returns.safety import Limits
 
 GIB = 1024 * 1024 * 1024
 STARTUP_SECONDS = 60.0
-
-
-def _serve(conn: Connection, memory_bytes: int) -> None:
-    """The worker: cap the address space, then read files until told to stop (None)."""
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    conn.send("ready")
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent went away without saying goodbye
-            return
-        if request is None:
-            return
-        data, filename, limits = request
-        try:
-            conn.send(read_return(data, filename, limits=limits))
-        except MemoryError:
-            conn.send(_refusal(filename, "memory", "reading it needed more memory than kpibot allows for one file"))
-        except Exception as exc:  # noqa: BLE001 - read_return answers with findings; a bug must not kill the worker
-            conn.send(_refusal(filename, "error", f"kpibot could not read it ({type(exc).__name__}: {exc})"))
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding `bot/` and `kpi_core/`
 
 
 class IsolatedReader:
@@ -54,9 +36,7 @@ class IsolatedReader:
         self.limits = limits or Limits()
         self.memory_bytes = memory_bytes
         self.timeout_seconds = timeout_seconds
-        # spawn, not fork: the bot has threads (scheduler, HTTP client), and forking a threaded process is unsafe.
-        self._context = multiprocessing.get_context("spawn")
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
 
     def read(self, data: bytes, filename: str) -> ParsedReturn:
@@ -66,11 +46,11 @@ class IsolatedReader:
             conn.send((data, filename, self.limits))
             if not conn.poll(self.timeout_seconds):
                 self._stop(kill=True)
-                return _refusal(filename, "time", f"reading it took longer than {self.timeout_seconds:g} seconds")
+                return refusal(filename, "time", f"reading it took longer than {self.timeout_seconds:g} seconds")
             return conn.recv()  # type: ignore[no-any-return]
         except (EOFError, OSError):  # the worker died: an allocation it could not make, or a crash
             self._stop(kill=True)
-            return _refusal(filename, "memory", "reading it needed more memory than kpibot allows for one file")
+            return refusal(filename, "memory", "reading it needed more memory than kpibot allows for one file")
 
     def close(self) -> None:
         self._stop(kill=False)
@@ -83,15 +63,26 @@ class IsolatedReader:
         self.close()
 
     def _worker(self) -> Connection:
-        if self._process is None or not self._process.is_alive() or self._conn is None:
+        if self._process is None or self._process.poll() is not None or self._conn is None:
             self._stop(kill=True)
-            parent, child = self._context.Pipe()
-            self._process = self._context.Process(target=_serve, args=(child, self.memory_bytes), daemon=True,
-                                                  name="kpibot-return-reader")
-            self._process.start()
+            # A fresh interpreter running a small module (not fork: the bot has threads, and forking a threaded
+            # process is unsafe; not multiprocessing's spawn, which would import the whole command line again).
+            parent, child = Pipe()
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                [str(PACKAGE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "bot.workbooks.reader_worker", str(child.fileno()), str(self.memory_bytes)],
+                pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=env)
             child.close()
-            # Starting takes about 0.4 s (imports): wait for it here, so a file's time limit is its own.
-            if not parent.poll(STARTUP_SECONDS) or parent.recv() != "ready":
+            # Starting takes about 0.2 s (imports): wait for it here, so a file's time limit is its own.
+            try:
+                ready = parent.poll(STARTUP_SECONDS) and parent.recv() == "ready"
+            except (EOFError, OSError):
+                ready = False
+            if not ready:
+                parent.close()
+                self._stop(kill=True)
                 raise RuntimeError("the return reader process did not start")
             self._conn = parent
         return self._conn
@@ -107,12 +98,10 @@ class IsolatedReader:
         if self._process is not None:
             if kill:
                 self._process.kill()
-            self._process.join(timeout=5)
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
         self._process, self._conn = None, None
 
-
-def _refusal(filename: str, what: str, why: str) -> ParsedReturn:
-    code = {"time": "too_slow_to_read", "memory": "too_big_to_read"}.get(what, "unreadable")
-    return ParsedReturn(source=filename, format="xlsx", findings=[Finding(
-        "error", code, f"{filename} was refused: {why}",
-        fix="Send the return workbook as kpibot made it (or a CSV file), without extra sheets or pictures.")])

@@ -79,13 +79,24 @@ def header_text(value: object) -> str:
 
 def sheet_title(label: str, taken: set[str]) -> str:
     """An Excel-safe, unique sheet name for a disaggregation label."""
-    base = " ".join(label.translate(_SHEET_NAME_FORBIDDEN).split())[:EXCEL_SHEET_NAME_MAX].strip("' ") or "Breakdown"
-    name, n = base, 2
+    base = " ".join(label.translate(_SHEET_NAME_FORBIDDEN).split()).strip("' ")
+    name, n = _fit(base, EXCEL_SHEET_NAME_MAX) or "Breakdown", 2
     while name.lower() in {t.lower() for t in taken}:
         suffix = f" ({n})"
-        name = base[: EXCEL_SHEET_NAME_MAX - len(suffix)] + suffix
+        name = (_fit(base, EXCEL_SHEET_NAME_MAX - len(suffix)) or "Breakdown") + suffix
         n += 1
     return name
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters between words, never mid-word, and without an unclosed bracket
+    ('Deprivation (IMD quintile of home address)' -> 'Deprivation'); a single long word is cut as it must be."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[: limit + 1] else text[:limit]
+    if head.count("(") > head.count(")"):
+        head = head[: head.rfind("(")]
+    return head.rstrip(" -,;'") or text[:limit]
 
 
 def column_letter(index: int) -> str:

@@ -1,0 +1,93 @@
+"""The part of `kpibot status` about the running service, for the operator and the commissioner.
+
+When each task of `kpibot run` last ran (so a stopped service is visible), messages that failed or were cut off
+(nothing is dropped without someone seeing it), files refused as possible personal data (that they exist, never
+what they hold), and each channel's own lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from bot.app import App
+from bot.commands.common import plural
+from bot.outbox.report import needing_attention
+from bot.service import heartbeats
+from bot.storage.models import StoredFile, Submission
+
+# A task whose last run is older than this (several of its intervals) is reported as not running.
+STALE = {"resume": timedelta(minutes=10), "render": timedelta(minutes=5), "outbox": timedelta(minutes=5),
+         "purge": timedelta(hours=3)}
+DEFAULT_STALE = timedelta(minutes=30)
+
+
+def _service(app: App, now: datetime) -> list[str]:
+    beats = heartbeats(app.engine)
+    if not beats:
+        return ["Service: `kpibot run` has never run against this database: nothing is delivered, drawn or "
+                "swept on its own (run it, or `kpibot outbox send` by hand)."]
+    lines = []
+    for name, beat in sorted(beats.items()):
+        age = now - beat.at
+        late = age > STALE.get(name, DEFAULT_STALE)
+        fault = " (its last run failed: see the service log)" if beat.detail.get("found") == -1 else ""
+        lines.append(f"  {name:<10} last ran {_ago(age)}{' - NOT RUNNING' if late else ''}{fault}")
+    stopped = any(now - b.at > STALE.get(n, DEFAULT_STALE) for n, b in beats.items())
+    head = "Service: NOT RUNNING for some tasks, check `kpibot run`" if stopped else "Service: running"
+    return [head, *lines]
+
+
+def _outbox(app: App, now: datetime) -> list[str]:
+    rows = needing_attention(app.engine)
+    if not rows:
+        return []
+    lines = [f"Messages needing attention: {plural(len(rows), 'message')} failed or interrupted "
+             "(`kpibot outbox list`, then `kpibot outbox retry ID`):"]
+    lines += [f"  {r.id}: {r.kind} to {r.address} ({r.channel}), {r.state}: {r.note[:100]}" for r in rows[:10]]
+    if len(rows) > 10:
+        lines.append(f"  ... and {len(rows) - 10} more")
+    return lines
+
+
+def _refused(app: App, now: datetime) -> list[str]:
+    with Session(app.engine) as session:
+        quarantined = session.exec(select(func.count()).select_from(Submission).where(
+            Submission.status == "quarantined", col(Submission.received_at) >= now - timedelta(days=365))).one()
+        held = session.exec(select(func.count()).select_from(StoredFile).where(
+            col(StoredFile.restricted) == True, col(StoredFile.purged_at).is_(None))).one()  # noqa: E712
+    if not quarantined:
+        return []
+    return [f"Refused as possible personal data in the last year: {plural(quarantined, 'file')} "
+            f"({held} still held, restricted, until purged); their content is never shown."]
+
+
+def _channels(app: App, now: datetime) -> list[str]:
+    from bot.channels.email_status import status_lines
+
+    return status_lines(app.engine, app.settings, now)
+
+
+SECTIONS: list[Callable[[App, datetime], list[str]]] = [_service, _outbox, _refused, _channels]
+
+
+def service_lines(app: App, now: datetime) -> list[str]:
+    lines: list[str] = []
+    for section in SECTIONS:
+        found = section(app, now)
+        if found:
+            lines += ["", *found]
+    return lines
+
+
+def _ago(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    if seconds < 120:
+        return f"{plural(max(seconds, 0), 'second')} ago"
+    if seconds < 7200:
+        return f"{plural(seconds // 60, 'minute')} ago"
+    if seconds < 2 * 86400:
+        return f"{plural(seconds // 3600, 'hour')} ago"
+    return f"{plural(seconds // 86400, 'day')} ago"

@@ -1,0 +1,162 @@
+"""A new user's first hour: every command, run the wrong ways in a fresh folder, answers with one `Error:` line
+and a non-zero exit, never a traceback; commands load only what they use."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import COMMANDS, main
+from conftest import REPO_ROOT
+from services import free_port
+
+KPIBOT = REPO_ROOT / ".venv" / "bin" / "kpibot"
+NOT_SET_UP = "Error: the database is not set up yet; run `kpibot init`"
+Q1 = ("--contract", "ch-stop-smoking", "--period", "2025-26-Q1")
+
+
+def run(folder: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Run kpibot in `folder` as a user would, with the folder's config.toml and no database."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        for name in ("DATABASE_URL", "KPIBOT_CONFIG"):
+            patch.delenv(name, raising=False)
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def assert_one_error_line(result: Result, expected: str) -> None:
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    assert expected in errors[0], result.output
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, ch_stop_smoking_config: Path) -> Path:
+    """A folder holding only a config.toml (the one-contract deployment) and a return file."""
+    (tmp_path / "q1.csv").write_text("item,breakdown,value\nquit_dates,,400\n", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("status",), NOT_SET_UP),
+    (("report", *Q1, "-o", "r.pdf"), NOT_SET_UP),
+    (("exceptions", "-o", "e.pdf"), NOT_SET_UP),
+    (("outbox", "send"), NOT_SET_UP),
+    (("submit", "q1.csv", "--as", "alice@example.org"), NOT_SET_UP),
+    (("calendar", "--contract", "ch-stop-smoking", "--year", "9999-00"), "'9999-00' is outside the years kpibot"),
+    (("calendar", "--contract", "ch-stop-smoking", "--year", "1066-67"), "'1066-67' is outside the years kpibot"),
+    (("template", *Q1, "-o", "no-such-folder/q1.xlsx"), "the folder no-such-folder does not exist"),
+    (("template", *Q1, "-o", "q1.csv"), "q1.csv: kpibot writes an Excel workbook here; name the file with .xlsx"),
+    (("report", *Q1, "-o", "report.docx"), "report.docx: kpibot writes a PDF report here; name the file with .pdf"),
+    (("exceptions", "-o", "."), "'.' is a directory"),
+    (("score", "q1.csv", *Q1, "--pdf", "q1.html"), "name the file with .pdf, e.g. q1.pdf"),
+    (("score", "q1.csv", "--contract", "nope", "--period", "2025-26-Q1"), "unknown contract 'nope'"),
+    (("frameworks", "show", "nope"), "unknown framework 'nope'"),
+])
+def test_no_command_shows_a_traceback_before_kpibot_init(fresh: Path, args: tuple[str, ...], expected: str) -> None:
+    assert_one_error_line(run(fresh, *args), expected)
+    assert not (fresh / "var").exists()  # nothing was created on the way, least of all an empty database
+
+
+def test_every_command_in_a_folder_without_a_configuration_says_how_to_name_one(tmp_path: Path) -> None:
+    for name in ("status", "init", "demo", "calendar"):
+        args = [name] + (["--contract", "x", "--year", "2025-26"] if name == "calendar" else [])
+        assert_one_error_line(run(tmp_path, *args), "config.toml: no such configuration file (set KPIBOT_CONFIG")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("mysql://kpibot:secret@db/kpibot", "DATABASE_URL (from the environment): mysql://... is not a database kpibot"),
+    ("postgresql+psycopg://kpibot@127.0.0.1:{port}/kpibot", "cannot use the database postgresql+psycopg://kpibot@"),
+])
+@pytest.mark.parametrize("command", ["init", "status"])
+def test_an_unusable_database_is_one_clear_line(fresh: Path, url: str, expected: str, command: str) -> None:
+    result = run(fresh, command, env={"DATABASE_URL": url.format(port=free_port())})
+    assert_one_error_line(result, expected)
+    assert "secret" not in result.output
+
+
+def test_a_database_from_an_older_kpibot_asks_for_kpibot_init(fresh: Path) -> None:
+    from bot.storage import db
+
+    engine = db.make_engine(f"sqlite:///{fresh / 'var' / 'kpibot.db'}")
+    db.upgrade(engine, "0002")
+    engine.dispose()
+    assert_one_error_line(run(fresh, "status"), f"is at revision 0002 and this kpibot needs {db.head_revision()}; "
+                                                "run `kpibot init` to upgrade it")
+
+
+def test_an_unexpected_fault_is_one_line_pointing_at_debug(fresh: Path) -> None:
+    """A bug must not show a traceback either: `kpibot --debug` shows it to whoever asks."""
+    broken = click.Command("broken", callback=lambda: 1 / 0)
+    main.add_command(broken)
+    try:
+        assert_one_error_line(run(fresh, "broken"), "kpibot stopped on an unexpected fault (ZeroDivisionError: "
+                                                    "division by zero); run the command again with `kpibot --debug")
+        with pytest.raises(ZeroDivisionError):
+            run(fresh, "--debug", "broken")
+    finally:
+        main.commands.pop("broken")
+
+
+def test_bare_kpibot_shows_the_help_and_exits_0(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.exit_code == 0
+    assert "Usage: kpibot" in result.output and "Start with `kpibot demo`" in result.output
+    for name in COMMANDS:
+        assert f"  {name} " in result.output
+
+
+def test_kpibot_version_prints_the_installed_version(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = run(tmp_path, "--version")
+    assert (result.exit_code, result.output) == (0, f"kpibot {version('kpibot')}\n")
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_help_listing_matches_each_commands_own_help(name: str) -> None:
+    module, attribute = COMMANDS[name].target.split(":")
+    command = getattr(importlib.import_module(module), attribute)
+    assert command.name == name
+    assert COMMANDS[name].help == command.get_short_help_str(limit=1000)
+
+
+def test_help_and_calendar_import_neither_the_database_nor_weasyprint(ch_stop_smoking_config: Path) -> None:
+    """Start-up time is import time: `kpibot --help` and `kpibot calendar` must not load the heavy libraries."""
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from bot.cli import main\n"
+        "for args in (['--help'], ['--config', sys.argv[1], 'calendar', '--contract', 'ch-stop-smoking', "
+        "'--year', '2025-26']):\n"
+        "    assert CliRunner().invoke(main, args).exit_code == 0\n"
+        "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'weasyprint', 'telegram', 'openpyxl', 'alembic') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(ch_stop_smoking_config)], capture_output=True,
+                         text=True, check=True, cwd=REPO_ROOT).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_readers_worker_imports_only_what_reading_needs() -> None:
+    script = ("import sys, bot.workbooks.reader_worker\n"
+              "print(sorted(m for m in ('click', 'bot.cli', 'sqlalchemy', 'weasyprint', 'openpyxl', 'telegram') "
+              "if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=REPO_ROOT).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_installed_script_answers_status_before_init_without_a_traceback(fresh: Path) -> None:
+    done = subprocess.run([str(KPIBOT), "status"], capture_output=True, text=True, cwd=fresh, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", NOT_SET_UP + "\n")
