@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.commands import calendar, demo, frameworks, init, outbox, report, run, score, status, submit, template
+from bot.commands import calendar, demo, frameworks, init, invite, outbox, report, run, score, status, submit, template
 from bot.commands.common import State
 
 
@@ -30,3 +30,4 @@ main.add_command(report.report)
 main.add_command(report.exceptions)
 main.add_command(template.command)
 main.add_command(run.command)
+main.add_command(invite.command)

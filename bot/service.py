@@ -80,6 +80,16 @@ def core_tasks(app: App) -> list[Task]:
     ]
 
 
+def configured_channels(app: App) -> list[Channel]:
+    """The channels this deployment has settings for (Telegram: a bot token in the environment)."""
+    channels: list[Channel] = []
+    if app.settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(app))
+    return channels
+
+
 class Service:
     def __init__(self, app: App, tasks: Sequence[Task] | None = None, channels: Sequence[Channel] = (),
                  clock: Callable[[], datetime] = utc_now) -> None:

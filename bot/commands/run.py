@@ -14,12 +14,12 @@ from bot.commands.common import State
 @click.pass_obj
 def command(state: State, once: bool) -> None:
     """Run kpibot: reminders and notices on time, replies and reports delivered, channels answered."""
-    from bot.service import Service
+    from bot.service import Service, configured_channels
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API poll is noise
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    service = Service(state.app)
+    service = Service(state.app, channels=configured_channels(state.app))
     if once:
         done = service.run_once()
         click.echo(", ".join(f"{name}: {count}" for name, count in done.items()))

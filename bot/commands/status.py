@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from sqlmodel import Session, select
 
+from bot.channels.telegram_linking import status_lines as telegram_status_lines
 from bot.clock import utc_now
 from bot.commands.common import State, echo_json, table
 from bot.status import ObligationStatus, contract_status
@@ -33,6 +34,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
             "returns_due": s.kpis.due, "returns_on_time": s.kpis.timely,
             "obligations": [o.as_dict() for o in s.obligations]} for s in statuses]})
         return
+    click.echo("\n".join(telegram_status_lines(app.engine, utc_now())))
     for s in statuses:
         click.echo(f"\n{s.contract.name} ({s.contract.id}): timeliness {_text(s.kpis.timeliness)}, accuracy "
                    f"{_text(s.kpis.accuracy)} (rolling 12 months, target 95%)")
