@@ -33,6 +33,7 @@ class Call:
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     status: int = 200
+    filenames: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -129,11 +130,13 @@ class FakeBotApi:
         token, method = request.match_info["token"], request.match_info["method"]
         params: dict[str, Any] = {}
         files: dict[str, bytes] = {}
+        filenames: dict[str, str] = {}
         if request.content_type.startswith("multipart/"):
             async for part in await request.multipart():
                 data = await part.read()  # type: ignore[union-attr]
                 if part.filename:  # type: ignore[union-attr]
                     files[part.name] = data  # type: ignore[union-attr,index]
+                    filenames[part.name] = part.filename  # type: ignore[union-attr,index]
                 else:
                     params[part.name] = data.decode()  # type: ignore[union-attr,index]
         elif request.can_read_body:
@@ -141,7 +144,7 @@ class FakeBotApi:
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         status, body = self._answer(token, method, params)
-        self._record(Call(method, params, files, status))
+        self._record(Call(method, params, files, status, filenames))
         return web.json_response(body, status=status)
 
     def _answer(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:

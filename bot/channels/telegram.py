@@ -178,6 +178,7 @@ class TelegramChannel:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         self.transport.detach()
+        await self.transport.drain()  # a delivery under way finishes, so it is recorded as sent
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

@@ -86,10 +86,10 @@ def period_question(session: Session, contract: Contract, submission_id: int, to
 
 
 def periods(session: Session, contract: Contract, today: date) -> list[Obligation]:
-    """The periods a return may be for: those begun by `today`, the latest first."""
-    return list(session.exec(select(Obligation).where(
-        Obligation.contract_id == contract.id, col(Obligation.period_start) <= today)
-        .order_by(col(Obligation.due_date).desc(), col(Obligation.return_type)).limit(MAX_PERIODS)))
+    """The periods a return may be for: those ended by `today` (the latest first), then those under way."""
+    begun = session.exec(select(Obligation).where(Obligation.contract_id == contract.id,
+                                                  col(Obligation.period_start) <= today)).all()
+    return sorted(begun, key=lambda o: (o.period_end >= today, -o.due_date.toordinal(), o.return_type))[:MAX_PERIODS]
 
 
 def _label(obligation: Obligation) -> str:

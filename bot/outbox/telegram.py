@@ -63,6 +63,7 @@ class TelegramTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._private: _PrivateLoop | None = None
         self._engine: sa.Engine | None = None
+        self._in_flight: set[concurrent.futures.Future[Any]] = set()  # deliveries running on the attached loop
 
     # -- where calls run -------------------------------------------------------------------------------------
 
@@ -74,35 +75,45 @@ class TelegramTransport:
                 self.throttle = throttle
 
     def detach(self) -> None:
-        """The channel stopped: deliveries go through the private loop again."""
+        """The channel is stopping: deliveries go through the private loop from now on (see `drain`)."""
         with self._lock:
             self._bot = self._loop = None
 
-    def _runner(self) -> tuple[Bot, asyncio.AbstractEventLoop]:
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait, on the loop being left, for the deliveries already under way on it (call after `detach`)."""
         with self._lock:
-            if self._bot is not None and self._loop is not None:
-                return self._bot, self._loop
-            if self._private is None:
-                self._private = _PrivateLoop(Bot(self.token, base_url=self.base_url,
-                                                 base_file_url=self.base_file_url))
-                atexit.register(self._private.close)
-            return self._private.bot, self._private.loop
+            under_way = [asyncio.wrap_future(f) for f in self._in_flight]
+        if under_way:
+            await asyncio.wait(under_way, timeout=timeout)
+
+    def _runner(self) -> tuple[Bot, asyncio.AbstractEventLoop]:
+        """The bot and loop to deliver with (the caller holds the lock)."""
+        if self._bot is not None and self._loop is not None:
+            return self._bot, self._loop
+        if self._private is None:
+            self._private = _PrivateLoop(Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url))
+            atexit.register(self._private.close)
+        return self._private.bot, self._private.loop
 
     def _run(self, work: Callable[[Bot], Coroutine[Any, Any, T]]) -> T:
-        bot, loop = self._runner()
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
-            raise RuntimeError("TelegramTransport.send blocks: call it from a worker thread (asyncio.to_thread)")
-        future = asyncio.run_coroutine_threadsafe(_ready_then(bot, work), loop)
+        with self._lock:  # submitted and recorded together: a channel that detaches then drains waits for it
+            bot, loop = self._runner()
+            if running is loop:
+                raise RuntimeError("TelegramTransport.send blocks: call it from a worker thread (asyncio.to_thread)")
+            future = asyncio.run_coroutine_threadsafe(_ready_then(bot, work), loop)
+            if loop is self._loop:
+                self._in_flight.add(future)
+                future.add_done_callback(self._in_flight.discard)
         try:
             return future.result(SEND_TIMEOUT)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise TransportError(f"Telegram did not answer within {SEND_TIMEOUT:.0f} s") from None
-        except concurrent.futures.CancelledError:  # the loop stopped under it (the service is stopping)
+        except concurrent.futures.CancelledError:  # the loop stopped under it before it finished
             raise TransportError("delivery cut short: the service stopped while sending") from None
 
     def close(self) -> None:
