@@ -275,8 +275,13 @@ def test_commissioners_see_what_is_late_with_its_escalation(app: App, api: FakeB
                                        for c in calls))
         send(api, 3003, 2, text="/late")
         late = text_to(api, 3003, "Overdue on 01 October 2025")
+        send(api, 3003, 3, text="/exceptions 2025-26-Q1")
+        api.wait_for(lambda calls: len(api.sent("sendDocument", 3003)) == 1)
     assert "Hackney and City Substance Misuse: 2025-26-Q1 quarterly, due 15 Jul 2025" in late
     assert "Escalation level 1" in late
+    [report] = api.sent("sendDocument", 3003)
+    text = " ".join(pdf_text(report.files["document"]).split())  # names wrap in table cells
+    assert "Hackney and City Substance Misuse" in text and "Solihull Stop Smoking" in text
 
 
 def test_check_scores_the_next_file_and_stores_nothing(app: App, api: FakeBotApi) -> None:

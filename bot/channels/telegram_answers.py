@@ -112,13 +112,6 @@ def _shown(argument: str) -> str:
     return repr(argument[:MAX_ARGUMENT] + ("…" if len(argument) > MAX_ARGUMENT else ""))
 
 
-def _period(picked: Picked) -> Period | str:
-    try:
-        return parse_period(picked.period_text, picked.contract.year_start_month)
-    except PeriodError as exc:
-        return str(exc)
-
-
 # -- /status and /late -----------------------------------------------------------------------------------------
 
 def status(session: Session, contact: Contact, today: date, zone: str) -> Answer:
@@ -181,18 +174,31 @@ def late(session: Session, contact: Contact, today: date, zone: str) -> Answer:
 
 # -- files: /template, /report, /exceptions --------------------------------------------------------------------
 
+def _contract_and_period(session: Session, contact: Contact, command: str,
+                         args: list[str]) -> tuple[Contract, Period | None] | str:
+    """The contract named (or the contact's only one) and the period named, if any; or what to write instead."""
+    picked = pick(session, contact, command, args)
+    if isinstance(picked, str):
+        return picked
+    if not picked.period_text:
+        return picked.contract, None
+    try:
+        return picked.contract, parse_period(picked.period_text, picked.contract.year_start_month)
+    except PeriodError as exc:
+        return str(exc)
+
+
 def template(session: Session, contact: Contact, args: list[str], today: date) -> Answer:
     """The workbook for the named period, else the next return due, prefilled with the year's accepted figures."""
-    picked = pick(session, contact, "template", args)
-    if isinstance(picked, str):
-        return Answer(picked)
-    contract = picked.contract
-    if picked.period_text:
-        period = _period(picked)
-        if isinstance(period, str):
-            return Answer(period)
-    else:
-        period = parse_period(_next_due(session, contract, today), contract.year_start_month)
+    found = _contract_and_period(session, contact, "template", args)
+    if isinstance(found, str):
+        return Answer(found)
+    contract, period = found
+    if period is None:
+        due = _next_due(session, contract, today)
+        if due is None:
+            return Answer(f"{contract.name} owes no return yet: it starts on {contract.start:%d %B %Y}.")
+        period = parse_period(due, contract.year_start_month)
     framework = loader.get(contract.framework_id)
     try:
         return_id = return_type_for(framework, period)
@@ -207,30 +213,22 @@ def template(session: Session, contact: Contact, args: list[str], today: date) -
                   data, f"{contract.id}-{period.id}.xlsx")
 
 
-def _next_due(session: Session, contract: Contract, today: date) -> str:
-    """The period of the earliest return not yet accepted, else of the latest begun."""
+def _next_due(session: Session, contract: Contract, today: date) -> str | None:
+    """The period of the earliest return not yet accepted, else of the latest begun; None before any."""
     begun = session.exec(select(Obligation).where(Obligation.contract_id == contract.id,
                                                   col(Obligation.period_start) <= today)
                          .order_by(col(Obligation.due_date))).all()
     open_ = [o for o in begun if o.first_accepted_at is None]
-    if open_:
-        return open_[0].period_id
-    if begun:
-        return begun[-1].period_id
-    return contract.start.strftime("%Y")  # not begun: its first year (parse_period says if that is wrong)
+    return open_[0].period_id if open_ else begun[-1].period_id if begun else None
 
 
-def report(session: Session, files: FileStore, settings: config.Settings, contact: Contact, args: list[str],
-           now: datetime) -> Answer:
+def report(session: Session, files: FileStore, settings: config.Settings, contact: Contact, args: list[str]) -> Answer:
     """The PDF report of the named period's return in force, else of the latest accepted return."""
-    picked = pick(session, contact, "report", args)
-    if isinstance(picked, str):
-        return Answer(picked)
-    contract = picked.contract
-    if picked.period_text:
-        period = _period(picked)
-        if isinstance(period, str):
-            return Answer(period)
+    found = _contract_and_period(session, contact, "report", args)
+    if isinstance(found, str):
+        return Answer(found)
+    contract, period = found
+    if period is not None:
         period_id = period.id
     else:
         latest = session.exec(select(Obligation).where(

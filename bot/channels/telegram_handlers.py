@@ -156,60 +156,67 @@ async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE, contact
 
 # -- commands answered through the outbox ----------------------------------------------------------------------
 
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact,
+                 build: Callable[[Kit, Session, list[str]], answers.Answer], what: str, file: bool = False) -> None:
+    """Build the answer to a command in a thread and queue it in the outbox (`file`: show "sending a file")."""
+    k, message = kit(context), update.effective_message
+    assert message is not None
+    if file:
+        await message.chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    args = list(context.args or [])
+    await k.queue(message, contact, await k.read(lambda s: build(k, s, args)), what)
+
+
+def commissioners_only(instead: str) -> Callable[[LinkedHandler], LinkedHandler]:
+    """A command for commissioners: anyone else is told `instead`."""
+    def wrap(handler: LinkedHandler) -> LinkedHandler:
+        @functools.wraps(handler)
+        async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
+            if is_commissioner(contact):
+                await handler(update, context, contact)
+            elif update.effective_chat is not None:
+                await kit(context).say(update.effective_chat.id, instead)
+        return gate
+    return wrap
+
+
 @linked
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
     """The contact's contracts: what is due when, received or not, and the latest RAG counts."""
-    k, message = kit(context), update.effective_message
-    assert message is not None
-    answer = await k.read(lambda s: answers.status(s, contact, k.today(), k.app.settings.timezone))
-    await k.queue(message, contact, answer, "status")
+    await answer(update, context, contact,
+                 lambda k, s, args: answers.status(s, contact, k.today(), k.app.settings.timezone), "status")
 
 
 @linked
 async def template(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
     """The workbook to fill in: /template [contract] [period]."""
-    k, message = kit(context), update.effective_message
-    assert message is not None
-    await message.chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    answer = await k.read(lambda s: answers.template(s, contact, list(context.args or []), k.today()))
-    await k.queue(message, contact, answer, "template")
+    await answer(update, context, contact, lambda k, s, args: answers.template(s, contact, args, k.today()),
+                 "template", file=True)
 
 
 @linked
 async def report(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
     """The PDF report of a return: /report [contract] [period]."""
-    k, message = kit(context), update.effective_message
-    assert message is not None
-    await message.chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    answer = await k.read(lambda s: answers.report(s, k.app.files, k.app.settings, contact,
-                                                   list(context.args or []), k.clock()))
-    await k.queue(message, contact, answer, "report")
+    await answer(update, context, contact,
+                 lambda k, s, args: answers.report(s, k.app.files, k.app.settings, contact, args), "report",
+                 file=True)
 
 
 @linked
+@commissioners_only("/late is for commissioners. /status shows your own returns.")
 async def late(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
     """Commissioners: what is overdue, with its escalation level."""
-    k, message = kit(context), update.effective_message
-    assert message is not None
-    if not is_commissioner(contact):
-        await k.say(message.chat_id, "/late is for commissioners. /status shows your own returns.")
-        return
-    answer = await k.read(lambda s: answers.late(s, contact, k.today(), k.app.settings.timezone))
-    await k.queue(message, contact, answer, "late")
+    await answer(update, context, contact,
+                 lambda k, s, args: answers.late(s, contact, k.today(), k.app.settings.timezone), "late")
 
 
 @linked
+@commissioners_only("/exceptions is for commissioners. /report gives your own return report.")
 async def exceptions(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
     """Commissioners: the exception report PDF: /exceptions [period]."""
-    k, message = kit(context), update.effective_message
-    assert message is not None
-    if not is_commissioner(contact):
-        await k.say(message.chat_id, "/exceptions is for commissioners. /report gives your own return report.")
-        return
-    await message.chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    answer = await k.read(lambda s: answers.exceptions(s, k.app.files, k.app.settings, contact,
-                                                       list(context.args or []), k.clock()))
-    await k.queue(message, contact, answer, "exceptions")
+    await answer(update, context, contact,
+                 lambda k, s, args: answers.exceptions(s, k.app.files, k.app.settings, contact, args, k.clock()),
+                 "exceptions", file=True)
 
 
 @linked
