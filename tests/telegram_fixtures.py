@@ -12,12 +12,10 @@ import os
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -30,7 +28,7 @@ from bot.outbox.telegram_throttle import Throttle
 from bot.render_queue import RenderQueue
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
-from fake_telegram import TOKEN, FakeBotApi, message, running_fake_bot_api
+from fake_telegram import TOKEN, FakeBotApi, message
 from intake_fixtures import NOW
 from kpi_core import loader
 from kpi_core.calendar import parse_period
@@ -146,16 +144,6 @@ def invite(config_path: Path, email: str, *extra: str) -> str:
 
 def config_path(settings: config.Settings) -> Path:
     return Path(settings.source)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeBotApi]:
-    with running_fake_bot_api() as api:
-        yield api
-
-
-def at(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 def count(engine: sa.Engine, table: str) -> int:

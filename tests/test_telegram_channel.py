@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,8 +28,8 @@ from bot.channels.telegram_texts import CHECK_PROMPT, UNLINKED
 from bot.intake import Intake
 from bot.render_queue import RenderQueue
 from bot.reports.chat import TELEGRAM_LIMIT, length
-from bot.storage.models import Contact, DataValue, IndicatorResultRow, Invite, Submission
-from fake_telegram import BOT_USER, TOKEN, FakeBotApi, button_press, message
+from bot.storage.models import Contact, Invite, Submission
+from fake_telegram import BOT_USER, TOKEN, FakeBotApi, button_press, message, running_fake_bot_api
 from intake_fixtures import ALICE, DAVE, NOW, received
 from kpi_core import loader, samples
 from kpi_core.returns.reader import read_return
@@ -38,7 +39,6 @@ from telegram_fixtures import (
     DAVE_CHAT,
     STRANGER_CHAT,
     WHEN,
-    api,  # noqa: F401
     ch_csv,
     ch_figures,
     config_path,
@@ -52,6 +52,12 @@ from telegram_fixtures import (
 
 pytestmark = pytest.mark.timeout(120)
 CAROL = "carol@example-council.example"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    with running_fake_bot_api() as api:
+        yield api
 
 
 @pytest.fixture

@@ -90,3 +90,16 @@ def test_kpibot_init_keeps_a_chat_linked_with_an_invite(settings: config.Setting
         dave = session.exec(select(Contact).where(Contact.email == DAVE)).one()
         alice = session.exec(select(Contact).where(Contact.telegram_chat_id == 1001)).one()
     assert dave.telegram_chat_id == 2002 and alice.email.startswith("alice")  # configured chats stay too
+
+
+def test_kpibot_status_shows_linked_chats_invites_and_contacts_the_bot_cannot_reach(
+        settings: config.Settings, loaded: sa.Engine) -> None:
+    kpibot(settings, "invite", "--contact", DAVE)
+    with Session(loaded) as session:
+        alice = session.exec(select(Contact).where(Contact.telegram_chat_id == 1001)).one()
+        alice.telegram_disabled = True
+        session.commit()
+    result = kpibot(settings, "status")
+    assert result.exit_code == 0
+    assert "Telegram: 1 chat(s) linked, 1 invite(s) not yet used." in result.output
+    assert "Telegram disabled for alice@breathe-easy.example: the bot was blocked" in result.output

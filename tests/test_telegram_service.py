@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from bot import config
 from bot.storage.models import OutboxMessage, Submission
-from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
+from fake_telegram import TOKEN, running_fake_bot_api
 from intake_fixtures import deployment
 from telegram_fixtures import ALICE_CHAT, ch_csv, send
 

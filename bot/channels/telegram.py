@@ -2,7 +2,7 @@
 
 - Runs with `Application.initialize/start` and `updater.start_polling` (long polling: outbound HTTPS only, what
   council firewalls allow) or `start_webhook` with a secret token, never `run_polling`, which would own the loop.
-- Handlers (telegram_handlers.py) are thin: they find the chat's contact, ask bot.authz, hand files to the one
+- Handlers (telegram_handlers.py for commands, telegram_uploads.py for files) are thin: they find the chat's contact, ask bot.authz, hand files to the one
   intake and queue answers in the outbox. Updates of different chats are handled at once; one chat's in order.
 - The channel's bot is the outbox's too (attached to the shared TelegramTransport, with its Throttle), and after
   queueing anything the channel delivers at once (the outbox, then the PDFs it waits for) instead of waiting for
@@ -37,6 +37,8 @@ from telegram.ext import (
 from bot.app import App
 from bot.channels import telegram_handlers as h
 from bot.channels import telegram_linking as linking
+from bot.channels import telegram_uploads as u
+from bot.channels.telegram_kit import KIT, Kit
 from bot.channels.telegram_texts import COMMANDS, COMMISSIONER_COMMANDS
 from bot.clock import utc_now
 from bot.outbox.telegram import TelegramTransport, shared_transport
@@ -91,10 +93,10 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))
-    application.add_handler(MessageHandler(new & filters.Document.ALL, h.document))
-    application.add_handler(MessageHandler(new & NOT_RETURNS, h.not_a_file))
+    application.add_handler(MessageHandler(new & filters.Document.ALL, u.document))
+    application.add_handler(MessageHandler(new & NOT_RETURNS, u.not_a_file))
     application.add_handler(MessageHandler(new & filters.TEXT, h.plain_text))
-    application.add_handler(CallbackQueryHandler(h.choice))
+    application.add_handler(CallbackQueryHandler(u.choice))
     application.add_error_handler(h.on_error)
 
 
@@ -114,7 +116,7 @@ class TelegramChannel:
         self.application = (Application.builder().token(settings.telegram_token).base_url(t.base_url)
                             .base_file_url(t.base_file_url).concurrent_updates(InOrderPerChat())
                             .job_queue(None).build())
-        self.application.bot_data[h.KIT] = h.Kit(app, self.transport, clock, settings.telegram_token.split(":")[0],
+        self.application.bot_data[KIT] = Kit(app, self.transport, clock, settings.telegram_token.split(":")[0],
                                                   self.deliver_soon, self.show_commissioner_menu)
         add_handlers(self.application)
         self._wake = asyncio.Event()

@@ -1,9 +1,8 @@
-"""One small handler per chat command or kind of message, in the style of python-telegram-bot's examples.
+"""One small handler per chat command, in the style of python-telegram-bot's examples.
 
-Every handler but `/start CODE` first asks which contact the chat is linked to; an unlinked chat is told how to
-get an invite and nothing else. Database work runs in threads (`asyncio.to_thread`), never on the event loop.
-What must arrive goes through the outbox (the intake's replies, command answers, files); only acknowledgements,
-/help and refusals of things that are not return files are said directly (see `Kit.say`).
+Every handler but `/start CODE` runs for a linked chat only (`linked`): an unlinked chat is told how to get an
+invite and nothing else. Answers that inform go through the outbox; /help and refusals are said directly.
+Files and the held-return keyboard are in telegram_uploads.py.
 """
 
 from __future__ import annotations
@@ -11,101 +10,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from collections.abc import Callable
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
-from telegram import ForceReply, Message, Update
-from telegram.constants import ChatAction, FileSizeLimit
+from sqlmodel import Session
+from telegram import ForceReply, Update
+from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot.app import App
 from bot.authz import is_commissioner
 from bot.channels import telegram_answers as answers
-from bot.channels import telegram_keyboards as keyboards
 from bot.channels import telegram_linking as linking
 from bot.channels import telegram_texts as texts
-from bot.channels.telegram_check import check as dry_run
-from bot.intake import Received, Unavailable
-from bot.intake.saving import reply_key
-from bot.outbox.telegram import TelegramTransport
-from bot.storage.models import Contact, Submission
-from bot.submission_kpis import local_date
-from kpi_core.returns.reader import WORKBOOK_SUFFIXES
+from bot.channels.telegram_kit import Kit, LinkedHandler, kit, linked
+from bot.storage.models import Contact
 
 log = logging.getLogger(__name__)
-KIT = "kpibot"
-T = TypeVar("T")
-RETURN_SUFFIXES = (*WORKBOOK_SUFFIXES, ".csv", ".txt")  # the reader judges the content; these are worth reading
-BUSY_RETRIES = (1.0, 2.0, 4.0, 8.0, 15.0)  # seconds between tries while the database does not answer
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-LinkedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Contact], Awaitable[None]]
-
-
-@dataclass
-class Kit:
-    """What the handlers share: the application, the transport, the clock, and a way to speed up delivery."""
-
-    app: App
-    transport: TelegramTransport
-    clock: Callable[[], datetime]
-    bot_id: str
-    deliver_soon: Callable[[], None]
-    show_commissioner_menu: Callable[[int], Awaitable[None]]
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-    @property
-    def engine(self) -> sa.Engine:
-        return self.app.engine
-
-    def today(self) -> date:
-        return local_date(self.clock(), self.app.settings.timezone)
-
-    def key(self, message: Message, what: str) -> str:
-        """The outbox key of an answer to one chat message: the same update twice queues it once."""
-        return f"telegram:{self.bot_id}:{message.chat_id}:{message.message_id}:{what}"
-
-    async def read(self, work: Callable[[Session], T]) -> T:
-        """Run `work` with a read session, in a thread."""
-        def run() -> T:
-            with Session(self.engine, expire_on_commit=False) as session:
-                return work(session)
-        return await asyncio.to_thread(run)
-
-    async def say(self, chat_id: int, text: str, **options: Any) -> None:
-        """An answer that needs no outbox: said now, paced like every message."""
-        await self.transport.say(chat_id, text, **options)
-
-    async def queue(self, message: Message, contact: Contact, answer: answers.Answer, what: str,
-                    markup: dict | None = None) -> None:  # type: ignore[type-arg]
-        await asyncio.to_thread(answers.queue, self.engine, self.app.files, self.key(message, what), contact.id,
-                                message.chat_id, answer, self.clock(), markup=markup)
-        self.deliver_soon()
-
-
-def kit(context: ContextTypes.DEFAULT_TYPE) -> Kit:
-    return context.bot_data[KIT]  # type: ignore[no-any-return]
-
-
-def linked(handler: LinkedHandler) -> Handler:
-    """Run `handler` with the chat's contact; tell an unlinked chat how to get an invite instead."""
-    @functools.wraps(handler)
-    async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        k, chat = kit(context), update.effective_chat
-        if chat is None:
-            return
-        contact = await asyncio.to_thread(linking.linked_contact, k.engine, chat.id)
-        if contact is None or contact.id is None:
-            await k.say(chat.id, texts.UNLINKED)
-            return
-        if contact.telegram_disabled:  # they blocked the bot once, and now write again
-            await asyncio.to_thread(linking.enable_again, k.engine, contact.id, k.clock())
-        await handler(update, context, contact)
-    return gate
 
 
 # -- linking ---------------------------------------------------------------------------------------------------
@@ -225,127 +144,6 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE, cont
     assert update.effective_chat is not None
     await kit(context).say(update.effective_chat.id, texts.check_prompt(),
                            reply_markup=ForceReply(input_field_placeholder="Attach the return file"))
-
-
-# -- files -----------------------------------------------------------------------------------------------------
-
-@linked
-async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """A file: check its size before downloading it, acknowledge it, then hand it to the intake (or, after
-    /check, score it without storing it)."""
-    k, message = kit(context), update.effective_message
-    assert message is not None and message.document is not None and contact.id is not None
-    doc = message.document
-    name = doc.file_name or "file"
-    if PurePosixPath(name.lower()).suffix not in RETURN_SUFFIXES:
-        await k.say(message.chat_id, texts.wrong_file_type(name[:120]))
-        return
-    limit = min(k.app.settings.intake.max_upload_bytes, FileSizeLimit.FILESIZE_DOWNLOAD)
-    if doc.file_size and doc.file_size > limit:
-        await k.say(message.chat_id, texts.too_large(name[:120], doc.file_size, limit))
-        return
-    dry = is_check(message, context.bot.id)
-    received = Received(channel="telegram", message_id=f"{k.bot_id}:{message.chat_id}:{message.message_id}",
-                        sender=str(message.chat_id), filename=name, data=b"", received_at=message.date,
-                        caption=_without_check(message.caption or ""))
-    if dry or not await asyncio.to_thread(_seen, k.engine, received.key):
-        await k.say(message.chat_id, texts.received(name[:120]))  # once, even if the update comes again
-    telegram_file = await doc.get_file()
-    if telegram_file.file_size and telegram_file.file_size > limit:
-        await k.say(message.chat_id, texts.too_large(name[:120], telegram_file.file_size, limit))
-        return
-    data = bytes(await telegram_file.download_as_bytearray())
-    if len(data) > limit:
-        await k.say(message.chat_id, texts.too_large(name[:120], len(data), limit))
-        return
-    received = replace(received, data=data)
-    if dry:
-        text = await asyncio.to_thread(dry_run, k.engine, k.app.settings, k.app.intake.read, contact.id, received,
-                                       k.clock())
-        await k.say(message.chat_id, text)  # a dry run leaves nothing in the database, not even its answer
-        return
-    await submit(k, message, contact, received)
-
-
-async def submit(k: Kit, message: Message, contact: Contact, received: Received) -> None:
-    """Hand the file to the intake (retrying while the database does not answer); put the keyboard on the
-    question when the intake holds it, then deliver."""
-    for delay in (*BUSY_RETRIES, None):
-        try:
-            result = await asyncio.to_thread(k.app.intake.submit, received)
-            break
-        except Unavailable as exc:
-            log.warning("chat %s: %s", message.chat_id, exc)
-            if delay is None:
-                await k.say(message.chat_id, texts.busy(received.filename))
-                return
-            await k.sleep(delay)
-    if result.outcome == "held" and result.submission_id is not None:
-        sid = result.submission_id
-        question = await k.read(lambda s: keyboards.first_question(s, contact, sid, k.today()))
-        if question is not None:
-            markup = question.markup.to_dict()
-            if not await asyncio.to_thread(answers.attach_markup, k.engine, reply_key(sid, "held"), markup):
-                await k.queue(message, contact, answers.Answer(question.text), "ask", markup)  # it went already
-    k.deliver_soon()
-
-
-def is_check(message: Message, bot_id: int) -> bool:
-    """Sent as a reply to the /check prompt, or with /check as its caption: a dry run."""
-    if (message.caption or "").strip().lower().startswith("/check"):
-        return True
-    prompt = message.reply_to_message
-    return bool(prompt and prompt.from_user and prompt.from_user.id == bot_id
-                and (prompt.text or "").startswith(texts.CHECK_PROMPT))
-
-
-def _without_check(caption: str) -> str:
-    """The caption without a leading /check: what is left may name the contract and period."""
-    words = caption.split(maxsplit=1)
-    return (words[1] if len(words) > 1 else "") if words and words[0].lower() == "/check" else caption
-
-
-def _seen(engine: sa.Engine, key: str) -> bool:
-    with Session(engine) as session:
-        return session.exec(select(Submission.id).where(Submission.idempotency_key == key)).first() is not None
-
-
-@linked
-async def not_a_file(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """A photo, sticker, voice note or the like: say how to send the return."""
-    message = update.effective_message
-    assert message is not None
-    kind = next((w for attr, w in (("photo", "photo"), ("sticker", "sticker"), ("voice", "voice message"),
-                                   ("video_note", "video message"), ("video", "video"), ("audio", "sound file"),
-                                   ("animation", "GIF"), ("location", "location"), ("contact", "contact card"))
-                 if getattr(message, attr, None)), "message like this")
-    await kit(context).say(message.chat_id, texts.not_a_return(kind))
-
-
-# -- the keyboard of a held return -----------------------------------------------------------------------------
-
-async def choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button of the held-return keyboard: ask the period next, or resume the return with the choice."""
-    k, query = kit(context), update.callback_query
-    assert query is not None
-    await query.answer()
-    chat = update.effective_chat
-    press = keyboards.parse(query.data)
-    contact = await asyncio.to_thread(linking.linked_contact, k.engine, chat.id) if chat else None
-    if chat is None or contact is None or press is None:
-        if chat is not None:
-            await k.say(chat.id, texts.UNLINKED if contact is None else "That button no longer applies.")
-        return
-    outcome = await k.read(lambda s: keyboards.resolve(s, contact, press, k.today()))
-    await k.transport.throttle.wait(chat.id)  # an edit counts against the chat's limit too
-    if isinstance(outcome, str):
-        await query.edit_message_text(outcome)
-    elif isinstance(outcome, keyboards.Question):
-        await query.edit_message_text(outcome.text, reply_markup=outcome.markup)
-    else:
-        await query.edit_message_text(f"➡️ {outcome.contract_name}, {outcome.period_label}: checking…")
-        await asyncio.to_thread(k.app.intake.answer, press.submission_id, outcome.contract_id, outcome.period_id)
-        k.deliver_soon()
 
 
 # -- chats that change ------------------------------------------------------------------------------------------

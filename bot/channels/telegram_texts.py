@@ -6,8 +6,6 @@ how to get an invite and nothing else: no contract, provider or figure is ever n
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.channels.telegram_linking import Redeemed
 
 CHECK_PROMPT = "🔎 Check only:"  # starts the /check prompt; a file sent in reply to it is scored, not stored
@@ -92,7 +90,3 @@ def busy(filename: str) -> str:
 
 FAULT = "Sorry, something went wrong on kpibot's side. It has been recorded for the administrators; please try " \
         "again in a few minutes."
-
-
-def expires_text(moment: datetime) -> str:
-    return f"{moment:%d %B %Y}"

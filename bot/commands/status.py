@@ -34,7 +34,8 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
             "returns_due": s.kpis.due, "returns_on_time": s.kpis.timely,
             "obligations": [o.as_dict() for o in s.obligations]} for s in statuses]})
         return
-    click.echo("\n".join(telegram_status_lines(app.engine, utc_now())))
+    for line in telegram_status_lines(app.engine, utc_now()):
+        click.echo(line)
     for s in statuses:
         click.echo(f"\n{s.contract.name} ({s.contract.id}): timeliness {_text(s.kpis.timeliness)}, accuracy "
                    f"{_text(s.kpis.accuracy)} (rolling 12 months, target 95%)")
