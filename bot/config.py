@@ -199,6 +199,19 @@ def is_loopback(host: str) -> bool:
 class Telegram(_Model):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    # Long polling needs only outbound HTTPS; a webhook needs Telegram to reach `webhook_url` (ports 443, 80, 88
+    # or 8443), forwarded to `webhook_listen`:`webhook_port`; its secret token is derived from the bot token.
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _webhook(self) -> "Telegram":
+        local = self.webhook_url.startswith(("http://127.0.0.1", "http://localhost"))
+        if self.mode == "webhook" and not (self.webhook_url.startswith("https://") or local):
+            raise ValueError("webhook_url: webhook mode needs the public https:// address Telegram calls")
+        return self
 
 
 class Outbox(_Model):

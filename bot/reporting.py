@@ -161,11 +161,14 @@ def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpi
 
 
 def exception_statuses(session: Session, files: FileStore, settings: config.Settings, period_text: str | None,
-                       today: date) -> tuple[list[ContractPeriodStatus], list[str]]:
-    """Each contract's standing for `period_text` (read in its own calendar), or, without one, for its latest
-    quarterly return due by `today`. Returns the statuses and notes on contracts left out."""
+                       today: date, only: set[str] | None = None) -> tuple[list[ContractPeriodStatus], list[str]]:
+    """Each contract's standing (of the contracts in `only`, when given) for `period_text` (read in its own
+    calendar), or, without one, for its latest quarterly return due by `today`. Returns the statuses and notes on
+    contracts left out."""
     statuses, notes = [], []
     for contract in session.exec(select(Contract).order_by(Contract.id)):
+        if only is not None and contract.id not in only:
+            continue
         if period_text is not None:
             try:
                 period = parse_period(period_text, contract.year_start_month)

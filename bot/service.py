@@ -80,6 +80,19 @@ def core_tasks(app: App) -> list[Task]:
     ]
 
 
+def configured_channels(app: App) -> list[Channel]:
+    """The channels this deployment has settings for (Telegram: a bot token in the environment; email: a
+    mailbox in `[email]`, its password in the environment)."""
+    from bot.channels.email import channels_for as email_channels
+
+    channels: list[Channel] = []
+    if app.settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(app))
+    return channels + list(email_channels(app))
+
+
 class Service:
     def __init__(self, app: App, tasks: Sequence[Task] | None = None, channels: Sequence[Channel] = (),
                  clock: Callable[[], datetime] = utc_now) -> None:

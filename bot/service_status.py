@@ -65,9 +65,10 @@ def _refused(app: App, now: datetime) -> list[str]:
 
 
 def _channels(app: App, now: datetime) -> list[str]:
-    from bot.channels.email_status import status_lines
+    from bot.channels.email_status import status_lines as email_lines
+    from bot.channels.telegram_linking import status_lines as telegram_lines
 
-    return status_lines(app.engine, app.settings, now)
+    return [*telegram_lines(app.engine, now), *email_lines(app.engine, app.settings, now)]
 
 
 SECTIONS: list[Callable[[App, datetime], list[str]]] = [_service, _outbox, _refused, _channels]

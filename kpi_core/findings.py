@@ -41,7 +41,7 @@ def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
     return any(f.is_error for f in findings)
 
 
-MAX_LISTED = 50  # a person reads and fixes a few dozen problems; beyond that the file is the wrong one
+MAX_LISTED = 200  # a return with more problems than this is listed in part, the rest counted by kind
 MORE = "more_findings"
 
 

@@ -1,1 +1,1 @@
-"""The ways returns come in besides the command line: thin adapters over the one intake (bot/intake)."""
+"""Ways returns come in and people talk to kpibot (Telegram, email): thin adapters over the one intake."""

@@ -14,16 +14,15 @@ from bot.commands.common import State
 @click.pass_obj
 def command(state: State, once: bool) -> None:
     """Run kpibot: reminders and notices on time, replies and reports delivered, channels answered."""
-    from bot.channels.email import channels_for as email_channels
     from bot.config import ConfigError
-    from bot.service import Service
+    from bot.service import Service, configured_channels
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API poll is noise
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        channels = [] if once else email_channels(state.app)
-    except ConfigError as exc:
+        channels = [] if once else configured_channels(state.app)
+    except ConfigError as exc:  # e.g. a mailbox configured without its password in the environment
         raise click.ClickException(str(exc)) from None
     service = Service(state.app, channels=channels)
     if once:

@@ -7,7 +7,7 @@ from pathlib import Path
 from bot import config
 from bot.outbox.email import EmailTransport
 from bot.outbox.local import LocalTransport
-from bot.outbox.telegram import TelegramTransport
+from bot.outbox.telegram import shared_transport
 from bot.outbox.transport import Transport
 
 
@@ -20,5 +20,6 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
                                              settings.smtp_password, e.smtp_security)
     if settings.telegram_token:
         t = settings.telegram
-        transports["telegram"] = TelegramTransport(settings.telegram_token, t.base_url, t.base_file_url)
+        transports["telegram"] = shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
+                                                  settings.storage.database_url)
     return transports

@@ -50,8 +50,9 @@ def sync_settings(session: Session, settings: config.Settings, now: datetime) ->
     configured = {c.email for c in settings.contacts}
     for c in settings.contacts:
         row = session.exec(select(Contact).where(Contact.email == c.email)).first()
-        wanted = dict(name=c.name, organisation_id=c.organisation, role=c.role, telegram_chat_id=c.telegram_chat_id,
-                      channel=c.channel, active=True)
+        wanted = dict(name=c.name, organisation_id=c.organisation, role=c.role, channel=c.channel, active=True)
+        if c.telegram_chat_id is not None:  # else keep the chat linked with an invite (`/start CODE`)
+            wanted["telegram_chat_id"] = c.telegram_chat_id
         if row is None:
             row = Contact(email=c.email, **wanted)
             session.add(row)
