@@ -72,11 +72,14 @@ def core_tasks(app: App) -> list[Task]:
     def resume(now: datetime) -> int:
         return len(app.intake.resume_unfinished())
 
+    from jobs.tasks import scheduler_tasks  # jobs/ builds on this module: imported when used
+
     return [
         Task("resume", resume, 60),
         Task("render", lambda now: app.render_queue.run_once(), 2),
         Task("outbox", lambda now: dispatcher.run_once(now), 2),
         Task("purge", lambda now: purge_due(app.engine, app.files, now), 3600),
+        *scheduler_tasks(app),
     ]
 
 

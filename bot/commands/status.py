@@ -33,6 +33,9 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
             "returns_due": s.kpis.due, "returns_on_time": s.kpis.timely,
             "obligations": [o.as_dict() for o in s.obligations]} for s in statuses]})
         return
+    from jobs.status import scheduler_lines  # when the scheduler last swept: a stopped one shows
+
+    click.echo("\n".join(scheduler_lines(app.engine, app.settings, utc_now())))
     for s in statuses:
         click.echo(f"\n{s.contract.name} ({s.contract.id}): timeliness {_text(s.kpis.timeliness)}, accuracy "
                    f"{_text(s.kpis.accuracy)} (rolling 12 months, target 95%)")

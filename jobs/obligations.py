@@ -1,0 +1,53 @@
+"""Keep obligations coming: every period that has started has its row, so its reminders can be found.
+
+`kpibot init` creates the obligations up to the day it runs and the intake those of a sender's contracts; a
+long-running service must also create each new period's as it starts, for contracts nobody has sent anything for.
+One grouped query finds the return types whose latest obligation has ended; only those contracts are brought up to
+date (with the same `ensure_obligations` init uses). The sweep does this first, every time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from bot.storage.db import retrying, write_session
+from bot.storage.models import Contract, Obligation
+from bot.storage.sync import ensure_obligations
+from kpi_core import loader
+
+
+def contracts_behind(session: Session, today: date) -> list[str]:
+    """Contracts owing a return for a period that has started and has no obligation yet."""
+    latest = {(c, r): end for c, r, end in session.exec(
+        select(Obligation.contract_id, Obligation.return_type, func.max(Obligation.period_end))
+        .group_by(Obligation.contract_id, Obligation.return_type)).all()}
+    behind = []
+    for contract_id, framework_id, start, end in session.exec(
+            select(Contract.id, Contract.framework_id, Contract.start, Contract.end)).all():
+        horizon = min(today, end) if end else today
+        if start <= horizon and any(latest.get((contract_id, r), date.min) < horizon
+                                    for r in loader.get(framework_id).returns):
+            behind.append(contract_id)
+    return behind
+
+
+def ensure_current(engine: sa.Engine, today: date) -> int:
+    """Create the obligations of every period started by `today`; return how many were created."""
+    def work() -> int:
+        with Session(engine) as session:
+            behind = contracts_behind(session, today)
+        if not behind:
+            return 0
+        with write_session(engine) as session:
+            created = 0
+            for contract in session.exec(select(Contract).where(col(Contract.id).in_(behind))):
+                created += ensure_obligations(session, contract, today)
+            session.commit()
+            return created
+    try:
+        return retrying(work)
+    except sa.exc.IntegrityError:  # another process created them at the same moment: they are there now
+        return 0
