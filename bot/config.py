@@ -166,11 +166,16 @@ class Scheduler(_Model):
 
     def reminder_days_for(self, contract_id: str, return_type: str) -> Days:
         """The reminder days of one contract's return type: the most specific setting wins."""
-        contract = self.contracts.get(contract_id, ContractReminders())
-        for candidate in (contract.return_types.get(return_type, Reminders()).reminder_days,
-                          contract.reminder_days, self.return_types.get(return_type, Reminders()).reminder_days):
-            if candidate is not None:
-                return candidate
+        contract = self.contracts.get(contract_id)
+        if contract is not None:
+            for_type = contract.return_types.get(return_type)
+            if for_type is not None and for_type.reminder_days is not None:
+                return for_type.reminder_days
+            if contract.reminder_days is not None:
+                return contract.reminder_days
+        for_type = self.return_types.get(return_type)
+        if for_type is not None and for_type.reminder_days is not None:
+            return for_type.reminder_days
         return self.reminder_days
 
     @property

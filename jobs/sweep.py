@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -41,6 +42,8 @@ from jobs.timing import Clock, due_overdue, due_reminder, first_overdue_day
 SHOWN_PERIODS = 6  # a warning lists at most this many of the late periods in its run
 PROVIDER = ("provider_submitter", "provider_manager")
 Build = Callable[[Session, Directory, Describer], None]  # writes a new decision's messages
+Planned = tuple[Decision, Build]
+Later = tuple[str, Callable[[], Planned]]  # a decision's key, and how to make it if it is new
 NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 LADDER_NOTE = {
     2: "This return has been late for consecutive periods: your manager and the commissioner have been told.",
@@ -73,11 +76,12 @@ class _Sweep:
         self.levels: dict[int, int] = {}  # ladder levels decided in this sweep, by obligation
 
     def plan(self) -> list[Decision]:
-        """The decisions not recorded yet, with their messages written."""
-        planned = self.ladder() + self.overdue() + self.reminders()
-        planned += digest_decisions(self.session, self.settings, self.clock)
-        done = existing(self.session, [d.key for d, _ in planned])
-        todo = [(d, build) for d, build in planned if d.key not in done]
+        """The decisions not recorded yet, with their messages written. Most sweeps find every key recorded, so
+        a decision is only made (and its words written) once its key is known to be new."""
+        later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
+        later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock)]
+        done = existing(self.session, [key for key, _ in later])
+        todo = [make() for key, make in later if key not in done]
         if not todo:
             return []
         directory = Directory(self.session, {org for d, _ in todo for org in d.organisations},
@@ -96,7 +100,7 @@ class _Sweep:
 
     # -- the escalation ladder -----------------------------------------------------------------------------------
 
-    def ladder(self) -> list[tuple[Decision, Build]]:
+    def ladder(self) -> list[Planned]:
         """A ladder decision for each period whose due date has passed: its level, and the notice it calls for."""
         clock = self.clock
         pending = [o for o in reads.undecided(self.session, clock) if first_overdue_day(o.due) <= clock.today]
@@ -142,18 +146,17 @@ class _Sweep:
 
     # -- overdue notices -----------------------------------------------------------------------------------------
 
-    def overdue(self) -> list[tuple[Decision, Build]]:
-        s = self.settings.scheduler
-        planned = []
+    def overdue(self) -> list[Later]:
+        s, today = self.settings.scheduler, self.clock.today
+        found = []
         for o in reads.overdue(self.session, self.clock):
-            n = due_overdue(o.due, self.clock.today, s.overdue_every_days, s.overdue_max)
+            n = due_overdue(o.due, today, s.overdue_every_days, s.overdue_max)
             if n is not None:
-                decision = Decision(f"overdue:o{o.id}:n{n}", "overdue", "overdue", o.id, n,
-                                    organisations=(o.provider_id,))
-                planned.append((decision, self._overdue(decision, o)))
-        return planned
+                found.append((f"overdue:o{o.id}:n{n}", partial(self._overdue, o, n)))
+        return found
 
-    def _overdue(self, decision: Decision, o: Owed) -> Build:
+    def _overdue(self, o: Owed, n: int) -> Planned:
+        decision = Decision(f"overdue:o{o.id}:n{n}", "overdue", "overdue", o.id, n, organisations=(o.provider_id,))
         every = self.settings.scheduler.overdue_every_days
         overdue = days_text((self.clock.today - o.due).days)
 
@@ -164,7 +167,7 @@ class _Sweep:
                 decision.outgoing.append(Outgoing(person, render(
                     "overdue", person, a=about, overdue=overdue, ladder=note,
                     every="week" if every == 7 else days_text(every))))
-        return build
+        return decision, build
 
     def ladder_note(self, o: Owed) -> str:
         """Where the return stands on the ladder, as the overdue notice tells the provider."""
@@ -177,18 +180,18 @@ class _Sweep:
 
     # -- reminders -----------------------------------------------------------------------------------------------
 
-    def reminders(self) -> list[tuple[Decision, Build]]:
-        s, clock = self.settings.scheduler, self.clock
-        planned = []
-        for o in reads.upcoming(self.session, clock, s.longest_notice):
-            days_before = due_reminder(o.due, s.reminder_days_for(o.contract_id, o.return_type), clock.today)
+    def reminders(self) -> list[Later]:
+        s, today = self.settings.scheduler, self.clock.today
+        found = []
+        for o in reads.upcoming(self.session, self.clock, s.longest_notice):
+            days_before = due_reminder(o.due, s.reminder_days_for(o.contract_id, o.return_type), today)
             if days_before is not None:
-                decision = Decision(f"reminder:o{o.id}:d{days_before}", "reminder", "reminder", o.id, days_before,
-                                    organisations=(o.provider_id,))
-                planned.append((decision, self._reminder(decision, o)))
-        return planned
+                found.append((f"reminder:o{o.id}:d{days_before}", partial(self._reminder, o, days_before)))
+        return found
 
-    def _reminder(self, decision: Decision, o: Owed) -> Build:
+    def _reminder(self, o: Owed, days_before: int) -> Planned:
+        decision = Decision(f"reminder:o{o.id}:d{days_before}", "reminder", "reminder", o.id, days_before,
+                            organisations=(o.provider_id,))
         when = when_text((o.due - self.clock.today).days)
 
         def build(session: Session, directory: Directory, describer: Describer) -> None:
@@ -206,7 +209,12 @@ class _Sweep:
                     message = dataclasses.replace(message, attachment_sha256=workbook.sha256,
                                                   attachment_name=workbook.name)
                 decision.outgoing.append(Outgoing(person, message))
-        return build
+        return decision, build
+
+
+def _made(decision: Decision, build: Build) -> Later:
+    """A decision made already (the ladder's and the digest's are few), as the plan lists them."""
+    return decision.key, lambda: (decision, build)
 
 
 def _run(rows: list[Owed], clock: Clock) -> int:

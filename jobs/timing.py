@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from bot import config
@@ -30,11 +31,11 @@ class Clock:
     def of(cls, now: datetime, settings: config.Settings) -> "Clock":
         return cls(now, ZoneInfo(settings.timezone), settings.scheduler.send_from, settings.scheduler.send_until)
 
-    @property
+    @cached_property
     def local(self) -> datetime:
         return self.now.astimezone(self.zone)
 
-    @property
+    @cached_property
     def today(self) -> date:
         return self.local.date()
 
@@ -59,22 +60,26 @@ def previous_working_day(day: date) -> date:
     return day
 
 
+@lru_cache(maxsize=4096)  # pure, and the same few due dates are shared by many contracts
 def reminder_day(due: date, days_before: int) -> date:
     """A reminder falls `days_before` the due date, or on the working day before that: a reminder must arrive
     before the deadline, never after it."""
     return previous_working_day(due - timedelta(days=days_before))
 
 
+@lru_cache(maxsize=4096)
 def first_overdue_day(due: date) -> date:
     """The working day after the due date: the first overdue notice and the escalation go out then."""
     return next_working_day(due + timedelta(days=1))
 
 
+@lru_cache(maxsize=4096)
 def overdue_day(due: date, number: int, every_days: int) -> date:
     """The day of overdue notice `number` (1 = the working day after the due date, then every `every_days`)."""
     return next_working_day(first_overdue_day(due) + timedelta(days=every_days * (number - 1)))
 
 
+@lru_cache(maxsize=4096)
 def due_reminder(due: date, days: tuple[int, ...], today: date) -> int | None:
     """The reminder to send by `today`: the latest whose day has come, while the deadline has not passed.
 
@@ -86,6 +91,7 @@ def due_reminder(due: date, days: tuple[int, ...], today: date) -> int | None:
     return -max(come)[1] if come else None
 
 
+@lru_cache(maxsize=4096)
 def due_overdue(due: date, today: date, every_days: int, most: int = 0) -> int | None:
     """The number of the overdue notice to send by `today` (the latest whose day has come), or None. Missed
     weekly notices are not sent in a burst: the latest one stands for them. `most` caps the count (0: none)."""
