@@ -3,6 +3,8 @@
 1. Start a fresh SQLite database in the demo folder and load config.toml (the example council).
 2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
    kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
+   The scheduler runs on the same clock (jobs/simulate.py): its reminders, overdue notices, escalations and
+   exception reports fire on their days and go to the outbox folder with the replies.
 3. Deliver the replies through the local channel (files in the demo folder), print where every contract stands,
    and write the commissioners' exception report and each contract's latest return report as PDFs.
 """
@@ -29,6 +31,7 @@ from bot.status import ContractStatus, contract_status
 from bot.storage.models import Contact, Contract, Obligation
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
+from jobs.simulate import Fired, Replay
 from kpi_core import loader, samples
 from kpi_core.calendar import parse_period
 
@@ -66,19 +69,20 @@ def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tup
 
 
 def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
-        progress: Callable[[Step], None] = lambda step: None) -> tuple[list[Step], list[ContractStatus]]:
+        progress: Callable[[Step], None] = lambda step: None,
+        notices: Callable[[Fired], None] = lambda fired: None) -> tuple[list[Step], list[ContractStatus]]:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     app = App(demo_settings(settings, folder))
     try:
-        return _replay(app, settings.timezone, as_of, progress)
+        return _replay(app, settings.timezone, as_of, progress, notices)
     finally:
         app.close()
 
 
-def _replay(app: App, zone: str, as_of: date,
-            progress: Callable[[Step], None]) -> tuple[list[Step], list[ContractStatus]]:
+def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
+            notices: Callable[[Fired], None]) -> tuple[list[Step], list[ContractStatus]]:
     app.init(_moment(as_of, zone))
     steps: list[Step] = []
     with Session(app.engine) as session:
@@ -106,7 +110,9 @@ def _replay(app: App, zone: str, as_of: date,
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
     dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
+    scheduler = Replay(app, min(c.start for c in app.settings.contracts), notices)  # reminders, notices, reports
     for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
+        scheduler.until(at)
         received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
                             sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx", data=data,
                             received_at=at, caption="Quarterly monitoring return attached")
@@ -114,6 +120,7 @@ def _replay(app: App, zone: str, as_of: date,
         progress(steps[-1])
         app.render_queue.run_once()  # the PDF the reply waits for
         dispatcher.run_once(at)
+    scheduler.until(_moment(as_of, zone, 18))
     with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
         statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
         _write_reports(app, session, _moment(as_of, zone, 9))

@@ -4,7 +4,7 @@ For each council and each date its contracts' quarterly returns fell due, the re
 `report_working_days` working days later (5 by default) to the council's commissioners, each seeing only the
 contracts they may see (a commissioner limited to some contracts gets a report on those). It is drawn outside any
 transaction, then recorded and queued once under its key; a kill while drawing leaves nothing, and the next sweep
-draws it again. Only the latest deadline's report is caught up after downtime: an older one is out of date.
+draws it again. After downtime only the latest deadline's report is sent: an older one is out of date.
 """
 
 from __future__ import annotations
@@ -47,17 +47,18 @@ def report_sweep(engine: sa.Engine, settings: config.Settings, files: FileStore,
 
 
 def _due(session: Session, settings: config.Settings, clock: Clock) -> dict[str, tuple[str, date]]:
-    """Each council's latest quarterly deadline whose report day has come, by the report's key."""
+    """Each council's latest quarterly deadline, when its report day has come, by the report's key (a report
+    whose deadline has been followed by another is out of date, and is not sent late)."""
     rows = session.exec(select(Contract.commissioner_id, Obligation.due_date).distinct()
                         .join(Contract, col(Contract.id) == Obligation.contract_id)
                         .where(col(Obligation.return_type) == "quarterly", col(Obligation.due_date) <= clock.today,
                                col(Obligation.due_date) >= clock.today - LOOKBACK)).all()
     latest: dict[str, date] = {}
     for council, deadline in rows:
-        if report_day(deadline, settings.scheduler.report_working_days) <= clock.today:
-            latest[council] = max(deadline, latest.get(council, deadline))
+        latest[council] = max(deadline, latest.get(council, deadline))
     return {f"report:exceptions:{council}:{deadline.isoformat()}": (council, deadline)
-            for council, deadline in sorted(latest.items())}
+            for council, deadline in sorted(latest.items())
+            if report_day(deadline, settings.scheduler.report_working_days) <= clock.today}
 
 
 def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock: Clock, key: str, council: str,

@@ -29,16 +29,14 @@ from kpi_core.duedates import is_working_day
 
 @dataclass(frozen=True)
 class Fired:
-    """A notice message the scheduler queued during the replay."""
+    """A notice the scheduler queued during the replay, with everyone it went to."""
 
     at: datetime
     kind: str  # reminder | overdue | escalation | report | digest
-    to: str  # the recipient's name
-    channel: str
-    address: str
+    key: str  # the notice's key, e.g. reminder:o12:d3
     subject: str  # the email subject, or a Telegram message's first line
+    to: tuple[str, ...]  # the recipients' names
     attachment: str | None
-    key: str
 
 
 class Replay:
@@ -80,8 +78,11 @@ class Replay:
                                 .join(Contact, col(Contact.id) == OutboxMessage.contact_id)
                                 .where(col(OutboxMessage.id) > self.seen, col(OutboxMessage.kind).in_(NOTICE_KINDS))
                                 .order_by(col(OutboxMessage.id))).all()
-        fired = [Fired(now, m.kind, name, m.channel, m.address, m.subject or m.body_text.split("\n", 1)[0],
-                       m.attachment_name, m.dedupe_key) for m, name in rows]
+        notices: dict[str, list[tuple[OutboxMessage, str]]] = {}
+        for message, name in rows:  # one per notice: its messages' keys add the recipient and channel
+            notices.setdefault(message.dedupe_key.rsplit(":", 2)[0], []).append((message, name))
+        fired = [Fired(now, sent[0][0].kind, key, sent[0][0].subject or sent[0][0].body_text.split("\n", 1)[0],
+                       tuple(name for _, name in sent), sent[0][0].attachment_name) for key, sent in notices.items()]
         self.seen = max([self.seen] + [m.id or 0 for m, _ in rows])
         if self.deliver:
             self.dispatcher.run_once(now, limit=10_000)

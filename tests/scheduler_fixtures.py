@@ -169,3 +169,66 @@ def levels(engine: sa.Engine, contract_id: str) -> dict[str, int]:
     with Session(engine) as session:
         return {o.period_id: o.escalation_level for o in session.exec(
             select(Obligation).where(Obligation.contract_id == contract_id))}
+
+
+def brief(sent: list[Sent]) -> list[tuple[date, str, str, str]]:
+    """(day, kind, recipient, subject) of each notice, in a stable order."""
+    return sorted((s.day, s.kind, s.to, s.subject) for s in sent)
+
+
+# The April-start year 2021-22 of City and Hackney (sender, framework, return type, period, day it arrives at 10:00,
+# accepted?): Q1 accepted the day before its 3-day reminder; Q2 late; Q3 (due on a Saturday) rejected, then late;
+# Q4 (due on Good Friday, a bank holiday) never sent; the annual return on time.
+APRIL_START, APRIL_END = date(2021, 4, 1), date(2022, 5, 31)
+APRIL_RETURNS = [
+    (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q1", date(2021, 7, 11), True),
+    (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q2", date(2021, 10, 20), True),
+    (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q3", date(2022, 1, 14), False),
+    (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q3", date(2022, 1, 26), True),
+    (ALICE, "ch-stop-smoking", "annual", "2021-22", date(2022, 4, 27), True),
+]
+
+
+def april_year_expected() -> list[tuple[date, str, str, str]]:
+    """Every reminder, overdue notice and escalation of that year: (London date, kind, recipient, subject)."""
+    c, q = "City and Hackney Stop Smoking Service", "quarterly monitoring return"
+
+    def reminder(day: date, period: str, when: str, due: str, kind: str = q) -> list[tuple[date, str, str, str]]:
+        return [(day, "reminder", ALICE, f"Reminder: {c}: {kind} for {period} due {when} ({due})")]
+
+    def overdue(day: date, period: str, days: int) -> list[tuple[date, str, str, str]]:
+        return [(day, "overdue", who, f"Overdue: {c}: {q} for {period} ({days} days overdue)") for who in (ALICE, DAVE)]
+
+    warning = f"Warning: {c}: {q} late for the second consecutive period"
+    return sorted([
+        *reminder(date(2021, 7, 1), "Q1 2021-22", "in 14 days", "15 July 2021"),
+        # 12 July (3 days before): not sent, the return was accepted on Sunday 11 July.
+        *reminder(date(2021, 10, 1), "Q2 2021-22", "in 14 days", "15 October 2021"),
+        *reminder(date(2021, 10, 12), "Q2 2021-22", "in 3 days", "15 October 2021"),
+        *reminder(date(2021, 10, 14), "Q2 2021-22", "tomorrow", "15 October 2021"),
+        *reminder(date(2021, 10, 15), "Q2 2021-22", "today", "15 October 2021"),
+        *overdue(date(2021, 10, 18), "Q2 2021-22", 3),  # the working day after Friday 15 October
+        # Q3 is due on Saturday 15 January: its 14-day reminder moves back to Friday 31 December (Saturday 1 January
+        # is a holiday anyway); the 1-day and on-the-day reminders to Friday 14th, as one.
+        *reminder(date(2021, 12, 31), "Q3 2021-22", "in 15 days", "15 January 2022"),
+        *reminder(date(2022, 1, 12), "Q3 2021-22", "in 3 days", "15 January 2022"),
+        *reminder(date(2022, 1, 14), "Q3 2021-22", "tomorrow", "15 January 2022"),
+        *overdue(date(2022, 1, 17), "Q3 2021-22", 2),  # rejected on the 14th: still owed
+        *[(date(2022, 1, 17), "escalation", who, warning) for who in (ALICE, DAVE, CAROL)],
+        *overdue(date(2022, 1, 24), "Q3 2021-22", 9),
+        # Q4 is due on Good Friday 15 April: the last reminder goes on Thursday 14th, the first overdue notice on
+        # Tuesday 19th (after Easter Monday), then weekly until it is accepted.
+        *reminder(date(2022, 4, 1), "Q4 2021-22", "in 14 days", "15 April 2022"),
+        *reminder(date(2022, 4, 12), "Q4 2021-22", "in 3 days", "15 April 2022"),
+        *reminder(date(2022, 4, 14), "Q4 2021-22", "tomorrow", "15 April 2022"),
+        *reminder(date(2022, 4, 14), "Year 2021-22", "in 16 days", "30 April 2022", kind="annual return"),
+        *overdue(date(2022, 4, 19), "Q4 2021-22", 4),
+        (date(2022, 4, 19), "escalation", CAROL, f"Service failure: {c}: three consecutive late {q}s"),
+        *overdue(date(2022, 4, 26), "Q4 2021-22", 11),
+        *reminder(date(2022, 4, 27), "Year 2021-22", "in 3 days", "30 April 2022", kind="annual return"),
+        *overdue(date(2022, 5, 3), "Q4 2021-22", 18),
+        *overdue(date(2022, 5, 10), "Q4 2021-22", 25),
+        *overdue(date(2022, 5, 17), "Q4 2021-22", 32),
+        *overdue(date(2022, 5, 24), "Q4 2021-22", 39),
+        *overdue(date(2022, 5, 31), "Q4 2021-22", 46),
+    ])

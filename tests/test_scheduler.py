@@ -7,21 +7,26 @@ through the real intake at the moments a test gives, so each sweep sees exactly 
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot import config
+from bot import config, leases
 from bot.app import App
+from bot.service import Service, core_tasks
 from bot.storage.models import Notice, Obligation, OutboxMessage
+from jobs.reports import report_sweep
 from jobs.simulate import Replay
+from jobs.status import scheduler_lines
 from kpi_core import loader, samples
 from jobs.sweep import sweep
+from jobs.tasks import scheduler_tasks
 from scheduler_fixtures import (
-    ALEX, ALICE, CAROL, CH_STOP_SMOKING, DAVE, LIFESTYLE, SAM, Sent, app_on, at, levels, notices, received,
-    return_file, scheduler_deployment,
+    ALEX, ALICE, APRIL_END, APRIL_RETURNS, APRIL_START, CAROL, CH_STOP_SMOKING, DAVE, LIFESTYLE, SAM, app_on, at,
+    april_year_expected, brief, levels, notices, received, return_file, scheduler_deployment,
 )
 
 
@@ -38,68 +43,15 @@ def replay_year(app: App, first: date, last: date,
     scheduler.until(at(last, 18))
 
 
-def brief(sent: list[Sent]) -> list[tuple[date, str, str, str]]:
-    """(day, kind, recipient, subject) of each notice, in a stable order."""
-    return sorted((s.day, s.kind, s.to, s.subject) for s in sent)
-
-
 def test_a_year_of_an_april_start_quarterly_contract(engine: sa.Engine, tmp_path: Path) -> None:
     """2021-22: Q1 accepted the day before its 3-day reminder; Q2 late; Q3 due on a Saturday, rejected, then late;
     Q4 due on Good Friday (a bank holiday) and never sent: three late quarters in a row, a service failure; the
     annual return on time."""
     settings = scheduler_deployment(tmp_path, str(engine.url.render_as_string(hide_password=False)), CH_STOP_SMOKING)
     app = app_on(settings, engine, date(2021, 4, 1))
-    replay_year(app, date(2021, 4, 1), date(2022, 5, 31), [
-        (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q1", date(2021, 7, 11), True),
-        (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q2", date(2021, 10, 20), True),
-        (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q3", date(2022, 1, 14), False),
-        (ALICE, "ch-stop-smoking", "quarterly", "2021-22-Q3", date(2022, 1, 26), True),
-        (ALICE, "ch-stop-smoking", "annual", "2021-22", date(2022, 4, 27), True),
-    ])
-    c = "City and Hackney Stop Smoking Service"
-    q = "quarterly monitoring return"
-
-    def reminder(day: date, period: str, when: str, due: str, kind: str = q) -> list[tuple[date, str, str, str]]:
-        return [(day, "reminder", ALICE, f"Reminder: {c}: {kind} for {period} due {when} ({due})")]
-
-    def overdue(day: date, period: str, days: int) -> list[tuple[date, str, str, str]]:
-        return [(day, "overdue", who, f"Overdue: {c}: {q} for {period} ({days} days overdue)") for who in (ALICE, DAVE)]
-
-    warning = f"Warning: {c}: {q} late for the second consecutive period"
-    expected = [
-        *reminder(date(2021, 7, 1), "Q1 2021-22", "in 14 days", "15 July 2021"),
-        # 12 July (3 days before): not sent, the return was accepted on Sunday 11 July.
-        *reminder(date(2021, 10, 1), "Q2 2021-22", "in 14 days", "15 October 2021"),
-        *reminder(date(2021, 10, 12), "Q2 2021-22", "in 3 days", "15 October 2021"),
-        *reminder(date(2021, 10, 14), "Q2 2021-22", "tomorrow", "15 October 2021"),
-        *reminder(date(2021, 10, 15), "Q2 2021-22", "today", "15 October 2021"),
-        *overdue(date(2021, 10, 18), "Q2 2021-22", 3),  # the working day after Friday 15 October
-        # Q3 is due on Saturday 15 January: its 14-day reminder moves back to Friday 31 December (Monday 27 and
-        # Tuesday 28 December are bank holidays, Saturday 1 January too); the 1-day and on-the-day ones to Friday 14th.
-        *reminder(date(2021, 12, 31), "Q3 2021-22", "in 15 days", "15 January 2022"),
-        *reminder(date(2022, 1, 12), "Q3 2021-22", "in 3 days", "15 January 2022"),
-        *reminder(date(2022, 1, 14), "Q3 2021-22", "tomorrow", "15 January 2022"),
-        *overdue(date(2022, 1, 17), "Q3 2021-22", 2),  # rejected on the 14th: still owed
-        *[(date(2022, 1, 17), "escalation", who, warning) for who in (ALICE, DAVE, CAROL)],
-        *overdue(date(2022, 1, 24), "Q3 2021-22", 9),
-        # Q4 is due on Good Friday 15 April: the last reminder goes on Thursday 14th, the first overdue notice on
-        # Tuesday 19th (after Easter Monday), then weekly until it is accepted.
-        *reminder(date(2022, 4, 1), "Q4 2021-22", "in 14 days", "15 April 2022"),
-        *reminder(date(2022, 4, 12), "Q4 2021-22", "in 3 days", "15 April 2022"),
-        *reminder(date(2022, 4, 14), "Q4 2021-22", "tomorrow", "15 April 2022"),
-        *reminder(date(2022, 4, 14), "Year 2021-22", "in 16 days", "30 April 2022", kind="annual return"),
-        *overdue(date(2022, 4, 19), "Q4 2021-22", 4),
-        (date(2022, 4, 19), "escalation", CAROL, f"Service failure: {c}: three consecutive late {q}s"),
-        *overdue(date(2022, 4, 26), "Q4 2021-22", 11),
-        *reminder(date(2022, 4, 27), "Year 2021-22", "in 3 days", "30 April 2022", kind="annual return"),
-        *overdue(date(2022, 5, 3), "Q4 2021-22", 18),
-        *overdue(date(2022, 5, 10), "Q4 2021-22", 25),
-        *overdue(date(2022, 5, 17), "Q4 2021-22", 32),
-        *overdue(date(2022, 5, 24), "Q4 2021-22", 39),
-        *overdue(date(2022, 5, 31), "Q4 2021-22", 46),
-    ]
+    replay_year(app, APRIL_START, APRIL_END, APRIL_RETURNS)
     sent = notices(engine)
-    assert brief(sent) == sorted(expected)
+    assert brief(sent) == april_year_expected()
     assert levels(engine, "ch-stop-smoking") == {"2021-22-Q1": 0, "2021-22-Q2": 1, "2021-22-Q3": 2,
                                                  "2021-22-Q4": 3, "2021-22": 0, "2022-23-Q1": 0, "2022-23": 0}
 
@@ -295,3 +247,76 @@ def test_the_weekly_digest_lists_what_is_late_and_red_in_one_message(engine: sa.
         "2025-26" in text
     assert "INDICATORS AT RED IN THE LATEST RETURNS" in text and "One You Lifestyle Programmes, Q1 2025-26" in text
     assert digests[0].subject.startswith("Weekly digest, week of 23 February 2026: ")
+
+
+CH_2025 = CH_STOP_SMOKING.replace("start = 2021-04-01", "start = 2025-04-01")
+RITA = "rita@example-council.example"
+RITA_CONTACT = """
+[[contacts]]
+email = "rita@example-council.example"
+name = "Rita"
+organisation = "example-council"
+role = "commissioner"
+contracts = ["lifestyle"]
+"""
+
+
+def test_the_exception_report_goes_five_working_days_after_each_quarterly_deadline(
+        engine: sa.Engine, tmp_path: Path) -> None:
+    """City and Hackney's Q3 is due on Thursday 15 January 2026 (report on Thursday 22nd), the lifestyle Q1 on
+    Sunday 15 February (report on Friday 20th). Rita may see only the lifestyle contract: she gets only its report."""
+    settings = scheduler_deployment(tmp_path, str(engine.url.render_as_string(hide_password=False)),
+                                    CH_2025 + LIFESTYLE + RITA_CONTACT)
+    app = app_on(settings, engine, date(2026, 1, 1))
+    weak = samples.to_csv(samples.sample_values(loader.get("ch-stop-smoking"), "quarterly", seed=2, level=0.4))
+    assert app.intake.submit(received(ALICE, weak.encode(), "2025-26-Q3", at(date(2026, 1, 14)), "q3")).outcome \
+        == "accepted"
+    for moment in (at(date(2026, 1, 21), 12), at(date(2026, 1, 22), 8), at(date(2026, 1, 22), 9),
+                   at(date(2026, 1, 22), 15), at(date(2026, 2, 19), 12), at(date(2026, 2, 20), 9),
+                   at(date(2026, 2, 23), 9)):
+        report_sweep(app.engine, settings, app.files, moment)
+    reports = notices(engine, ("report",))
+    assert [(r.day, r.to, r.subject) for r in reports] == [
+        (date(2026, 1, 22), CAROL, "Exception report: quarterly returns due 15 January 2026 (0 late, "
+                                   f"{reports[0].subject.split(', ')[1]}"),
+        (date(2026, 2, 20), CAROL, "Exception report: quarterly returns due 15 February 2026 (1 late, 0 red)"),
+        (date(2026, 2, 20), RITA, "Exception report: quarterly returns due 15 February 2026 (1 late, 0 red)")]
+    assert reports[0].subject.endswith(" red)") and not reports[0].subject.endswith("(0 late, 0 red)")
+    assert "- City and Hackney Stop Smoking Service" in reports[0].text
+    assert "One You" not in reports[0].text and "City and Hackney" not in reports[1].text
+    assert reports[0].attachment == "exception-report-2026-01-15.pdf"
+    with Session(engine) as session:
+        sha = session.exec(select(OutboxMessage.attachment_sha256).where(OutboxMessage.kind == "report")).first()
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(app.files.get(sha))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "quarterly returns due 15 January 2026" in text and "City and Hackney Stop Smoking Service" in text
+
+
+def test_kpibot_run_sweeps_and_status_shows_when_the_last_sweep_ran(engine: sa.Engine, tmp_path: Path) -> None:
+    settings = scheduler_deployment(tmp_path, str(engine.url.render_as_string(hide_password=False)), CH_STOP_SMOKING)
+    app = app_on(settings, engine, date(2021, 4, 1))
+    now = at(date(2021, 7, 1), 9)
+    assert scheduler_lines(engine, settings, now)[0].startswith("Scheduler: has never run on this database")
+    assert [t.name for t in core_tasks(app)][-2:] == ["sweep", "reports"]
+    done = Service(app, tasks=scheduler_tasks(app), clock=lambda: now).run_once()
+    assert done == {"sweep": 1, "reports": 0}
+    lines = scheduler_lines(engine, settings, now + timedelta(minutes=3))
+    assert lines == [f"Scheduler: last sweep 3 minutes ago (01 Jul 2021 09:00, {leases.me()}), queued 1 message(s); "
+                     "1 notice(s) waiting to be sent."]
+    stopped = scheduler_lines(engine, settings, now + timedelta(hours=2))
+    assert stopped[0].startswith("Scheduler: last sweep 2 hours ago") and stopped[1] == (
+        "WARNING: the scheduler should sweep every 300 seconds and has not: is `kpibot run` running?")
+
+
+def test_kpibot_status_shows_the_scheduler(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    settings = scheduler_deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}", CH_STOP_SMOKING)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", settings.source, "init"]).exit_code == 0
+    result = runner.invoke(main, ["--config", settings.source, "status"])
+    assert result.exit_code == 0 and "Scheduler: has never run on this database" in result.output

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot import demo
 from bot.commands.common import State
 from kpi_core import formatting
+
+if TYPE_CHECKING:
+    from jobs.simulate import Fired
 
 
 @click.command("demo")
@@ -21,8 +25,9 @@ from kpi_core import formatting
 def command(state: State, folder: str, as_of: object) -> None:
     """Run kpibot end to end on example contracts: no accounts, tokens or servers needed."""
     day: date = as_of.date()  # type: ignore[attr-defined]
-    click.echo(f"Replaying a year of returns up to {day:%d %B %Y} (each reply renders a PDF report)...")
-    steps, statuses = demo.run(state.settings, Path(folder), day, progress=_show)
+    click.echo(f"Replaying a year of returns and the scheduler's notices up to {day:%d %B %Y} (each reply renders a "
+               "PDF report)...")
+    steps, statuses = demo.run(state.settings, Path(folder), day, progress=_show, notices=_show_notice)
     click.echo(f"\nReplayed {len(steps)} submissions into {folder}/kpibot.db")
     for status in statuses:
         k = status.kpis
@@ -43,6 +48,13 @@ def _show(step: demo.Step) -> None:
     version = "" if r.version is None else f"version {r.version}"
     click.echo(f"  {step.received_at:%d %b %Y}  {step.contract_id:<22} {step.period_id:<11} {r.outcome:<9} "
                f"{version:<10} {timing}")
+
+
+def _show_notice(fired: Fired) -> None:
+    """One line per reminder, overdue notice, escalation and exception report (the weekly digests are in the
+    outbox folder)."""
+    if fired.kind != "digest":
+        click.echo(f"  {fired.at:%d %b %Y}  {fired.kind:<10} {fired.subject} -> {', '.join(fired.to)}")
 
 
 def _pct(value) -> str:  # type: ignore[no-untyped-def]
