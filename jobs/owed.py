@@ -63,7 +63,11 @@ COLUMNS = (Obligation.id, Obligation.contract_id, Obligation.return_type, Obliga
            Contract.framework_id, Contract.provider_id, Contract.commissioner_id, Contract.year_start_month)
 
 
-def _owed(session: Session, *where: sa.ColumnElement[bool]) -> list[Owed]:
+def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> list[Owed]:
+    """Obligations `where` says, leaving out those due before the scheduler's `chase_from` (kpibot's pre-history:
+    not chased, and never part of a run of late periods)."""
+    if clock.since is not None:
+        where = (*where, col(Obligation.due_date) >= clock.since)
     query = select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
     return [Owed(*row) for row in session.exec(query.order_by(col(Obligation.id))).all()]  # type: ignore[call-overload]
 
@@ -75,29 +79,29 @@ def not_accepted(now: datetime) -> sa.ColumnElement[bool]:
 def upcoming(session: Session, clock: Clock, longest_notice: int) -> list[Owed]:
     """Returns not yet accepted that fall due within the reminder window (today included)."""
     last = clock.today + timedelta(days=longest_notice + 7)  # a reminder moved back over a long holiday
-    return _owed(session, col(Obligation.due_date) >= clock.today, col(Obligation.due_date) <= last,
+    return _owed(session, clock, col(Obligation.due_date) >= clock.today, col(Obligation.due_date) <= last,
                  not_accepted(clock.now))
 
 
 def overdue(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> list[Owed]:
     """Returns past their due date and not accepted (of the contracts `where` selects)."""
-    return _owed(session, col(Obligation.due_date) < clock.today, not_accepted(clock.now), *where)
+    return _owed(session, clock, col(Obligation.due_date) < clock.today, not_accepted(clock.now), *where)
 
 
 def undecided(session: Session, clock: Clock) -> list[Owed]:
     """Returns past their due date whose place on the escalation ladder is not recorded yet."""
     decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
-    return _owed(session, col(Obligation.due_date) < clock.today,
+    return _owed(session, clock, col(Obligation.due_date) < clock.today,
                  col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided)
 
 
-def history(session: Session, contract_ids: Iterable[str], before: date) -> dict[tuple[str, str], list[Owed]]:
-    """Every obligation of these contracts due before `before`, by contract and return type, oldest first."""
+def history(session: Session, contract_ids: Iterable[str], clock: Clock) -> dict[tuple[str, str], list[Owed]]:
+    """Every obligation of these contracts due before today, by contract and return type, oldest first."""
     ids = sorted(set(contract_ids))
     found: dict[tuple[str, str], list[Owed]] = {}
     for start in range(0, len(ids), 500):
-        for owed in _owed(session, col(Obligation.contract_id).in_(ids[start:start + 500]),
-                          col(Obligation.due_date) < before):
+        for owed in _owed(session, clock, col(Obligation.contract_id).in_(ids[start:start + 500]),
+                          col(Obligation.due_date) < clock.today):
             found.setdefault(owed.pair, []).append(owed)
     for rows in found.values():
         rows.sort(key=lambda o: (o.due, o.id))

@@ -40,9 +40,14 @@ def report_sweep(engine: sa.Engine, settings: config.Settings, files: FileStore,
         done = existing(session, list(due))
     queued = 0
     for key, (council, deadline) in due.items():
-        if key not in done:
+        if key in done:
+            continue
+        try:
             decision = _draw(engine, settings, files, clock, key, council, deadline)
-            queued += queue(engine, [decision], now)
+        except Exception:  # noqa: BLE001 - one council's report must not hold up the others'; retried next sweep
+            log.exception("drawing the exception report %s failed; the next sweep tries again", key)
+            continue
+        queued += queue(engine, [decision], now)
     return queued
 
 

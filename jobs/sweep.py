@@ -86,8 +86,9 @@ class _Sweep:
             return []
         directory = Directory(self.session, {org for d, _ in todo for org in d.organisations},
                               telegram=bool(self.settings.telegram_token))
-        describer = Describer(self.session, reads.states(
-            self.session, [d.obligation_id for d, _ in todo if d.obligation_id is not None], self.clock))
+        describer = Describer(self.session, reads.states(  # only decisions with messages name their return
+            self.session, [d.obligation_id for d, _ in todo if d.obligation_id is not None and d.organisations],
+            self.clock))
         for _, build in todo:
             build(self.session, directory, describer)
         return [d for d, _ in todo]
@@ -105,7 +106,7 @@ class _Sweep:
         clock = self.clock
         pending = [o for o in reads.undecided(self.session, clock) if first_overdue_day(o.due) <= clock.today]
         late = [o for o in pending if o.late(clock)]
-        history = reads.history(self.session, {o.contract_id for o in late}, clock.today) if late else {}
+        history = reads.history(self.session, {o.contract_id for o in late}, clock) if late else {}
         planned = []
         for o in pending:
             decision = Decision(f"ladder:o{o.id}", "ladder", "escalation", o.id, 0, escalation_level=0)

@@ -20,16 +20,18 @@ WEEKDAY = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4
 
 @dataclass(frozen=True)
 class Clock:
-    """`now` seen in the deployment's time zone, with the scheduler's sending hours."""
+    """`now` seen in the deployment's time zone, with the scheduler's sending hours and the day it chases from."""
 
     now: datetime
     zone: ZoneInfo
     send_from: time
     send_until: time
+    since: date | None = None  # returns due before this are kpibot's pre-history: not chased
 
     @classmethod
     def of(cls, now: datetime, settings: config.Settings) -> "Clock":
-        return cls(now, ZoneInfo(settings.timezone), settings.scheduler.send_from, settings.scheduler.send_until)
+        s = settings.scheduler
+        return cls(now, ZoneInfo(settings.timezone), s.send_from, s.send_until, s.chase_from)
 
     @cached_property
     def local(self) -> datetime:

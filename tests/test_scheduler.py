@@ -320,3 +320,16 @@ def test_kpibot_status_shows_the_scheduler(tmp_path: Path) -> None:
     assert runner.invoke(main, ["--config", settings.source, "init"]).exit_code == 0
     result = runner.invoke(main, ["--config", settings.source, "status"])
     assert result.exit_code == 0 and "Scheduler: has never run on this database" in result.output
+
+
+def test_returns_due_before_chase_from_are_not_chased_or_counted(engine: sa.Engine, tmp_path: Path) -> None:
+    """Deployed in October 2021 in the middle of the contract: Q1 (due in July, handled outside kpibot) is neither
+    chased nor a late period, so Q2 late is the first of a run, not the second."""
+    settings = scheduler_deployment(tmp_path, str(engine.url.render_as_string(hide_password=False)),
+                                    CH_STOP_SMOKING, "[scheduler]\nchase_from = 2021-10-01\n")
+    app = app_on(settings, engine, date(2021, 4, 1))
+    sweep(app.engine, settings, app.files, at(date(2021, 10, 18), 9))
+    sent = notices(engine)
+    assert [(s.kind, s.to) for s in sent] == [("overdue", ALICE), ("overdue", DAVE)]
+    assert all("Q2 2021-22" in s.subject for s in sent) and "This period counts as late" in sent[0].text
+    assert levels(engine, "ch-stop-smoking")["2021-22-Q2"] == 1

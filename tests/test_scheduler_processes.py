@@ -29,6 +29,8 @@ from scheduler_fixtures import (
 from test_intake_concurrency import in_child, wait_all
 
 REPORT_DEADLINES = ["2021-07-15", "2021-10-15", "2022-01-15", "2022-04-15"]
+# The schedulers start on 1 September (a shorter year, for speed): July's exception report is caught up then.
+FIRST = date(2021, 9, 1)
 
 
 def year_with_returns(engine: sa.Engine, tmp_path: Path) -> tuple[config.Settings, str]:
@@ -66,7 +68,7 @@ def scheduler_process(settings: config.Settings, first: date, progress_file: Pat
 
 
 def assert_the_year_queued_once(engine: sa.Engine) -> None:
-    assert brief(notices(engine)) == april_year_expected()
+    assert brief(notices(engine)) == [n for n in april_year_expected() if n[0] >= FIRST]
     with Session(engine) as session:
         keys = session.exec(select(OutboxMessage.dedupe_key).where(col(OutboxMessage.kind) != "reply")).all()
         assert len(keys) == len(set(keys))
@@ -80,7 +82,7 @@ def assert_the_year_queued_once(engine: sa.Engine) -> None:
 
 def test_two_schedulers_on_one_database_queue_each_notice_once(engine: sa.Engine, tmp_path: Path) -> None:
     settings, _ = year_with_returns(engine, tmp_path)
-    pids = [in_child(scheduler_process(settings, APRIL_START, tmp_path / f"progress-{n}")) for n in range(2)]
+    pids = [in_child(scheduler_process(settings, FIRST, tmp_path / f"progress-{n}")) for n in range(2)]
     assert wait_all(pids) == [0, 0]
     assert_the_year_queued_once(engine)
     assert all(n.to == CAROL for n in notices(engine, ("report", "digest")))
@@ -93,7 +95,7 @@ def test_a_scheduler_killed_mid_year_and_restarted_loses_and_repeats_nothing(eng
     settings, _ = year_with_returns(engine, tmp_path)
     rng = random.Random(8)
     progress = tmp_path / "progress"
-    first, kills = APRIL_START, 0
+    first, kills = FIRST, 0
     while True:
         pid = in_child(scheduler_process(settings, first, progress))
         time.sleep(rng.uniform(0.2, 1.2))  # a random point in its life, not a wait for anything

@@ -12,7 +12,6 @@ from jobs.ladder import Ladder
 from jobs.timing import (
     Clock, digest_day, due_overdue, due_reminder, first_overdue_day, overdue_day, reminder_day, report_day,
 )
-from kpi_core.escalation import SERVICE_FAILURE_RUN
 
 DAYS = (14, 3, 1, 0)
 
@@ -103,7 +102,7 @@ def test_notices_go_from_nine_in_london_on_working_days(utc: datetime, sending: 
 ])
 def test_the_ladder_climbs_with_the_run_of_late_periods(run: int, level: int, kind: str,
                                                         audience: tuple[str, ...]) -> None:
-    step = Ladder(SERVICE_FAILURE_RUN).step(run)
+    step = Ladder(3).step(run)  # the lifestyle schedule: three consecutive late periods
     assert (step.level, step.kind, step.audience) == (level, kind, audience)
 
 

@@ -19,6 +19,7 @@ def command(state: State, once: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API poll is noise
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # a line per layout step of every PDF is noise
     service = Service(state.app)
     if once:
         done = service.run_once()
