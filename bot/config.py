@@ -150,12 +150,12 @@ class Scheduler(_Model):
     chase_from: date | None = None
 
     @model_validator(mode="after")
-    def _hours(self) -> "Scheduler":
-        if self.send_from >= self.send_until:
-            raise ValueError("send_from must be earlier than send_until")
-        for where, days in self._all_days():
-            if len(set(days)) != len(days):
-                raise ValueError(f"{where}: a day appears more than once in {list(days)}")
+    def _consistent(self) -> "Scheduler":
+        problems = ["send_from must be earlier than send_until"] if self.send_from >= self.send_until else []
+        problems += [f"{where}: a day appears more than once in {list(days)}"
+                     for where, days in self._all_days() if len(set(days)) != len(days)]
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def _all_days(self) -> list[tuple[str, Days]]:

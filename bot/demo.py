@@ -110,7 +110,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
     dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
-    scheduler = Replay(app, min(c.start for c in app.settings.contracts), notices)  # reminders, notices, reports
+    scheduler = Replay(app, min((c.start for c in app.settings.contracts), default=as_of), notices)  # on the same clock
     for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
         scheduler.until(at)
         received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",

@@ -48,7 +48,7 @@ class Decision:
     records a step, such as an on-time period on the escalation ladder)."""
 
     key: str
-    kind: str  # reminder | overdue | escalation | report | digest | ladder
+    kind: str  # reminder | overdue | ladder | report | digest
     outbox_kind: str
     obligation_id: int | None = None
     level: int = 0
