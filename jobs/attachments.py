@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.files import FileStore
-from bot.storage.models import RenderedReport
+from bot.storage.models import RenderedReport, StoredFile
 from bot.storage.queries import accepted_versions, values_of_versions
 from bot.workbooks import build_template
 from jobs.owed import Owed
@@ -30,8 +30,7 @@ from kpi_core.returns import layout
 class Workbook:
     sha256: str
     name: str
-    file_row: dict[str, Any] | None = None  # rows to record with the notice, when it was built just now
-    report_row: dict[str, Any] | None = None
+    rows: tuple[tuple[type[SQLModel], dict[str, Any]], ...] = ()  # to record with the notice, when built just now
 
 
 def workbook_for(session: Session, files: FileStore, owed: Owed, provider_name: str, now: datetime) -> Workbook:
@@ -52,6 +51,7 @@ def workbook_for(session: Session, files: FileStore, owed: Owed, provider_name: 
                           provider_name=provider_name, period=period,
                           earlier={p.id: earlier[p.id] for p in period.earlier_in_year() if p.id in earlier})
     digest = files.put(data)
-    return Workbook(digest, name, dict(sha256=digest, size=len(data), first_seen_at=now, restricted=False),
-                    dict(kind="template", contract_id=owed.contract_id, period_id=owed.period_id,
-                         submission_id=None, sha256=digest, created_at=now, cache_key=key))
+    return Workbook(digest, name, (
+        (StoredFile, dict(sha256=digest, size=len(data), first_seen_at=now, restricted=False)),
+        (RenderedReport, dict(kind="template", contract_id=owed.contract_id, period_id=owed.period_id,
+                              submission_id=None, sha256=digest, created_at=now, cache_key=key))))

@@ -17,10 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.db import insert_ignore, retrying, write_session
-from bot.storage.models import Notice, Obligation, OutboxMessage, RenderedReport, StoredFile
+from bot.storage.models import Notice, Obligation, OutboxMessage
 from jobs.recipients import Recipient
 
 log = logging.getLogger("kpibot.scheduler")
@@ -55,8 +55,9 @@ class Decision:
     outgoing: list[Outgoing] = field(default_factory=list)
     escalation_level: int | None = None  # written to the obligation with the decision
     organisations: tuple[str, ...] = ()  # whose contacts the messages may go to
-    files: list[dict[str, Any]] = field(default_factory=list)  # stored_file rows the messages attach
-    reports: list[dict[str, Any]] = field(default_factory=list)  # rendered_report rows made for it
+    # Rows recorded with the notice, in the same transaction (inserted unless already there): the stored file and
+    # rendered report a message attaches, a service failure on the record.
+    rows: list[tuple[type[SQLModel], dict[str, Any]]] = field(default_factory=list)
 
     def recipient_key(self, outgoing: Outgoing) -> str:
         return f"{self.key}:c{outgoing.recipient.contact_id}:{outgoing.recipient.channel}"
@@ -99,10 +100,11 @@ def _queue_chunk(engine: sa.Engine, decisions: Sequence[Decision], now: datetime
             dict(key=d.key, obligation_id=d.obligation_id, kind=d.kind, level=d.level, created_at=now)
             for d in decisions], "key")}
         mine = [d for d in decisions if d.key in won]
-        insert_ignore(session, StoredFile, list({f["sha256"]: f for d in mine for f in d.files}.values()))
-        reports = [r for d in mine for r in d.reports]
-        if reports:
-            session.execute(sa.insert(RenderedReport), reports)
+        by_model: dict[type[SQLModel], list[dict[str, Any]]] = {}
+        for model, row in (r for d in mine for r in d.rows):
+            by_model.setdefault(model, []).append(row)
+        for model, rows in by_model.items():  # in a stable order: files before the reports that name them
+            insert_ignore(session, model, rows)
         rows = [_outbox_row(d, o, now) for d in mine for o in d.outgoing]
         ids = dict(_insert_new(session, OutboxMessage, rows, "dedupe_key", "id"))
         insert_ignore(session, Notice, [

@@ -19,7 +19,7 @@ from bot import config
 from bot.reporting import ReportError, contract_period_status
 from bot.reports import build_exception_report, render_exception_report
 from bot.storage.files import FileStore
-from bot.storage.models import Contract, Obligation
+from bot.storage.models import Contract, Obligation, RenderedReport, StoredFile
 from jobs.messages import render, short_day
 from jobs.queueing import Decision, Message, Outgoing, existing, queue
 from jobs.recipients import Directory, Recipient
@@ -100,9 +100,10 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
             report = build_exception_report(statuses, label, generated_at=clock.now, timezone=settings.timezone)
             pdf = render_exception_report(report)
             digest = files.put(pdf)
-            decision.files.append(dict(sha256=digest, size=len(pdf), first_seen_at=clock.now, restricted=False))
-            decision.reports.append(dict(kind="exceptions", contract_id=None, period_id=deadline.isoformat(),
-                                         submission_id=None, sha256=digest, created_at=clock.now, cache_key=None))
+            decision.rows += [
+                (StoredFile, dict(sha256=digest, size=len(pdf), first_seen_at=clock.now, restricted=False)),
+                (RenderedReport, dict(kind="exceptions", contract_id=None, period_id=deadline.isoformat(),
+                                      submission_id=None, sha256=digest, created_at=clock.now, cache_key=None))]
             name = f"exception-report-{deadline.isoformat()}.pdf"
             red = sum(1 for row in report.exceptions if row.status.key == "red")
             for person in people:

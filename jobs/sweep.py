@@ -201,8 +201,7 @@ class _Sweep:
             workbook = None
             if any(p.email for p in people):  # Telegram says /template instead
                 workbook = workbook_for(session, self.files, o, about.provider_name, self.clock.now)
-                decision.files += [workbook.file_row] if workbook.file_row else []
-                decision.reports += [workbook.report_row] if workbook.report_row else []
+                decision.rows += workbook.rows
             for person in people:
                 attach = workbook is not None and person.email
                 message = render("reminder", person, a=about, when=when, attachment=workbook.name if attach else "")
