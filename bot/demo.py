@@ -4,6 +4,8 @@
    is refused, never emptied), start a fresh SQLite database there and load config.toml (the example council).
 2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
    kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
+   The scheduler runs on the same clock (jobs/simulate.py): its reminders, overdue notices, escalations and
+   exception reports fire on their days and go to the outbox folder with the replies.
 3. Deliver the replies through the local channel (files in the demo folder), print where every contract stands,
    and write the commissioners' exception report and each contract's latest return report as PDFs (a report
    already drawn for a reply is reused, not drawn again).
@@ -31,6 +33,7 @@ from bot.status import ContractStatus, contract_status
 from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
+from jobs.simulate import Fired, Replay
 from kpi_core import loader, samples
 from kpi_core.calendar import parse_period
 
@@ -94,18 +97,19 @@ def prepare(folder: Path) -> None:
 
 def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
         progress: Callable[[Step], None] = lambda step: None,
+        notices: Callable[[Fired], None] = lambda fired: None,
         write_reports: bool = True) -> tuple[list[Step], list[ContractStatus]]:
     """Replay the year into `folder`; `write_reports` also writes the PDF reports of step 3."""
     prepare(folder)
     app = App(demo_settings(settings, folder))
     try:
-        return _replay(app, settings.timezone, as_of, progress, write_reports)
+        return _replay(app, settings.timezone, as_of, progress, notices, write_reports)
     finally:
         app.close()
 
 
 def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
-            write_reports: bool) -> tuple[list[Step], list[ContractStatus]]:
+            notices: Callable[[Fired], None], write_reports: bool) -> tuple[list[Step], list[ContractStatus]]:
     app.init(_moment(as_of, zone))
     steps: list[Step] = []
     with Session(app.engine) as session:
@@ -134,7 +138,9 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
     dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
+    scheduler = Replay(app, min((c.start for c in app.settings.contracts), default=as_of), notices)  # on the same clock
     for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
+        scheduler.until(at)
         received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
                             sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx", data=data,
                             received_at=at, caption="Quarterly monitoring return attached")
@@ -142,6 +148,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
         progress(steps[-1])
         app.render_queue.run_once()  # the PDF the reply waits for
         dispatcher.run_once(at)
+    scheduler.until(_moment(as_of, zone, 18))
     with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
         statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
         if write_reports:

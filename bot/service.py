@@ -66,7 +66,7 @@ def heartbeats(engine: sa.Engine) -> dict[str, Heartbeat]:
 
 
 def core_tasks(app: App) -> list[Task]:
-    """The tasks every deployment runs; the scheduler's sweeps come from jobs/."""
+    """What keeps returns flowing: resume interrupted submissions, draw PDFs, deliver messages, purge."""
     dispatcher = app.dispatcher()
 
     def resume(now: datetime) -> int:
@@ -78,6 +78,13 @@ def core_tasks(app: App) -> list[Task]:
         Task("outbox", lambda now: dispatcher.run_once(now), 2),
         Task("purge", lambda now: purge_due(app.engine, app.files, now), 3600),
     ]
+
+
+def all_tasks(app: App) -> list[Task]:
+    """The core tasks and the scheduler's sweeps (reminders, notices, escalations, reports) from jobs/."""
+    from jobs.tasks import scheduler_tasks  # jobs/ builds on this module: imported when used
+
+    return [*core_tasks(app), *scheduler_tasks(app)]
 
 
 def configured_channels(app: App) -> list[Channel]:
@@ -97,7 +104,7 @@ class Service:
     def __init__(self, app: App, tasks: Sequence[Task] | None = None, channels: Sequence[Channel] = (),
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.app = app
-        self.tasks = list(tasks) if tasks is not None else core_tasks(app)
+        self.tasks = list(tasks) if tasks is not None else all_tasks(app)
         self.channels = list(channels)
         self.clock = clock
 

@@ -24,11 +24,20 @@ STALE = {"resume": timedelta(minutes=10), "render": timedelta(minutes=5), "outbo
 DEFAULT_STALE = timedelta(minutes=30)
 
 
+def _scheduler(app: App, now: datetime) -> list[str]:
+    from jobs.status import SWEEP, scheduler_lines
+
+    return scheduler_lines(app.engine, app.settings, now) if SWEEP in heartbeats(app.engine) else []
+
+
 def _service(app: App, now: datetime) -> list[str]:
-    beats = heartbeats(app.engine)
+    from jobs.status import SWEEP
+
+    beats = {name: beat for name, beat in heartbeats(app.engine).items() if name != SWEEP}  # shown above
     if not beats:
         return ["Service: `kpibot run` has never run against this database: nothing is delivered, drawn or "
-                "swept on its own (run it, or `kpibot outbox send` by hand)."]
+                "swept on its own, and no reminders, overdue notices, escalations or reports go out (run it, or "
+                "`kpibot outbox send` by hand)."]
     lines = []
     for name, beat in sorted(beats.items()):
         age = now - beat.at
@@ -71,7 +80,7 @@ def _channels(app: App, now: datetime) -> list[str]:
     return [*telegram_lines(app.engine, now), *email_lines(app.engine, app.settings, now)]
 
 
-SECTIONS: list[Callable[[App, datetime], list[str]]] = [_service, _outbox, _refused, _channels]
+SECTIONS: list[Callable[[App, datetime], list[str]]] = [_scheduler, _service, _outbox, _refused, _channels]
 
 
 def service_lines(app: App, now: datetime) -> list[str]:

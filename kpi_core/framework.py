@@ -386,6 +386,9 @@ class Terms(_Model):
 
     data_submission: DataSubmissionTerms | None = None
     service_failure_after_late: int | None = Field(default=None, ge=1, le=12)  # consecutive late periods
+    # The contract's own words for that rule and where they are, quoted in the service-failure notice.
+    service_failure_rule: str = ""
+    service_failure_source: str = ""
     assumed: str = ""
 
 

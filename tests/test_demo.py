@@ -34,9 +34,12 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     with Session(app.engine) as session:
         assert {s.filename.rsplit(".", 1)[1] for s in session.exec(select(Submission))} == {"xlsx"}
         pending = session.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
-        assert pending == []  # every reply was delivered to the local outbox folder
+        assert pending == []  # every reply and notice was delivered to the local outbox folder
+        sent = session.exec(select(OutboxMessage.kind)).all()
     app.close()
-    assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(steps)
+    assert sent.count("reply") == len(steps)
+    assert {"reminder", "overdue", "report", "digest"} <= set(sent)  # the scheduler ran on the same clock
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(sent)
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
@@ -46,8 +49,11 @@ def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> N
     assert "Replayed 3 submissions" in result.output  # the three Q1s due 15 July
     assert "Traceback" not in result.output
     assert "12 Jul 2025  ch-stop-smoking" in result.output
+    assert ("01 Jul 2025  reminder   Reminder: City and Hackney Stop Smoking Service: quarterly monitoring return for "
+            "Q1 2025-26 due in 14 days (15 July 2025) -> Priya Shah") in result.output
+    assert "22 Jul 2025  report     Exception report: quarterly returns due 15 July 2025" in result.output
     assert "City and Hackney Stop Smoking Service: timeliness 100%" in result.output
-    replies = sorted((tmp_path / "d" / "outbox").glob("*.pdf"))
+    replies = sorted(p for p in (tmp_path / "d" / "outbox").glob("*.pdf") if "exception-report" not in p.name)
     assert len(replies) == 3  # each reply carried its PDF report
     reports = sorted(p.name for p in (tmp_path / "d" / "reports").iterdir())
     assert reports == ["ch-stop-smoking-2025-26-Q1.pdf", "ch-substance-misuse-2025-26-Q1.pdf", "exception-report.pdf",

@@ -119,7 +119,7 @@ def test_an_email_interrupted_mid_send_goes_again_with_the_same_message_id(
 def test_a_submission_left_by_a_killed_process_is_finished_by_the_service(
         intake: Intake, settings: config.Settings) -> None:
     from bot.app import App
-    from bot.service import Service
+    from bot.service import Service, core_tasks
 
     url = intake.engine.url.render_as_string(hide_password=False)
     message = received(sample_csv(), caption="2025-26-Q2")
@@ -136,7 +136,7 @@ def test_a_submission_left_by_a_killed_process_is_finished_by_the_service(
     app = App(settings)
     app.__dict__["engine"] = intake.engine
     app.__dict__["intake"] = intake
-    assert Service(app, clock=lambda: NOW).run_once()["resume"] == 1
+    assert Service(app, tasks=core_tasks(app), clock=lambda: NOW).run_once()["resume"] == 1
     with Session(intake.engine) as session:
         assert session.exec(select(Submission)).one().status == "accepted"
         assert len(session.exec(select(OutboxMessage)).all()) == 1

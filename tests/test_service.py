@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot import config
 from bot.app import App
 from bot.intake import Intake
-from bot.service import Service, Task, heartbeats
+from bot.service import Service, Task, core_tasks, heartbeats
 from bot.storage.models import OutboxMessage, RenderJob
 from intake_fixtures import NOW, received, sample_csv
 
@@ -22,7 +22,9 @@ def test_one_pass_draws_the_pdf_and_delivers_the_reply(intake: Intake, settings:
     result = app.intake.submit(received(sample_csv(), caption="2025-26-Q2", channel="cli"))  # the local channel
     assert result.outcome == "accepted"
     clock = [NOW + timedelta(minutes=1)]
-    service = Service(app, clock=lambda: clock[0])
+    # The scheduler's own tasks (jobs/) would queue the day's reminders too: tested in tests/test_scheduler*.py.
+    service = Service(app, tasks=core_tasks(app),
+                      clock=lambda: clock[0])
     done = service.run_once()
     assert done["render"] == 1 and done["outbox"] == 1
     with Session(app.engine) as session:

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 DEFAULT_AS_OF = "2026-05-20"  # bot.demo.AS_OF, repeated so that `kpibot --help` need not import the demo
 
+if TYPE_CHECKING:
+    from jobs.simulate import Fired
+
 
 @click.command("demo")
 @click.option("--dir", "folder", type=click.Path(file_okay=False), default="var/demo", show_default=True,
@@ -34,8 +37,8 @@ def command(state: State, folder: str, as_of: datetime) -> None:
         demo.prepare(Path(folder))
     except demo.DemoFolderError as exc:
         fail(str(exc))
-    click.echo(f"Replaying a year of returns up to {day:%d %B %Y} into {folder}/ ...")
-    steps, statuses = demo.run(settings, Path(folder), day, progress=_show)
+    click.echo(f"Replaying a year of returns and the scheduler's notices up to {day:%d %B %Y} into {folder}/ ...")
+    steps, statuses = demo.run(settings, Path(folder), day, progress=_show, notices=_show_notice)
     click.echo(f"\nReplayed {plural(len(steps), 'submission')} into {folder}/kpibot.db")
     for status in statuses:
         click.echo(f"\n{status.contract.name}: {data_kpis_text(status.kpis)}")
@@ -54,3 +57,10 @@ def _show(step: Step) -> None:
     version = "" if r.version is None else f"version {r.version}"
     click.echo(f"  {step.received_at:%d %b %Y}  {step.contract_id:<22} {step.period_id:<11} {r.outcome:<9} "
                f"{version:<10} {timing}".rstrip())
+
+
+def _show_notice(fired: Fired) -> None:
+    """One line per reminder, overdue notice, escalation and exception report (the weekly digests are in the
+    outbox folder)."""
+    if fired.kind != "digest":
+        click.echo(f"  {fired.at:%d %b %Y}  {fired.kind:<10} {fired.subject} -> {', '.join(fired.to)}")

@@ -20,6 +20,7 @@ def command(state: State, once: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API poll is noise
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)  # a line per layout step of every PDF is noise
     try:
         channels = [] if once else configured_channels(state.app)
     except ConfigError as exc:  # e.g. a mailbox configured without its password in the environment

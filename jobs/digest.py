@@ -1,0 +1,108 @@
+"""The commissioners' weekly digest: every return that is late and every indicator at red, in one message.
+
+It goes on the configured weekday (Monday by default, or the next working day after a bank holiday) to each
+commissioner, covering the contracts they may see: late returns (past due, not accepted) with their place on the
+escalation ladder, and the red indicators of each contract's latest accepted return. A commissioner with nothing
+late and nothing red gets no message that week. A digest missed while the scheduler was down is sent later in the
+same week, never for a week gone by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from bot import config
+from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
+from jobs import owed as reads
+from jobs.messages import days_text, plural, render, short_day
+from jobs.queueing import Decision, Outgoing
+from jobs.timing import Clock, digest_day
+from kpi_core.calendar import parse_period
+
+if TYPE_CHECKING:
+    from jobs.owed import Describer
+    from jobs.recipients import Directory
+
+Build = Callable[[Session, "Directory", "Describer"], None]
+WAS_ACCEPTED = ("accepted", "superseded")
+
+
+@dataclass(frozen=True)
+class Line:
+    contract_id: str
+    text: str
+
+
+def digest_decisions(session: Session, settings: config.Settings, clock: Clock) -> list[tuple[Decision, Build]]:
+    """This week's digest for each council, once its day has come."""
+    day = digest_day(clock.today, settings.scheduler.digest_weekday)
+    if clock.today < day or day.isocalendar()[:2] != clock.today.isocalendar()[:2]:
+        return []
+    monday = clock.today.isocalendar()
+    week = f"{monday[0]}-W{monday[1]:02d}"
+    councils = session.exec(select(Contract.commissioner_id).distinct()).all()
+    planned = []
+    for council in sorted(councils):
+        decision = Decision(f"digest:{week}:{council}", "digest", "digest", organisations=(council,))
+        planned.append((decision, _builder(decision, council, week, clock)))
+    return planned
+
+
+def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build:
+    week_of = f"week of {short_day(clock.today - timedelta(days=clock.today.weekday()))}"
+
+    def build(session: Session, directory: Directory, describer: Describer) -> None:
+        late = [Line(o.contract_id, _late_line(describer, o, clock))
+                for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
+        red = _red_lines(session, council, clock)
+        for person in directory.everyone(council, "commissioner"):
+            visible = directory.visible(person.contact_id)
+            mine_late = [line.text for line in late if visible is None or line.contract_id in visible]
+            mine_red = [line.text for line in red if visible is None or line.contract_id in visible]
+            if mine_late or mine_red:
+                summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
+                decision.outgoing.append(Outgoing(person, render(
+                    "digest", person, week=week_of, late=mine_late, red=mine_red,
+                    summary=summary)))
+    return build
+
+
+def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
+    about = describer.about(o)
+    level = f"; escalation level {o.escalation_level}" if o.escalation_level else ""
+    return (f"{o.contract_name}: {about.return_label.lower()} for {about.period_label}, due {short_day(o.due)}, "
+            f"{days_text((clock.today - o.due).days)} overdue{level}")
+
+
+def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
+    """The red indicators of each contract's latest return accepted by now (the version in force then)."""
+    rows = session.exec(
+        select(Obligation.contract_id, Obligation.due_date, Obligation.period_id, Contract.name,
+               Contract.year_start_month, Submission.id, Submission.received_at)
+        .join(Submission, col(Submission.obligation_id) == Obligation.id)
+        .join(Contract, col(Contract.id) == Obligation.contract_id)
+        .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
+               col(Submission.received_at) <= clock.now)).all()
+    latest: dict[str, tuple] = {}  # type: ignore[type-arg]
+    for row in rows:  # the latest period, and within it the latest version received
+        if row[0] not in latest or (row[1], row[6]) > (latest[row[0]][1], latest[row[0]][6]):
+            latest[row[0]] = row
+    if not latest:
+        return []
+    by_submission = {row[5]: row for row in latest.values()}
+    results = session.exec(select(IndicatorResultRow).where(
+        col(IndicatorResultRow.submission_id).in_(list(by_submission)), col(IndicatorResultRow.status) == "red")
+        .order_by(col(IndicatorResultRow.submission_id), col(IndicatorResultRow.id))).all()
+    lines = []
+    for result in results:
+        contract_id, _, period_id, name, start_month = by_submission[result.submission_id][:5]
+        d = result.detail
+        target = f" against a target of {d['target']}" if d.get("target") else ""
+        lines.append(Line(contract_id, f"{name}, {parse_period(period_id, start_month).label}: {result.ref} "
+                                       f"{d.get('name', '')}: {d.get('display_value', '')}{target}"))
+    return sorted(lines, key=lambda line: line.text)

@@ -1,0 +1,79 @@
+"""The words of every notice, from templates/messages/<name>.{email-subject,email,telegram}.txt.
+
+Code builds a context of values ready to print (dates spelled out, counts in words); templates hold the wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.reports.pdf import render_text
+from jobs.queueing import Message
+from jobs.recipients import Recipient
+
+NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def day_text(day: date) -> str:
+    """`Wednesday 15 October 2025`."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def short_day(day: date) -> str:
+    """`15 October 2025`."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def number(n: int) -> str:
+    """`three`; figures from 13 on."""
+    return NUMBERS[n - 1] if 1 <= n <= len(NUMBERS) else str(n)
+
+
+def ordinal(n: int) -> str:
+    return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"{n}th"
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 day`, `3 days`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def days_text(n: int) -> str:
+    return plural(n, "day")
+
+
+def when_text(days_before: int) -> str:
+    """How soon, as a reminder says it."""
+    return {0: "today", 1: "tomorrow"}.get(days_before, f"in {days_before} days")
+
+
+@dataclass(frozen=True)
+class About:
+    """A return owed, as every notice about it names it."""
+
+    contract_id: str
+    contract_name: str
+    provider_name: str
+    return_label: str  # `Quarterly monitoring return`
+    period_label: str  # `Q2 2025-26 (July 2025 to September 2025)`
+    period: str  # `Q2 2025-26`
+    due: str  # `Wednesday 15 October 2025`
+    due_short: str  # `15 October 2025`
+    state: str  # what was received and not accepted, e.g. `A version received on 12 October 2025 was rejected.`
+
+
+@dataclass(frozen=True)
+class LatePeriod:
+    period_label: str
+    due: str
+    received: str  # `received 18 July 2025, 3 days late` or `not received`
+
+
+def render(name: str, recipient: Recipient, **context: object) -> Message:
+    """The message `name` for `recipient` on their channel (Telegram has no subject)."""
+    if recipient.email:
+        subject = render_text(f"messages/{name}.email-subject.txt", **context).strip()
+        return Message(subject, render_text(f"messages/{name}.email.txt", who=recipient, **context).strip() + "\n")
+    return Message("", render_text(f"messages/{name}.telegram.txt", who=recipient, **context).strip())

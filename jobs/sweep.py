@@ -1,0 +1,266 @@
+"""The scheduler's sweep: reminders, overdue notices, the escalation ladder and the weekly digest, decided from
+the database.
+
+Run every few minutes by `kpibot run` (and by a test or the demo with any `now`), it is idempotent:
+1. Outside the sending hours (09:00 to 17:30 on working days, by default) it does nothing: what falls due then
+   waits for the next sweep inside them, and is not lost.
+2. It creates the obligations of periods that have started (jobs/obligations.py), then reads the returns that
+   may need a notice (due soon and not accepted; past due and not accepted; past due with no place on the
+   escalation ladder recorded) and works out the one notice each needs now, keyed by obligation and stage: the latest reminder whose day has come while the deadline has not passed; the latest overdue notice
+   whose day has come (the working day after the due date, then weekly); the ladder step of a period whose due
+   date has passed (on time: level 0, resetting the run). Notices missed while the scheduler was down collapse
+   into the latest one; a reminder never goes after its deadline; a missed overdue notice or escalation is sent.
+3. It drops the keys already recorded, builds each recipient's message for the rest (a reminder by email attaches
+   the workbook) and queues them under unique keys (jobs/queueing.py): two schedulers, or a restart, never queue
+   one twice. The dispatcher sends them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from functools import partial
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot import config
+from bot.storage.files import FileStore
+from bot.storage.models import Contract, ServiceFailureRow
+from jobs import owed as reads
+from jobs.attachments import workbook_for
+from jobs.digest import digest_decisions
+from jobs.ladder import Ladder, Step, ladder_for
+from jobs.obligations import ensure_current
+from jobs.messages import LatePeriod, days_text, number, ordinal, render, short_day, when_text
+from jobs.owed import Describer, Owed
+from jobs.queueing import Decision, Outgoing, existing, queue
+from jobs.recipients import Directory
+from jobs.timing import Clock, due_overdue, due_reminder, first_overdue_day
+
+SHOWN_PERIODS = 6  # a warning lists at most this many of the late periods in its run
+PROVIDER = ("provider_submitter", "provider_manager")
+Build = Callable[[Session, Directory, Describer], None]  # writes a new decision's messages
+Planned = tuple[Decision, Build]
+Later = tuple[str, Callable[[], Planned]]  # a decision's key, and how to make it if it is new
+LADDER_NOTE = {
+    2: "This return has been late for consecutive periods: your manager and the commissioner have been told.",
+    3: "Late returns of this kind have reached the contract's service failure count: the commissioner has been "
+       "told.",
+}
+
+
+def sweep(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> int:
+    """Queue every notice due at `now` that is not queued yet; return how many messages were queued."""
+    clock = Clock.of(now, settings)
+    if not clock.sending:
+        return 0
+    ensure_current(engine, clock.today, settings)
+    with Session(engine) as session:
+        todo = _Sweep(session, settings, files, clock).plan()
+    return queue(engine, todo, now)
+
+
+class _Sweep:
+    """One sweep's reads and decisions, within one read session."""
+
+    def __init__(self, session: Session, settings: config.Settings, files: FileStore, clock: Clock) -> None:
+        self.session, self.settings, self.files, self.clock = session, settings, files, clock
+        self.ladders: dict[tuple[str, str], Ladder | None] = {}
+        self.levels: dict[int, int] = {}  # ladder levels decided in this sweep, by obligation
+
+    def plan(self) -> list[Decision]:
+        """The decisions not recorded yet, with their messages written. Most sweeps find every key recorded, so
+        a decision is only made (and its words written) once its key is known to be new."""
+        later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
+        later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock)]
+        done = existing(self.session, [key for key, _ in later])
+        todo = [make() for key, make in later if key not in done]
+        if not todo:
+            return []
+        directory = Directory(self.session, {org for d, _ in todo for org in d.organisations},
+                              telegram=bool(self.settings.telegram_token))
+        describer = Describer(self.session, reads.states(  # only decisions with messages name their return
+            self.session, [d.obligation_id for d, _ in todo if d.obligation_id is not None and d.organisations],
+            self.clock))
+        for _, build in todo:
+            build(self.session, directory, describer)
+        return [d for d, _ in todo]
+
+    def ladder_of(self, o: Owed) -> Ladder | None:
+        if o.pair not in self.ladders:
+            contract = self.session.get(Contract, o.contract_id)
+            self.ladders[o.pair] = ladder_for(contract, o.return_type, self.settings) if contract else None
+        return self.ladders[o.pair]
+
+    # -- the escalation ladder -----------------------------------------------------------------------------------
+
+    def ladder(self) -> list[Planned]:
+        """A ladder decision for each period whose due date has passed: its level, and the notice it calls for."""
+        clock = self.clock
+        pending = [o for o in reads.undecided(self.session, clock) if first_overdue_day(o.due) <= clock.today]
+        late = [o for o in pending if o.late(clock)]
+        history = reads.history(self.session, {o.contract_id for o in late}, clock) if late else {}
+        planned = []
+        for o in pending:
+            decision = Decision(f"ladder:o{o.id}", "ladder", "escalation", o.id, 0, escalation_level=0)
+            build: Build = _nothing
+            ladder = self.ladder_of(o) if o.late(clock) else None
+            if ladder is not None:
+                rows = history.get(o.pair, [o])
+                rows = rows[:next((i for i, r in enumerate(rows) if r.id == o.id), len(rows) - 1) + 1]
+                step = ladder.step(_run(rows, clock))
+                decision.level = decision.escalation_level = step.level
+                if step.kind == "service_failure":  # an event on the record for the rolling year (DS.3, reports)
+                    run = rows[-(ladder.failure_after or 1):]
+                    decision.rows.append((ServiceFailureRow, dict(
+                        contract_id=o.contract_id, return_type=o.return_type, periods=",".join(r.period_id for r in run),
+                        last_period_id=o.period_id, occurred=o.due, recorded_at=clock.now)))
+                if step.audience and _news(history.get(o.pair, [o]), o, step, clock):
+                    decision.organisations = (o.provider_id, o.commissioner_id)
+                    build = self._escalation(decision, o, step, ladder, rows)
+            self.levels[o.id] = decision.level
+            planned.append((decision, build))
+        return planned
+
+    def _escalation(self, decision: Decision, o: Owed, step: Step, ladder: Ladder, rows: list[Owed]) -> Build:
+        clock = self.clock
+
+        def build(session: Session, directory: Directory, describer: Describer) -> None:
+            about = describer.about(o)
+            people = (directory.people(o.provider_id, o.contract_id, [r for r in step.audience if r in PROVIDER])
+                      + directory.people(o.commissioner_id, o.contract_id,
+                                         [r for r in step.audience if r == "commissioner"]))
+            failure = step.kind == "service_failure"
+            shown = rows[-(ladder.failure_after or step.run if failure else min(step.run, SHOWN_PERIODS)):]
+            periods = [_late_period(describer, row, clock) for row in shown]
+            for person in people:
+                if failure:
+                    message = render("service_failure", person, a=about, count=number(len(shown)), periods=periods,
+                                     rule=ladder.rule, source=ladder.source, occurred=short_day(clock.today))
+                else:
+                    message = render("warning", person, a=about, run=ordinal(step.run), periods=periods,
+                                     failure=_failure_line(ladder, step), copied=_names([p.name for p in people]))
+                decision.outgoing.append(Outgoing(person, message))
+        return build
+
+    # -- overdue notices -----------------------------------------------------------------------------------------
+
+    def overdue(self) -> list[Later]:
+        s, today = self.settings.scheduler, self.clock.today
+        found = []
+        for o in reads.overdue(self.session, self.clock):
+            n = due_overdue(o.due, today, s.overdue_every_days, s.overdue_max)
+            if n is not None:
+                found.append((f"overdue:o{o.id}:n{n}", partial(self._overdue, o, n)))
+        return found
+
+    def _overdue(self, o: Owed, n: int) -> Planned:
+        decision = Decision(f"overdue:o{o.id}:n{n}", "overdue", "overdue", o.id, n, organisations=(o.provider_id,))
+        every = self.settings.scheduler.overdue_every_days
+        overdue = days_text((self.clock.today - o.due).days)
+
+        def build(session: Session, directory: Directory, describer: Describer) -> None:
+            about = describer.about(o)
+            note = self.ladder_note(o)
+            for person in directory.people(o.provider_id, o.contract_id, PROVIDER):
+                decision.outgoing.append(Outgoing(person, render(
+                    "overdue", person, a=about, overdue=overdue, ladder=note,
+                    every="week" if every == 7 else days_text(every))))
+        return decision, build
+
+    def ladder_note(self, o: Owed) -> str:
+        """Where the return stands on the ladder, as the overdue notice tells the provider."""
+        level = self.levels.get(o.id, o.escalation_level)
+        ladder = self.ladder_of(o)
+        if level == 1 and ladder is not None and ladder.failure_after:
+            return (f"This period counts as late. Under the contract, {number(ladder.failure_after)} consecutive "
+                    "late periods are a service failure.")
+        return LADDER_NOTE.get(level, "")
+
+    # -- reminders -----------------------------------------------------------------------------------------------
+
+    def reminders(self) -> list[Later]:
+        s, today = self.settings.scheduler, self.clock.today
+        found = []
+        for o in reads.upcoming(self.session, self.clock, s.longest_notice):
+            days_before = due_reminder(o.due, s.reminder_days_for(o.contract_id, o.return_type), today)
+            if days_before is not None:
+                found.append((f"reminder:o{o.id}:d{days_before}", partial(self._reminder, o, days_before)))
+        return found
+
+    def _reminder(self, o: Owed, days_before: int) -> Planned:
+        decision = Decision(f"reminder:o{o.id}:d{days_before}", "reminder", "reminder", o.id, days_before,
+                            organisations=(o.provider_id,))
+        when = when_text((o.due - self.clock.today).days)
+
+        def build(session: Session, directory: Directory, describer: Describer) -> None:
+            about = describer.about(o)
+            people = directory.submitters(o.provider_id, o.contract_id)
+            workbook = None
+            if any(p.email for p in people):  # Telegram says /template instead
+                workbook = workbook_for(session, self.files, o, about.provider_name, self.clock.now)
+                decision.rows += workbook.rows
+            for person in people:
+                attach = workbook is not None and person.email
+                message = render("reminder", person, a=about, when=when, attachment=workbook.name if attach else "")
+                if attach:
+                    message = dataclasses.replace(message, attachment_sha256=workbook.sha256,
+                                                  attachment_name=workbook.name)
+                decision.outgoing.append(Outgoing(person, message))
+        return decision, build
+
+
+def _made(decision: Decision, build: Build) -> Later:
+    """A decision made already (the ladder's and the digest's are few), as the plan lists them."""
+    return decision.key, lambda: (decision, build)
+
+
+def _run(rows: list[Owed], clock: Clock) -> int:
+    """Consecutive late periods at the end of `rows` (oldest first)."""
+    run = 0
+    for row in rows:
+        run = run + 1 if row.late(clock) else 0
+    return max(run, 1)
+
+
+def _news(rows: list[Owed], o: Owed, step: Step, clock: Clock) -> bool:
+    """Is this step still news? The latest past-due period of its return always is; after downtime over several
+    deadlines only the latest is told (its notice lists the earlier ones), except a service failure, which is told
+    whenever it is found within the year."""
+    return rows[-1].id == o.id or (step.kind == "service_failure" and o.due >= clock.today - timedelta(days=365))
+
+
+def _late_period(describer: Describer, row: Owed, clock: Clock) -> LatePeriod:
+    about = describer.about(row)
+    if row.accepted_by(clock.now):
+        assert row.first_accepted_at is not None
+        day = clock.local_date(row.first_accepted_at)
+        received = f"accepted {short_day(day)} ({days_text((day - row.due).days)} late)"
+    else:
+        received = "no return accepted yet"
+    return LatePeriod(about.period_label, short_day(row.due), received)
+
+
+def _failure_line(ladder: Ladder, step: Step) -> str:
+    """What the contract's service failure rule means for this run, for a warning."""
+    n = ladder.failure_after
+    if n is None:
+        return ""
+    left = n - step.run % n
+    if step.run > n:
+        more = "the next late return would be another" if left == 1 else f"{number(left)} more would make another"
+        return f"A service failure was recorded after {number(n)} consecutive late periods; {more}."
+    more = "the next late return would be one" if left == 1 else f"{number(left)} more would make one"
+    return f"Under the contract, {number(n)} consecutive late periods are a service failure: {more}."
+
+
+def _names(names: list[str]) -> str:
+    if not names:
+        return "nobody"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _nothing(session: Session, directory: Directory, describer: Describer) -> None:
+    """A decision with no message: an on-time period, or a level-1 late period (its overdue notice tells it)."""
