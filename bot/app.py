@@ -16,6 +16,7 @@ from bot.intake import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.registry import transports_from
 from bot.render_queue import RenderQueue
+from bot.reports.isolated import RenderPool
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
@@ -45,12 +46,20 @@ class App:
         return Intake(self.engine, self.settings, self.files, self.reader.read)
 
     @cached_property
+    def render_pool(self) -> RenderPool:
+        """PDFs are laid out in worker processes, bounded in time and memory, several at once."""
+        r = self.settings.reports
+        return RenderPool(r.render_workers, r.render_memory_mb * 1024 * 1024, r.render_timeout_seconds)
+
+    @cached_property
     def render_queue(self) -> RenderQueue:
-        return RenderQueue(self.engine, self.settings, self.files)
+        return RenderQueue(self.engine, self.settings, self.files, pool=self.render_pool)
 
     def close(self) -> None:
         if "reader" in self.__dict__:
             self.reader.close()
+        if "render_pool" in self.__dict__:
+            self.render_pool.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

@@ -144,6 +144,10 @@ class Intake(_Model):
 
 class Reports(_Model):
     attach_pdf: bool = True  # attach the PDF return report to every reply (rendering takes about a second)
+    # PDFs are laid out in worker processes: how many at once (one per core), and the bounds on each report.
+    render_workers: int = Field(default=2, ge=1, le=32)
+    render_timeout_seconds: float = Field(default=120, gt=0)
+    render_memory_mb: int = Field(default=1536, ge=256)
 
 
 Security = Literal["tls", "starttls", "plain"]  # implicit TLS, STARTTLS, or none (only to this machine)

@@ -146,9 +146,10 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
                             received_at=at, caption="Quarterly monitoring return attached")
         steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
         progress(steps[-1])
-        app.render_queue.run_once()  # the PDF the reply waits for
-        dispatcher.run_once(at)
+        dispatcher.run_once(at)  # Telegram-style texts at once; emailed replies wait for their PDFs
     scheduler.until(_moment(as_of, zone, 18))
+    app.render_queue.run_once(limit=len(steps))  # the replies' PDFs, as many at once as there are cores
+    dispatcher.run_once(_moment(as_of, zone, 18))
     with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
         statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
         if write_reports:

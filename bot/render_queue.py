@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +28,7 @@ from sqlmodel import Session, col, select
 from bot import config, leases
 from bot.assessing import assess_in_context, framework_for, terms_of
 from bot.clock import utc_now
+from bot.reports.isolated import RenderPool
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
@@ -65,20 +67,32 @@ def cache_key(kind: str, submission: Submission, framework_version: str, inputs:
 
 class RenderQueue:
     def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore,
-                 clock: Callable[[], datetime] = utc_now, render: Callable[[object], bytes] | None = None) -> None:
-        """`render` turns a ReturnReport into PDF bytes (WeasyPrint by default)."""
+                 clock: Callable[[], datetime] = utc_now, render: Callable[[object], bytes] | None = None,
+                 pool: RenderPool | None = None) -> None:
+        """Reports are laid out by `pool` (worker processes, bounded in time and memory, several at once), or by
+        `render` (a ReturnReport in, PDF bytes out) in this process; without either, in this process by
+        WeasyPrint."""
         self.engine, self.settings, self.files, self.clock = engine, settings, files, clock
         self._render = render
+        self.pool = pool
 
     def run_once(self, limit: int = 20) -> int:
-        """Draw up to `limit` due reports; return how many jobs were worked on."""
+        """Draw up to `limit` due reports (as many at once as the pool has workers); return how many jobs were
+        worked on."""
         done = 0
-        while done < limit:
-            job_id = retrying(self._claim_next)
-            if job_id is None:
-                break
-            self.draw(job_id, claimed=True)
-            done += 1
+        width = self.pool.size if self.pool is not None else 1
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="render") as threads:
+            while done < limit:
+                claimed = []
+                while len(claimed) < min(width, limit - done):
+                    job_id = retrying(self._claim_next)
+                    if job_id is None:
+                        break
+                    claimed.append(job_id)
+                if not claimed:
+                    break
+                list(threads.map(lambda job_id: self.draw(job_id, claimed=True), claimed))
+                done += len(claimed)
         return done
 
     def pending(self) -> int:
@@ -128,7 +142,9 @@ class RenderQueue:
 
     def _draw(self, job_id: int) -> tuple[bytes, str]:
         """The PDF of a job (reused when the same inputs were drawn before), and its cache key."""
-        from bot.reports import ReturnMeta, build_return_report, render_return_report, trends_from_history
+        from bot.reports import ReturnMeta, build_return_report, trends_from_history
+        from bot.reports.pdf import Drawings
+        from bot.reports.render import render_return_report, return_report_html
 
         with Session(self.engine) as session:
             job = session.get(RenderJob, job_id)
@@ -154,8 +170,13 @@ class RenderQueue:
             report = build_return_report(assessed.assessment, meta,
                                          trends_from_history(assessed.assessment, assessed.history),
                                          timezone=self.settings.timezone)
-        render = self._render or render_return_report
-        return render(report), key
+        if self._render is not None:
+            return self._render(report), key
+        if self.pool is None:
+            return render_return_report(report), key
+        drawings = Drawings()
+        html = return_report_html(report, drawings=drawings)
+        return self.pool.render(html, drawings.served), key
 
     def _done(self, job_id: int, pdf: bytes, key: str) -> None:
         digest = self.files.put(pdf)  # before the transaction: no lock held during disk writes

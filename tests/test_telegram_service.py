@@ -71,6 +71,9 @@ def is_reply(text: str) -> bool:
     return text.startswith("✅ City and Hackney Stop Smoking Service") and "Q2 2025-26" in text
 
 
+# A real `kpibot run` process takes seconds to start twice: once, on SQLite; the same kill on both databases, at
+# random points of the intake, is tests/test_intake_concurrency.py's.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_service_killed_after_storing_a_return_sends_its_reply_once_after_restart(
         tmp_path: Path, database_url: str, loaded: sa.Engine, settings: config.Settings) -> None:
     with running_fake_bot_api() as api:
