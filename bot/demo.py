@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from bot import config
 from bot.app import App
+from bot.assessing import terms_of
 from bot.intake import IntakeResult, Received
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
@@ -151,7 +152,8 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     app.render_queue.run_once(limit=len(steps))  # the replies' PDFs, as many at once as there are cores
     dispatcher.run_once(_moment(as_of, zone, 18))
     with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
-        statuses = [contract_status(session, c, as_of, zone) for c in session.exec(select(Contract).order_by(Contract.id))]
+        statuses = [contract_status(session, c, as_of, zone, terms_of(app.settings, c))
+                    for c in session.exec(select(Contract).order_by(Contract.id))]
         if write_reports:
             _write_reports(app, session, _moment(as_of, zone, 9))
             session.commit()

@@ -25,6 +25,7 @@ from bot.reports import (
     render_return_report,
     trends_from_history,
 )
+from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, Obligation, Organisation, RenderedReport, StoredFile, Submission
 from bot.storage.queries import obligation_for
@@ -192,19 +193,25 @@ def exception_statuses(session: Session, files: FileStore, settings: config.Sett
 
 def keep_report(session: Session, files: FileStore, pdf: bytes, kind: str, period_id: str, now: datetime,
                 contract_id: str | None = None, submission_id: int | None = None) -> str:
-    """Store a rendered report in the file store and record it."""
+    """Store a rendered report in the file store and record it, in a short write transaction of its own (the
+    caller's session only read: its transaction is ended first, so no lock is held across the drawing)."""
+    session.commit()
     digest = files.put(pdf)
-    if session.get(StoredFile, digest) is None:
-        session.add(StoredFile(sha256=digest, size=len(pdf), first_seen_at=now))
-        session.flush()
-    session.add(RenderedReport(kind=kind, contract_id=contract_id, period_id=period_id, submission_id=submission_id,
-                               sha256=digest, created_at=now))
+
+    def write() -> None:
+        with write_session(session.get_bind()) as writing:  # type: ignore[arg-type]
+            insert_ignore(writing, StoredFile, dict(sha256=digest, size=len(pdf), first_seen_at=now))
+            writing.add(RenderedReport(kind=kind, contract_id=contract_id, period_id=period_id,
+                                       submission_id=submission_id, sha256=digest, created_at=now))
+            writing.commit()
+    retrying(write)
     return digest
 
 
 def render_stored_return_report(session: Session, files: FileStore, settings: config.Settings, contract_id: str,
                                 period_text: str, now: datetime) -> bytes:
     report = return_report(session, files, settings, contract_id, period_text, generated_at=now)
+    session.commit()  # reading is done: no transaction stays open while the PDF is drawn
     pdf = render_return_report(report)
     keep_report(session, files, pdf, "return", report.period_id, now, contract_id)
     return pdf
@@ -217,6 +224,7 @@ def render_stored_exception_report(session: Session, files: FileStore, settings:
     if not statuses:
         raise ReportError("no contract has a return for that period: " + "; ".join(notes))
     label = period_text or f"latest returns due by {today:%d %B %Y}"
+    session.commit()  # reading is done: no transaction stays open while the PDF is drawn
     pdf = render_exception_report(build_exception_report(statuses, label, generated_at=now,
                                                          timezone=settings.timezone))
     keep_report(session, files, pdf, "exceptions", period_text or today.isoformat(), now)

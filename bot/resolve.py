@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.authz import visible_contracts
 from bot.storage.models import Contact, Contract, Obligation
@@ -51,8 +51,12 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
     if contract_id is None:
         words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
         named = [c for c in allowed if c.id in words]
+        others = [] if named else session.exec(select(Contract.id).where(
+            col(Contract.id).in_(words - {c.id for c in allowed}))).all()
         if len(named) == 1:
             contract_id = named[0].id
+        elif others:  # the subject names a contract that is not the sender's: refuse, never guess their own
+            contract_id = others[0]
         elif len(allowed) == 1:
             contract_id = allowed[0].id
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from bot.storage.models import Heartbeat
 from bot.storage.retention import purge_due
 
 log = logging.getLogger("kpibot.service")
+STOP_WAIT_TICKS = 1200  # at most a minute's wait for running tasks at shutdown
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,20 @@ class Service:
         self.tasks = list(tasks) if tasks is not None else all_tasks(app)
         self.channels = list(channels)
         self.clock = clock
+        self._busy = 0  # tasks running now (in the scheduler's threads)
+        self._busy_lock = threading.Lock()
 
     def tick(self, task: Task) -> int:
         """Run one task now, record its heartbeat, and never let its fault stop the service."""
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            return self._tick(task)
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    def _tick(self, task: Task) -> int:
         now = self.clock()
         try:
             found = task.run(now)
@@ -143,6 +156,11 @@ class Service:
             await stop.wait()
         finally:
             log.info("stopping")
+            scheduler.pause()  # no new runs; the ones under way finish (a send is never cut off mid-way)
+            for _ in range(STOP_WAIT_TICKS):
+                if not self._busy:
+                    break
+                await asyncio.sleep(0.05)
             scheduler.shutdown(wait=False)
             for channel in reversed(self.channels):
                 try:

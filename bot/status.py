@@ -9,6 +9,10 @@ from sqlmodel import Session, select
 
 from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
 from bot.submission_kpis import SubmissionKpis, local_date, submission_kpis
+from kpi_core import loader
+from kpi_core.escalation import escalation_rule_for
+from kpi_core.framework import DataSubmissionTerms
+from kpi_core.terms import ContractTerms, contract_terms
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class ContractStatus:
     contract: Contract
     obligations: tuple[ObligationStatus, ...]
     kpis: SubmissionKpis
+    targets: DataSubmissionTerms | None = None  # the contract's data-submission KPI targets, if it has them
 
 
 def obligation_status(session: Session, obligation: Obligation, today: date, zone: str) -> ObligationStatus:
@@ -63,9 +68,14 @@ def obligation_status(session: Session, obligation: Obligation, today: date, zon
                             late if late > 0 else None, counts)
 
 
-def contract_status(session: Session, contract: Contract, today: date, zone: str) -> ContractStatus:
+def contract_status(session: Session, contract: Contract, today: date, zone: str,
+                    terms: ContractTerms | None = None) -> ContractStatus:
+    """Where `contract` stands on `today`; `terms` (the contract's, from the configuration) set its data-submission
+    targets and service-failure rule (default: the framework's own)."""
+    terms = terms or contract_terms(loader.get(contract.framework_id))
     obligations = session.exec(select(Obligation).where(Obligation.contract_id == contract.id,
                                                         Obligation.period_start <= today)
                                .order_by(Obligation.due_date, Obligation.return_type)).all()  # type: ignore[arg-type]
     rows = tuple(obligation_status(session, o, today, zone) for o in obligations)
-    return ContractStatus(contract, rows, submission_kpis(session, contract.id, today, zone))
+    kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms))
+    return ContractStatus(contract, rows, kpis, terms.data_submission)

@@ -70,3 +70,14 @@ def test_a_contact_no_longer_in_the_configuration_may_do_nothing(intake: Intake)
         assert visible_contracts(session, alice) == []
     result = intake.submit(received(sample_csv(), contract_id="ch-stop-smoking", period_id="2025-26-Q2"))
     assert result.outcome == "unknown_sender"
+
+
+def test_a_subject_naming_another_providers_contract_is_refused_not_counted_as_the_senders_own(
+        intake: Intake) -> None:
+    """Issue 10: 'a subject naming another provider's contract'. Alice has one contract, so a CSV (no cover) with
+    no contract named would be hers; naming Turning Point's contract in the subject must not make it hers."""
+    result = intake.submit(received(sample_csv(), sender=ALICE, caption="ch-substance-misuse 2025-26-Q2 return"))
+    assert result.outcome == "rejected" and [f.code for f in result.findings] == ["not_your_contract"]
+    with Session(intake.engine) as session:
+        sub = session.get(Submission, result.submission_id)
+        assert sub is not None and (sub.contract_id, sub.obligation_id) == (None, None)

@@ -192,13 +192,14 @@ def test_a_message_too_large_to_open_is_answered_from_its_header(intake: Intake)
 
 
 def test_a_subject_naming_another_providers_contract_scores_nothing_of_theirs(intake: Intake) -> None:
-    """Alice names Turning Point's contract: her return counts for her own contract, and nothing of theirs is
-    scored or shown to her."""
+    """Alice names Turning Point's contract: the file is refused as not one of her contracts (never guessed to be
+    her own, never counted against theirs), and nothing of theirs is scored or shown to her."""
     processor(intake).handle(fetched(build(subject="ch-substance-misuse Q2 2025-26", files=(("q2.csv",
                                                                                              sample_csv()),))))
     [sub] = rows(intake.engine, Submission)
-    assert (sub.contract_id, sub.status) == ("ch-stop-smoking", "accepted")
+    assert (sub.contract_id, sub.obligation_id, sub.status) == (None, None, "rejected")
     [reply] = rows(intake.engine, OutboxMessage)
+    assert "'ch-substance-misuse' is not one of your contracts" in reply.body_text
     assert "Substance" not in reply.body_text and "substance" not in reply.body_text.replace(
         "ch-substance-misuse Q2 2025-26", "")
 

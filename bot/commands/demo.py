@@ -41,7 +41,7 @@ def command(state: State, folder: str, as_of: datetime) -> None:
     steps, statuses = demo.run(settings, Path(folder), day, progress=_show, notices=_show_notice)
     click.echo(f"\nReplayed {plural(len(steps), 'submission')} into {folder}/kpibot.db")
     for status in statuses:
-        click.echo(f"\n{status.contract.name}: {data_kpis_text(status.kpis)}")
+        click.echo(f"\n{status.contract.name}: {data_kpis_text(status.kpis, status.targets)}")
         for o in status.obligations:
             if o.state == "not due":
                 continue

@@ -26,7 +26,10 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
         if contract_id:
             state.contract(contract_id)
             query = query.where(Contract.id == contract_id)
-        statuses = [contract_status(session, c, today, app.settings.timezone) for c in session.exec(query)]
+        from bot.assessing import terms_of
+
+        statuses = [contract_status(session, c, today, app.settings.timezone, terms_of(app.settings, c))
+                    for c in session.exec(query)]
     if as_json:
         echo_json({"as_of": today.isoformat(), "contracts": [{
             "id": s.contract.id, "name": s.contract.name,
@@ -37,7 +40,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
     if not statuses:
         click.echo("No contracts in the database: add them to the configuration and run `kpibot init`.")
     for s in statuses:
-        click.echo(f"\n{s.contract.name} ({s.contract.id}): {data_kpis_text(s.kpis)}")
+        click.echo(f"\n{s.contract.name} ({s.contract.id}): {data_kpis_text(s.kpis, s.targets)}")
         rows = [(o.return_type, o.period_id, f"{o.due_date:%d %b %Y}", o.state,
                  "" if o.version is None else o.version, timing_text(o), counts_text(o.counts))
                 for o in s.obligations]
@@ -48,12 +51,19 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
         click.echo(line)
 
 
-def data_kpis_text(kpis) -> str:  # type: ignore[no-untyped-def]
-    """`timeliness 75% (3 of 4 on time), accuracy 100% (4 of 4 accepted first time)` over the rolling 12 months."""
+def data_kpis_text(kpis, targets) -> str:  # type: ignore[no-untyped-def]
+    """`timeliness 75% (3 of 4 on time), accuracy 100% (4 of 4 accepted first time)` over the rolling 12 months,
+    against the contract's own targets; a contract without data-submission KPIs gets the counts only."""
+    from kpi_core import formatting
+
     timeliness = _share(kpis.timeliness, kpis.timely, kpis.due, "on time", "no returns due yet")
     accuracy = _share(kpis.accuracy, kpis.accurate, kpis.submitted, "accepted first time",
                       f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet")
-    return f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months, target 95%)"
+    if targets is None:
+        return (f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months; this contract sets no "
+                "data-submission targets)")
+    return (f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months, targets "
+            f"{formatting.number(targets.timeliness_target)}% and {formatting.number(targets.accuracy_target)}%)")
 
 
 def timing_text(o) -> str:  # type: ignore[no-untyped-def]

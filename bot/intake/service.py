@@ -33,7 +33,7 @@ from bot.authz import visible_contracts
 from bot.clock import utc_now
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received, normalised
-from bot.reports import ReturnMeta, build_return_report, trends_from_history
+from bot.reports import ReturnMeta, build_return_report
 from bot.resolve import Held, Rejected, identify
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
@@ -369,9 +369,8 @@ class Intake:
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
         meta = ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version, on_time,
                           obligation.due_date, received.filename)
-        report = build_return_report(assessed.assessment, meta, trends_from_history(assessed.assessment,
-                                                                                    assessed.history),
-                                     timezone=self.settings.timezone)
+        # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
+        report = build_return_report(assessed.assessment, meta, timezone=self.settings.timezone, charts=False)
         return replies.assessed(received.channel, report, self.settings.reports.attach_pdf)
 
     def _save(self, job: saving.Save, build: Callable[[int], replies.Reply],

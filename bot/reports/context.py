@@ -283,23 +283,25 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
 
 
 def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends | None = None, *,
-                        generated_at: datetime | None = None, timezone: str = "Europe/London") -> ReturnReport:
+                        generated_at: datetime | None = None, timezone: str = "Europe/London",
+                        charts: bool = True) -> ReturnReport:
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
-    when None, the earlier periods carried in the file are scored (`trends_from_history`).
+    when None, the earlier periods carried in the file are scored (`trends_from_history`). Without `charts` (a
+    chat or email summary, which shows none) no trend is scored and no chart drawn.
     """
     framework, card = assessment.framework, assessment.scorecard
     spec = framework.returns[assessment.return_id]
-    if trends is None:
+    if trends is None and charts:
         trends = trends_from_history(assessment)
     results = card.indicators
     rows = [indicator_row(r, framework) for r in results]
-    charts = []
+    drawn = []
     for result, row in zip(results, rows):
-        if result.status in COLOURED:
+        if charts and trends is not None and result.status in COLOURED:
             series = series_with_current(result, card.period.id, tuple(trends.get(result.ref, ())))
-            charts.append(chart_view(result, row, series, card.period.year.start.month))
+            drawn.append(chart_view(result, row, series, card.period.year.start.month))
     due = meta.due or due_date(assessment.period, spec.due)
     received_day = display.local_day(meta.received_at, timezone)
     errors, warnings = len(assessment.errors), len(assessment.warnings)
@@ -328,7 +330,7 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         with_forecast=any(r.forecast for r in rows),
         attention=attention_rows(rows),
         on_target=tuple(r for r in rows if r.status.key == "green"),
-        charts=tuple(charts),
+        charts=tuple(drawn),
         payments=tuple(payment_view(p, framework, assessment.accepted) for p in card.payments),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
         disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values),
