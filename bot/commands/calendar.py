@@ -23,7 +23,7 @@ def command(state: State, contract_id: str, year_id: str, as_json: bool) -> None
     if year.frequency != "annual":
         fail(f"{year_id!r} is a period, not a year; write the year, e.g. {year.year.id}")
     rows = []
-    for return_id, spec in fw.returns.items():
+    for return_id, spec in contract.contract_terms().returns.items():  # the contract's returns, as configured
         for period in year.year.periods(spec.frequency):
             due = due_date(period, spec.due)
             rows.append({"return": return_id, "label": spec.label, "period": period.id, "start": period.start,

@@ -98,7 +98,12 @@ def judge(state: State, contract: config.Contract, period: Period, parsed: Parse
             found = _judge_with_database(state, contract, period, parsed, today)
             if found is not None:
                 return found
-        result = assess(loader.get(contract.framework), period, parsed, contract_value=contract.value,
+        from kpi_core.terms import apply_terms
+
+        # The version in force for the period, with the contract's terms (as configured), like submit.
+        framework = apply_terms(loader.for_period(contract.framework, period, contract.start),
+                                contract.contract_terms())
+        result = assess(framework, period, parsed, contract_value=contract.value,
                         expected_contract=contract.id, today=today.date() if today else None)
     except ReturnTypeError as exc:
         fail(str(exc))
@@ -123,7 +128,8 @@ def _judge_with_database(state: State, contract: config.Contract, period: Period
         stored = session.get(Contract, contract.id)
         if stored is None:  # in config.toml but not loaded yet
             return None
-        assessed = assess_in_context(session, stored, period, parsed, when, zone)
+        assessed = assess_in_context(session, stored, period, parsed, when, zone,
+                                     terms=contract.contract_terms())
     periods = sorted(assessed.history)
     shown = ", ".join(periods) if periods else "none accepted yet"
     note = (f"Judged as `kpibot submit` would on {when.astimezone(ZoneInfo(zone)):%d %B %Y}, with the accepted "

@@ -28,8 +28,9 @@ def command(state: State, contract_id: str, period_id: str, output: str) -> None
 
     target = output_path(output, ".xlsx", "an Excel workbook")
     contract = state.contract(contract_id)
-    framework = loader.get(contract.framework)
     period = period_arg(period_id, contract.start_month)
+    # The version of the framework in force in that contract year (its targets and items), as submit judges it.
+    framework = loader.for_period(contract.framework, period, contract.start)
     try:
         return_id = return_type_for(framework, period)
     except ReturnTypeError as exc:

@@ -288,8 +288,8 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
-    when None, the earlier periods carried in the file are scored (`trends_from_history`). Without `charts` (a
-    chat or email summary, which shows none) no trend is scored and no chart drawn.
+    when None, the earlier periods carried in the file are scored (`trends_from_history`). Without `charts` (for a
+    chat or email summary, which shows neither) no trend is scored, no chart drawn and no breakdown tabled.
     """
     framework, card = assessment.framework, assessment.scorecard
     spec = framework.returns[assessment.return_id]
@@ -333,7 +333,8 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         charts=tuple(drawn),
         payments=tuple(payment_view(p, framework, assessment.accepted) for p in card.payments),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
-        disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values),
+        disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values)
+        if charts else (),
         action_plans=(),
         notes=report_notes(assessment),
         generated=display.moment(generated_at, timezone) if generated_at else "",
