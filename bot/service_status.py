@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.app import App
 from bot.commands.common import plural
+from kpi_core.formatting import ago
 from bot.outbox.report import needing_attention
 from bot.service import heartbeats
 from bot.storage.models import StoredFile, Submission
@@ -43,7 +44,7 @@ def _service(app: App, now: datetime) -> list[str]:
         age = now - beat.at
         late = age > STALE.get(name, DEFAULT_STALE)
         fault = " (its last run failed: see the service log)" if beat.detail.get("found") == -1 else ""
-        lines.append(f"  {name:<10} last ran {_ago(age)}{' - NOT RUNNING' if late else ''}{fault}")
+        lines.append(f"  {name:<10} last ran {ago(age)}{' - NOT RUNNING' if late else ''}{fault}")
     stopped = any(now - b.at > STALE.get(n, DEFAULT_STALE) for n, b in beats.items())
     head = "Service: NOT RUNNING for some tasks, check `kpibot run`" if stopped else "Service: running"
     return [head, *lines]
@@ -92,12 +93,3 @@ def service_lines(app: App, now: datetime) -> list[str]:
     return lines
 
 
-def _ago(age: timedelta) -> str:
-    seconds = int(age.total_seconds())
-    if seconds < 120:
-        return f"{plural(max(seconds, 0), 'second')} ago"
-    if seconds < 7200:
-        return f"{plural(seconds // 60, 'minute')} ago"
-    if seconds < 2 * 86400:
-        return f"{plural(seconds // 3600, 'hour')} ago"
-    return f"{plural(seconds // 86400, 'day')} ago"

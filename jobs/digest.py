@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from bot import config
 from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
 from jobs import owed as reads
-from jobs.messages import days_text, plural, render, short_day
+from jobs.messages import days_text, render, short_day
+from kpi_core.formatting import plural
 from jobs.queueing import Decision, Outgoing
 from jobs.timing import Clock, digest_day
 from kpi_core.calendar import parse_period

@@ -11,6 +11,7 @@ from datetime import date
 from bot.reports.pdf import render_text
 from jobs.queueing import Message
 from jobs.recipients import Recipient
+from kpi_core.formatting import plural
 
 NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
@@ -33,11 +34,6 @@ def number(n: int) -> str:
 
 def ordinal(n: int) -> str:
     return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"{n}th"
-
-
-def plural(n: int, noun: str) -> str:
-    """`1 day`, `3 days`."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def days_text(n: int) -> str:

@@ -10,19 +10,10 @@ from sqlmodel import Session, col, func, select
 
 from bot import config
 from bot.storage.models import Heartbeat, OutboxMessage
+from kpi_core.formatting import ago
 
 SWEEP = "sweep"  # the task (and heartbeat) name of the notices sweep
 NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest")
-
-
-def ago(age: timedelta) -> str:
-    minutes = int(age.total_seconds() // 60)
-    if minutes < 1:
-        return "just now"
-    if minutes < 120:
-        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
-    hours = minutes // 60
-    return f"{hours} hours ago" if hours < 48 else f"{hours // 24} days ago"
 
 
 def scheduler_lines(engine: sa.Engine, settings: config.Settings, now: datetime) -> list[str]:

@@ -6,6 +6,7 @@ target of 2% it prints `1.99%`, not `2%` (which would read as on target). `near`
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -89,3 +90,15 @@ def share(value: Fraction) -> str:
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     """`1 error`, `3 errors`, `1,200 people` (with `plural_form`)."""
     return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
+def ago(age: timedelta) -> str:
+    """How long ago, in the largest unit that keeps it readable: `just now`, `12 minutes ago`, `3 days ago`."""
+    seconds = int(age.total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 7200:
+        return f"{plural(seconds // 60, 'minute')} ago"
+    if seconds < 2 * 86400:
+        return f"{plural(seconds // 3600, 'hour')} ago"
+    return f"{plural(seconds // 86400, 'day')} ago"

@@ -9,10 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.storage.models import OutboxMessage, RenderJob
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+from kpi_core.formatting import plural
 
 
 @dataclass(frozen=True)
