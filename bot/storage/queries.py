@@ -43,12 +43,14 @@ def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, 
     """The stored figures of each period's given version (as `accepted_versions` returns them)."""
     if not versions:
         return {}
-    rows = session.exec(select(DataValue).where(
+    # Columns, not ORM objects: a year of a large framework is thousands of rows, read on every submission.
+    rows = session.exec(select(DataValue.period_id, DataValue.submission_id, DataValue.item_id, DataValue.breakdown,
+                               DataValue.exact).where(
         DataValue.submission_id.in_(set(versions.values()))))  # type: ignore[attr-defined]
     found: dict[str, dict[Key, Fraction]] = {period_id: {} for period_id in versions}
-    for r in rows:
-        if versions.get(r.period_id) == r.submission_id:
-            found[r.period_id][(r.item_id, r.breakdown)] = Fraction(r.exact)
+    for period_id, submission_id, item_id, breakdown, exact in rows:
+        if versions.get(period_id) == submission_id:
+            found[period_id][(item_id, breakdown)] = Fraction(exact)
     return found
 
 
