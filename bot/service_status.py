@@ -46,7 +46,7 @@ def _service(app: App, now: datetime) -> list[str]:
         fault = " (its last run failed: see the service log)" if beat.detail.get("found") == -1 else ""
         lines.append(f"  {name:<10} last ran {ago(age)}{' - NOT RUNNING' if late else ''}{fault}")
     stopped = any(now - b.at > STALE.get(n, DEFAULT_STALE) for n, b in beats.items())
-    head = "Service: NOT RUNNING for some tasks, check `kpibot run`" if stopped else "Service: running"
+    head = "Service: NOT RUNNING for some tasks, check `kpibot run`" if stopped else "Service: every task ran recently"
     return [head, *lines]
 
 

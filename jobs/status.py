@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from bot import config
 from bot.storage.models import Heartbeat, OutboxMessage
-from kpi_core.formatting import ago
+from kpi_core.formatting import ago, plural
 
 SWEEP = "sweep"  # the task (and heartbeat) name of the notices sweep
 NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest")
@@ -27,9 +27,9 @@ def scheduler_lines(engine: sa.Engine, settings: config.Settings, now: datetime)
                 "go out only while `kpibot run` is running."]
     at = beat.at.astimezone(ZoneInfo(settings.timezone))
     found = beat.detail.get("found")
-    what = "failed (see the service's log)" if found == -1 else f"queued {found} message(s)"
+    what = "failed (see the service's log)" if found == -1 else f"queued {plural(int(found or 0), 'message')}"
     lines = [f"Scheduler: last sweep {ago(now - beat.at)} ({at:%d %b %Y %H:%M}, {beat.owner}), {what}; "
-             f"{waiting} notice(s) waiting to be sent."]
+             f"{plural(waiting, 'notice')} waiting to be sent."]
     if now - beat.at > timedelta(seconds=3 * settings.scheduler.sweep_seconds + 60):
         lines.append(f"WARNING: the scheduler should sweep every {settings.scheduler.sweep_seconds} seconds and "
                      "has not: is `kpibot run` running?")

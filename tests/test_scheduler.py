@@ -306,8 +306,8 @@ def test_kpibot_run_sweeps_and_status_shows_when_the_last_sweep_ran(engine: sa.E
     done = Service(app, tasks=scheduler_tasks(app), clock=lambda: now).run_once()
     assert done == {"sweep": 1, "reports": 0}
     lines = scheduler_lines(engine, settings, now + timedelta(minutes=3))
-    assert lines == [f"Scheduler: last sweep 3 minutes ago (01 Jul 2021 09:00, {leases.me()}), queued 1 message(s); "
-                     "1 notice(s) waiting to be sent."]
+    assert lines == [f"Scheduler: last sweep 3 minutes ago (01 Jul 2021 09:00, {leases.me()}), queued 1 message; "
+                     "1 notice waiting to be sent."]
     stopped = scheduler_lines(engine, settings, now + timedelta(hours=2))
     assert stopped[0].startswith("Scheduler: last sweep 2 hours ago") and stopped[1] == (
         "WARNING: the scheduler should sweep every 300 seconds and has not: is `kpibot run` running?")
