@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.storage.models import Obligation, ServiceFailureRow, Submission
 from kpi_core.calendar import add_months
@@ -105,10 +105,9 @@ def local_date(moment, zone: str) -> date:  # type: ignore[no-untyped-def]
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
-def record_for(session: Session, obligation: Obligation, zone: str) -> ObligationRecord:
-    subs = list(session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
-                             .order_by(Submission.received_at, Submission.id)))  # type: ignore[arg-type]
-    subs = [s for s in subs if s.status != "failed"]  # our failure, not the provider's
+def record_of(obligation: Obligation, submissions: list[Submission], zone: str) -> ObligationRecord:
+    """What the submissions of one obligation (in order of receipt) say of its timeliness and accuracy."""
+    subs = [s for s in submissions if s.status != "failed"]  # our failure, not the provider's
     accepted = [s for s in subs if s.status in WAS_ACCEPTED]
     timely = bool(accepted) and local_date(accepted[0].received_at, zone) <= obligation.due_date
     accurate = None if not subs else (subs[0].status in WAS_ACCEPTED and len(accepted) == 1)
@@ -116,12 +115,18 @@ def record_for(session: Session, obligation: Obligation, zone: str) -> Obligatio
 
 
 def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str) -> list[ObligationRecord]:
-    obligations = session.exec(select(Obligation).where(
+    obligations = list(session.exec(select(Obligation).where(
         Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.due_date <= as_of)
-        .order_by(Obligation.due_date, Obligation.id))  # type: ignore[arg-type]
+        .order_by(Obligation.due_date, Obligation.id)))  # type: ignore[arg-type]
+    # Every submission of these obligations in one query (a submission judges the contract's whole year).
+    received: dict[int | None, list[Submission]] = {o.id: [] for o in obligations}
+    if obligations:
+        for sub in session.exec(select(Submission).where(col(Submission.obligation_id).in_(list(received)))
+                                .order_by(Submission.received_at, Submission.id)):  # type: ignore[arg-type]
+            received[sub.obligation_id].append(sub)
     records = []
     for obligation in obligations:
-        record = record_for(session, obligation, zone)
+        record = record_of(obligation, received[obligation.id], zone)
         if obligation.due_date < as_of or record.timely:
             records.append(record)
     return records
