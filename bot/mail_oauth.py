@@ -61,7 +61,6 @@ class TokenProvider:
         self.clock, self.timeout = clock, timeout
         self._token: _Token | None = None
         self._lock = threading.Lock()  # the reader's thread and the outbox's share one provider
-        self.fetched = 0  # tokens asked for so far
 
     def __repr__(self) -> str:
         return f"TokenProvider({self.token_url!r}, client_id={self.client_id!r})"
@@ -91,7 +90,6 @@ class TokenProvider:
         except httpx.HTTPError as exc:
             raise TokenError(f"cannot reach the token endpoint {self.token_url}: {type(exc).__name__}: {exc}") \
                 from None
-        self.fetched += 1
         try:
             body = response.json()
         except ValueError:
