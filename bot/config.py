@@ -155,7 +155,8 @@ Security = Literal["tls", "starttls", "plain"]  # implicit TLS, STARTTLS, or non
 
 class Email(_Model):
     """The mailbox returns are emailed to (read over IMAP when `imap_user` is set) and the SMTP server replies
-    go out through. Passwords come from KPIBOT_IMAP_PASSWORD and KPIBOT_SMTP_PASSWORD only."""
+    go out through. Passwords come from KPIBOT_IMAP_PASSWORD and KPIBOT_SMTP_PASSWORD only; with `auth = "oauth2"`
+    both sign in with an OAuth 2.0 token instead (Microsoft 365), the app's secret in KPIBOT_OAUTH_CLIENT_SECRET."""
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -172,9 +173,22 @@ class Email(_Model):
     require_dmarc_pass: bool = True  # hold a message whose receiving server's Authentication-Results lacks dmarc=pass
     authserv_id: str = ""  # trust only Authentication-Results from this server id (empty: the topmost header)
     max_replies_per_hour: int = Field(default=10, ge=1, le=1000)  # to one address, against loops
+    # "oauth2": IMAP and SMTP sign in with a token from the client-credentials grant (docs/email.md).
+    auth: Literal["password", "oauth2"] = "password"
+    oauth_tenant: str = Field(default="", pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-]*$|^$", max_length=253)
+    oauth_token_url: str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+    oauth_client_id: str = Field(default="", max_length=200)
+    oauth_scope: str = Field(default="https://outlook.office365.com/.default", min_length=1, max_length=500)
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint, with the tenant filled in."""
+        return self.oauth_token_url.replace("{tenant}", self.oauth_tenant)
 
     @model_validator(mode="after")
     def _safe(self) -> "Email":
+        if self.auth == "oauth2":
+            self._oauth_complete()
         for kind in ("imap", "smtp"):
             host = getattr(self, f"{kind}_host")
             if getattr(self, f"{kind}_security") == "plain" and not is_loopback(host):
@@ -184,6 +198,18 @@ class Email(_Model):
         if self.folder == self.processed_folder:
             raise ValueError("processed_folder must differ from folder (messages are moved there once read)")
         return self
+
+    def _oauth_complete(self) -> None:
+        if not self.oauth_client_id:
+            raise ValueError('auth = "oauth2" needs oauth_client_id (the app\'s Application (client) ID)')
+        if "{tenant}" in self.oauth_token_url and not self.oauth_tenant:
+            raise ValueError('auth = "oauth2" needs oauth_tenant (the Directory (tenant) ID, or the domain, e.g. '
+                             'example.gov.uk), as oauth_token_url has {tenant} in it')
+        scheme, _, rest = self.token_url.partition("://")
+        host = rest.split("/", 1)[0].rsplit(":", 1)[0] if rest else ""
+        if scheme != "https" and not (scheme == "http" and is_loopback(host)):
+            raise ValueError(f"oauth_token_url must be an https:// address (http:// only to this machine), not "
+                             f"{self.token_url!r}")
 
     @property
     def mailbox_configured(self) -> bool:
@@ -309,6 +335,7 @@ class Settings(_Model):
     telegram_token: str = Field(default="", exclude=True, repr=False)
     smtp_password: str = Field(default="", exclude=True, repr=False)
     imap_password: str = Field(default="", exclude=True, repr=False)
+    oauth_client_secret: str = Field(default="", exclude=True, repr=False)
     source: str = Field(default="", exclude=True)
 
     @model_validator(mode="after")
@@ -368,7 +395,7 @@ class Settings(_Model):
 
 
 SECRET_ENV = {"telegram_token": "KPIBOT_TELEGRAM_TOKEN", "smtp_password": "KPIBOT_SMTP_PASSWORD",
-              "imap_password": "KPIBOT_IMAP_PASSWORD"}
+              "imap_password": "KPIBOT_IMAP_PASSWORD", "oauth_client_secret": "KPIBOT_OAUTH_CLIENT_SECRET"}
 
 
 def load(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -381,7 +408,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
-    leaked = sorted(k for k in ("telegram_token", "smtp_password", "imap_password") if k in data)
+    email = data.get("email") if isinstance(data.get("email"), dict) else {}
+    leaked = sorted(k for k in SECRET_ENV if k in data or k in email)  # where someone might well put a secret
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")

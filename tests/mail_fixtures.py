@@ -8,8 +8,10 @@ kpibot@council.example, files up to 64 KB (so messages over 192 KB are not opene
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import imaplib
+import ipaddress
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +21,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bot import config
 from bot.channels.email_ledger import Location
@@ -86,6 +92,24 @@ def fetched(raw: bytes, uid: int = 1, uidvalidity: int = 7, account: str = "kpib
     """A message as the mailbox would hand it over, without a server (for tests of the decisions alone)."""
     head = raw.split(b"\n\n", 1)[0] + b"\n\n"
     return Fetched(Location(account, "INBOX", uidvalidity, uid), len(raw), arrived, head, lambda: raw)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 in `folder` (key, cert), for TLS to the test servers."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return folder / "key.pem", folder / "cert.pem"
 
 
 # ----------------------------------------------------------------------------- IMAP

@@ -93,14 +93,17 @@ protocols = imap
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+{oauth}
 log_path = {root}/dovecot.log
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
 {users}
 passdb {{
   driver = static
+  {password_mechanisms}
   args = password={password}
 }}
+{oauth_passdb}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/mail/%u
@@ -112,10 +115,35 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 {services}
+"""
+
+
+# With OAuth (tests of XOAUTH2): tokens go to a second passdb that asks the test's token server about them (RFC 7662
+# introspection); passwords still go to the static one. Failed sign-ins are not slowed down (they are expected).
+_OAUTH = """auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
+"""
+_OAUTH_PASSDB = """passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}"""
+_OAUTH_EXT = """introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+_TLS = """ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
 """
 
 
@@ -124,6 +152,7 @@ class Dovecot:
     port: int
     root: Path
     binary: Path
+    tls_port: int = 0  # implicit TLS (imaps), when started with a certificate; `port` then offers STARTTLS
 
     @property
     def config(self) -> Path:
@@ -148,8 +177,10 @@ def _wait_for_port(port: int, seconds: float = 10.0) -> bool:
     return False
 
 
-def start_dovecot() -> Dovecot:
-    """Start Dovecot as root (mail stored as `nobody`) or, for an ordinary user, as that user."""
+def start_dovecot(introspection_url: str | None = None, tls: tuple[Path, Path] | None = None) -> Dovecot:
+    """Start Dovecot as root (mail stored as `nobody`) or, for an ordinary user, as that user. With
+    `introspection_url` it also takes OAuth 2.0 tokens (XOAUTH2), checked there; with `tls` (key, certificate) it
+    offers STARTTLS and implicit TLS too."""
     import grp
     import pwd
 
@@ -159,7 +190,7 @@ def start_dovecot() -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="kpibot-dovecot-"))
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir()
-    port = free_port()
+    port, tls_port = free_port(), free_port() if tls else 0
     if os.geteuid() == 0:
         user = pwd.getpwnam("nobody")
         uid, gid = user.pw_uid, user.pw_gid
@@ -172,9 +203,16 @@ def start_dovecot() -> Dovecot:
         users = f"default_login_user = {name}\ndefault_internal_user = {name}\ndefault_internal_group = {group}"
         chroot = "chroot ="
         services = "service anvil {\n  chroot =\n}\nservice imap {\n  chroot =\n}"
-    (root / "dovecot.conf").write_text(_DOVECOT_CONF.format(root=root, port=port, uid=uid, gid=gid, users=users,
-                                                            chroot=chroot, services=services,
-                                                            password=DOVECOT_PASSWORD))
+    oauth = {"oauth": "", "oauth_passdb": "", "password_mechanisms": ""}
+    if introspection_url:
+        (root / "oauth2.conf.ext").write_text(_OAUTH_EXT.format(url=introspection_url))
+        oauth = {"oauth": _OAUTH, "oauth_passdb": _OAUTH_PASSDB.format(root=root),
+                 "password_mechanisms": "mechanisms = plain login"}
+    conf = _DOVECOT_CONF.format(root=root, port=port, tls_port=tls_port, uid=uid, gid=gid, users=users,
+                                chroot=chroot, services=services, password=DOVECOT_PASSWORD, **oauth)
+    if tls:
+        conf = conf.replace("ssl = no\n", _TLS.format(key=tls[0], cert=tls[1]))
+    (root / "dovecot.conf").write_text(conf)
     with open(root / "start.log", "wb") as out:  # not a pipe: the daemon keeps it open
         run = subprocess.run([str(binary), "-c", str(root / "dovecot.conf")], stdout=out, stderr=out)
     if run.returncode != 0 or not _wait_for_port(port):
@@ -182,4 +220,4 @@ def start_dovecot() -> Dovecot:
                        if (root / name).exists())
         Dovecot(port, root, binary).stop()
         raise ServiceUnavailable(f"Dovecot did not start: {log.strip()}")
-    return Dovecot(port, root, binary)
+    return Dovecot(port, root, binary, tls_port)

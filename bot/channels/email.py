@@ -28,6 +28,8 @@ from bot.channels.email_processing import Processor
 from bot.channels.email_reading import Mailbox, MailboxError
 from bot.clock import utc_now
 from bot.intake import Intake, Unavailable
+from bot.mail_oauth import SECRET_ENV as OAUTH_SECRET_ENV
+from bot.mail_oauth import token_provider
 from bot.storage.db import retrying, write_session
 from bot.workbooks.isolated import IsolatedReader
 
@@ -52,7 +54,8 @@ class EmailChannel:
             self._reader = IsolatedReader(limits=config.read_limits(app.settings))
             intake = Intake(app.engine, app.settings, app.files, self._reader.read)
         self.processor = Processor(app.engine, intake, app.settings, clock)
-        self.mailbox = mailbox or (lambda: Mailbox(app.settings.email, app.settings.imap_password))
+        tokens = token_provider(app.settings)
+        self.mailbox = mailbox or (lambda: Mailbox(app.settings.email, app.settings.imap_password, tokens=tokens))
         self.clock = clock
         self._stopping = threading.Event()
         self._wake_reader, self._wake_writer = socket.socketpair()
@@ -145,10 +148,14 @@ class EmailChannel:
 
 
 def channels_for(app: App) -> list[EmailChannel]:
-    """The email channel when a mailbox is configured (`[email] imap_user`), else none."""
+    """The email channel when a mailbox is configured (`[email] imap_user`), else none. Refuses to start without
+    the secret the settings need (the IMAP password, or with `auth = "oauth2"` the app's client secret)."""
+    if app.settings.email.auth == "oauth2" and not app.settings.oauth_client_secret:
+        raise config.ConfigError(f'[email] auth = "oauth2" but {OAUTH_SECRET_ENV} is not set: set it in the '
+                                 "environment to the app's client secret (docs/email.md)")
     if not app.settings.email.mailbox_configured:
         return []
-    if not app.settings.imap_password:
+    if app.settings.email.auth == "password" and not app.settings.imap_password:
         raise config.ConfigError(f"[email] imap_user is set ({app.settings.email.imap_user}) but "
                                  "KPIBOT_IMAP_PASSWORD is not: set it in the environment, or leave imap_user empty")
     return [EmailChannel(app)]

@@ -2,6 +2,9 @@
 
 - The connection is encrypted with certificates checked: implicit TLS or STARTTLS with the system's trusted
   certificates (imaplib's own default context would not check them). Plain IMAP only to this machine.
+- Sign-in is by password, or with `auth = "oauth2"` by an OAuth 2.0 token (XOAUTH2, bot/mail_oauth.py) asked
+  for afresh whenever the kept one is near its end, so a reconnect always has a valid one; a token the server
+  refuses is replaced once.
 - Messages are read with BODY.PEEK (never marked as read), the header first, so a bounce or an oversize message is
   never downloaded; then moved to the processed folder with UID MOVE. A server without MOVE gets a copy and the
   original flagged \\Deleted, expunged by its UID only where the server can (UIDPLUS): nothing else is expunged,
@@ -27,6 +30,7 @@ from imap_tools.utils import encode_folder
 from bot import config
 from bot.channels.email_ledger import Location
 from bot.channels.email_processing import Fetched
+from bot.mail_oauth import TokenError, TokenProvider
 
 ERRORS = (imaplib.IMAP4.error, ImapToolsError, OSError, EOFError)  # ssl.SSLError is an OSError
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -47,8 +51,9 @@ def internaldate(text: str) -> datetime | None:
 
 class Mailbox:
     def __init__(self, email: config.Email, password: str, timeout: float = 60,
-                 context: ssl.SSLContext | None = None) -> None:
-        self.email, self.password, self.timeout = email, password, timeout
+                 context: ssl.SSLContext | None = None, tokens: TokenProvider | None = None) -> None:
+        """`tokens`: sign in with OAuth 2.0 (XOAUTH2) instead of `password`."""
+        self.email, self.password, self.timeout, self.tokens = email, password, timeout, tokens
         self.context = context or ssl.create_default_context()
         self.box: BaseMailBox | None = None
         self.capabilities: tuple[str, ...] = ()
@@ -76,11 +81,16 @@ class Mailbox:
             raise MailboxError(f"cannot connect to {self.describe()}: {exc}") from None
         self.box = box
         try:
-            box.login(e.imap_user, self.password, initial_folder=None)
+            self._sign_in(box)
+        except TokenError as exc:
+            self.close()
+            raise MailboxError(f"{self.describe()}: no OAuth token: {exc}") from None
         except ERRORS as exc:
             self.close()
+            check = ("the app's IMAP.AccessAsApp permission and its FullAccess to this mailbox (docs/email.md)"
+                     if self.tokens else "KPIBOT_IMAP_PASSWORD")
             raise MailboxError(f"{self.describe()} refused the login ({exc}); check [email] imap_user and "
-                               "KPIBOT_IMAP_PASSWORD") from None
+                               f"{check}") from None
         try:
             # The capabilities before login often leave out MOVE, UIDPLUS and IDLE: ask again.
             typ, data = box.client.capability()
@@ -97,6 +107,18 @@ class Mailbox:
         except MailboxError:
             self.close()
             raise
+
+    def _sign_in(self, box: BaseMailBox) -> None:
+        if self.tokens is None:
+            box.login(self.email.imap_user, self.password, initial_folder=None)
+            return
+        token = self.tokens.token()
+        try:
+            box.xoauth2(self.email.imap_user, token, initial_folder=None)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error:  # refused (revoked, or expired early): one fresh token, on the same connection
+            box.xoauth2(self.email.imap_user, self.tokens.renew(token), initial_folder=None)
 
     def close(self) -> None:
         if self.box is not None:

@@ -6,6 +6,8 @@
 - A reply continues the sender's thread: In-Reply-To, References and a `Re:` subject, worked out by
   `reply_headers` when the reply was queued and kept with its outbox row.
 - Its Message-ID is the outbox row's, so a retried message is the same message to every mail client and server.
+- With a token provider (`[email] auth = "oauth2"`), it signs in with XOAUTH2 instead of a password; a token the
+  server refuses is replaced once, on the same connection.
 - The connection is encrypted (STARTTLS or implicit TLS, certificates checked); `plain` only to this machine (the
   settings refuse it for any other host).
 """
@@ -23,6 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from bot.clock import utc_now
+from bot.mail_oauth import TokenError, TokenProvider, xoauth2
 from bot.outbox.transport import Outbound, TransportError
 from bot.reports.pdf import render_text
 
@@ -66,15 +69,16 @@ def reply_headers(message_id: str, references: str, subject: str) -> dict[str, s
 class EmailTransport:
     def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "",
                  security: str = "starttls", timeout: float = 30, context: ssl.SSLContext | None = None,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now, tokens: TokenProvider | None = None) -> None:
         """`security`: "starttls", "tls" (implicit) or "plain"; `context` the TLS settings (the system's trusted
-        certificates by default)."""
+        certificates by default); `tokens`: sign in as `user` with OAuth 2.0 (XOAUTH2) instead of `password`."""
         if security not in ("starttls", "tls", "plain"):
             raise ValueError(f"unknown SMTP security {security!r}")
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.security, self.timeout = user, password, security, timeout
         self.context = context
         self.clock = clock
+        self.tokens = tokens
 
     def build(self, message: Outbound) -> EmailMessage:
         """The message as it goes out; raises ValueError for what no retry can mend (a malformed address)."""
@@ -115,6 +119,17 @@ class EmailTransport:
             smtp.ehlo()
         return smtp
 
+    def _sign_in(self, smtp: smtplib.SMTP) -> None:
+        if self.tokens is None:
+            smtp.login(self.user, self.password)
+            return
+        smtp.ehlo_or_helo_if_needed()
+        token = self.tokens.token()
+        try:
+            smtp.auth("XOAUTH2", _responder(self.user, token))
+        except smtplib.SMTPAuthenticationError:
+            smtp.auth("XOAUTH2", _responder(self.user, self.tokens.renew(token)))
+
     def send(self, message: Outbound) -> None:
         try:
             mail = self.build(message)
@@ -123,16 +138,28 @@ class EmailTransport:
         try:
             with self._connect() as smtp:
                 if self.user:
-                    smtp.login(self.user, self.password)
+                    self._sign_in(smtp)
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise TransportError(f"recipient refused: {exc.recipients}", permanent=True) from None
+        except TokenError as exc:
+            raise TransportError(f"no OAuth token for SMTP: {exc}") from None
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
             # kpibot's own account or address is refused: not the recipient's fault, so never permanent for them
-            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r} (check [email] smtp_user, "
-                                 "KPIBOT_SMTP_PASSWORD and from_address)") from None
+            check = ("the app's SMTP.SendAsApp permission and its SendAs right on from_address (docs/email.md)"
+                     if self.tokens else "KPIBOT_SMTP_PASSWORD and from_address")
+            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r} (check [email] smtp_user, {check})") \
+                from None
         except smtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.smtp_code < 600
             raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=permanent) from None
         except (smtplib.SMTPException, ssl.SSLError, OSError, socket.timeout) as exc:
             raise TransportError(f"SMTP delivery failed: {exc}") from None
+
+
+def _responder(user: str, token: str) -> Callable[[bytes | None], str]:
+    """XOAUTH2 for smtplib's auth(): the token in the first response; on a refusal the server sends its reason
+    as a challenge, answered with an empty line so it can give its final 535."""
+    def respond(challenge: bytes | None = None) -> str:
+        return "" if challenge is not None else xoauth2(user, token)
+    return respond

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot import config
+from bot.mail_oauth import token_provider
 from bot.outbox.email import EmailTransport
 from bot.outbox.local import LocalTransport
 from bot.outbox.telegram import shared_transport
@@ -17,7 +18,8 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
     if settings.email.smtp_host:
         e = settings.email
         transports["email"] = EmailTransport(e.smtp_host, e.smtp_port, e.from_address, e.smtp_user,
-                                             settings.smtp_password, e.smtp_security)
+                                             settings.smtp_password, e.smtp_security,
+                                             tokens=token_provider(settings))
     if settings.telegram_token:
         t = settings.telegram
         transports["telegram"] = shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
