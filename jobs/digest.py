@@ -2,8 +2,10 @@
 
 It goes on the configured weekday (Monday by default, or the next working day after a bank holiday) to each
 commissioner, covering the contracts they may see: late returns (past due, not accepted) with their place on the
-escalation ladder, and the red indicators of each contract's latest accepted return. A commissioner with nothing
-late and nothing red gets no message that week. A digest missed while the scheduler was down is sent later in the
+escalation ladder, the red indicators of each contract's latest accepted return, and the files refused in the
+last seven days as possible patient-level data from the providers of those contracts (that they exist, who sent
+them and when they are deleted; never their name or content). A commissioner with nothing to hear of gets no
+message that week. A digest missed while the scheduler was down is sent later in the
 same week, never for a week gone by.
 """
 
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
+from bot.storage.models import Contact, Contract, IndicatorResultRow, Obligation, Organisation, StoredFile, Submission
 from jobs import owed as reads
 from jobs.messages import days_text, render, short_day
 from kpi_core.formatting import plural
@@ -61,14 +63,18 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build
         late = [Line(o.contract_id, _late_line(describer, o, clock))
                 for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
         red = _red_lines(session, council, clock)
+        refused = _refused_lines(session, council, clock)
         for person in directory.everyone(council, "commissioner"):
             visible = directory.visible(person.contact_id)
             mine_late = [line.text for line in late if visible is None or line.contract_id in visible]
             mine_red = [line.text for line in red if visible is None or line.contract_id in visible]
-            if mine_late or mine_red:
+            mine_refused = [text for contracts, text in refused if visible is None or contracts & visible]
+            if mine_late or mine_red or mine_refused:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
+                if mine_refused:
+                    summary += f", {plural(len(mine_refused), 'file')} refused as possible personal data"
                 decision.outgoing.append(Outgoing(person, render(
-                    "digest", person, week=week_of, late=mine_late, red=mine_red,
+                    "digest", person, week=week_of, late=mine_late, red=mine_red, refused=mine_refused,
                     summary=summary)))
     return build
 
@@ -107,3 +113,32 @@ def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
         lines.append(Line(contract_id, f"{name}, {parse_period(period_id, start_month).label}: {result.ref} "
                                        f"{d.get('name', '')}: {d.get('display_value', '')}{target}"))
     return sorted(lines, key=lambda line: line.text)
+
+
+def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[set[str], str]]:
+    """Files refused as possible personal data in the last seven days, sent by a provider holding one of the
+    council's contracts: the contracts they could concern, and a line that names the sender and the dates only."""
+    contracts: dict[str, set[str]] = {}
+    for contract_id, provider_id in session.exec(select(Contract.id, Contract.provider_id)
+                                                 .where(col(Contract.commissioner_id) == council)):
+        contracts.setdefault(provider_id, set()).add(contract_id)
+    if not contracts:
+        return []
+    rows = session.exec(
+        select(Submission.received_at, Submission.sender_address, Organisation.id, Organisation.name,
+               StoredFile.purge_after)
+        .join(Contact, col(Contact.id) == Submission.sender_contact_id)
+        .join(Organisation, col(Organisation.id) == Contact.organisation_id)
+        .outerjoin(StoredFile, col(StoredFile.sha256) == Submission.sha256)
+        .where(col(Submission.status) == "quarantined", col(Organisation.id).in_(list(contracts)),
+               col(Submission.received_at) > clock.now - timedelta(days=7),
+               col(Submission.received_at) <= clock.now)
+        .order_by(col(Submission.received_at))).all()
+    lines = []
+    local = lambda moment: moment.astimezone(clock.zone).date()  # noqa: E731
+    for received_at, sender, provider_id, provider_name, purge_after in rows:
+        deleted = f"; it is kept locked away and deleted on {short_day(local(purge_after))}" if purge_after else ""
+        lines.append((contracts[provider_id], f"{provider_name}: a file {sender} sent on {short_day(local(received_at))}"
+                                              f" was refused as it may hold patient-level data{deleted}. kpibot "
+                                              "keeps nothing of its content; ask the provider for aggregate figures."))
+    return lines

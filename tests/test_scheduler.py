@@ -251,6 +251,37 @@ def test_the_weekly_digest_lists_what_is_late_and_red_in_one_message(engine: sa.
     assert digests[0].subject.startswith("Weekly digest, week of 23 February 2026: ")
 
 
+def test_the_digest_tells_each_commissioner_of_files_refused_as_personal_data_and_nothing_of_them(
+        engine: sa.Engine, tmp_path: Path) -> None:
+    """Issue 14: a refused file's 'commissioners told that a refused file exists, not its content'. Carol sees both
+    contracts; Rita only the lifestyle one, so she hears nothing of Breathe Easy's file; a file refused the week
+    before is not told again."""
+    settings = scheduler_deployment(tmp_path, str(engine.url.render_as_string(hide_password=False)),
+                                    CH_2025 + LIFESTYLE + RITA_CONTACT)
+    app = app_on(settings, engine, date(2026, 1, 1))
+    patients = (b"item,breakdown,value\nquit_dates,,120\nname,nhs_number,dob\nJane Smith,943 476 5919,1961-03-02\n"
+                b"Ali Khan,401 023 2137,1958-11-30\nMary Jones,943 476 5870,1972-01-15\n")
+    for day, tag in ((date(2026, 2, 12), "old"), (date(2026, 2, 17), "new")):  # Thursday before, Tuesday of
+        result = app.intake.submit(received(ALICE, patients, "2025-26-Q3", at(day), f"<{tag}@breathe-easy>"))
+        assert result.outcome == "quarantined"
+    with Session(engine) as session:  # the other digest lines are not this test's business
+        for message in session.exec(select(OutboxMessage)):
+            session.delete(message)
+        session.commit()
+    monday = date(2026, 2, 23)
+    sweep(app.engine, settings, app.files, at(monday, 9))
+    digests = {d.to: d for d in notices(engine, ("digest",))}
+    assert "personal data" not in digests[RITA].text  # she hears of the lifestyle return that is late
+    text = digests[CAROL].text
+    assert "FILES REFUSED AS POSSIBLE PERSONAL DATA IN THE LAST 7 DAYS (1)" in text
+    assert ("- Breathe Easy CIC: a file alice@breathe-easy.example sent on 17 February 2026 was refused "
+            "as it may hold patient-level data; it is kept locked away and deleted on 19 March 2026.") in text
+    assert "12 February" not in text
+    for secret in ("Jane", "Smith", "943", "1961", "return.csv"):
+        assert secret not in text
+    assert digests[CAROL].subject.endswith(", 1 file refused as possible personal data")
+
+
 CH_2025 = CH_STOP_SMOKING.replace("start = 2021-04-01", "start = 2025-04-01")
 RITA = "rita@example-council.example"
 RITA_CONTACT = """
