@@ -63,15 +63,29 @@ def _outbox(app: App, now: datetime) -> list[str]:
 
 
 def _refused(app: App, now: datetime) -> list[str]:
+    """Files kept restricted: refused as possible personal data, and sent by addresses kpibot does not know (an
+    operator's matter: no council can be told of a sender who is no one's)."""
     with Session(app.engine) as session:
         quarantined = session.exec(select(func.count()).select_from(Submission).where(
             Submission.status == "quarantined", col(Submission.received_at) >= now - timedelta(days=365))).one()
+        unknown = session.exec(select(Submission.sha256).where(
+            col(Submission.sender_contact_id).is_(None), col(Submission.reason).startswith("unknown sender"),
+            col(Submission.received_at) >= now - timedelta(days=app.settings.intake.quarantine_days))).all()
         held = session.exec(select(func.count()).select_from(StoredFile).where(
             col(StoredFile.restricted) == True, col(StoredFile.purged_at).is_(None))).one()  # noqa: E712
-    if not quarantined:
-        return []
-    return [f"Refused as possible personal data in the last year: {plural(quarantined, 'file')} "
-            f"({held} still held, restricted, until purged); their content is never shown."]
+    lines = []
+    if quarantined:
+        lines.append(f"Refused as possible personal data in the last year: {plural(quarantined, 'file')}; their "
+                     "content is never shown.")
+    if unknown:
+        dropped = sum(1 for sha in unknown if sha is None)
+        lines.append(f"From unknown senders in the last {app.settings.intake.quarantine_days} days: "
+                     f"{plural(len(unknown), 'file')}" + (f" ({dropped} not kept: the cap of "
+                     f"{app.settings.intake.unknown_sender_max_files} held files was reached)" if dropped else "")
+                     + "; add the sender to config.toml if they should submit.")
+    if lines:
+        lines.append(f"Restricted files still held until purged: {held}.")
+    return lines
 
 
 def _channels(app: App, now: datetime) -> list[str]:

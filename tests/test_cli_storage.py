@@ -64,6 +64,16 @@ def test_submit_refuses_an_unknown_sender(tmp_path: Path) -> None:
     path.write_bytes(sample_csv())
     code, out = run(config, "submit", str(path), "--as", "nobody@example.org")
     assert code == 2 and "not registered" in out
+    patients = tmp_path / "patients.csv"
+    patients.write_bytes(b"item,breakdown,value\nquit_dates,,120\nname,nhs_number\nJane Smith,943 476 5919\n"
+                         b"Ali Khan,401 023 2137\nMary Jones,943 476 5870\n")
+    assert run(config, "submit", str(patients), "--as", ALICE)[0] == 2
+    code, out = run(config, "status")
+    # The operator sees that restricted files are held, and why, never what they hold.
+    assert "Refused as possible personal data in the last year: 1 file; their content is never shown." in out
+    assert ("From unknown senders in the last 30 days: 1 file; add the sender to config.toml if they should "
+            "submit.") in out
+    assert "Restricted files still held until purged: 2." in out and "Jane" not in out
 
 
 def test_the_template_shows_the_years_accepted_figures_for_reference(tmp_path: Path) -> None:
