@@ -15,19 +15,14 @@ import pytest
 import sqlalchemy as sa
 
 from bot.storage import db
-from services import REQUIRED, Postgres, ServiceUnavailable, start_postgres
+from services import Postgres, started, start_postgres
 
 _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Postgres]:
-    try:
-        server = start_postgres()
-    except ServiceUnavailable as exc:
-        if REQUIRED:
-            pytest.fail(f"PostgreSQL is required in CI: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
+    server = started("PostgreSQL", start_postgres)
     try:
         admin = sa.create_engine(server.database_url("postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as c:

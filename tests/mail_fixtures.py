@@ -31,7 +31,7 @@ from bot.channels.email_ledger import Location
 from bot.channels.email_processing import Fetched
 from bot.channels.email_reading import Mailbox
 from intake_fixtures import NOW, deployment
-from services import DOVECOT_PASSWORD, REQUIRED, Dovecot, ServiceUnavailable, free_port, start_dovecot
+from services import DOVECOT_PASSWORD, Dovecot, free_port, start_dovecot, started
 
 KPIBOT = "kpibot@council.example"
 MAX_UPLOAD = 64 * 1024
@@ -116,12 +116,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def dovecot() -> Iterator[Dovecot]:
-    try:
-        server = start_dovecot()
-    except ServiceUnavailable as exc:
-        if REQUIRED:
-            pytest.fail(f"Dovecot is required in CI: {exc}")
-        pytest.skip(f"Dovecot not available: {exc}")
+    server = started("Dovecot", start_dovecot)
     try:
         yield server
     finally:

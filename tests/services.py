@@ -13,14 +13,31 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+import pytest
 
 REQUIRED = os.environ.get("KPIBOT_REQUIRE_SERVICES") == "1"
 
 
 class ServiceUnavailable(RuntimeError):
     pass
+
+
+S = TypeVar("S")
+
+
+def started(name: str, start: Callable[[], S]) -> S:
+    """`start()`'s server; when it cannot start, the test is skipped here and fails in CI."""
+    try:
+        return start()
+    except ServiceUnavailable as exc:
+        if REQUIRED:
+            pytest.fail(f"{name} is required in CI: {exc}")
+        pytest.skip(f"{name} not available: {exc}")
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ from bot.outbox.transport import Outbound, TransportError
 from fake_oauth import CLIENT_ID, SCOPE, SECRET, TENANT, Identity, OAuthSmtp, start_identity
 from intake_fixtures import NOW, deployment
 from mail_fixtures import KPIBOT, self_signed
-from services import REQUIRED, Dovecot, ServiceUnavailable, free_port, start_dovecot
+from services import Dovecot, free_port, start_dovecot, started
 
 USER = "kpibot-oauth@council.example"
 
@@ -64,12 +64,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def dovecot(identity_server: Identity, certificate: tuple[Path, Path]) -> Iterator[Dovecot]:
     """A Dovecot of this module's own that takes the identity's tokens (the session's one stays password-only)."""
-    try:
-        server = start_dovecot(identity_server.introspection_url, certificate)
-    except ServiceUnavailable as exc:
-        if REQUIRED:
-            pytest.fail(f"Dovecot is required in CI: {exc}")
-        pytest.skip(f"Dovecot not available: {exc}")
+    server = started("Dovecot", lambda: start_dovecot(identity_server.introspection_url, certificate))
     yield server
     server.stop()
 
