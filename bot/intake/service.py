@@ -73,6 +73,11 @@ class Sender:
     name: str
     role: str
 
+    @classmethod
+    def of(cls, contact: Contact) -> "Sender":
+        assert contact.id is not None
+        return cls(contact.id, contact.email, contact.name, contact.role)
+
     @property
     def on_behalf(self) -> bool:
         return self.role == "commissioner"
@@ -238,9 +243,7 @@ class Intake:
         else:
             query = select(Contact).where(Contact.email == received.sender)
         contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
-        if contact is None or contact.id is None:
-            return None
-        return Sender(contact.id, contact.email, contact.name, contact.role)
+        return None if contact is None else Sender.of(contact)
 
     # -- 2-5. process ----------------------------------------------------------------------------------------
 
@@ -269,8 +272,8 @@ class Intake:
             submission = session.get(Submission, submission_id)
             assert submission is not None and submission.sender_contact_id is not None
             contact = session.get(Contact, submission.sender_contact_id)
-            assert contact is not None and contact.id is not None
-            sender = Sender(contact.id, contact.email, contact.name, contact.role)
+            assert contact is not None
+            sender = Sender.of(contact)
             stored = submission.sha256 is not None
         if not stored:
             limit = self.settings.intake.max_upload_bytes
@@ -323,9 +326,10 @@ class Intake:
             provider = session.get(Organisation, contract.provider_id)
             provider_name = provider.name if provider else contract.provider_id
             expected = saving.next_version(session, obligation.id)
-        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed,
-                          local_date(received.received_at, self.settings.timezone) <= obligation.due_date)
-        build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version)  # noqa: E731
+        on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
+        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time)
+        build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version,  # noqa: E731
+                                            on_time)
         prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first
         return retrying(lambda: self._save(job, build, prebuilt), sleep=self.sleep)
 
@@ -365,8 +369,7 @@ class Intake:
             return latest
 
     def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
-               assessed: Assessed, version: int) -> replies.Reply:
-        on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
+               assessed: Assessed, version: int, on_time: bool) -> replies.Reply:
         meta = ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version, on_time,
                           obligation.due_date, received.filename)
         # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
