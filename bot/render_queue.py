@@ -95,11 +95,6 @@ class RenderQueue:
                 done += len(claimed)
         return done
 
-    def pending(self) -> int:
-        with Session(self.engine) as session:
-            return len(session.exec(select(RenderJob.id).where(
-                col(RenderJob.status).in_(("pending", "rendering")))).all())
-
     def draw(self, job_id: int, claimed: bool = False) -> bool:
         """Draw one job now (claiming it unless the caller did); True when its PDF is ready."""
         if not claimed and not retrying(lambda: self._claim(job_id)):
