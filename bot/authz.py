@@ -35,8 +35,3 @@ def visible_contracts(session: Session, contact: Contact) -> list[Contract]:
 
 def may_see(session: Session, contact: Contact, contract_id: str) -> bool:
     return any(c.id == contract_id for c in visible_contracts(session, contact))
-
-
-def submits_on_behalf(contact: Contact) -> bool:
-    """A commissioner's submission is made for the provider, and says so."""
-    return is_commissioner(contact)
