@@ -6,7 +6,7 @@
   not corrected after acceptance). Returns never received count against timeliness but are left out of accuracy,
   which judges the data that was sent.
 - Service failures (where the contract's terms have the rule): each run of N consecutive late periods of one return
-  type, kept on the record for the rolling year after it happened (`record_service_failures` stores them).
+  type, kept on the record for the rolling year after it happened (the scheduler's sweep stores each as it happens).
 
 Whether these are KPIs of a contract at all is a term of the contract (`kpi_core.terms`): only the contracts that
 have them get the figures (`system_values_for`).

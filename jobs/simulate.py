@@ -90,11 +90,3 @@ class Replay:
             self.progress(item)
         self.fired += fired
         return fired
-
-
-def replay(app: App, first: date, last: date, progress: Callable[[Fired], None] = lambda fired: None,
-           transports: Mapping[str, Transport] | None = None) -> list[Fired]:
-    """Replay the scheduler for every working day from `first` to `last`; return what fired, in order."""
-    scheduler = Replay(app, first, progress, transports)
-    scheduler.until(scheduler.sweep_time(last))
-    return scheduler.fired

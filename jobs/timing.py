@@ -50,10 +50,6 @@ class Clock:
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
-    def start_of(self, day: date) -> datetime:
-        """The first moment of a local day, as an aware time (for comparing with stored UTC times)."""
-        return datetime.combine(day, time(0), self.zone)
-
 
 def previous_working_day(day: date) -> date:
     """`day` itself if it is a working day, else the last working day before it."""
