@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.reports.pdf import render_text
+from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 from jobs.queueing import Message
 from jobs.recipients import Recipient
 from kpi_core.formatting import plural

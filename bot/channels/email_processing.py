@@ -35,7 +35,7 @@ from bot.channels.email_message import Inbound, parse
 from bot.channels.email_rules import dmarc_result, is_return_file, replies_to_us, silent_reason
 from bot.clock import utc_now
 from bot.intake import Intake, Received, Unavailable
-from bot.reports.pdf import render_text
+from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 from bot.storage.db import is_transient, retrying, write_session
 from bot.storage.models import Contact, Organisation
 

@@ -27,7 +27,7 @@ from email.utils import format_datetime, make_msgid
 from bot.clock import utc_now
 from bot.mail_oauth import TokenError, TokenProvider, xoauth2
 from bot.outbox.transport import Outbound, TransportError
-from bot.reports.pdf import render_text
+from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 
 THREAD_HEADERS = ("In-Reply-To", "References", "Subject")  # the only stored headers a message may carry
 MAX_REFERENCES = 20
