@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ from kpi_core.calendar import parse_period  # noqa: E402
 
 FRAMEWORKS = ("ch-stop-smoking", "solihull-stop-smoking", "ch-substance-misuse", "lifestyle")
 QUARTERS = ("2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4")
-RECEIVED = datetime(2026, 6, 1, 9, tzinfo=timezone.utc)  # after every quarter of the year has ended
+RECEIVED = datetime(2026, 6, 1, 9, tzinfo=UTC)  # after every quarter of the year has ended
 
 
 def deployment(folder: Path, contracts: int, database_url: str) -> Path:

@@ -36,7 +36,7 @@ from corpus.hostile import minimal_workbook  # noqa: E402
 from bot.workbooks import IsolatedReader, build_template  # noqa: E402
 from kpi_core.assess import assess  # noqa: E402
 from kpi_core.calendar import parse_period  # noqa: E402
-from kpi_core.framework import Framework  # noqa: E402
+from kpi_core.framework.model import Framework  # noqa: E402
 from kpi_core.returns.reader import read_return  # noqa: E402
 from kpi_core.returns.safety import Limits  # noqa: E402
 

@@ -27,7 +27,8 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,13 @@ from bot import config  # noqa: E402
 from bot.storage import db  # noqa: E402
 from bot.storage.files import FileStore  # noqa: E402
 from bot.storage.models import (  # noqa: E402
-    Contact, Contract, IndicatorResultRow, Obligation, Organisation, OutboxMessage, Submission,
+    Contact,
+    Contract,
+    IndicatorResultRow,
+    Obligation,
+    Organisation,
+    OutboxMessage,
+    Submission,
 )
 from jobs.sweep import sweep  # noqa: E402
 from kpi_core import loader  # noqa: E402
@@ -54,7 +61,7 @@ HISTORY_UNTIL = date(2026, 5, 5)  # returns arrive up to here; the sweeps are me
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, dtime(hour, minute), LONDON).astimezone(timezone.utc)
+    return datetime.combine(day, dtime(hour, minute), LONDON).astimezone(UTC)
 
 
 def populate(engine: sa.Engine, contracts: int, seed: int = 1) -> dict[str, int]:

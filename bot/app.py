@@ -20,8 +20,8 @@ from bot.reports.isolated import RenderPool
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
-from bot.workbooks.isolated import IsolatedReader
 from bot.storage.sync import ensure_obligations, sync_settings
+from bot.workbooks.isolated import IsolatedReader
 
 
 @dataclass

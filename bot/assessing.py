@@ -25,7 +25,7 @@ from kpi_core.benchmarks import Benchmark
 from kpi_core.calendar import Period
 from kpi_core.cohorts import cohort_periods
 from kpi_core.escalation import escalation_rule_for
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.terms import ContractTerms, apply_terms, contract_terms
 from kpi_core.values import Key

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.storage.models import BenchmarkRow
 from kpi_core.benchmarks import Benchmark, in_force
 from kpi_core.calendar import Period
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
 
 
 def save_benchmarks(session: Session, benchmarks: Sequence[Benchmark], now: datetime, filename: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -61,7 +61,7 @@ def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
 
 
 def _moment(day: date, zone: str, hour: int = 11) -> datetime:
-    return datetime.combine(day, time(hour), ZoneInfo(zone)).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour), ZoneInfo(zone)).astimezone(UTC)
 
 
 def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tuple[str, str], Fraction]]]:

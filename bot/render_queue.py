@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -32,7 +32,15 @@ from bot.reports.isolated import RenderPool
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import Contract, Obligation, Organisation, RenderedReport, RenderJob, StoredFile, Submission
+from bot.storage.models import (
+    Contract,
+    Obligation,
+    Organisation,
+    RenderedReport,
+    RenderJob,
+    StoredFile,
+    Submission,
+)
 from kpi_core.calendar import parse_period
 from kpi_core.returns.reader import read_return
 
@@ -103,7 +111,7 @@ class RenderQueue:
             pdf, key = self._draw(job_id)
         except Exception as exc:  # noqa: BLE001 - a render fault must never lose the reply waiting for it
             log.exception("drawing render job %s failed", job_id)
-            retrying(lambda: self._failed(job_id, exc))
+            retrying(partial(self._failed, job_id, exc))
             return False
         retrying(lambda: self._done(job_id, pdf, key))
         return True

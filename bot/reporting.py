@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from sqlmodel import Session, select
 
+from bot import config
 from bot.assessing import assess_in_context, framework_for, terms_of
 from bot.reports import (
     ContractPeriodStatus,
@@ -27,17 +28,27 @@ from bot.reports import (
 )
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import Contract, Obligation, Organisation, RenderedReport, StoredFile, Submission
+from bot.storage.models import (
+    Contract,
+    Obligation,
+    Organisation,
+    RenderedReport,
+    StoredFile,
+    Submission,
+)
 from bot.storage.queries import obligation_for
-from bot.submission_kpis import SubmissionKpis, local_date, submission_kpis, trailing_late
-from bot import config
+from bot.submission_kpis import (
+    SubmissionKpis,
+    local_date,
+    submission_kpis,
+    trailing_late,
+)
 from kpi_core.assess import Assessment, return_type_for
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.escalation import ServiceFailureRule, escalation_for, escalation_rule_for
 from kpi_core.formatting import plural
-from kpi_core.terms import ContractTerms
 from kpi_core.returns.reader import read_return
-
+from kpi_core.terms import ContractTerms
 
 # How an overdue return stands, from its latest submission (none: not received).
 OWED_STATE = {"rejected": "Rejected and not yet sent again", "held": "Received, waiting for the provider to say "

@@ -84,7 +84,9 @@ def core_tasks(app: App) -> list[Task]:
 
 def all_tasks(app: App) -> list[Task]:
     """The core tasks and the scheduler's sweeps (reminders, notices, escalations, reports) from jobs/."""
-    from jobs.tasks import scheduler_tasks  # jobs/ builds on this module: imported when used
+    from jobs.tasks import (
+        scheduler_tasks,  # jobs/ builds on this module: imported when used
+    )
 
     return [*core_tasks(app), *scheduler_tasks(app)]
 

@@ -14,10 +14,10 @@ from sqlmodel import Session, col, func, select
 
 from bot.app import App
 from bot.commands.common import plural
-from kpi_core.formatting import ago
 from bot.outbox.report import needing_attention
 from bot.service import heartbeats
 from bot.storage.models import StoredFile, Submission
+from kpi_core.formatting import ago
 
 # A task whose last run is older than this (several of its intervals) is reported as not running.
 STALE = {"resume": timedelta(minutes=10), "render": timedelta(minutes=5), "outbox": timedelta(minutes=5),

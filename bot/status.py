@@ -11,7 +11,7 @@ from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submiss
 from bot.submission_kpis import SubmissionKpis, local_date, submission_kpis
 from kpi_core import loader
 from kpi_core.escalation import escalation_rule_for
-from kpi_core.framework import DataSubmissionTerms
+from kpi_core.framework.model import DataSubmissionTerms
 from kpi_core.terms import ContractTerms, contract_terms
 
 

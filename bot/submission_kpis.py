@@ -24,8 +24,14 @@ from sqlmodel import Session, col, select
 
 from bot.storage.models import Obligation, ServiceFailureRow, Submission
 from kpi_core.calendar import add_months
-from kpi_core.escalation import PeriodRecord, ServiceFailure, ServiceFailureRule, on_record, service_failures
-from kpi_core.framework import Framework
+from kpi_core.escalation import (
+    PeriodRecord,
+    ServiceFailure,
+    ServiceFailureRule,
+    on_record,
+    service_failures,
+)
+from kpi_core.framework.model import Framework
 from kpi_core.terms import ContractTerms
 
 WAS_ACCEPTED = ("accepted", "superseded")

@@ -14,7 +14,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +25,14 @@ from PIL import Image  # noqa: E402  (installed with WeasyPrint)
 
 from bot import config  # noqa: E402
 from bot.reports import (  # noqa: E402
-    ContractPeriodStatus, DataKpi, ReturnMeta, build_exception_report, build_return_report, render_action_plans,
-    render_exception_report, render_return_report,
+    ContractPeriodStatus,
+    DataKpi,
+    ReturnMeta,
+    build_exception_report,
+    build_return_report,
+    render_action_plans,
+    render_exception_report,
+    render_return_report,
 )
 from bot.reports.samples import sample_return_csv  # noqa: E402
 from kpi_core import loader  # noqa: E402
@@ -38,7 +44,7 @@ from kpi_core.returns.csv_long import parse_csv  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 DPI = 100
-GENERATED = datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc)
+GENERATED = datetime(2026, 2, 20, 9, 0, tzinfo=UTC)
 TITLE = "quarterly returns due by 15 February 2026"
 # Each contract's latest quarter due by then (the lifestyle contract's years start in November), how well the
 # provider does and its typical count per quarter (kpi_core.samples level and scale), when the return arrived
@@ -83,7 +89,7 @@ def main() -> None:
         due = due_date(period, framework.returns[return_type_for(framework, period)].due)
         provider = settings.organisation(contract.provider).name
         received = None if arrived is None else datetime.combine(date.fromordinal(due.toordinal() + arrived),
-                                                                 datetime.min.time(), timezone.utc).replace(hour=10)
+                                                                 datetime.min.time(), UTC).replace(hour=10)
         result = assessed(contract.framework, period, level, scale, contract.value)
         late = arrived is None or arrived > 0
         escalation = escalation_for(run + 1 if late else 0)

@@ -19,13 +19,21 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.storage.models import Contact, Contract, IndicatorResultRow, Obligation, Organisation, StoredFile, Submission
+from bot.storage.models import (
+    Contact,
+    Contract,
+    IndicatorResultRow,
+    Obligation,
+    Organisation,
+    StoredFile,
+    Submission,
+)
 from jobs import owed as reads
 from jobs.messages import days_text, render, short_day
-from kpi_core.formatting import plural
 from jobs.queueing import Decision, Outgoing
 from jobs.timing import Clock, digest_day
 from kpi_core.calendar import parse_period
+from kpi_core.formatting import plural
 
 if TYPE_CHECKING:
     from jobs.owed import Describer

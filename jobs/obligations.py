@@ -13,11 +13,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot import config
+from bot.assessing import terms_of
 from bot.storage.db import retrying, write_session
 from bot.storage.models import Contract, Obligation
 from bot.storage.sync import ensure_obligations
-from bot import config
-from bot.assessing import terms_of
 
 
 def contracts_behind(session: Session, today: date, settings: config.Settings) -> list[str]:

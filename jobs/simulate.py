@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -56,7 +56,7 @@ class Replay:
         self.fired: list[Fired] = []
 
     def sweep_time(self, day: date) -> datetime:
-        return datetime.combine(day, self.app.settings.scheduler.send_from, self.zone).astimezone(timezone.utc)
+        return datetime.combine(day, self.app.settings.scheduler.send_from, self.zone).astimezone(UTC)
 
     def until(self, moment: datetime) -> list[Fired]:
         """Run each working day's sweep due by `moment`; return what fired."""

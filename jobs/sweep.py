@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from functools import partial
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -32,8 +32,16 @@ from jobs import owed as reads
 from jobs.attachments import workbook_for
 from jobs.digest import digest_decisions
 from jobs.ladder import Ladder, Step, ladder_for
+from jobs.messages import (
+    LatePeriod,
+    days_text,
+    number,
+    ordinal,
+    render,
+    short_day,
+    when_text,
+)
 from jobs.obligations import ensure_current
-from jobs.messages import LatePeriod, days_text, number, ordinal, render, short_day, when_text
 from jobs.owed import Describer, Owed
 from jobs.queueing import Decision, Outgoing, existing, queue
 from jobs.recipients import Directory

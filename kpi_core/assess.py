@@ -11,9 +11,10 @@ from kpi_core.benchmarks import Benchmark, benchmark_notes
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.cohorts import cohort_findings
 from kpi_core.findings import Finding, cap_findings, has_errors
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
+from kpi_core.results import Scorecard
 from kpi_core.returns.model import ParsedReturn
-from kpi_core.scoring import Scorecard, score
+from kpi_core.scoring import score
 from kpi_core.validation import Interpretation, interpret, swing_findings
 from kpi_core.values import Key
 

@@ -17,7 +17,8 @@ from fractions import Fraction
 from kpi_core import formatting
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.expressions import refs
-from kpi_core.framework import Framework, Indicator
+from kpi_core.framework.indicators import Indicator
+from kpi_core.framework.model import Framework
 from kpi_core.returns.numbers import NumberError, parse_number
 from kpi_core.values import Key, breakdown_key
 

@@ -15,7 +15,8 @@ from kpi_core import expressions, formatting
 from kpi_core.calendar import MONTHS_PER_PERIOD, Period
 from kpi_core.expressions import lookup_from
 from kpi_core.findings import Finding
-from kpi_core.framework import Framework, Indicator
+from kpi_core.framework.indicators import Indicator
+from kpi_core.framework.model import Framework
 from kpi_core.values import Values
 
 

@@ -14,7 +14,15 @@ from functools import lru_cache
 import holidays
 
 from kpi_core.calendar import Period, add_months
-from kpi_core.framework import DateAfter, DayOfNextMonth, DaysAfter, DueRule, EndOfNextMonth, ReturnType, WorkingDaysAfter
+from kpi_core.framework.returns import (
+    DateAfter,
+    DayOfNextMonth,
+    DaysAfter,
+    DueRule,
+    EndOfNextMonth,
+    ReturnType,
+    WorkingDaysAfter,
+)
 
 
 @lru_cache(maxsize=64)

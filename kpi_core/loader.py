@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kpi_core.calendar import Period
-from kpi_core.framework import Framework, Version
+from kpi_core.framework.model import Framework
+from kpi_core.framework.notes import Version
 
 SHIPPED = "frameworks"
 

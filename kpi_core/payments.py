@@ -11,60 +11,15 @@ that it is a forecast; a last quarter with earlier quarters missing is provision
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from kpi_core import formatting
 from kpi_core.calendar import Period
-from kpi_core.framework import LinearPayment, PaymentRule, TierPayment
-from kpi_core.scoring import IndicatorResult, Scorecard
+from kpi_core.framework.payment_rules import LinearPayment, PaymentRule, TierPayment
+from kpi_core.results import IndicatorResult, PaymentResult, Scorecard
 
 PENNY = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class PaymentResult:
-    rule: PaymentRule
-    indicator: str
-    basis: Fraction | None  # the value the payment is worked out on
-    basis_label: str  # "year to date", "forecast for the year", "year"
-    earned_share: Fraction  # of contract value
-    max_share: Fraction
-    amount: Decimal | None
-    maximum: Decimal | None
-    forecast: bool
-    arithmetic: tuple[str, ...]
-    critical_failure: bool = False  # only on a full year: an annual level is failed on the full year
-    at_risk: bool = False  # not final, and the figure worked on is past the critical level
-    missing_periods: tuple[str, ...] = ()  # periods of the year with no figures: the payment is provisional
-
-    @property
-    def state(self) -> str:
-        """`confirmed` on a full year, `provisional` when periods of the year are missing, else `forecast`."""
-        if self.missing_periods:
-            return "provisional"
-        return "forecast" if self.forecast else "confirmed"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "rule": self.rule.id,
-            "name": self.rule.name,
-            "kind": self.rule.kind,
-            "indicator": self.indicator,
-            "basis": None if self.basis is None else float(self.basis),
-            "basis_label": self.basis_label,
-            "share_of_contract_value": float(self.earned_share),
-            "max_share_of_contract_value": float(self.max_share),
-            "amount": None if self.amount is None else float(self.amount),
-            "maximum": None if self.maximum is None else float(self.maximum),
-            "forecast": self.forecast,
-            "state": self.state,
-            "missing_periods": list(self.missing_periods),
-            "critical_failure": self.critical_failure,
-            "at_risk_of_critical_failure": self.at_risk,
-            "arithmetic": list(self.arithmetic),
-        }
 
 
 def pounds(value: Fraction) -> Decimal:

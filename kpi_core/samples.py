@@ -18,7 +18,8 @@ from fractions import Fraction
 
 from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
-from kpi_core.framework import DataItem, Framework, Indicator
+from kpi_core.framework.indicators import DataItem, Indicator
+from kpi_core.framework.model import Framework
 from kpi_core.values import Key
 
 MAX_PASSES = 30

@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from kpi_core.framework import DataSubmissionTerms, DueRule, Framework, ReturnType
+from kpi_core.framework.model import DataSubmissionTerms, Framework
+from kpi_core.framework.returns import DueRule, ReturnType
 from kpi_core.thresholds import parse_threshold
 
 

@@ -16,7 +16,8 @@ from functools import lru_cache
 from kpi_core import expressions, formatting
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.findings import Finding
-from kpi_core.framework import DataItem, Framework
+from kpi_core.framework.indicators import DataItem
+from kpi_core.framework.model import Framework
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.numbers import NumberError, parse_number, parse_yes_no
 from kpi_core.values import Key, breakdown_key

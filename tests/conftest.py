@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kpi_core import loader
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FRAMEWORKS = REPO_ROOT / "kpi_core" / "frameworks"
@@ -55,7 +55,14 @@ def ch_stop_smoking_config(tmp_path: Path) -> Path:
 # ----------------------------------------------------------------------------- storage, intake and outbox
 # Real databases (a SQLite file and a PostgreSQL server, each test on its own copy) and the deployment whose
 # people are described in intake_fixtures.py: Alice, Dave and Bob submit returns, Carol commissions.
-from db_fixtures import database_url, empty_database_url, engine, postgres_server, sqlite_template  # noqa: E402,F401
+from db_fixtures import (  # noqa: E402,F401
+    database_url,
+    empty_database_url,
+    engine,
+    postgres_server,
+    sqlite_template,
+)
 from intake_fixtures import files, intake, loaded, render_queue, settings  # noqa: E402,F401
+
 # Real mail servers for the email channel (a Dovecot IMAP server, an aiosmtpd SMTP server): mail_fixtures.py.
 from mail_fixtures import dovecot, mail_server, smtp  # noqa: E402,F401

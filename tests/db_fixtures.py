@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from services import Postgres, start_postgres, started
 
 from bot.storage import db
-from services import Postgres, started, start_postgres
 
 _counter = itertools.count()
 

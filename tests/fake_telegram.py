@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-
 from services import free_port
 
 TOKEN = "123456:TEST-token"

@@ -10,22 +10,21 @@ Who may see what:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot import config
 from bot.intake import Intake, Received
 from bot.render_queue import RenderQueue
 from bot.storage.files import FileStore
-from bot.storage.sync import ensure_obligations, sync_settings
 from bot.storage.models import Contract
+from bot.storage.sync import ensure_obligations, sync_settings
 from kpi_core import loader, samples
-from sqlmodel import select
 
 DEPLOYMENT = """
 timezone = "Europe/London"
@@ -103,7 +102,7 @@ ALICE = "alice@breathe-easy.example"
 DAVE = "dave@breathe-easy.example"
 BOB = "bob@turning-point.example"
 # 10:00 in London on 1 October 2025: Q2 2025-26 ended yesterday, its return is due on 15 October.
-NOW = datetime(2025, 10, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
 
 
 def deployment(tmp_path: Path, database_url: str, extra: str = "") -> config.Settings:

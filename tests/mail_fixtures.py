@@ -25,13 +25,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from intake_fixtures import NOW, deployment
+from services import DOVECOT_PASSWORD, Dovecot, free_port, start_dovecot, started
 
 from bot import config
 from bot.channels.email_ledger import Location
 from bot.channels.email_processing import Fetched
 from bot.channels.email_reading import Mailbox
-from intake_fixtures import NOW, deployment
-from services import DOVECOT_PASSWORD, Dovecot, free_port, start_dovecot, started
 
 KPIBOT = "kpibot@council.example"
 MAX_UPLOAD = 64 * 1024
@@ -98,7 +98,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 in `folder` (key, cert), for TLS to the test servers."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=1))

@@ -11,7 +11,7 @@ people; service failures, exception reports and digests to Carol.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -123,7 +123,7 @@ def app_on(settings: config.Settings, engine: sa.Engine, first: date) -> App:
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
     """A London wall-clock time as the aware UTC moment kpibot stores."""
-    return datetime.combine(day, time(hour, minute), LONDON).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour, minute), LONDON).astimezone(UTC)
 
 
 def return_file(framework_id: str, return_type: str, seed: int = 1, good: bool = True) -> bytes:

@@ -18,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from click.testing import CliRunner
+from fake_telegram import TOKEN, FakeBotApi, message
+from intake_fixtures import NOW
 
 from bot import config
 from bot.app import App
@@ -28,8 +30,6 @@ from bot.outbox.telegram_throttle import Throttle
 from bot.render_queue import RenderQueue
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
-from fake_telegram import TOKEN, FakeBotApi, message
-from intake_fixtures import NOW
 from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.values import Key

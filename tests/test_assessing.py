@@ -3,7 +3,7 @@ version of its contract year, and the cohorts it follows up (on SQLite and Postg
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from kpi_core.calendar import parse_period
 from kpi_core.returns.csv_long import parse_csv
 from kpi_core.terms import TermOverrides, contract_terms
 
-OCT_20 = datetime(2025, 10, 20, 9, tzinfo=timezone.utc)
+OCT_20 = datetime(2025, 10, 20, 9, tzinfo=UTC)
 Q2 = parse_period("2025-26-Q2", 4)
 
 

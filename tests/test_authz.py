@@ -9,12 +9,12 @@ modules; this is the rule itself, through the one intake every channel uses.
 from __future__ import annotations
 
 import pytest
+from intake_fixtures import ALICE, BOB, DAVE, received, sample_csv
 from sqlmodel import Session, select
 
 from bot.authz import may_see, visible_contracts
 from bot.intake import Intake
 from bot.storage.models import Contact, Submission
-from intake_fixtures import ALICE, BOB, DAVE, received, sample_csv
 
 CAROL = "carol@example-council.example"
 CONTRACTS = ("ch-stop-smoking", "solihull-stop-smoking", "ch-substance-misuse")

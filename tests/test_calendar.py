@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_core.calendar import Period, PeriodError, ReportingYear, parse_period, period_containing
+from kpi_core.calendar import (
+    Period,
+    PeriodError,
+    ReportingYear,
+    parse_period,
+    period_containing,
+)
 
 FREQUENCIES = ("monthly", "quarterly", "annual")
 

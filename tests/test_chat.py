@@ -8,7 +8,14 @@ from functools import cache
 import pytest
 
 from bot.reports import ReturnMeta, ReturnReport, build_return_report
-from bot.reports.chat import TELEGRAM_LIMIT, chat_summary, email_text, length, split_message, telegram_messages
+from bot.reports.chat import (
+    TELEGRAM_LIMIT,
+    chat_summary,
+    email_text,
+    length,
+    split_message,
+    telegram_messages,
+)
 from bot.reports.samples import sample_return_csv
 from kpi_core import loader
 from kpi_core.assess import assess

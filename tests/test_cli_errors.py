@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
-
-from bot.cli import COMMANDS, main
 from conftest import REPO_ROOT
 from services import free_port
+
+from bot.cli import COMMANDS, main
 
 KPIBOT = REPO_ROOT / ".venv" / "bin" / "kpibot"
 NOT_SET_UP = "Error: the database is not set up yet; run `kpibot init`"

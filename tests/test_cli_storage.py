@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from intake_fixtures import ALICE, deployment, sample_csv
 
 from bot.cli import main
 from bot.storage import db
-from intake_fixtures import ALICE, deployment, sample_csv
 
 
 def run(config: Path, *args: str) -> tuple[int, str]:

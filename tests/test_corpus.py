@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from kpi_core import loader
-from kpi_core.calendar import parse_period
 from kpi_core.assess import assess
+from kpi_core.calendar import parse_period
 from kpi_core.findings import Finding
 from kpi_core.returns.reader import read_return
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO_ROOT
 from sqlmodel import Session, select
 
 from bot import config, demo
 from bot.app import App
 from bot.cli import main
 from bot.storage.models import OutboxMessage, Submission
-from conftest import REPO_ROOT
 
 
 def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:

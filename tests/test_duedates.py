@@ -22,7 +22,13 @@ from kpi_core.duedates import (
     next_working_day,
     working_days_between,
 )
-from kpi_core.framework import DateAfter, DayOfNextMonth, DaysAfter, DueRule, WorkingDaysAfter
+from kpi_core.framework.returns import (
+    DateAfter,
+    DayOfNextMonth,
+    DaysAfter,
+    DueRule,
+    WorkingDaysAfter,
+)
 
 LIFESTYLE_LIKE = """
 schema = 1

@@ -15,7 +15,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from intake_fixtures import ALICE, NOW
+from mail_fixtures import (  # noqa: F401
+    KPIBOT,
+    Captured,
+    MailServer,
+    SmtpServer,
+    build,
+    email_settings,
+)
 from pypdf import PdfReader
+from services import free_port
 from sqlmodel import Session, col, select
 
 from bot import config
@@ -27,14 +37,17 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.email import EmailTransport
 from bot.render_queue import RenderQueue
 from bot.storage.files import FileStore
-from bot.storage.models import InboundMail, IndicatorResultRow, OutboxMessage, PaymentRow, Submission
+from bot.storage.models import (
+    InboundMail,
+    IndicatorResultRow,
+    OutboxMessage,
+    PaymentRow,
+    Submission,
+)
 from bot.workbooks import build_template
 from bot.workbooks.fill import fill
-from intake_fixtures import ALICE, NOW
 from kpi_core import loader, samples
 from kpi_core.calendar import parse_period
-from mail_fixtures import KPIBOT, Captured, MailServer, SmtpServer, build, email_settings  # noqa: F401
-from services import free_port
 
 LATER = NOW + timedelta(minutes=5)
 PROCESSED = "kpibot-processed"

@@ -9,7 +9,11 @@ import itertools
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from intake_fixtures import ALICE, NOW, sample_csv
+from mail_fixtures import KPIBOT, email_settings, fetched, with_email  # noqa: F401
 from sqlmodel import Session, col, func, select
 
 from bot import config
@@ -17,8 +21,6 @@ from bot.channels.email_message import parse
 from bot.channels.email_processing import Processor
 from bot.intake import Intake
 from bot.storage.models import InboundMail, OutboxMessage
-from intake_fixtures import ALICE, NOW, sample_csv
-from mail_fixtures import KPIBOT, email_settings, fetched, with_email  # noqa: F401
 
 REGISTERED = {ALICE, "dave@breathe-easy.example", "bob@turning-point.example", "carol@example-council.example"}
 SENDERS = [f"Alice <{ALICE}>", "dave@breathe-easy.example", "stranger@elsewhere.example", KPIBOT,

@@ -14,6 +14,18 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from fake_oauth import (
+    CLIENT_ID,
+    SCOPE,
+    SECRET,
+    TENANT,
+    Identity,
+    OAuthSmtp,
+    start_identity,
+)
+from intake_fixtures import NOW, deployment
+from mail_fixtures import KPIBOT, self_signed
+from services import Dovecot, free_port, start_dovecot, started
 
 from bot import config
 from bot.app import App
@@ -25,10 +37,6 @@ from bot.mail_oauth import TokenError, TokenProvider, token_provider
 from bot.outbox.email import EmailTransport
 from bot.outbox.registry import transports_from
 from bot.outbox.transport import Outbound, TransportError
-from fake_oauth import CLIENT_ID, SCOPE, SECRET, TENANT, Identity, OAuthSmtp, start_identity
-from intake_fixtures import NOW, deployment
-from mail_fixtures import KPIBOT, self_signed
-from services import Dovecot, free_port, start_dovecot, started
 
 USER = "kpibot-oauth@council.example"
 

@@ -10,6 +10,8 @@ from fractions import Fraction
 
 import pytest
 import sqlalchemy as sa
+from intake_fixtures import ALICE, NOW, sample_csv
+from mail_fixtures import KPIBOT, MAX_UPLOAD, build, email_settings, fetched, with_email  # noqa: F401
 from sqlmodel import Session, col, select
 
 from bot import config
@@ -18,8 +20,6 @@ from bot.channels.email_processing import Processor
 from bot.channels.email_status import status_lines
 from bot.intake import Intake
 from bot.storage.models import Contact, InboundMail, OutboxMessage, Submission
-from intake_fixtures import ALICE, NOW, sample_csv
-from mail_fixtures import KPIBOT, MAX_UPLOAD, build, email_settings, fetched, with_email  # noqa: F401
 
 LATER = NOW + timedelta(minutes=5)
 CAROL = "carol@example-council.example"

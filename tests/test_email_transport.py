@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from mail_fixtures import Captured, self_signed
+from services import free_port
 
 from bot.outbox.email import EmailTransport, reply_headers
 from bot.outbox.transport import Outbound, TransportError
-from mail_fixtures import Captured, self_signed
-from services import free_port
 
 SENDER = "kpibot@council.example"
 

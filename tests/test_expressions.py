@@ -11,7 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi_core import expressions
-from kpi_core.expressions import BinOp, Call, ExpressionError, Neg, Num, Ref, evaluate, parse, refs, to_text
+from kpi_core.expressions import (
+    BinOp,
+    Call,
+    ExpressionError,
+    Neg,
+    Num,
+    Ref,
+    evaluate,
+    parse,
+    refs,
+    to_text,
+)
 
 F = Fraction
 

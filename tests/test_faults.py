@@ -14,7 +14,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from intake_fixtures import NOW, deployment, received, sample_csv
+from services import free_port, start_postgres
 from sqlmodel import Session, select
+from test_intake_concurrency import in_child
+from test_outbox import _Inbox
 
 from bot import config
 from bot.intake import Intake, Unavailable
@@ -25,10 +29,6 @@ from bot.render_queue import RenderQueue
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, OutboxMessage, RenderJob, Submission
-from intake_fixtures import NOW, deployment, received, sample_csv
-from services import free_port, start_postgres
-from test_intake_concurrency import in_child
-from test_outbox import _Inbox
 
 
 def _kill_when_blocked(work: object) -> None:
@@ -152,8 +152,9 @@ def test_postgresql_going_away_records_nothing_half_done_and_work_resumes_when_i
         pytest.skip(f"PostgreSQL not available: {exc}")
     try:
         from db_fixtures import fresh_postgres_url
-        from bot.storage.sync import ensure_obligations, sync_settings
+
         from bot.storage.models import Contract
+        from bot.storage.sync import ensure_obligations, sync_settings
 
         url = fresh_postgres_url(server, template=None)
         settings = deployment(tmp_path, url, "[reports]\nattach_pdf = false\n")
@@ -170,6 +171,7 @@ def test_postgresql_going_away_records_nothing_half_done_and_work_resumes_when_i
         assert server.bin_dir is not None and server.data_dir is not None
         ctl = [str(server.bin_dir / "pg_ctl"), "-D", str(server.data_dir)]
         import subprocess
+
         from services import _as_postgres
         subprocess.run(_as_postgres([*ctl, "-m", "fast", "stop"]), check=True, capture_output=True)
         with caplog.at_level(logging.WARNING), pytest.raises(Unavailable):

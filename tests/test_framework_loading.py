@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from kpi_core import loader
 from kpi_core.calendar import parse_period
-from kpi_core.framework import Framework, LinearPayment
+from kpi_core.framework.model import Framework
+from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.loader import FrameworkError
 
 BASE = """

@@ -27,7 +27,7 @@ from kpi_core import expressions, loader
 from kpi_core.assess import assess
 from kpi_core.calendar import parse_period
 from kpi_core.expressions import ExpressionError
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
 from kpi_core.returns import personal_data
 from kpi_core.returns.reader import read_return
 

@@ -8,11 +8,13 @@ from unittest import mock
 
 import pytest
 import sqlalchemy as sa
+from intake_fixtures import ALICE, BOB, DAVE, NOW, received, sample_csv
 from sqlmodel import Session, func, select
+from test_outbox import RecordingTransport
 
 import bot.assessing
-import bot.replies
 import bot.render_queue as rq
+import bot.replies
 from bot.intake import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.render_queue import RenderQueue
@@ -30,10 +32,7 @@ from bot.storage.models import (
     StoredFile,
     Submission,
 )
-from kpi_core.findings import Finding
 from bot.storage.queries import values_of
-from intake_fixtures import ALICE, BOB, DAVE, NOW, received, sample_csv
-from test_outbox import RecordingTransport
 
 
 def count(engine: sa.Engine, model: type, *where: object) -> int:

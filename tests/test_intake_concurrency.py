@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
+from intake_fixtures import ALICE, NOW, received, sample_csv
 from sqlmodel import Session, col, func, select
 
 from bot import config
@@ -23,7 +24,6 @@ from bot.intake import Intake, IntakeResult
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import OutboxMessage, StoredFile, Submission
-from intake_fixtures import ALICE, NOW, received, sample_csv
 
 
 def in_child(work: Callable[[], None]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 from bot.storage import db
 from bot.storage.models import Organisation, OutboxMessage
 
-NOW = datetime(2025, 10, 1, 9, tzinfo=timezone.utc)
+NOW = datetime(2025, 10, 1, 9, tzinfo=UTC)
 
 
 def test_it_upgrades_an_empty_database_to_exactly_the_models(empty_database_url: str) -> None:

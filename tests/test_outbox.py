@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from intake_fixtures import ALICE, NOW, received, sample_csv
+from services import free_port
 from sqlmodel import Session, select
 
 from bot.intake import Intake
@@ -18,8 +20,6 @@ from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Outbound, TransportError
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, Contact, OutboxMessage
-from intake_fixtures import ALICE, NOW, received, sample_csv
-from services import free_port
 
 
 class RecordingTransport:

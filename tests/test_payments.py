@@ -9,8 +9,9 @@ import pytest
 
 from kpi_core import formatting, loader
 from kpi_core.calendar import parse_period
-from kpi_core.framework import Framework
-from kpi_core.payments import PaymentResult, pounds
+from kpi_core.framework.model import Framework
+from kpi_core.payments import pounds
+from kpi_core.results import PaymentResult
 from kpi_core.scoring import score
 from kpi_core.values import Key
 

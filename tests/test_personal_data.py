@@ -11,8 +11,18 @@ from fractions import Fraction
 import openpyxl
 import pytest
 from corpus.filling import TINY_FRAMEWORK, fill
-from corpus.people import (FAMILY, GIVEN, KNOWN_INVALID, KNOWN_VALID, POSTCODES, check_digit, invalid_nhs_numbers,
-                           people, spaced, valid_nhs_numbers)
+from corpus.people import (
+    FAMILY,
+    GIVEN,
+    KNOWN_INVALID,
+    KNOWN_VALID,
+    POSTCODES,
+    check_digit,
+    invalid_nhs_numbers,
+    people,
+    spaced,
+    valid_nhs_numbers,
+)
 
 from bot.reports.samples import sample_return_csv
 from bot.workbooks import build_template

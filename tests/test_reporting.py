@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from intake_fixtures import ALICE, DAVE, deployment, received, sample_csv
 from pypdf import PdfReader
 from sqlmodel import Session, select
-
-from click.testing import CliRunner
 
 from bot import config
 from bot.cli import main
@@ -25,9 +25,8 @@ from bot.reporting import (
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, PaymentRow, RenderedReport
 from bot.storage.sync import ensure_obligations
-from intake_fixtures import ALICE, DAVE, deployment, received, sample_csv
 
-OCT_20 = datetime(2025, 10, 20, 12, tzinfo=timezone.utc)
+OCT_20 = datetime(2025, 10, 20, 12, tzinfo=UTC)
 
 
 def text_of(pdf: bytes) -> str:
@@ -37,7 +36,7 @@ def text_of(pdf: bytes) -> str:
 @pytest.fixture
 def quarter(intake: Intake) -> Intake:
     """ch-stop-smoking: Q1 and Q2 accepted. Solihull: Q2 rejected. Substance misuse: nothing at all."""
-    at = datetime(2025, 7, 10, 9, tzinfo=timezone.utc)
+    at = datetime(2025, 7, 10, 9, tzinfo=UTC)
     assert intake.submit(received(sample_csv(seed=3), message_id="q1", caption="2025-26-Q1", at=at)).outcome == \
         "accepted"
     assert intake.submit(received(sample_csv(seed=4), message_id="q2", caption="2025-26-Q2")).outcome == "accepted"
@@ -99,7 +98,7 @@ def test_the_exception_report_pdf_names_the_missing_return(quarter: Intake, sett
 def test_the_exception_report_lists_every_overdue_return_of_every_type(quarter: Intake, settings: config.Settings,
                                                                       files: FileStore) -> None:
     """In May the annual returns due on 30 April are as overdue as any quarter: the report names each one."""
-    may = datetime(2026, 5, 20, 9, tzinfo=timezone.utc)
+    may = datetime(2026, 5, 20, 9, tzinfo=UTC)
     with Session(quarter.engine) as session:
         for contract in session.exec(select(Contract)):
             ensure_obligations(session, contract, may.date())

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
@@ -24,31 +24,47 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from test_cli import ch_quarter_rows as ch_rows
 
 from bot.cli import main
 from bot.reports import (
-    ContractPeriodStatus, DataKpi, ExceptionReport, ReturnMeta, ReturnReport, build_exception_report,
+    ContractPeriodStatus,
+    DataKpi,
+    ExceptionReport,
+    ReturnMeta,
+    ReturnReport,
+    TrendPoint,
+    build_exception_report,
     build_return_report,
-    render_action_plans, render_exception_report, render_return_report,
+    display,
+    point_from_stored,
+    render_action_plans,
+    render_exception_report,
+    render_return_report,
+    trends_from_history,
 )
-from bot.reports import TrendPoint, display, point_from_stored, trends_from_history
-from bot.reports.pdf import REPORTS, TEMPLATES, Drawings, TemplatesOnlyFetcher, html_to_pdf
-from bot.reports.render import return_report_html
 from bot.reports.chat import email_text, telegram_text
+from bot.reports.pdf import (
+    REPORTS,
+    TEMPLATES,
+    Drawings,
+    TemplatesOnlyFetcher,
+    html_to_pdf,
+)
+from bot.reports.render import return_report_html
 from bot.reports.samples import sample_return_csv
 from bot.reports.trends import short_labels
 from kpi_core import loader, samples
 from kpi_core.assess import Assessment, assess
 from kpi_core.calendar import Period, ReportingYear, parse_period
 from kpi_core.duedates import due_date
-from kpi_core.loader import load_text
 from kpi_core.findings import Finding
+from kpi_core.loader import load_text
 from kpi_core.returns.csv_long import parse_csv
-from test_cli import ch_quarter_rows as ch_rows
 
 FRAMEWORKS = sorted(loader.shipped())
-RECEIVED = datetime(2025, 10, 14, 9, 30, tzinfo=timezone.utc)  # 10:30 in London (BST)
-GENERATED = datetime(2025, 10, 20, 8, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2025, 10, 14, 9, 30, tzinfo=UTC)  # 10:30 in London (BST)
+GENERATED = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
 
 
 # ----------------------------------------------------------------------------- building and reading reports

@@ -14,8 +14,13 @@ from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.returns.reader import read_return
 from kpi_core.returns.safety import Limits, open_package, sniff
-from kpi_core.returns.sheetxml import (StructureError, percent_styles, scan_sheet, shared_strings_problem,
-                                      workbook_sheets)
+from kpi_core.returns.sheetxml import (
+    StructureError,
+    percent_styles,
+    scan_sheet,
+    shared_strings_problem,
+    workbook_sheets,
+)
 
 TINY = loader.load_text(TINY_FRAMEWORK)
 

@@ -12,6 +12,27 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from scheduler_fixtures import (
+    ALEX,
+    ALICE,
+    APRIL_END,
+    APRIL_RETURNS,
+    APRIL_START,
+    CAROL,
+    CH_STOP_SMOKING,
+    DAVE,
+    LIFESTYLE,
+    SAM,
+    app_on,
+    april_year_expected,
+    at,
+    brief,
+    levels,
+    notices,
+    received,
+    return_file,
+    scheduler_deployment,
+)
 from sqlmodel import Session, col, func, select
 
 from bot import config, leases
@@ -21,13 +42,9 @@ from bot.storage.models import Notice, Obligation, OutboxMessage
 from jobs.reports import report_sweep
 from jobs.simulate import Replay
 from jobs.status import scheduler_lines
-from kpi_core import loader, samples
 from jobs.sweep import sweep
 from jobs.tasks import scheduler_tasks
-from scheduler_fixtures import (
-    ALEX, ALICE, APRIL_END, APRIL_RETURNS, APRIL_START, CAROL, CH_STOP_SMOKING, DAVE, LIFESTYLE, SAM, app_on, at,
-    april_year_expected, brief, levels, notices, received, return_file, scheduler_deployment,
-)
+from kpi_core import loader, samples
 
 
 def replay_year(app: App, first: date, last: date,

@@ -16,17 +16,28 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from scheduler_fixtures import (
+    APRIL_END,
+    APRIL_RETURNS,
+    APRIL_START,
+    CAROL,
+    CH_STOP_SMOKING,
+    app_on,
+    april_year_expected,
+    at,
+    brief,
+    notices,
+    received,
+    return_file,
+    scheduler_deployment,
+)
 from sqlmodel import Session, col, func, select
+from test_intake_concurrency import in_child, wait_all
 
 from bot import config
 from bot.app import App
 from bot.storage.models import Notice, OutboxMessage
 from jobs.simulate import Replay
-from scheduler_fixtures import (
-    APRIL_END, APRIL_RETURNS, APRIL_START, CAROL, CH_STOP_SMOKING, app_on, april_year_expected, at, brief, notices,
-    received, return_file, scheduler_deployment,
-)
-from test_intake_concurrency import in_child, wait_all
 
 REPORT_DEADLINES = ["2021-07-15", "2021-10-15", "2022-01-15", "2022-04-15"]
 # The schedulers start on 1 September (a shorter year, for speed): July's exception report is caught up then.

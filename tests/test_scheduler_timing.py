@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,14 @@ import pytest
 from bot import config
 from jobs.ladder import Ladder
 from jobs.timing import (
-    Clock, digest_day, due_overdue, due_reminder, first_overdue_day, overdue_day, reminder_day, report_day,
+    Clock,
+    digest_day,
+    due_overdue,
+    due_reminder,
+    first_overdue_day,
+    overdue_day,
+    reminder_day,
+    report_day,
 )
 
 DAYS = (14, 3, 1, 0)
@@ -80,13 +87,13 @@ def test_the_exception_report_and_digest_days_skip_holidays() -> None:
 
 
 @pytest.mark.parametrize(("utc", "sending"), [
-    (datetime(2026, 3, 27, 8, 59, tzinfo=timezone.utc), False),  # 08:59 GMT
-    (datetime(2026, 3, 27, 9, 0, tzinfo=timezone.utc), True),  # 09:00 GMT
-    (datetime(2026, 3, 30, 8, 0, tzinfo=timezone.utc), True),  # 09:00 BST, the Monday after the clocks change
-    (datetime(2026, 3, 30, 7, 59, tzinfo=timezone.utc), False),
-    (datetime(2026, 3, 30, 16, 30, tzinfo=timezone.utc), False),  # 17:30 BST
-    (datetime(2026, 4, 3, 10, 0, tzinfo=timezone.utc), False),  # Good Friday
-    (datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc), False),  # Saturday
+    (datetime(2026, 3, 27, 8, 59, tzinfo=UTC), False),  # 08:59 GMT
+    (datetime(2026, 3, 27, 9, 0, tzinfo=UTC), True),  # 09:00 GMT
+    (datetime(2026, 3, 30, 8, 0, tzinfo=UTC), True),  # 09:00 BST, the Monday after the clocks change
+    (datetime(2026, 3, 30, 7, 59, tzinfo=UTC), False),
+    (datetime(2026, 3, 30, 16, 30, tzinfo=UTC), False),  # 17:30 BST
+    (datetime(2026, 4, 3, 10, 0, tzinfo=UTC), False),  # Good Friday
+    (datetime(2026, 3, 28, 12, 0, tzinfo=UTC), False),  # Saturday
 ])
 def test_notices_go_from_nine_in_london_on_working_days(utc: datetime, sending: bool) -> None:
     assert Clock.of(utc, config.Settings()).sending is sending

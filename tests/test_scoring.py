@@ -8,8 +8,9 @@ import pytest
 
 from kpi_core import loader
 from kpi_core.calendar import parse_period
-from kpi_core.framework import Framework
-from kpi_core.scoring import IndicatorResult, Scorecard, score
+from kpi_core.framework.model import Framework
+from kpi_core.results import IndicatorResult, Scorecard
+from kpi_core.scoring import score
 from kpi_core.stats import wilson_interval
 from kpi_core.values import Key
 

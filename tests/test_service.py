@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from intake_fixtures import NOW, received, sample_csv
 from sqlmodel import Session, select
 
 from bot import config
@@ -13,7 +14,6 @@ from bot.app import App
 from bot.intake import Intake
 from bot.service import Service, Task, core_tasks, heartbeats
 from bot.storage.models import OutboxMessage, RenderJob
-from intake_fixtures import NOW, received, sample_csv
 
 
 def test_one_pass_draws_the_pdf_and_delivers_the_reply(intake: Intake, settings: config.Settings) -> None:

@@ -15,8 +15,9 @@ import pytest
 from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.duedates import due_date
-from kpi_core.framework import Framework
-from kpi_core.scoring import Scorecard, score
+from kpi_core.framework.model import Framework
+from kpi_core.results import Scorecard
+from kpi_core.scoring import score
 from kpi_core.validation import check_rules
 
 CONTRACT_VALUE = 1_000_000

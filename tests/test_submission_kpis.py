@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
+from intake_fixtures import received, sample_csv
 from sqlmodel import Session, select
 
 from bot.intake import Intake
@@ -12,11 +13,10 @@ from bot.storage.models import Contract, ServiceFailureRow
 from bot.storage.sync import ensure_obligations
 from bot.submission_kpis import record_service_failures, submission_kpis
 from kpi_core.escalation import ServiceFailureRule
-from intake_fixtures import received, sample_csv
 
 
 def at(day: date, hour: int = 12) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def test_timeliness_and_accuracy_over_a_sequence_of_returns(intake: Intake) -> None:
@@ -64,10 +64,10 @@ def test_a_return_due_today_is_not_yet_counted(intake: Intake) -> None:
 
 def test_on_time_is_judged_on_the_london_date(intake: Intake) -> None:
     # 23:30 UTC on 15 October is 00:30 on 16 October in London (BST): one day late.
-    late = datetime(2025, 10, 15, 23, 30, tzinfo=timezone.utc)
+    late = datetime(2025, 10, 15, 23, 30, tzinfo=UTC)
     result = intake.submit(received(sample_csv(), caption="2025-26-Q2", at=late))
     assert result.on_time is False
-    in_time = datetime(2025, 10, 15, 22, 30, tzinfo=timezone.utc) - timedelta(minutes=1)
+    in_time = datetime(2025, 10, 15, 22, 30, tzinfo=UTC) - timedelta(minutes=1)
     again = intake.submit(received(sample_csv(seed=2), message_id="m2", caption="2025-26-Q1", at=in_time))
     assert again.on_time is False  # Q1 was due on 15 July
     with Session(intake.engine) as session:

@@ -17,23 +17,18 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
-from sqlmodel import Session, select
-
-from bot import config
-from bot.app import App
-from bot.channels import telegram_linking as linking
-from bot.channels.telegram import webhook_secret
-from bot.channels.telegram_texts import CHECK_PROMPT, UNLINKED
-from bot.intake import Intake
-from bot.render_queue import RenderQueue
-from bot.reports.chat import TELEGRAM_LIMIT, length
-from bot.storage.models import Contact, Invite, Submission
-from fake_telegram import BOT_USER, TOKEN, FakeBotApi, button_press, message, running_fake_bot_api
+from fake_telegram import (
+    BOT_USER,
+    TOKEN,
+    FakeBotApi,
+    button_press,
+    message,
+    running_fake_bot_api,
+)
 from intake_fixtures import ALICE, DAVE, NOW, received
-from kpi_core import loader, samples
-from kpi_core.returns.reader import read_return
+from pypdf import PdfReader
 from services import free_port
+from sqlmodel import Session, select
 from telegram_fixtures import (
     ALICE_CHAT,
     DAVE_CHAT,
@@ -49,6 +44,18 @@ from telegram_fixtures import (
     send,
     telegram_app,
 )
+
+from bot import config
+from bot.app import App
+from bot.channels import telegram_linking as linking
+from bot.channels.telegram import webhook_secret
+from bot.channels.telegram_texts import CHECK_PROMPT, UNLINKED
+from bot.intake import Intake
+from bot.render_queue import RenderQueue
+from bot.reports.chat import TELEGRAM_LIMIT, length
+from bot.storage.models import Contact, Invite, Submission
+from kpi_core import loader, samples
+from kpi_core.returns.reader import read_return
 
 pytestmark = pytest.mark.timeout(120)
 CAROL = "carol@example-council.example"

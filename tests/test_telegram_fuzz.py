@@ -7,15 +7,26 @@ another provider's contracts (unless they typed its id themselves, which is then
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import logging
+from collections import Counter
 
 import pytest
+from fake_telegram import FakeBotApi, button_press, message, running_fake_bot_api
 from hypothesis import HealthCheck, example, given
 from hypothesis import settings as fuzzing
 from hypothesis import strategies as st
+from intake_fixtures import NOW
 from sqlmodel import Session, select
 from telegram import Update
+from telegram_fixtures import (
+    ALICE_CHAT,
+    CAROL_CHAT,
+    STRANGER_CHAT,
+    WHEN,
+    Running,
+    running_channel,
+    telegram_app,
+)
 
 from bot import config
 from bot.channels import telegram_keyboards as keyboards
@@ -23,9 +34,6 @@ from bot.channels import telegram_linking as linking
 from bot.intake import Intake
 from bot.render_queue import RenderQueue
 from bot.storage.models import OutboxMessage
-from fake_telegram import FakeBotApi, button_press, message, running_fake_bot_api
-from intake_fixtures import NOW
-from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, STRANGER_CHAT, WHEN, Running, running_channel, telegram_app
 
 pytestmark = pytest.mark.timeout(300)
 COMMANDS = ["status", "template", "report", "exceptions", "late", "check", "help", "start", "nosuch"]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from fake_telegram import TOKEN, running_fake_bot_api
+from intake_fixtures import DAVE, NOW
 from sqlmodel import Session, select
 
 from bot import config
@@ -13,8 +15,6 @@ from bot.app import App
 from bot.channels import telegram_linking as linking
 from bot.cli import main
 from bot.storage.models import Contact, Invite
-from fake_telegram import TOKEN, running_fake_bot_api
-from intake_fixtures import DAVE, NOW
 
 CODE_LINE = "or send the bot: /start "
 

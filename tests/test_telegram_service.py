@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fake_telegram import TOKEN, running_fake_bot_api
+from intake_fixtures import deployment
 from sqlmodel import Session, select
+from telegram_fixtures import ALICE_CHAT, ch_csv, send
 
 from bot import config
 from bot.storage.models import OutboxMessage, Submission
-from fake_telegram import TOKEN, running_fake_bot_api
-from intake_fixtures import deployment
-from telegram_fixtures import ALICE_CHAT, ch_csv, send
 
 pytestmark = pytest.mark.timeout(180)
 KPIBOT = Path(sys.executable).parent / "kpibot"

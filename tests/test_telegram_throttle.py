@@ -6,9 +6,9 @@ import asyncio
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from telegram_fixtures import FakeTime
 
 from bot.outbox.telegram_throttle import OVERALL_GAP, Throttle
-from telegram_fixtures import FakeTime
 
 
 def test_messages_to_one_chat_are_a_second_apart() -> None:

@@ -9,7 +9,10 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
+from intake_fixtures import ALICE, NOW, received, sample_csv
 from sqlmodel import Session, select
+from telegram_fixtures import FakeTime
 
 from bot.channels.telegram_linking import status_lines
 from bot.intake import Intake
@@ -20,9 +23,6 @@ from bot.outbox.transport import Outbound, TransportError
 from bot.reports.chat import TELEGRAM_LIMIT, length
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, Contact, OutboxMessage
-from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
-from intake_fixtures import ALICE, NOW, received, sample_csv
-from telegram_fixtures import FakeTime
 
 LONG = "\n".join(f"line {n}: " + "x" * 90 for n in range(100))  # about 10,000 characters: three messages
 

@@ -13,7 +13,13 @@ from kpi_core.assess import assess
 from kpi_core.calendar import parse_period
 from kpi_core.findings import Finding
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
-from kpi_core.validation import SWING_FLOOR, check_rules, interpret, span, swing_findings
+from kpi_core.validation import (
+    SWING_FLOOR,
+    check_rules,
+    interpret,
+    span,
+    swing_findings,
+)
 
 TINY = loader.load_text(TINY_FRAMEWORK)
 Q2 = parse_period("2025-26-Q2", 4)

@@ -32,7 +32,12 @@ from bot import config
 from bot.channels import email_ledger as ledger
 from bot.channels.email_ledger import Location
 from bot.channels.email_message import Inbound, parse
-from bot.channels.email_rules import dmarc_result, is_return_file, replies_to_us, silent_reason
+from bot.channels.email_rules import (
+    dmarc_result,
+    is_return_file,
+    replies_to_us,
+    silent_reason,
+)
 from bot.clock import utc_now
 from bot.intake import Intake, Received, Unavailable
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none

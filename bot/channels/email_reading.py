@@ -20,7 +20,7 @@ import re
 import select
 import socket
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
@@ -44,7 +44,7 @@ class MailboxError(RuntimeError):
 def internaldate(text: str) -> datetime | None:
     """`01-Oct-2025 10:00:00 +0100` as an aware datetime in UTC (None if it is not one)."""
     try:
-        return datetime.strptime(text.strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(timezone.utc)
+        return datetime.strptime(text.strip(), "%d-%b-%Y %H:%M:%S %z").astimezone(UTC)
     except ValueError:
         return None
 

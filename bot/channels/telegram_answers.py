@@ -20,7 +20,11 @@ from bot import config
 from bot.authz import visible_contracts
 from bot.outbox.telegram import REPLY_MARKUP
 from bot.reporting import ReportError, exception_statuses, provider_name, return_report
-from bot.reports import build_exception_report, render_exception_report, render_return_report
+from bot.reports import (
+    build_exception_report,
+    render_exception_report,
+    render_return_report,
+)
 from bot.reports.status import status_view
 from bot.status import ObligationStatus, contract_status
 from bot.storage.db import insert_ignore, retrying, write_session

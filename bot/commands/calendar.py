@@ -15,7 +15,9 @@ from bot.commands.common import State, echo_json, fail, period_arg, table
 def command(state: State, contract_id: str, year_id: str, as_json: bool) -> None:
     """List the periods of a reporting year with the date each return is due."""
     from kpi_core import loader
-    from kpi_core.duedates import due_date  # the bank-holiday calendars load only when dates are worked out
+    from kpi_core.duedates import (
+        due_date,  # the bank-holiday calendars load only when dates are worked out
+    )
 
     contract = state.contract(contract_id)
     fw = loader.get(contract.framework)

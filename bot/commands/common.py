@@ -34,7 +34,9 @@ class State:
 
     @property
     def settings(self) -> config.Settings:
-        from bot import config  # pydantic and the frameworks load only for commands that read the settings
+        from bot import (
+            config,  # pydantic and the frameworks load only for commands that read the settings
+        )
 
         if self._settings is None:
             try:
@@ -55,7 +57,9 @@ class State:
     def unchecked_app(self) -> App:
         """The application without checking its database (for `kpibot init`, which creates it)."""
         if self._app is None:
-            from bot.app import App  # SQLAlchemy, the intake and the outbox load only for commands that use them
+            from bot.app import (
+                App,  # SQLAlchemy, the intake and the outbox load only for commands that use them
+            )
 
             self._app = App(self.settings)
         return self._app

@@ -7,8 +7,10 @@ import click
 from bot.commands.common import State, echo_json, fail, table
 from kpi_core import loader, terms
 from kpi_core.benchmarks import Benchmark
-from kpi_core.framework import Framework, Indicator, Version
-from kpi_core.scoring import describe_threshold
+from kpi_core.framework.indicators import Indicator
+from kpi_core.framework.model import Framework
+from kpi_core.framework.notes import Version
+from kpi_core.results import describe_threshold
 
 
 @click.group("frameworks")

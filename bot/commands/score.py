@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot import config
-from bot.commands.common import State, echo_json, fail, output_path, period_arg, plural, schema_problem, table
+from bot.commands.common import (
+    State,
+    echo_json,
+    fail,
+    output_path,
+    period_arg,
+    plural,
+    schema_problem,
+    table,
+)
 from kpi_core import formatting
 
 if TYPE_CHECKING:

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import State, fail, output_path, period_arg, schema_problem, write_atomically
+from bot.commands.common import (
+    State,
+    fail,
+    output_path,
+    period_arg,
+    schema_problem,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from kpi_core.calendar import Period

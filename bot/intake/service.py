@@ -38,8 +38,17 @@ from bot.resolve import Held, Rejected, identify
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import AuditEvent, Contact, Contract, FindingRow, Obligation, Organisation, OutboxMessage, \
-    StoredFile, Submission
+from bot.storage.models import (
+    AuditEvent,
+    Contact,
+    Contract,
+    FindingRow,
+    Obligation,
+    Organisation,
+    OutboxMessage,
+    StoredFile,
+    Submission,
+)
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
 from bot.submission_kpis import local_date

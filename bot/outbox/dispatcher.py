@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -141,10 +142,10 @@ class Dispatcher:
                 raise TransportError(f"no transport configured for channel {channel!r}", permanent=True)
             transport.send(outbound)
         except TransportError as exc:
-            retrying(lambda: self._failed(message_id, now, exc))
+            retrying(partial(self._failed, message_id, now, exc))
         except Exception as exc:  # noqa: BLE001 - an unexpected fault is retried like a transient one
             log.exception("outbox message %s: unexpected error", message_id)
-            retrying(lambda: self._failed(message_id, now, TransportError(f"{type(exc).__name__}: {exc}")))
+            retrying(partial(self._failed, message_id, now, TransportError(f"{type(exc).__name__}: {exc}")))
         else:
             retrying(lambda: self._sent(message_id, now))
             log.info("sent %s %s to %s (%s)", kind, message_id, address, channel)

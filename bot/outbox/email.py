@@ -17,7 +17,6 @@ from __future__ import annotations
 import mimetypes
 import re
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from datetime import datetime
@@ -153,7 +152,7 @@ class EmailTransport:
         except smtplib.SMTPResponseException as exc:
             permanent = 500 <= exc.smtp_code < 600
             raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=permanent) from None
-        except (smtplib.SMTPException, ssl.SSLError, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
             raise TransportError(f"SMTP delivery failed: {exc}") from None
 
 

@@ -29,7 +29,13 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.clock import utc_now
 from bot.outbox.telegram_throttle import Throttle

@@ -22,9 +22,17 @@ _HOMES = {
 if TYPE_CHECKING:
     from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
     from bot.reports.exception_report import (
-        ContractPeriodStatus, DataKpi, ExceptionReport, OverdueReturn, build_exception_report,
+        ContractPeriodStatus,
+        DataKpi,
+        ExceptionReport,
+        OverdueReturn,
+        build_exception_report,
     )
-    from bot.reports.render import render_action_plans, render_exception_report, render_return_report
+    from bot.reports.render import (
+        render_action_plans,
+        render_exception_report,
+        render_return_report,
+    )
     from bot.reports.trends import TrendPoint, point_from_stored, trends_from_history
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from kpi_core import formatting
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
 from kpi_core.values import Values
 
 

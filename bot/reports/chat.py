@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from bot.reports import display
 from bot.reports.context import FindingView, IndicatorRow, PaymentView, ReturnReport
-from bot.reports.templating import render_text
 from bot.reports.status import StatusView
+from bot.reports.templating import render_text
 
 TELEGRAM_LIMIT = 4096
 PART_MARK = "({index}/{count})\n"

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from markupsafe import Markup
 
 from bot.reports import display
-from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.action_plans import ActionPlan, action_plans_for
+from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.charts import ChartPoint, trend_chart
 from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
 from bot.reports.trends import TrendPoint, Trends, short_labels, trends_from_history
@@ -21,9 +21,8 @@ from kpi_core import formatting
 from kpi_core.assess import Assessment
 from kpi_core.duedates import due_date
 from kpi_core.findings import Finding
-from kpi_core.framework import Framework
-from kpi_core.payments import PaymentResult
-from kpi_core.scoring import STATUS_ORDER, IndicatorResult
+from kpi_core.framework.model import Framework
+from kpi_core.results import STATUS_ORDER, IndicatorResult, PaymentResult
 
 MAX_TREND_POINTS = 8
 COLOURED = ("red", "amber", "green")

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from kpi_core import expressions, formatting
 from kpi_core.formatting import plural
-from kpi_core.framework import Framework, Indicator
-from kpi_core.scoring import IndicatorResult, Judgement, describe_threshold
+from kpi_core.framework.indicators import Indicator
+from kpi_core.framework.model import Framework
+from kpi_core.results import IndicatorResult, Judgement, describe_threshold
 
 _OPERATORS = {">=": "≥", "<=": "≤"}
 

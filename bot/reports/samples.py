@@ -9,7 +9,7 @@ from __future__ import annotations
 from kpi_core import samples
 from kpi_core.assess import return_type_for
 from kpi_core.calendar import Period
-from kpi_core.framework import Framework
+from kpi_core.framework.model import Framework
 
 
 def sample_return_csv(framework: Framework, period: Period, *, level: float = 0.7, scale: int = 200,

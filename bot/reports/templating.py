@@ -6,9 +6,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from markupsafe import Markup
-
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from bot.reports.status import STATUSES
 

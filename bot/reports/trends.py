@@ -14,7 +14,8 @@ from fractions import Fraction
 
 from kpi_core.assess import Assessment
 from kpi_core.calendar import MONTH_NAMES, Period, PeriodError, parse_period
-from kpi_core.scoring import Scorecard, score
+from kpi_core.results import Scorecard
+from kpi_core.scoring import score
 from kpi_core.values import Values
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.storage.models import DataValue, FindingRow, IndicatorResultRow, PaymentRow, Submission
+from bot.storage.models import (
+    DataValue,
+    FindingRow,
+    IndicatorResultRow,
+    PaymentRow,
+    Submission,
+)
 from kpi_core.assess import Assessment
 from kpi_core.findings import Finding
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.storage.audit import record
 from bot.storage.db import write_session
 from bot.storage.files import FileStore
 from bot.storage.models import StoredFile
-
-import sqlalchemy as sa
 
 
 def purge_due(engine: sa.Engine, files: FileStore, now: datetime, limit: int = 500) -> int:

@@ -14,11 +14,17 @@ from sqlmodel import Session, select
 from bot import config
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore
-from bot.storage.models import Contact, ContactContract, Contract, Obligation, Organisation
+from bot.storage.models import (
+    Contact,
+    ContactContract,
+    Contract,
+    Obligation,
+    Organisation,
+)
 from kpi_core import loader
 from kpi_core.calendar import ReportingYear
 from kpi_core.duedates import due_date
-from kpi_core.framework import ReturnType
+from kpi_core.framework.returns import ReturnType
 
 
 def sync_settings(session: Session, settings: config.Settings, now: datetime) -> dict[str, int]:

@@ -12,7 +12,8 @@ from fractions import Fraction
 
 import openpyxl
 
-from kpi_core.framework import DataItem, Framework
+from kpi_core.framework.indicators import DataItem
+from kpi_core.framework.model import Framework
 from kpi_core.returns import layout
 from kpi_core.values import Key
 

@@ -22,7 +22,8 @@ from kpi_core import formatting
 from kpi_core.assess import return_type_for
 from kpi_core.calendar import Period
 from kpi_core.duedates import due_date
-from kpi_core.framework import DataItem, Framework
+from kpi_core.framework.indicators import DataItem
+from kpi_core.framework.model import Framework
 from kpi_core.returns import layout
 from kpi_core.values import Key
 

@@ -19,8 +19,16 @@ from kpi_core.findings import Finding, cap_findings
 from kpi_core.returns import layout, personal_data
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.safety import Limits, open_package
-from kpi_core.returns.sheetxml import (SheetScan, StructureError, TooManyCells, TooManyRows, percent_styles,
-                                      scan_sheet, shared_strings_problem, workbook_sheets)
+from kpi_core.returns.sheetxml import (
+    SheetScan,
+    StructureError,
+    TooManyCells,
+    TooManyRows,
+    percent_styles,
+    scan_sheet,
+    shared_strings_problem,
+    workbook_sheets,
+)
 
 Cell = object
 

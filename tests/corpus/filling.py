@@ -11,7 +11,8 @@ from fractions import Fraction
 
 from bot.workbooks.fill import cell_value, fill, template_cells  # noqa: F401  (shared with the demo)
 from kpi_core import expressions
-from kpi_core.framework import DataItem, Framework
+from kpi_core.framework.indicators import DataItem
+from kpi_core.framework.model import Framework
 from kpi_core.validation import check_rules
 from kpi_core.values import Key
 
