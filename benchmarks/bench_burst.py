@@ -29,8 +29,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from bot import config  # noqa: E402
 from bot.app import App  # noqa: E402
-from bot.intake import Received  # noqa: E402
-from bot.workbooks import build_template  # noqa: E402
+from bot.intake.received import Received  # noqa: E402
+from bot.workbooks.template import build_template  # noqa: E402
 from bot.workbooks.fill import fill  # noqa: E402
 from kpi_core import loader, samples  # noqa: E402
 from kpi_core.calendar import parse_period  # noqa: E402

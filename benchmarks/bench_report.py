@@ -109,7 +109,8 @@ def assessed():  # type: ignore[no-untyped-def]
 
 def build_and_render(plans: bool, assessment=None) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
     """Build the report's context and render it; (pdf, status counts)."""
-    from bot.reports import ReturnMeta, build_return_report, render_return_report
+    from bot.reports.context import ReturnMeta, build_return_report
+    from bot.reports.render import render_return_report
 
     assessment = assessment or assessed()
     meta = ReturnMeta("bench", assessment.framework.name, "Benchmark Provider Ltd")

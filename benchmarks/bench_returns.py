@@ -33,7 +33,8 @@ import pandas  # noqa: E402
 from corpus.filling import consistent_values, fill  # noqa: E402
 from corpus.hostile import minimal_workbook  # noqa: E402
 
-from bot.workbooks import IsolatedReader, build_template  # noqa: E402
+from bot.workbooks.isolated import IsolatedReader  # noqa: E402
+from bot.workbooks.template import build_template
 from kpi_core.assess import assess  # noqa: E402
 from kpi_core.calendar import parse_period  # noqa: E402
 from kpi_core.framework.model import Framework  # noqa: E402

@@ -1,27 +1,39 @@
-"""Wire the application together from settings: database, file store, intake, render queue and outbox."""
+"""The composition root: wire the application together from settings.
+
+`App` builds the parts (database, file store, isolated reader, intake, render queue, outbox and its transports);
+`service_for` chooses what `kpibot run` runs: the core tasks, the scheduler's sweeps from jobs/, and the channels
+this deployment has settings for. Everything here imports downward; the layers above (commands, the demo) are
+given an App, and the channels see it through `bot.service.parts.Parts`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import config
-from bot.assessing import terms_of
-from bot.intake import Intake
+from bot.assessment.in_context import terms_of
+from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.registry import transports_from
-from bot.render_queue import RenderQueue
+from bot.outbox.local import LocalTransport
+from bot.outbox.transport import Transport
+from bot.processes.tasks import Channel, Task
 from bot.reports.isolated import RenderPool
+from bot.reports.queue import RenderQueue
+from bot.service.loop import Service
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
+from bot.storage.retention import purge_due
 from bot.storage.sync import ensure_obligations, sync_settings
 from bot.workbooks.isolated import IsolatedReader
+from jobs.tasks import scheduler_tasks
 
 
 @dataclass
@@ -68,7 +80,7 @@ class App:
         return Dispatcher(self.engine, transports_from(self.settings), self.files, o.max_attempts,
                           timedelta(seconds=o.backoff_seconds))
 
-    def today(self, now: datetime):  # type: ignore[no-untyped-def]
+    def today(self, now: datetime) -> date:
         return now.astimezone(ZoneInfo(self.settings.timezone)).date()
 
     def init(self, now: datetime) -> dict[str, int]:
@@ -81,3 +93,63 @@ class App:
                                          for c in session.exec(select(Contract)))
             session.commit()
         return changed
+
+
+def transports_from(settings: config.Settings) -> dict[str, Transport]:
+    """Local always; email when an SMTP host is set; Telegram when a bot token is in the environment. (The
+    channels' transports are imported only here and only when configured: python-telegram-bot and smtplib stay
+    out of commands that send nothing.)"""
+    transports: dict[str, Transport] = {"local": LocalTransport(Path(settings.storage.outbox_dir))}
+    if settings.email.smtp_host:
+        from bot.channels.email.oauth import token_provider
+        from bot.channels.email.transport import EmailTransport
+
+        e = settings.email
+        transports["email"] = EmailTransport(e.smtp_host, e.smtp_port, e.from_address, e.smtp_user,
+                                             settings.smtp_password, e.smtp_security,
+                                             tokens=token_provider(settings))
+    if settings.telegram_token:
+        from bot.channels.telegram.transport import shared_transport
+
+        t = settings.telegram
+        transports["telegram"] = shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
+                                                  settings.storage.database_url)
+    return transports
+
+
+def core_tasks(app: App) -> list[Task]:
+    """What keeps returns flowing: resume interrupted submissions, draw PDFs, deliver messages, purge."""
+    dispatcher = app.dispatcher()
+
+    def resume(now: datetime) -> int:
+        return len(app.intake.resume_unfinished())
+
+    return [
+        Task("resume", resume, 60),
+        Task("render", lambda now: app.render_queue.run_once(), 2),
+        Task("outbox", lambda now: dispatcher.run_once(now), 2),
+        Task("purge", lambda now: purge_due(app.engine, app.files, now), 3600),
+    ]
+
+
+def all_tasks(app: App) -> list[Task]:
+    """The core tasks and the scheduler's sweeps (reminders, notices, escalations, reports) from jobs/."""
+    return [*core_tasks(app), *scheduler_tasks(app.engine, app.settings, app.files)]
+
+
+def configured_channels(app: App) -> list[Channel]:
+    """The channels this deployment has settings for (Telegram: a bot token in the environment; email: a
+    mailbox in `[email]`, its password in the environment)."""
+    from bot.channels.email.channel import channels_for as email_channels
+
+    channels: list[Channel] = []
+    if app.settings.telegram_token:
+        from bot.channels.telegram.channel import TelegramChannel
+
+        channels.append(TelegramChannel(app))
+    return channels + list(email_channels(app))
+
+
+def service_for(app: App, *, with_channels: bool = True) -> Service:
+    """`kpibot run`: every task, and the configured channels unless `with_channels` is off (`--once`)."""
+    return Service(app, all_tasks(app), configured_channels(app) if with_channels else [])

@@ -24,16 +24,9 @@ if str(ROOT) not in sys.path:
 from PIL import Image  # noqa: E402  (installed with WeasyPrint)
 
 from bot import config  # noqa: E402
-from bot.reports import (  # noqa: E402
-    ContractPeriodStatus,
-    DataKpi,
-    ReturnMeta,
-    build_exception_report,
-    build_return_report,
-    render_action_plans,
-    render_exception_report,
-    render_return_report,
-)
+from bot.reports.exception_report import ContractPeriodStatus, DataKpi, build_exception_report
+from bot.reports.context import ReturnMeta, build_return_report
+from bot.reports.render import render_action_plans, render_exception_report, render_return_report
 from bot.reports.samples import sample_return_csv  # noqa: E402
 from kpi_core import loader  # noqa: E402
 from kpi_core.assess import Assessment, assess, return_type_for  # noqa: E402

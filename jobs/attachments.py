@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.storage.files import FileStore
 from bot.storage.models import RenderedReport, StoredFile
 from bot.storage.queries import accepted_versions, values_of_versions
-from bot.workbooks import build_template
+from bot.workbooks.template import build_template
 from jobs.owed import Owed
 from kpi_core import loader
 from kpi_core.calendar import parse_period

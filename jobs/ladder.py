@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot import config
-from bot.assessing import terms_of
+from bot.assessment.in_context import terms_of
 from bot.storage.models import Contract
 from jobs.messages import number
 from kpi_core import loader

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot import config
-from bot.assessing import terms_of
+from bot.assessment.in_context import terms_of
 from bot.storage.db import retrying, write_session
 from bot.storage.models import Contract, Obligation
 from bot.storage.sync import ensure_obligations

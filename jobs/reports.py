@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.reporting import ReportError, contract_period_status
-from bot.reports import build_exception_report, render_exception_report
+from bot.reports.exception_report import build_exception_report
+from bot.reports.render import render_exception_report
+from bot.reports.stored import ReportError, contract_period_status
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, Obligation, RenderedReport, StoredFile
 from jobs.messages import render, short_day

@@ -9,21 +9,22 @@ is the in-memory one: a restart loses nothing, and two processes on one database
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-if TYPE_CHECKING:
-    from bot.service import Service
+from bot.processes.tasks import Task
 
 
-def build_scheduler(service: Service) -> AsyncIOScheduler:
-    """An asyncio scheduler running each task of `service` at its interval (sync tasks run in threads)."""
-    zone = ZoneInfo(service.app.settings.timezone)
+def build_scheduler(tasks: Sequence[Task], tick: Callable[[Task], object], zone: ZoneInfo,
+                    start: datetime) -> AsyncIOScheduler:
+    """An asyncio scheduler calling `tick(task)` for each task at its interval, the first time at `start` (sync
+    calls run in the scheduler's threads)."""
     scheduler = AsyncIOScheduler(timezone=zone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-    for task in service.tasks:
-        scheduler.add_job(service.tick, "interval", args=[task], seconds=task.every_seconds, id=task.name,
-                          name=task.name, next_run_time=service.clock().astimezone(zone))
+    for task in tasks:
+        scheduler.add_job(tick, "interval", args=[task], seconds=task.every_seconds, id=task.name,
+                          name=task.name, next_run_time=start.astimezone(zone))
     return scheduler

@@ -1,24 +1,22 @@
-"""The scheduler's tasks for `kpibot run` (bot/service.py runs each on one APScheduler interval job)."""
+"""The scheduler's tasks for `kpibot run`: the notices sweep and the exception reports, every few minutes (the run
+loop, bot/service/loop.py, runs each on one APScheduler interval job)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sqlalchemy as sa
 
+from bot import config
+from bot.processes.tasks import Task
+from bot.storage.files import FileStore
 from jobs.reports import report_sweep
 from jobs.status import SWEEP
 from jobs.sweep import sweep
 
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.service import Task
 
-
-def scheduler_tasks(app: App) -> list[Task]:
-    """The notices sweep and the exception reports, every few minutes."""
-    from bot.service import Task
-
-    every = app.settings.scheduler.sweep_seconds
+def scheduler_tasks(engine: sa.Engine, settings: config.Settings, files: FileStore) -> list[Task]:
+    """The notices sweep and the exception reports, every `[scheduler] sweep_seconds`."""
+    every = settings.scheduler.sweep_seconds
     return [
-        Task(SWEEP, lambda now: sweep(app.engine, app.settings, app.files, now), every),
-        Task("reports", lambda now: report_sweep(app.engine, app.settings, app.files, now), every),
+        Task(SWEEP, lambda now: sweep(engine, settings, files, now), every),
+        Task("reports", lambda now: report_sweep(engine, settings, files, now), every),
     ]

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot import config
-from bot.intake import Intake, Received
-from bot.render_queue import RenderQueue
+from bot.intake.received import Received
+from bot.intake.service import Intake
+from bot.reports.queue import RenderQueue
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
 from bot.storage.sync import ensure_obligations, sync_settings

@@ -29,9 +29,9 @@ from intake_fixtures import NOW, deployment
 from services import DOVECOT_PASSWORD, Dovecot, free_port, start_dovecot, started
 
 from bot import config
-from bot.channels.email_ledger import Location
-from bot.channels.email_processing import Fetched
-from bot.channels.email_reading import Mailbox
+from bot.channels.email.ledger import Location
+from bot.channels.email.processing import Fetched
+from bot.channels.email.reading import Mailbox
 
 KPIBOT = "kpibot@council.example"
 MAX_UPLOAD = 64 * 1024

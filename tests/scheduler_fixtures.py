@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import config
 from bot.app import App
-from bot.intake import Received
+from bot.intake.received import Received
 from bot.storage.models import Contact, Obligation, OutboxMessage
 from kpi_core import loader, samples
 

@@ -23,13 +23,13 @@ from intake_fixtures import NOW
 
 from bot import config
 from bot.app import App
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.throttle import Throttle
 from bot.cli import main
-from bot.intake import Intake
-from bot.outbox.telegram_throttle import Throttle
-from bot.render_queue import RenderQueue
-from bot.workbooks import build_template
+from bot.intake.service import Intake
+from bot.reports.queue import RenderQueue
 from bot.workbooks.fill import fill
+from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.values import Key

@@ -9,8 +9,8 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.assessing import assess_in_context, framework_for, history_periods
-from bot.benchmarks import save_benchmarks
+from bot.assessment.comparators import save_benchmarks
+from bot.assessment.in_context import assess_in_context, framework_for, history_periods
 from bot.storage.models import Contract
 from kpi_core import loader
 from kpi_core.benchmarks import Benchmark

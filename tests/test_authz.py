@@ -12,8 +12,8 @@ import pytest
 from intake_fixtures import ALICE, BOB, DAVE, received, sample_csv
 from sqlmodel import Session, select
 
-from bot.authz import may_see, visible_contracts
-from bot.intake import Intake
+from bot.authz.policy import may_see, visible_contracts
+from bot.intake.service import Intake
 from bot.storage.models import Contact, Submission
 
 CAROL = "carol@example-council.example"

@@ -7,7 +7,6 @@ from functools import cache
 
 import pytest
 
-from bot.reports import ReturnMeta, ReturnReport, build_return_report
 from bot.reports.chat import (
     TELEGRAM_LIMIT,
     chat_summary,
@@ -16,6 +15,7 @@ from bot.reports.chat import (
     split_message,
     telegram_messages,
 )
+from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
 from bot.reports.samples import sample_return_csv
 from kpi_core import loader
 from kpi_core.assess import assess

@@ -9,9 +9,10 @@ from click.testing import CliRunner
 from conftest import REPO_ROOT
 from sqlmodel import Session, select
 
-from bot import config, demo
+from bot import config
 from bot.app import App
 from bot.cli import main
+from bot.demo import replay as demo
 from bot.storage.models import OutboxMessage, Submission
 
 

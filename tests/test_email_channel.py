@@ -30,12 +30,12 @@ from sqlmodel import Session, col, select
 
 from bot import config
 from bot.app import App
-from bot.channels.email import EmailChannel
-from bot.channels.email_reading import Mailbox
-from bot.intake import Intake
+from bot.channels.email.channel import EmailChannel
+from bot.channels.email.reading import Mailbox
+from bot.channels.email.transport import EmailTransport
+from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.email import EmailTransport
-from bot.render_queue import RenderQueue
+from bot.reports.queue import RenderQueue
 from bot.storage.files import FileStore
 from bot.storage.models import (
     InboundMail,
@@ -44,8 +44,8 @@ from bot.storage.models import (
     PaymentRow,
     Submission,
 )
-from bot.workbooks import build_template
 from bot.workbooks.fill import fill
+from bot.workbooks.template import build_template
 from kpi_core import loader, samples
 from kpi_core.calendar import parse_period
 
@@ -205,9 +205,9 @@ sys.path.insert(0, {tests!r})
 from datetime import timedelta
 from bot import config
 from bot.app import App
-from bot.channels.email import EmailChannel
-from bot.channels.email_reading import Mailbox
-from bot.intake import Intake
+from bot.channels.email.channel import EmailChannel
+from bot.channels.email.reading import Mailbox
+from bot.intake.service import Intake
 from intake_fixtures import NOW
 
 class DiesBeforeMoving(Mailbox):

@@ -17,9 +17,9 @@ from mail_fixtures import KPIBOT, email_settings, fetched, with_email  # noqa: F
 from sqlmodel import Session, col, func, select
 
 from bot import config
-from bot.channels.email_message import parse
-from bot.channels.email_processing import Processor
-from bot.intake import Intake
+from bot.channels.email.message import parse
+from bot.channels.email.processing import Processor
+from bot.intake.service import Intake
 from bot.storage.models import InboundMail, OutboxMessage
 
 REGISTERED = {ALICE, "dave@breathe-easy.example", "bob@turning-point.example", "carol@example-council.example"}

@@ -28,14 +28,13 @@ from mail_fixtures import KPIBOT, self_signed
 from services import Dovecot, free_port, start_dovecot, started
 
 from bot import config
-from bot.app import App
-from bot.channels.email import EmailChannel
-from bot.channels.email_reading import Mailbox, MailboxError
-from bot.channels.email_status import status_lines
-from bot.intake import Intake
-from bot.mail_oauth import TokenError, TokenProvider, token_provider
-from bot.outbox.email import EmailTransport
-from bot.outbox.registry import transports_from
+from bot.app import App, transports_from
+from bot.channels.email.channel import EmailChannel
+from bot.channels.email.oauth import TokenError, TokenProvider, token_provider
+from bot.channels.email.reading import Mailbox, MailboxError
+from bot.channels.email.status import status_lines
+from bot.channels.email.transport import EmailTransport
+from bot.intake.service import Intake
 from bot.outbox.transport import Outbound, TransportError
 
 USER = "kpibot-oauth@council.example"

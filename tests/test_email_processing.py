@@ -15,10 +15,10 @@ from mail_fixtures import KPIBOT, MAX_UPLOAD, build, email_settings, fetched, wi
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.channels.email_message import parse
-from bot.channels.email_processing import Processor
-from bot.channels.email_status import status_lines
-from bot.intake import Intake
+from bot.channels.email.message import parse
+from bot.channels.email.processing import Processor
+from bot.channels.email.status import status_lines
+from bot.intake.service import Intake
 from bot.storage.models import Contact, InboundMail, OutboxMessage, Submission
 
 LATER = NOW + timedelta(minutes=5)
@@ -289,7 +289,7 @@ def test_a_message_that_keeps_failing_is_recorded_as_failed_and_moved(intake: In
 
 
 def test_status_says_whether_the_mailbox_is_being_read(intake: Intake, settings: config.Settings) -> None:
-    from bot.service import beat
+    from bot.processes.heartbeats import beat
 
     def mailbox_line() -> str:
         return status_lines(intake.engine, settings, LATER)[2]

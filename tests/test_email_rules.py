@@ -6,13 +6,8 @@ from __future__ import annotations
 import pytest
 from mail_fixtures import build
 
-from bot.channels.email_message import Inbound, parse
-from bot.channels.email_rules import (
-    dmarc_result,
-    is_return_file,
-    replies_to_us,
-    silent_reason,
-)
+from bot.channels.email.message import Inbound, parse
+from bot.channels.email.rules import dmarc_result, is_return_file, replies_to_us, silent_reason
 
 M365 = ("spf=pass (sender IP is 40.107.1.2) smtp.mailfrom=breathe-easy.example; dkim=pass (signature was verified) "
         "header.d=breathe-easy.example;dmarc={} action=none header.from=breathe-easy.example;compauth=pass reason=100")

@@ -13,7 +13,8 @@ from aiosmtpd.controller import Controller
 from mail_fixtures import Captured, self_signed
 from services import free_port
 
-from bot.outbox.email import EmailTransport, reply_headers
+from bot.channels.email.transport import EmailTransport
+from bot.outbox.email_threads import reply_headers
 from bot.outbox.transport import Outbound, TransportError
 
 SENDER = "kpibot@council.example"

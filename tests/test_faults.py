@@ -21,11 +21,11 @@ from test_intake_concurrency import in_child
 from test_outbox import _Inbox
 
 from bot import config
-from bot.intake import Intake, Unavailable
+from bot.channels.email.transport import EmailTransport
+from bot.intake.service import Intake, Unavailable
 from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.email import EmailTransport
 from bot.outbox.transport import Outbound
-from bot.render_queue import RenderQueue
+from bot.reports.queue import RenderQueue
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, OutboxMessage, RenderJob, Submission
@@ -118,8 +118,8 @@ def test_an_email_interrupted_mid_send_goes_again_with_the_same_message_id(
 
 def test_a_submission_left_by_a_killed_process_is_finished_by_the_service(
         intake: Intake, settings: config.Settings) -> None:
-    from bot.app import App
-    from bot.service import Service, core_tasks
+    from bot.app import App, core_tasks
+    from bot.service.loop import Service
 
     url = intake.engine.url.render_as_string(hide_password=False)
     message = received(sample_csv(), caption="2025-26-Q2")

@@ -12,12 +12,12 @@ from intake_fixtures import ALICE, BOB, DAVE, NOW, received, sample_csv
 from sqlmodel import Session, func, select
 from test_outbox import RecordingTransport
 
-import bot.assessing
-import bot.render_queue as rq
-import bot.replies
-from bot.intake import Intake
+import bot.assessment.in_context
+import bot.intake.replies
+import bot.reports.queue as rq
+from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
-from bot.render_queue import RenderQueue
+from bot.reports.queue import RenderQueue
 from bot.storage.files import FileStore, sha256_of
 from bot.storage.models import (
     AuditEvent,
@@ -118,7 +118,7 @@ def test_a_rejected_return_keeps_the_file_and_every_finding_but_no_results(intak
 
 def test_a_scoring_failure_leaves_the_raw_file_and_a_failed_record(intake: Intake, files: FileStore) -> None:
     data = sample_csv()
-    with mock.patch.object(bot.assessing, "assess", autospec=True, side_effect=ZeroDivisionError("boom")):
+    with mock.patch.object(bot.assessment.in_context, "assess", autospec=True, side_effect=ZeroDivisionError("boom")):
         result = intake.submit(received(data, caption="2025-26-Q2"))
     assert result.outcome == "failed"
     with Session(intake.engine) as session:
@@ -278,8 +278,8 @@ def test_a_workbook_whose_cover_names_another_contract_is_refused_and_counts_aga
         intake: Intake, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Issue 11: 'A wrong --contract on another contract's workbook records a rejected return for the wrong
     contract and drops its accuracy KPI to 0%'."""
-    from bot.workbooks import build_template
     from bot.workbooks.fill import fill
+    from bot.workbooks.template import build_template
     from kpi_core import loader, samples
     from kpi_core.calendar import parse_period
 

@@ -20,7 +20,8 @@ from intake_fixtures import ALICE, NOW, received, sample_csv
 from sqlmodel import Session, col, func, select
 
 from bot import config
-from bot.intake import Intake, IntakeResult
+from bot.intake.received import IntakeResult
+from bot.intake.service import Intake
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import OutboxMessage, StoredFile, Submission
@@ -168,7 +169,7 @@ def test_received_strings_are_bounded_and_cleaned_at_the_edge(intake: Intake) ->
     assert sub.filename.endswith(".csv")
     stranger = intake.submit(received(sample_csv(), sender="s" * 300 + "@example.org", message_id="long"))
     assert stranger.outcome == "unknown_sender"
-    from bot.outbox.email import EmailTransport
+    from bot.channels.email.transport import EmailTransport
     from bot.outbox.transport import Outbound
     with Session(intake.engine) as session:
         reply = session.exec(select(OutboxMessage)).first()

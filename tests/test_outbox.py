@@ -13,9 +13,9 @@ from intake_fixtures import ALICE, NOW, received, sample_csv
 from services import free_port
 from sqlmodel import Session, select
 
-from bot.intake import Intake
+from bot.channels.email.transport import EmailTransport
+from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.email import EmailTransport
 from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Outbound, TransportError
 from bot.storage.files import FileStore

@@ -25,7 +25,7 @@ from corpus.people import (
 )
 
 from bot.reports.samples import sample_return_csv
-from bot.workbooks import build_template
+from bot.workbooks.template import build_template
 from kpi_core import loader, samples
 from kpi_core.assess import assess
 from kpi_core.calendar import PERIODS_PER_YEAR, parse_period

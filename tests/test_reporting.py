@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from bot import config
 from bot.cli import main
-from bot.intake import Intake
-from bot.reporting import (
+from bot.intake.service import Intake
+from bot.reports.stored import (
     ReportError,
     exception_statuses,
     render_stored_exception_report,

@@ -27,23 +27,10 @@ from pypdf import PdfReader
 from test_cli import ch_quarter_rows as ch_rows
 
 from bot.cli import main
-from bot.reports import (
-    ContractPeriodStatus,
-    DataKpi,
-    ExceptionReport,
-    ReturnMeta,
-    ReturnReport,
-    TrendPoint,
-    build_exception_report,
-    build_return_report,
-    display,
-    point_from_stored,
-    render_action_plans,
-    render_exception_report,
-    render_return_report,
-    trends_from_history,
-)
+from bot.reports import display
 from bot.reports.chat import email_text, telegram_text
+from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
+from bot.reports.exception_report import ContractPeriodStatus, DataKpi, ExceptionReport, build_exception_report
 from bot.reports.pdf import (
     REPORTS,
     TEMPLATES,
@@ -51,9 +38,9 @@ from bot.reports.pdf import (
     TemplatesOnlyFetcher,
     html_to_pdf,
 )
-from bot.reports.render import return_report_html
+from bot.reports.render import render_action_plans, render_exception_report, render_return_report, return_report_html
 from bot.reports.samples import sample_return_csv
-from bot.reports.trends import short_labels
+from bot.reports.trends import TrendPoint, point_from_stored, short_labels, trends_from_history
 from kpi_core import loader, samples
 from kpi_core.assess import Assessment, assess
 from kpi_core.calendar import Period, ReportingYear, parse_period

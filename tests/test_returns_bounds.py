@@ -10,7 +10,7 @@ import openpyxl
 from corpus.filling import TINY_FRAMEWORK, fill
 from corpus.hostile import narrow_workbook, unknown_items_csv
 
-from bot.workbooks import build_template
+from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.assess import assess
 from kpi_core.calendar import parse_period

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from corpus.filling import TINY_FRAMEWORK, fill
 
-from bot.workbooks import build_template
+from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.returns.filekind import foreign_kind

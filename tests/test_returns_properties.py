@@ -14,7 +14,7 @@ from fuzzing import fuzz
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.workbooks import build_template
+from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.assess import Assessment, assess
 from kpi_core.calendar import parse_period

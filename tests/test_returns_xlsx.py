@@ -12,7 +12,7 @@ import pytest
 from corpus.filling import TINY_FRAMEWORK, fill
 from openpyxl.styles import numbers
 
-from bot.workbooks import build_template
+from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.assess import Assessment, assess
 from kpi_core.calendar import parse_period

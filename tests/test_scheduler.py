@@ -35,12 +35,13 @@ from scheduler_fixtures import (
 )
 from sqlmodel import Session, col, func, select
 
-from bot import config, leases
-from bot.app import App
-from bot.service import Service, all_tasks
+from bot import config
+from bot.app import App, all_tasks
+from bot.demo.simulate import Replay
+from bot.processes import leases
+from bot.service.loop import Service
 from bot.storage.models import Notice, Obligation, OutboxMessage
 from jobs.reports import report_sweep
-from jobs.simulate import Replay
 from jobs.status import scheduler_lines
 from jobs.sweep import sweep
 from jobs.tasks import scheduler_tasks
@@ -351,7 +352,7 @@ def test_kpibot_run_sweeps_and_status_shows_when_the_last_sweep_ran(engine: sa.E
     now = at(date(2021, 7, 1), 9)
     assert scheduler_lines(engine, settings, now)[0].startswith("Scheduler: has never run on this database")
     assert [t.name for t in all_tasks(app)][-2:] == ["sweep", "reports"]
-    done = Service(app, tasks=scheduler_tasks(app), clock=lambda: now).run_once()
+    done = Service(app, tasks=scheduler_tasks(app.engine, app.settings, app.files), clock=lambda: now).run_once()
     assert done == {"sweep": 1, "reports": 0}
     lines = scheduler_lines(engine, settings, now + timedelta(minutes=3))
     assert lines == [f"Scheduler: last sweep 3 minutes ago (01 Jul 2021 09:00, {leases.me()}), queued 1 message; "

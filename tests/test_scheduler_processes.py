@@ -36,8 +36,8 @@ from test_intake_concurrency import in_child, wait_all
 
 from bot import config
 from bot.app import App
+from bot.demo.simulate import Replay
 from bot.storage.models import Notice, OutboxMessage
-from jobs.simulate import Replay
 
 REPORT_DEADLINES = ["2021-07-15", "2021-10-15", "2022-01-15", "2022-04-15"]
 # The schedulers start on 1 September (a shorter year, for speed): July's exception report is caught up then.

@@ -10,9 +10,11 @@ from intake_fixtures import NOW, received, sample_csv
 from sqlmodel import Session, select
 
 from bot import config
-from bot.app import App
-from bot.intake import Intake
-from bot.service import Service, Task, core_tasks, heartbeats
+from bot.app import App, core_tasks
+from bot.intake.service import Intake
+from bot.processes.heartbeats import heartbeats
+from bot.processes.tasks import Task
+from bot.service.loop import Service
 from bot.storage.models import OutboxMessage, RenderJob
 
 

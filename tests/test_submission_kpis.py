@@ -8,10 +8,10 @@ from fractions import Fraction
 from intake_fixtures import received, sample_csv
 from sqlmodel import Session, select
 
-from bot.intake import Intake
+from bot.assessment.submission_kpis import record_service_failures, submission_kpis
+from bot.intake.service import Intake
 from bot.storage.models import Contract, ServiceFailureRow
 from bot.storage.sync import ensure_obligations
-from bot.submission_kpis import record_service_failures, submission_kpis
 from kpi_core.escalation import ServiceFailureRule
 
 

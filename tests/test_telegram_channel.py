@@ -47,12 +47,12 @@ from telegram_fixtures import (
 
 from bot import config
 from bot.app import App
-from bot.channels import telegram_linking as linking
-from bot.channels.telegram import webhook_secret
-from bot.channels.telegram_texts import CHECK_PROMPT, UNLINKED
-from bot.intake import Intake
-from bot.render_queue import RenderQueue
+from bot.channels.telegram import linking as linking
+from bot.channels.telegram.channel import webhook_secret
+from bot.channels.telegram.texts import CHECK_PROMPT, UNLINKED
+from bot.intake.service import Intake
 from bot.reports.chat import TELEGRAM_LIMIT, length
+from bot.reports.queue import RenderQueue
 from bot.storage.models import Contact, Invite, Submission
 from kpi_core import loader, samples
 from kpi_core.returns.reader import read_return

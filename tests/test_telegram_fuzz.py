@@ -29,10 +29,10 @@ from telegram_fixtures import (
 )
 
 from bot import config
-from bot.channels import telegram_keyboards as keyboards
-from bot.channels import telegram_linking as linking
-from bot.intake import Intake
-from bot.render_queue import RenderQueue
+from bot.channels.telegram import keyboards as keyboards
+from bot.channels.telegram import linking as linking
+from bot.intake.service import Intake
+from bot.reports.queue import RenderQueue
 from bot.storage.models import OutboxMessage
 
 pytestmark = pytest.mark.timeout(300)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot import config
 from bot.app import App
-from bot.channels import telegram_linking as linking
+from bot.channels.telegram import linking as linking
 from bot.cli import main
 from bot.storage.models import Contact, Invite
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram_fixtures import FakeTime
 
-from bot.outbox.telegram_throttle import OVERALL_GAP, Throttle
+from bot.channels.telegram.throttle import OVERALL_GAP, Throttle
 
 
 def test_messages_to_one_chat_are_a_second_apart() -> None:

@@ -14,11 +14,11 @@ from intake_fixtures import ALICE, NOW, received, sample_csv
 from sqlmodel import Session, select
 from telegram_fixtures import FakeTime
 
-from bot.channels.telegram_linking import status_lines
-from bot.intake import Intake
+from bot.channels.telegram.linking import status_lines
+from bot.channels.telegram.throttle import Throttle
+from bot.channels.telegram.transport import MAX_WAIT, TelegramTransport
+from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
-from bot.outbox.telegram import MAX_WAIT, TelegramTransport
-from bot.outbox.telegram_throttle import Throttle
 from bot.outbox.transport import Outbound, TransportError
 from bot.reports.chat import TELEGRAM_LIMIT, length
 from bot.storage.files import FileStore

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from corpus.filling import TINY_FRAMEWORK, consistent_values, fill
 
 from bot.cli import main
-from bot.workbooks import IsolatedReader, build_template
-from bot.workbooks.isolated import GIB
+from bot.workbooks.isolated import GIB, IsolatedReader
+from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.assess import assess, return_type_for
 from kpi_core.calendar import parse_period

@@ -12,7 +12,7 @@ import click
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.benchmarks import save_benchmarks, stored_benchmarks
+from bot.assessment.comparators import save_benchmarks, stored_benchmarks
 from bot.clock import utc_now
 from bot.commands.common import State, echo_json, fail, table
 from kpi_core import loader

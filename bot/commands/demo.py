@@ -11,12 +11,12 @@ import click
 from bot.commands.common import State, counts_text, fail, plural
 
 if TYPE_CHECKING:
-    from bot.demo import Step
+    from bot.demo.replay import Step
 
 DEFAULT_AS_OF = "2026-05-20"  # bot.demo.AS_OF, repeated so that `kpibot --help` need not import the demo
 
 if TYPE_CHECKING:
-    from jobs.simulate import Fired
+    from bot.demo.simulate import Fired
 
 
 @click.command("demo")
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 @click.pass_obj
 def command(state: State, folder: str, as_of: datetime) -> None:
     """Run kpibot end to end on example contracts: no accounts, tokens or servers needed."""
-    from bot import demo
     from bot.commands.status import data_kpis_text, timing_text
+    from bot.demo import replay as demo
 
     day: date = as_of.date()
     settings = state.settings

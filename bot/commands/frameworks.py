@@ -206,7 +206,7 @@ def _loaded_benchmarks(state: State, framework_id: str) -> list[Benchmark] | str
     import sqlalchemy as sa
     from sqlmodel import Session
 
-    from bot.benchmarks import stored_benchmarks
+    from bot.assessment.comparators import stored_benchmarks
 
     if not state.database_exists():
         return "no database yet (run `kpibot init` first)"

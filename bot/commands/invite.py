@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
-from bot.channels import telegram_linking as linking
+from bot.channels.telegram import linking as linking
 from bot.clock import utc_now
 from bot.commands.common import State, fail
 
@@ -56,7 +56,7 @@ def _bot_username(state: State) -> tuple[str, str]:
                                  "your bot's username goes (the /start line works as it is).")
     from telegram.error import TelegramError
 
-    from bot.outbox.telegram import shared_transport
+    from bot.channels.telegram.transport import shared_transport
 
     t = settings.telegram
     try:

@@ -20,7 +20,7 @@ def group() -> None:
 def send(state: State) -> None:
     """Draw the PDFs replies wait for, then deliver every message that is due, once (`kpibot run` does this
     every few seconds)."""
-    from bot.outbox.report import delivery_summary
+    from bot.outbox.listing import delivery_summary
 
     app = state.app
     now = utc_now()
@@ -38,7 +38,7 @@ def send(state: State) -> None:
 @click.pass_obj
 def list_(state: State, statuses: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Messages in the outbox: to whom, what, and how delivery went."""
-    from bot.outbox.report import listing
+    from bot.outbox.listing import listing
 
     rows = listing(state.app.engine, statuses or ("pending", "sending", "failed", "interrupted"), limit)
     if as_json:
@@ -67,6 +67,6 @@ def retry(state: State, message_id: int) -> None:
 
 
 def _ids_by_status(state: State) -> dict[int, str]:
-    from bot.outbox.report import statuses
+    from bot.outbox.listing import statuses
 
     return statuses(state.app.engine)

@@ -17,7 +17,7 @@ def report(state: State, contract_id: str, period_id: str, output: str) -> None:
     from sqlmodel import Session
 
     from bot.clock import utc_now
-    from bot.reporting import ReportError, render_stored_return_report
+    from bot.reports.stored import ReportError, render_stored_return_report
 
     target = output_path(output, ".pdf", "a PDF report")
     app = state.app
@@ -41,7 +41,7 @@ def exceptions(state: State, period_id: str | None, output: str) -> None:
     from sqlmodel import Session
 
     from bot.clock import utc_now
-    from bot.reporting import ReportError, render_stored_exception_report
+    from bot.reports.stored import ReportError, render_stored_exception_report
 
     target = output_path(output, ".pdf", "a PDF report")
     app = state.app

@@ -1,7 +1,7 @@
 """`kpibot score FILE`: validate and score one return file without storing anything.
 
 When the configured database is set up, the file is judged exactly as `kpibot submit` would judge it: with the
-year's accepted returns, the previous period and the submission log from the database (`bot.assessing`), so the
+year's accepted returns, the previous period and the submission log from the database (`bot/assessment/in_context.py`), so the
 preview shows the status and payment the submission will get. `--no-history` judges the file alone.
 """
 
@@ -124,7 +124,7 @@ def _judge_with_database(state: State, contract: config.Contract, period: Period
                          today: datetime | None) -> Judged | None:
     from sqlmodel import Session
 
-    from bot.assessing import assess_in_context
+    from bot.assessment.in_context import assess_in_context
     from bot.clock import utc_now
     from bot.storage.models import Contract
 
@@ -150,12 +150,9 @@ def write_pdf(state: State, contract_id: str, judged: Judged, source: str, out: 
     """Render the return report to `out`, replacing it only once the whole PDF is written."""
     from bot.clock import utc_now
     from bot.commands.common import write_atomically
-    from bot.reports import (  # WeasyPrint loads slowly: only when a PDF is asked for
-        ReturnMeta,
-        build_return_report,
-        render_return_report,
-        trends_from_history,
-    )
+    from bot.reports.context import ReturnMeta, build_return_report
+    from bot.reports.render import render_return_report
+    from bot.reports.trends import trends_from_history
 
     result = judged.assessment
     contract = state.contract(contract_id)

@@ -15,8 +15,8 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
     """Show obligations with due dates and what was received."""
     from sqlmodel import Session, select
 
+    from bot.assessment.contract_status import contract_status
     from bot.clock import utc_now
-    from bot.status import contract_status
     from bot.storage.models import Contract
 
     app = state.app
@@ -26,7 +26,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
         if contract_id:
             state.contract(contract_id)
             query = query.where(Contract.id == contract_id)
-        from bot.assessing import terms_of
+        from bot.assessment.in_context import terms_of
 
         statuses = [contract_status(session, c, today, app.settings.timezone, terms_of(app.settings, c))
                     for c in session.exec(query)]
@@ -45,7 +45,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
                  "" if o.version is None else o.version, timing_text(o), counts_text(o.counts))
                 for o in s.obligations]
         click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "results"]))
-    from bot.service_status import service_lines
+    from bot.commands.service_status import service_lines
 
     for line in service_lines(app, utc_now()):  # the running service, undelivered messages, refused files, channels
         click.echo(line)

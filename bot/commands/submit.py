@@ -22,7 +22,8 @@ from bot.commands.common import State, echo_json
 def command(state: State, path: str, sender: str, contract_id: str | None, period_id: str | None,
             message_id: str | None, as_json: bool) -> None:
     """Submit a return as a registered contact; exit 0 when accepted, 2 otherwise."""
-    from bot.intake import Received, Unavailable
+    from bot.intake.received import Received
+    from bot.intake.service import Unavailable
     from bot.storage.files import sha256_of
 
     now = utc_now()

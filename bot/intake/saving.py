@@ -11,10 +11,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot import leases, replies
-from bot.assessing import Assessed
+from bot.assessment.in_context import Assessed
+from bot.intake import replies
 from bot.intake.received import IntakeResult, Received
-from bot.outbox.email import reply_headers
+from bot.outbox.email_threads import reply_headers
+from bot.processes import leases
 from bot.storage.audit import record
 from bot.storage.db import lock_row
 from bot.storage.models import (

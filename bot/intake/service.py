@@ -27,14 +27,16 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from bot import config, leases, replies
-from bot.assessing import Assessed, assess_in_context, framework_for, terms_of
-from bot.authz import visible_contracts
+from bot import config
+from bot.assessment.in_context import Assessed, assess_in_context, framework_for, terms_of
+from bot.assessment.submission_kpis import local_date
+from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
-from bot.intake import saving
+from bot.intake import replies, saving
 from bot.intake.received import IntakeResult, Received, normalised
-from bot.reports import ReturnMeta, build_return_report
-from bot.resolve import Held, Rejected, identify
+from bot.intake.resolve import Held, Rejected, identify
+from bot.processes import leases
+from bot.reports.context import ReturnMeta, build_return_report
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
@@ -51,7 +53,6 @@ from bot.storage.models import (
 )
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
-from bot.submission_kpis import local_date
 from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.calendar import Period
 from kpi_core.findings import Finding

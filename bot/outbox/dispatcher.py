@@ -22,8 +22,8 @@ from functools import partial
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot import leases
 from bot.outbox.transport import Outbound, Transport, TransportError
+from bot.processes import leases
 from bot.storage.audit import record
 from bot.storage.db import retrying, write_session
 from bot.storage.files import FileStore

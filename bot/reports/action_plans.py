@@ -2,20 +2,17 @@
 
 The template (seeds/002) asks, for every measure at RED: the indicator overview (title, leads, target), the
 performance this period and how far off target it is, the reasons for non-compliance, and the actions: what, how,
-who and when. kpibot fills in what it knows and leaves the rest as boxes for the provider to complete.
+who and when. kpibot fills in what it knows and leaves the rest as boxes for the provider to complete (the report
+context, context.py, makes one for each red row).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from bot.reports.status import StatusView
-
-if TYPE_CHECKING:
-    from bot.reports.context import ReturnReport
 
 # The boxes of the template the provider completes, with the template's own prompts.
 OVERVIEW_BLANKS = ("Strategic Director Lead", "Departmental Lead")
@@ -45,31 +42,3 @@ class ActionPlan:
     critical_failure: bool
     notes: tuple[str, ...]
     chart: Markup | None
-
-
-def action_plans_for(report: ReturnReport) -> tuple[ActionPlan, ...]:
-    """A draft plan for each red indicator of the report, in the framework's order."""
-    charts = {c.ref: c.svg for c in report.charts}
-    plans = []
-    for section in report.sections:
-        for row in section.rows:
-            if row.status.key != "red":
-                continue
-            performance = row.judged + (" (year to date)" if row.judged_label == "year to date" else "")
-            plans.append(ActionPlan(
-                contract_name=report.contract_name,
-                provider_name=report.provider_name,
-                return_label=report.return_label,
-                period_label=report.period_label,
-                ref=row.ref,
-                title=row.name,
-                section=row.section,
-                target=row.target,
-                performance=performance,
-                off_target=row.gap,
-                status=row.status,
-                critical_failure=row.critical_failure,
-                notes=row.notes,
-                chart=charts.get(row.ref),
-            ))
-    return tuple(plans)

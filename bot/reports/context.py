@@ -12,7 +12,7 @@ from datetime import date, datetime
 from markupsafe import Markup
 
 from bot.reports import display
-from bot.reports.action_plans import ActionPlan, action_plans_for
+from bot.reports.action_plans import ActionPlan
 from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.charts import ChartPoint, trend_chart
 from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
@@ -339,3 +339,31 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         generated=display.moment(generated_at, timezone) if generated_at else "",
     )
     return replace(report, action_plans=action_plans_for(report))
+
+
+def action_plans_for(report: ReturnReport) -> tuple[ActionPlan, ...]:
+    """A draft plan for each red indicator of the report, in the framework's order."""
+    charts = {c.ref: c.svg for c in report.charts}
+    plans = []
+    for section in report.sections:
+        for row in section.rows:
+            if row.status.key != "red":
+                continue
+            performance = row.judged + (" (year to date)" if row.judged_label == "year to date" else "")
+            plans.append(ActionPlan(
+                contract_name=report.contract_name,
+                provider_name=report.provider_name,
+                return_label=report.return_label,
+                period_label=report.period_label,
+                ref=row.ref,
+                title=row.name,
+                section=row.section,
+                target=row.target,
+                performance=performance,
+                off_target=row.gap,
+                status=row.status,
+                critical_failure=row.critical_failure,
+                notes=row.notes,
+                chart=charts.get(row.ref),
+            ))
+    return tuple(plans)

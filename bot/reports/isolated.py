@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import queue
 
-from bot.isolation import IsolatedWorker
+from bot.processes.isolation import IsolatedWorker
 
 
 class RenderError(RuntimeError):

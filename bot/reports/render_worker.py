@@ -1,4 +1,4 @@
-"""The PDF renderer's worker process (see bot/isolation.py): `python -m bot.reports.render_worker FD MEMORY`.
+"""The PDF renderer's worker process (see bot/processes/isolation.py): `python -m bot.reports.render_worker FD MEMORY`.
 
 WeasyPrint lays out one report at a time here, with the report's own drawings; only templates/ can be fetched.
 """
@@ -24,6 +24,6 @@ def handle(request: object) -> tuple[str, object]:
 if __name__ == "__main__":
     import weasyprint  # noqa: F401 - loaded before "ready", so a report's time limit is its own
 
-    from bot.isolation import serve_forever
+    from bot.processes.isolation import serve_forever
 
     serve_forever(handle)

@@ -251,7 +251,7 @@ class OutboxMessage(SQLModel, table=True):
     render_job_id: int | None = Field(default=None, foreign_key="render_job.id", index=True)
     fallback_text: str | None = Field(default=None, sa_type=sa.Text)
     parts_sent: int = 0  # chat messages split into parts: how many went out, so a retry never repeats one
-    claimed_by: str | None = Field(default=None, max_length=120)  # the sending process (see bot/leases.py)
+    claimed_by: str | None = Field(default=None, max_length=120)  # the sending process (see bot/processes/leases.py)
     headers: dict[str, Any] = _json()  # channel extras, e.g. an email's In-Reply-To, References, Auto-Submitted
 
 

@@ -1,4 +1,4 @@
-"""Read received return files in a worker process with a memory cap and a time limit per file (bot/isolation.py).
+"""Read received return files in a worker process with a memory cap and a time limit per file (bot/processes/isolation.py).
 
 The checks in kpi_core/returns/safety.py and sheetxml.py bound what calamine is given (true inflated sizes, the
 grid it allocates, the strings it reserves room for), and the worst file they admit reads in about a second in
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from bot.isolation import GIB, IsolatedWorker
+from bot.processes.isolation import GIB, IsolatedWorker
 from bot.workbooks.reader_worker import refusal
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.safety import Limits

@@ -1,4 +1,4 @@
-"""The return reader's worker process (see bot/isolation.py): `python -m bot.workbooks.reader_worker FD MEMORY`.
+"""The return reader's worker process (see bot/processes/isolation.py): `python -m bot.workbooks.reader_worker FD MEMORY`.
 
 It imports only what reading a return needs (not the command line, SQLAlchemy or WeasyPrint), so it starts in a
 fraction of a second and small.
@@ -31,6 +31,6 @@ def handle(request: object) -> ParsedReturn:
 
 
 if __name__ == "__main__":
-    from bot.isolation import serve_forever
+    from bot.processes.isolation import serve_forever
 
     serve_forever(handle)

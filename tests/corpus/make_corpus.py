@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 from corpus.filling import consistent_values, fill, template_cells  # noqa: E402
 from corpus.people import KNOWN_VALID, people, spaced  # noqa: E402
 
-from bot.workbooks import build_template  # noqa: E402
+from bot.workbooks.template import build_template  # noqa: E402
 from kpi_core import loader  # noqa: E402
 from kpi_core.calendar import parse_period  # noqa: E402
 from kpi_core.values import Key  # noqa: E402

@@ -1,0 +1,86 @@
+"""Assess a return in the context storage gives it: the year's accepted history and the submission log.
+
+The intake uses this when a file arrives, and reports use it to rebuild a stored submission's assessment from its
+raw file, so both judge a return the same way: with the framework version in force for the return's contract year,
+the contract's terms, and the commissioner's benchmarks for the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+
+from sqlmodel import Session
+
+from bot import config
+from bot.assessment.comparators import benchmarks_for
+from bot.assessment.submission_kpis import local_date, submission_kpis, system_values_for
+from bot.storage.models import Contract
+from bot.storage.queries import accepted_versions, values_of_versions
+from kpi_core import loader
+from kpi_core.assess import Assessment, assess, return_type_for
+from kpi_core.benchmarks import Benchmark
+from kpi_core.calendar import Period
+from kpi_core.cohorts import cohort_periods
+from kpi_core.escalation import escalation_rule_for
+from kpi_core.framework.model import Framework
+from kpi_core.returns.model import ParsedReturn
+from kpi_core.terms import ContractTerms, apply_terms, contract_terms
+from kpi_core.values import Key
+
+
+@dataclass(frozen=True)
+class Assessed:
+    assessment: Assessment
+    history: dict[str, dict[Key, Fraction]]  # the accepted earlier periods it was judged with
+    history_versions: dict[str, int]  # which version of each earlier period: period id -> submission id
+
+
+def framework_for(contract: Contract, period: Period) -> Framework:
+    """The framework version in force for `period` of `contract` (year-2 targets for year 2, ...)."""
+    return loader.for_period(contract.framework_id, period, contract.start)
+
+
+def terms_of(settings: config.Settings, contract: Contract, period: Period | None = None) -> ContractTerms:
+    """The contract's terms as configured; the framework's own when it is no longer in config.toml."""
+    try:
+        return settings.contract(contract.id).contract_terms()
+    except config.ConfigError:
+        framework = framework_for(contract, period) if period else loader.get(contract.framework_id)
+        return contract_terms(framework)
+
+
+def history_periods(framework: Framework, return_type: str, period: Period) -> list[Period]:
+    """The earlier periods whose accepted figures scoring needs: the year so far, the previous period and the
+    cohorts followed up (the quarter 6 months back, the same quarter last year)."""
+    wanted = [*period.earlier_in_year(), period.previous(), *cohort_periods(framework, return_type, period)]
+    return list(dict.fromkeys(wanted))
+
+
+def assess_in_context(session: Session, contract: Contract, period: Period, parsed: ParsedReturn,
+                      received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
+                      benchmarks: Sequence[Benchmark] | None = None,
+                      history_versions: dict[str, int] | None = None) -> Assessed:
+    """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
+
+    `terms` are the contract's (`config.Contract.contract_terms()`; default: the framework's own); `benchmarks` the
+    commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
+    earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force)."""
+    framework = framework_for(contract, period)
+    terms = terms or contract_terms(framework)
+    framework = apply_terms(framework, terms)
+    return_type = return_type_for(framework, period)
+    today = local_date(received_at, zone)
+    kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms))
+    system = system_values_for(kpis, framework, terms)
+    if history_versions is None:
+        history_versions = accepted_versions(session, contract.id, return_type,
+                                             history_periods(framework, return_type, period))
+    history = values_of_versions(session, history_versions)
+    if benchmarks is None:
+        benchmarks = benchmarks_for(session, framework, period, contract.year_start_month)
+    assessment = assess(framework, period, parsed, history=history, contract_value=contract.value, today=today,
+                        extra_values=system, expected_contract=contract.id, benchmarks=benchmarks)
+    return Assessed(assessment, history, history_versions)

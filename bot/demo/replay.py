@@ -1,0 +1,202 @@
+"""`kpibot demo`: a year of monitoring on the embedded database, with no accounts or tokens.
+
+1. Make the demo folder, or empty one an earlier demo made (it holds MARKER; any other folder with files in it
+   is refused, never emptied), start a fresh SQLite database there and load config.toml (the example council).
+2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
+   kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
+   The scheduler runs on the same clock (simulate.py): its reminders, overdue notices, escalations and
+   exception reports fire on their days and go to the outbox folder with the replies.
+3. Deliver the replies through the local channel (files in the demo folder), print where every contract stands,
+   and write the commissioners' exception report and each contract's latest return report as PDFs (a report
+   already drawn for a reply is reused, not drawn again).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from bot import config
+from bot.app import App
+from bot.assessment.contract_status import ContractStatus, contract_status
+from bot.assessment.in_context import terms_of
+from bot.demo.simulate import Fired, Replay
+from bot.intake.received import IntakeResult, Received
+from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.local import LocalTransport
+from bot.reports.stored import render_stored_exception_report, render_stored_return_report
+from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
+from bot.workbooks.fill import fill
+from bot.workbooks.template import build_template
+from kpi_core import loader, samples
+from kpi_core.calendar import parse_period
+
+AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
+MARKER = ".kpibot-demo"  # in every folder the demo made: only such a folder is ever emptied
+
+
+class DemoFolderError(ValueError):
+    """The demo folder cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Step:
+    contract_id: str
+    period_id: str
+    received_at: datetime
+    result: IntakeResult
+
+
+def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
+    storage = settings.storage.model_copy(update={"database_url": f"sqlite:///{folder / 'kpibot.db'}",
+                                                  "files_dir": folder / "files", "outbox_dir": folder / "outbox"})
+    return settings.model_copy(update={"storage": storage})
+
+
+def _moment(day: date, zone: str, hour: int = 11) -> datetime:
+    return datetime.combine(day, time(hour), ZoneInfo(zone)).astimezone(UTC)
+
+
+def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tuple[str, str], Fraction]]]:
+    """(days before the due date, performance level, overrides) for each submission of an obligation."""
+    level = 0.92 if index % 3 else 0.7  # every third return under-performs, so reds and ambers show
+    if obligation.contract_id == "ch-stop-smoking" and index == 2:
+        return [(-6, level, {})]  # six days late
+    if obligation.contract_id == "solihull-stop-smoking" and index == 1:
+        return [(4, level, {("quit_dates", ""): Fraction(-12)}), (1, level, {})]  # rejected, then corrected
+    if obligation.contract_id == "ch-substance-misuse" and index == 3:
+        return []  # never arrives
+    return [(3, level, {})]
+
+
+def prepare(folder: Path) -> None:
+    """Make `folder` an empty demo folder: create it, use it if empty, or empty it if an earlier demo made it.
+
+    Anything else is refused: `kpibot demo --dir .` in a checkout must never delete the user's files."""
+    if folder.exists() and not folder.is_dir():
+        raise DemoFolderError(f"{folder} is a file, not a folder; choose a new folder, e.g. --dir var/demo")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            raise DemoFolderError(f"{folder} already holds files and was not made by `kpibot demo`, which only "
+                                  "empties folders it made; choose a new or empty folder, e.g. --dir var/demo")
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif entry.name != MARKER:
+                entry.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("Made by `kpibot demo`: running the demo again empties this folder.\n",
+                                 encoding="utf-8")
+
+
+def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
+        progress: Callable[[Step], None] = lambda step: None,
+        notices: Callable[[Fired], None] = lambda fired: None,
+        write_reports: bool = True) -> tuple[list[Step], list[ContractStatus]]:
+    """Replay the year into `folder`; `write_reports` also writes the PDF reports of step 3."""
+    prepare(folder)
+    app = App(demo_settings(settings, folder))
+    try:
+        return _replay(app, settings.timezone, as_of, progress, notices, write_reports)
+    finally:
+        app.close()
+
+
+def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
+            notices: Callable[[Fired], None], write_reports: bool) -> tuple[list[Step], list[ContractStatus]]:
+    app.init(_moment(as_of, zone))
+    steps: list[Step] = []
+    with Session(app.engine) as session:
+        submitters = {c.organisation_id: c for c in session.exec(
+            select(Contact).where(Contact.role == "provider_submitter").order_by(Contact.id))}
+        plans = []
+        for contract in session.exec(select(Contract).order_by(Contract.id)):
+            obligations = session.exec(select(Obligation).where(
+                Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
+                Obligation.due_date <= as_of).order_by(Obligation.due_date)).all()
+            for index, obligation in enumerate(obligations):
+                plans.append((contract, obligation, index, submitters[contract.provider_id]))
+    providers = {o.id: o.name for o in app.settings.organisations}
+    moments = []
+    _load_benchmarks(app, plans, _moment(as_of, zone))
+    for contract, obligation, index, contact in plans:
+        framework = loader.get(contract.framework_id)
+        period = parse_period(obligation.period_id, contract.year_start_month)
+        template = build_template(framework, contract_id=contract.id, contract_name=contract.name,
+                                  provider_name=providers[contract.provider_id], period=period)
+        for attempt, (days_early, level, overrides) in enumerate(_plan(obligation, index)):
+            values = samples.sample_values(framework, obligation.return_type, seed=index, level=level)
+            values.update(overrides)
+            moments.append((_moment(obligation.due_date - timedelta(days=days_early), zone, 10 + attempt),
+                            contract, obligation, contact, fill(template, values, framework), attempt))
+    # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
+    local = LocalTransport(app.settings.storage.outbox_dir)
+    dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
+    scheduler = Replay(app, min((c.start for c in app.settings.contracts), default=as_of), notices)  # on the same clock
+    for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
+        scheduler.until(at)
+        received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
+                            sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx", data=data,
+                            received_at=at, caption="Quarterly monitoring return attached")
+        steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
+        progress(steps[-1])
+        dispatcher.run_once(at)  # Telegram-style texts at once; emailed replies wait for their PDFs
+    scheduler.until(_moment(as_of, zone, 18))
+    app.render_queue.run_once(limit=len(steps))  # the replies' PDFs, as many at once as there are cores
+    dispatcher.run_once(_moment(as_of, zone, 18))
+    with Session(app.engine, expire_on_commit=False) as session:  # the statuses are read after it closes
+        statuses = [contract_status(session, c, as_of, zone, terms_of(app.settings, c))
+                    for c in session.exec(select(Contract).order_by(Contract.id))]
+        if write_reports:
+            _write_reports(app, session, _moment(as_of, zone, 9))
+            session.commit()
+    return steps, statuses
+
+
+def _load_benchmarks(app: App, plans: list, now: datetime) -> None:  # type: ignore[type-arg]
+    """The commissioner loads each period's national and regional figures (illustrative ones in the demo)."""
+    from bot.assessment.comparators import save_benchmarks
+    from kpi_core.benchmarks import Benchmark
+
+    loaded = []
+    for contract, obligation, index, _ in plans:
+        framework = loader.get(contract.framework_id)
+        for (item, breakdown), value in samples.sample_benchmarks(framework, obligation.return_type, index).items():
+            loaded.append(Benchmark(framework.id, obligation.period_id, item, breakdown, value,
+                                    "Illustrative national figures (demo)", obligation.period_end))
+    if loaded:
+        with Session(app.engine) as session:
+            save_benchmarks(session, loaded, now, "demo-benchmarks.csv")
+            session.commit()
+
+
+def _write_reports(app: App, session: Session, now: datetime) -> None:
+    """The commissioners' exception report, and the latest return report of each contract that has one."""
+    folder = Path(app.settings.storage.outbox_dir).parent / "reports"
+    folder.mkdir(exist_ok=True)
+    pdf, _, _ = render_stored_exception_report(session, app.files, app.settings, None, now)
+    (folder / "exception-report.pdf").write_bytes(pdf)
+    for contract in session.exec(select(Contract).order_by(Contract.id)):
+        latest = session.exec(select(Obligation).where(
+            Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
+            .order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
+        if latest is not None:
+            pdf = _reply_report(session, app, contract.id, latest.period_id) or render_stored_return_report(
+                session, app.files, app.settings, contract.id, latest.period_id, now)
+            (folder / f"{contract.id}-{latest.period_id}.pdf").write_bytes(pdf)
+
+
+def _reply_report(session: Session, app: App, contract_id: str, period_id: str) -> bytes | None:
+    """The return report already drawn for the reply to the version in force, if there is one. In the demo the
+    latest return of each contract arrives after every return it depends on, so that report is the same."""
+    found = session.exec(select(RenderedReport).join(Submission, RenderedReport.submission_id == Submission.id)
+                         .where(RenderedReport.kind == "return", Submission.contract_id == contract_id,
+                                Submission.period_id == period_id, Submission.status == "accepted")).first()
+    return app.files.get(found.sha256) if found is not None else None

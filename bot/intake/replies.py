@@ -1,0 +1,72 @@
+"""Replies the intake sends back on the channel a return came in on: the scored summary (its PDF report follows
+from the render queue), or why the file could not be scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.reports.chat import email_text, telegram_text
+from bot.reports.context import ReturnReport
+from kpi_core.findings import Finding
+
+MAX_FINDINGS = 25
+
+
+@dataclass(frozen=True)
+class Reply:
+    subject: str
+    text: str
+    fallback_text: str | None = None  # the same without promising the PDF, if drawing it fails for good
+    attachment_name: str | None = None  # the PDF report's name, when one will be drawn
+
+
+def report_name(contract_id: str, period_id: str, version: int | None) -> str:
+    return f"{contract_id}-{period_id}-v{version}.pdf"
+
+
+def assessed(channel: str, report: ReturnReport, with_pdf: bool = True) -> Reply:
+    """The reply to a return that was read and scored: the channel's summary, saying whether the PDF report
+    comes with it (email) or after it (Telegram: the document follows the summary)."""
+    name = report_name(report.contract_id, report.period_id, report.version) if with_pdf else None
+    if channel == "telegram":
+        return Reply("", telegram_text(report), None, name)
+    subject, body = email_text(report, attached=with_pdf)
+    fallback = email_text(report, attached=False)[1] if with_pdf else None
+    return Reply(subject, body, fallback, name)
+
+
+def _findings(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:
+    ordered = sorted(findings, key=lambda f: not f.is_error)
+    lines = [f"- {f.text()}" for f in ordered[:MAX_FINDINGS]]
+    if len(ordered) > MAX_FINDINGS:
+        lines.append(f"- ... and {len(ordered) - MAX_FINDINGS} more.")
+    return lines
+
+
+def refusal(filename: str, findings: list[Finding]) -> str:
+    return "\n".join([f"❌ {filename} was not accepted:"] + _findings(findings))
+
+
+def unknown_sender(channel: str, sender: str) -> str:
+    where = "Telegram chat id" if channel == "telegram" else "address"
+    return (f"Your {where} ({sender}) is not registered with kpibot, so your file was kept but not processed. "
+            "Ask your commissioner to add you as a contact, then send it again.")
+
+
+def report_missing(contract_name: str, period_label: str) -> str:
+    return (f"The PDF report for {contract_name}, {period_label} could not be drawn; the summary above stands. "
+            "kpibot's administrators have been told.")
+
+
+def already_received(filename: str, version: int, received_at_text: str) -> str:
+    return (f"{filename} is identical to version {version} of this return, received {received_at_text}: it was "
+            "already received and checked, so nothing has changed. Send a corrected file to make a new version.")
+
+
+def still_processing(filename: str) -> str:
+    return f"{filename} is already being checked; the answer will follow shortly."
+
+
+def failure(filename: str) -> str:
+    return (f"⚠️ {filename} was received and kept safely, but kpibot could not process it because of a fault on our "
+            "side. The fault is recorded for the kpibot administrators; you do not need to send it again.")

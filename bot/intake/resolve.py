@@ -1,0 +1,117 @@
+"""Work out which contract and period a received file is for, or what to ask the sender.
+
+In order: what the sender said explicitly (command line, or their answer to a question), the workbook's cover
+sheet, the caption or subject, the sender's only contract, and for the period the only return still open;
+otherwise ask. A workbook whose cover names another contract or period than the sender gave is refused as what it
+is, before it is counted against any return. Reads only: the intake creates obligations beforehand.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from bot.assessment.submission_kpis import local_date
+from bot.authz.policy import visible_contracts
+from bot.storage.models import Contact, Contract, Obligation
+from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.findings import Finding
+
+if TYPE_CHECKING:
+    from bot.intake.received import Received
+
+_PERIOD_IN_TEXT = re.compile(r"\b(?:\d{4}\s*[-/]\s*\d{2,4}\s*[-\s_]?\s*[QqMm]\d{1,2}|[QqMm]\d{1,2}\s*[-\s_]?\s*\d{4}"
+                             r"(?:\s*[-/]\s*\d{2,4})?|\d{4}\s*[-/]\s*\d{2,4})\b")
+
+
+class Held(Exception):
+    """Processing cannot go on without more from the sender (e.g. which period); not a failure."""
+
+
+class Rejected(Exception):
+    """The submission is refused before it can be scored; the findings say why."""
+
+    def __init__(self, *findings: Finding) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.findings = findings
+
+
+def identify(session: Session, contact: Contact, received: Received, cover: dict[str, str],
+             zone: str) -> tuple[Contract, Period]:
+    """The contract and period `received` is for; raises Held (ask the sender) or Rejected (refuse the file)."""
+    allowed = visible_contracts(session, contact)
+    if not allowed:
+        raise Rejected(Finding("error", "no_contracts", f"{contact.email} is not registered to submit returns "
+                               "for any contract", fix="Ask the commissioning team to add you to the contract."))
+    mismatch(received, cover, {c.id: c.name for c in allowed})
+    contract_id = received.contract_id or cover.get("contract")
+    if contract_id is None:
+        words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
+        named = [c for c in allowed if c.id in words]
+        others = [] if named else session.exec(select(Contract.id).where(
+            col(Contract.id).in_(words - {c.id for c in allowed}))).all()
+        if len(named) == 1:
+            contract_id = named[0].id
+        elif others:  # the subject names a contract that is not the sender's: refuse, never guess their own
+            contract_id = others[0]
+        elif len(allowed) == 1:
+            contract_id = allowed[0].id
+        else:
+            raise Held("Which contract is this return for? Send it again with the contract in the "
+                       f"{'caption' if received.channel == 'telegram' else 'subject'}: "
+                       + ", ".join(c.id for c in allowed))
+    contract = next((c for c in allowed if c.id == contract_id), None)
+    if contract is None:  # the same answer whether or not it exists: nothing is told of others' contracts
+        raise Rejected(Finding("error", "not_your_contract", f"{contract_id!r} is not one of your contracts",
+                               fix="Your contracts: " + ", ".join(c.id for c in allowed) + "."))
+    period_text = received.period_id or cover.get("period")
+    if period_text is None:
+        match = _PERIOD_IN_TEXT.search(received.caption)
+        period_text = match.group(0) if match else None
+    if period_text is None:
+        period_text = single_open_period(session, contract, local_date(received.received_at, zone))
+    try:
+        period = parse_period(period_text, contract.year_start_month)
+    except PeriodError as exc:
+        raise Rejected(Finding("error", "bad_period", str(exc))) from None
+    said = cover.get("period")
+    if said and received.period_id:
+        try:
+            on_cover = parse_period(said, contract.year_start_month)
+        except PeriodError:
+            on_cover = None  # assessment reports the unreadable cover at its cell
+        if on_cover is not None and on_cover != period:
+            raise Rejected(Finding("error", "period_mismatch", f"{received.filename} is the workbook for "
+                                   f"{on_cover.label}, not for {period.label}", where="Cover",
+                                   fix=f"Send the workbook made for {period.id}, or send this one as the "
+                                       f"{on_cover.id} return."))
+    return contract, period
+
+
+def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -> None:
+    """Refuse a workbook sent as another contract's return than its cover says it is."""
+    said, given = cover.get("contract"), received.contract_id
+    if said and given and said != given:
+        what = f"the {names[said]} ({said}) workbook" if said in names else f"a workbook for contract {said!r}"
+        raise Rejected(Finding("error", "contract_mismatch", f"{received.filename} is {what}, not a return for "
+                               f"{given!r}", where="Cover", fix=f"Send the workbook made for {given} (`kpibot "
+                               f"template --contract {given}`), or send this one for {said} without naming "
+                               "another contract."))
+
+
+def single_open_period(session: Session, contract: Contract, today: date) -> str:
+    open_ = session.exec(select(Obligation).where(
+        Obligation.contract_id == contract.id, Obligation.period_end < today,
+        Obligation.first_accepted_at == None)  # noqa: E711
+        .order_by(Obligation.due_date)).all()  # type: ignore[arg-type]
+    if len(open_) == 1:
+        return open_[0].period_id
+    if not open_:
+        raise Held(f"Which period is this return for? {contract.name} has no return outstanding; write the "
+                   "period (e.g. 2025-26-Q1) in the caption or subject.")
+    raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
+               + ", ".join(o.period_id for o in open_[:8]) + ". Send it again with the period in the "
+               "caption or subject (e.g. 2025-26-Q1).")
