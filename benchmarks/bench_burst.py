@@ -30,8 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from bot import config  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.intake.received import Received  # noqa: E402
-from bot.workbooks.template import build_template  # noqa: E402
 from bot.workbooks.fill import fill  # noqa: E402
+from bot.workbooks.template import build_template  # noqa: E402
 from kpi_core import loader, samples  # noqa: E402
 from kpi_core.calendar import parse_period  # noqa: E402
 
@@ -49,7 +49,8 @@ def deployment(folder: Path, contracts: int, database_url: str) -> Path:
         framework = FRAMEWORKS[n % len(FRAMEWORKS)]
         lines += [f'[[organisations]]\nid = "p{n}"\nname = "Provider {n}"\nkind = "provider"',
                   f'[[contracts]]\nid = "c{n}"\nname = "Contract {n}"\nframework = "{framework}"\nprovider = "p{n}"\n'
-                  f'commissioner = "council"\nvalue = 500000\nstart = {"2025-11-01" if framework == "lifestyle" else "2025-04-01"}',
+                  f'commissioner = "council"\nvalue = 500000\n'
+                  f'start = {"2025-11-01" if framework == "lifestyle" else "2025-04-01"}',
                   f'[[contacts]]\nemail = "data@p{n}.example"\nname = "Data {n}"\norganisation = "p{n}"\n'
                   'role = "provider_submitter"']
     path = folder / "config.toml"

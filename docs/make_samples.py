@@ -24,8 +24,8 @@ if str(ROOT) not in sys.path:
 from PIL import Image  # noqa: E402  (installed with WeasyPrint)
 
 from bot import config  # noqa: E402
-from bot.reports.exception_report import ContractPeriodStatus, DataKpi, build_exception_report
 from bot.reports.context import ReturnMeta, build_return_report
+from bot.reports.exception_report import ContractPeriodStatus, DataKpi, build_exception_report
 from bot.reports.render import render_action_plans, render_exception_report, render_return_report
 from bot.reports.samples import sample_return_csv  # noqa: E402
 from kpi_core import loader  # noqa: E402

@@ -6,7 +6,8 @@ Run every few minutes by `kpibot run` (and by a test or the demo with any `now`)
    waits for the next sweep inside them, and is not lost.
 2. It creates the obligations of periods that have started (jobs/obligations.py), then reads the returns that
    may need a notice (due soon and not accepted; past due and not accepted; past due with no place on the
-   escalation ladder recorded) and works out the one notice each needs now, keyed by obligation and stage: the latest reminder whose day has come while the deadline has not passed; the latest overdue notice
+   escalation ladder recorded) and works out the one notice each needs now, keyed by obligation and stage:
+   the latest reminder whose day has come while the deadline has not passed; the latest overdue notice
    whose day has come (the working day after the due date, then weekly); the ladder step of a period whose due
    date has passed (on time: level 0, resetting the run). Notices missed while the scheduler was down collapse
    into the latest one; a reminder never goes after its deadline; a missed overdue notice or escalation is sent.

@@ -198,7 +198,8 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
         missing = tuple(p.id for p in period.earlier_in_year() if p.id not in counted)
         pooled = [earlier[pid] for pid in counted] + [(current, values)]
         ytd_periods = counted + (period.id,)
-        ytd = year_to_date(ind, framework, pooled) if current.value is not None or current.numerator is not None else Measure(None)
+        has_figures = current.value is not None or current.numerator is not None
+        ytd = year_to_date(ind, framework, pooled) if has_figures else Measure(None)
         # "Quarter on quarter" compares like with like: this period with the last. Otherwise the year to date is
         # judged against the share of the annual target expected by now.
         if not (ind.target is not None and ind.target.previous):

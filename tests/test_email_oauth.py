@@ -36,6 +36,7 @@ from bot.channels.email.status import status_lines
 from bot.channels.email.transport import EmailTransport
 from bot.intake.service import Intake
 from bot.outbox.transport import Outbound, TransportError
+from bot.settings import channels
 
 USER = "kpibot-oauth@council.example"
 
@@ -84,8 +85,8 @@ def trusting(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(certificate[1]))
 
 
-def oauth_email(port: int, security: str = "plain", **changes: object) -> config.Email:
-    return config.Email(imap_port=port, imap_user=USER, imap_security=security, auth="oauth2",  # type: ignore[arg-type]
+def oauth_email(port: int, security: str = "plain", **changes: object) -> channels.Email:
+    return channels.Email(imap_port=port, imap_user=USER, imap_security=security, auth="oauth2",  # type: ignore[arg-type]
                         oauth_tenant=TENANT, oauth_client_id=CLIENT_ID, **changes)
 
 

@@ -2,8 +2,8 @@
 generated from the grammar's own tokens. Each must end in findings, a score or the module's own error, never
 another exception; a refusal for personal data must repeat none of it.
 
-The default example counts keep the whole suite quick; KPIBOT_FUZZ_EXAMPLES runs them deeper (tests/fuzzing.py). Every crash found is kept in
-tests/corpus/ (made by make_corpus.py, its exact finding asserted in test_corpus.py).
+The default example counts keep the whole suite quick; KPIBOT_FUZZ_EXAMPLES runs them deeper (tests/fuzzing.py).
+Every crash found is kept in tests/corpus/ (made by make_corpus.py, its exact finding asserted in test_corpus.py).
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ def test_a_report_that_fails_to_render_does_not_lose_the_reply(intake: Intake, s
     assert result.outcome == "accepted"
     sent = RecordingTransport()
     dispatcher = Dispatcher(intake.engine, {"email": sent}, files)
-    for attempt in range(rq.MAX_ATTEMPTS - 1):  # retried with back-off...
+    for _ in range(rq.MAX_ATTEMPTS - 1):  # retried with back-off...
         assert queue.run_once() == 1 and dispatcher.run_once(clock[0]) == 0  # ...while the email waits for it
         clock[0] += timedelta(hours=1)
     assert queue.run_once() == 1 and queue.run_once() == 0  # ...then given up

@@ -36,7 +36,7 @@ class RecordingTransport:
 
 
 def queue_reply(intake: Intake) -> int:
-    result = intake.submit(received(sample_csv(), caption="2025-26-Q2"))
+    intake.submit(received(sample_csv(), caption="2025-26-Q2"))
     with Session(intake.engine) as session:
         return session.exec(select(OutboxMessage.id)).one()  # type: ignore[return-value]
 

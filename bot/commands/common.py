@@ -18,6 +18,7 @@ from kpi_core.formatting import plural
 if TYPE_CHECKING:
     from bot import config
     from bot.app import App
+    from bot.settings import people
     from kpi_core.calendar import Period
 
 FIRST_YEAR, LAST_YEAR = 1990, 2999  # reporting years a user may name (due dates fall in the year after)
@@ -74,7 +75,7 @@ class State:
         if self._app is not None:
             self._app.close()
 
-    def contract(self, contract_id: str) -> config.Contract:
+    def contract(self, contract_id: str) -> people.Contract:
         from bot import config
 
         try:

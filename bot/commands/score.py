@@ -26,6 +26,7 @@ from bot.commands.common import (
     schema_problem,
     table,
 )
+from bot.settings import people
 from kpi_core import formatting
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ def command(state: State, path: str, contract_id: str | None, period_id: str | N
     raise SystemExit(0 if result.accepted else 2)
 
 
-def judge(state: State, contract: config.Contract, period: Period, parsed: ParsedReturn, today: datetime | None,
+def judge(state: State, contract: people.Contract, period: Period, parsed: ParsedReturn, today: datetime | None,
           no_history: bool) -> Judged:
     """Assess with the database's history when there is one (as the intake would), else the file alone."""
     from kpi_core import loader
@@ -120,7 +121,7 @@ def judge(state: State, contract: config.Contract, period: Period, parsed: Parse
     return Judged(result, {}, "file", f"Judged on this file alone ({why}): earlier periods come from the file only.")
 
 
-def _judge_with_database(state: State, contract: config.Contract, period: Period, parsed: ParsedReturn,
+def _judge_with_database(state: State, contract: people.Contract, period: Period, parsed: ParsedReturn,
                          today: datetime | None) -> Judged | None:
     from sqlmodel import Session
 

@@ -21,11 +21,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import Assessed, assess_in_context, framework_for, terms_of
@@ -33,7 +32,9 @@ from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
 from bot.intake import replies, saving
+from bot.intake.endings import Endings
 from bot.intake.received import IntakeResult, Received, normalised
+from bot.intake.records import Lost, Sender, by_key, mine, replay
 from bot.intake.resolve import Held, Rejected, identify
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
@@ -41,20 +42,16 @@ from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
-    AuditEvent,
     Contact,
     Contract,
-    FindingRow,
     Obligation,
     Organisation,
-    OutboxMessage,
     StoredFile,
     Submission,
 )
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
 from kpi_core.assess import ReturnTypeError, return_type_for
-from kpi_core.calendar import Period
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
@@ -64,33 +61,10 @@ log = logging.getLogger(__name__)
 Reader = Callable[[bytes, str], ParsedReturn]
 LEASE_SECONDS = 300.0  # longer than the slowest read (30 s) and save; a killed process's lease is taken at once
 WAIT_FOR_EARLIER = timedelta(seconds=30)  # the most a version waits for an earlier-received one of its return
-PERSONAL_DATA = "personal_data"
-WITHHELD = "(name withheld: the file was refused as possible personal data)"
 
 
 class Unavailable(RuntimeError):
     """The database cannot be reached: nothing was recorded, and the channel should try again later."""
-
-
-class Lost(Exception):
-    """Another process finished or took over this submission meanwhile; its outcome stands."""
-
-
-@dataclass(frozen=True)
-class Sender:
-    id: int
-    email: str
-    name: str
-    role: str
-
-    @classmethod
-    def of(cls, contact: Contact) -> "Sender":
-        assert contact.id is not None
-        return cls(contact.id, contact.email, contact.name, contact.role)
-
-    @property
-    def on_behalf(self) -> bool:
-        return self.role == "commissioner"
 
 
 class Intake:
@@ -106,6 +80,7 @@ class Intake:
         self.sleep = sleep
         self._ensured: set[tuple[int, date]] = set()  # obligations are never deleted: once a day per sender is enough
         limits = config.read_limits(settings)
+        self.endings = Endings(engine, settings, files, sleep)
         self.read = reader or (lambda data, filename: read_return(data, filename, limits=limits))
 
     # -- the entry points ------------------------------------------------------------------------------------
@@ -156,19 +131,19 @@ class Intake:
                 submission = session.get(Submission, submission_id)
                 if submission is None:
                     raise ValueError(f"no submission {submission_id}")
-                return self._replay(session, submission)
+                return replay(session, submission)
         return self._process_guarded(submission_id, self._received_again(submission_id))
 
     # -- 1. receive ------------------------------------------------------------------------------------------
 
     def _receive(self, received: Received) -> IntakeResult | int:
         with Session(self.engine) as session:
-            earlier = self._by_key(session, received.key)
+            earlier = by_key(session, received.key)
             sender = None if earlier else self._sender(session, received)
         if earlier is not None:
             return self._again(received)
         if sender is None:
-            return self._unknown_sender(received)
+            return self.endings.unknown_sender(received)
         digest = None
         if len(received.data) <= self.settings.intake.max_upload_bytes:
             digest = self.files.put(received.data)  # before the transaction: no lock held during disk writes
@@ -201,18 +176,14 @@ class Intake:
             assert submission.id is not None
             return submission.id
 
-    @staticmethod
-    def _by_key(session: Session, key: str) -> Submission | None:
-        return session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
-
     def _again(self, received: Received) -> IntakeResult | int:
         """The same message once more: its outcome if it has one; else resume it if its processing was
         interrupted, or say it is on its way."""
         with Session(self.engine) as session:
-            earlier = self._by_key(session, received.key)
+            earlier = by_key(session, received.key)
             assert earlier is not None and earlier.id is not None
             if earlier.status != "received":
-                return self._replay(session, earlier)
+                return replay(session, earlier)
             submission_id = earlier.id
         if self._claim(submission_id):
             log.info("resuming submission %s, sent again", submission_id)
@@ -266,16 +237,16 @@ class Intake:
                 assert submission is not None
                 if submission.status == "received":
                     return IntakeResult("pending", submission_id, replies.still_processing(received.filename))
-                return self._replay(session, submission)
+                return replay(session, submission)
         except sa.exc.DBAPIError as exc:
             if is_transient(exc):  # left `received`: resumed once the database answers again
                 log.warning("submission %s waits for the database: %s", submission_id, str(exc.orig)[:200])
                 return IntakeResult("pending", submission_id, replies.still_processing(received.filename))
             log.exception("processing submission %s failed", submission_id)
-            return self._fail(submission_id, received, exc)
+            return self.endings.fail(submission_id, received, exc)
         except Exception as exc:  # noqa: BLE001 - any failure must leave a clear record, never half a result
             log.exception("processing submission %s failed", submission_id)
-            return self._fail(submission_id, received, exc)
+            return self.endings.fail(submission_id, received, exc)
 
     def _process(self, submission_id: int, received: Received) -> IntakeResult:
         with Session(self.engine) as session:
@@ -287,14 +258,14 @@ class Intake:
             stored = submission.sha256 is not None
         if not stored:
             limit = self.settings.intake.max_upload_bytes
-            return self._reject(submission_id, sender, received, None, None, [Finding(
+            return self.endings.reject(submission_id, sender, received, None, None, [Finding(
                 "error", "file_too_large", f"{received.filename} is {len(received.data):,} bytes; the limit is "
                 f"{limit:,} bytes", fix="Send the return workbook on its own, without embedded pictures.")])
         parsed = self.read(received.data, received.filename)
         if parsed.personal_data:
-            return self._quarantine(submission_id, sender, received, parsed.findings)
+            return self.endings.quarantine(submission_id, sender, received, parsed.findings)
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
-            return self._reject(submission_id, sender, received, None, None, list(parsed.findings))
+            return self.endings.reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)
         if (sender.id, today) not in self._ensured:
             retrying(lambda: self._ensure_obligations(sender.id, today), sleep=self.sleep)
@@ -305,23 +276,23 @@ class Intake:
             try:
                 contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
             except Held as held:
-                return self._hold(submission_id, sender, received, str(held))
+                return self.endings.hold(submission_id, sender, received, str(held))
             except Rejected as rejected:
-                return self._reject(submission_id, sender, received, None, None, list(rejected.findings))
+                return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             session.expunge(contract)
             framework = framework_for(contract, period)
             try:
                 return_type = return_type_for(framework, period)
             except ReturnTypeError as exc:
-                return self._reject(submission_id, sender, received, contract, period,
+                return self.endings.reject(submission_id, sender, received, contract, period,
                                     [Finding("error", "no_such_return", str(exc))])
             if period.start > today:  # never create obligations for a period that has not begun
-                return self._reject(submission_id, sender, received, contract, None, [Finding(
+                return self.endings.reject(submission_id, sender, received, contract, None, [Finding(
                     "error", "future_period", f"{period.label} has not started yet (today is {today:%d %B %Y})",
                     fix="Check the period on the cover sheet or in your message.")])
             obligation = obligation_for(session, contract.id, return_type, period.id)
             if obligation is None:
-                return self._reject(submission_id, sender, received, contract, period, [Finding(
+                return self.endings.reject(submission_id, sender, received, contract, period, [Finding(
                     "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
                     fix=f"The contract runs from {contract.start:%d %B %Y}"
                         + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period.")])
@@ -329,7 +300,7 @@ class Intake:
         retrying(lambda: self._pin(submission_id, contract, obligation), sleep=self.sleep)
         same = self._identical_version(submission_id, obligation)
         if same is not None:
-            return self._duplicate(submission_id, sender, received, contract, obligation, same)
+            return self.endings.duplicate(submission_id, sender, received, contract, obligation, same)
         with Session(self.engine) as session:
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
                                          self.settings.timezone, terms=terms_of(self.settings, contract, period))
@@ -356,17 +327,10 @@ class Intake:
         """Say which return the submission is for while it is still being processed, so a later-received
         version of the same return waits for it (versions follow the order of receipt)."""
         with write_session(self.engine) as session:
-            self._mine(session, submission_id)
+            mine(session, submission_id)
             session.execute(sa.update(Submission).where(col(Submission.id) == submission_id).values(
                 contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
             session.commit()
-
-    def _mine(self, session: Session, submission_id: int) -> Submission:
-        """The submission, still unfinished and still leased to this process; else Lost."""
-        submission = session.get(Submission, submission_id)
-        if submission is None or submission.status != "received" or submission.lease_owner != leases.me():
-            raise Lost(submission_id)
-        return submission
 
     def _identical_version(self, submission_id: int, obligation: Obligation) -> Submission | None:
         """The latest version of the return, when it has exactly these bytes (checked again under the lock)."""
@@ -394,12 +358,12 @@ class Intake:
         step = timedelta(milliseconds=50)
         while True:
             with write_session(self.engine, expire_on_commit=False) as session:
-                submission = self._mine(session, job.submission_id)
+                submission = mine(session, job.submission_id)
                 saving.lock_obligation(session, job.obligation.id)
                 if waited < WAIT_FOR_EARLIER and saving.earlier_in_flight(session, submission, self.clock()):
                     session.rollback()
                 elif (same := saving.identical_latest(session, submission)) is not None:
-                    return self._write_duplicate(session, submission, job.contact_id, job.actor, job.received,
+                    return self.endings.write_duplicate(session, submission, job.contact_id, job.actor, job.received,
                                                  job.contract.id, job.obligation.period_id, same)
                 else:
                     version = saving.next_version(session, job.obligation.id)
@@ -407,178 +371,3 @@ class Intake:
                     return saving.save(session, submission, job, version, reply, self.clock())
             self.sleep(step.total_seconds())
             waited += step
-
-    # -- endings ---------------------------------------------------------------------------------------------
-
-    def _reject(self, submission_id: int, sender: Sender, received: Received, contract: Contract | None,
-                period: Period | None, findings: list[Finding]) -> IntakeResult:
-        findings = findings[:saving.MAX_FINDINGS_STORED]
-
-        def write() -> IntakeResult:
-            with write_session(self.engine) as session:
-                submission = self._mine(session, submission_id)
-                submission.status = "rejected"
-                submission.contract_id = contract.id if contract else None
-                submission.period_id = period.id if period else None
-                submission.obligation_id = None  # refused before it could count against any return
-                submission.error_count = sum(f.is_error for f in findings)
-                submission.reason = "; ".join(f.message for f in findings)[:2000]
-                submission.processed_at = received.received_at
-                saving.save_findings(session, submission_id, findings)
-                text = replies.refusal(received.filename, findings)
-                saving.queue_reply(session, submission_id, sender.id, received, text,
-                                   f"Return not accepted: {received.filename}")
-                record(session, received.received_at, sender.email, "submission_rejected",
-                       f"submission:{submission_id}", {"findings": [f.code for f in findings]})
-                session.commit()
-                return IntakeResult("rejected", submission_id, text, submission.contract_id, submission.period_id,
-                                    findings=tuple(findings), reply_to=saving.reply_to(received))
-        return retrying(write, sleep=self.sleep)
-
-    def _quarantine(self, submission_id: int, sender: Sender, received: Received,
-                    findings: list[Finding]) -> IntakeResult:
-        """Refuse a file that may hold personal data: keep it restricted until it is purged, and echo nothing of
-        it, not even its name (a file name can hold a patient's name or NHS number)."""
-        refusal = [f for f in findings if f.code == PERSONAL_DATA]
-        purge = received.received_at + timedelta(days=self.settings.intake.quarantine_days)
-        text = replies.refusal("Your file", refusal)
-
-        def write() -> IntakeResult:
-            with write_session(self.engine) as session:
-                submission = self._mine(session, submission_id)
-                submission.status = "quarantined"
-                submission.filename = WITHHELD
-                submission.caption = ""
-                submission.error_count = len(refusal)
-                submission.reason = "refused: may hold personal data (file restricted, purged after "\
-                                    f"{purge:%d %B %Y})"
-                submission.processed_at = received.received_at
-                stored = session.get(StoredFile, submission.sha256)
-                if stored is not None:
-                    stored.restricted = True
-                    stored.purge_after = purge
-                for event in session.exec(select(AuditEvent).where(
-                        AuditEvent.subject == f"submission:{submission_id}")):
-                    event.detail = {**event.detail, "filename": WITHHELD}
-                saving.save_findings(session, submission_id, refusal)
-                saving.queue_reply(session, submission_id, sender.id, received, text, "Return not accepted")
-                record(session, received.received_at, sender.email, "submission_quarantined",
-                       f"submission:{submission_id}", {"purge_after": purge.isoformat()})
-                session.commit()
-                return IntakeResult("quarantined", submission_id, text, findings=tuple(refusal),
-                                    reply_to=saving.reply_to(received))
-        return retrying(write, sleep=self.sleep)
-
-    def _hold(self, submission_id: int, sender: Sender, received: Received, question: str) -> IntakeResult:
-        def write() -> IntakeResult:
-            with write_session(self.engine) as session:
-                submission = self._mine(session, submission_id)
-                submission.status = "held"
-                submission.reason = question
-                submission.processed_at = received.received_at
-                saving.queue_reply(session, submission_id, sender.id, received, question, "Which return is this?",
-                                   stage="held")
-                record(session, received.received_at, sender.email, "submission_held",
-                       f"submission:{submission_id}", {"question": question})
-                session.commit()
-                return IntakeResult("held", submission_id, question, reply_to=saving.reply_to(received))
-        return retrying(write, sleep=self.sleep)
-
-    def _duplicate(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
-                   obligation: Obligation, same: Submission) -> IntakeResult:
-        def write() -> IntakeResult:
-            with write_session(self.engine) as session:
-                return self._write_duplicate(session, self._mine(session, submission_id), sender.id, sender.email,
-                                             received, contract.id, obligation.period_id, same)
-        return retrying(write, sleep=self.sleep)
-
-    def _write_duplicate(self, session: Session, submission: Submission, contact_id: int, actor: str,
-                         received: Received, contract_id: str, period_id: str, same: Submission) -> IntakeResult:
-        """Record `submission` as a copy of the version `same` (one submission: the copy counts for nothing)."""
-        when = local_date(same.received_at, self.settings.timezone)
-        text = replies.already_received(received.filename, same.version or 0, f"{when:%d %B %Y}")
-        submission.status, submission.duplicate_of_id, submission.obligation_id = "duplicate", same.id, None
-        submission.processed_at = received.received_at
-        submission.reason = f"identical to version {same.version} (submission {same.id})"
-        submission.lease_owner = submission.lease_until = None
-        saving.queue_reply(session, submission.id, contact_id, received, text, f"Already received: {received.filename}")
-        record(session, received.received_at, actor, "submission_duplicate", f"submission:{submission.id}",
-               {"same_as": same.id, "version": same.version})
-        session.commit()
-        return IntakeResult("duplicate", submission.id, text, contract_id, period_id, same.version, same.on_time,
-                            self._findings(session, same.id), duplicate_of=same.id, reply_to=saving.reply_to(received))
-
-    def _unknown_sender(self, received: Received) -> IntakeResult:
-        """Keep the file (restricted, purged in time, within a bound on how many are kept) and a record, so
-        nothing is lost; tell a chat how to get registered, but never answer an unknown email address."""
-        text = replies.unknown_sender(received.channel, received.sender)
-        intake = self.settings.intake
-
-        def write() -> IntakeResult:
-            with write_session(self.engine) as session:
-                held = session.exec(select(func.count()).select_from(StoredFile).where(
-                    StoredFile.restricted == True, col(StoredFile.purged_at).is_(None))).one()  # noqa: E712
-                keep = held < intake.unknown_sender_max_files and len(received.data) <= intake.max_upload_bytes
-                digest = self.files.put(received.data) if keep else None
-                if digest is not None:
-                    insert_ignore(session, StoredFile, dict(
-                        sha256=digest, size=len(received.data), first_seen_at=received.received_at, restricted=True,
-                        purge_after=received.received_at + timedelta(days=intake.quarantine_days)))
-                submission = Submission(
-                    idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
-                    sender_address=received.sender, received_at=received.received_at, filename=received.filename,
-                    sha256=digest, size=len(received.data), status="rejected", processed_at=received.received_at,
-                    caption=received.caption, reason="unknown sender" if keep else
-                    "unknown sender (file not kept: too many files from unknown senders are held)")
-                session.add(submission)
-                session.flush()
-                assert submission.id is not None
-                if received.channel != "email":  # no replies to unknown mail senders: that would be backscatter
-                    saving.queue_reply(session, submission.id, None, received, text, "Not registered")
-                record(session, received.received_at, received.sender, "submission_unknown_sender",
-                       f"submission:{submission.id}", {"channel": received.channel, "filename": received.filename,
-                                                       "kept": keep})
-                session.commit()
-                return IntakeResult("unknown_sender", submission.id, text)
-        try:
-            return retrying(write, sleep=self.sleep)
-        except sa.exc.IntegrityError:  # another process recorded this message first
-            with Session(self.engine) as session:
-                earlier = self._by_key(session, received.key)
-                assert earlier is not None
-                return self._replay(session, earlier)
-
-    def _fail(self, submission_id: int, received: Received, exc: Exception) -> IntakeResult:
-        text = replies.failure(received.filename)
-
-        def write() -> IntakeResult:
-            with write_session(self.engine) as session:
-                submission = session.get(Submission, submission_id)
-                assert submission is not None
-                if submission.status != "received":  # finished by another process meanwhile
-                    return self._replay(session, submission)
-                submission.status = "failed"
-                submission.obligation_id = None
-                submission.reason = f"{type(exc).__name__}: {exc}"[:2000]
-                submission.processed_at = received.received_at
-                saving.queue_reply(session, submission_id, submission.sender_contact_id, received, text,
-                                   f"Return received: {received.filename}")
-                record(session, received.received_at, "system", "submission_failed", f"submission:{submission_id}",
-                       {"error": submission.reason})
-                session.commit()
-                return IntakeResult("failed", submission_id, text, reply_to=saving.reply_to(received))
-        return retrying(write, sleep=self.sleep)
-
-    @staticmethod
-    def _findings(session: Session, submission_id: int | None) -> tuple[Finding, ...]:
-        return tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
-                     for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission_id)))
-
-    def _replay(self, session: Session, submission: Submission) -> IntakeResult:
-        findings = self._findings(session, submission.id)
-        reply = session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(
-            [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))  # type: ignore[arg-type]
-            .order_by(col(OutboxMessage.id).desc())).first()
-        return IntakeResult("duplicate", submission.id, reply.body_text if reply else "", submission.contract_id,
-                            submission.period_id, submission.version, submission.on_time, findings,
-                            duplicate_of=submission.id)

@@ -47,7 +47,8 @@ def part_within_whole_rules(rules: tuple[ValidationRule, ...], items_: tuple[Dat
             seen.add(key)
             out.append(ValidationRule(
                 id=(base + suffix)[:64], check=f"{_plain(left)} <= {_plain(right)}", generated=True,
-                message=f"{_describe(items, disaggregations, left)} cannot exceed {_describe(items, disaggregations, right)} ({ind.ref}: the first is "
+                message=f"{_describe(items, disaggregations, left)} cannot exceed "
+                        f"{_describe(items, disaggregations, right)} ({ind.ref}: the first is "
                         "part of the second)"))
     return tuple(out)
 

@@ -132,7 +132,8 @@ class Framework(Model):
         if problems:
             raise ValueError("; ".join(problems))
         # Rules that follow from the indicators themselves: every part is at most its whole, per category.
-        object.__setattr__(self, "rules", self.rules + part_within_whole_rules(self.rules, self.items, self.indicators, self.disaggregations))
+        implied = part_within_whole_rules(self.rules, self.items, self.indicators, self.disaggregations)
+        object.__setattr__(self, "rules", self.rules + implied)
         return self
 
     def _check_ref(self, ref: expressions.Ref, items: dict[str, DataItem], where: str) -> list[str]:
@@ -146,7 +147,8 @@ class Framework(Model):
             if dim not in item.breakdowns:
                 problems.append(f"{where}: {ref.item!r} is not broken down by {dim!r}; it is by: {_known(item.breakdowns)}")
             elif cat not in self.disaggregations[dim].categories:
-                problems.append(f"{where}: {cat!r} is not a category of {dim!r}; known: {_known(self.disaggregations[dim].categories)}")
+                known = _known(self.disaggregations[dim].categories)
+                problems.append(f"{where}: {cat!r} is not a category of {dim!r}; known: {known}")
         return problems
 
     # Convenience lookups used throughout kpibot.

@@ -27,10 +27,10 @@ from imap_tools.errors import ImapToolsError
 from imap_tools.mailbox import BaseMailBox
 from imap_tools.utils import encode_folder
 
-from bot import config
 from bot.channels.email.ledger import Location
 from bot.channels.email.oauth import TokenError, TokenProvider
 from bot.channels.email.processing import Fetched
+from bot.settings import channels
 
 ERRORS = (imaplib.IMAP4.error, ImapToolsError, OSError, EOFError)  # ssl.SSLError is an OSError
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -50,7 +50,7 @@ def internaldate(text: str) -> datetime | None:
 
 
 class Mailbox:
-    def __init__(self, email: config.Email, password: str, timeout: float = 60,
+    def __init__(self, email: channels.Email, password: str, timeout: float = 60,
                  context: ssl.SSLContext | None = None, tokens: TokenProvider | None = None) -> None:
         """`tokens`: sign in with OAuth 2.0 (XOAUTH2) instead of `password`."""
         self.email, self.password, self.timeout, self.tokens = email, password, timeout, tokens

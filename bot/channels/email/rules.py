@@ -3,8 +3,8 @@
 - `silent_reason`: messages that are never answered and never read as returns (RFC 3834 section 2 and backscatter):
   bounces and delivery reports, an empty return path, automatic messages (`Auto-Submitted` other than `no`,
   `Precedence: bulk/list/junk`, auto-reply markers), mailing lists, kpibot's own address, and messages that
-  cannot be read or have not exactly one sender. A provider's system that emails returns automatically is therefore not scored: the message
-  is kept in the mailbox and listed in `kpibot status` for the commissioner.
+  cannot be read or have not exactly one sender. A provider's system that emails returns automatically is
+  therefore not scored: the message is kept in the mailbox and listed in `kpibot status` for the commissioner.
 - `dmarc_result`: what the receiving mail server recorded in `Authentication-Results` (RFC 8601); the topmost
   header is the one it added, unless `authserv_id` names the server to trust.
 - `is_return_file`: the attachments that may be a return and go to the intake (it explains every refusal);

@@ -2,8 +2,9 @@
 
 - Runs with `Application.initialize/start` and `updater.start_polling` (long polling: outbound HTTPS only, what
   council firewalls allow) or `start_webhook` with a secret token, never `run_polling`, which would own the loop.
-- Handlers (handlers.py for commands, uploads.py for files) are thin: they find the chat's contact, ask bot.authz, hand files to the one
-  intake and queue answers in the outbox. Updates of different chats are handled at once; one chat's in order.
+- Handlers (handlers.py for commands, uploads.py for files) are thin: they find the chat's contact, ask
+  bot/authz, hand files to the one intake and queue answers in the outbox. Updates of different chats are
+  handled at once; one chat's in order.
 - The channel's bot is the outbox's too (attached to the shared TelegramTransport, with its Throttle), and after
   queueing anything the channel delivers at once (the outbox, then the PDFs it waits for) instead of waiting for
   the service's next outbox run.

@@ -16,9 +16,10 @@ from bot import config
 from bot.assessment.in_context import assess_in_context
 from bot.channels.telegram.texts import CHECK_PROMPT
 from bot.intake import replies
+from bot.intake.endings import PERSONAL_DATA
 from bot.intake.received import Received, normalised
 from bot.intake.resolve import Held, Rejected, identify
-from bot.intake.service import PERSONAL_DATA, Reader
+from bot.intake.service import Reader
 from bot.reports.chat import telegram_text
 from bot.reports.context import ReturnMeta, build_return_report
 from bot.reports.stored import provider_name

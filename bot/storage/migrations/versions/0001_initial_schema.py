@@ -1,7 +1,7 @@
 """Initial schema: organisations, contacts, contracts, obligations, submissions and their results, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 11:49:56.535150
 """
 
