@@ -31,7 +31,7 @@ COMMANDS: dict[str, Entry] = {
     "run": Entry("bot.commands.run:command", "Run kpibot: reminders and notices on time, replies and reports "
                                              "delivered, channels answered."),
     "frameworks": Entry("bot.commands.frameworks:group", "List, show and check KPI frameworks."),
-    "benchmarks": Entry("bot.commands.benchmarks:group", "Load and list the commissioner's benchmarks (national, "
+    "benchmarks": Entry("bot.commands.comparators:group", "Load and list the commissioner's benchmarks (national, "
                                                          "regional, top quartile)."),
     "calendar": Entry("bot.commands.calendar:command", "List the periods of a reporting year with the date each "
                                                        "return is due."),

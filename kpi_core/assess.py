@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
-from kpi_core.benchmarks import Benchmark, benchmark_notes
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.cohorts import cohort_findings
+from kpi_core.comparators import Benchmark, benchmark_notes
 from kpi_core.findings import Finding, cap_findings, has_errors
 from kpi_core.framework.model import Framework
 from kpi_core.results import Scorecard

@@ -20,18 +20,10 @@ from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
 from kpi_core.framework.indicators import DataItem, Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.sample_comparators import benchmarks, tenths
 from kpi_core.values import Key
 
 MAX_PASSES = 30
-BENCHMARK_DRIFT = 0.03  # a published average moves by at most 3% of itself from one period to the next
-# Where a stretch or critical benchmark sits relative to the target's, on the good (stretch) or bad side.
-STRETCH, CRITICAL = 1.25, 0.8
-
-
-def _tenths(value: Fraction | float) -> Fraction:
-    """A figure to one decimal place, as people type them."""
-    return Fraction(round(Fraction(value) * 10), 10)
-
 
 def _base(item: DataItem, rng: random.Random, scale: int) -> Fraction:
     if item.type == "yes_no":
@@ -40,8 +32,8 @@ def _base(item: DataItem, rng: random.Random, scale: int) -> Fraction:
         low = item.minimum if item.minimum is not None else 0
         high = item.maximum if item.maximum is not None else max(low + 10, 10)
         if high <= 10:  # a score such as satisfaction out of 10: mostly good
-            return _tenths(rng.uniform(max(low, high * 0.75), high))
-        return _tenths(rng.uniform(low, min(high, low + 100)))
+            return tenths(rng.uniform(max(low, high * 0.75), high))
+        return tenths(rng.uniform(low, min(high, low + 100)))
     value = Fraction(int(scale * rng.uniform(0.6, 1.4)))
     if item.type == "sum":
         value += Fraction(rng.randint(0, 9), 10)
@@ -108,7 +100,7 @@ def _fix_rules(framework: Framework, values: dict[Key, Fraction], level: float) 
                 if key in values:
                     item = framework.item(ref.item)
                     scaled = values[key] * factor
-                    values[key] = Fraction(int(scaled)) if item.type == "count" else _tenths(scaled)
+                    values[key] = Fraction(int(scaled)) if item.type == "count" else tenths(scaled)
         if not broken:
             return
 
@@ -160,37 +152,6 @@ def _target_bound(ind: Indicator, values: dict[Key, Fraction]) -> Fraction | Non
         return target.bound
     found = expressions.evaluate(target.expression, expressions.lookup_from(values)) if target.expression else None
     return found if isinstance(found, Fraction) and not isinstance(found, bool) else None
-
-
-def benchmarks(framework: Framework, return_id: str, seed: int) -> dict[Key, Fraction]:
-    """Figures for the benchmarks thresholds refer to (`>= national_completion_pct[substance=opiate]`).
-
-    Each rate's benchmarks (national, regional) are centred on a rate that is stable for the framework (lower for
-    a rate where lower is better, such as representations), the stretch benchmark better and a critical one worse;
-    from one
-    period (`seed`) to the next each moves by at most BENCHMARK_DRIFT of itself."""
-    found: dict[Key, Fraction] = {}
-    for ind in framework.indicators_for(return_id):
-        if ind.kind != "percentage":
-            continue
-        higher = ind.higher_is_better
-        family = random.Random(f"{framework.id}:{ind.numerator}/{ind.denominator}")  # national and London alike
-        fixed = [i.target.bound for i in framework.indicators_for(return_id) if i.target is not None
-                 and i.target.bound is not None and (i.numerator, i.denominator) == (ind.numerator, ind.denominator)]
-        if fixed:  # the contract sets its own bar for the same rate: the averages are near it
-            centre = float(fixed[0]) * family.uniform(0.9, 1.1)
-        else:
-            centre = family.uniform(30, 80) if higher else family.uniform(5, 25)
-        for which, shift in (("target", 1.0), ("stretch", STRETCH), ("critical", CRITICAL)):
-            threshold = getattr(ind, which)
-            node = threshold.expression if threshold is not None else None
-            if not isinstance(node, expressions.Ref):
-                continue
-            key = (node.item, node.breakdown_key)
-            drift = random.Random(f"{framework.id}:{key}:{seed}").uniform(1 - BENCHMARK_DRIFT, 1 + BENCHMARK_DRIFT)
-            moved = shift if higher else 1 / shift
-            found.setdefault(key, _tenths(min(centre * moved * drift, 99.0)))
-    return found
 
 
 def _aim(framework: Framework, return_id: str, values: dict[Key, Fraction], level: float, rng: random.Random,
@@ -273,7 +234,7 @@ def _set(framework: Framework, values: dict[Key, Fraction], key: Key, value: Fra
         value = min(value, Fraction(str(item.maximum)))
     if key[1]:  # a group is never larger than the whole
         value = min(value, values.get((key[0], ""), value))
-    values[key] = Fraction(round(value)) if item.type == "count" else _tenths(value)
+    values[key] = Fraction(round(value)) if item.type == "count" else tenths(value)
 
 
 def _bound_rates(framework: Framework, return_id: str, values: dict[Key, Fraction], rng: random.Random) -> None:
@@ -364,13 +325,13 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
             disaggregation = framework.disaggregations[dim]
             if item.type == "average":  # an average of each group, near the overall one
                 high = Fraction(str(item.maximum)) if item.maximum is not None else None
-                parts = {c: _tenths(total * Fraction(rng.randint(80, 120), 100))
+                parts = {c: tenths(total * Fraction(rng.randint(80, 120), 100))
                          for c in disaggregation.categories}
                 parts = {c: min(v, high) if high is not None else v for c, v in parts.items()}
             elif disaggregation.exhaustive and item.type == "count":
                 parts = _split(total, target_shares(framework, return_id, item.id, dim, shares[dim]))
             elif disaggregation.exhaustive:  # sums: tenths, the last category takes the rounding
-                parts = {c: _tenths(total * s) for c, s in shares[dim].items()}
+                parts = {c: tenths(total * s) for c, s in shares[dim].items()}
                 last = list(parts)[-1]
                 parts[last] = total - sum(v for c, v in parts.items() if c != last)
             else:
@@ -387,12 +348,6 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
             values[(item_id, breakdown)] = total
     provider = {i.id for i in items}
     return {key: value for key, value in values.items() if key[0] in provider}  # benchmarks are not in a return
-
-
-def sample_benchmarks(framework: Framework, return_id: str, seed: int = 0) -> dict[Key, Fraction]:
-    """The commissioner's benchmarks for the period `seed` stands for (those `sample_values` aimed at)."""
-    commissioner = {i.id for i in framework.items if i.source == "commissioner"}
-    return {key: value for key, value in benchmarks(framework, return_id, seed).items() if key[0] in commissioner}
 
 
 def to_csv(values: dict[Key, Fraction], period: str | None = None) -> str:

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from kpi_core import expressions, loader, samples
+from kpi_core import expressions, loader, sample_comparators, samples
 from kpi_core.assess import assess
 from kpi_core.calendar import ReportingYear
 from kpi_core.returns.csv_long import parse_csv
@@ -71,7 +71,7 @@ def test_a_score_out_of_ten_is_about_what_services_get() -> None:
 
 def test_benchmarks_move_slowly_and_the_top_quartile_is_better_than_the_average() -> None:
     framework = loader.get("ch-substance-misuse")
-    by_period = [samples.benchmarks(framework, "quarterly", seed) for seed in range(4)]
+    by_period = [sample_comparators.benchmarks(framework, "quarterly", seed) for seed in range(4)]
     for key in by_period[0]:
         series = [b[key] for b in by_period]
         assert max(series) <= min(series) * Fraction(107, 100), (key, [float(v) for v in series])

@@ -21,9 +21,9 @@ from bot.storage.models import Contract
 from bot.storage.queries import accepted_versions, values_of_versions
 from kpi_core import loader
 from kpi_core.assess import Assessment, assess, return_type_for
-from kpi_core.benchmarks import Benchmark
 from kpi_core.calendar import Period
 from kpi_core.cohorts import cohort_periods
+from kpi_core.comparators import Benchmark
 from kpi_core.escalation import escalation_rule_for
 from kpi_core.framework.model import Framework
 from kpi_core.returns.model import ParsedReturn

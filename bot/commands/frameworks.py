@@ -6,7 +6,7 @@ import click
 
 from bot.commands.common import State, echo_json, fail, table
 from kpi_core import loader, terms
-from kpi_core.benchmarks import Benchmark
+from kpi_core.comparators import Benchmark
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.notes import Version

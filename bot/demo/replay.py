@@ -35,7 +35,7 @@ from bot.reports.stored import render_stored_exception_report, render_stored_ret
 from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
 from bot.workbooks.fill import fill
 from bot.workbooks.template import build_template
-from kpi_core import loader, samples
+from kpi_core import loader, sample_comparators, samples
 from kpi_core.calendar import parse_period
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
@@ -163,12 +163,12 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
 def _load_benchmarks(app: App, plans: list, now: datetime) -> None:  # type: ignore[type-arg]
     """The commissioner loads each period's national and regional figures (illustrative ones in the demo)."""
     from bot.assessment.comparators import save_benchmarks
-    from kpi_core.benchmarks import Benchmark
+    from kpi_core.comparators import Benchmark
 
     loaded = []
     for contract, obligation, index, _ in plans:
         framework = loader.get(contract.framework_id)
-        for (item, breakdown), value in samples.sample_benchmarks(framework, obligation.return_type, index).items():
+        for (item, breakdown), value in sample_comparators.sample_benchmarks(framework, obligation.return_type, index).items():
             loaded.append(Benchmark(framework.id, obligation.period_id, item, breakdown, value,
                                     "Illustrative national figures (demo)", obligation.period_end))
     if loaded:

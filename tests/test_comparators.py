@@ -14,8 +14,8 @@ import pytest
 
 from kpi_core import loader
 from kpi_core.assess import assess
-from kpi_core.benchmarks import Benchmark, BenchmarkFileError, in_force, read_benchmarks
 from kpi_core.calendar import parse_period
+from kpi_core.comparators import Benchmark, BenchmarkFileError, in_force, read_benchmarks
 from kpi_core.returns.csv_long import parse_csv
 
 MISUSE = loader.get("ch-substance-misuse")

@@ -16,7 +16,7 @@ from bot.assessment.comparators import save_benchmarks, stored_benchmarks
 from bot.clock import utc_now
 from bot.commands.common import State, echo_json, fail, table
 from kpi_core import loader
-from kpi_core.benchmarks import COLUMNS, BenchmarkFileError, read_benchmarks
+from kpi_core.comparators import COLUMNS, BenchmarkFileError, read_benchmarks
 
 EXAMPLE = ("framework,period,item,breakdown,value,source,published\n"
            "ch-substance-misuse,2025-26-Q1,national_completion_pct,substance=opiate,5.1,NDTMS,2025-07-10")

@@ -13,8 +13,8 @@ from bot.assessment.comparators import save_benchmarks
 from bot.assessment.in_context import assess_in_context, framework_for, history_periods
 from bot.storage.models import Contract
 from kpi_core import loader
-from kpi_core.benchmarks import Benchmark
 from kpi_core.calendar import parse_period
+from kpi_core.comparators import Benchmark
 from kpi_core.returns.csv_long import parse_csv
 from kpi_core.terms import TermOverrides, contract_terms
 
