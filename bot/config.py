@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.settings.teams import TeamsChannel, teams_problems, webhook_urls
 from kpi_core import loader
 from kpi_core.returns.safety import Limits
 from kpi_core.terms import ContractTerms, TermOverrides, contract_terms
@@ -338,11 +339,13 @@ class Settings(_Model):
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    teams: tuple[TeamsChannel, ...] = ()  # Microsoft Teams channels (bot/settings/teams.py)
     # Secrets: from the environment only, never from the file.
     telegram_token: str = Field(default="", exclude=True, repr=False)
     smtp_password: str = Field(default="", exclude=True, repr=False)
     imap_password: str = Field(default="", exclude=True, repr=False)
     oauth_client_secret: str = Field(default="", exclude=True, repr=False)
+    teams_urls: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)  # by [[teams]] name
     source: str = Field(default="", exclude=True)
 
     @model_validator(mode="after")
@@ -372,6 +375,7 @@ class Settings(_Model):
                 if cid not in contract_ids:
                     problems.append(f"{where}.contracts: {cid!r} is not a contract")
         problems += self._scheduler_references()
+        problems += teams_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -417,6 +421,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
     email = data.get("email") if isinstance(data.get("email"), dict) else {}
     leaked = sorted(k for k in SECRET_ENV if k in data or k in email)  # where someone might well put a secret
+    if "teams_urls" in data:
+        raise ConfigError(f"{path}: teams_urls must not be in the file; each [[teams]] entry names the environment "
+                          "variable holding its URL (url_env)")
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
@@ -425,6 +432,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         data.setdefault("storage", {})
         data["storage"] = {**data["storage"], "database_url": env["DATABASE_URL"]}
     data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
+    data["teams_urls"] = webhook_urls(data.get("teams"), env)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
