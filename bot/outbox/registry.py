@@ -13,7 +13,8 @@ from bot.outbox.transport import Transport
 
 
 def transports_from(settings: config.Settings) -> dict[str, Transport]:
-    """Local always; email when an SMTP host is set; Telegram when a bot token is in the environment."""
+    """Local always; email when an SMTP host is set; Telegram when a bot token is in the environment; Teams when
+    config.toml has a [[teams]] entry (each posts once its URL is in the environment)."""
     transports: dict[str, Transport] = {"local": LocalTransport(Path(settings.storage.outbox_dir))}
     if settings.email.smtp_host:
         e = settings.email
@@ -24,4 +25,8 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
         t = settings.telegram
         transports["telegram"] = shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
                                                   settings.storage.database_url)
+    if settings.teams:
+        from bot.channels.teams.transport import TeamsTransport  # the outbox's layer is below the channels'
+
+        transports["teams"] = TeamsTransport.from_settings(settings)
     return transports
