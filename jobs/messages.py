@@ -1,4 +1,5 @@
-"""The words of every notice, from templates/messages/<name>.{email-subject,email,telegram}.txt.
+"""The words of every notice, from templates/messages/<name>.{email-subject,email,telegram}.txt (a Teams channel's
+card from jobs/cards.py).
 
 Code builds a context of values ready to print (dates spelled out, counts in words); templates hold the wording.
 """
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
+from jobs.cards import card_message
 from jobs.queueing import Message
 from jobs.recipients import Recipient
 from kpi_core.formatting import plural
@@ -68,7 +70,9 @@ class LatePeriod:
 
 
 def render(name: str, recipient: Recipient, **context: object) -> Message:
-    """The message `name` for `recipient` on their channel (Telegram has no subject)."""
+    """The message `name` for `recipient` on their channel (Telegram has no subject; Teams is a card)."""
+    if recipient.channel == "teams":
+        return card_message(name, **context)
     if recipient.email:
         subject = render_text(f"messages/{name}.email-subject.txt", **context).strip()
         return Message(subject, render_text(f"messages/{name}.email.txt", who=recipient, **context).strip() + "\n")

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot import config
+from bot.settings.teams import reachable
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, ServiceFailureRow
 from jobs import owed as reads
@@ -88,7 +89,7 @@ class _Sweep:
         if not todo:
             return []
         directory = Directory(self.session, {org for d, _ in todo for org in d.organisations},
-                              telegram=bool(self.settings.telegram_token))
+                              telegram=bool(self.settings.telegram_token), teams=reachable(self.settings))
         describer = Describer(self.session, reads.states(  # only decisions with messages name their return
             self.session, [d.obligation_id for d, _ in todo if d.obligation_id is not None and d.organisations],
             self.clock))
