@@ -12,15 +12,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import CH_STOP_SMOKING_CONFIG
 from fake_teams import PATH, SIGNATURE, Answer, FakeWorkflows, error, running_fake_workflows
 from intake_fixtures import NOW, deployment
 from services import free_port
 from sqlmodel import Session, select
 from teams_fixtures import FakeTime, assert_valid_message, texts
 
+from bot import config
 from bot.app import App
 from bot.channels.teams import cards
-from bot.channels.teams.check import check
+from bot.channels.teams.check import check, main
 from bot.channels.teams.status import status_lines
 from bot.channels.teams.transport import GAP, TeamsTransport, Webhook, retry_after
 from bot.outbox.card import CARD, Card, Count, Section
@@ -273,8 +275,6 @@ def council(fake: FakeWorkflows, tmp_path: Path, database_url: str, engine: sa.E
     settings = deployment(tmp_path, database_url)
     text = Path(settings.source).read_text(encoding="utf-8") + extra
     Path(settings.source).write_text(text, encoding="utf-8")
-    from bot import config
-
     app = App(config.load(settings.source, environ={"KPIBOT_TEAMS_URL_COUNCIL": fake.url()}))
     app.__dict__["engine"] = engine
     return app
@@ -387,3 +387,23 @@ def test_no_answer_to_a_post_leaves_the_card_interrupted_for_an_operator(council
     assert "It may have arrived" in interrupted.last_error and SIGNATURE not in interrupted.last_error
     with Session(council.engine) as session:
         assert [e.action for e in session.exec(select(AuditEvent))] == ["outbox_interrupted"]
+
+
+def test_the_check_module_tests_each_configured_channel_from_its_variable(
+        fake: FakeWorkflows, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    entries = "".join(f'\n[[teams]]\nname = "{name}"\norganisation = "{org}"\nurl_env = "KPIBOT_TEAMS_URL_{env}"\n'
+                      for name, org, env in (("council", "example-council", "COUNCIL"),
+                                             ("provider", "breathe-easy", "PROVIDER")))
+    path = tmp_path / "config.toml"
+    path.write_text(CH_STOP_SMOKING_CONFIG + entries, encoding="utf-8")
+    monkeypatch.setenv("KPIBOT_CONFIG", str(path))
+    monkeypatch.setenv("KPIBOT_TEAMS_URL_COUNCIL", fake.url())
+    monkeypatch.delenv("KPIBOT_TEAMS_URL_PROVIDER", raising=False)
+    assert main([]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "council: OK: Teams took the test card: it shows in the channel within a minute or so. If it does not, open "
+        "the workflow's run history in Power Automate to see why.",
+        "provider: FAILED: KPIBOT_TEAMS_URL_PROVIDER is not set in this environment."]
+    assert main(["council"]) == 0 and len(fake.delivered()) == 2
+    assert main(["nope"]) == 1 and capsys.readouterr().out.endswith("Error: no [[teams]] entry named nope\n")
