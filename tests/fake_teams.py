@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ from typing import Any
 
 from aiohttp import web
 from services import free_port
+
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")  # httpx honours proxy variables: never for the fake
+os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 PATH = "/workflows/0f1e2d3c4b5a/triggers/manual/paths/invoke"
 SIGNATURE = "s3cretSIGNATUREvalue0123456789"
