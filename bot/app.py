@@ -96,7 +96,8 @@ class App:
 
 
 def transports_from(settings: config.Settings) -> dict[str, Transport]:
-    """Local always; email when an SMTP host is set; Telegram when a bot token is in the environment. (The
+    """Local always; email when an SMTP host is set; Telegram when a bot token is in the environment; Teams when
+    config.toml has a [[teams]] entry (each posts once its URL is in the environment). (The
     channels' transports are imported only here and only when configured: python-telegram-bot and smtplib stay
     out of commands that send nothing.)"""
     transports: dict[str, Transport] = {"local": LocalTransport(Path(settings.storage.outbox_dir))}
@@ -114,6 +115,10 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
         t = settings.telegram
         transports["telegram"] = shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
                                                   settings.storage.database_url)
+    if settings.teams:
+        from bot.channels.teams.transport import TeamsTransport
+
+        transports["teams"] = TeamsTransport.from_settings(settings)
     return transports
 
 

@@ -22,6 +22,7 @@ from bot.settings.limits import Intake, Outbox, Reports
 from bot.settings.people import Contact, Contract, Organisation
 from bot.settings.scheduler import Scheduler
 from bot.settings.storage import Storage
+from bot.settings.teams import TeamsChannel, url_problem, webhook_urls
 from kpi_core.returns.safety import Limits
 
 DEFAULT_PATH = Path("config.toml")
@@ -43,11 +44,13 @@ class Settings(Model):
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    teams: tuple[TeamsChannel, ...] = ()  # Microsoft Teams channels (bot/settings/teams.py)
     # Secrets: from the environment only, never from the file.
     telegram_token: str = Field(default="", exclude=True, repr=False)
     smtp_password: str = Field(default="", exclude=True, repr=False)
     imap_password: str = Field(default="", exclude=True, repr=False)
     oauth_client_secret: str = Field(default="", exclude=True, repr=False)
+    teams_urls: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)  # by [[teams]] name
     source: str = Field(default="", exclude=True)
 
     @model_validator(mode="after")
@@ -77,6 +80,7 @@ class Settings(Model):
                 if cid not in contract_ids:
                     problems.append(f"{where}.contracts: {cid!r} is not a contract")
         problems += self._scheduler_references()
+        problems += self._teams_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -94,6 +98,39 @@ class Settings(Model):
             problems += [f"{where}.{rid}: no such return (known: {', '.join(sorted(known)) or 'none'})"
                          for rid in table if rid not in known]
         return problems
+
+    def _teams_problems(self) -> list[str]:
+        """What is wrong with the `[[teams]]` entries: names, organisations, contracts, and the URLs found."""
+        problems = []
+        for kind, values in (("name", [t.name for t in self.teams]), ("url_env", [t.url_env for t in self.teams])):
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                problems.append(f"teams: {kind} {', '.join(dupes)} appears more than once (one entry per channel)")
+        orgs = {o.id for o in self.organisations}
+        for index, entry in enumerate(self.teams):
+            where = f"teams[{index}] ({entry.name})"
+            if entry.organisation not in orgs:
+                problems.append(f"{where}.organisation: {entry.organisation!r} is not in organisations")
+            for cid in entry.contracts:
+                mine = [c for c in self.contracts if c.id == cid and entry.organisation in (c.provider, c.commissioner)]
+                if not mine:
+                    problems.append(f"{where}.contracts: {cid!r} is not a contract of {entry.organisation!r}")
+            url = self.teams_urls.get(entry.name, "")
+            if url and url_problem(url):
+                problems.append(f"{where}.url_env: {entry.url_env} {url_problem(url)}")
+        seen: dict[str, str] = {}
+        for entry in self.teams:
+            url = self.teams_urls.get(entry.name, "")
+            if url in seen:
+                problems.append(f"teams: {seen[url]} and {entry.name} hold the same webhook URL; one entry per webhook, "
+                                "or each notice would be posted twice")
+            elif url:
+                seen[url] = entry.name
+        return problems
+
+    def reachable_teams(self) -> tuple[TeamsChannel, ...]:
+        """The [[teams]] entries kpibot can post to: their URL is set in the environment."""
+        return tuple(t for t in self.teams if self.teams_urls.get(t.name))
 
     def contract(self, contract_id: str) -> Contract:
         for contract in self.contracts:
@@ -122,6 +159,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
     email = data.get("email") if isinstance(data.get("email"), dict) else {}
     leaked = sorted(k for k in SECRET_ENV if k in data or k in email)  # where someone might well put a secret
+    if "teams_urls" in data:
+        raise ConfigError(f"{path}: teams_urls must not be in the file; each [[teams]] entry names the environment "
+                          "variable holding its URL (url_env)")
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
@@ -130,6 +170,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         data.setdefault("storage", {})
         data["storage"] = {**data["storage"], "database_url": env["DATABASE_URL"]}
     data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
+    data["teams_urls"] = webhook_urls(data.get("teams"), env)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -6,7 +6,8 @@ escalation ladder, the red indicators of each contract's latest accepted return,
 last seven days as possible patient-level data from the providers of those contracts (that they exist, who sent
 them and when they are deleted; never their name or content). A commissioner with nothing to hear of gets no
 message that week. A digest missed while the scheduler was down is sent later in the
-same week, never for a week gone by.
+same week, never for a week gone by. A Teams channel, read by more people than the commissioners, is not told who
+sent a refused file.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
 from bot import config
+from bot.reports.display import threshold_only
 from bot.storage.models import (
     Contact,
     Contract,
@@ -32,6 +35,7 @@ from jobs import owed as reads
 from jobs.messages import days_text, render, short_day
 from jobs.queueing import Decision, Outgoing
 from jobs.timing import Clock, digest_day
+from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.formatting import plural
 
@@ -73,10 +77,11 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build
         red = _red_lines(session, council, clock)
         refused = _refused_lines(session, council, clock)
         for person in directory.everyone(council, "commissioner"):
-            visible = directory.visible(person.contact_id)
+            visible = directory.visible(person)
             mine_late = [line.text for line in late if visible is None or line.contract_id in visible]
             mine_red = [line.text for line in red if visible is None or line.contract_id in visible]
-            mine_refused = [text for contracts, text in refused if visible is None or contracts & visible]
+            mine_refused = [shared if person.channel == "teams" else text for contracts, text, shared in refused
+                            if visible is None or contracts & visible]
             if mine_late or mine_red or mine_refused:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
                 if mine_refused:
@@ -98,7 +103,7 @@ def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
     """The red indicators of each contract's latest return accepted by now (the version in force then)."""
     rows = session.exec(
         select(Obligation.contract_id, Obligation.due_date, Obligation.period_id, Contract.name,
-               Contract.year_start_month, Submission.id, Submission.received_at)
+               Contract.year_start_month, Submission.id, Submission.received_at, Contract.framework_id)
         .join(Submission, col(Submission.obligation_id) == Obligation.id)
         .join(Contract, col(Contract.id) == Obligation.contract_id)
         .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
@@ -117,15 +122,32 @@ def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
     for result in results:
         contract_id, _, period_id, name, start_month = by_submission[result.submission_id][:5]
         d = result.detail
-        target = f" against a target of {d['target']}" if d.get("target") else ""
+        target = f" against a target of {_target(d, by_submission[result.submission_id][7], result.ref)}" \
+            if d.get("target") else ""
         lines.append(Line(contract_id, f"{name}, {parse_period(period_id, start_month).label}: {result.ref} "
                                        f"{d.get('name', '')}: {d.get('display_value', '')}{target}"))
     return sorted(lines, key=lambda line: line.text)
 
 
-def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[set[str], str]]:
+def _target(detail: dict[str, object], framework_id: str, ref: str) -> str:
+    """The stored target; one set against a benchmark named in the framework's words, never by its identifier
+    (`>= national_tdt_4wk_pct` reads `≥ National average ...`)."""
+    try:
+        framework = loader.get(framework_id)
+        indicator = framework.indicator(ref)
+    except (KeyError, StopIteration):
+        return str(detail["target"])
+    if indicator.target is None or indicator.target.expression is None:
+        return str(detail["target"])
+    value = detail.get("target_value")
+    bound = Fraction(str(value)) if isinstance(value, int | float) else None
+    return threshold_only(indicator, framework, "target", bound)
+
+
+def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[set[str], str, str]]:
     """Files refused as possible personal data in the last seven days, sent by a provider holding one of the
-    council's contracts: the contracts they could concern, and a line that names the sender and the dates only."""
+    council's contracts: the contracts they could concern, a line that names the sender and the dates only, and
+    the same line without the sender (for a channel)."""
     contracts: dict[str, set[str]] = {}
     for contract_id, provider_id in session.exec(select(Contract.id, Contract.provider_id)
                                                  .where(col(Contract.commissioner_id) == council)):
@@ -146,7 +168,8 @@ def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[s
     local = lambda moment: moment.astimezone(clock.zone).date()  # noqa: E731
     for received_at, sender, provider_id, provider_name, purge_after in rows:
         deleted = f"; it is kept locked away and deleted on {short_day(local(purge_after))}" if purge_after else ""
-        lines.append((contracts[provider_id], f"{provider_name}: a file {sender} sent on {short_day(local(received_at))}"
-                                              f" was refused as it may hold patient-level data{deleted}. kpibot "
-                                              "keeps nothing of its content; ask the provider for aggregate figures."))
+        rest = (f" sent on {short_day(local(received_at))} was refused as it may hold patient-level data{deleted}. "
+                "kpibot keeps nothing of its content; ask the provider for aggregate figures.")
+        lines.append((contracts[provider_id], f"{provider_name}: a file {sender}{rest}",
+                      f"{provider_name}: a file{rest}"))
     return lines

@@ -1,14 +1,15 @@
-"""The words of every notice, from templates/messages/<name>.{email-subject,email,telegram}.txt.
+"""The words of every notice, from templates/messages/<name>.{email-subject,email,telegram}.txt (a Teams channel's
+card from jobs/cards.py).
 
 Code builds a context of values ready to print (dates spelled out, counts in words); templates hold the wording.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
+from jobs.cards import card_message
 from jobs.queueing import Message
 from jobs.recipients import Recipient
 from kpi_core.formatting import plural
@@ -45,30 +46,10 @@ def when_text(days_before: int) -> str:
     return {0: "today", 1: "tomorrow"}.get(days_before, f"in {days_before} days")
 
 
-@dataclass(frozen=True)
-class About:
-    """A return owed, as every notice about it names it."""
-
-    contract_id: str
-    contract_name: str
-    provider_name: str
-    return_label: str  # `Quarterly monitoring return`
-    period_label: str  # `Q2 2025-26 (July 2025 to September 2025)`
-    period: str  # `Q2 2025-26`
-    due: str  # `Wednesday 15 October 2025`
-    due_short: str  # `15 October 2025`
-    state: str  # what was received and not accepted, e.g. `A version received on 12 October 2025 was rejected.`
-
-
-@dataclass(frozen=True)
-class LatePeriod:
-    period_label: str
-    due: str
-    received: str  # `received 18 July 2025, 3 days late` or `not received`
-
-
 def render(name: str, recipient: Recipient, **context: object) -> Message:
-    """The message `name` for `recipient` on their channel (Telegram has no subject)."""
+    """The message `name` for `recipient` on their channel (Telegram has no subject; Teams is a card)."""
+    if recipient.channel == "teams":
+        return card_message(name, **context)
     if recipient.email:
         subject = render_text(f"messages/{name}.email-subject.txt", **context).strip()
         return Message(subject, render_text(f"messages/{name}.email.txt", who=recipient, **context).strip() + "\n")

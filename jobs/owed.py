@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Contract, Notice, Obligation, Organisation, Submission
-from jobs.messages import About, day_text, short_day
+from jobs.messages import day_text, short_day
+from jobs.notices import About
 from jobs.timing import Clock
 from kpi_core import loader
 from kpi_core.calendar import parse_period

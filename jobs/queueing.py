@@ -1,7 +1,8 @@
 """Queue notices exactly once: each under a unique key, with its outbox messages, in one transaction.
 
 A notice is a decision (`reminder:o12:d3`: obligation 12's reminder three days before) and one outbox message per
-recipient (`reminder:o12:d3:c4:email`, the notice's key with the recipient and channel). The decision row is
+recipient (`reminder:o12:d3:c4:email`, the notice's key with the recipient and channel; a Teams channel, which is
+no contact, by its name: `report:...:t-example-council:teams`). The decision row is
 inserted first with insert-or-ignore: only the transaction that inserts it queues the messages, so a second
 scheduler on the same database, or a restarted one repeating a sweep, finds it there and queues nothing. A kill
 mid-way leaves nothing (the transaction rolls back) and the next sweep does it again. The dispatcher sends them.
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
+from bot.outbox.card import CARD, Card
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.models import Notice, Obligation, OutboxMessage
 from jobs.recipients import Recipient
@@ -34,6 +36,7 @@ class Message:
     text: str
     attachment_sha256: str | None = None
     attachment_name: str | None = None
+    card: Card | None = None  # what a Teams channel is posted (bot/outbox/card.py)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class Decision:
     rows: list[tuple[type[SQLModel], dict[str, Any]]] = field(default_factory=list)
 
     def recipient_key(self, outgoing: Outgoing) -> str:
-        return f"{self.key}:c{outgoing.recipient.contact_id}:{outgoing.recipient.channel}"
+        r = outgoing.recipient
+        return f"{self.key}:{f'c{r.contact_id}' if r.contact_id is not None else f't-{r.address}'}:{r.channel}"
 
 
 def existing(session: Session, keys: Sequence[str]) -> set[str]:
@@ -128,4 +132,4 @@ def _outbox_row(decision: Decision, outgoing: Outgoing, now: datetime) -> dict[s
                 channel=r.channel, address=r.address, kind=decision.outbox_kind, subject=m.subject[:300],
                 body_text=m.text, attachment_sha256=m.attachment_sha256, attachment_name=m.attachment_name,
                 status="pending", attempts=0, next_attempt_at=now, parts_sent=0, last_error="",
-                headers=dict(EMAIL_HEADERS) if r.email else {})
+                headers=dict(EMAIL_HEADERS) if r.email else {CARD: m.card.to_json()} if m.card else {})

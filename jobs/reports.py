@@ -10,6 +10,7 @@ draws it again. After downtime only the latest deadline's report is sent: an old
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from bot.reports.stored import ReportError, contract_period_status
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, Obligation, RenderedReport, StoredFile
 from jobs.messages import render, short_day
-from jobs.queueing import Decision, Message, Outgoing, existing, queue
+from jobs.queueing import Decision, Outgoing, existing, queue
 from jobs.recipients import Directory, Recipient
 from jobs.timing import Clock, report_day
 from kpi_core.calendar import parse_period
@@ -77,10 +78,10 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
                                 .where(col(Contract.commissioner_id) == council,
                                        col(Obligation.return_type) == "quarterly",
                                        col(Obligation.due_date) == deadline).order_by(col(Contract.id))).all()
-        directory = Directory(session, [council], telegram=bool(settings.telegram_token))
+        directory = Directory(session, [council], telegram=bool(settings.telegram_token), teams=settings.reachable_teams())
         groups: dict[tuple[str, ...], list[Recipient]] = {}
         for person in directory.everyone(council, "commissioner"):
-            visible = directory.visible(person.contact_id)
+            visible = directory.visible(person)
             ids = tuple(c.id for c, _ in due_here if visible is None or c.id in visible)
             if ids:
                 groups.setdefault(ids, []).append(person)
@@ -99,18 +100,22 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
             if not statuses:
                 continue
             report = build_exception_report(statuses, label, generated_at=clock.now, timezone=settings.timezone)
-            pdf = render_exception_report(report)
-            digest = files.put(pdf)
-            decision.rows += [
-                (StoredFile, dict(sha256=digest, size=len(pdf), first_seen_at=clock.now, restricted=False)),
-                (RenderedReport, dict(kind="exceptions", contract_id=None, period_id=deadline.isoformat(),
-                                      submission_id=None, sha256=digest, created_at=clock.now, cache_key=None))]
+            digest = None
+            if any(p.channel != "teams" for p in people):  # a Teams card carries no file: none is drawn for it alone
+                pdf = render_exception_report(report)
+                digest = files.put(pdf)
+                decision.rows += [
+                    (StoredFile, dict(sha256=digest, size=len(pdf), first_seen_at=clock.now, restricted=False)),
+                    (RenderedReport, dict(kind="exceptions", contract_id=None, period_id=deadline.isoformat(),
+                                          submission_id=None, sha256=digest, created_at=clock.now, cache_key=None))]
             name = f"exception-report-{deadline.isoformat()}.pdf"
             red = sum(1 for row in report.exceptions if row.status.key == "red")
             for person in people:
                 message = render("exception_report", person, deadline=short_day(deadline),
                                  contracts=[s.contract_name for s in statuses], late=len(report.late), red=red,
-                                 notes=notes)
-                decision.outgoing.append(Outgoing(person, Message(message.subject, message.text, digest, name)))
+                                 notes=notes, report=report)
+                if person.channel != "teams":
+                    message = replace(message, attachment_sha256=digest, attachment_name=name)
+                decision.outgoing.append(Outgoing(person, message))
     return decision
 

@@ -33,15 +33,8 @@ from jobs import owed as reads
 from jobs.attachments import workbook_for
 from jobs.digest import digest_decisions
 from jobs.ladder import Ladder, Step, ladder_for
-from jobs.messages import (
-    LatePeriod,
-    days_text,
-    number,
-    ordinal,
-    render,
-    short_day,
-    when_text,
-)
+from jobs.messages import days_text, number, ordinal, render, short_day, when_text
+from jobs.notices import LatePeriod
 from jobs.obligations import ensure_current
 from jobs.owed import Describer, Owed
 from jobs.queueing import Decision, Outgoing, existing, queue
@@ -89,7 +82,7 @@ class _Sweep:
         if not todo:
             return []
         directory = Directory(self.session, {org for d, _ in todo for org in d.organisations},
-                              telegram=bool(self.settings.telegram_token))
+                              telegram=bool(self.settings.telegram_token), teams=self.settings.reachable_teams())
         describer = Describer(self.session, reads.states(  # only decisions with messages name their return
             self.session, [d.obligation_id for d, _ in todo if d.obligation_id is not None and d.organisations],
             self.clock))

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
 from sqlmodel import Session, select
+from teams_fixtures import assert_plain_language, assert_valid_message, texts
 
 from bot import config
 from bot.app import App
@@ -40,7 +41,14 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     app.close()
     assert sent.count("reply") == len(steps)
     assert {"reminder", "overdue", "report", "digest"} <= set(sent)  # the scheduler ran on the same clock
-    assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(sent)
+    outbox = tmp_path / "demo" / "outbox"
+    cards = sorted(outbox.glob("*-teams-*.json"))  # what each [[teams]] channel would be posted, no tenant needed
+    assert len(list(outbox.glob("*.txt"))) + len(cards) == len(sent)
+    assert {p.name.rsplit("-teams-", 1)[1] for p in cards} == {"example-council.json", "breathe-easy.json"}
+    shown = [texts(assert_valid_message(p.read_bytes())) for p in cards]
+    assert {t[1].split(":")[0] for t in shown} >= {"Reminder", "Overdue", "Exception report"}
+    for seen in shown:
+        assert_plain_language("\n".join(seen), settings)
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:

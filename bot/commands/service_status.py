@@ -90,9 +90,11 @@ def _refused(app: App, now: datetime) -> list[str]:
 
 def _channels(app: App, now: datetime) -> list[str]:
     from bot.channels.email.status import status_lines as email_lines
+    from bot.channels.teams.status import status_lines as teams_lines
     from bot.channels.telegram.linking import status_lines as telegram_lines
 
-    return [*telegram_lines(app.engine, now), *email_lines(app.engine, app.settings, now)]
+    return [*telegram_lines(app.engine, now), *email_lines(app.engine, app.settings, now),
+            *teams_lines(app.engine, app.settings, now)]
 
 
 SECTIONS: list[Callable[[App, datetime], list[str]]] = [_scheduler, _service, _outbox, _refused, _channels]

@@ -6,7 +6,8 @@
    kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
    The scheduler runs on the same clock (simulate.py): its reminders, overdue notices, escalations and
    exception reports fire on their days and go to the outbox folder with the replies.
-3. Deliver the replies through the local channel (files in the demo folder), print where every contract stands,
+3. Deliver the replies through the local channel (files in the demo folder; each Teams card as the JSON it would
+   be posted as, for every [[teams]] entry, with no tenant needed), print where every contract stands,
    and write the commissioners' exception report and each contract's latest return report as PDFs (a report
    already drawn for a reply is reused, not drawn again).
 """
@@ -27,10 +28,12 @@ from bot import config
 from bot.app import App
 from bot.assessment.contract_status import ContractStatus, contract_status
 from bot.assessment.in_context import terms_of
+from bot.channels.teams.folder import TeamsFolder
 from bot.demo.simulate import Fired, Replay
 from bot.intake.received import IntakeResult, Received
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
+from bot.outbox.transport import Transport
 from bot.reports.stored import render_stored_exception_report, render_stored_return_report
 from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
 from bot.workbooks.fill import fill
@@ -57,7 +60,9 @@ class Step:
 def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
     storage = settings.storage.model_copy(update={"database_url": f"sqlite:///{folder / 'kpibot.db'}",
                                                   "files_dir": folder / "files", "outbox_dir": folder / "outbox"})
-    return settings.model_copy(update={"storage": storage})
+    # Every Teams channel is on (its cards go to the folder), whatever the environment holds: never the real URL.
+    urls = {t.name: f"https://teams.invalid/demo/{t.name}" for t in settings.teams}
+    return settings.model_copy(update={"storage": storage, "teams_urls": urls})
 
 
 def _moment(day: date, zone: str, hour: int = 11) -> datetime:
@@ -138,8 +143,11 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
                             contract, obligation, contact, fill(template, values, framework), attempt))
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
-    dispatcher = Dispatcher(app.engine, {"email": local, "telegram": local, "local": local}, app.files)
-    scheduler = Replay(app, min((c.start for c in app.settings.contracts), default=as_of), notices)  # on the same clock
+    transports: dict[str, Transport] = {"email": local, "telegram": local, "local": local,
+                                        "teams": TeamsFolder(app.settings.storage.outbox_dir)}
+    dispatcher = Dispatcher(app.engine, transports, app.files)
+    scheduler = Replay(app, min((c.start for c in app.settings.contracts), default=as_of), notices,
+                       transports)  # on the same clock
     for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
         scheduler.until(at)
         received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",

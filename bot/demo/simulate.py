@@ -75,12 +75,13 @@ class Replay:
             report_sweep(app.engine, app.settings, app.files, now)
         with Session(app.engine) as session:
             rows = session.exec(select(OutboxMessage, Contact.name)
-                                .join(Contact, col(Contact.id) == OutboxMessage.contact_id)
+                                .outerjoin(Contact, col(Contact.id) == OutboxMessage.contact_id)
                                 .where(col(OutboxMessage.id) > self.seen, col(OutboxMessage.kind).in_(NOTICE_KINDS))
                                 .order_by(col(OutboxMessage.id))).all()
         notices: dict[str, list[tuple[OutboxMessage, str]]] = {}
         for message, name in rows:  # one per notice: its messages' keys add the recipient and channel
-            notices.setdefault(message.dedupe_key.rsplit(":", 2)[0], []).append((message, name))
+            notices.setdefault(message.dedupe_key.rsplit(":", 2)[0], []).append(
+                (message, name or f"{message.address} (Teams)"))
         fired = [Fired(now, sent[0][0].kind, key, sent[0][0].subject or sent[0][0].body_text.split("\n", 1)[0],
                        tuple(name for _, name in sent), sent[0][0].attachment_name) for key, sent in notices.items()]
         self.seen = max([self.seen] + [m.id or 0 for m, _ in rows])

@@ -2,9 +2,10 @@
 
 1. Recover messages left in `sending` by a process that stopped mid-delivery (its lease ran out, or its process
    is gone). Where sending again is harmless it is sent again: an email keeps its Message-ID, so mail clients and
-   servers fold a repeat into one, and the local channel rewrites the same file. Elsewhere (Telegram) it may
-   already have arrived, so it is marked `interrupted`: shown in `kpibot status` and `kpibot outbox list`, for
-   an operator to `kpibot outbox retry ID`. Parts of a split chat message already delivered are never repeated.
+   servers fold a repeat into one, and the local channel rewrites the same file. Elsewhere (Telegram, Teams) it
+   may already have arrived, so it is marked `interrupted`: shown in `kpibot status` and `kpibot outbox list`,
+   for an operator to `kpibot outbox retry ID`; so is a message a transport sent without getting an answer.
+   Parts of a split chat message already delivered are never repeated.
 2. Claim one due message with a conditional update (only one process wins it); a message whose PDF is still
    being drawn waits for it. Deliver outside any transaction, then record the outcome: sent; retry later (with
    exponential back-off, or when the far end said); or failed for good.
@@ -191,7 +192,14 @@ class Dispatcher:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
             message.last_error, message.claimed_by = str(exc)[:2000], None
-            if exc.permanent or message.attempts >= self.max_attempts:
+            if exc.interrupted:  # it may have arrived: like a sender killed after sending (see `recover`)
+                message.status = "interrupted"
+                message.last_error = (f"{message.last_error[:1800]}. It may have arrived: check with the recipient, "
+                                      f"then `kpibot outbox retry {message.id}` sends it again.")
+                log.warning("outbox message %s to %s: %s", message.id, message.address, message.last_error)
+                record(session, now, "system", "outbox_interrupted", f"outbox:{message.id}",
+                       {"to": message.address, "channel": message.channel, "kind": message.kind})
+            elif exc.permanent or message.attempts >= self.max_attempts:
                 message.status = "failed"
                 if exc.permanent and message.contact_id is not None:
                     contact = session.get(Contact, message.contact_id)

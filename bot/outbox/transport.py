@@ -8,15 +8,19 @@ from typing import Protocol
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None,
+                 interrupted: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after  # seconds the far end asked us to wait (Telegram's 429), if it said
+        # The message went out and no answer came (a timeout, a connection cut): it may have arrived, so it is not
+        # sent again on its own; an operator checks and retries it (the rule for a sender killed mid-way).
+        self.interrupted = interrupted
 
 
 @dataclass(frozen=True)
 class Outbound:
-    address: str  # an email address or a Telegram chat id
+    address: str  # an email address, a Telegram chat id, or a [[teams]] entry's name
     subject: str
     text: str
     html: str | None = None

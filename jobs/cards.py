@@ -1,0 +1,111 @@
+"""The Teams card of each notice: the email's figures and wording, shaped for a channel that many people read.
+
+The title is the email's subject (templates/messages/<name>.email-subject.txt); the body is built here from the
+same context the templates get, values already formatted by the report and message helpers. A channel is not a
+person: a card greets no one, names no one (no one's name or address, not even who else was told), gives no
+instructions for a chat or a mailbox, and carries no file. Critical failures come first, then what is late, then
+what is red.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.outbox.card import SEE_REPORT, Card, Count, section
+from bot.reports.status import status_view
+from bot.reports.templating import render_text  # no WeasyPrint: text needs none
+from jobs.queueing import Message
+
+if TYPE_CHECKING:
+    from bot.reports.exception_report import ExceptionReport
+    from jobs.notices import About, LatePeriod
+
+
+def card_message(name: str, **context: Any) -> Message:
+    """The notice `name` (a template name under templates/messages/) as a Teams card and its plain text."""
+    builder = BUILDERS.get(name)
+    if builder is None:
+        raise LookupError(f"no Teams card for the notice {name!r}: add one to jobs/cards.py")
+    title = " ".join(render_text(f"messages/{name}.email-subject.txt", **context).split())
+    card = builder(title, **context)
+    return Message(title, card.plain(), card=card)
+
+
+def _reminder(title: str, *, a: About, when: str, **_: Any) -> Card:
+    return Card(title, f"The {a.return_label.lower()} for {a.contract_name}, {a.period_label}, is due {when}: "
+                       f"by {a.due}.",
+                facts=(("Provider", a.provider_name), ("Due", a.due)),
+                sections=section("", [a.state] if a.state else [], "warning"),
+                note="It is sent to kpibot as usual, by email or Telegram. Reminders stop once the return is "
+                     "accepted.")
+
+
+def _overdue(title: str, *, a: About, overdue: str, ladder: str, every: str, **_: Any) -> Card:
+    return Card(title, f"The {a.return_label.lower()} for {a.contract_name}, {a.period_label}, was due by {a.due} "
+                       f"and has not been accepted: it is {overdue} overdue.",
+                facts=(("Provider", a.provider_name), ("Due", a.due)),
+                sections=section("", [line for line in (a.state, ladder) if line], "attention"),
+                note=f"This notice comes every {every} until the return is accepted.", tone="attention")
+
+
+def _warning(title: str, *, a: About, run: str, periods: list[LatePeriod], failure: str, **_: Any) -> Card:
+    return Card(title, f"{a.contract_name} ({a.provider_name}) has now been late with its "
+                       f"{a.return_label.lower()} for the {run} consecutive period.",
+                sections=(*section("Late periods", _periods(periods), "warning"),
+                          *section("", [failure] if failure else [], "attention")),
+                tone="warning")
+
+
+def _service_failure(title: str, *, a: About, count: str, periods: list[LatePeriod], rule: str, source: str,
+                     occurred: str, **_: Any) -> Card:
+    return Card(title, f"{a.contract_name}, provided by {a.provider_name}, has not submitted its "
+                       f"{a.return_label.lower()} on time for {count} consecutive periods.",
+                sections=(*section("Late periods", _periods(periods), "attention"),
+                          *section("The contract", [f"\u201c{rule}\u201d ({source})"], counted=False)),
+                note=f"This is a service failure, recorded on {occurred}. kpibot sends this notice once for these "
+                     "periods; an on-time return resets the count of late periods.", tone="attention")
+
+
+def _exception_report(title: str, *, report: ExceptionReport, contracts: list[str], notes: list[str],
+                      **_: Any) -> Card:
+    critical = [f"{c.contract_name}: {c.ref} {c.name}: {c.value}"
+                + (f" (critical level {c.critical_level})" if c.critical_level else "")
+                + ("" if c.what == "Critical performance failure" else f"; {c.what[0].lower()}{c.what[1:]}")
+                for c in report.critical]
+    at_risk = [f"{c.contract_name}: {c.ref} {c.name}: {c.value}"
+               + (f" (critical level {c.critical_level})" if c.critical_level else "") for c in report.at_risk]
+    late = [f"{r.contract_name}: {r.return_name}, due {r.due}: {r.state}"
+            + (f". Escalation: {r.escalation_label}" if r.escalation_level > 0 else "") for r in report.late]
+    off = [f"{r.status.label} {r.contract_name}: {r.ref} {r.name}: {r.value}"
+           + (" year to date" if r.value_label == "year to date" else "") + f", target {r.target}"
+           + (f": {r.gap}" if r.gap else "") for r in report.exceptions]
+    return Card(title, report.summary,
+                counts=tuple(Count(c.status.key, c.status.label, c.count) for c in report.totals),
+                sections=(*section("Critical performance failures", critical, "attention"),
+                          *section("At risk of critical failure", at_risk, "warning"),
+                          *section("Missing or late returns", late, "warning"),
+                          *section("Red and amber indicators", off),
+                          *section("Contracts in the report", contracts),
+                          *section("Left out of the report", notes, counted=False)),
+                note=SEE_REPORT, tone="attention" if report.critical else "")
+
+
+def _digest(title: str, *, week: str, late: list[str], red: list[str], refused: list[str], summary: str,
+            **_: Any) -> Card:
+    red_view = status_view("red")
+    return Card(title, "What needs attention this week.",
+                counts=(Count("red", red_view.label, len(red)),) if red else (),
+                sections=(*section("Late returns", late, "warning"),
+                          *section(f"{red_view.label} in the latest returns", red, "attention"),
+                          *section("Files refused as possible personal data in the last 7 days", refused)))
+
+
+def _periods(periods: list[LatePeriod]) -> list[str]:
+    return [f"{p.period_label}: due {p.due}, {p.received}" for p in periods]
+
+
+BUILDERS: dict[str, Callable[..., Card]] = {
+    "reminder": _reminder, "overdue": _overdue, "warning": _warning, "service_failure": _service_failure,
+    "exception_report": _exception_report, "digest": _digest,
+}
