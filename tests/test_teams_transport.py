@@ -25,10 +25,10 @@ from bot.channels.teams import cards
 from bot.channels.teams.check import check, main
 from bot.channels.teams.status import status_lines
 from bot.channels.teams.transport import GAP, TeamsTransport, Webhook, retry_after
+from bot.commands.service_status import service_lines
 from bot.outbox.card import CARD, Card, Count, Section
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.transport import Outbound, TransportError
-from bot.commands.service_status import service_lines
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, OutboxMessage
 
