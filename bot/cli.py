@@ -58,7 +58,7 @@ class LazyGroup(click.Group):
     `Error:` line with exit code 1 (usage mistakes keep click's own answer, exit code 2)."""
 
     def __init__(self, *args: object, commands: dict[str, Entry], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.entries = commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:

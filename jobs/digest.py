@@ -103,7 +103,7 @@ def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
         .join(Contract, col(Contract.id) == Obligation.contract_id)
         .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
                col(Submission.received_at) <= clock.now)).all()
-    latest: dict[str, tuple] = {}  # type: ignore[type-arg]
+    latest: dict[str, tuple] = {}
     for row in rows:  # the latest period, and within it the latest version received
         if row[0] not in latest or (row[1], row[6]) > (latest[row[0]][1], latest[row[0]][6]):
             latest[row[0]] = row

@@ -69,7 +69,7 @@ def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> lis
     if clock.since is not None:
         where = (*where, col(Obligation.due_date) >= clock.since)
     query = select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
-    return [Owed(*row) for row in session.exec(query.order_by(col(Obligation.id))).all()]  # type: ignore[call-overload]
+    return [Owed(*row) for row in session.exec(query.order_by(col(Obligation.id))).all()]
 
 
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:

@@ -160,7 +160,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     return steps, statuses
 
 
-def _load_benchmarks(app: App, plans: list, now: datetime) -> None:  # type: ignore[type-arg]
+def _load_benchmarks(app: App, plans: list, now: datetime) -> None:
     """The commissioner loads each period's national and regional figures (illustrative ones in the demo)."""
     from bot.assessment.comparators import save_benchmarks
     from kpi_core.benchmarks import Benchmark
@@ -186,7 +186,7 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
     for contract in session.exec(select(Contract).order_by(Contract.id)):
         latest = session.exec(select(Obligation).where(
             Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
-            .order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
+            .order_by(Obligation.due_date.desc())).first()
         if latest is not None:
             pdf = _reply_report(session, app, contract.id, latest.period_id) or render_stored_return_report(
                 session, app.files, app.settings, contract.id, latest.period_id, now)

@@ -130,7 +130,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
             "errors": submission.error_count, "warnings": submission.warning_count,
             "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
     session.commit()
-    return IntakeResult(submission.status, submission.id, reply.text, job.contract.id,  # type: ignore[arg-type]
+    return IntakeResult(submission.status, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,
                         reply_to=reply_to(received))
 
@@ -160,7 +160,7 @@ def save_results(session: Session, submission_id: int | None, assessed: Assessed
         session.execute(sa.insert(PaymentRow), payments)
 
 
-def save_findings(session: Session, submission_id: int | None, findings: list) -> None:  # type: ignore[type-arg]
+def save_findings(session: Session, submission_id: int | None, findings: list) -> None:
     rows = [dict(submission_id=submission_id, severity=f.severity, code=f.code[:64], message=f.message,
                  location=f.where[:200], fix=f.fix, item=f.item[:64]) for f in findings]
     if rows:

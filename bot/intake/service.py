@@ -126,7 +126,7 @@ class Intake:
                 .values(status="received", requested_contract_id=contract_id, requested_period_id=period_id,
                         lease_owner=leases.me(), lease_until=leases.until(self.clock(), LEASE_SECONDS)))
             session.commit()
-        if updated.rowcount != 1:  # type: ignore[attr-defined]
+        if updated.rowcount != 1:
             with Session(self.engine) as session:
                 submission = session.get(Submission, submission_id)
                 if submission is None:
@@ -209,7 +209,7 @@ class Intake:
             assert s is not None
             data = self.files.get(s.sha256) if s.sha256 else b"\0" * s.size
             part = int(s.idempotency_key.rsplit(":", 1)[1]) if s.idempotency_key.count(":") >= 2 else 0
-            return Received(channel=s.channel, message_id=s.channel_message_id,  # type: ignore[arg-type]
+            return Received(channel=s.channel, message_id=s.channel_message_id,
                             sender=s.sender_address, filename=s.filename, data=data, received_at=s.received_at,
                             caption=s.caption, contract_id=s.requested_contract_id,
                             period_id=s.requested_period_id, part=part)

@@ -109,7 +109,7 @@ class Dispatcher:
         return list(session.exec(
             select(OutboxMessage.id).outerjoin(RenderJob, col(RenderJob.id) == OutboxMessage.render_job_id)
             .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now, ready)
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(5)).all())  # type: ignore[arg-type]
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(5)).all())
 
     def _claim(self, now: datetime) -> int | None:
         with Session(self.engine) as session:
@@ -122,7 +122,7 @@ class Dispatcher:
                     .values(status="sending", claimed_at=now, claimed_by=leases.me(),
                             attempts=OutboxMessage.attempts + 1))
                 session.commit()
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            if claimed.rowcount == 1:
                 return message_id
         return None
 

@@ -119,7 +119,7 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
                      'stroke-dasharray="4 3"/>')
     for run in _runs(points):
         if len(run) > 1:
-            coords = " ".join(f"{x_of(i):.1f},{y_of(points[i].value):.1f}" for i in run)  # type: ignore[arg-type]
+            coords = " ".join(f"{x_of(i):.1f},{y_of(points[i].value):.1f}" for i in run)
             parts.append(f'<polyline points="{coords}" fill="none" stroke="#555555" stroke-width="1.4"/>')
     parts.append(_labels([(x_of(i), HEIGHT - 6, p.label) for i, p in enumerate(points)], anchor="middle"))
     for index, point in enumerate(points):
@@ -127,7 +127,7 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
             parts.append(_marker(point.status, x_of(index), y_of(point.value)))
     last = len(points) - 1
     if last >= 0 and points[last].value is not None and points[last].value_text:
-        x, y = x_of(last), y_of(points[last].value)  # type: ignore[arg-type]
+        x, y = x_of(last), y_of(points[last].value)
         target = points[last].target
         anchor = "end" if len(points) > 1 else "middle"
         parts.append(_text(x + (5 if anchor == "end" else 0), label_y(y, None if target is None else y_of(target)),

@@ -34,10 +34,10 @@ class RenderPool:
             raise RenderError(f"laying out the report took longer than {self.timeout_seconds:g} seconds")
         if outcome == "died":
             raise RenderError("laying out the report needed more memory than kpibot allows for one report")
-        kind, value = answer  # type: ignore[misc]
+        kind, value = answer
         if kind != "pdf":
             raise RenderError(str(value))
-        return value  # type: ignore[no-any-return]
+        return value
 
     def close(self) -> None:
         for worker in self._all:

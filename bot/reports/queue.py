@@ -67,7 +67,7 @@ def renderer_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict) -> str:  # type: ignore[type-arg]
+def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict) -> str:
     material = json.dumps({"kind": kind, "submission": submission.id, "sha256": submission.sha256,
                            "version": submission.version, "framework": framework_version, "inputs": inputs,
                            "renderer": renderer_fingerprint()}, sort_keys=True)

@@ -41,7 +41,7 @@ def make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
@@ -50,7 +50,7 @@ def make_engine(url: str) -> sa.Engine:
             dbapi_connection.isolation_level = None  # we say BEGIN ourselves (below), as SQLAlchemy's docs advise
 
         @sa.event.listens_for(engine, "begin")
-        def _begin(connection):  # type: ignore[no-untyped-def]
+        def _begin(connection):
             immediate = connection.get_execution_options().get(WRITE)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -76,7 +76,7 @@ def lock_row(session: Session, model: type[SQLModel], key: object) -> None:
     """Serialise writers of one row (e.g. one obligation) until the transaction ends. PostgreSQL locks the row;
     SQLite's write transaction (`begin_write`) already excludes every other writer."""
     if session.get_bind().dialect.name == "postgresql":
-        table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         pk = list(table.primary_key.columns)[0]
         session.execute(sa.select(pk).where(pk == key).with_for_update())
 
@@ -88,7 +88,7 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, 
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)  # type: ignore[arg-type]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
     result = session.connection().execute(insert.on_conflict_do_nothing(), rows)  # Core: no ORM identity map
     return max(result.rowcount, 0)
 

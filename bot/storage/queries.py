@@ -32,11 +32,11 @@ def accepted_versions(session: Session, contract_id: str, return_type: str,
         return {}
     rows = session.exec(
         select(Obligation.period_id, Submission.id)
-        .join(Submission, Submission.obligation_id == Obligation.id)  # type: ignore[arg-type]
+        .join(Submission, Submission.obligation_id == Obligation.id)
         .where(Obligation.contract_id == contract_id, Obligation.return_type == return_type,
-               Obligation.period_id.in_(wanted), Submission.status == "accepted")  # type: ignore[attr-defined]
+               Obligation.period_id.in_(wanted), Submission.status == "accepted")
     )
-    return {period_id: submission_id for period_id, submission_id in rows}  # type: ignore[misc]
+    return {period_id: submission_id for period_id, submission_id in rows}
 
 
 def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
@@ -46,7 +46,7 @@ def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, 
     # Columns, not ORM objects: a year of a large framework is thousands of rows, read on every submission.
     rows = session.exec(select(DataValue.period_id, DataValue.submission_id, DataValue.item_id, DataValue.breakdown,
                                DataValue.exact).where(
-        DataValue.submission_id.in_(set(versions.values()))))  # type: ignore[attr-defined]
+        DataValue.submission_id.in_(set(versions.values()))))
     found: dict[str, dict[Key, Fraction]] = {period_id: {} for period_id in versions}
     for period_id, submission_id, item_id, breakdown, exact in rows:
         if versions.get(period_id) == submission_id:

@@ -21,7 +21,7 @@ def refusal(filename: str, what: str, why: str) -> ParsedReturn:
 
 
 def handle(request: object) -> ParsedReturn:
-    data, filename, limits = request  # type: ignore[misc]
+    data, filename, limits = request
     try:
         return read_return(data, filename, limits=limits)
     except MemoryError:

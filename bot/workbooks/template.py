@@ -255,7 +255,7 @@ def _validation(item: DataItem, key: tuple[object, ...]) -> DataValidation:
 
 
 def _formula(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
 
 

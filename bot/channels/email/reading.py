@@ -133,7 +133,7 @@ class Mailbox:
                     pass
             self.box = None
 
-    def _uid(self, what: str, *args: str | bytes) -> list:  # type: ignore[type-arg]
+    def _uid(self, what: str, *args: str | bytes) -> list:
         """One UID command (SEARCH, FETCH, MOVE ...); its data, or MailboxError saying `what` failed."""
         if self.box is None:
             raise MailboxError("the mailbox is not open")

@@ -48,7 +48,7 @@ class Answer:
 
 
 def queue(engine: sa.Engine, files: FileStore, key: str, contact_id: int | None, chat_id: int, answer: Answer,
-          now: datetime, kind: str = "answer", markup: dict | None = None) -> bool:  # type: ignore[type-arg]
+          now: datetime, kind: str = "answer", markup: dict | None = None) -> bool:
     """Queue `answer` for the chat once per `key`; False when it was queued before (a redelivered update)."""
     digest = files.put(answer.attachment) if answer.attachment is not None else None  # no lock held while writing
 
@@ -67,13 +67,13 @@ def queue(engine: sa.Engine, files: FileStore, key: str, contact_id: int | None,
     return retrying(write)
 
 
-def attach_markup(engine: sa.Engine, key: str, markup: dict) -> bool:  # type: ignore[type-arg]
+def attach_markup(engine: sa.Engine, key: str, markup: dict) -> bool:
     """Put an inline keyboard on a queued message not yet claimed for sending; False when too late."""
     def write() -> bool:
         with write_session(engine) as session:
             done = session.execute(sa.update(OutboxMessage).where(
                 col(OutboxMessage.dedupe_key) == key, col(OutboxMessage.status) == "pending")
-                .values(headers={REPLY_MARKUP: json.dumps(markup)})).rowcount  # type: ignore[attr-defined]
+                .values(headers={REPLY_MARKUP: json.dumps(markup)})).rowcount
             session.commit()
             return bool(done)
     return retrying(write)
@@ -132,7 +132,7 @@ def status(session: Session, contact: Contact, today: date, zone: str) -> Answer
 
 
 def _pct(value: object) -> str:
-    return "n/a" if value is None else f"{formatting.number(value)}%"  # type: ignore[arg-type]
+    return "n/a" if value is None else f"{formatting.number(value)}%"
 
 
 def _obligation_line(o: ObligationStatus) -> str:

@@ -84,7 +84,7 @@ class InOrderPerChat(BaseUpdateProcessor):
         pass
 
 
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(application: Application) -> None:
     """Every command and kind of message, each to its own small handler."""
     new = filters.UpdateType.MESSAGE  # an edited message is not sent again
     application.add_handler(CommandHandler("start", h.start_with_code, new, has_args=True))

@@ -67,14 +67,14 @@ class Kit:
         await self.transport.say(chat_id, text, **options)
 
     async def queue(self, message: Message, contact: Contact, answer: answers.Answer, what: str,
-                    markup: dict | None = None) -> None:  # type: ignore[type-arg]
+                    markup: dict | None = None) -> None:
         await asyncio.to_thread(answers.queue, self.engine, self.app.files, self.key(message, what), contact.id,
                                 message.chat_id, answer, self.clock(), markup=markup)
         self.deliver_soon()
 
 
 def kit(context: ContextTypes.DEFAULT_TYPE) -> Kit:
-    return context.bot_data[KIT]  # type: ignore[no-any-return]
+    return context.bot_data[KIT]
 
 
 def linked(handler: LinkedHandler) -> Handler:

@@ -73,7 +73,7 @@ def issue(engine: sa.Engine, email: str, now: datetime, days: int = DEFAULT_DAYS
                 raise LookupError(f"{contact.email} is no longer an active contact (removed from config.toml)")
             revoked = session.execute(sa.update(Invite).where(
                 col(Invite.contact_id) == contact.id, col(Invite.used_at).is_(None),
-                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount
             expires = now + timedelta(days=days)
             assert contact.id is not None
             session.add(Invite(code_hash=code_hash(code), contact_id=contact.id, created_at=now, expires_at=expires))
@@ -91,7 +91,7 @@ def revoke(engine: sa.Engine, email: str, now: datetime) -> Revoked:
             contact = _contact(session, email)
             revoked = session.execute(sa.update(Invite).where(
                 col(Invite.contact_id) == contact.id, col(Invite.used_at).is_(None),
-                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount
             chat, contact.telegram_chat_id = contact.telegram_chat_id, None
             record(session, now, "operator", "telegram_unlinked", f"contact:{contact.id}",
                    {"chat": chat, "invites_revoked": revoked})
@@ -113,7 +113,7 @@ def redeem(engine: sa.Engine, code: str, chat_id: int, now: datetime) -> Redeeme
             who = dict(contact_id=contact.id, contact_name=contact.name, role=contact.role)
             if invite.used_at is not None:
                 same = invite.used_by_chat == chat_id and contact.telegram_chat_id == chat_id
-                return Redeemed("already_linked" if same else "used", **who)  # type: ignore[arg-type]
+                return Redeemed("already_linked" if same else "used", **who)
             if invite.revoked_at is not None:
                 return Redeemed("revoked")
             if invite.expires_at <= now:
@@ -132,7 +132,7 @@ def redeem(engine: sa.Engine, code: str, chat_id: int, now: datetime) -> Redeeme
             record(session, now, str(chat_id), "telegram_linked", f"contact:{contact.id}",
                    {"chat": chat_id, "invite": invite.id, "replaced_chat": replaced})
             session.commit()
-            return Redeemed("linked", replaced_chat=replaced, **who)  # type: ignore[arg-type]
+            return Redeemed("linked", replaced_chat=replaced, **who)
     return retrying(write)
 
 
@@ -152,7 +152,7 @@ def enable_again(engine: sa.Engine, contact_id: int, now: datetime) -> None:
         with write_session(engine) as session:
             updated = session.execute(sa.update(Contact).where(
                 col(Contact.id) == contact_id, col(Contact.telegram_disabled) == True)  # noqa: E712
-                .values(telegram_disabled=False)).rowcount  # type: ignore[attr-defined]
+                .values(telegram_disabled=False)).rowcount
             if updated:
                 record(session, now, "system", "telegram_enabled", f"contact:{contact_id}",
                        {"reason": "the contact wrote to the bot again"})
@@ -182,7 +182,7 @@ def commissioner_chats(engine: sa.Engine) -> list[int]:
     with Session(engine) as session:
         return [c for c in session.exec(select(Contact.telegram_chat_id).where(
             Contact.role == "commissioner", Contact.active == True,  # noqa: E712
-            col(Contact.telegram_chat_id).is_not(None)))]  # type: ignore[misc]
+            col(Contact.telegram_chat_id).is_not(None)))]
 
 
 def status_lines(engine: sa.Engine, now: datetime) -> list[str]:
