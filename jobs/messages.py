@@ -70,6 +70,7 @@ class LatePeriod:
 def render(name: str, recipient: Recipient, **context: object) -> Message:
     """The message `name` for `recipient` on their channel (Telegram has no subject)."""
     if recipient.email:
-        subject = render_text(f"messages/{name}.email-subject.txt", **context).strip()
-        return Message(subject, render_text(f"messages/{name}.email.txt", who=recipient, **context).strip() + "\n")
-    return Message("", render_text(f"messages/{name}.telegram.txt", who=recipient, **context).strip())
+        subject = render_text(f"messages/{name}.email-subject.txt", for_print=False, **context).strip()
+        body = render_text(f"messages/{name}.email.txt", for_print=False, who=recipient, **context)
+        return Message(subject, body.strip() + "\n")
+    return Message("", render_text(f"messages/{name}.telegram.txt", for_print=False, who=recipient, **context).strip())

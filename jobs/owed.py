@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.db import fetch_rows
 from bot.storage.models import Contract, Notice, Obligation, Organisation, Submission
 from jobs.messages import About, day_text, short_day
 from jobs.timing import Clock
@@ -58,9 +59,10 @@ class Owed:
         return self.contract_id, self.return_type
 
 
-COLUMNS = (Obligation.id, Obligation.contract_id, Obligation.return_type, Obligation.period_id,
-           Obligation.due_date, Obligation.first_accepted_at, Obligation.escalation_level, Contract.name,
-           Contract.framework_id, Contract.provider_id, Contract.commissioner_id, Contract.year_start_month)
+COLUMNS = (col(Obligation.id), col(Obligation.contract_id), col(Obligation.return_type), col(Obligation.period_id),
+           col(Obligation.due_date), col(Obligation.first_accepted_at), col(Obligation.escalation_level),
+           col(Contract.name), col(Contract.framework_id), col(Contract.provider_id), col(Contract.commissioner_id),
+           col(Contract.year_start_month))
 
 
 def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> list[Owed]:
@@ -68,8 +70,14 @@ def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> lis
     not chased, and never part of a run of late periods)."""
     if clock.since is not None:
         where = (*where, col(Obligation.due_date) >= clock.since)
-    query = select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
-    return [Owed(*row) for row in session.exec(query.order_by(col(Obligation.id))).all()]
+    query = sa.select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
+    found = []
+    for (oid, contract_id, return_type, period_id, due, accepted_at, level, contract_name, framework_id, provider_id,
+         commissioner_id, start_month) in fetch_rows(session, query.order_by(col(Obligation.id))):
+        assert oid is not None  # a stored obligation has its id
+        found.append(Owed(oid, contract_id, return_type, period_id, due, accepted_at, level, contract_name,
+                          framework_id, provider_id, commissioner_id, start_month))
+    return found
 
 
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:
@@ -113,10 +121,12 @@ def states(session: Session, obligation_ids: Iterable[int], clock: Clock) -> dic
     ids = sorted(set(obligation_ids))
     latest: dict[int, tuple[datetime, str]] = {}
     for start in range(0, len(ids), 500):
-        rows = session.exec(select(Submission.obligation_id, Submission.received_at, Submission.status).where(
-            col(Submission.obligation_id).in_(ids[start:start + 500]),
-            col(Submission.received_at) <= clock.now)).all()
+        rows = session.exec(select(col(Submission.obligation_id), col(Submission.received_at), col(Submission.status))
+                            .where(col(Submission.obligation_id).in_(ids[start:start + 500]),
+                                   col(Submission.received_at) <= clock.now)).all()
         for obligation_id, received_at, status in rows:
+            if obligation_id is None:  # never: the query asks for these obligations' files
+                continue
             if obligation_id not in latest or received_at >= latest[obligation_id][0]:
                 latest[obligation_id] = (received_at, status)
     return {oid: STATE[status].format(day=short_day(clock.local_date(at)))

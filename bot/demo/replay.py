@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.app import App
@@ -115,12 +115,12 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     steps: list[Step] = []
     with Session(app.engine) as session:
         submitters = {c.organisation_id: c for c in session.exec(
-            select(Contact).where(Contact.role == "provider_submitter").order_by(Contact.id))}
+            select(Contact).where(Contact.role == "provider_submitter").order_by(col(Contact.id)))}
         plans = []
         for contract in session.exec(select(Contract).order_by(Contract.id)):
             obligations = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
-                Obligation.due_date <= as_of).order_by(Obligation.due_date)).all()
+                Obligation.due_date <= as_of).order_by(col(Obligation.due_date))).all()
             for index, obligation in enumerate(obligations):
                 plans.append((contract, obligation, index, submitters[contract.provider_id]))
     providers = {o.id: o.name for o in app.settings.organisations}
@@ -186,7 +186,7 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
     for contract in session.exec(select(Contract).order_by(Contract.id)):
         latest = session.exec(select(Obligation).where(
             Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
-            .order_by(Obligation.due_date.desc())).first()
+            .order_by(col(Obligation.due_date).desc())).first()
         if latest is not None:
             pdf = _reply_report(session, app, contract.id, latest.period_id) or render_stored_return_report(
                 session, app.files, app.settings, contract.id, latest.period_id, now)
@@ -196,7 +196,7 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
 def _reply_report(session: Session, app: App, contract_id: str, period_id: str) -> bytes | None:
     """The return report already drawn for the reply to the version in force, if there is one. In the demo the
     latest return of each contract arrives after every return it depends on, so that report is the same."""
-    found = session.exec(select(RenderedReport).join(Submission, RenderedReport.submission_id == Submission.id)
+    found = session.exec(select(RenderedReport).join(Submission, col(RenderedReport.submission_id) == col(Submission.id))
                          .where(RenderedReport.kind == "return", Submission.contract_id == contract_id,
                                 Submission.period_id == period_id, Submission.status == "accepted")).first()
     return app.files.get(found.sha256) if found is not None else None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import assess_in_context, framework_for, terms_of
@@ -62,7 +62,7 @@ def locate(session: Session, contract: Contract, period: Period) -> Located:
                           "started since)")
     subs = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
                                                  Submission.version != None)  # noqa: E711
-                        .order_by(Submission.received_at.desc(), Submission.id.desc())).all()
+                        .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())).all()
     current = next((s for s in subs if s.status == "accepted"), subs[0] if subs else None)
     return Located(contract, period, obligation, current)
 
@@ -142,11 +142,11 @@ def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpi
     """The contract's other returns, of every type, past their due date with no accepted version, oldest first."""
     owed = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.due_date < today, Obligation.id != shown.id,
-        Obligation.first_accepted_at == None).order_by(Obligation.due_date, Obligation.id)).all()  # noqa: E711
+        col(Obligation.first_accepted_at).is_(None)).order_by(col(Obligation.due_date), col(Obligation.id))).all()
     found = []
     for obligation in owed:
         latest = session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
-                              .order_by(Submission.received_at.desc())).first()
+                              .order_by(col(Submission.received_at).desc())).first()
         run = trailing_late([r for r in kpis.records if r.obligation.return_type == obligation.return_type
                              and r.obligation.due_date <= obligation.due_date])
         escalation = escalation_for(max(run, 1), rule)
@@ -177,7 +177,7 @@ def exception_statuses(session: Session, files: FileStore, settings: config.Sett
         else:
             latest = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
-                Obligation.due_date <= today).order_by(Obligation.due_date.desc())).first()
+                Obligation.due_date <= today).order_by(col(Obligation.due_date).desc())).first()
             if latest is None:
                 notes.append(f"{contract.name}: no quarterly return due yet")
                 continue

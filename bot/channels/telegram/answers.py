@@ -71,7 +71,7 @@ def attach_markup(engine: sa.Engine, key: str, markup: dict) -> bool:
     """Put an inline keyboard on a queued message not yet claimed for sending; False when too late."""
     def write() -> bool:
         with write_session(engine) as session:
-            done = session.execute(sa.update(OutboxMessage).where(
+            done = session.exec(sa.update(OutboxMessage).where(
                 col(OutboxMessage.dedupe_key) == key, col(OutboxMessage.status) == "pending")
                 .values(headers={REPLY_MARKUP: json.dumps(markup)})).rowcount
             session.commit()

@@ -71,7 +71,7 @@ def issue(engine: sa.Engine, email: str, now: datetime, days: int = DEFAULT_DAYS
             contact = _contact(session, email)
             if not contact.active:
                 raise LookupError(f"{contact.email} is no longer an active contact (removed from config.toml)")
-            revoked = session.execute(sa.update(Invite).where(
+            revoked = session.exec(sa.update(Invite).where(
                 col(Invite.contact_id) == contact.id, col(Invite.used_at).is_(None),
                 col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount
             expires = now + timedelta(days=days)
@@ -89,7 +89,7 @@ def revoke(engine: sa.Engine, email: str, now: datetime) -> Revoked:
     def write() -> Revoked:
         with write_session(engine) as session:
             contact = _contact(session, email)
-            revoked = session.execute(sa.update(Invite).where(
+            revoked = session.exec(sa.update(Invite).where(
                 col(Invite.contact_id) == contact.id, col(Invite.used_at).is_(None),
                 col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount
             chat, contact.telegram_chat_id = contact.telegram_chat_id, None
@@ -150,7 +150,7 @@ def enable_again(engine: sa.Engine, contact_id: int, now: datetime) -> None:
     """A contact whose bot was blocked wrote again (so unblocked it): deliver to them again."""
     def write() -> None:
         with write_session(engine) as session:
-            updated = session.execute(sa.update(Contact).where(
+            updated = session.exec(sa.update(Contact).where(
                 col(Contact.id) == contact_id, col(Contact.telegram_disabled) == True)  # noqa: E712
                 .values(telegram_disabled=False)).rowcount
             if updated:
@@ -180,9 +180,9 @@ def follow_migration(engine: sa.Engine, old: int, new: int, now: datetime) -> in
 def commissioner_chats(engine: sa.Engine) -> list[int]:
     """Chats of active commissioners: they get the commissioner-only commands in their menu."""
     with Session(engine) as session:
-        return [c for c in session.exec(select(Contact.telegram_chat_id).where(
+        return [c for c in session.exec(select(col(Contact.telegram_chat_id)).where(
             Contact.role == "commissioner", Contact.active == True,  # noqa: E712
-            col(Contact.telegram_chat_id).is_not(None)))]
+            col(Contact.telegram_chat_id).is_not(None))) if c is not None]
 
 
 def status_lines(engine: sa.Engine, now: datetime) -> list[str]:
