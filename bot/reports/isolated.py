@@ -34,9 +34,11 @@ class RenderPool:
             raise RenderError(f"laying out the report took longer than {self.timeout_seconds:g} seconds")
         if outcome == "died":
             raise RenderError("laying out the report needed more memory than kpibot allows for one report")
+        assert isinstance(answer, tuple) and len(answer) == 2  # render_worker.handle's answer
         kind, value = answer
         if kind != "pdf":
             raise RenderError(str(value))
+        assert isinstance(value, bytes)
         return value
 
     def close(self) -> None:

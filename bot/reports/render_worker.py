@@ -10,6 +10,7 @@ def handle(request: object) -> tuple[str, object]:
     """(html, drawings by URL) -> ("pdf", bytes) or ("error", why)."""
     from bot.reports.pdf import Drawings, TemplatesOnlyFetcher, html_to_pdf
 
+    assert isinstance(request, tuple) and len(request) == 2
     html, served = request
     drawings = Drawings()
     drawings.served = dict(served)
