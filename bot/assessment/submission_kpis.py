@@ -107,7 +107,7 @@ def months_before(day: date, months: int) -> date:
     return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
-def local_date(moment, zone: str) -> date:
+def local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 

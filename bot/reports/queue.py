@@ -92,7 +92,7 @@ class RenderQueue:
         width = self.pool.size if self.pool is not None else 1
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="render") as threads:
             while done < limit:
-                claimed = []
+                claimed: list[int] = []
                 while len(claimed) < min(width, limit - done):
                     job_id = retrying(self._claim_next)
                     if job_id is None:

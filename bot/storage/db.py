@@ -68,7 +68,7 @@ def begin_write(session: Session) -> None:
 
 
 @contextmanager
-def write_session(engine: sa.Engine, **options: Any) -> Iterator[Session]:
+def write_session(engine: sa.Engine | sa.Connection, **options: Any) -> Iterator[Session]:
     """A session for one writing transaction (see `begin_write`); the caller commits."""
     with Session(engine, **options) as session:
         begin_write(session)

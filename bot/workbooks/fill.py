@@ -19,7 +19,6 @@ from kpi_core.framework.model import Framework
 from kpi_core.returns import layout
 from kpi_core.values import Key
 
-
 CellValue = str | int | float | Decimal | date | time | timedelta | None  # what a cell holds (a datetime is a date)
 
 

@@ -129,9 +129,9 @@ class Processor:
             text = render_text("messages/email_too_large.email.txt", subject=head.subject,
                                size=megabytes(fetched.size), limit=megabytes(self.max_message_bytes),
                                file_limit=megabytes(self.settings.intake.max_upload_bytes))
-            answer = Answer(contact, head.message_id, "too large", "Your email was too large to open",
-                            text) if contact else None
-            return self._finish(fetched.where, head, arrived, "too large", answer)
+            refusal = Answer(contact, head.message_id, "too large", "Your email was too large to open",
+                             text) if contact else None
+            return self._finish(fetched.where, head, arrived, "too large", refusal)
         message = parse(fetched.body())
         with Session(self.engine) as session:
             if ledger.same_message(session, fetched.where.account, message) is not None:

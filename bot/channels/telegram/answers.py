@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -131,7 +132,7 @@ def status(session: Session, contact: Contact, today: date, zone: str) -> Answer
     return Answer(f"Status on {today:%d %B %Y}\n\n" + "\n\n".join(blocks))
 
 
-def _pct(value: object) -> str:
+def _pct(value: Fraction | None) -> str:
     return "n/a" if value is None else f"{formatting.number(value)}%"
 
 

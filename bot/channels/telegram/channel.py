@@ -105,7 +105,7 @@ class TelegramChannel:
     name = "telegram"
 
     def __init__(self, app: Parts, clock: Callable[[], datetime] = utc_now, throttle: Throttle | None = None,
-                 poll_seconds: float = 10.0) -> None:
+                 poll_seconds: int = 10) -> None:
         """`clock` dates what the channel decides (invite expiry, `today`); `throttle` paces every message."""
         settings = app.settings
         t = settings.telegram

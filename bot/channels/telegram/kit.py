@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -28,8 +28,9 @@ from bot.storage.models import Contact
 
 KIT = "kpibot"
 T = TypeVar("T")
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-LinkedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Contact], Awaitable[None]]
+# What python-telegram-bot calls: a coroutine function (an awaitable is not enough for its handler types).
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+LinkedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Contact], Coroutine[Any, Any, None]]
 
 
 @dataclass

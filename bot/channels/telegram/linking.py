@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -110,10 +110,10 @@ def redeem(engine: sa.Engine, code: str, chat_id: int, now: datetime) -> Redeeme
                 return Redeemed("unknown")
             contact = session.get(Contact, invite.contact_id)
             assert contact is not None
-            who = dict(contact_id=contact.id, contact_name=contact.name, role=contact.role)
+            linked = Redeemed("linked", contact_id=contact.id, contact_name=contact.name, role=contact.role)
             if invite.used_at is not None:
                 same = invite.used_by_chat == chat_id and contact.telegram_chat_id == chat_id
-                return Redeemed("already_linked" if same else "used", **who)
+                return replace(linked, outcome="already_linked" if same else "used")
             if invite.revoked_at is not None:
                 return Redeemed("revoked")
             if invite.expires_at <= now:
@@ -132,7 +132,7 @@ def redeem(engine: sa.Engine, code: str, chat_id: int, now: datetime) -> Redeeme
             record(session, now, str(chat_id), "telegram_linked", f"contact:{contact.id}",
                    {"chat": chat_id, "invite": invite.id, "replaced_chat": replaced})
             session.commit()
-            return Redeemed("linked", replaced_chat=replaced, **who)
+            return replace(linked, replaced_chat=replaced)
     return retrying(write)
 
 
