@@ -113,7 +113,7 @@ def _queue_chunk(engine: sa.Engine, decisions: Sequence[Decision], now: datetime
         for d in mine:
             if d.escalation_level is not None and d.obligation_id is not None:
                 session.exec(sa.update(Obligation).where(col(Obligation.id) == d.obligation_id)
-                                .values(escalation_level=d.escalation_level))
+                             .values(escalation_level=d.escalation_level))
         session.commit()
     for d in mine:
         for o in d.outgoing:

@@ -40,6 +40,7 @@ from kpi_core.calendar import parse_period
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
 MARKER = ".kpibot-demo"  # in every folder the demo made: only such a folder is ever emptied
+Plan = tuple[Contract, Obligation, int, Contact]  # a return the demo sends: contract, period owed, its index, sender
 
 
 class DemoFolderError(ValueError):
@@ -116,7 +117,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     with Session(app.engine) as session:
         submitters = {c.organisation_id: c for c in session.exec(
             select(Contact).where(Contact.role == "provider_submitter").order_by(col(Contact.id)))}
-        plans = []
+        plans: list[Plan] = []
         for contract in session.exec(select(Contract).order_by(Contract.id)):
             obligations = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
@@ -160,7 +161,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     return steps, statuses
 
 
-def _load_benchmarks(app: App, plans: list, now: datetime) -> None:
+def _load_benchmarks(app: App, plans: list[Plan], now: datetime) -> None:
     """The commissioner loads each period's national and regional figures (illustrative ones in the demo)."""
     from bot.assessment.comparators import save_benchmarks
     from kpi_core.benchmarks import Benchmark

@@ -5,6 +5,7 @@ Called inside one write transaction holding the obligation's lock (see `Intake._
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
@@ -30,6 +31,7 @@ from bot.storage.models import (
     RenderJob,
     Submission,
 )
+from kpi_core.findings import Finding
 
 CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
@@ -162,7 +164,7 @@ def save_results(session: Session, submission_id: int | None, assessed: Assessed
         session.execute(sa.insert(PaymentRow), payments)
 
 
-def save_findings(session: Session, submission_id: int | None, findings: list) -> None:
+def save_findings(session: Session, submission_id: int | None, findings: Sequence[Finding]) -> None:
     rows = [dict(submission_id=submission_id, severity=f.severity, code=f.code[:64], message=f.message,
                  location=f.where[:200], fix=f.fix, item=f.item[:64]) for f in findings]
     if rows:

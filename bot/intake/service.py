@@ -156,8 +156,8 @@ class Intake:
                 # The same bytes from an unknown sender were kept restricted (or purged): a registered sender's
                 # copy is a return like any other, kept for good.
                 session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
-                                                            col(StoredFile.restricted) == True)  # noqa: E712
-                                .values(restricted=False, purge_after=None, purged_at=None))
+                                                         col(StoredFile.restricted) == True)  # noqa: E712
+                             .values(restricted=False, purge_after=None, purged_at=None))
             submission = Submission(
                 idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,

@@ -175,7 +175,7 @@ class Dispatcher:
     def _progress(self, message_id: int | None, count: int) -> None:
         with write_session(self.engine) as session:
             session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-                            .values(parts_sent=count))
+                         .values(parts_sent=count))
             session.commit()
 
     def _sent(self, message_id: int, now: datetime) -> None:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -67,7 +68,7 @@ def renderer_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict) -> str:
+def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict[str, Any]) -> str:
     material = json.dumps({"kind": kind, "submission": submission.id, "sha256": submission.sha256,
                            "version": submission.version, "framework": framework_version, "inputs": inputs,
                            "renderer": renderer_fingerprint()}, sort_keys=True)

@@ -36,6 +36,7 @@ from kpi_core.escalation import ServiceFailureRule, escalation_for, escalation_r
 from kpi_core.formatting import plural
 from kpi_core.returns.reader import read_return
 from kpi_core.terms import ContractTerms
+from kpi_core.values import Key
 
 # How an overdue return stands, from its latest submission (none: not received).
 OWED_STATE = {"rejected": "Rejected and not yet sent again", "held": "Received, waiting for the provider to say "
@@ -68,7 +69,7 @@ def locate(session: Session, contract: Contract, period: Period) -> Located:
 
 
 def stored_assessment(session: Session, files: FileStore, settings: config.Settings,
-                      found: Located) -> tuple[Assessment, dict]:
+                      found: Located) -> tuple[Assessment, dict[str, dict[Key, Fraction]]]:
     """Re-assess a stored submission from its raw file, as of when it was received."""
     submission = found.submission
     assert submission is not None and submission.sha256 is not None

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -49,7 +50,7 @@ class Answer:
 
 
 def queue(engine: sa.Engine, files: FileStore, key: str, contact_id: int | None, chat_id: int, answer: Answer,
-          now: datetime, kind: str = "answer", markup: dict | None = None) -> bool:
+          now: datetime, kind: str = "answer", markup: dict[str, Any] | None = None) -> bool:
     """Queue `answer` for the chat once per `key`; False when it was queued before (a redelivered update)."""
     digest = files.put(answer.attachment) if answer.attachment is not None else None  # no lock held while writing
 
@@ -68,7 +69,7 @@ def queue(engine: sa.Engine, files: FileStore, key: str, contact_id: int | None,
     return retrying(write)
 
 
-def attach_markup(engine: sa.Engine, key: str, markup: dict) -> bool:
+def attach_markup(engine: sa.Engine, key: str, markup: dict[str, Any]) -> bool:
     """Put an inline keyboard on a queued message not yet claimed for sending; False when too late."""
     def write() -> bool:
         with write_session(engine) as session:

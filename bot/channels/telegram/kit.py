@@ -68,7 +68,7 @@ class Kit:
         await self.transport.say(chat_id, text, **options)
 
     async def queue(self, message: Message, contact: Contact, answer: answers.Answer, what: str,
-                    markup: dict | None = None) -> None:
+                    markup: dict[str, Any] | None = None) -> None:
         await asyncio.to_thread(answers.queue, self.engine, self.app.files, self.key(message, what), contact.id,
                                 message.chat_id, answer, self.clock(), markup=markup)
         self.deliver_soon()
