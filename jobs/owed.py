@@ -7,9 +7,10 @@ run for a moment in the past (the demo's replay) sees only what had arrived by t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -71,13 +72,9 @@ def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> lis
     if clock.since is not None:
         where = (*where, col(Obligation.due_date) >= clock.since)
     query = sa.select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
-    found = []
-    for (oid, contract_id, return_type, period_id, due, accepted_at, level, contract_name, framework_id, provider_id,
-         commissioner_id, start_month) in fetch_rows(session, query.order_by(col(Obligation.id))):
-        assert oid is not None  # a stored obligation has its id
-        found.append(Owed(oid, contract_id, return_type, period_id, due, accepted_at, level, contract_name,
-                          framework_id, provider_id, commissioner_id, start_month))
-    return found
+    # Twelve columns, past the ten select() gives types to: Owed's fields say what each one is.
+    rows: Sequence[Sequence[Any]] = fetch_rows(session, query.order_by(col(Obligation.id)))
+    return [Owed(*row) for row in rows]
 
 
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:

@@ -119,7 +119,7 @@ class Processor:
             return self._finish(fetched.where, head, arrived, f"ignored:{reason}")
         contact = self._contact(head.sender)
         verdict = dmarc_result(head, self.email.authserv_id)
-        if self.email.require_dmarc_pass and verdict not in (None, "pass"):
+        if self.email.require_dmarc_pass and verdict is not None and verdict != "pass":
             return self._hold(fetched, head, arrived, contact, verdict)
         if contact is not None and contact.channel == "telegram":
             text = render_text("messages/email_telegram_only.email.txt", subject=head.subject)
