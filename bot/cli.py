@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -57,8 +58,8 @@ class LazyGroup(click.Group):
     """A group that imports a command's module only when that command runs, and turns every failure into one
     `Error:` line with exit code 1 (usage mistakes keep click's own answer, exit code 2)."""
 
-    def __init__(self, *args: object, commands: dict[str, Entry], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, commands: dict[str, Entry], **kwargs: Any) -> None:  # click.Group's, forwarded
+        super().__init__(*args, **kwargs)
         self.entries = commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:

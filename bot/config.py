@@ -157,7 +157,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
         raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
-    email = data.get("email") if isinstance(data.get("email"), dict) else {}
+    section = data.get("email")
+    email = section if isinstance(section, dict) else {}
     leaked = sorted(k for k in SECRET_ENV if k in data or k in email)  # where someone might well put a secret
     if "teams_urls" in data:
         raise ConfigError(f"{path}: teams_urls must not be in the file; each [[teams]] entry names the environment "

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
 from bot.reports.display import threshold_only
+from bot.storage.db import fetch_rows
 from bot.storage.models import (
     Contact,
     Contract,
@@ -101,14 +103,14 @@ def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
 
 def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
     """The red indicators of each contract's latest return accepted by now (the version in force then)."""
-    rows = session.exec(
-        select(Obligation.contract_id, Obligation.due_date, Obligation.period_id, Contract.name,
-               Contract.year_start_month, Submission.id, Submission.received_at, Contract.framework_id)
+    rows = fetch_rows(session, sa.select(
+        col(Obligation.contract_id), col(Obligation.due_date), col(Obligation.period_id), col(Contract.name),
+        col(Contract.year_start_month), col(Submission.id), col(Submission.received_at), col(Contract.framework_id))
         .join(Submission, col(Submission.obligation_id) == Obligation.id)
         .join(Contract, col(Contract.id) == Obligation.contract_id)
         .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
-               col(Submission.received_at) <= clock.now)).all()
-    latest: dict[str, tuple] = {}  # type: ignore[type-arg]
+               col(Submission.received_at) <= clock.now))
+    latest: dict[str, sa.Row[str, date, str, str, int, int | None, datetime, str]] = {}
     for row in rows:  # the latest period, and within it the latest version received
         if row[0] not in latest or (row[1], row[6]) > (latest[row[0]][1], latest[row[0]][6]):
             latest[row[0]] = row
@@ -154,16 +156,16 @@ def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[s
         contracts.setdefault(provider_id, set()).add(contract_id)
     if not contracts:
         return []
-    rows = session.exec(
-        select(Submission.received_at, Submission.sender_address, Organisation.id, Organisation.name,
-               StoredFile.purge_after)
+    rows = fetch_rows(session, sa.select(
+        col(Submission.received_at), col(Submission.sender_address), col(Organisation.id), col(Organisation.name),
+        col(StoredFile.purge_after))
         .join(Contact, col(Contact.id) == Submission.sender_contact_id)
         .join(Organisation, col(Organisation.id) == Contact.organisation_id)
         .outerjoin(StoredFile, col(StoredFile.sha256) == Submission.sha256)
         .where(col(Submission.status) == "quarantined", col(Organisation.id).in_(list(contracts)),
                col(Submission.received_at) > clock.now - timedelta(days=7),
                col(Submission.received_at) <= clock.now)
-        .order_by(col(Submission.received_at))).all()
+        .order_by(col(Submission.received_at)))
     lines = []
     local = lambda moment: moment.astimezone(clock.zone).date()  # noqa: E731
     for received_at, sender, provider_id, provider_name, purge_after in rows:

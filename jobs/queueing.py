@@ -116,8 +116,8 @@ def _queue_chunk(engine: sa.Engine, decisions: Sequence[Decision], now: datetime
                  created_at=now, outbox_id=ids.get(d.recipient_key(o))) for d in mine for o in d.outgoing])
         for d in mine:
             if d.escalation_level is not None and d.obligation_id is not None:
-                session.execute(sa.update(Obligation).where(col(Obligation.id) == d.obligation_id)
-                                .values(escalation_level=d.escalation_level))
+                session.exec(sa.update(Obligation).where(col(Obligation.id) == d.obligation_id)
+                             .values(escalation_level=d.escalation_level))
         session.commit()
     for d in mine:
         for o in d.outgoing:

@@ -56,7 +56,7 @@ def report_sweep(engine: sa.Engine, settings: config.Settings, files: FileStore,
 def _due(session: Session, settings: config.Settings, clock: Clock) -> dict[str, tuple[str, date]]:
     """Each council's latest quarterly deadline, when its report day has come, by the report's key (a report
     whose deadline has been followed by another is out of date, and is not sent late)."""
-    rows = session.exec(select(Contract.commissioner_id, Obligation.due_date).distinct()
+    rows = session.exec(select(col(Contract.commissioner_id), col(Obligation.due_date)).distinct()
                         .join(Contract, col(Contract.id) == Obligation.contract_id)
                         .where(col(Obligation.return_type) == "quarterly", col(Obligation.due_date) <= clock.today,
                                col(Obligation.due_date) >= clock.today - LOOKBACK)).all()

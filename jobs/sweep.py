@@ -151,7 +151,7 @@ class _Sweep:
 
     def overdue(self) -> list[Later]:
         s, today = self.settings.scheduler, self.clock.today
-        found = []
+        found: list[Later] = []
         for o in reads.overdue(self.session, self.clock):
             n = due_overdue(o.due, today, s.overdue_every_days, s.overdue_max)
             if n is not None:
@@ -185,7 +185,7 @@ class _Sweep:
 
     def reminders(self) -> list[Later]:
         s, today = self.settings.scheduler, self.clock.today
-        found = []
+        found: list[Later] = []
         for o in reads.upcoming(self.session, self.clock, s.longest_notice):
             days_before = due_reminder(o.due, s.reminder_days_for(o.contract_id, o.return_type), today)
             if days_before is not None:
@@ -205,11 +205,11 @@ class _Sweep:
                 workbook = workbook_for(session, self.files, o, about.provider_name, self.clock.now)
                 decision.rows += workbook.rows
             for person in people:
-                attach = workbook is not None and person.email
-                message = render("reminder", person, a=about, when=when, attachment=workbook.name if attach else "")
-                if attach:
-                    message = dataclasses.replace(message, attachment_sha256=workbook.sha256,
-                                                  attachment_name=workbook.name)
+                attach = workbook if person.email else None
+                message = render("reminder", person, a=about, when=when, attachment=attach.name if attach else "")
+                if attach is not None:
+                    message = dataclasses.replace(message, attachment_sha256=attach.sha256,
+                                                  attachment_name=attach.name)
                 decision.outgoing.append(Outgoing(person, message))
         return decision, build
 

@@ -131,13 +131,13 @@ def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = ""
 
 def in_force(benchmarks: Iterable[Benchmark], period: Period, start_month: int) -> list[Benchmark]:
     """For each benchmark item, the one loaded for the latest period ending on or before `period` ends."""
-    best: dict[Key, tuple[object, Benchmark]] = {}
+    best: dict[Key, tuple[date, Benchmark]] = {}
     for b in benchmarks:
         try:
             end = parse_period(b.period_id, start_month).end
         except PeriodError:
             continue
-        if end <= period.end and (b.key not in best or end >= best[b.key][0]):  # type: ignore[operator]
+        if end <= period.end and (b.key not in best or end >= best[b.key][0]):
             best[b.key] = (end, b)
     return [b for _, b in best.values()]
 

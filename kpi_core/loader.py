@@ -212,7 +212,7 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
         node = _unwrap(node)
         if isinstance(node, type) and issubclass(node, BaseModel):
             fields = {f.alias or name: f for name, f in node.model_fields.items()}
-            node = fields[part].annotation if part in fields else None
+            node = fields[part].annotation if isinstance(part, str) and part in fields else None
         elif typing.get_origin(node) in (dict, tuple):
             node = typing.get_args(node)[-1 if typing.get_origin(node) is dict else 0]
         elif typing.get_origin(node) in (typing.Union, types.UnionType):

@@ -53,13 +53,16 @@ def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
     share what is left in their random proportions."""
     bounds: dict[str, Fraction] = {}
     for ind in framework.indicators_for(return_id):
-        ref = _single_ref(ind.expression) if ind.kind == "count" and ind.target is not None else None
-        if ref is None or ref.item != item_id or ind.target.bound is None or ind.target.expression is not None:
+        target = ind.target
+        if ind.kind != "count" or target is None or target.bound is None or target.expression is not None:
+            continue
+        ref = _single_ref(ind.expression)
+        if ref is None or ref.item != item_id:
             continue
         if not ref.breakdown:
-            bounds[""] = ind.target.bound
+            bounds[""] = target.bound
         elif ref.breakdown[0][0] == dim and len(ref.breakdown) == 1:
-            bounds[ref.breakdown[0][1]] = ind.target.bound
+            bounds[ref.breakdown[0][1]] = target.bound
     whole = bounds.pop("", None)
     if not whole or not bounds or sum(bounds.values()) > whole:
         return shares
@@ -136,7 +139,7 @@ def _rate_key(framework: Framework, num: expressions.Ref, den: expressions.Node,
     return (num.item, "") if breakdowns == names_group else None
 
 
-def _lookup(framework: Framework, values: dict[Key, Fraction], breakdowns: bool):  # type: ignore[no-untyped-def]
+def _lookup(framework: Framework, values: dict[Key, Fraction], breakdowns: bool) -> expressions.Lookup:
     """Figures by reference; in the totals pass a category of an exhaustive breakdown reads as its total."""
     if breakdowns:
         return expressions.lookup_from(values)
@@ -150,8 +153,7 @@ def _target_bound(ind: Indicator, values: dict[Key, Fraction]) -> Fraction | Non
         return None
     if target.bound is not None:
         return target.bound
-    found = expressions.evaluate(target.expression, expressions.lookup_from(values)) if target.expression else None
-    return found if isinstance(found, Fraction) and not isinstance(found, bool) else None
+    return expressions.compute(target.expression, expressions.lookup_from(values)) if target.expression else None
 
 
 def _aim(framework: Framework, return_id: str, values: dict[Key, Fraction], level: float, rng: random.Random,
@@ -188,8 +190,8 @@ def _aim_rate(framework: Framework, ind: Indicator, values: dict[Key, Fraction],
     key = _rate_key(framework, num, den, breakdowns) if num is not None else None
     if key is None or key not in values:
         return
-    whole = expressions.evaluate(den, _lookup(framework, values, breakdowns))
-    if not isinstance(whole, Fraction) or isinstance(whole, bool) or whole <= 0:
+    whole = expressions.compute(den, _lookup(framework, values, breakdowns))
+    if whole is None or whole <= 0:
         return
     if ind.kind == "percentage":
         aim = min(aim, Fraction(100))
@@ -221,9 +223,9 @@ def _settle(framework: Framework, values: dict[Key, Fraction], key: Key) -> None
     dim = key[1].split("=")[0]
     if "," in key[1] or not framework.disaggregations[dim].exhaustive or item.type != "count":
         return
-    parts = [values.get((item.id, f"{dim}={c}")) for c in framework.disaggregations[dim].categories]
-    if all(p is not None for p in parts):
-        values[(item.id, "")] = sum(parts, Fraction(0))  # type: ignore[arg-type]
+    keys = [(item.id, f"{dim}={c}") for c in framework.disaggregations[dim].categories]
+    if all(k in values for k in keys):
+        values[(item.id, "")] = sum((values[k] for k in keys), Fraction(0))
         _resplit(framework, values, item.id, keep=dim)
 
 
@@ -246,8 +248,8 @@ def _bound_rates(framework: Framework, return_id: str, values: dict[Key, Fractio
         if ind.kind != "percentage" or num is None or not ind.denominator:
             continue
         key = (num.item, num.breakdown_key)
-        whole = expressions.evaluate(expressions.parse(ind.denominator), lookup)
-        if key not in values or not isinstance(whole, Fraction) or isinstance(whole, bool) or values[key] <= whole:
+        whole = expressions.compute(expressions.parse(ind.denominator), lookup)
+        if key not in values or whole is None or values[key] <= whole:
             continue
         _set(framework, values, key, whole * Fraction(str(round(rng.uniform(0.2, 0.9), 2))))
         if not num.breakdown:
@@ -280,20 +282,20 @@ def _within_categories(framework: Framework, return_id: str, values: dict[Key, F
             continue
         for dim in set(framework.item(num.item).breakdowns) & set(framework.item(den.item).breakdowns):
             keys = [(f"{dim}={cat}") for cat in framework.disaggregations[dim].categories]
-            parts = {k: values.get((num.item, k)) for k in keys}
-            wholes = {k: values.get((den.item, k)) for k in keys}
-            if any(v is None for v in (*parts.values(), *wholes.values())):
+            if not all((num.item, k) in values and (den.item, k) in values for k in keys):
                 continue
+            parts = {k: values[(num.item, k)] for k in keys}
+            wholes = {k: values[(den.item, k)] for k in keys}
             excess = Fraction(0)
             for k in keys:
-                if parts[k] > wholes[k]:  # type: ignore[operator]
-                    excess += parts[k] - wholes[k]  # type: ignore[operator]
+                if parts[k] > wholes[k]:
+                    excess += parts[k] - wholes[k]
                     parts[k] = wholes[k]
             for k in keys if framework.disaggregations[dim].exhaustive else ():  # groups that overlap need not add up
-                room = min(excess, wholes[k] - parts[k])  # type: ignore[operator]
-                parts[k] += room  # type: ignore[operator]
+                room = min(excess, wholes[k] - parts[k])
+                parts[k] += room
                 excess -= room
-            values.update({(num.item, k): v for k, v in parts.items()})  # type: ignore[misc]
+            values.update({(num.item, k): v for k, v in parts.items()})
 
 
 def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: int = 200,
@@ -343,9 +345,9 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     _within_categories(framework, return_id, values)
     _fix_rules(framework, values, 1.0)
     for (item_id, breakdown), value in list(values.items()):  # a rule may have shrunk a total below a group
-        total = values.get((item_id, ""))
-        if breakdown and total is not None and value > total and framework.item(item_id).type != "average":
-            values[(item_id, breakdown)] = total
+        whole = values.get((item_id, ""))
+        if breakdown and whole is not None and value > whole and framework.item(item_id).type != "average":
+            values[(item_id, breakdown)] = whole
     provider = {i.id for i in items}
     return {key: value for key, value in values.items() if key[0] in provider}  # benchmarks are not in a return
 

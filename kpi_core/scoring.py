@@ -32,6 +32,7 @@ from kpi_core.results import (
     Judgement,
     Measure,
     Scorecard,
+    Status,
     describe_threshold,
 )
 from kpi_core.stats import wilson_interval
@@ -43,13 +44,12 @@ def measure(ind: Indicator, values: Values) -> Measure:
     """The indicator's value from one period's figures."""
     lookup = lookup_from(values)
     if ind.numerator and ind.denominator:
-        num = expressions.evaluate(expressions.parse(ind.numerator), lookup)
-        den = expressions.evaluate(expressions.parse(ind.denominator), lookup)
+        num = expressions.compute(expressions.parse(ind.numerator), lookup)
+        den = expressions.compute(expressions.parse(ind.denominator), lookup)
         if num is None or den is None or den == 0:
-            return Measure(None, num, den)  # type: ignore[arg-type]
-        return Measure(ind.multiplier * num / den, num, den)  # type: ignore[operator]
-    value = expressions.evaluate(expressions.parse(ind.expression or ""), lookup)
-    return Measure(value)  # type: ignore[arg-type]
+            return Measure(None, num, den)
+        return Measure(ind.multiplier * num / den, num, den)
+    return Measure(expressions.compute(expressions.parse(ind.expression or ""), lookup))
 
 
 def additive(ind: Indicator) -> bool:
@@ -74,7 +74,7 @@ def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Meas
     if ind.numerator and ind.denominator:
         nums = [m.numerator for m, _ in present if m.numerator is not None and m.denominator is not None]
         dens = [m.denominator for m, _ in present if m.numerator is not None and m.denominator is not None]
-        num, den = sum(nums, Fraction(0)), sum(dens, Fraction(0))  # type: ignore[arg-type]
+        num, den = sum(nums, Fraction(0)), sum(dens, Fraction(0))
         return Measure(ind.multiplier * num / den if den else None, num, den)
     values = [m.value for m, _ in present if m.value is not None]
     if not values:
@@ -87,9 +87,9 @@ def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Meas
         weight_item = framework.item(node.item).weight
     if weight_item:
         pairs = [(m.value, v.get((weight_item, ""))) for m, v in present if m.value is not None]
-        if all(w is not None for _, w in pairs) and sum(w for _, w in pairs):  # type: ignore[misc]
-            total = sum((val * w for val, w in pairs), Fraction(0))  # type: ignore[operator]
-            return Measure(total / sum(w for _, w in pairs))  # type: ignore[misc]
+        weighted = [(val, w) for val, w in pairs if w is not None]
+        if len(weighted) == len(pairs) and (weights := sum((w for _, w in weighted), Fraction(0))):
+            return Measure(sum((val * w for val, w in weighted), Fraction(0)) / weights)
     return Measure(sum(values, Fraction(0)) / len(values))
 
 
@@ -99,8 +99,7 @@ def _bound(threshold: Threshold | None, values: Values, previous: Fraction | Non
     if threshold.previous:
         return previous
     if threshold.expression is not None:
-        result = expressions.evaluate(threshold.expression, lookup_from(values))
-        return None if result is None or isinstance(result, bool) else result
+        return expressions.compute(threshold.expression, lookup_from(values))
     return None if threshold.bound is None else threshold.bound * scale
 
 
@@ -133,20 +132,20 @@ def judge(
     higher = ind.target.higher_is_better
     gap = max(Fraction(0), (target - value) if higher else (value - target))
     stretch_met = stretch is not None and ind.stretch is not None and ind.stretch.met(value, stretch)
-    common = dict(target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
+    red = Judgement("red", target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
     if ind.target.met(value, target):
-        return Judgement("green", gap=Fraction(0), **{k: v for k, v in common.items() if k != "gap"})  # type: ignore[arg-type]
+        return replace(red, status="green", gap=Fraction(0))
     past_critical = critical is not None and ind.critical is not None and ind.critical.met(value, critical)
     if past_critical and critical_applies:
-        return Judgement("red", critical_failure=True, **common)  # type: ignore[arg-type]
+        return replace(red, critical_failure=True)
     amber = default_amber if ind.amber is None else (ind.amber or None)
     if amber is None or past_critical:
-        return Judgement("red", **common)  # type: ignore[arg-type]
+        return red
     if amber.between_critical:
-        return Judgement("amber" if critical is not None else "red", **common)  # type: ignore[arg-type]
+        return replace(red, status="amber") if critical is not None else red
     band = Fraction(str(amber.absolute)) * scale if amber.absolute is not None else abs(target) * Fraction(str(amber.relative))
     within = value >= target - band if higher else value <= target + band
-    return Judgement("amber" if within else "red", **common)  # type: ignore[arg-type]
+    return replace(red, status="amber") if within else red
 
 
 def score(
@@ -274,7 +273,7 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
     return (low, high), False, ""
 
 
-def _boundary(ind: Indicator, statuses: set[str], values: Values, share: Fraction, previous: Fraction | None) -> str:
+def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None) -> str:
     """Which threshold an interval spans, as the note names it: `the target (>= 50%)`."""
     if "green" in statuses:
         return f"the target ({describe_threshold(ind, ind.target, _bound(ind.target, values, previous, share))})"

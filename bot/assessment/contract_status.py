@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.assessment.submission_kpis import SubmissionKpis, local_date, submission_kpis
 from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
@@ -45,7 +45,7 @@ class ContractStatus:
 
 def obligation_status(session: Session, obligation: Obligation, today: date, zone: str) -> ObligationStatus:
     subs = list(session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
-                             .order_by(Submission.received_at.desc(), Submission.id.desc())))  # type: ignore[attr-defined]
+                             .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())))
     current = next((s for s in subs if s.status == "accepted"), None)
     latest = current or (subs[0] if subs else None)
     counts: dict[str, int] = {}
@@ -75,7 +75,7 @@ def contract_status(session: Session, contract: Contract, today: date, zone: str
     terms = terms or contract_terms(loader.get(contract.framework_id))
     obligations = session.exec(select(Obligation).where(Obligation.contract_id == contract.id,
                                                         Obligation.period_start <= today)
-                               .order_by(Obligation.due_date, Obligation.return_type)).all()  # type: ignore[arg-type]
+                               .order_by(col(Obligation.due_date), col(Obligation.return_type))).all()
     rows = tuple(obligation_status(session, o, today, zone) for o in obligations)
     kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms))
     return ContractStatus(contract, rows, kpis, terms.data_submission)

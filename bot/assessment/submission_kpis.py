@@ -107,7 +107,7 @@ def months_before(day: date, months: int) -> date:
     return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
-def local_date(moment, zone: str) -> date:  # type: ignore[no-untyped-def]
+def local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
@@ -123,12 +123,12 @@ def record_of(obligation: Obligation, submissions: list[Submission], zone: str) 
 def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str) -> list[ObligationRecord]:
     obligations = list(session.exec(select(Obligation).where(
         Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.due_date <= as_of)
-        .order_by(Obligation.due_date, Obligation.id)))  # type: ignore[arg-type]
+        .order_by(col(Obligation.due_date), col(Obligation.id))))
     # Every submission of these obligations in one query (a submission judges the contract's whole year).
     received: dict[int | None, list[Submission]] = {o.id: [] for o in obligations}
     if obligations:
         for sub in session.exec(select(Submission).where(col(Submission.obligation_id).in_(list(received)))
-                                .order_by(Submission.received_at, Submission.id)):  # type: ignore[arg-type]
+                                .order_by(col(Submission.received_at), col(Submission.id))):
             received[sub.obligation_id].append(sub)
     records = []
     for obligation in obligations:

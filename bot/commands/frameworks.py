@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from bot.commands.common import State, echo_json, fail, table
@@ -136,7 +138,7 @@ def show(state: State, framework_id: str, contract_id: str | None, as_json: bool
     _print(fw, summary, contract_id, benchmarks)
 
 
-def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignore[type-arg]
+def _print(fw: Framework, summary: dict[str, Any], contract_id: str | None,
            benchmarks: list[Benchmark] | str) -> None:
     click.echo(f"{fw.name} ({fw.id}, version {fw.version})" + (f", as configured for {contract_id}"
                                                                if contract_id else ""))
@@ -190,7 +192,7 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
             click.echo(f"  {b.describe()}")
 
 
-def _rule(rule: dict) -> str:  # type: ignore[type-arg]
+def _rule(rule: dict[str, Any]) -> str:
     kind = rule["rule"]
     if kind == "day_of_next_month":
         return f"day {rule['day']} of the month after the period"

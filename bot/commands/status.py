@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.commands.common import State, counts_text, echo_json, plural, table
+
+if TYPE_CHECKING:  # the command line imports what a command needs only when it runs
+    from bot.assessment.contract_status import ObligationStatus
+    from bot.assessment.submission_kpis import SubmissionKpis
+    from kpi_core.framework.model import DataSubmissionTerms
 
 
 @click.command("status")
@@ -51,7 +59,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
         click.echo(line)
 
 
-def data_kpis_text(kpis, targets) -> str:  # type: ignore[no-untyped-def]
+def data_kpis_text(kpis: SubmissionKpis, targets: DataSubmissionTerms | None) -> str:
     """`timeliness 75% (3 of 4 on time), accuracy 100% (4 of 4 accepted first time)` over the rolling 12 months,
     against the contract's own targets; a contract without data-submission KPIs gets the counts only."""
     from kpi_core import formatting
@@ -66,14 +74,14 @@ def data_kpis_text(kpis, targets) -> str:  # type: ignore[no-untyped-def]
             f"{formatting.number(targets.timeliness_target)}% and {formatting.number(targets.accuracy_target)}%)")
 
 
-def timing_text(o) -> str:  # type: ignore[no-untyped-def]
+def timing_text(o: ObligationStatus) -> str:
     """`on time`, `late by 3 days`, `6 days overdue`, or '' while not due."""
     if o.on_time is not None:
         return "on time" if o.on_time else f"late by {plural(o.days_late or 0, 'day')}"
     return f"{plural(o.days_late, 'day')} overdue" if o.days_late else ""
 
 
-def _share(percent, achieved: int, out_of: int, what: str, empty: str) -> str:  # type: ignore[no-untyped-def]
+def _share(percent: Fraction | None, achieved: int, out_of: int, what: str, empty: str) -> str:
     from kpi_core import formatting
 
     if percent is None or not out_of:
@@ -81,5 +89,5 @@ def _share(percent, achieved: int, out_of: int, what: str, empty: str) -> str:  
     return f"{formatting.number(percent)}% ({achieved:,} of {out_of:,} {what})"
 
 
-def _pct(value):  # type: ignore[no-untyped-def]
+def _pct(value: Fraction | None) -> float | None:
     return None if value is None else round(float(value), 1)

@@ -22,7 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.app import App
@@ -43,6 +43,7 @@ from kpi_core.calendar import parse_period
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
 MARKER = ".kpibot-demo"  # in every folder the demo made: only such a folder is ever emptied
+Plan = tuple[Contract, Obligation, int, Contact]  # a return the demo sends: contract, period owed, its index, sender
 
 
 class DemoFolderError(ValueError):
@@ -120,12 +121,12 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     steps: list[Step] = []
     with Session(app.engine) as session:
         submitters = {c.organisation_id: c for c in session.exec(
-            select(Contact).where(Contact.role == "provider_submitter").order_by(Contact.id))}
-        plans = []
+            select(Contact).where(Contact.role == "provider_submitter").order_by(col(Contact.id)))}
+        plans: list[Plan] = []
         for contract in session.exec(select(Contract).order_by(Contract.id)):
             obligations = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
-                Obligation.due_date <= as_of).order_by(Obligation.due_date)).all()
+                Obligation.due_date <= as_of).order_by(col(Obligation.due_date))).all()
             for index, obligation in enumerate(obligations):
                 plans.append((contract, obligation, index, submitters[contract.provider_id]))
     providers = {o.id: o.name for o in app.settings.organisations}
@@ -168,7 +169,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     return steps, statuses
 
 
-def _load_benchmarks(app: App, plans: list, now: datetime) -> None:  # type: ignore[type-arg]
+def _load_benchmarks(app: App, plans: list[Plan], now: datetime) -> None:
     """The commissioner loads each period's national and regional figures (illustrative ones in the demo)."""
     from bot.assessment.comparators import save_benchmarks
     from kpi_core.comparators import Benchmark
@@ -194,7 +195,7 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
     for contract in session.exec(select(Contract).order_by(Contract.id)):
         latest = session.exec(select(Obligation).where(
             Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
-            .order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
+            .order_by(col(Obligation.due_date).desc())).first()
         if latest is not None:
             pdf = _reply_report(session, app, contract.id, latest.period_id) or render_stored_return_report(
                 session, app.files, app.settings, contract.id, latest.period_id, now)
@@ -204,7 +205,7 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
 def _reply_report(session: Session, app: App, contract_id: str, period_id: str) -> bytes | None:
     """The return report already drawn for the reply to the version in force, if there is one. In the demo the
     latest return of each contract arrives after every return it depends on, so that report is the same."""
-    found = session.exec(select(RenderedReport).join(Submission, RenderedReport.submission_id == Submission.id)
+    found = session.exec(select(RenderedReport).join(Submission, col(RenderedReport.submission_id) == col(Submission.id))
                          .where(RenderedReport.kind == "return", Submission.contract_id == contract_id,
                                 Submission.period_id == period_id, Submission.status == "accepted")).first()
     return app.files.get(found.sha256) if found is not None else None

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from kpi_core.findings import Finding
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 Channel = Literal["cli", "email", "telegram"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
                   "pending"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 MAX_FILENAME = 120
 MAX_SENDER = 254

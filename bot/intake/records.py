@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from bot.intake import saving
 from bot.intake.received import IntakeResult
 from bot.processes import leases
-from bot.storage.models import Contact, FindingRow, OutboxMessage, Submission
-from kpi_core.findings import Finding
+from bot.storage.models import Contact, FindingRow, OutboxMessage, Submission, one_of
+from kpi_core.findings import SEVERITIES, Finding
 
 
 class Lost(Exception):
@@ -50,13 +50,13 @@ def mine(session: Session, submission_id: int) -> Submission:
 
 
 def stored_findings(session: Session, submission_id: int | None) -> tuple[Finding, ...]:
-    return tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
+    return tuple(Finding(one_of(r.severity, SEVERITIES), r.code, r.message, r.location, r.fix, r.item)
                  for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission_id)))
 
 def replay(session: Session, submission: Submission) -> IntakeResult:
     findings = stored_findings(session, submission.id)
     reply = session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(
-        [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))  # type: ignore[arg-type]
+        [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))
         .order_by(col(OutboxMessage.id).desc())).first()
     return IntakeResult("duplicate", submission.id, reply.body_text if reply else "", submission.contract_id,
                         submission.period_id, submission.version, submission.on_time, findings,

@@ -20,7 +20,7 @@ class Reply:
     attachment_name: str | None = None  # the PDF report's name, when one will be drawn
 
 
-def report_name(contract_id: str, period_id: str, version: int | None) -> str:
+def report_name(contract_id: str, period_id: str, version: str) -> str:
     return f"{contract_id}-{period_id}-v{version}.pdf"
 
 

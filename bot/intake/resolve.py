@@ -106,7 +106,7 @@ def single_open_period(session: Session, contract: Contract, today: date) -> str
     open_ = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.period_end < today,
         Obligation.first_accepted_at == None)  # noqa: E711
-        .order_by(Obligation.due_date)).all()  # type: ignore[arg-type]
+        .order_by(col(Obligation.due_date))).all()
     if len(open_) == 1:
         return open_[0].period_id
     if not open_:

@@ -5,15 +5,17 @@ Called inside one write transaction holding the obligation's lock (see `Intake._
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.assessment.in_context import Assessed
 from bot.intake import replies
-from bot.intake.received import IntakeResult, Received
+from bot.intake.received import IntakeResult, Outcome, Received
 from bot.outbox.email_threads import reply_headers
 from bot.processes import leases
 from bot.storage.audit import record
@@ -29,6 +31,7 @@ from bot.storage.models import (
     RenderJob,
     Submission,
 )
+from kpi_core.findings import Finding
 
 CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
@@ -102,6 +105,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     submission.processed_at = at
     submission.lease_owner = submission.lease_until = None
     superseded = None
+    outcome: Outcome = "accepted" if assessment.accepted else "rejected"
     if assessment.accepted:
         superseded = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
                                                            Submission.status == "accepted")).first()
@@ -109,7 +113,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
             superseded.status = "superseded"
             superseded.superseded_by_id = submission.id
             session.flush()  # the one-accepted-version index sees the old one go before the new one comes
-        submission.status = "accepted"
+        submission.status = outcome
         row = session.get(Obligation, obligation.id)
         assert row is not None
         if row.first_accepted_at is None:
@@ -118,7 +122,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
         save_values(session, submission.id, job.assessed)
         save_results(session, submission.id, job.assessed)
     else:
-        submission.status = "rejected"
+        submission.status = outcome
         submission.reason = f"{len(assessment.errors)} error(s) in the return"
         session.flush()
     save_findings(session, submission.id, list(assessment.findings)[:MAX_FINDINGS_STORED])
@@ -130,7 +134,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
             "errors": submission.error_count, "warnings": submission.warning_count,
             "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
     session.commit()
-    return IntakeResult(submission.status, submission.id, reply.text, job.contract.id,  # type: ignore[arg-type]
+    return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,
                         reply_to=reply_to(received))
 
@@ -160,7 +164,7 @@ def save_results(session: Session, submission_id: int | None, assessed: Assessed
         session.execute(sa.insert(PaymentRow), payments)
 
 
-def save_findings(session: Session, submission_id: int | None, findings: list) -> None:  # type: ignore[type-arg]
+def save_findings(session: Session, submission_id: int | None, findings: Sequence[Finding]) -> None:
     rows = [dict(submission_id=submission_id, severity=f.severity, code=f.code[:64], message=f.message,
                  location=f.where[:200], fix=f.fix, item=f.item[:64]) for f in findings]
     if rows:
@@ -176,16 +180,27 @@ def queue_render(session: Session, submission_id: int | None, assessed: Assessed
     return job
 
 
+class _Addressed(TypedDict):
+    """What every message of one reply shares: its recipient, channel and threading headers."""
+
+    created_at: datetime
+    contact_id: int | None
+    channel: str
+    address: str
+    next_attempt_at: datetime
+    headers: dict[str, Any]
+
+
 def queue_reply(session: Session, submission_id: int | None, contact_id: int | None, received: Received, text: str,
                 subject: str, stage: str = "", render: RenderJob | None = None, fallback_text: str | None = None,
                 attachment_name: str | None = None) -> None:
     """Queue the reply on the channel the file came in on. A PDF still to draw goes with an email (which waits
     for it) and follows a Telegram summary as a document of its own."""
     channel = CHANNEL_REPLY[received.channel]
-    base = dict(created_at=received.received_at, contact_id=contact_id, channel=channel, address=received.sender,
-                next_attempt_at=received.received_at,
-                headers=reply_headers(received.message_id, received.references, received.caption)
-                if channel == "email" else {})
+    base = _Addressed(created_at=received.received_at, contact_id=contact_id, channel=channel,
+                      address=received.sender, next_attempt_at=received.received_at,
+                      headers=reply_headers(received.message_id, received.references, received.caption)
+                      if channel == "email" else {})
     if render is not None and channel == "telegram":
         session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
                                   body_text=text, **base))

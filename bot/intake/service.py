@@ -33,7 +33,7 @@ from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
 from bot.intake import replies, saving
 from bot.intake.endings import Endings
-from bot.intake.received import IntakeResult, Received, normalised
+from bot.intake.received import CHANNELS, IntakeResult, Received, normalised
 from bot.intake.records import Lost, Sender, by_key, mine, replay
 from bot.intake.resolve import Held, Rejected, identify
 from bot.processes import leases
@@ -48,6 +48,7 @@ from bot.storage.models import (
     Organisation,
     StoredFile,
     Submission,
+    one_of,
 )
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
@@ -121,12 +122,12 @@ class Intake:
         """Resume a held submission with the sender's answer (contract, and period when asked), without a new
         upload: the Telegram channel's inline keyboard ends here."""
         with write_session(self.engine) as session:
-            updated = session.execute(
+            updated = session.exec(
                 sa.update(Submission).where(col(Submission.id) == submission_id, col(Submission.status) == "held")
                 .values(status="received", requested_contract_id=contract_id, requested_period_id=period_id,
                         lease_owner=leases.me(), lease_until=leases.until(self.clock(), LEASE_SECONDS)))
             session.commit()
-        if updated.rowcount != 1:  # type: ignore[attr-defined]
+        if updated.rowcount != 1:
             with Session(self.engine) as session:
                 submission = session.get(Submission, submission_id)
                 if submission is None:
@@ -154,9 +155,9 @@ class Intake:
                                                         first_seen_at=received.received_at))
                 # The same bytes from an unknown sender were kept restricted (or purged): a registered sender's
                 # copy is a return like any other, kept for good.
-                session.execute(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
-                                                            col(StoredFile.restricted) == True)  # noqa: E712
-                                .values(restricted=False, purge_after=None, purged_at=None))
+                session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
+                                                         col(StoredFile.restricted) == True)  # noqa: E712
+                             .values(restricted=False, purge_after=None, purged_at=None))
             submission = Submission(
                 idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
@@ -209,7 +210,7 @@ class Intake:
             assert s is not None
             data = self.files.get(s.sha256) if s.sha256 else b"\0" * s.size
             part = int(s.idempotency_key.rsplit(":", 1)[1]) if s.idempotency_key.count(":") >= 2 else 0
-            return Received(channel=s.channel, message_id=s.channel_message_id,  # type: ignore[arg-type]
+            return Received(channel=one_of(s.channel, CHANNELS), message_id=s.channel_message_id,
                             sender=s.sender_address, filename=s.filename, data=data, received_at=s.received_at,
                             caption=s.caption, contract_id=s.requested_contract_id,
                             period_id=s.requested_period_id, part=part)
@@ -328,7 +329,7 @@ class Intake:
         version of the same return waits for it (versions follow the order of receipt)."""
         with write_session(self.engine) as session:
             mine(session, submission_id)
-            session.execute(sa.update(Submission).where(col(Submission.id) == submission_id).values(
+            session.exec(sa.update(Submission).where(col(Submission.id) == submission_id).values(
                 contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
             session.commit()
 

@@ -107,23 +107,24 @@ class Dispatcher:
     def _due(self, session: Session, now: datetime) -> list[int]:
         ready = sa.or_(col(OutboxMessage.render_job_id).is_(None),
                        col(RenderJob.status).in_(("done", "failed")))
-        return list(session.exec(
-            select(OutboxMessage.id).outerjoin(RenderJob, col(RenderJob.id) == OutboxMessage.render_job_id)
+        ids = session.exec(
+            select(col(OutboxMessage.id)).outerjoin(RenderJob, col(RenderJob.id) == OutboxMessage.render_job_id)
             .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now, ready)
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(5)).all())  # type: ignore[arg-type]
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(5)).all()
+        return [message_id for message_id in ids if message_id is not None]  # a stored row always has its id
 
     def _claim(self, now: datetime) -> int | None:
         with Session(self.engine) as session:
             candidates = self._due(session, now)
         for message_id in candidates:
             with write_session(self.engine) as session:
-                claimed = session.execute(
+                claimed = session.exec(
                     sa.update(OutboxMessage)
                     .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "pending")
                     .values(status="sending", claimed_at=now, claimed_by=leases.me(),
                             attempts=OutboxMessage.attempts + 1))
                 session.commit()
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            if claimed.rowcount == 1:
                 return message_id
         return None
 
@@ -174,8 +175,8 @@ class Dispatcher:
 
     def _progress(self, message_id: int | None, count: int) -> None:
         with write_session(self.engine) as session:
-            session.execute(sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-                            .values(parts_sent=count))
+            session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+                         .values(parts_sent=count))
             session.commit()
 
     def _sent(self, message_id: int, now: datetime) -> None:

@@ -50,8 +50,8 @@ def listing(engine: sa.Engine, statuses: tuple[str, ...], limit: int) -> list[Ro
 
 def statuses(engine: sa.Engine) -> dict[int, str]:
     with Session(engine) as session:
-        return {i: s for i, s in session.exec(select(OutboxMessage.id, OutboxMessage.status).where(
-            col(OutboxMessage.status) != "sent"))}  # type: ignore[misc]
+        return {i: s for i, s in session.exec(select(col(OutboxMessage.id), col(OutboxMessage.status)).where(
+            col(OutboxMessage.status) != "sent")) if i is not None}  # a stored row always has its id
 
 
 def needing_attention(engine: sa.Engine) -> list[Row]:

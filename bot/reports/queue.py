@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -67,7 +68,7 @@ def renderer_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict) -> str:  # type: ignore[type-arg]
+def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict[str, Any]) -> str:
     material = json.dumps({"kind": kind, "submission": submission.id, "sha256": submission.sha256,
                            "version": submission.version, "framework": framework_version, "inputs": inputs,
                            "renderer": renderer_fingerprint()}, sort_keys=True)
@@ -92,7 +93,7 @@ class RenderQueue:
         width = self.pool.size if self.pool is not None else 1
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="render") as threads:
             while done < limit:
-                claimed = []
+                claimed: list[int] = []
                 while len(claimed) < min(width, limit - done):
                     job_id = retrying(self._claim_next)
                     if job_id is None:

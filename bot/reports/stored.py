@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import assess_in_context, framework_for, terms_of
@@ -36,6 +36,7 @@ from kpi_core.escalation import ServiceFailureRule, escalation_for, escalation_r
 from kpi_core.formatting import plural
 from kpi_core.returns.reader import read_return
 from kpi_core.terms import ContractTerms
+from kpi_core.values import Key
 
 # How an overdue return stands, from its latest submission (none: not received).
 OWED_STATE = {"rejected": "Rejected and not yet sent again", "held": "Received, waiting for the provider to say "
@@ -62,13 +63,13 @@ def locate(session: Session, contract: Contract, period: Period) -> Located:
                           "started since)")
     subs = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
                                                  Submission.version != None)  # noqa: E711
-                        .order_by(Submission.received_at.desc(), Submission.id.desc())).all()  # type: ignore[attr-defined]
+                        .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())).all()
     current = next((s for s in subs if s.status == "accepted"), subs[0] if subs else None)
     return Located(contract, period, obligation, current)
 
 
 def stored_assessment(session: Session, files: FileStore, settings: config.Settings,
-                      found: Located) -> tuple[Assessment, dict]:  # type: ignore[type-arg]
+                      found: Located) -> tuple[Assessment, dict[str, dict[Key, Fraction]]]:
     """Re-assess a stored submission from its raw file, as of when it was received."""
     submission = found.submission
     assert submission is not None and submission.sha256 is not None
@@ -142,11 +143,11 @@ def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpi
     """The contract's other returns, of every type, past their due date with no accepted version, oldest first."""
     owed = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.due_date < today, Obligation.id != shown.id,
-        Obligation.first_accepted_at == None).order_by(Obligation.due_date, Obligation.id)).all()  # type: ignore[arg-type]  # noqa: E711
+        col(Obligation.first_accepted_at).is_(None)).order_by(col(Obligation.due_date), col(Obligation.id))).all()
     found = []
     for obligation in owed:
         latest = session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
-                              .order_by(Submission.received_at.desc())).first()  # type: ignore[attr-defined]
+                              .order_by(col(Submission.received_at).desc())).first()
         run = trailing_late([r for r in kpis.records if r.obligation.return_type == obligation.return_type
                              and r.obligation.due_date <= obligation.due_date])
         escalation = escalation_for(max(run, 1), rule)
@@ -177,7 +178,7 @@ def exception_statuses(session: Session, files: FileStore, settings: config.Sett
         else:
             latest = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
-                Obligation.due_date <= today).order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
+                Obligation.due_date <= today).order_by(col(Obligation.due_date).desc())).first()
             if latest is None:
                 notes.append(f"{contract.name}: no quarterly return due yet")
                 continue
@@ -197,7 +198,7 @@ def keep_report(session: Session, files: FileStore, pdf: bytes, kind: str, perio
     digest = files.put(pdf)
 
     def write() -> None:
-        with write_session(session.get_bind()) as writing:  # type: ignore[arg-type]
+        with write_session(session.get_bind()) as writing:
             insert_ignore(writing, StoredFile, dict(sha256=digest, size=len(pdf), first_seen_at=now))
             writing.add(RenderedReport(kind=kind, contract_id=contract_id, period_id=period_id,
                                        submission_id=submission_id, sha256=digest, created_at=now))

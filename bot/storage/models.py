@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+Word = TypeVar("Word", bound=str)
+
+
+def one_of(text: str, words: tuple[Word, ...]) -> Word:
+    """A text column's value as the Literal type its few words make (`channel` holds cli, telegram or email)."""
+    for word in words:
+        if word == text:
+            return word
+    raise ValueError(f"stored value {text!r} is not one of {', '.join(words)}")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

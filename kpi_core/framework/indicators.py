@@ -132,7 +132,7 @@ class Indicator(Model):
     def _threshold(cls, value: object) -> object:
         if value is None or isinstance(value, Threshold):
             return value
-        return parse_threshold(value)  # type: ignore[arg-type]
+        return parse_threshold(value)
 
     @field_validator("expression", "numerator", "denominator")
     @classmethod

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
+from collections.abc import Collection
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -167,10 +169,9 @@ class Framework(Model):
 
 
 def _duplicates(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return sorted({v for v in values if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+    return sorted(v for v, count in Counter(values).items() if count > 1)
 
 
-def _known(values: object) -> str:
-    names = sorted(values) if values else []  # type: ignore[call-overload]
+def _known(values: Collection[str]) -> str:
+    names = sorted(values) if values else []
     return ", ".join(names) if names else "(none)"

@@ -9,6 +9,7 @@ same. Cached formula results are read; formulas are never evaluated, and one wit
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,7 +37,7 @@ Cell = object
 @dataclass
 class Sheet:
     name: str
-    rows: list[list[Cell]]
+    rows: Sequence[Sequence[Cell]]
     scan: SheetScan
 
     def get(self, row: int, col: int) -> Cell:

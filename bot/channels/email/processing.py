@@ -119,7 +119,7 @@ class Processor:
             return self._finish(fetched.where, head, arrived, f"ignored:{reason}")
         contact = self._contact(head.sender)
         verdict = dmarc_result(head, self.email.authserv_id)
-        if self.email.require_dmarc_pass and verdict not in (None, "pass"):
+        if self.email.require_dmarc_pass and verdict is not None and verdict != "pass":
             return self._hold(fetched, head, arrived, contact, verdict)
         if contact is not None and contact.channel == "telegram":
             text = render_text("messages/email_telegram_only.email.txt", subject=head.subject)
@@ -129,9 +129,9 @@ class Processor:
             text = render_text("messages/email_too_large.email.txt", subject=head.subject,
                                size=megabytes(fetched.size), limit=megabytes(self.max_message_bytes),
                                file_limit=megabytes(self.settings.intake.max_upload_bytes))
-            answer = Answer(contact, head.message_id, "too large", "Your email was too large to open",
-                            text) if contact else None
-            return self._finish(fetched.where, head, arrived, "too large", answer)
+            refusal = Answer(contact, head.message_id, "too large", "Your email was too large to open",
+                             text) if contact else None
+            return self._finish(fetched.where, head, arrived, "too large", refusal)
         message = parse(fetched.body())
         with Session(self.engine) as session:
             if ledger.same_message(session, fetched.where.account, message) is not None:

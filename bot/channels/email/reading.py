@@ -21,6 +21,7 @@ import select
 import socket
 import ssl
 from datetime import UTC, datetime
+from typing import Any
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
@@ -133,7 +134,7 @@ class Mailbox:
                     pass
             self.box = None
 
-    def _uid(self, what: str, *args: str | bytes) -> list:  # type: ignore[type-arg]
+    def _uid(self, what: str, *args: str) -> list[Any]:
         """One UID command (SEARCH, FETCH, MOVE ...); its data, or MailboxError saying `what` failed."""
         if self.box is None:
             raise MailboxError("the mailbox is not open")
@@ -184,7 +185,7 @@ class Mailbox:
 
     def move(self, uid: int) -> None:
         """Move a message to the processed folder (a copy first where the server cannot move)."""
-        target = encode_folder(self.email.processed_folder)
+        target = encode_folder(self.email.processed_folder).decode("ascii")  # modified UTF-7, quoted: ASCII only
         if "MOVE" in self.capabilities:
             self._uid(f"moving message {uid}", "MOVE", str(uid), target)
             return

@@ -28,7 +28,7 @@ def status_lines(engine: sa.Engine, settings: config.Settings, now: datetime) ->
                    col(Submission.received_at) >= since)
             .group_by(Submission.sender_address).order_by(func.max(Submission.received_at).desc())).all()
         held = session.exec(select(InboundMail).where(
-            sa.or_(col(InboundMail.outcome).startswith("held:"), InboundMail.outcome == "failed"),
+            sa.or_(col(InboundMail.outcome).startswith("held:"), col(InboundMail.outcome) == "failed"),
             col(InboundMail.received_at) >= since).order_by(col(InboundMail.received_at).desc())).all()
         ignored = session.exec(select(InboundMail.outcome, func.count()).where(
             col(InboundMail.outcome).startswith("ignored:"), col(InboundMail.received_at) >= since)

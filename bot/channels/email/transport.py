@@ -18,6 +18,7 @@ import mimetypes
 import smtplib
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -89,9 +90,9 @@ class EmailTransport:
         smtp.ehlo_or_helo_if_needed()
         token = self.tokens.token()
         try:
-            smtp.auth("XOAUTH2", _responder(self.user, token))
+            smtp.auth("XOAUTH2", _XOAuth2(self.user, token))
         except smtplib.SMTPAuthenticationError:
-            smtp.auth("XOAUTH2", _responder(self.user, self.tokens.renew(token)))
+            smtp.auth("XOAUTH2", _XOAuth2(self.user, self.tokens.renew(token)))
 
     def send(self, message: Outbound) -> None:
         try:
@@ -120,9 +121,13 @@ class EmailTransport:
             raise TransportError(f"SMTP delivery failed: {exc}") from None
 
 
-def _responder(user: str, token: str) -> Callable[[bytes | None], str]:
+@dataclass(frozen=True)
+class _XOAuth2:
     """XOAUTH2 for smtplib's auth(): the token in the first response; on a refusal the server sends its reason
     as a challenge, answered with an empty line so it can give its final 535."""
-    def respond(challenge: bytes | None = None) -> str:
-        return "" if challenge is not None else xoauth2(user, token)
-    return respond
+
+    user: str
+    token: str
+
+    def __call__(self, challenge: bytes | None = None, /) -> str:
+        return "" if challenge is not None else xoauth2(self.user, self.token)

@@ -31,6 +31,8 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -50,6 +52,9 @@ from bot.storage.db import retrying
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = (5, 15, 60, 300)  # waits between attempts to reach Telegram, the last repeated
 UPDATES = ["message", "callback_query"]
+# The application as TelegramChannel builds it: python-telegram-bot's default context types, no job queue.
+BotApplication = Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+                             None]
 NOT_RETURNS = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
                | filters.VIDEO_NOTE | filters.ANIMATION | filters.LOCATION | filters.CONTACT)
 
@@ -84,7 +89,7 @@ class InOrderPerChat(BaseUpdateProcessor):
         pass
 
 
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(application: BotApplication) -> None:
     """Every command and kind of message, each to its own small handler."""
     new = filters.UpdateType.MESSAGE  # an edited message is not sent again
     application.add_handler(CommandHandler("start", h.start_with_code, new, has_args=True))
@@ -105,7 +110,7 @@ class TelegramChannel:
     name = "telegram"
 
     def __init__(self, app: Parts, clock: Callable[[], datetime] = utc_now, throttle: Throttle | None = None,
-                 poll_seconds: float = 10.0) -> None:
+                 poll_seconds: int = 10) -> None:
         """`clock` dates what the channel decides (invite expiry, `today`); `throttle` paces every message."""
         settings = app.settings
         t = settings.telegram
