@@ -192,15 +192,16 @@ def test_a_message_too_large_to_open_is_answered_from_its_header(intake: Intake)
 
 
 def test_a_subject_naming_another_providers_contract_scores_nothing_of_theirs(intake: Intake) -> None:
-    """Alice names Turning Point's contract: the file is refused as not one of her contracts (never guessed to be
-    her own, never counted against theirs), and nothing of theirs is scored or shown to her."""
+    """Alice names Turning Point's contract in the subject: a word naming a contract not hers reads as any other
+    word (whether such a contract exists is never told, issue 19), so her only contract is assumed; nothing is
+    counted against theirs, and nothing of theirs is shown to her."""
     processor(intake).handle(fetched(build(subject="ch-substance-misuse Q2 2025-26", files=(("q2.csv",
                                                                                              sample_csv()),))))
     [sub] = rows(intake.engine, Submission)
-    assert (sub.contract_id, sub.obligation_id, sub.status) == (None, None, "rejected")
+    assert (sub.contract_id, sub.period_id, sub.status) == ("ch-stop-smoking", "2025-26-Q2", "accepted")
     [reply] = rows(intake.engine, OutboxMessage)
-    assert "'ch-substance-misuse' is not one of your contracts" in reply.body_text
-    assert "substance" not in reply.body_text.replace("ch-substance-misuse", "").lower()  # only the id she wrote
+    assert "not one of your contracts" not in reply.body_text
+    assert "substance" not in reply.body_text.lower() and "Turning Point" not in reply.body_text
 
 
 def test_a_telegram_only_contact_is_not_accepted_by_email(intake: Intake) -> None:

@@ -359,3 +359,22 @@ def test_a_file_holding_personal_data_is_quarantined_and_never_echoed(intake: In
     assert purge_due(intake.engine, files, NOW + timedelta(days=29)) == 0
     assert purge_due(intake.engine, files, NOW + timedelta(days=31)) == 1
     assert not files.exists(sub.sha256)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sender", [ALICE, DAVE])
+def test_a_caption_naming_another_providers_contract_is_answered_as_one_naming_no_contract(
+        intake: Intake, sender: str) -> None:
+    """Issue 19: 'a CSV without a cover, captioned with another provider's contract, gets "'lifestyle' is not one
+    of your contracts"; an unknown name gets "Which contract is this return for?"'. Whether a contract exists is
+    never told: Alice (one contract) has her own assumed either way, Dave (two) is asked which either way."""
+    theirs = intake.submit(received(sample_csv(seed=1), message_id="theirs", sender=sender,
+                                    caption="ch-substance-misuse 2025-26-Q2"))
+    nobodys = intake.submit(received(sample_csv(seed=2), message_id="nobodys", sender=sender,
+                                     caption="no-such-contract 2025-26-Q2"))
+    assert (theirs.outcome, theirs.contract_id) == (nobodys.outcome, nobodys.contract_id)
+    assert theirs.outcome == ("accepted" if sender == ALICE else "held")
+    if sender == DAVE:
+        assert theirs.reply == nobodys.reply and theirs.reply.startswith("Which contract is this return for?")
+    for result in (theirs, nobodys):
+        assert "not one of your contracts" not in result.reply
+        assert "substance" not in result.reply.lower() and "Turning Point" not in result.reply
