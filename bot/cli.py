@@ -15,6 +15,7 @@ import click
 
 from bot.commands.common import State
 from bot.commands.errors import explain
+from bot.settings.redaction import install_log_redaction, redact
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,15 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except click.exceptions.ClickException as exc:
+            exc.message = redact(exc.message)  # a library's error may carry a secret it was given
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place a failure is explained instead of a traceback
             if ctx.params.get("debug"):
                 raise
-            raise click.ClickException(explain(exc, ctx.obj)) from None
+            raise click.ClickException(redact(explain(exc, ctx.obj))) from None
 
 
 @click.group("kpibot", cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,
@@ -100,6 +104,7 @@ def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
 
     Start with `kpibot demo`; on your own deployment, `kpibot init` first.
     """
+    install_log_redaction()  # before anything logs: no secret reaches a log line, whoever writes it
     ctx.obj = State(config_path)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:

@@ -11,7 +11,8 @@
   each delivered part is reported (`Outbound.on_part`), so a split reply is never partly repeated.
 - A group that became a supergroup is followed: the message goes to the new chat and contacts linked to the old
   one are moved to it. A blocked bot (403) or a chat that does not exist is a permanent failure: the dispatcher
-  then disables Telegram for that contact (shown in `kpibot status`).
+  then disables Telegram for that contact (shown in `kpibot status`). A refused token or a Telegram that cannot
+  be reached is the whole channel's failure: the outbox pauses Telegram, blaming no contact.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -118,7 +121,7 @@ class TelegramTransport:
             return future.result(SEND_TIMEOUT)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TransportError(f"Telegram did not answer within {SEND_TIMEOUT:.0f} s") from None
+            raise TransportError(f"Telegram did not answer within {SEND_TIMEOUT:.0f} s", scope="channel") from None
         except concurrent.futures.CancelledError:  # the loop stopped under it before it finished
             raise TransportError("delivery cut short: the service stopped while sending") from None
 
@@ -151,7 +154,12 @@ class TelegramTransport:
         except BadRequest as exc:
             gone = "chat not found" in str(exc).lower()
             raise TransportError(f"Telegram bad request: {exc}", permanent=gone) from None
-        except TelegramError as exc:  # network faults, timeouts, a 502, a revoked token: worth trying again
+        except InvalidToken:  # every message would fail the same way: the channel pauses, no contact is blamed
+            raise TransportError("Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): check it with "
+                                 "@BotFather", scope="channel") from None
+        except NetworkError as exc:  # Telegram unreachable, timing out or answering 5xx: the same for every chat
+            raise TransportError(f"Telegram cannot be reached: {exc}", scope="channel") from None
+        except TelegramError as exc:  # anything else: worth trying this message again
             raise TransportError(f"Telegram delivery failed: {exc}") from None
 
     async def _deliver(self, bot: Bot, chat_id: int, message: Outbound) -> None:
