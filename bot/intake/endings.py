@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -132,6 +133,30 @@ class Endings:
         session.commit()
         return IntakeResult("duplicate", submission.id, text, contract_id, period_id, same.version, same.on_time,
                             stored_findings(session, same.id), duplicate_of=same.id, reply_to=saving.reply_to(received))
+
+    def write_overtaken(self, session: Session, submission: Submission, job: saving.Save,
+                        newer: Submission) -> IntakeResult:
+        """Record `submission` as not applied: a return received after it was saved first (`newer`), so saving it
+        now would put older figures in force. Its sender is told, with the version in force."""
+        zone, received = self.settings.timezone, job.received
+        when = lambda at: f"{at.astimezone(ZoneInfo(zone)):%d %B %Y %H:%M}"  # noqa: E731
+        standing = saving.in_force(session, job.obligation.id)
+        period = job.assessed.assessment.period
+        text = replies.overtaken(received.filename, when(received.received_at),
+                                 f"{job.contract.name}, {period.label}", when(newer.received_at), newer.version or 0,
+                                 (standing.version or 0, when(standing.received_at)) if standing else None)
+        submission.status, submission.obligation_id = "overtaken", None  # it counts for nothing
+        submission.contract_id, submission.period_id = job.contract.id, job.obligation.period_id
+        submission.processed_at = received.received_at
+        submission.reason = f"not applied: version {newer.version} (submission {newer.id}) was received after it"
+        submission.lease_owner = submission.lease_until = None
+        saving.queue_reply(session, submission.id, job.contact_id, received, text,
+                           f"Return not applied: {received.filename}")
+        record(session, received.received_at, job.actor, "submission_overtaken", f"submission:{submission.id}",
+               {"newer": newer.id, "newer_version": newer.version, "in_force": standing.id if standing else None})
+        session.commit()
+        return IntakeResult("overtaken", submission.id, text, job.contract.id, job.obligation.period_id,
+                            on_time=job.on_time, reply_to=saving.reply_to(received))
 
     def unknown_sender(self, received: Received) -> IntakeResult:
         """Keep the file (restricted, purged in time, within a bound on how many are kept) and a record, so

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 Channel = Literal["cli", "email", "telegram"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
-                  "pending"]
+                  "pending", "overtaken"]
 
 MAX_FILENAME = 120
 MAX_SENDER = 254

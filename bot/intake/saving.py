@@ -76,6 +76,19 @@ def earlier_in_flight(session: Session, submission: Submission, now: datetime) -
     return any(not leases.expired(until, owner, now) for until, owner in rows)
 
 
+def newer_version(session: Session, submission: Submission) -> Submission | None:
+    """The latest version of the submission's return saved from a submission received after it (a higher id: the
+    order of receipt), if any. A return finishing after a later one was saved must not replace it."""
+    return session.exec(select(Submission).where(
+        Submission.obligation_id == submission.obligation_id, col(Submission.version).is_not(None),
+        col(Submission.id) > submission.id).order_by(col(Submission.id).desc())).first()
+
+
+def in_force(session: Session, obligation_id: int | None) -> Submission | None:
+    return session.exec(select(Submission).where(Submission.obligation_id == obligation_id,
+                                                 Submission.status == "accepted")).first()
+
+
 def identical_latest(session: Session, submission: Submission) -> Submission | None:
     """The latest version of the submission's return, when it has exactly the same bytes: sending the same file
     again is one submission, not a new version."""
@@ -103,8 +116,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     submission.lease_owner = submission.lease_until = None
     superseded = None
     if assessment.accepted:
-        superseded = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
-                                                           Submission.status == "accepted")).first()
+        superseded = in_force(session, obligation.id)
         if superseded is not None:
             superseded.status = "superseded"
             superseded.superseded_by_id = submission.id

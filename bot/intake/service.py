@@ -8,9 +8,12 @@
 3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), pin the
    submission to its obligation, and spot a file identical to the version already in force.
 4. Validate and score, reading the accepted history, still with no write transaction open.
-5. Save under the obligation's lock, after any earlier-received submission of the same return: the next version
-   (unique, in order of receipt), superseding the old, values, results, findings, the reply and the PDF to draw,
-   in one short transaction.
+5. Save under the obligation's lock, after any earlier-received submission of the same return (waited for while
+   its process lives, at most 30 s): the next version (unique, in order of receipt), superseding the old, values,
+   results, findings, the reply and the PDF to draw, in one short transaction. A submission finishing after one
+   received later was saved (it was resumed after a crash, or was slower than the wait) is not applied: versions
+   follow the order of receipt (the submission's id), never the order of saving, and its sender is told which
+   version is in force.
 A fault after step 1 marks the submission failed and rolls the rest back; the raw file and the record stay. A
 process killed after step 1 leaves the submission `received`: the next process to look (a resend of the same
 message, `kpibot init`, the running service) resumes it, so it is answered once.
@@ -365,6 +368,8 @@ class Intake:
                 elif (same := saving.identical_latest(session, submission)) is not None:
                     return self.endings.write_duplicate(session, submission, job.contact_id, job.actor, job.received,
                                                  job.contract.id, job.obligation.period_id, same)
+                elif (newer := saving.newer_version(session, submission)) is not None:  # received after it
+                    return self.endings.write_overtaken(session, submission, job, newer)
                 else:
                     version = saving.next_version(session, job.obligation.id)
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
