@@ -41,7 +41,7 @@ COMMANDS: dict[str, Entry] = {
     "score": Entry("bot.commands.score:command", "Validate and score a return; exit 0 when accepted, 2 when "
                                                  "rejected."),
     "submit": Entry("bot.commands.submit:command", "Submit a return as a registered contact; exit 0 when "
-                                                   "accepted, 2 otherwise."),
+                                                   "accepted, 2 when not, 3 while it is being checked."),
     "status": Entry("bot.commands.status:command", "Show obligations with due dates and what was received."),
     "invite": Entry("bot.commands.invite:command", "Print a single-use Telegram invite (code and link) for a "
                                                    "contact, or revoke their access."),
