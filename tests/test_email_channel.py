@@ -253,7 +253,8 @@ def test_a_reply_due_while_smtp_is_down_goes_once_it_is_back_with_the_same_messa
     assert dispatch(intake, files, smtp.port) == 1  # nobody listening
     with Session(intake.engine) as session:
         [message] = session.exec(select(OutboxMessage)).all()
-        assert message.status == "pending" and "SMTP delivery failed" in message.last_error
+        assert message.status == "pending" and "cannot connect to the SMTP server" in message.last_error
+        assert message.attempts == 0  # the channel was down, not this message: sending pauses, nothing used up
     smtp.start()  # back, but answering the first attempt "451 try again later" after taking the message
     try:
         assert dispatch(intake, files, smtp.port, LATER + timedelta(minutes=2)) == 1
@@ -306,3 +307,18 @@ def test_kpibot_run_refuses_a_mailbox_without_its_password(settings: config.Sett
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert ("[email] imap_user is set (kpibot@council.example) but KPIBOT_IMAP_PASSWORD is not: set it in the "
             "environment, or leave imap_user empty") in result.output
+
+
+def test_kpibot_run_refuses_a_dmarc_hold_without_the_server_to_trust(settings: config.Settings) -> None:
+    """Without `authserv_id`, kpibot cannot tell its receiving server's Authentication-Results from one a sender
+    wrote (issue 19): the mailbox is not read until it is set (or the hold is turned off)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = Path(settings.source)
+    path.write_text(path.read_text().replace('authserv_id = "mx.council.example"\n', ""))
+    result = CliRunner().invoke(main, ["--config", str(path), "run"], env={"KPIBOT_IMAP_PASSWORD": "pw"})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("[email] require_dmarc_pass is on but authserv_id is empty: set it to the name your mail server writes "
+            "first in its Authentication-Results header") in result.output

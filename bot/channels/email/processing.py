@@ -3,7 +3,8 @@
 1. A message already in the ledger was dealt with: it only needs moving (the process stopped between the commit
    and the move).
 2. From its header alone: a message that must not be answered (`email_rules.silent_reason`) is recorded, unread;
-   one whose DMARC check failed, under `require_dmarc_pass`, is held and its sender's commissioners are told; a
+   one whose receiving server did not record `dmarc=pass` (it failed, or there is no result of the council's own
+   server), under `require_dmarc_pass`, is held and its sender's commissioners are told; a
    contact set up for Telegram only is told to use it; a message too large to open gets a short answer.
 3. From the whole message: the same message seen before (its folder renumbered, or delivered twice) is recorded as
    such. An unknown sender's files go to the intake, which keeps them restricted and never answers an unknown
@@ -119,7 +120,7 @@ class Processor:
             return self._finish(fetched.where, head, arrived, f"ignored:{reason}")
         contact = self._contact(head.sender)
         verdict = dmarc_result(head, self.email.authserv_id)
-        if self.email.require_dmarc_pass and verdict not in (None, "pass"):
+        if self.email.require_dmarc_pass and verdict != "pass":  # no result is no proof either
             return self._hold(fetched, head, arrived, contact, verdict)
         if contact is not None and contact.channel == "telegram":
             text = render_text("messages/email_telegram_only.email.txt", subject=head.subject)
@@ -194,20 +195,21 @@ class Processor:
                             Answer(contact, key, "no return", "No return was attached", text))
 
     def _hold(self, fetched: Fetched, message: Inbound, arrived: datetime, contact: Contact | None,
-              verdict: str) -> bool:
+              verdict: str | None) -> bool:
         """Keep a message whose sender could not be confirmed out of the scoring, and tell the commissioners."""
-        log.warning("email %s from %s held: DMARC %s", message.message_id, message.sender, verdict)
+        log.warning("email %s from %s held: DMARC %s", message.message_id, message.sender,
+                    verdict or "result missing (none from the council's mail server)")
 
         def write() -> bool:
             with write_session(self.engine) as session:
-                ledger.record(session, fetched.where, message, arrived, f"held:dmarc {verdict}")
+                ledger.record(session, fetched.where, message, arrived, f"held:dmarc {verdict or 'missing'}")
                 if contact is not None:
                     org = session.get(Organisation, contact.organisation_id)
                     when = arrived.astimezone(ZoneInfo(self.settings.timezone))
                     text = render_text("messages/email_held.email.txt", sender=message.sender,
                                        who=f"{contact.name}, {org.name if org else contact.organisation_id}",
                                        received=f"{when:%d %B %Y %H:%M}", subject=message.subject,
-                                       files=f"{megabytes(fetched.size)} in all", result=verdict,
+                                       files=f"{megabytes(fetched.size)} in all", result=verdict or "",
                                        folder=self.email.processed_folder)
                     for person in ledger.commissioners_for(session, contact):
                         by_chat = person.channel == "telegram" and person.telegram_chat_id is not None
