@@ -74,6 +74,11 @@ def overtaken(filename: str, received_at: str, what: str, newer_at: str, newer_v
             "counted. If it holds the figures you mean, send it again: it will then be the newest version.")
 
 
+def fetch_later(filename: str) -> str:
+    return (f"{filename} could not be downloaded from Telegram yet. It is recorded: kpibot keeps trying, and answers "
+            "as soon as it has the file. You do not need to send it again.")
+
+
 def still_processing(filename: str) -> str:
     return f"{filename} is already being checked; the answer will follow shortly."
 

@@ -73,7 +73,8 @@ def earlier_in_flight(session: Session, submission: Submission, now: datetime) -
         col(Submission.id) < submission.id, Submission.status == "received",
         sa.or_(col(Submission.obligation_id) == submission.obligation_id,
                col(Submission.obligation_id).is_(None)))).all()
-    return any(not leases.expired(until, owner, now) for until, owner in rows)
+    # One released to wait for its file (no owner) is not being processed: nothing waits for it.
+    return any(owner is not None and not leases.expired(until, owner, now) for until, owner in rows)
 
 
 def newer_version(session: Session, submission: Submission) -> Submission | None:

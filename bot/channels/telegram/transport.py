@@ -42,6 +42,7 @@ from telegram.error import (
 
 from bot.channels.telegram.throttle import Throttle
 from bot.clock import utc_now
+from bot.intake.fetching import FetchError
 from bot.outbox.transport import Outbound, TransportError
 from bot.reports.chat import split_message
 
@@ -50,6 +51,7 @@ T = TypeVar("T")
 MAX_WAIT = 5.0  # seconds a delivery may wait for its slot; beyond that the outbox reschedules it
 SEND_TIMEOUT = 180.0  # seconds a worker thread waits for one delivery (PTB's own timeouts end it sooner)
 REPLY_MARKUP = "reply_markup"  # OutboxMessage.headers key: an inline keyboard as JSON, on the last part
+DOWNLOAD_WAITS = (1.0, 4.0, 15.0)  # seconds between tries of a file download (then the intake tries again later)
 
 
 class Later(Exception):
@@ -73,6 +75,7 @@ class TelegramTransport:
         self._private: _PrivateLoop | None = None
         self._engine: sa.Engine | None = None
         self._in_flight: set[concurrent.futures.Future[Any]] = set()  # deliveries running on the attached loop
+        self.download_waits: tuple[float, ...] = DOWNLOAD_WAITS
 
     # -- where calls run -------------------------------------------------------------------------------------
 
@@ -212,6 +215,41 @@ class TelegramTransport:
 
             self._engine = make_engine(self.database_url)
         follow_migration(self._engine, old, new, utc_now())
+
+    # -- the intake's side: files sent to the bot ---------------------------------------------------------------
+
+    def download(self, file_id: str, limit: int) -> bytes:
+        """The document `file_id` sent to the bot (getFile, then the download, each tried again on a 5xx, a
+        time-out or flood control); raises FetchError, permanent when Telegram refuses the file itself. The intake
+        calls it (bot/intake/fetching.py), from a worker thread."""
+        try:
+            return self._run(lambda bot: self._download(bot, file_id, limit))
+        except FetchError:
+            raise
+        except InvalidToken:
+            raise FetchError("Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN)") from None
+        except (TelegramError, TransportError) as exc:
+            raise FetchError(f"Telegram did not give the file: {exc}") from None
+
+    async def _download(self, bot: Bot, file_id: str, limit: int) -> bytes:
+        for wait in (*self.download_waits, None):
+            try:
+                found = await bot.get_file(file_id)
+                if found.file_size and found.file_size > limit:
+                    raise FetchError(f"the file is {found.file_size:,} bytes; the limit is {limit:,}", permanent=True)
+                return bytes(await found.download_as_bytearray())
+            except RetryAfter as exc:
+                if wait is None:
+                    raise FetchError(f"Telegram flood control: retry after {retry_after_seconds(exc):g} s") from None
+                await asyncio.sleep(max(wait, retry_after_seconds(exc)))
+            except BadRequest as exc:  # e.g. "file is too big", "wrong file_id": the same every time
+                raise FetchError(f"Telegram refused the file: {exc}", permanent=True) from None
+            except NetworkError as exc:  # a 5xx, a time-out, Telegram unreachable: worth another go
+                if wait is None:
+                    raise FetchError(f"Telegram did not give the file: {exc}") from None
+                log.info("downloading a file from Telegram failed (%s); trying again in %g s", exc, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     def username(self) -> str:
         """The bot's @username, from getMe (for invite links); raises TelegramError when Telegram is not reached."""
