@@ -206,7 +206,7 @@ class FakeBotApi:
             return {"file_id": params["file_id"], "file_unique_id": f"U{params['file_id']}", "file_size": len(data),
                     "file_path": path}
         if method in ("deleteWebhook", "setWebhook", "close", "logOut", "setMyCommands", "deleteMyCommands",
-                      "answerCallbackQuery", "sendChatAction"):
+                      "answerCallbackQuery", "sendChatAction", "deleteMessage"):
             return True
         return None
 

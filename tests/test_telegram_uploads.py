@@ -81,6 +81,27 @@ def test_getfile_and_the_download_answering_502_are_retried(app: App, api: FakeB
     assert api.texts(ALICE_CHAT).count(RECEIVED) == 1
     [submission] = submissions(app.engine)
     assert (submission.status, submission.version) == ("accepted", 1)
+    assert api.sent("deleteMessage") == []  # a return is left in the chat
+
+
+def test_a_file_refused_as_personal_data_is_removed_from_the_chat_and_its_name_shown_nowhere(
+        app: App, api: FakeBotApi) -> None:
+    """Issue 19: 'when a file is quarantined ... the Telegram message is not forwarded or kept'. A bot may delete
+    what a person sent it in a private chat: kpibot deletes the message that carried the file."""
+    patients = (b"name,nhs_number,dob\nJane Smith,943 476 5919,1961-03-02\nAli Khan,401 023 2137,1958-11-30\n"
+                b"Mary Jones,943 476 5870,1972-01-15\n")
+    with running_channel(app):
+        send(api, ALICE_CHAT, 8, document=api.add_file(patients, "9434765919 Jane Smith.csv"), caption="2025-26-Q2")
+        api.wait_for(lambda calls: any(c.method == "deleteMessage" and c.ok for c in calls))
+    [removed] = api.sent("deleteMessage", ALICE_CHAT)
+    assert removed.params["message_id"] == "8"
+    texts = api.texts(ALICE_CHAT)
+    assert texts[0] == "📥 Received return (name withheld).csv: checking it now…"
+    assert any("was not accepted" in t and "personal data" in t for t in texts)
+    assert not any("Jane" in t or "9434765919" in t for t in texts)
+    assert not [c for c in api.calls if c.method in ("forwardMessage", "copyMessage", "forwardMessages")]
+    [submission] = submissions(app.engine)
+    assert submission.status == "quarantined"
 
 
 def test_an_upload_telegram_will_not_give_yet_is_kept_and_finished_by_the_service_later(

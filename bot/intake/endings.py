@@ -63,8 +63,9 @@ class Endings:
 
     def quarantine(self, submission_id: int, sender: Sender, received: Received,
                     findings: list[Finding]) -> IntakeResult:
-        """Refuse a file that may hold personal data: keep it restricted until it is purged, and echo nothing of
-        it, not even its name (a file name can hold a patient's name or NHS number)."""
+        """Refuse a file that may hold personal data: keep it restricted until it is purged, echo nothing of it,
+        not even its name (a file name can hold a patient's name or NHS number), and have the chat message that
+        carried it deleted (an email is deleted from the mailbox by the email channel)."""
         refusal = [f for f in findings if f.code == PERSONAL_DATA]
         purge = received.received_at + timedelta(days=self.settings.intake.quarantine_days)
         text = replies.refusal("Your file", refusal)
@@ -88,6 +89,7 @@ class Endings:
                     event.detail = {**event.detail, "filename": WITHHELD}
                 saving.save_findings(session, submission_id, refusal)
                 saving.queue_reply(session, submission_id, sender.id, received, text, "Return not accepted")
+                saving.queue_removal(session, submission_id, sender.id, received)  # not kept in the chat
                 record(session, received.received_at, sender.email, "submission_quarantined",
                        f"submission:{submission_id}", {"purge_after": purge.isoformat()})
                 session.commit()

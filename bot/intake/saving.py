@@ -31,6 +31,7 @@ from bot.storage.models import (
 )
 
 CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
+REMOVE = "remove"  # an outbox row that deletes a chat message instead of sending one
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
 
 
@@ -210,6 +211,18 @@ def queue_reply(session: Session, submission_id: int | None, contact_id: int | N
                               body_text=text, render_job_id=render.id if render else None,
                               fallback_text=fallback_text if render else None,
                               attachment_name=attachment_name if render else None, **base))
+
+
+def queue_removal(session: Session, submission_id: int | None, contact_id: int | None, received: Received) -> None:
+    """Have the chat message that carried a quarantined file deleted (a bot may delete what a person sent it in a
+    private chat): the file must not stay where it was sent. Only Telegram keeps what it was sent this way; an
+    email is deleted from the mailbox by the email channel."""
+    if received.channel != "telegram":
+        return
+    session.add(OutboxMessage(dedupe_key=f"remove:submission:{submission_id}", created_at=received.received_at,
+                              contact_id=contact_id, channel="telegram", address=received.sender, kind=REMOVE,
+                              body_text="", next_attempt_at=received.received_at,
+                              headers={"message_id": received.message_id.rsplit(":", 1)[-1]}))
 
 
 def _what(session: Session, render: RenderJob) -> tuple[str, str]:

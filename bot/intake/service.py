@@ -96,10 +96,11 @@ class Intake:
     def submit(self, received: Received) -> IntakeResult:
         """Process a received file end to end; never raises for bad input. Raises Unavailable when the database
         cannot be reached, having recorded nothing."""
+        received = normalised(received)
         step = self.record(received)
         if isinstance(step, IntakeResult):
             return step
-        return self.proceed(step)
+        return self._process_guarded(step, received)  # as handed in: e.g. an email's References, kept for the reply
 
     def record(self, received: Received) -> IntakeResult | int:
         """Step 1 alone: record what was received (a file, or with `source` and no data, where to fetch it) and

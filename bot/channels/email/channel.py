@@ -5,7 +5,7 @@ It runs inside `kpibot run` on a thread of its own (imap-tools is synchronous), 
 
 1. Connect (reading.py) and go through the folder's messages, oldest first: each is dealt with once
    (processing.py), recorded and committed, and only then moved to the processed folder. Mail is never
-   deleted.
+   deleted, except a message that carried a file refused as possible personal data: it leaves the mailbox.
 2. Wait for new mail: IDLE where the server offers it, re-issued every `poll_seconds` (under the 29 minutes RFC 2177
    allows), so a missed notification costs at most one interval; a plain poll at that interval otherwise.
 3. On any mailbox or database fault, log it, record it in the heartbeat (`kpibot status` shows it), wait (longer
@@ -111,7 +111,10 @@ class EmailChannel:
             fetched = mailbox.fetch(uid, uidvalidity)
             if fetched is None or not self.processor.handle_safely(fetched):
                 continue
-            mailbox.move(uid)
+            if self.processor.to_delete(fetched.where):
+                mailbox.delete(uid)  # it carried a file refused as possible personal data
+            else:
+                mailbox.move(uid)
             retrying(lambda: self._moved(fetched.where))
             done += 1
         self._beat(done)

@@ -43,6 +43,7 @@ from telegram.error import (
 from bot.channels.telegram.throttle import Throttle
 from bot.clock import utc_now
 from bot.intake.fetching import FetchError
+from bot.intake.saving import REMOVE
 from bot.outbox.transport import Outbound, TransportError
 from bot.reports.chat import split_message
 
@@ -166,6 +167,9 @@ class TelegramTransport:
             raise TransportError(f"Telegram delivery failed: {exc}") from None
 
     async def _deliver(self, bot: Bot, chat_id: int, message: Outbound) -> None:
+        if message.kind == REMOVE:
+            await self._remove(bot, chat_id, int(message.headers["message_id"]))
+            return
         parts = split_message(message.text) if message.text.strip() else []
         markup = keyboard_from(message.headers, bot)
         for index, part in enumerate(parts):
@@ -182,6 +186,17 @@ class TelegramTransport:
         if message.attachment is not None:
             attachment, name = message.attachment, message.attachment_name or "report"
             await self._call(chat_id, lambda chat: bot.send_document(chat, attachment, filename=name))
+
+    async def _remove(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        """Delete a message a person sent the bot (a file refused as personal data); one already gone is done."""
+        await self._pace(chat_id)
+        try:
+            await bot.delete_message(chat_id, message_id)
+        except BadRequest as exc:
+            if "not found" in str(exc).lower():
+                return
+            raise TransportError(f"the message could not be removed from the chat (ask the sender to delete it): "
+                                 f"{exc}", permanent=True, scope="message") from None
 
     async def _call(self, chat_id: int, make: Callable[[int], Awaitable[Message]]) -> int:
         """Send one message when its slot comes; return the chat it went to (the new one after a migration)."""
