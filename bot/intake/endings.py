@@ -17,6 +17,7 @@ from bot.assessment.submission_kpis import local_date
 from bot.intake import replies, saving
 from bot.intake.received import IntakeResult, Received
 from bot.intake.records import Sender, by_key, mine, replay, stored_findings
+from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
@@ -211,7 +212,7 @@ class Endings:
                     return replay(session, submission)
                 submission.status = "failed"
                 submission.obligation_id = None
-                submission.reason = f"{type(exc).__name__}: {exc}"[:2000]
+                submission.reason = redact(f"{type(exc).__name__}: {exc}")[:2000]
                 submission.processed_at = received.received_at
                 saving.queue_reply(session, submission_id, submission.sender_contact_id, received, text,
                                    f"Return received: {received.filename}")

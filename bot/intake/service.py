@@ -42,6 +42,7 @@ from bot.intake.records import Lost, Sender, by_key, mine, received_again, repla
 from bot.intake.resolve import Held, Rejected, identify
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
+from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
@@ -69,6 +70,9 @@ WAIT_FOR_EARLIER = timedelta(seconds=30)  # the most a version waits for an earl
 
 class Unavailable(RuntimeError):
     """The database cannot be reached: nothing was recorded, and the channel should try again later."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))  # a driver's error may quote the database URL
 
 
 class Intake:

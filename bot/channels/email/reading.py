@@ -32,6 +32,7 @@ from bot.channels.email.ledger import Location
 from bot.channels.email.oauth import TokenError, TokenProvider
 from bot.channels.email.processing import Fetched
 from bot.settings import channels
+from bot.settings.redaction import redact
 
 ERRORS = (imaplib.IMAP4.error, ImapToolsError, OSError, EOFError)  # ssl.SSLError is an OSError
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -39,7 +40,11 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class MailboxError(RuntimeError):
-    """The mailbox cannot be reached, or refused what kpibot asked; the message says which and why."""
+    """The mailbox cannot be reached, or refused what kpibot asked; the message says which and why (redacted: it
+    quotes imaplib's errors)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def internaldate(text: str) -> datetime | None:
