@@ -159,10 +159,14 @@ def test_a_4xx_for_one_recipient_is_retried_and_a_5xx_disables_only_that_recipie
     assert disabled(loaded) == [BOB]  # Bob's address does not exist; Alice's mailbox was only busy
     said = status(settings)
     assert f"to {BOB} (email), failed" in said and "550" in said
+    assert f"Email disabled for {BOB}: a message to them was refused for good" in said
     assert ALICE not in said and "paused" not in said.lower()
     behaviour.recipients = {}  # Alice's server takes mail again: her notice goes at its next attempt
     assert dispatcher(loaded, files, port).run_once(NOW + BACKOFF) == 1
     assert behaviour.delivered == [DAVE, ALICE] and rows(loaded)[ALICE].status == "sent"
+    dispatcher(loaded, files, port).retry(sent[BOB].id or 0, NOW + BACKOFF)  # Bob's address was put right
+    assert disabled(loaded) == [] and dispatcher(loaded, files, port).run_once(NOW + BACKOFF) == 1
+    assert behaviour.delivered == [DAVE, ALICE, BOB]
 
 
 @pytest.mark.parametrize(("fault", "said"), [

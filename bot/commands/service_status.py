@@ -51,9 +51,9 @@ def _service(app: App, now: datetime) -> list[str]:
 
 
 def _outbox(app: App, now: datetime) -> list[str]:
-    from bot.outbox.pauses import status_lines as paused
+    from bot.outbox.pauses import disabled_lines, status_lines
 
-    lines = paused(app.engine, app.settings.timezone)
+    lines = status_lines(app.engine, app.settings.timezone) + disabled_lines(app.engine)
     rows = needing_attention(app.engine)
     if not rows:
         return lines

@@ -93,7 +93,8 @@ class Dispatcher:
             session.commit()
 
     def retry(self, message_id: int, now: datetime, actor: str = "operator") -> OutboxMessage:
-        """Send an interrupted or failed message again (from the first part not yet delivered)."""
+        """Send an interrupted or failed message again (from the first part not yet delivered), to a contact whose
+        channel its failure disabled too: the operator retrying it says the address is good again."""
         with write_session(self.engine, expire_on_commit=False) as session:
             message = session.get(OutboxMessage, message_id)
             if message is None:
@@ -103,6 +104,12 @@ class Dispatcher:
                                  "are retried")
             message.status, message.next_attempt_at, message.attempts = "pending", now, 0
             record(session, now, actor, "outbox_retry", f"outbox:{message.id}", {"to": message.address})
+            contact = session.get(Contact, message.contact_id) if message.contact_id is not None else None
+            if contact is not None and message.channel in ("email", "telegram") and \
+                    getattr(contact, f"{message.channel}_disabled"):  # the operator says the address is good again
+                setattr(contact, f"{message.channel}_disabled", False)
+                record(session, now, actor, f"{message.channel}_enabled", f"contact:{contact.id}",
+                       {"reason": f"outbox message {message.id} retried"})
             session.commit()
             return message
 

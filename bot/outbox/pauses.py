@@ -4,7 +4,8 @@ A refused connection, a refused sign-in, a server that says it is unavailable (4
 recipient is at fault, and every other message on the channel would fail the same way. So the dispatcher pauses
 the channel (for its back-off, doubling with each failure in a row, up to MAX_PAUSE), puts the message back
 without counting the attempt, and tries again when the pause is over; the first message that goes through ends it.
-While it lasts `kpibot status` says so, with the reason and how many messages wait.
+While it lasts `kpibot status` says so, with the reason and how many messages wait; it also names the contacts
+whose email a permanent refusal of their address disabled.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.delivery_models import ChannelPause
-from bot.storage.models import OutboxMessage
+from bot.storage.models import Contact, OutboxMessage
 
 log = logging.getLogger(__name__)
 MAX_PAUSE = timedelta(minutes=30)
@@ -80,3 +81,14 @@ def status_lines(engine: sa.Engine, zone: str) -> list[str]:
             f"wait{'s' if count == 1 else ''}; no message has failed and no contact was disabled for it. kpibot "
             f"tries again at {row.until.astimezone(tz):%d %b %Y %H:%M} and sends them once it works.")
     return lines
+
+
+def disabled_lines(engine: sa.Engine) -> list[str]:
+    """`kpibot status`: the contacts email is no longer sent to, because a message to them was refused for good."""
+    with Session(engine) as session:
+        contacts = session.exec(select(Contact).where(col(Contact.email_disabled) == True)  # noqa: E712
+                                .order_by(col(Contact.email))).all()
+    return [f"Email disabled for {c.email}: a message to them was refused for good (the address does not exist, "
+            "says their server); nothing more goes to them by email. Once the address is right, `kpibot outbox "
+            "retry ID` of that message (`kpibot outbox list`) sends it again and enables email for them." for c in
+            contacts]
