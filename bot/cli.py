@@ -82,7 +82,9 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except click.exceptions.ClickException as exc:
-            exc.message = redact(exc.message)  # a library's error may carry a secret it was given
+            clean = redact(exc.message)  # a library's error may carry a secret it was given
+            if clean != exc.message:
+                raise click.ClickException(clean) from None
             raise
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
