@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from bot import config
 from bot.assessment.in_context import terms_of
+from bot.intake.fetching import Fetcher
 from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
@@ -55,7 +56,7 @@ class App:
 
     @cached_property
     def intake(self) -> Intake:
-        return Intake(self.engine, self.settings, self.files, self.reader.read)
+        return Intake(self.engine, self.settings, self.files, self.reader.read, fetchers=fetchers_from(self.settings))
 
     @cached_property
     def render_pool(self) -> RenderPool:
@@ -120,6 +121,18 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
 
         transports["teams"] = TeamsTransport.from_settings(settings)
     return transports
+
+
+def fetchers_from(settings: config.Settings) -> dict[str, Fetcher]:
+    """How the intake fetches a file recorded before it came: Telegram's documents, when a bot token is set (so
+    the service's resume task and `kpibot init` can finish an upload a stopped process left)."""
+    if not settings.telegram_token:
+        return {}
+    from bot.channels.telegram.transport import shared_transport
+
+    t = settings.telegram
+    return {"telegram": shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
+                                         settings.storage.database_url).download}
 
 
 def core_tasks(app: App) -> list[Task]:

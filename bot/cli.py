@@ -16,6 +16,7 @@ import click
 
 from bot.commands.common import State
 from bot.commands.errors import explain
+from bot.settings.redaction import install_log_redaction, redact
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ COMMANDS: dict[str, Entry] = {
     "score": Entry("bot.commands.score:command", "Validate and score a return; exit 0 when accepted, 2 when "
                                                  "rejected."),
     "submit": Entry("bot.commands.submit:command", "Submit a return as a registered contact; exit 0 when "
-                                                   "accepted, 2 otherwise."),
+                                                   "accepted, 2 when not, 3 while it is being checked."),
     "status": Entry("bot.commands.status:command", "Show obligations with due dates and what was received."),
     "invite": Entry("bot.commands.invite:command", "Print a single-use Telegram invite (code and link) for a "
                                                    "contact, or revoke their access."),
@@ -81,12 +82,17 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except click.exceptions.ClickException as exc:
+            clean = redact(exc.message)  # a library's error may carry a secret it was given
+            if clean != exc.message:
+                raise click.ClickException(clean) from None
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place a failure is explained instead of a traceback
             if ctx.params.get("debug"):
                 raise
-            raise click.ClickException(explain(exc, ctx.obj)) from None
+            raise click.ClickException(redact(explain(exc, ctx.obj))) from None
 
 
 @click.group("kpibot", cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,
@@ -101,6 +107,7 @@ def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
 
     Start with `kpibot demo`; on your own deployment, `kpibot init` first.
     """
+    install_log_redaction()  # before anything logs: no secret reaches a log line, whoever writes it
     ctx.obj = State(config_path)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:

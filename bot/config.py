@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from urllib.parse import unquote
 
 from pydantic import (
     Field,
@@ -16,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.settings import redaction
 from bot.settings.base import Model
 from bot.settings.channels import Email, Telegram
 from bot.settings.limits import Intake, Outbox, Reports
@@ -188,9 +190,19 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     # Paths in the file mean the same wherever kpibot runs from: `--config /srv/kpibot/config.toml status` from
     # another folder must find the same database, not create an empty one. DATABASE_URL is read like any path
     # given on the command line, from the current folder.
+    password = _password(settings.storage.database_url)
+    redaction.register(*(getattr(settings, key) for key in SECRET_ENV), *settings.teams_urls.values(), password,
+                       unquote(password))
     base = path.absolute().parent
     storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
     return settings.model_copy(update={"source": str(path), "storage": storage})
+
+
+def _password(database_url: str) -> str:
+    """The password in a database URL, if it has one (it is a secret like the others)."""
+    scheme, found, rest = database_url.partition("://")
+    credentials = rest.rsplit("@", 1)[0] if found and "@" in rest else ""
+    return credentials.partition(":")[2]
 
 
 def read_limits(settings: Settings) -> Limits:

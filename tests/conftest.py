@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.settings import redaction
 from kpi_core import loader
 from kpi_core.framework.model import Framework
 
@@ -66,3 +68,14 @@ from intake_fixtures import files, intake, loaded, render_queue, settings  # noq
 
 # Real mail servers for the email channel (a Dovecot IMAP server, an aiosmtpd SMTP server): mail_fixtures.py.
 from mail_fixtures import dovecot, mail_server, smtp  # noqa: E402,F401
+
+# ----------------------------------------------------------------------------- secrets
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Loading settings registers their secrets for redaction (bot/settings/redaction.py), process-wide: each test
+    starts with none, so one test's `imap` password does not hide the word in another's output."""
+    redaction.forget_all()
+    yield
+    redaction.forget_all()

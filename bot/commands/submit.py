@@ -9,6 +9,8 @@ import click
 from bot.clock import utc_now
 from bot.commands.common import State, echo_json
 
+IN_PROGRESS = 3  # the exit code while another process is checking the same message (0 accepted, 2 not)
+
 
 @click.command("submit")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -21,7 +23,7 @@ from bot.commands.common import State, echo_json
 @click.pass_obj
 def command(state: State, path: str, sender: str, contract_id: str | None, period_id: str | None,
             message_id: str | None, as_json: bool) -> None:
-    """Submit a return as a registered contact; exit 0 when accepted, 2 otherwise."""
+    """Submit a return as a registered contact; exit 0 when accepted, 2 when not, 3 while it is being checked."""
     from bot.intake.received import Received
     from bot.intake.service import Unavailable
     from bot.storage.files import sha256_of
@@ -52,6 +54,12 @@ def command(state: State, path: str, sender: str, contract_id: str | None, perio
         if result.reply_to:
             click.echo(f"\nReply queued for {result.reply_to}{' with the PDF report' if pdf else ''}; "
                        "`kpibot outbox send` delivers it (`kpibot run` does so on its own).", err=True)
+    if result.outcome == "pending":  # not refused: another process has it, and its answer will be queued
+        if not as_json:
+            click.echo("It is still being checked (by the service, or another `kpibot submit` of the same "
+                       "message): it was received and not refused. `kpibot status` shows its outcome once "
+                       "checked, and the reply is queued then.", err=True)
+        raise SystemExit(IN_PROGRESS)
     accepted = result.outcome == "accepted" or (result.outcome == "duplicate" and not any(
         f.is_error for f in result.findings) and result.version is not None)
     raise SystemExit(0 if accepted else 2)

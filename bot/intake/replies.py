@@ -63,6 +63,22 @@ def already_received(filename: str, version: int, received_at_text: str) -> str:
             "already received and checked, so nothing has changed. Send a corrected file to make a new version.")
 
 
+def overtaken(filename: str, received_at: str, what: str, newer_at: str, newer_version: int,
+              in_force: tuple[int, str] | None) -> str:
+    """A return that finished after a later one of the same return was saved: not applied (versions follow the
+    order kpibot received them in), and which version stands."""
+    standing = (f"Version {in_force[0]}, received {in_force[1]}, is the one in force." if in_force else
+                f"No version of it is in force: version {newer_version} was not accepted.")
+    return (f"{filename}, received {received_at}, was not applied: a newer return for {what} arrived after it "
+            f"({newer_at}) and was saved first, as version {newer_version}. {standing} Nothing in this file was "
+            "counted. If it holds the figures you mean, send it again: it will then be the newest version.")
+
+
+def fetch_later(filename: str) -> str:
+    return (f"{filename} could not be downloaded from Telegram yet. It is recorded: kpibot keeps trying, and answers "
+            "as soon as it has the file. You do not need to send it again.")
+
+
 def still_processing(filename: str) -> str:
     return f"{filename} is already being checked; the answer will follow shortly."
 

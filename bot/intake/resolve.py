@@ -3,7 +3,8 @@
 In order: what the sender said explicitly (command line, or their answer to a question), the workbook's cover
 sheet, the caption or subject, the sender's only contract, and for the period the only return still open;
 otherwise ask. A workbook whose cover names another contract or period than the sender gave is refused as what it
-is, before it is counted against any return. Reads only: the intake creates obligations beforehand.
+is, before it is counted against any return. Nothing tells a sender whether a contract other than theirs exists:
+a caption word is matched against their own contracts only. Reads only: the intake creates obligations beforehand.
 """
 
 from __future__ import annotations
@@ -49,14 +50,12 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
     mismatch(received, cover, {c.id: c.name for c in allowed})
     contract_id = received.contract_id or cover.get("contract")
     if contract_id is None:
+        # Only the sender's own contracts are looked for in the caption: a word naming someone else's contract
+        # reads as any other word, so the answer never tells whether such a contract exists.
         words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
         named = [c for c in allowed if c.id in words]
-        others = [] if named else session.exec(select(Contract.id).where(
-            col(Contract.id).in_(words - {c.id for c in allowed}))).all()
         if len(named) == 1:
             contract_id = named[0].id
-        elif others:  # the subject names a contract that is not the sender's: refuse, never guess their own
-            contract_id = others[0]
         elif len(allowed) == 1:
             contract_id = allowed[0].id
         else:

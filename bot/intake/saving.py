@@ -34,6 +34,7 @@ from bot.storage.models import (
 from kpi_core.findings import Finding
 
 CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
+REMOVE = "remove"  # an outbox row that deletes a chat message instead of sending one
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
 
 
@@ -76,7 +77,21 @@ def earlier_in_flight(session: Session, submission: Submission, now: datetime) -
         col(Submission.id) < submission.id, Submission.status == "received",
         sa.or_(col(Submission.obligation_id) == submission.obligation_id,
                col(Submission.obligation_id).is_(None)))).all()
-    return any(not leases.expired(until, owner, now) for until, owner in rows)
+    # One released to wait for its file (no owner) is not being processed: nothing waits for it.
+    return any(owner is not None and not leases.expired(until, owner, now) for until, owner in rows)
+
+
+def newer_version(session: Session, submission: Submission) -> Submission | None:
+    """The latest version of the submission's return saved from a submission received after it (a higher id: the
+    order of receipt), if any. A return finishing after a later one was saved must not replace it."""
+    return session.exec(select(Submission).where(
+        Submission.obligation_id == submission.obligation_id, col(Submission.version).is_not(None),
+        col(Submission.id) > submission.id).order_by(col(Submission.id).desc())).first()
+
+
+def in_force(session: Session, obligation_id: int | None) -> Submission | None:
+    return session.exec(select(Submission).where(Submission.obligation_id == obligation_id,
+                                                 Submission.status == "accepted")).first()
 
 
 def identical_latest(session: Session, submission: Submission) -> Submission | None:
@@ -107,8 +122,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     superseded = None
     outcome: Outcome = "accepted" if assessment.accepted else "rejected"
     if assessment.accepted:
-        superseded = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
-                                                           Submission.status == "accepted")).first()
+        superseded = in_force(session, obligation.id)
         if superseded is not None:
             superseded.status = "superseded"
             superseded.superseded_by_id = submission.id
@@ -212,6 +226,18 @@ def queue_reply(session: Session, submission_id: int | None, contact_id: int | N
                               body_text=text, render_job_id=render.id if render else None,
                               fallback_text=fallback_text if render else None,
                               attachment_name=attachment_name if render else None, **base))
+
+
+def queue_removal(session: Session, submission_id: int | None, contact_id: int | None, received: Received) -> None:
+    """Have the chat message that carried a quarantined file deleted (a bot may delete what a person sent it in a
+    private chat): the file must not stay where it was sent. Only Telegram keeps what it was sent this way; an
+    email is deleted from the mailbox by the email channel."""
+    if received.channel != "telegram":
+        return
+    session.add(OutboxMessage(dedupe_key=f"remove:submission:{submission_id}", created_at=received.received_at,
+                              contact_id=contact_id, channel="telegram", address=received.sender, kind=REMOVE,
+                              body_text="", next_attempt_at=received.received_at,
+                              headers={"message_id": received.message_id.rsplit(":", 1)[-1]}))
 
 
 def _what(session: Session, render: RenderJob) -> tuple[str, str]:

@@ -8,9 +8,12 @@
 3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), pin the
    submission to its obligation, and spot a file identical to the version already in force.
 4. Validate and score, reading the accepted history, still with no write transaction open.
-5. Save under the obligation's lock, after any earlier-received submission of the same return: the next version
-   (unique, in order of receipt), superseding the old, values, results, findings, the reply and the PDF to draw,
-   in one short transaction.
+5. Save under the obligation's lock, after any earlier-received submission of the same return (waited for while
+   its process lives, at most 30 s): the next version (unique, in order of receipt), superseding the old, values,
+   results, findings, the reply and the PDF to draw, in one short transaction. A submission finishing after one
+   received later was saved (it was resumed after a crash, or was slower than the wait) is not applied: versions
+   follow the order of receipt (the submission's id), never the order of saving, and its sender is told which
+   version is in force.
 A fault after step 1 marks the submission failed and rolls the rest back; the raw file and the record stay. A
 process killed after step 1 leaves the submission `received`: the next process to look (a resend of the same
 message, `kpibot init`, the running service) resumes it, so it is answered once.
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -33,11 +36,13 @@ from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
 from bot.intake import replies, saving
 from bot.intake.endings import Endings
-from bot.intake.received import CHANNELS, IntakeResult, Received, normalised
-from bot.intake.records import Lost, Sender, by_key, mine, replay
+from bot.intake.fetching import Fetcher, Fetching
+from bot.intake.received import IntakeResult, Received, normalised
+from bot.intake.records import Lost, Sender, by_key, mine, received_again, replay, sender_of, waiting_for_file
 from bot.intake.resolve import Held, Rejected, identify
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
+from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
@@ -48,7 +53,6 @@ from bot.storage.models import (
     Organisation,
     StoredFile,
     Submission,
-    one_of,
 )
 from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
@@ -67,18 +71,25 @@ WAIT_FOR_EARLIER = timedelta(seconds=30)  # the most a version waits for an earl
 class Unavailable(RuntimeError):
     """The database cannot be reached: nothing was recorded, and the channel should try again later."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))  # a driver's error may quote the database URL
+
 
 class Intake:
     def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore,
                  reader: Reader | None = None, clock: Callable[[], datetime] = utc_now,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, fetchers: Mapping[str, Fetcher] | None = None) -> None:
         """`reader` reads a file into a ParsedReturn; services pass an IsolatedReader (a capped worker process),
-        the default reads in this process with the configured limits. `clock` is read only for leases."""
+        the default reads in this process with the configured limits. `clock` is read only for leases and for how
+        long a file is waited for. `fetchers` fetch the files of submissions recorded before their file came, by
+        channel (Telegram's downloads a document by its file id)."""
         self.engine = engine
         self.settings = settings
         self.files = files
         self.clock = clock
         self.sleep = sleep
+        self.fetchers: dict[str, Fetcher] = dict(fetchers or {})
+        self.fetching = Fetching(engine, settings, files, self.fetchers, clock, sleep)
         self._ensured: set[tuple[int, date]] = set()  # obligations are never deleted: once a day per sender is enough
         limits = config.read_limits(settings)
         self.endings = Endings(engine, settings, files, sleep)
@@ -90,15 +101,27 @@ class Intake:
         """Process a received file end to end; never raises for bad input. Raises Unavailable when the database
         cannot be reached, having recorded nothing."""
         received = normalised(received)
+        step = self.record(received)
+        if isinstance(step, IntakeResult):
+            return step
+        return self._process_guarded(step, received)  # as handed in: e.g. an email's References, kept for the reply
+
+    def record(self, received: Received) -> IntakeResult | int:
+        """Step 1 alone: record what was received (a file, or with `source` and no data, where to fetch it) and
+        commit; return the submission's id, now this process's to `proceed` with, or the outcome when there is
+        nothing to do (already answered, being processed elsewhere, an unknown sender). Raises Unavailable."""
+        received = normalised(received)
         try:
-            step = retrying(lambda: self._receive(received), sleep=self.sleep)
+            return retrying(lambda: self._receive(received), sleep=self.sleep)
         except sa.exc.DBAPIError as exc:
             if is_transient(exc):
                 raise Unavailable(f"the database is busy or unreachable: {str(exc.orig).strip()[:200]}") from None
             raise
-        if isinstance(step, IntakeResult):
-            return step
-        return self._process_guarded(step, received)
+
+    def proceed(self, submission_id: int) -> IntakeResult:
+        """Steps 2-5 for a submission this process recorded or took over (fetching its file first if it came
+        without one)."""
+        return self._process_guarded(submission_id, self._again_from_record(submission_id))
 
     def resume_unfinished(self, limit: int = 100) -> list[IntakeResult]:
         """Finish every submission a stopped process left half done (its lease run out or its process gone),
@@ -107,15 +130,15 @@ class Intake:
         with Session(self.engine) as session:
             stuck = session.exec(select(Submission).where(Submission.status == "received")
                                  .order_by(col(Submission.id)).limit(limit)).all()
-            candidates = [s.id for s in stuck if leases.expired(s.lease_until, s.lease_owner, now)]
+            candidates = [s.id for s in stuck if leases.expired(s.lease_until, s.lease_owner, now)
+                          and (not waiting_for_file(s) or self.fetching.can_fetch(s.channel))]
         results = []
         for submission_id in candidates:
             assert submission_id is not None
             if not retrying(lambda: self._claim(submission_id), sleep=self.sleep):
                 continue
-            received = self._received_again(submission_id)
-            log.info("resuming submission %s (%s from %s)", submission_id, received.filename, received.sender)
-            results.append(self._process_guarded(submission_id, received))
+            log.info("resuming submission %s", submission_id)  # its id only: a file name can hold personal data
+            results.append(self.proceed(submission_id))
         return results
 
     def answer(self, submission_id: int, contract_id: str, period_id: str | None = None) -> IntakeResult:
@@ -133,20 +156,21 @@ class Intake:
                 if submission is None:
                     raise ValueError(f"no submission {submission_id}")
                 return replay(session, submission)
-        return self._process_guarded(submission_id, self._received_again(submission_id))
+        return self._process_guarded(submission_id, self._again_from_record(submission_id))
 
     # -- 1. receive ------------------------------------------------------------------------------------------
 
     def _receive(self, received: Received) -> IntakeResult | int:
         with Session(self.engine) as session:
             earlier = by_key(session, received.key)
-            sender = None if earlier else self._sender(session, received)
+            sender = None if earlier else sender_of(session, received)
         if earlier is not None:
             return self._again(received)
         if sender is None:
             return self.endings.unknown_sender(received)
         digest = None
-        if len(received.data) <= self.settings.intake.max_upload_bytes:
+        later = bool(received.source) and not received.data  # recorded now, fetched by whoever processes it
+        if not later and len(received.data) <= self.settings.intake.max_upload_bytes:
             digest = self.files.put(received.data)  # before the transaction: no lock held during disk writes
         now = self.clock()
         with write_session(self.engine) as session:
@@ -163,7 +187,8 @@ class Intake:
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
                 filename=received.filename, sha256=digest, size=len(received.data), caption=received.caption,
                 requested_contract_id=received.contract_id, requested_period_id=received.period_id,
-                on_behalf=sender.on_behalf, lease_owner=leases.me(), lease_until=leases.until(now, LEASE_SECONDS))
+                on_behalf=sender.on_behalf, lease_owner=leases.me(), lease_until=leases.until(now, LEASE_SECONDS),
+                source_ref=received.source or None)
             session.add(submission)
             try:
                 session.flush()
@@ -203,29 +228,9 @@ class Intake:
             session.commit()
             return True
 
-    def _received_again(self, submission_id: int) -> Received:
-        """Rebuild what the channel handed in from the submission's record and its stored raw file."""
+    def _again_from_record(self, submission_id: int) -> Received:
         with Session(self.engine) as session:
-            s = session.get(Submission, submission_id)
-            assert s is not None
-            data = self.files.get(s.sha256) if s.sha256 else b"\0" * s.size
-            part = int(s.idempotency_key.rsplit(":", 1)[1]) if s.idempotency_key.count(":") >= 2 else 0
-            return Received(channel=one_of(s.channel, CHANNELS), message_id=s.channel_message_id,
-                            sender=s.sender_address, filename=s.filename, data=data, received_at=s.received_at,
-                            caption=s.caption, contract_id=s.requested_contract_id,
-                            period_id=s.requested_period_id, part=part)
-
-    def _sender(self, session: Session, received: Received) -> Sender | None:
-        if received.channel == "telegram":
-            try:
-                chat_id = int(received.sender)
-            except ValueError:
-                return None
-            query = select(Contact).where(Contact.telegram_chat_id == chat_id)
-        else:
-            query = select(Contact).where(Contact.email == received.sender)
-        contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
-        return None if contact is None else Sender.of(contact)
+            return received_again(session, self.files, submission_id)
 
     # -- 2-5. process ----------------------------------------------------------------------------------------
 
@@ -256,7 +261,15 @@ class Intake:
             contact = session.get(Contact, submission.sender_contact_id)
             assert contact is not None
             sender = Sender.of(contact)
-            stored = submission.sha256 is not None
+            stored, fetch = submission.sha256 is not None, waiting_for_file(submission)
+        if fetch:
+            fetched = self.fetching.fetch(submission_id, received)
+            if fetched is None:  # the channel will not give the file yet: tried again later, by any process
+                return IntakeResult("pending", submission_id, replies.fetch_later(received.filename),
+                                    reply_to=saving.reply_to(received))
+            if isinstance(fetched, Finding):
+                return self.endings.reject(submission_id, sender, received, None, None, [fetched])
+            received, stored = fetched, True
         if not stored:
             limit = self.settings.intake.max_upload_bytes
             return self.endings.reject(submission_id, sender, received, None, None, [Finding(
@@ -366,6 +379,8 @@ class Intake:
                 elif (same := saving.identical_latest(session, submission)) is not None:
                     return self.endings.write_duplicate(session, submission, job.contact_id, job.actor, job.received,
                                                  job.contract.id, job.obligation.period_id, same)
+                elif (newer := saving.newer_version(session, submission)) is not None:  # received after it
+                    return self.endings.write_overtaken(session, submission, job, newer)
                 else:
                     version = saving.next_version(session, job.obligation.id)
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)

@@ -152,7 +152,7 @@ class Submission(SQLModel, table=True):
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     period_id: str | None = Field(default=None, max_length=16)
     version: int | None = None
-    # received | accepted | rejected | superseded | failed | held | duplicate | quarantined
+    # received | accepted | rejected | superseded | failed | held | duplicate | quarantined | overtaken
     status: str = Field(default="received", max_length=16, index=True)
     on_time: bool | None = None
     error_count: int = 0
@@ -169,6 +169,7 @@ class Submission(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=120)
     lease_until: datetime | None = _ts(nullable=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="submission.id")  # identical to that version
+    source_ref: str | None = Field(default=None, max_length=300)  # recorded before its file came: where to fetch it
     on_behalf: bool = False  # a commissioner submitted it for the provider
 
 

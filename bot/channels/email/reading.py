@@ -8,7 +8,8 @@
 - Messages are read with BODY.PEEK (never marked as read), the header first, so a bounce or an oversize message is
   never downloaded; then moved to the processed folder with UID MOVE. A server without MOVE gets a copy and the
   original flagged \\Deleted, expunged by its UID only where the server can (UIDPLUS): nothing else is expunged,
-  and nothing is ever deleted without its copy in the processed folder.
+  and nothing is ever deleted without its copy in the processed folder, except a message that carried a file
+  refused as possible personal data, which is deleted outright (`delete`).
 - `wait` idles (RFC 2177) where the server offers IDLE, for at most the poll interval (under 29 minutes), and
   returns at once when new mail arrives or the channel wakes it to stop.
 """
@@ -32,6 +33,7 @@ from bot.channels.email.ledger import Location
 from bot.channels.email.oauth import TokenError, TokenProvider
 from bot.channels.email.processing import Fetched
 from bot.settings import channels
+from bot.settings.redaction import redact
 
 ERRORS = (imaplib.IMAP4.error, ImapToolsError, OSError, EOFError)  # ssl.SSLError is an OSError
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -39,7 +41,11 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class MailboxError(RuntimeError):
-    """The mailbox cannot be reached, or refused what kpibot asked; the message says which and why."""
+    """The mailbox cannot be reached, or refused what kpibot asked; the message says which and why (redacted: it
+    quotes imaplib's errors)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def internaldate(text: str) -> datetime | None:
@@ -190,6 +196,14 @@ class Mailbox:
             self._uid(f"moving message {uid}", "MOVE", str(uid), target)
             return
         self._uid(f"copying message {uid}", "COPY", str(uid), target)
+        self._uid(f"flagging message {uid}", "STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
+        if "UIDPLUS" in self.capabilities:
+            self._uid(f"expunging message {uid}", "EXPUNGE", str(uid))
+
+    def delete(self, uid: int) -> None:
+        """Delete a message (one that carried a file refused as possible personal data must not stay in the
+        mailbox): flagged \\Deleted and expunged by its UID where the server can (UIDPLUS); elsewhere left flagged,
+        for the server to remove (nothing else is ever expunged)."""
         self._uid(f"flagging message {uid}", "STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
         if "UIDPLUS" in self.capabilities:
             self._uid(f"expunging message {uid}", "EXPUNGE", str(uid))

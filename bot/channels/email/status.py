@@ -53,8 +53,9 @@ def status_lines(engine: sa.Engine, settings: config.Settings, now: datetime) ->
         lines.append(f"  Unknown sender {address}: {count} file(s), last {last.astimezone(zone):%d %b %Y}; not "
                      "answered, files kept restricted. Add them as a contact if they should send returns.")
     for row in held[:MAX_LINES]:
-        why = ("held: the sender check (DMARC) failed" if row.outcome.startswith("held:")
-               else "could not be processed (see the log)")
+        why = ("could not be processed (see the log)" if not row.outcome.startswith("held:") else
+               "held: no sender check (DMARC) from the council's mail server" if row.outcome == "held:dmarc missing"
+               else "held: the sender check (DMARC) failed")
         lines.append(f"  {row.received_at.astimezone(zone):%d %b %Y} email from {row.sender or '?'} "
                      f"\"{row.subject[:60]}\": {why}; kept in folder {settings.email.processed_folder!r}.")
     if ignored:

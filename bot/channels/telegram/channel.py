@@ -4,7 +4,8 @@
   council firewalls allow) or `start_webhook` with a secret token, never `run_polling`, which would own the loop.
 - Handlers (handlers.py for commands, uploads.py for files) are thin: they find the chat's contact, ask
   bot/authz, hand files to the one intake and queue answers in the outbox. Updates of different chats are
-  handled at once; one chat's in order.
+  handled at once; one chat's in order. A return file is recorded before its update is confirmed to Telegram
+  (receipts.py: the application's queue records it as it is queued), so none is lost to a kill.
 - The channel's bot is the outbox's too (attached to the shared TelegramTransport, with its Throttle), and after
   queueing anything the channel delivers at once (the outbox, then the PDFs it waits for) instead of waiting for
   the service's next outbox run.
@@ -41,6 +42,7 @@ from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
 from bot.channels.telegram import uploads as u
 from bot.channels.telegram.kit import KIT, Kit
+from bot.channels.telegram.receipts import RecordingQueue, record_upload
 from bot.channels.telegram.texts import COMMANDS, COMMISSIONER_COMMANDS
 from bot.channels.telegram.throttle import Throttle
 from bot.channels.telegram.transport import TelegramTransport, shared_transport
@@ -121,9 +123,10 @@ class TelegramChannel:
         self.dispatcher = app.dispatcher()
         self.application = (Application.builder().token(settings.telegram_token).base_url(t.base_url)
                             .base_file_url(t.base_file_url).concurrent_updates(InOrderPerChat())
-                            .job_queue(None).build())
-        self.application.bot_data[KIT] = Kit(app, self.transport, clock, settings.telegram_token.split(":")[0],
-                                                  self.deliver_soon, self.show_commissioner_menu)
+                            .update_queue(RecordingQueue(self._record)).job_queue(None).build())
+        self.kit = Kit(app, self.transport, clock, settings.telegram_token.split(":")[0], self.deliver_soon,
+                       self.show_commissioner_menu)
+        self.application.bot_data[KIT] = self.kit
         add_handlers(self.application)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -136,8 +139,8 @@ class TelegramChannel:
         self._tasks.append(asyncio.create_task(self._deliver_when_woken()))
         try:
             await self._connect()
-        except InvalidToken as exc:
-            self._noted({"error": f"Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): {exc}"})
+        except InvalidToken:  # its message quotes the token: never shown, stored or logged
+            self._noted({"error": "Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): check it with @BotFather"})
             log.error("Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): the Telegram channel is off")
         except TelegramError as exc:
             log.warning("Telegram cannot be reached (%s); trying again in the background", exc)
@@ -193,6 +196,10 @@ class TelegramChannel:
         if application.running:
             await application.stop()
         await application.shutdown()
+
+    def _record(self, update: object) -> None:
+        """Record an upload before its update is queued, so before it is confirmed to Telegram (receipts.py)."""
+        record_upload(self.kit, self.application.bot.id, update)
 
     def _noted(self, detail: dict[str, Any]) -> None:
         """Record the channel's state as its heartbeat, for `kpibot status`."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -44,6 +44,8 @@ class Kit:
     deliver_soon: Callable[[], None]
     show_commissioner_menu: Callable[[int], Awaitable[None]]
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # Uploads recorded by receipts.py as their update came, not yet taken up by their handler: key -> submission id
+    fresh: dict[str, int] = field(default_factory=dict)
 
     @property
     def engine(self) -> sa.Engine:

@@ -78,6 +78,10 @@ def received(filename: str) -> str:
     return f"📥 Received {filename}: checking it now…"
 
 
+def not_downloaded(filename: str) -> str:
+    return f"kpibot could not download {filename} from Telegram just now. Please send it again in a few minutes."
+
+
 def check_prompt() -> str:
     return (f"{CHECK_PROMPT} send the return file as a reply to this message and kpibot will score it without "
             "storing it or counting it as your return.")
