@@ -57,7 +57,11 @@ class Step:
 def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
     storage = settings.storage.model_copy(update={"database_url": f"sqlite:///{folder / 'kpibot.db'}",
                                                   "files_dir": folder / "files", "outbox_dir": folder / "outbox"})
-    return settings.model_copy(update={"storage": storage})
+    # The replay is a year of kpibot running since the contracts began, so it chases from their start (a real
+    # deployment chases from the day it was set up, unless chase_from says otherwise).
+    first = min((c.start for c in settings.contracts), default=None)
+    scheduler = settings.scheduler.model_copy(update={"chase_from": settings.scheduler.chase_from or first})
+    return settings.model_copy(update={"storage": storage, "scheduler": scheduler})
 
 
 def _moment(day: date, zone: str, hour: int = 11) -> datetime:
