@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
 from sqlmodel import Session, select
+from test_operator_mistakes import COMMAND_LINE
 
 from bot import config
 from bot.app import App
@@ -41,6 +42,10 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert sent.count("reply") == len(steps)
     assert {"reminder", "overdue", "report", "digest"} <= set(sent)  # the scheduler ran on the same clock
     assert len(list((tmp_path / "demo" / "outbox").glob("*.txt"))) == len(sent)
+    # Issue 20: "No message to a provider contains `kpibot` command lines": none of the year's replies and notices.
+    told = [f"{p.name}: {line}" for p in sorted((tmp_path / "demo" / "outbox").glob("*.txt"))
+            for line in p.read_text(encoding="utf-8").splitlines() if COMMAND_LINE.search(line)]
+    assert told == []
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import Assessed, assess_in_context, framework_for, terms_of
+from bot.assessment.in_context import Assessed, assess_in_context, terms_of
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
@@ -35,7 +35,7 @@ from bot.intake import replies, saving
 from bot.intake.endings import Endings
 from bot.intake.received import IntakeResult, Received, normalised
 from bot.intake.records import Lost, Sender, by_key, mine, replay
-from bot.intake.resolve import Held, Rejected, identify
+from bot.intake.resolve import Held, Rejected, identify, owed_return
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
 from bot.storage.audit import record
@@ -49,9 +49,7 @@ from bot.storage.models import (
     StoredFile,
     Submission,
 )
-from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
-from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
@@ -280,22 +278,12 @@ class Intake:
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             session.expunge(contract)
-            framework = framework_for(contract, period)
             try:
-                return_type = return_type_for(framework, period)
-            except ReturnTypeError as exc:
-                return self.endings.reject(submission_id, sender, received, contract, period,
-                                    [Finding("error", "no_such_return", str(exc))])
-            if period.start > today:  # never create obligations for a period that has not begun
-                return self.endings.reject(submission_id, sender, received, contract, None, [Finding(
-                    "error", "future_period", f"{period.label} has not started yet (today is {today:%d %B %Y})",
-                    fix="Check the period on the cover sheet or in your message.")])
-            obligation = obligation_for(session, contract.id, return_type, period.id)
-            if obligation is None:
-                return self.endings.reject(submission_id, sender, received, contract, period, [Finding(
-                    "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
-                    fix=f"The contract runs from {contract.start:%d %B %Y}"
-                        + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period.")])
+                obligation = owed_return(session, contract, period, today)
+            except Rejected as rejected:  # a period that has not begun is named on no record
+                known = None if rejected.findings[0].code == "future_period" else period
+                return self.endings.reject(submission_id, sender, received, contract, known,
+                                           list(rejected.findings))
             session.expunge(obligation)
         retrying(lambda: self._pin(submission_id, contract, obligation), sleep=self.sleep)
         same = self._identical_version(submission_id, obligation)
