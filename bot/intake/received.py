@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 Channel = Literal["cli", "email", "telegram"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
-                  "pending"]
+                  "pending", "confirm"]  # confirm: a chat is asked whether to undo corrections (bot/intake/undoing.py)
 
 MAX_FILENAME = 120
 MAX_SENDER = 254

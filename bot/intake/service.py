@@ -31,7 +31,7 @@ from bot.assessment.in_context import Assessed, assess_in_context, terms_of
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
-from bot.intake import replies, saving
+from bot.intake import replies, saving, undoing
 from bot.intake.endings import Endings
 from bot.intake.received import IntakeResult, Received, normalised
 from bot.intake.records import Lost, Sender, by_key, mine, replay
@@ -132,6 +132,22 @@ class Intake:
                 return replay(session, submission)
         return self._process_guarded(submission_id, self._received_again(submission_id))
 
+    def confirm(self, submission_id: int, use: bool, actor: str) -> IntakeResult:
+        """The sender's answer to "these figures undo the corrections made since: use them?" (a chat's buttons):
+        save them as the next version, the commissioners told, or keep the version in force. A process stopped
+        before saving asks again rather than guess."""
+        now = self.clock()
+        kept = None if use else self.endings.keep(submission_id, actor, now)
+        if use and retrying(lambda: undoing.resume(self.engine, submission_id, actor, now, LEASE_SECONDS)):
+            return self._process_guarded(submission_id, self._received_again(submission_id), confirmed=True)
+        if kept is not None:
+            return kept
+        with Session(self.engine) as session:  # answered already (another press, another process)
+            submission = session.get(Submission, submission_id)
+            if submission is None:
+                raise ValueError(f"no submission {submission_id}")
+            return replay(session, submission)
+
     # -- 1. receive ------------------------------------------------------------------------------------------
 
     def _receive(self, received: Received) -> IntakeResult | int:
@@ -226,9 +242,9 @@ class Intake:
 
     # -- 2-5. process ----------------------------------------------------------------------------------------
 
-    def _process_guarded(self, submission_id: int, received: Received) -> IntakeResult:
+    def _process_guarded(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
         try:
-            return self._process(submission_id, received)
+            return self._process(submission_id, received, confirmed)
         except Lost:
             with Session(self.engine) as session:
                 submission = session.get(Submission, submission_id)
@@ -246,7 +262,7 @@ class Intake:
             log.exception("processing submission %s failed", submission_id)
             return self.endings.fail(submission_id, received, exc)
 
-    def _process(self, submission_id: int, received: Received) -> IntakeResult:
+    def _process(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
         with Session(self.engine) as session:
             submission = session.get(Submission, submission_id)
             assert submission is not None and submission.sender_contact_id is not None
@@ -295,8 +311,17 @@ class Intake:
             provider = session.get(Organisation, contract.provider_id)
             provider_name = provider.name if provider else contract.provider_id
             expected = saving.next_version(session, obligation.id)
+            undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
+                                   assessed.assessment.interpretation.values) if assessed.assessment.accepted else None
+        if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
+            return self.endings.ask_undo(submission_id, sender, received, contract, obligation, undo.question(
+                received.filename, contract.name, period.label, self.settings.timezone))
+        if undo is not None:
+            assessed = undoing.with_warning(assessed, undo.finding(self.settings.timezone, confirmed))
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
-        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time)
+        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
+                          saving.Undone(undo, confirmed, provider_name, period.label,
+                                        bool(self.settings.telegram_token), self.settings.timezone) if undo else None)
         build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version,  # noqa: E731
                                             on_time)
         prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first
