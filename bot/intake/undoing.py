@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -88,7 +89,7 @@ class Undo:
                           f"commissioner will be told. Or keep version {self.in_force} as it is."])
 
 
-def undoing(session: Session, obligation_id: int, period_id: str, framework: Framework,
+def undoing(session: Session, obligation_id: int | None, period_id: str, framework: Framework,
             values: dict[Key, Fraction]) -> Undo | None:
     """How a new version with `values` for its period would undo corrections, or None when it would not."""
     provider = {i.id for i in framework.items if i.source == "provider"}
@@ -100,11 +101,11 @@ def undoing(session: Session, obligation_id: int, period_id: str, framework: Fra
     if in_force is None:
         return None
     figures = _figures(session, [s.id for s in versions if s.id is not None], period_id, provider)
-    current = figures.get(in_force.id, {})
+    current = figures.get(in_force.id or 0, {})
     if mine == current:
         return None  # nothing would change
     earlier = next((s for s in versions if s.status == "superseded" and (s.version or 0) < (in_force.version or 0)
-                    and figures.get(s.id) == mine), None)
+                    and figures.get(s.id or 0) == mine), None)
     if earlier is None:
         return None
     assert earlier.version is not None and in_force.version is not None
@@ -122,7 +123,7 @@ def tell_commissioners(session: Session, contract: Contract, provider_name: str,
     council = session.exec(select(Contact).where(Contact.organisation_id == contract.commissioner_id,
                                                  Contact.role == "commissioner", Contact.active == True)  # noqa: E712
                            .order_by(col(Contact.id))).all()
-    context = dict(contract=contract.name, provider=provider_name, version=version, period=period_label,
+    context: dict[str, Any] = dict(contract=contract.name, provider=provider_name, version=version, period=period_label,
                    return_label=return_label, received=_day(received_at, zone), summary=undo.summary(zone),
                    lines=undo.lines(), confirmed=confirmed, by=_channel_words(channel), in_force=undo.in_force)
     rows = []
