@@ -44,6 +44,9 @@ COMMANDS: dict[str, Entry] = {
     "submit": Entry("bot.commands.submit:command", "Submit a return as a registered contact; exit 0 when "
                                                    "accepted, 2 when not, 3 while it is being checked."),
     "status": Entry("bot.commands.status:command", "Show obligations with due dates and what was received."),
+    "check-connections": Entry("bot.commands.connections:command", "Try the database, SMTP, the IMAP mailbox and "
+                                                                   "Telegram; say what works and what to fix (exit 1 "
+                                                                   "if any fails)."),
     "invite": Entry("bot.commands.invite:command", "Print a single-use Telegram invite (code and link) for a "
                                                    "contact, or revoke their access."),
     "outbox": Entry("bot.commands.outbox:group", "The queue of outgoing messages (replies, reports, reminders, "

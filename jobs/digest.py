@@ -74,6 +74,7 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build
     week_of = f"week of {short_day(clock.today - timedelta(days=clock.today.weekday()))}"
 
     def build(session: Session, directory: Directory, describer: Describer) -> None:
+        decision.why = f"the commissioners' weekly digest for the {week_of}: what is late and red"
         late = [Line(o.contract_id, _late_line(describer, o, clock))
                 for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
         red = _red_lines(session, council, clock)

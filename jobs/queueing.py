@@ -58,6 +58,7 @@ class Decision:
     outgoing: list[Outgoing] = field(default_factory=list)
     escalation_level: int | None = None  # written to the obligation with the decision
     organisations: tuple[str, ...] = ()  # whose contacts the messages may go to
+    why: str = ""  # what it is about, for a person reading `kpibot run --dry-run`
     # Rows recorded with the notice, in the same transaction (inserted unless already there): the stored file and
     # rendered report a message attaches, a service failure on the record.
     rows: list[tuple[type[SQLModel], dict[str, Any]]] = field(default_factory=list)

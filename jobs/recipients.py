@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bot.outbox.addressing import channel_of
 from bot.settings.teams import TeamsChannel
 from bot.storage.models import Contact, ContactContract, Organisation
 
@@ -37,15 +38,6 @@ class Recipient:
     @property
     def email(self) -> bool:
         return self.channel == "email"
-
-
-def channel_of(contact: Contact, telegram: bool) -> tuple[str, str] | None:
-    """The channel and address a notice to `contact` goes to, or None when none works."""
-    if telegram and contact.telegram_chat_id is not None and not contact.telegram_disabled:
-        return "telegram", str(contact.telegram_chat_id)
-    if not contact.email_disabled:
-        return "email", contact.email
-    return None
 
 
 class Directory:

@@ -31,6 +31,7 @@ from bot.storage.files import FileStore
 from bot.storage.models import Contract, ServiceFailureRow
 from jobs import owed as reads
 from jobs.attachments import workbook_for
+from jobs.chase import clock_at
 from jobs.digest import digest_decisions
 from jobs.ladder import Ladder, Step, ladder_for
 from jobs.messages import days_text, number, ordinal, render, short_day, when_text
@@ -55,13 +56,17 @@ LADDER_NOTE = {
 
 def sweep(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> int:
     """Queue every notice due at `now` that is not queued yet; return how many messages were queued."""
-    clock = Clock.of(now, settings)
-    if not clock.sending:
+    if not Clock.of(now, settings).sending:
         return 0
-    ensure_current(engine, clock.today, settings)
+    return queue(engine, planned(engine, settings, files, now), now)
+
+
+def planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> list[Decision]:
+    """The notices a sweep at `now` decides on and has not queued yet, their messages written, queueing nothing
+    (the sweep queues them; `kpibot run --dry-run` shows them). Sending hours are the caller's business."""
+    ensure_current(engine, Clock.of(now, settings).today, settings)
     with Session(engine) as session:
-        todo = _Sweep(session, settings, files, clock).plan()
-    return queue(engine, todo, now)
+        return _Sweep(session, settings, files, clock_at(session, now, settings)).plan()
 
 
 class _Sweep:
@@ -135,6 +140,9 @@ class _Sweep:
                       + directory.people(o.commissioner_id, o.contract_id,
                                          [r for r in step.audience if r == "commissioner"]))
             failure = step.kind == "service_failure"
+            decision.why = (f"{about.contract_name}: the {about.return_label.lower()} for {about.period} is late for "
+                            f"the {ordinal(step.run)} consecutive period"
+                            + (": a service failure under the contract" if failure else ": a warning"))
             shown = rows[-(ladder.failure_after or step.run if failure else min(step.run, SHOWN_PERIODS)):]
             periods = [_late_period(describer, row, clock) for row in shown]
             for person in people:
@@ -165,6 +173,8 @@ class _Sweep:
 
         def build(session: Session, directory: Directory, describer: Describer) -> None:
             about = describer.about(o)
+            decision.why = (f"{about.contract_name}: the {about.return_label.lower()} for {about.period}, due "
+                            f"{about.due_short}, is {overdue} overdue (overdue notice {n})")
             note = self.ladder_note(o)
             for person in directory.people(o.provider_id, o.contract_id, PROVIDER):
                 decision.outgoing.append(Outgoing(person, render(
@@ -199,6 +209,9 @@ class _Sweep:
 
         def build(session: Session, directory: Directory, describer: Describer) -> None:
             about = describer.about(o)
+            decision.why = (f"{about.contract_name}: the {about.return_label.lower()} for {about.period} is due "
+                            f"{about.due} ({when}): the reminder "
+                            + ("on the day" if days_before == 0 else f"{days_text(days_before)} before"))
             people = directory.submitters(o.provider_id, o.contract_id)
             workbook = None
             if any(p.email for p in people):  # Telegram says /template instead

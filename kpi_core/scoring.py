@@ -127,7 +127,7 @@ def judge(
     stretch = _bound(ind.stretch, values, previous, scale)
     if target is None:
         why = ("no previous period to compare with" if ind.target.previous
-               else "no benchmark for this period (the commissioner loads them: kpibot benchmarks load)")
+               else "no benchmark for this period yet (the commissioner adds the published figures)")
         return Judgement("no_data", note=f"Cannot colour: {why}.")
     higher = ind.target.higher_is_better
     gap = max(Fraction(0), (target - value) if higher else (value - target))

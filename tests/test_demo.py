@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import REPO_ROOT
 from sqlmodel import Session, select
 from teams_fixtures import assert_plain_language, assert_valid_message, texts
+from test_operator_mistakes import COMMAND_LINE
 
 from bot import config
 from bot.app import App
@@ -49,6 +50,10 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert {t[1].split(":")[0] for t in shown} >= {"Reminder", "Overdue", "Exception report"}
     for seen in shown:
         assert_plain_language("\n".join(seen), settings)
+    # Issue 20: "No message to a provider contains `kpibot` command lines": none of the year's replies and notices.
+    told = [f"{p.name}: {line}" for p in sorted(outbox.glob("*.txt"))
+            for line in p.read_text(encoding="utf-8").splitlines() if COMMAND_LINE.search(line)]
+    assert told == []
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def show(state: State, framework_id: str, contract_id: str | None, as_json: bool
     if contract_id:
         contract = state.contract(contract_id)
         if contract.framework != fw.id:
-            fail(f"Error: contract {contract_id!r} uses framework {contract.framework!r}, not {fw.id!r}")
+            fail(f"contract {contract_id!r} uses framework {contract.framework!r}, not {fw.id!r}")
         overrides = contract.terms
         benchmarks = _loaded_benchmarks(state, fw.id)
     summary = framework_summary(fw, overrides)

@@ -26,9 +26,10 @@ DEFAULT_STALE = timedelta(minutes=30)
 
 
 def _scheduler(app: App, now: datetime) -> list[str]:
-    from jobs.status import SWEEP, scheduler_lines
+    from jobs.status import SWEEP, chasing_line, scheduler_lines
 
-    return scheduler_lines(app.engine, app.settings, now) if SWEEP in heartbeats(app.engine) else []
+    swept = scheduler_lines(app.engine, app.settings, now) if SWEEP in heartbeats(app.engine) else []
+    return [*swept, chasing_line(app.engine, app.settings)]
 
 
 def _service(app: App, now: datetime) -> list[str]:

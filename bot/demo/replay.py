@@ -63,7 +63,11 @@ def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
                                                   "files_dir": folder / "files", "outbox_dir": folder / "outbox"})
     # Every Teams channel is on (its cards go to the folder), whatever the environment holds: never the real URL.
     urls = {t.name: f"https://teams.invalid/demo/{t.name}" for t in settings.teams}
-    return settings.model_copy(update={"storage": storage, "teams_urls": urls})
+    # The replay is a year of kpibot running since the contracts began, so it chases from their start (a real
+    # deployment chases from the day it was set up, unless chase_from says otherwise).
+    first = min((c.start for c in settings.contracts), default=None)
+    scheduler = settings.scheduler.model_copy(update={"chase_from": settings.scheduler.chase_from or first})
+    return settings.model_copy(update={"storage": storage, "scheduler": scheduler, "teams_urls": urls})
 
 
 def _moment(day: date, zone: str, hour: int = 11) -> datetime:

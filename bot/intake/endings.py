@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -112,6 +112,58 @@ class Endings:
                 session.commit()
                 return IntakeResult("held", submission_id, question, reply_to=saving.reply_to(received))
         return retrying(write, sleep=self.sleep)
+
+    def ask_undo(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
+                 obligation: Obligation, question: str) -> IntakeResult:
+        """Hold a file that would undo corrections until the sender says whether to use it (a chat's buttons:
+        `Intake.confirm`). It counts for nothing meanwhile."""
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = mine(session, submission_id)
+                submission.status, submission.reason = "confirming", question[:2000]
+                submission.contract_id, submission.period_id = contract.id, obligation.period_id
+                submission.obligation_id = None
+                submission.processed_at = received.received_at
+                submission.lease_owner = submission.lease_until = None
+                saving.queue_reply(session, submission_id, sender.id, received, question, "Use these figures?",
+                                   stage="confirm")
+                record(session, received.received_at, sender.email, "submission_confirming",
+                       f"submission:{submission_id}", {"contract": contract.id, "period": obligation.period_id})
+                session.commit()
+                return IntakeResult("confirm", submission_id, question, contract.id, obligation.period_id,
+                                    reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def keep(self, submission_id: int, actor: str, now: datetime) -> IntakeResult | None:
+        """The sender chose to keep the version in force: the held file ends as withdrawn, and nothing changes.
+        None when it is no longer waiting for that answer."""
+        def write() -> IntakeResult | None:
+            with write_session(self.engine) as session:
+                submission = session.get(Submission, submission_id)
+                if submission is None or submission.status != "confirming":
+                    return None
+                in_force = session.exec(select(Submission.version).where(
+                    Submission.contract_id == submission.contract_id, Submission.period_id == submission.period_id,
+                    Submission.status == "accepted")).first()
+                text = (f"Kept version {in_force} as it is: {submission.filename} was not used, and nothing has "
+                        "changed." if in_force else f"{submission.filename} was not used; nothing has changed.")
+                submission.status, submission.reason = "withdrawn", "the sender kept the version in force"
+                saving.queue_reply(session, submission_id, submission.sender_contact_id, self._again(submission),
+                                   text, f"Not used: {submission.filename}", stage="kept")
+                record(session, now, actor, "submission_withdrawn", f"submission:{submission_id}",
+                       {"kept_version": in_force})
+                session.commit()
+                return IntakeResult("duplicate", submission_id, text, submission.contract_id, submission.period_id,
+                                    in_force)
+        return retrying(write, sleep=self.sleep)
+
+    @staticmethod
+    def _again(submission: Submission) -> Received:
+        """What a reply to a stored submission needs of its arrival (channel, sender, thread): queued as of its
+        arrival, as every reply to it is (`Intake.answer` resumes a held file the same way)."""
+        return Received(channel=submission.channel, message_id=submission.channel_message_id,  # type: ignore[arg-type]
+                        sender=submission.sender_address, filename=submission.filename, data=b"",
+                        received_at=submission.received_at, caption=submission.caption)
 
     def duplicate(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
                    obligation: Obligation, same: Submission) -> IntakeResult:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 Channel = Literal["cli", "email", "telegram"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
-                  "pending", "overtaken"]
+                  "pending", "overtaken", "confirm"]  # confirm: a chat is asked whether to undo corrections
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 MAX_FILENAME = 120

@@ -58,7 +58,7 @@ def stored_findings(session: Session, submission_id: int | None) -> tuple[Findin
 def replay(session: Session, submission: Submission) -> IntakeResult:
     findings = stored_findings(session, submission.id)
     reply = session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(
-        [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))
+        [saving.reply_key(submission.id, stage) for stage in ("", "held", "confirm", "kept")]))
         .order_by(col(OutboxMessage.id).desc())).first()
     return IntakeResult("duplicate", submission.id, reply.body_text if reply else "", submission.contract_id,
                         submission.period_id, submission.version, submission.on_time, findings,

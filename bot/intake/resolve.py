@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from bot.assessment.in_context import framework_for
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.storage.models import Contact, Contract, Obligation
+from bot.storage.queries import obligation_for
+from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.findings import Finding
 
@@ -96,9 +99,8 @@ def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -
     if said and given and said != given:
         what = f"the {names[said]} ({said}) workbook" if said in names else f"a workbook for contract {said!r}"
         raise Rejected(Finding("error", "contract_mismatch", f"{received.filename} is {what}, not a return for "
-                               f"{given!r}", where="Cover", fix=f"Send the workbook made for {given} (`kpibot "
-                               f"template --contract {given}`), or send this one for {said} without naming "
-                               "another contract."))
+                               f"{given!r}", where="Cover", fix=f"Send the return workbook made for {given}, or "
+                               f"send this one as the return for {said} without naming another contract."))
 
 
 def single_open_period(session: Session, contract: Contract, today: date) -> str:
@@ -114,3 +116,21 @@ def single_open_period(session: Session, contract: Contract, today: date) -> str
     raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
                + ", ".join(o.period_id for o in open_[:8]) + ". Send it again with the period in the "
                "caption or subject (e.g. 2025-26-Q1).")
+
+
+def owed_return(session: Session, contract: Contract, period: Period, today: date) -> Obligation:
+    """The return `contract` owes for `period`, or Rejected saying why there is none: the framework has no such
+    return, the period has not begun (no obligation is ever made for it), or the contract does not cover it."""
+    try:
+        return_type = return_type_for(framework_for(contract, period), period)
+    except ReturnTypeError as exc:
+        raise Rejected(Finding("error", "no_such_return", str(exc))) from None
+    if period.start > today:
+        raise Rejected(Finding("error", "future_period", f"{period.label} has not started yet (today is "
+                               f"{today:%d %B %Y})", fix="Check the period on the cover sheet or in your message."))
+    obligation = obligation_for(session, contract.id, return_type, period.id)
+    if obligation is None:
+        raise Rejected(Finding("error", "no_obligation", f"{contract.name} owes no {return_type} return for "
+                               f"{period.label}", fix=f"The contract runs from {contract.start:%d %B %Y}"
+                               + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period."))
+    return obligation

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.assessment.in_context import Assessed
-from bot.intake import replies
+from bot.intake import replies, undoing
 from bot.intake.received import IntakeResult, Outcome, Received
 from bot.outbox.email_threads import reply_headers
 from bot.processes import leases
@@ -39,6 +39,18 @@ MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply 
 
 
 @dataclass(frozen=True)
+class Undone:
+    """A version that undoes corrections (bot/intake/undoing.py): what the commissioners are told when it is saved."""
+
+    undo: undoing.Undo
+    confirmed: bool  # the sender confirmed it in a chat
+    provider_name: str
+    period_label: str
+    telegram: bool  # a bot token is configured: commissioners with a linked chat hear there
+    zone: str
+
+
+@dataclass(frozen=True)
 class Save:
     """What the intake decided about one submission, ready to write."""
 
@@ -50,6 +62,7 @@ class Save:
     obligation: Obligation
     assessed: Assessed
     on_time: bool
+    undone: Undone | None = None
 
 
 def reply_key(submission_id: int | None, stage: str = "") -> str:
@@ -140,9 +153,16 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
         submission.reason = f"{len(assessment.errors)} error(s) in the return"
         session.flush()
     save_findings(session, submission.id, list(assessment.findings)[:MAX_FINDINGS_STORED])
-    render = queue_render(session, submission.id, job.assessed, at) if reply.attachment_name else None
+    added = [job.undone.undo.finding(job.undone.zone, job.undone.confirmed)] if job.undone else []
+    render = queue_render(session, submission.id, job.assessed, at, added) if reply.attachment_name else None
     queue_reply(session, submission.id, job.contact_id, received, reply.text, reply.subject, render=render,
                 fallback_text=reply.fallback_text, attachment_name=reply.attachment_name)
+    u = job.undone
+    if u is not None and submission.status == "accepted":
+        spec = assessment.framework.returns.get(obligation.return_type)
+        undoing.tell_commissioners(session, job.contract, u.provider_name, u.undo, version, submission.id, at,
+                                   received.channel, u.confirmed, u.telegram, u.zone, u.period_label,
+                                   spec.label if spec else obligation.return_type)
     record(session, at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
            {"contract": job.contract.id, "period": obligation.period_id, "version": version,
             "errors": submission.error_count, "warnings": submission.warning_count,
@@ -185,10 +205,15 @@ def save_findings(session: Session, submission_id: int | None, findings: Sequenc
         session.execute(sa.insert(FindingRow), rows)
 
 
-def queue_render(session: Session, submission_id: int | None, assessed: Assessed, now: datetime) -> RenderJob:
-    """The return report, to be drawn by the render queue exactly as this assessment judged the return."""
+def queue_render(session: Session, submission_id: int | None, assessed: Assessed, now: datetime,
+                 added: list[Finding] | None = None) -> RenderJob:
+    """The return report, to be drawn by the render queue exactly as this assessment judged the return, with the
+    findings the intake `added` beyond the file's own (e.g. that it undoes corrections)."""
+    inputs: dict[str, object] = {"history": assessed.history_versions}
+    if added:
+        inputs["added"] = [f.as_dict() for f in added]
     job = RenderJob(key=f"return:submission:{submission_id}", kind="return", submission_id=submission_id,
-                    inputs={"history": assessed.history_versions}, next_attempt_at=now, created_at=now)
+                    inputs=inputs, next_attempt_at=now, created_at=now)
     session.add(job)
     session.flush()
     return job

@@ -30,16 +30,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import Assessed, assess_in_context, framework_for, terms_of
+from bot.assessment.in_context import Assessed, assess_in_context, terms_of
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
-from bot.intake import replies, saving
+from bot.intake import replies, saving, undoing
 from bot.intake.endings import Endings
 from bot.intake.fetching import Fetcher, Fetching
 from bot.intake.received import IntakeResult, Received, normalised
 from bot.intake.records import Lost, Sender, by_key, mine, received_again, replay, sender_of, waiting_for_file
-from bot.intake.resolve import Held, Rejected, identify
+from bot.intake.resolve import Held, Rejected, identify, owed_return
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
 from bot.settings.redaction import redact
@@ -54,9 +54,7 @@ from bot.storage.models import (
     StoredFile,
     Submission,
 )
-from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
-from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
@@ -158,6 +156,22 @@ class Intake:
                 return replay(session, submission)
         return self._process_guarded(submission_id, self._again_from_record(submission_id))
 
+    def confirm(self, submission_id: int, use: bool, actor: str) -> IntakeResult:
+        """The sender's answer to "these figures undo the corrections made since: use them?" (a chat's buttons):
+        save them as the next version, the commissioners told, or keep the version in force. A process stopped
+        before saving asks again rather than guess."""
+        now = self.clock()
+        kept = None if use else self.endings.keep(submission_id, actor, now)
+        if use and retrying(lambda: undoing.resume(self.engine, submission_id, actor, now, LEASE_SECONDS)):
+            return self._process_guarded(submission_id, self._again_from_record(submission_id), confirmed=True)
+        if kept is not None:
+            return kept
+        with Session(self.engine) as session:  # answered already (another press, another process)
+            submission = session.get(Submission, submission_id)
+            if submission is None:
+                raise ValueError(f"no submission {submission_id}")
+            return replay(session, submission)
+
     # -- 1. receive ------------------------------------------------------------------------------------------
 
     def _receive(self, received: Received) -> IntakeResult | int:
@@ -234,9 +248,9 @@ class Intake:
 
     # -- 2-5. process ----------------------------------------------------------------------------------------
 
-    def _process_guarded(self, submission_id: int, received: Received) -> IntakeResult:
+    def _process_guarded(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
         try:
-            return self._process(submission_id, received)
+            return self._process(submission_id, received, confirmed)
         except Lost:
             with Session(self.engine) as session:
                 submission = session.get(Submission, submission_id)
@@ -254,7 +268,7 @@ class Intake:
             log.exception("processing submission %s failed", submission_id)
             return self.endings.fail(submission_id, received, exc)
 
-    def _process(self, submission_id: int, received: Received) -> IntakeResult:
+    def _process(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
         with Session(self.engine) as session:
             submission = session.get(Submission, submission_id)
             assert submission is not None and submission.sender_contact_id is not None
@@ -294,22 +308,12 @@ class Intake:
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             session.expunge(contract)
-            framework = framework_for(contract, period)
             try:
-                return_type = return_type_for(framework, period)
-            except ReturnTypeError as exc:
-                return self.endings.reject(submission_id, sender, received, contract, period,
-                                    [Finding("error", "no_such_return", str(exc))])
-            if period.start > today:  # never create obligations for a period that has not begun
-                return self.endings.reject(submission_id, sender, received, contract, None, [Finding(
-                    "error", "future_period", f"{period.label} has not started yet (today is {today:%d %B %Y})",
-                    fix="Check the period on the cover sheet or in your message.")])
-            obligation = obligation_for(session, contract.id, return_type, period.id)
-            if obligation is None:
-                return self.endings.reject(submission_id, sender, received, contract, period, [Finding(
-                    "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
-                    fix=f"The contract runs from {contract.start:%d %B %Y}"
-                        + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period.")])
+                obligation = owed_return(session, contract, period, today)
+            except Rejected as rejected:  # a period that has not begun is named on no record
+                known = None if rejected.findings[0].code == "future_period" else period
+                return self.endings.reject(submission_id, sender, received, contract, known,
+                                           list(rejected.findings))
             session.expunge(obligation)
         retrying(lambda: self._pin(submission_id, contract, obligation), sleep=self.sleep)
         same = self._identical_version(submission_id, obligation)
@@ -321,8 +325,17 @@ class Intake:
             provider = session.get(Organisation, contract.provider_id)
             provider_name = provider.name if provider else contract.provider_id
             expected = saving.next_version(session, obligation.id)
+            undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
+                                   assessed.assessment.interpretation.values) if assessed.assessment.accepted else None
+        if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
+            return self.endings.ask_undo(submission_id, sender, received, contract, obligation, undo.question(
+                received.filename, contract.name, period.label, self.settings.timezone))
+        if undo is not None:
+            assessed = undoing.with_warning(assessed, undo.finding(self.settings.timezone, confirmed))
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
-        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time)
+        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
+                          saving.Undone(undo, confirmed, provider_name, period.label,
+                                        bool(self.settings.telegram_token), self.settings.timezone) if undo else None)
         build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version,  # noqa: E731
                                             on_time)
         prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first

@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
@@ -44,6 +45,7 @@ from bot.storage.models import (
     Submission,
 )
 from kpi_core.calendar import parse_period
+from kpi_core.findings import Finding
 from kpi_core.returns.reader import read_return
 
 log = logging.getLogger(__name__)
@@ -170,6 +172,11 @@ class RenderQueue:
             history = {k: int(v) for k, v in job.inputs.get("history", {}).items()}
             assessed = assess_in_context(session, contract, period, parsed, sub.received_at, self.settings.timezone,
                                          terms=terms_of(self.settings, contract, period), history_versions=history)
+            added = tuple(Finding(**f) for f in job.inputs.get("added", []))  # what the intake found beyond the file
+            if added:
+                a = assessed.assessment
+                assessed = replace(assessed, assessment=replace(a, findings=(
+                    *(f for f in a.findings if f.is_error), *added, *(f for f in a.findings if not f.is_error))))
             provider = session.get(Organisation, contract.provider_id)
             meta = ReturnMeta(contract.id, contract.name, provider.name if provider else contract.provider_id,
                               sub.received_at, sub.version, sub.on_time, obligation.due_date, sub.filename)

@@ -395,3 +395,12 @@ class BenchmarkRow(SQLModel, table=True):
     published: date | None = None
     loaded_at: datetime = _ts()
     loaded_from: str = Field(default="", max_length=255)  # the file's name
+
+
+class Deployment(SQLModel, table=True):
+    """The day `kpibot init` first loaded this database: returns due before it are not chased."""
+
+    __tablename__ = "deployment"
+    id: int = Field(default=1, primary_key=True)  # one row
+    started_on: date  # in the deployment's time zone
+    started_at: datetime = _ts()

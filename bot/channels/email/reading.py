@@ -76,6 +76,23 @@ class Mailbox:
 
     def open(self) -> None:
         """Connect, log in, make sure both folders exist (creating the processed one) and select the folder."""
+        box = self.connect()
+        e = self.email
+        try:
+            if not box.folder.exists(e.folder):
+                raise MailboxError(f"{self.describe()} has no folder {e.folder!r} (set [email] folder)")
+            if not box.folder.exists(e.processed_folder):
+                box.folder.create(e.processed_folder)
+            box.folder.set(e.folder)
+        except ERRORS as exc:
+            self.close()
+            raise MailboxError(f"{self.describe()}: {exc}") from None
+        except MailboxError:
+            self.close()
+            raise
+
+    def connect(self) -> BaseMailBox:
+        """Connect and log in (no folder selected); MailboxError says what failed and what to check."""
         e = self.email
         try:
             if e.imap_security == "tls":
@@ -103,17 +120,10 @@ class Mailbox:
             typ, data = box.client.capability()
             if typ == "OK" and data and data[-1]:
                 self.capabilities = tuple(data[-1].decode(errors="replace").upper().split())
-            if not box.folder.exists(e.folder):
-                raise MailboxError(f"{self.describe()} has no folder {e.folder!r} (set [email] folder)")
-            if not box.folder.exists(e.processed_folder):
-                box.folder.create(e.processed_folder)
-            box.folder.set(e.folder)
         except ERRORS as exc:
             self.close()
             raise MailboxError(f"{self.describe()}: {exc}") from None
-        except MailboxError:
-            self.close()
-            raise
+        return box
 
     def _sign_in(self, box: BaseMailBox) -> None:
         if self.tokens is None:

@@ -38,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
 from bot.channels.telegram import uploads as u
@@ -104,6 +105,7 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(new & filters.Document.ALL, u.document))
     application.add_handler(MessageHandler(new & NOT_RETURNS, u.not_a_file))
     application.add_handler(MessageHandler(new & filters.TEXT, h.plain_text))
+    application.add_handler(CallbackQueryHandler(confirming.choice, pattern=confirming.PATTERN))
     application.add_handler(CallbackQueryHandler(u.choice))
     application.add_error_handler(h.on_error)
 

@@ -23,8 +23,8 @@ COMMISSIONER_COMMANDS = (
     ("exceptions", "The exception report PDF: /exceptions [period]"),
 )
 
-UNLINKED = ("This chat is not linked to kpibot yet. Ask your commissioning team for a Telegram invite (they run "
-            "`kpibot invite --contact YOUR-EMAIL`), then open the invite link, or send /start followed by the code.")
+UNLINKED = ("This chat is not linked to kpibot yet. Ask your commissioning team for a Telegram invite, then open "
+            "the invite link, or send /start followed by the code it gives.")
 
 
 def help_text(name: str, commissioner: bool) -> str:

@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 
 from bot import config
 from bot.channels.telegram import answers as answers
+from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import keyboards as keyboards
 from bot.channels.telegram import linking as linking
 from bot.channels.telegram import texts as texts
@@ -125,6 +126,11 @@ async def answered(k: Kit, message: Message, contact: Contact, result: IntakeRes
     could not be had yet, then deliver what it queued."""
     if result.outcome == "pending" and fresh:
         await k.say(message.chat_id, result.reply)
+    if result.outcome == "confirm" and result.submission_id is not None:  # figures that would undo corrections
+        sid = result.submission_id
+        buttons = (await k.read(lambda s: confirming.markup(s, sid))).to_dict()
+        if not await asyncio.to_thread(answers.attach_markup, k.engine, reply_key(sid, "confirm"), buttons):
+            await k.queue(message, contact, answers.Answer("Use these figures?"), "confirm", buttons)  # it went
     if result.outcome == "held" and result.submission_id is not None:
         sid = result.submission_id
         question = await k.read(lambda s: keyboards.first_question(s, contact, sid, k.today()))
