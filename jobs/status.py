@@ -13,7 +13,7 @@ from bot.storage.models import Heartbeat, OutboxMessage
 from kpi_core.formatting import ago, plural
 
 SWEEP = "sweep"  # the task (and heartbeat) name of the notices sweep
-NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest")
+NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest", "query_reminder", "query_overdue")
 
 
 def scheduler_lines(engine: sa.Engine, settings: config.Settings, now: datetime) -> list[str]:

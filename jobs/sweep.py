@@ -44,6 +44,7 @@ from jobs.messages import (
 )
 from jobs.obligations import ensure_current
 from jobs.owed import Describer, Owed
+from jobs.queries import query_decisions
 from jobs.queueing import Decision, Outgoing, existing, queue
 from jobs.recipients import Directory
 from jobs.timing import Clock, due_overdue, due_reminder, first_overdue_day
@@ -84,6 +85,7 @@ class _Sweep:
         a decision is only made (and its words written) once its key is known to be new."""
         later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
         later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock)]
+        later += query_decisions(self.session, self.settings, self.clock)  # the council's queries, chased
         done = existing(self.session, [key for key, _ in later])
         todo = [make() for key, make in later if key not in done]
         if not todo:

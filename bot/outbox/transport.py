@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+REPLY_MARKUP = "reply_markup"  # OutboxMessage.headers key: a chat message's buttons, as JSON (Telegram's markup)
+
 
 class TransportError(Exception):
     def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None) -> None:

@@ -37,6 +37,7 @@ from telegram.ext import (
 
 from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import review as r
 from bot.channels.telegram import uploads as u
 from bot.channels.telegram.kit import KIT, Kit
 from bot.channels.telegram.texts import COMMANDS, COMMISSIONER_COMMANDS
@@ -90,13 +91,14 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", h.start_with_code, new, has_args=True))
     for name, handler in (("start", h.start), ("help", h.help_command), ("status", h.status),
                           ("template", h.template), ("report", h.report), ("check", h.check_command),
-                          ("late", h.late), ("exceptions", h.exceptions)):
+                          ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command)):
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))
     application.add_handler(MessageHandler(new & filters.Document.ALL, u.document))
     application.add_handler(MessageHandler(new & NOT_RETURNS, u.not_a_file))
     application.add_handler(MessageHandler(new & filters.TEXT, h.plain_text))
+    application.add_handler(CallbackQueryHandler(r.pressed, pattern=r"^rv:"))  # the review's buttons
     application.add_handler(CallbackQueryHandler(u.choice))
     application.add_error_handler(h.on_error)
 

@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram import answers as answers
 from bot.channels.telegram import keyboards as keyboards
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import review as review
 from bot.channels.telegram import texts as texts
 from bot.channels.telegram.check import check as dry_run
 from bot.channels.telegram.kit import Kit, kit, linked
@@ -52,9 +53,12 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: 
         await k.say(message.chat_id, texts.too_large(name[:120], doc.file_size, limit))
         return
     dry = is_check(message, context.bot.id)
+    answers_query = None if dry else await review.answering_file(k, message, contact)  # the corrected return
     received = Received(channel="telegram", message_id=f"{k.bot_id}:{message.chat_id}:{message.message_id}",
                         sender=str(message.chat_id), filename=name, data=b"", received_at=message.date,
-                        caption=_without_check(message.caption or ""))
+                        caption=_without_check(message.caption or ""),
+                        contract_id=answers_query[0] if answers_query else None,
+                        period_id=answers_query[1] if answers_query else None)
     if dry or not await asyncio.to_thread(_seen, k.engine, received.key):
         await k.say(message.chat_id, texts.received(name[:120]))  # once, even if the update comes again
     telegram_file = await doc.get_file()
