@@ -84,6 +84,7 @@ class HistoryEntry:
     channel: str
     note: str
     to_state: str
+    query_id: int | None = None  # the query it asked, answered or (a new version) corrected
 
 
 def history(session: Session, review_id: int) -> list[HistoryEntry]:
@@ -92,7 +93,7 @@ def history(session: Session, review_id: int) -> list[HistoryEntry]:
                         .outerjoin(Contact, col(Contact.id) == ReviewEvent.actor_contact_id)
                         .where(ReviewEvent.review_id == review_id)
                         .order_by(col(ReviewEvent.at), col(ReviewEvent.id))).all()
-    return [HistoryEntry(e.at, e.action, e.version, name or e.actor, e.channel, e.note, e.to_state)
+    return [HistoryEntry(e.at, e.action, e.version, name or e.actor, e.channel, e.note, e.to_state, e.query_id)
             for e, name in rows]
 
 

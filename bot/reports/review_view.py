@@ -38,7 +38,8 @@ def _what(entry: HistoryEntry) -> str:
     v = f"version {entry.version}" if entry.version else "the return"
     return {
         "open": f"{v.capitalize()} received from {entry.actor} ({how}): waiting for review",
-        "resubmit": f"{v.capitalize()} received from {entry.actor} ({how}), replacing the one before",
+        "resubmit": f"{v.capitalize()} received from {entry.actor} ({how}), replacing the one before"
+                    + (", in answer to the query" if entry.query_id else ""),
         "sign_off": f"{v.capitalize()} signed off by {entry.actor} ({how})",
         "query": f"{v.capitalize()} queried by {entry.actor} ({how})",
         "answer": f"Answered by {entry.actor} ({how})",

@@ -227,23 +227,24 @@ def _move(session: Session, settings: config.Settings, scene: Scene, act: Act, c
     _allowed(scene, action, part)
     row = t.transition(review.state, action)
     assert row is not None
+    prior, signer = review.state, review.signed_off_by  # the update below refreshes the review it changes
     done = session.execute(sa.update(Review).where(
-        col(Review.id) == review.id, col(Review.state) == review.state,
+        col(Review.id) == review.id, col(Review.state) == prior,
         col(Review.submission_id) == review.submission_id).values(state=row.next, since=act.at, **(values or {})))
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise Raced(review.id)
     event = ReviewEvent(review_id=review.id, submission_id=review.submission_id, version=review.version,
-                        action=action, from_state=review.state, to_state=row.next, actor_contact_id=contact.id,
+                        action=action, from_state=prior, to_state=row.next, actor_contact_id=contact.id,
                         actor=contact.email, channel=act.channel, at=act.at, note=note, query_id=query_id,
                         source_key=act.key)
     session.add(event)
     session.flush()
-    people = audiences(session, scene.contract, exclude=contact.id, asker=asker, signer=review.signed_off_by)
+    people = audiences(session, scene.contract, exclude=contact.id, asker=asker, signer=signer)
     told = tell(session, settings, row, event, story or scene.story(who=contact.name, when=when(act.at, settings)),
                 people, query_id)
     record(session, act.at, contact.email, f"review_{action}", f"review:{review.id}",
            {"contract": review.contract_id, "period": review.period_id, "version": review.version,
-            "channel": act.channel, "from": review.state, "to": row.next, "query": query_id, "told": len(told)})
+            "channel": act.channel, "from": prior, "to": row.next, "query": query_id, "told": len(told)})
     return event, told
 
 

@@ -33,6 +33,7 @@ from bot.review.listing import overview
 from bot.review.scene import Act, Outcome, Refused
 from bot.storage.models import Contact, Contract
 from bot.storage.review_models import ChatPrompt, Review, ReviewQuery
+from kpi_core.calendar import parse_period
 
 log = logging.getLogger(__name__)
 REASON_PROMPT = ("❓ Query on {what}: reply to this message with your reason, naming the indicators or items in "
@@ -58,6 +59,7 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         done, text = await _act(lambda: actions.sign_off(k.engine, settings, act, press.ref,
                                                          press.submission_id or 0))
         await k.say(chat.id, text)
+        k.deliver_soon()  # what the sign-off told the provider
         if done and query.message is not None:
             await _drop_buttons(k, query.message)
     elif press.what in (buttons.QUERY, buttons.ANSWER):
@@ -116,7 +118,8 @@ def _what(session: Session, press: buttons.Press) -> tuple[str, int]:
     contract = session.get(Contract, review.contract_id) if review else None
     if review is None or contract is None:
         return "this return", review_id
-    return f"{contract.name}, {review.period_id}, version {review.version}", review_id
+    period = parse_period(review.period_id, contract.year_start_month).label
+    return f"{contract.name}, {period}, version {review.version}", review_id
 
 
 async def _pdf(k: Kit, message: Message | None, contact: Contact, press: buttons.Press) -> None:
@@ -175,6 +178,7 @@ async def words(k: Kit, message: Message, contact: Contact) -> bool:
     if prompt is not None and prompt.id is not None and (done or not _asks_again(text)):
         await asyncio.to_thread(prompts.used, k.engine, prompt.id, k.clock())
     await k.say(message.chat_id, text)
+    k.deliver_soon()  # the query to the provider, or the answer to the commissioner
     return True
 
 
