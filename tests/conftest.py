@@ -66,3 +66,6 @@ from intake_fixtures import files, intake, loaded, render_queue, settings  # noq
 
 # Real mail servers for the email channel (a Dovecot IMAP server, an aiosmtpd SMTP server): mail_fixtures.py.
 from mail_fixtures import dovecot, mail_server, smtp  # noqa: E402,F401
+
+# The review (review_fixtures.py): a second commissioner of the same council, and a commissioner of another one.
+from review_fixtures import desk  # noqa: E402,F401

@@ -8,7 +8,7 @@ import re
 
 from click.testing import CliRunner, Result
 from intake_fixtures import ALICE, BOB
-from review_fixtures import CAROL, CONTRACT, QUARTERS, Q2, Desk, desk  # noqa: F401
+from review_fixtures import CAROL, CONTRACT, Q2, QUARTERS, Desk
 from sqlmodel import Session, select
 
 from bot.cli import main

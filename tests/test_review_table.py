@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from intake_fixtures import ALICE, BOB, DAVE
-from review_fixtures import CAROL, ERIN, FRANK, PART, PEOPLE, Desk, desk  # noqa: F401
+from intake_fixtures import ALICE, DAVE
+from review_fixtures import CAROL, ERIN, FRANK, PART, PEOPLE, Desk
 from sqlmodel import Session
 
 from bot.review import table as t

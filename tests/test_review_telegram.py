@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fake_telegram import BOT_USER, TOKEN, FakeBotApi, button_press, running_fake_bot_api
 from intake_fixtures import NOW
-from review_fixtures import CAROL, Desk, desk  # noqa: F401
+from review_fixtures import CAROL, Desk
 from sqlmodel import Session, col, select
 from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, ch_csv, running_channel, send
 
