@@ -35,7 +35,7 @@ from bot.demo.simulate import Fired, Replay
 from bot.intake.received import IntakeResult, Received
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
-from bot.reports.stored import render_stored_exception_report, render_stored_return_report
+from bot.reports.stored import ReportError, render_stored_exception_report, render_stored_return_report
 from bot.storage.models import Contact, Contract, Obligation
 from bot.workbooks.fill import fill
 from bot.workbooks.template import build_template
@@ -224,5 +224,8 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
         if latest is not None and (contract.id, latest.period_id) not in wanted:
             wanted.append((contract.id, latest.period_id))
     for contract_id, period_id in wanted:
-        pdf = render_stored_return_report(session, app.files, app.settings, contract_id, period_id, now)
+        try:
+            pdf = render_stored_return_report(session, app.files, app.settings, contract_id, period_id, now)
+        except ReportError:  # a demo run to an earlier date: the queried return has not arrived yet
+            continue
         (folder / f"{contract_id}-{period_id}.pdf").write_bytes(pdf)

@@ -119,9 +119,13 @@ def year_payments(session: Session, files: FileStore, settings: config.Settings,
     head = YearPayments(contract.id, contract.name, provider.name if provider else contract.provider_id, year.id,
                         label, (), (), ())
     if found is None or found.submission is None or found.submission.status != "accepted":
-        due = f" (due {found.obligation.due_date.day} {found.obligation.due_date:%B %Y})" if found else ""
-        return _with(head, blocking=(f"{last.label}: no {label.lower()} accepted yet{due}, so the year's figure "
-                                     "cannot be worked out.",))
+        owed = []
+        for kind, kind_periods in candidates:
+            there = located(kind_periods)
+            due = f" (due {there.obligation.due_date.day} {there.obligation.due_date:%B %Y})" if there else ""
+            owed.append(f"{terms.returns[kind].label.lower()} for {kind_periods[-1].label}{due}")
+        return _with(head, blocking=(f"the year's figure cannot be worked out yet: no {' or '.join(owed)} has been "
+                                     "accepted.",))
     assessment, _ = stored_assessment(session, files, settings, found)
     confirmed = confirmations(session, contract.id, year.id)
     wanted: set[str] = {last.id}
