@@ -1,5 +1,5 @@
-"""The scheduler's sweep: reminders, overdue notices, the escalation ladder and the weekly digest, decided from
-the database.
+"""The scheduler's sweep: reminders, overdue notices, the escalation ladder, the weekly digest and the chasing of
+the council's unanswered queries (jobs/queries.py), decided from the database.
 
 Run every few minutes by `kpibot run` (and by a test or the demo with any `now`), it is idempotent:
 1. Outside the sending hours (09:00 to 17:30 on working days, by default) it does nothing: what falls due then

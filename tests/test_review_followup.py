@@ -157,8 +157,9 @@ def test_payments_say_calculated_and_never_confirmed_before_a_person_confirms_th
         report = return_report(session, desk.files, desk.settings, CONTRACT, QUARTERS[3])
         texts = [m.body_text + m.subject for m in session.exec(select(OutboxMessage))]
     [payment] = report.payments
-    assert payment.state == "Calculated" and "to be confirmed by the council" in payment.summary
-    assert not any("confirmed" in text.lower().replace("to be confirmed", "") for text in texts)
+    assert payment.state == "Calculated" and "the council confirms it once" in payment.summary
+    assert payment.summary.startswith("£9,000.00, calculated on the full year")
+    assert not any("confirmed" in text.lower() for text in texts)
 
 
 def test_the_exception_report_lists_what_waits_for_review_overdue_queries_first(desk: Desk) -> None:

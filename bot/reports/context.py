@@ -248,8 +248,8 @@ def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = 
     else:
         reading = f"{ind.ref} {PAYMENT_BASIS.get(payment.basis_label, payment.basis_label + ': {}').format(basis)}"
     why = {"Not counted": "not counted while the return is rejected", "Forecast": "a forecast",
-           "Calculated": "calculated on the full year, to be confirmed by the council once it has signed off the "
-                         "year's returns",
+           "Calculated": "calculated on the full year; the council confirms it once it has signed off the year's "
+                         "returns",
            "Confirmed": f"confirmed {confirmed}",
            "Provisional": "provisional until the year's missing returns arrive"}[state]
     return PaymentView(
