@@ -55,6 +55,11 @@ COMMANDS: dict[str, Entry] = {
                                                   "force), with action plans for reds."),
     "exceptions": Entry("bot.commands.report:exceptions", "Write the commissioners' exception report across all "
                                                           "contracts."),
+    "review": Entry("bot.commands.review:group", "Review returns: list what waits, sign off, query, record spot "
+                                                 "checks."),
+    "answer": Entry("bot.commands.review:answer_command", "Answer the council's query on a return with an "
+                                                          "explanation (a corrected file goes by `kpibot submit`)."),
+    "payments": Entry("bot.commands.payments:group", "Show a year's payments and what they rest on; confirm them."),
 }
 
 

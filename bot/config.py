@@ -22,6 +22,7 @@ from bot.settings.base import Model
 from bot.settings.channels import Email, Telegram
 from bot.settings.limits import Intake, Outbox, Reports
 from bot.settings.people import Contact, Contract, Organisation
+from bot.settings.review import Review
 from bot.settings.scheduler import Scheduler
 from bot.settings.storage import Storage
 from bot.settings.teams import TeamsChannel, url_problem, webhook_urls
@@ -43,6 +44,7 @@ class Settings(Model):
     telegram: Telegram = Telegram()
     outbox: Outbox = Outbox()
     scheduler: Scheduler = Scheduler()
+    review: Review = Review()
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()

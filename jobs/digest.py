@@ -1,4 +1,5 @@
-"""The commissioners' weekly digest: every return that is late and every indicator at red, in one message.
+"""The commissioners' weekly digest: every return that is late, every indicator at red, every return waiting for
+the council's review and every query overdue, in one message.
 
 It goes on the configured weekday (Monday by default, or the next working day after a bank holiday) to each
 commissioner, covering the contracts they may see: late returns (past due, not accepted) with their place on the
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
+from bot.assessment.reviews import waiting
 from bot.reports.display import threshold_only
 from bot.storage.db import fetch_rows
 from bot.storage.models import (
@@ -66,11 +68,11 @@ def digest_decisions(session: Session, settings: config.Settings, clock: Clock) 
     planned = []
     for council in sorted(councils):
         decision = Decision(f"digest:{week}:{council}", "digest", "digest", organisations=(council,))
-        planned.append((decision, _builder(decision, council, week, clock)))
+        planned.append((decision, _builder(decision, council, week, clock, settings)))
     return planned
 
 
-def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build:
+def _builder(decision: Decision, council: str, week: str, clock: Clock, settings: config.Settings) -> Build:
     week_of = f"week of {short_day(clock.today - timedelta(days=clock.today.weekday()))}"
 
     def build(session: Session, directory: Directory, describer: Describer) -> None:
@@ -79,20 +81,40 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build
                 for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
         red = _red_lines(session, council, clock)
         refused = _refused_lines(session, council, clock)
+        to_review, overdue = _review_lines(session, council, settings, clock)
         for person in directory.everyone(council, "commissioner"):
             visible = directory.visible(person)
-            mine_late = [line.text for line in late if visible is None or line.contract_id in visible]
-            mine_red = [line.text for line in red if visible is None or line.contract_id in visible]
+            mine = lambda lines: [x.text for x in lines if visible is None or x.contract_id in visible]  # noqa: E731
+            mine_late, mine_red = mine(late), mine(red)
+            mine_review, mine_overdue = mine(to_review), mine(overdue)
             mine_refused = [shared if person.channel == "teams" else text for contracts, text, shared in refused
                             if visible is None or contracts & visible]
-            if mine_late or mine_red or mine_refused:
+            if mine_late or mine_red or mine_refused or mine_review or mine_overdue:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
+                if mine_review:
+                    summary += f", {plural(len(mine_review), 'return')} to review"
+                if mine_overdue:
+                    summary += f", {plural(len(mine_overdue), 'query', 'queries')} overdue"
                 if mine_refused:
                     summary += f", {plural(len(mine_refused), 'file')} refused as possible personal data"
                 decision.outgoing.append(Outgoing(person, render(
                     "digest", person, week=week_of, late=mine_late, red=mine_red, refused=mine_refused,
-                    summary=summary)))
+                    review=mine_review, overdue_queries=mine_overdue, summary=summary)))
     return build
+
+
+def _review_lines(session: Session, council: str, settings: config.Settings,
+                  clock: Clock) -> tuple[list[Line], list[Line]]:
+    """The council's returns waiting for its review, and the queries its providers have not answered in time."""
+    from bot.review.listing import describe  # the review's own words for what waits
+
+    contracts = list(session.exec(select(Contract.id).where(col(Contract.commissioner_id) == council)).all())
+    items = waiting(session, contracts)
+    to_review = [Line(w.contract_id, describe(session, settings, w, clock.today)) for w in items
+                 if w.on == "council" and w.since <= clock.now]
+    overdue = [Line(w.contract_id, describe(session, settings, w, clock.today)) for w in items
+               if w.on == "provider" and w.overdue(clock.today)]
+    return to_review, overdue
 
 
 def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:

@@ -10,6 +10,7 @@ mid-way leaves nothing (the transaction rolls back) and the next sweep does it a
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.outbox.card import CARD, Card
+from bot.outbox.transport import REPLY_MARKUP
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.models import Notice, Obligation, OutboxMessage
 from jobs.recipients import Recipient
@@ -37,6 +39,7 @@ class Message:
     attachment_sha256: str | None = None
     attachment_name: str | None = None
     card: Card | None = None  # what a Teams channel is posted (bot/outbox/card.py)
+    markup: dict[str, Any] | None = None  # a chat message's buttons (Telegram's inline keyboard)
 
 
 @dataclass(frozen=True)
@@ -133,4 +136,5 @@ def _outbox_row(decision: Decision, outgoing: Outgoing, now: datetime) -> dict[s
                 channel=r.channel, address=r.address, kind=decision.outbox_kind, subject=m.subject[:300],
                 body_text=m.text, attachment_sha256=m.attachment_sha256, attachment_name=m.attachment_name,
                 status="pending", attempts=0, next_attempt_at=now, parts_sent=0, last_error="",
-                headers=dict(EMAIL_HEADERS) if r.email else {CARD: m.card.to_json()} if m.card else {})
+                headers=dict(EMAIL_HEADERS) if r.email else {CARD: m.card.to_json()} if m.card
+                else {REPLY_MARKUP: json.dumps(m.markup)} if m.markup else {})

@@ -1,5 +1,5 @@
-"""The scheduler's sweep: reminders, overdue notices, the escalation ladder and the weekly digest, decided from
-the database.
+"""The scheduler's sweep: reminders, overdue notices, the escalation ladder, the weekly digest and the chasing of
+the council's unanswered queries (jobs/queries.py), decided from the database.
 
 Run every few minutes by `kpibot run` (and by a test or the demo with any `now`), it is idempotent:
 1. Outside the sending hours (09:00 to 17:30 on working days, by default) it does nothing: what falls due then
@@ -38,6 +38,7 @@ from jobs.messages import days_text, number, ordinal, render, short_day, when_te
 from jobs.notices import LatePeriod
 from jobs.obligations import ensure_current
 from jobs.owed import Describer, Owed
+from jobs.queries import query_decisions
 from jobs.queueing import Decision, Outgoing, existing, queue
 from jobs.recipients import Directory
 from jobs.timing import Clock, due_overdue, due_reminder, first_overdue_day
@@ -82,6 +83,7 @@ class _Sweep:
         a decision is only made (and its words written) once its key is known to be new."""
         later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
         later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock)]
+        later += query_decisions(self.session, self.settings, self.clock)  # the council's queries, chased
         done = existing(self.session, [key for key, _ in later])
         todo = [make() for key, make in later if key not in done]
         if not todo:

@@ -179,10 +179,11 @@ class PaymentResult:
 
     @property
     def state(self) -> str:
-        """`confirmed` on a full year, `provisional` when periods of the year are missing, else `forecast`."""
+        """`calculated` on a full year, `provisional` when periods of the year are missing, else `forecast`. Only a
+        person confirms a payment (bot/review/payments.py): kpibot calculates it."""
         if self.missing_periods:
             return "provisional"
-        return "forecast" if self.forecast else "confirmed"
+        return "forecast" if self.forecast else "calculated"
 
     def as_dict(self) -> dict[str, object]:
         return {

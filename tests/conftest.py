@@ -79,3 +79,7 @@ def _forget_secrets() -> Iterator[None]:
     redaction.forget_all()
     yield
     redaction.forget_all()
+
+
+# The review (review_fixtures.py): a second commissioner of the same council, and a commissioner of another one.
+from review_fixtures import desk  # noqa: E402,F401

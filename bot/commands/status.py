@@ -50,13 +50,44 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
     for s in statuses:
         click.echo(f"\n{s.contract.name} ({s.contract.id}): {data_kpis_text(s.kpis, s.targets)}")
         rows = [(o.return_type, o.period_id, f"{o.due_date:%d %b %Y}", o.state,
-                 "" if o.version is None else o.version, timing_text(o), counts_text(o.counts))
-                for o in s.obligations]
-        click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "results"]))
+                 "" if o.version is None else o.version, timing_text(o), REVIEW_WORDS.get(o.review or "", ""),
+                 counts_text(o.counts)) for o in s.obligations]
+        click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "review", "results"]))
+    click.echo("")
+    for line in review_lines(app, today, contract_id):  # what waits on the council, and on providers
+        click.echo(line)
     from bot.commands.service_status import service_lines
 
     for line in service_lines(app, utc_now()):  # the running service, undelivered messages, refused files, channels
         click.echo(line)
+
+
+REVIEW_WORDS = {"waiting": "to review", "queried": "queried", "answered": "answered", "signed_off": "signed off"}
+
+
+def review_lines(app, today, contract_id: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+    """What waits on whom: returns for the council to review (or whose answer it has to read), queries for the
+    providers to answer, and how many of those are overdue."""
+    from sqlmodel import Session
+
+    from bot.assessment.reviews import waiting
+
+    with Session(app.engine) as session:
+        items = waiting(session, [contract_id] if contract_id else None)
+    council = [w for w in items if w.on == "council"]
+    answered = sum(1 for w in council if w.state == "answered")
+    providers = [w for w in items if w.on == "provider"]
+    overdue = sum(1 for w in providers if w.overdue(today))
+    if not items:
+        return ["Review: nothing waits; every accepted return is signed off."]
+    head = f"Review: {plural(len(council), 'return')} waiting for the council"
+    head += f" ({answered} with the provider's answer to read)" if answered else ""
+    head += f"; {plural(len(providers), 'query', 'queries')} waiting for providers"
+    head += f" ({overdue} overdue)" if overdue else ""
+    oldest = min((w.since for w in council), default=None)
+    tail = [f"  the oldest waiting for the council since {oldest:%d %b %Y}; `kpibot review list` shows them all"] \
+        if oldest else ["  `kpibot review list` shows them all"]
+    return [head, *tail]
 
 
 def data_kpis_text(kpis: SubmissionKpis, targets: DataSubmissionTerms | None) -> str:

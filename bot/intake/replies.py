@@ -18,21 +18,31 @@ class Reply:
     text: str
     fallback_text: str | None = None  # the same without promising the PDF, if drawing it fails for good
     attachment_name: str | None = None  # the PDF report's name, when one will be drawn
+    summary: str = ""  # the return as the council's reviewers see it in Telegram, critical failures first
 
 
 def report_name(contract_id: str, period_id: str, version: str) -> str:
     return f"{contract_id}-{period_id}-v{version}.pdf"
 
 
-def assessed(channel: str, report: ReturnReport, with_pdf: bool = True) -> Reply:
+def assessed(channel: str, report: ReturnReport, with_pdf: bool = True, review_note: str = "") -> Reply:
     """The reply to a return that was read and scored: the channel's summary, saying whether the PDF report
-    comes with it (email) or after it (Telegram: the document follows the summary)."""
+    comes with it (email) or after it (Telegram: the document follows the summary), and what the council's
+    review of it means (`review_note`). Its `summary` is the council's copy, for review."""
     name = report_name(report.contract_id, report.period_id, report.version) if with_pdf else None
+    summary = review_summary(report)
     if channel == "telegram":
-        return Reply("", telegram_text(report), None, name)
-    subject, body = email_text(report, attached=with_pdf)
-    fallback = email_text(report, attached=False)[1] if with_pdf else None
-    return Reply(subject, body, fallback, name)
+        return Reply("", telegram_text(report, review_note), None, name, summary)
+    subject, body = email_text(report, attached=with_pdf, review_note=review_note)
+    fallback = email_text(report, attached=False, review_note=review_note)[1] if with_pdf else None
+    return Reply(subject, body, fallback, name, summary)
+
+
+def review_summary(report: ReturnReport) -> str:
+    """The return as a commissioner reviews it in Telegram: its critical failures first, then the summary."""
+    critical = [f"⛔ Critical failure: {row.ref} {row.name}: {row.judged}" for section in report.sections
+                for row in section.rows if row.critical_failure]
+    return "\n".join([*critical, *([""] if critical else []), telegram_text(report)])
 
 
 def _findings(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The intake's last step: write an assessed return, its new version, its reply and the PDF still to draw.
+"""The intake's last step: write an assessed return, its new version, its review, its reply and the PDF still to
+draw.
 
 Called inside one write transaction holding the obligation's lock (see `Intake._save`); rows are inserted in bulk.
 """
@@ -13,11 +14,13 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot import config
 from bot.assessment.in_context import Assessed
 from bot.intake import replies, undoing
 from bot.intake.received import IntakeResult, Outcome, Received
 from bot.outbox.email_threads import reply_headers
 from bot.processes import leases
+from bot.review import hooks as review
 from bot.storage.audit import record
 from bot.storage.db import lock_row
 from bot.storage.models import (
@@ -122,8 +125,8 @@ def next_version(session: Session, obligation_id: int | None) -> int:
 
 
 def save(session: Session, submission: Submission, job: Save, version: int, reply: replies.Reply,
-         now: datetime) -> IntakeResult:
-    """Write everything about an assessed return and commit."""
+         now: datetime, settings: config.Settings) -> IntakeResult:
+    """Write everything about an assessed return, open its review (or move the review onto it) and commit."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
     at = received.received_at
     submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
@@ -167,6 +170,8 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
            {"contract": job.contract.id, "period": obligation.period_id, "version": version,
             "errors": submission.error_count, "warnings": submission.warning_count,
             "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
+    if submission.status == "accepted":  # it waits for the council's review (or the review follows it)
+        review.version_accepted(session, settings, submission, superseded, received.channel, reply.summary, at)
     session.commit()
     return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,

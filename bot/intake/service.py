@@ -42,6 +42,7 @@ from bot.intake.records import Lost, Sender, by_key, mine, received_again, repla
 from bot.intake.resolve import Held, Rejected, identify, owed_return
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
+from bot.review import hooks as review
 from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
@@ -332,12 +333,14 @@ class Intake:
                 received.filename, contract.name, period.label, self.settings.timezone))
         if undo is not None:
             assessed = undoing.with_warning(assessed, undo.finding(self.settings.timezone, confirmed))
+            note = review.reply_note(review.before(session, self.settings, obligation.id),
+                                     assessed.assessment.accepted)
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
         job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
                           saving.Undone(undo, confirmed, provider_name, period.label,
                                         bool(self.settings.telegram_token), self.settings.timezone) if undo else None)
         build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version,  # noqa: E731
-                                            on_time)
+                                            on_time, note)
         prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first
         return retrying(lambda: self._save(job, build, prebuilt), sleep=self.sleep)
 
@@ -370,12 +373,12 @@ class Intake:
             return latest
 
     def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
-               assessed: Assessed, version: int, on_time: bool) -> replies.Reply:
+               assessed: Assessed, version: int, on_time: bool, review_note: str = "") -> replies.Reply:
         meta = ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version, on_time,
                           obligation.due_date, received.filename)
         # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
         report = build_return_report(assessed.assessment, meta, timezone=self.settings.timezone, charts=False)
-        return replies.assessed(received.channel, report, self.settings.reports.attach_pdf)
+        return replies.assessed(received.channel, report, self.settings.reports.attach_pdf, review_note)
 
     def _save(self, job: saving.Save, build: Callable[[int], replies.Reply],
               prebuilt: tuple[int, replies.Reply]) -> IntakeResult:
@@ -397,6 +400,6 @@ class Intake:
                 else:
                     version = saving.next_version(session, job.obligation.id)
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
-                    return saving.save(session, submission, job, version, reply, self.clock())
+                    return saving.save(session, submission, job, version, reply, self.clock(), self.settings)
             self.sleep(step.total_seconds())
             waited += step

@@ -10,6 +10,8 @@ from bot.settings.redaction import redact
 
 Scope = Literal["message", "recipient", "channel"]
 
+REPLY_MARKUP = "reply_markup"  # OutboxMessage.headers key: a chat message's buttons, as JSON (Telegram's markup)
+
 
 class TransportError(Exception):
     """A delivery that failed. `permanent`: retrying this message cannot help. `scope`: whose failure it is.

@@ -47,10 +47,11 @@ class ChatSummary:
     more_warnings: int  # how many the chat message leaves to the report
     uncertain: bool  # some colour is too uncertain to call (marked `(?)`)
     version_note: str  # `Version 2: it replaces the version sent before.`, or '' for a first version
+    review_note: str = ""  # what the council's review of it means now (bot/review/hooks.py), or ''
 
 
-def chat_summary(report: ReturnReport) -> ChatSummary:
-    """The values the message templates print."""
+def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
+    """The values the message templates print; `review_note` says what the council's review of it means."""
     warnings = tuple(f for f in report.findings if not f.is_error)
     attention = tuple(r for r in report.attention if r.status.key in ("red", "amber"))
     return ChatSummary(
@@ -73,6 +74,7 @@ def chat_summary(report: ReturnReport) -> ChatSummary:
         more_warnings=max(0, len(warnings) - MAX_CHAT_WARNINGS),
         uncertain=any(r.low_confidence for r in attention),
         version_note=_version_note(report),
+        review_note=review_note,
     )
 
 
@@ -84,9 +86,9 @@ def _version_note(report: ReturnReport) -> str:
     return f"Version {report.version}: the version accepted before stays in force."
 
 
-def telegram_text(report: ReturnReport) -> str:
+def telegram_text(report: ReturnReport, review_note: str = "") -> str:
     """The whole Telegram summary, before splitting."""
-    return render_text("messages/return_summary.telegram.txt", s=chat_summary(report)).strip()
+    return render_text("messages/return_summary.telegram.txt", s=chat_summary(report, review_note)).strip()
 
 
 def telegram_messages(report: ReturnReport, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -94,9 +96,9 @@ def telegram_messages(report: ReturnReport, limit: int = TELEGRAM_LIMIT) -> list
     return split_message(telegram_text(report), limit)
 
 
-def email_text(report: ReturnReport, attached: bool = True) -> tuple[str, str]:
+def email_text(report: ReturnReport, attached: bool = True, review_note: str = "") -> tuple[str, str]:
     """(subject, plain-text body) of the summary email; `attached` says the PDF report goes with it."""
-    summary = chat_summary(report)
+    summary = chat_summary(report, review_note)
     subject = render_text("messages/return_summary.email-subject.txt", s=summary)
     body = render_text("messages/return_summary.email.txt", s=summary, attached=attached)
     return " ".join(subject.split()), body.strip() + "\n"

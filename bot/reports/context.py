@@ -6,6 +6,7 @@ stateless `kpibot score --pdf` fills what a file can tell. Templates only loop o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -15,6 +16,7 @@ from bot.reports import display
 from bot.reports.action_plans import ActionPlan
 from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.charts import ChartPoint, trend_chart
+from bot.reports.review_view import ReviewView
 from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
 from bot.reports.trends import TrendPoint, Trends, short_labels, trends_from_history
 from kpi_core import formatting
@@ -87,7 +89,7 @@ class PaymentView:
     amount: str
     maximum: str
     basis: str  # `the year-end forecast: 52.5%`
-    state: str  # `Forecast`, `Confirmed`, or `Not counted` (the return was rejected)
+    state: str  # `Forecast`, `Provisional`, `Calculated`, `Confirmed` (by a person), `Not counted` (rejected)
     summary: str  # `£9,000.00, a forecast: 1.5 is heading for 52.5% this year`
     lines: tuple[str, ...]
     critical_failure: bool
@@ -141,6 +143,7 @@ class ReturnReport:
     action_plans: tuple[ActionPlan, ...]
     notes: tuple[str, ...]
     generated: str
+    review: ReviewView | None = None  # the council's review of the version and its history (stored returns)
 
 
 def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow:
@@ -230,18 +233,25 @@ BASIS_NAME = {"year": "the full year", "forecast for the year": "the year-end fo
               "year to date": "the year so far"}
 
 
-def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True) -> PaymentView:
+def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True,
+                 confirmed: str = "") -> PaymentView:
+    """`confirmed`: who confirmed this very figure and when (`by Carol on 20 May 2026 at 10:00`), read from
+    storage; kpibot itself never confirms a payment, it calculates it."""
     ind = framework.indicator(payment.indicator)
     basis = display.value_text(payment.basis, ind)
     amount = formatting.money(payment.amount) if payment.amount is not None else "no contract value given"
-    # Confirmed, Forecast, or Provisional (periods of the year missing); nothing while the return is rejected
-    state = "Not counted" if not accepted else payment.state.capitalize()
+    # Calculated, Forecast, or Provisional (periods of the year missing); nothing while the return is rejected;
+    # Confirmed only when a person confirmed this figure
+    state = "Not counted" if not accepted else "Confirmed" if confirmed else payment.state.capitalize()
     if payment.basis is None:
         reading = f"{ind.ref} has no figure yet"
     else:
         reading = f"{ind.ref} {PAYMENT_BASIS.get(payment.basis_label, payment.basis_label + ': {}').format(basis)}"
     why = {"Not counted": "not counted while the return is rejected", "Forecast": "a forecast",
-           "Confirmed": "confirmed", "Provisional": "provisional until the year's missing returns arrive"}[state]
+           "Calculated": "calculated on the full year; the council confirms it once it has signed off the year's "
+                         "returns",
+           "Confirmed": f"confirmed {confirmed}",
+           "Provisional": "provisional until the year's missing returns arrive"}[state]
     return PaymentView(
         name=payment.rule.name,
         indicator=payment.indicator,
@@ -283,12 +293,13 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
 
 def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends | None = None, *,
                         generated_at: datetime | None = None, timezone: str = "Europe/London",
-                        charts: bool = True) -> ReturnReport:
+                        charts: bool = True, confirmed: Mapping[str, str] | None = None) -> ReturnReport:
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
     when None, the earlier periods carried in the file are scored (`trends_from_history`). Without `charts` (for a
     chat or email summary, which shows neither) no trend is scored, no chart drawn and no breakdown tabled.
+    `confirmed` names, by payment rule, who confirmed this very figure and when (from storage).
     """
     framework, card = assessment.framework, assessment.scorecard
     spec = framework.returns[assessment.return_id]
@@ -330,7 +341,8 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         attention=attention_rows(rows),
         on_target=tuple(r for r in rows if r.status.key == "green"),
         charts=tuple(drawn),
-        payments=tuple(payment_view(p, framework, assessment.accepted) for p in card.payments),
+        payments=tuple(payment_view(p, framework, assessment.accepted, (confirmed or {}).get(p.rule.id, ""))
+                       for p in card.payments),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
         disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values)
         if charts else (),

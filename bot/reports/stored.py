@@ -6,7 +6,7 @@ figures in force; reports are kept in the file store like every other file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from fractions import Fraction
 
@@ -14,14 +14,18 @@ from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import assess_in_context, framework_for, terms_of
+from bot.assessment.reviews import confirmations, waiting
 from bot.assessment.submission_kpis import SubmissionKpis, local_date, submission_kpis, trailing_late
+from bot.reports import display
 from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
 from bot.reports.exception_report import ContractPeriodStatus, DataKpi, OverdueReturn, build_exception_report
 from bot.reports.render import render_exception_report, render_return_report
+from bot.reports.review_view import review_view, waiting_rows
 from bot.reports.trends import trends_from_history
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
+    Contact,
     Contract,
     Obligation,
     Organisation,
@@ -96,8 +100,30 @@ def return_report(session: Session, files: FileStore, settings: config.Settings,
     sub = found.submission
     meta = ReturnMeta(contract.id, contract.name, provider_name(session, contract), sub.received_at, sub.version,
                       sub.on_time, found.obligation.due_date, sub.filename)
-    return build_return_report(assessment, meta, trends_from_history(assessment, history),
-                               generated_at=generated_at, timezone=settings.timezone)
+    report = build_return_report(assessment, meta, trends_from_history(assessment, history),
+                                 generated_at=generated_at, timezone=settings.timezone,
+                                 confirmed=confirmed_payments(session, settings, contract, assessment, sub.id))
+    if sub.status != "accepted":
+        return report
+    return replace(report, review=review_view(session, found.obligation.id, settings.timezone))
+
+
+def confirmed_payments(session: Session, settings: config.Settings, contract: Contract, assessment: Assessment,
+                       submission_id: int | None) -> dict[str, str]:
+    """Who confirmed each payment of the assessment, when the confirmation rests on this version and is of this
+    very figure: `by Carol on 20 May 2026 at 10:00`, by payment rule. Any other figure stays as kpibot calculated
+    it."""
+    kept = confirmations(session, contract.id, assessment.period.year.id)
+    found = {}
+    for payment in assessment.scorecard.payments:
+        confirmation = kept.get(payment.rule.id)
+        if confirmation is None or submission_id not in confirmation.rests_on \
+                or confirmation.amount != payment.amount:
+            continue
+        who = session.get(Contact, confirmation.confirmed_by)
+        found[payment.rule.id] = (f"by {who.name if who else 'the council'} on "
+                                  f"{display.moment(confirmation.confirmed_at, settings.timezone)}")
+    return found
 
 
 def contract_period_status(session: Session, files: FileStore, settings: config.Settings, contract: Contract,
@@ -120,22 +146,32 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
     assessment = stored_assessment(session, files, settings, found)[0] if sub is not None else None
     returns = terms.returns
     label = returns[obligation.return_type].label if obligation.return_type in returns else obligation.return_type
+    labels = {key: spec.label for key, spec in returns.items()}
     return ContractPeriodStatus(
         contract.id, contract.name, provider_name(session, contract), period, obligation.due_date,
         sub.received_at if sub else None, on_time, days_late, escalation.level, escalation.label, assessment,
-        *_data_kpis(terms, kpis), return_label=label,
-        overdue=overdue_returns(session, contract, obligation, kpis, today, terms, rule))
+        *_data_kpis(terms, kpis, labels, contract.year_start_month), return_label=label,
+        overdue=overdue_returns(session, contract, obligation, kpis, today, terms, rule),
+        waiting=waiting_rows(waiting(session, [contract.id]), {contract.id: contract.year_start_month}, labels,
+                             today, settings.timezone),
+        confirmed=confirmed_payments(session, settings, contract, assessment, sub.id if sub else None)
+        if assessment is not None else {})
 
 
-def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis) -> tuple[DataKpi | None, DataKpi | None]:
-    """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs."""
+def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str],
+               start_month: int) -> tuple[DataKpi | None, DataKpi | None]:
+    """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs; accuracy says why each
+    return that counts against it does."""
     spec = terms.data_submission
     if spec is None:
         return None, None
     none_received = f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet"
+    why = tuple(f"{labels.get(r.obligation.return_type, r.obligation.return_type)}, "
+                f"{parse_period(r.obligation.period_id, start_month).label}: {'; '.join(r.why_inaccurate)}"
+                for r in kpis.records if r.accurate is False)
     return (DataKpi("Timeliness of returns", kpis.timely, kpis.due, Fraction(str(spec.timeliness_target))),
             DataKpi("Accuracy of returns", kpis.accurate, kpis.submitted, Fraction(str(spec.accuracy_target)),
-                    when_none=none_received))
+                    when_none=none_received, reasons=why))
 
 
 def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpis: SubmissionKpis,

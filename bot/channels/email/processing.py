@@ -9,8 +9,9 @@
 3. From the whole message: the same message seen before (its folder renumbered, or delivered twice) is recorded as
    such. An unknown sender's files go to the intake, which keeps them restricted and never answers an unknown
    address; a registered contact's files that may be returns go to the intake one by one (each answered by the
-   intake, in the thread); an email without one gets a short answer saying what to send, unless it answers one of
-   kpibot's own messages (a "thank you").
+   intake, in the thread); an email without one that replies in the thread of the council's query answers it
+   (bot/review); any other gets a short answer saying what to send, unless it answers one of kpibot's own
+   messages (a "thank you").
 4. No more than `max_replies_per_hour` emails go to one address: a message with files waits in the folder until it
    may be answered; one without is recorded unanswered.
 Each step records the message, with the answers it queues, in one transaction committed before the caller moves
@@ -35,11 +36,14 @@ from bot import config
 from bot.channels.email import ledger as ledger
 from bot.channels.email.ledger import Location
 from bot.channels.email.message import Inbound, parse
-from bot.channels.email.rules import dmarc_result, is_return_file, replies_to_us, silent_reason
+from bot.channels.email.quoting import reply_text
+from bot.channels.email.rules import dmarc_result, is_return_file, our_messages, replies_to_us, silent_reason
 from bot.clock import utc_now
 from bot.intake.received import Received, shown_filename
 from bot.intake.service import Intake, Unavailable
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
+from bot.review import actions, prompts
+from bot.review.scene import Act, Refused
 from bot.storage.db import is_transient, retrying, write_session
 from bot.storage.models import Contact, Organisation, Submission
 
@@ -146,7 +150,9 @@ class Processor:
             self._submit(key, message, arrived)
             return self._finish(fetched.where, message, arrived, "unknown sender")
         if not any(is_return_file(a) for a in message.attachments):
-            return self._no_return(fetched.where, key, message, arrived, contact)
+            answered = self._answer(fetched.where, key, message, arrived, contact)
+            return answered if answered is not None else self._no_return(fetched.where, key, message, arrived,
+                                                                           contact)
         if self._capped(contact.email):
             log.warning("email %s from %s waits: %d emails went to that address in the last hour", message.message_id,
                         contact.email, self.email.max_replies_per_hour)
@@ -205,6 +211,23 @@ class Processor:
         with Session(self.engine) as session:  # a replay: what became of it the first time
             submission = session.get(Submission, submission_id)
             return submission is not None and submission.status == QUARANTINED
+
+    def _answer(self, where: Location, key: str, message: Inbound, arrived: datetime,
+                contact: Contact) -> bool | None:
+        """A reply in the thread of the council's query: its words answer it (bot/review), and the sender is told
+        what became of them, in the thread. None when the message answers no query."""
+        with Session(self.engine) as session:
+            query_id = prompts.query_told_by(session, our_messages(message, self.email.from_address))
+        if query_id is None or contact.id is None:
+            return None
+        act = Act(contact.id, "email", arrived, key=f"email:{key}")
+        try:
+            said = actions.answer(self.engine, self.settings, act, query_id, reply_text(message.text)).text
+        except Refused as exc:
+            said = exc.text
+        text = render_text("messages/review_email_answer.email.txt", said=said, subject=message.subject)
+        return self._finish(where, message, arrived, "query answer",
+                            Answer(contact, key, "query answer", "Your answer to the council's query", text))
 
     def _no_return(self, where: Location, key: str, message: Inbound, arrived: datetime, contact: Contact) -> bool:
         if replies_to_us(message, self.email.from_address):

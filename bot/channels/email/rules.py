@@ -25,7 +25,7 @@ AUTO_REPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply", "x-autogen
 LIST_HEADERS = ("list-id", "list-post", "list-unsubscribe", "list-help")
 MICROSOFT_365 = "microsoft365"  # [email] authserv_id for Exchange Online, whose header has no server id
 _DMARC = re.compile(r"(?:^|[;\s])dmarc\s*=\s*([a-z]+)", re.IGNORECASE)
-_OUR_ID = re.compile(r"<kpibot-outbox-\d+@([^<>\s]+)>", re.IGNORECASE)
+_OUR_ID = re.compile(r"<kpibot-outbox-(\d+)@([^<>\s]+)>", re.IGNORECASE)
 
 
 def _auto_submitted(m: Inbound, own: tuple[str, ...]) -> bool:
@@ -121,5 +121,10 @@ def is_return_file(attachment: Attachment) -> bool:
 
 def replies_to_us(message: Inbound, from_address: str) -> bool:
     """Does the message answer one kpibot sent (its References name one of kpibot's Message-IDs)?"""
+    return bool(our_messages(message, from_address))
+
+
+def our_messages(message: Inbound, from_address: str) -> list[int]:
+    """The outbox messages of kpibot's that the message answers (named in its References), latest first."""
     domain = from_address.rsplit("@", 1)[-1].lower()
-    return any(d.lower() == domain for d in _OUR_ID.findall(message.references))
+    return [int(number) for number, d in reversed(_OUR_ID.findall(message.references)) if d.lower() == domain]

@@ -22,7 +22,7 @@ from bot import config
 from bot.assessment.contract_status import ObligationStatus, contract_status
 from bot.assessment.submission_kpis import local_date, submission_kpis, trailing_late
 from bot.authz.policy import visible_contracts
-from bot.channels.telegram.transport import REPLY_MARKUP
+from bot.outbox.transport import REPLY_MARKUP
 from bot.reports.exception_report import build_exception_report
 from bot.reports.render import render_exception_report, render_return_report
 from bot.reports.status import status_view

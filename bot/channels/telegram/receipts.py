@@ -20,6 +20,7 @@ from collections.abc import Callable
 from telegram import Update
 
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import review as review
 from bot.channels.telegram.kit import Kit
 from bot.channels.telegram.uploads import Upload, seen, upload_of
 from bot.intake.service import Unavailable
@@ -61,7 +62,9 @@ def record_upload(k: Kit, bot_id: int, update: object) -> None:
     contact = linking.linked_contact(k.engine, message.chat_id)
     if contact is None:
         return  # its handler tells the chat how to get linked; nothing of a stranger's is taken
-    upload = upload_of(message, bot_id, k.bot_id, k.app.settings)
+    assert contact.id is not None
+    answering = review.answered_query(k.engine, message, contact.id, k.clock())
+    upload = upload_of(message, bot_id, k.bot_id, k.app.settings, answering)
     if not isinstance(upload, Upload) or upload.dry or seen(k.engine, upload.received.key):
         return  # refused with a word, a dry run, or delivered again (its handler takes the record up)
     recorded = k.app.intake.record(upload.received)

@@ -17,6 +17,7 @@ COMMANDS = (
     ("template", "The return workbook to fill in: /template [contract] [period]"),
     ("report", "The PDF report of a return: /report [contract] [period]"),
     ("check", "Score the next file without storing it (a dry run)"),
+    ("review", "What waits for review: returns to sign off, or the council's queries to answer"),
 )
 COMMISSIONER_COMMANDS = (
     ("late", "Returns overdue across your contracts, with escalation level"),

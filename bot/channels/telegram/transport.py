@@ -44,14 +44,13 @@ from bot.channels.telegram.throttle import Throttle
 from bot.clock import utc_now
 from bot.intake.fetching import FetchError
 from bot.intake.saving import REMOVE
-from bot.outbox.transport import Outbound, TransportError
+from bot.outbox.transport import REPLY_MARKUP, Outbound, TransportError
 from bot.reports.chat import split_message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_WAIT = 5.0  # seconds a delivery may wait for its slot; beyond that the outbox reschedules it
 SEND_TIMEOUT = 180.0  # seconds a worker thread waits for one delivery (PTB's own timeouts end it sooner)
-REPLY_MARKUP = "reply_markup"  # OutboxMessage.headers key: an inline keyboard as JSON, on the last part
 DOWNLOAD_WAITS = (1.0, 4.0, 15.0)  # seconds between tries of a file download (then the intake tries again later)
 
 

@@ -25,6 +25,7 @@ from bot.channels.telegram import answers as answers
 from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import keyboards as keyboards
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import review as review
 from bot.channels.telegram import texts as texts
 from bot.channels.telegram.check import check as dry_run
 from bot.channels.telegram.kit import Kit, kit, linked
@@ -50,9 +51,11 @@ def limit_of(settings: config.Settings) -> int:
     return min(settings.intake.max_upload_bytes, FileSizeLimit.FILESIZE_DOWNLOAD)
 
 
-def upload_of(message: Message, bot_id: int, token_id: str, settings: config.Settings) -> Upload | str:
+def upload_of(message: Message, bot_id: int, token_id: str, settings: config.Settings,
+              answering: tuple[str, str] | None = None) -> Upload | str:
     """What a document sent to the bot is: a return file to take (recorded before anything is downloaded), or,
-    as a string, what to tell the chat instead (not a file kpibot reads, too large)."""
+    as a string, what to tell the chat instead (not a file kpibot reads, too large). `answering`: the contract and
+    period of the council's query the file answers (the corrected return), when it was sent in reply to one."""
     doc = message.document
     assert doc is not None
     name = doc.file_name or "file"
@@ -63,7 +66,9 @@ def upload_of(message: Message, bot_id: int, token_id: str, settings: config.Set
         return texts.too_large(shown_filename(name), doc.file_size, limit)
     received = Received(channel="telegram", message_id=f"{token_id}:{message.chat_id}:{message.message_id}",
                         sender=str(message.chat_id), filename=name, data=b"", received_at=message.date,
-                        caption=_without_check(message.caption or ""), source=doc.file_id)
+                        caption=_without_check(message.caption or ""), source=doc.file_id,
+                        contract_id=answering[0] if answering else None,
+                        period_id=answering[1] if answering else None)
     return Upload(received, is_check(message, bot_id))
 
 
@@ -73,7 +78,8 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: 
     acknowledge it once, and have the intake download and process it (or, after /check, score it unstored)."""
     k, message = kit(context), update.effective_message
     assert message is not None and message.document is not None and contact.id is not None
-    upload = upload_of(message, context.bot.id, k.bot_id, k.app.settings)
+    answering = await asyncio.to_thread(review.answered_query, k.engine, message, contact.id, k.clock())
+    upload = upload_of(message, context.bot.id, k.bot_id, k.app.settings, answering)
     if isinstance(upload, str):
         await k.say(message.chat_id, upload)
         return
