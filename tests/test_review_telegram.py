@@ -20,7 +20,7 @@ from review_fixtures import CAROL, Desk
 from sqlmodel import Session, col, select
 from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, ch_csv, running_channel, send
 
-from bot.app import App
+from bot.app import App, fetchers_from
 from bot.intake.service import Intake
 from bot.reports.queue import RenderQueue
 from bot.storage.models import Contact, Submission
@@ -41,7 +41,7 @@ def app(desk: Desk, api: FakeBotApi) -> App:
     """kpibot with a bot token on the desk's database; Carol's chat is linked."""
     t = desk.settings.telegram.model_copy(update={"base_url": api.base_url, "base_file_url": api.base_file_url})
     settings = desk.settings.model_copy(update={"telegram": t, "telegram_token": TOKEN})
-    desk.settings, desk.intake = settings, Intake(desk.engine, settings, desk.files)
+    desk.settings, desk.intake = settings, Intake(desk.engine, settings, desk.files, fetchers=fetchers_from(settings))
     app = App(settings)
     app.__dict__.update(engine=desk.engine, intake=desk.intake,
                         render_queue=RenderQueue(desk.engine, settings, desk.files, clock=lambda: NOW))

@@ -241,6 +241,7 @@ def test_text_is_never_read_as_markdown(fake: FakeWorkflows, transport: TeamsTra
 def test_the_webhook_url_never_reaches_a_log_line(fake: FakeWorkflows, transport: TeamsTransport,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # `kpibot run` quiets httpx, process-wide; here it must speak
     fake.answer(error(404, "WorkflowNotFound"))
     with pytest.raises(TransportError):
         transport.send(outbound())

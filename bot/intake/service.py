@@ -328,13 +328,13 @@ class Intake:
             expected = saving.next_version(session, obligation.id)
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
                                    assessed.assessment.interpretation.values) if assessed.assessment.accepted else None
+            note = review.reply_note(review.before(session, self.settings, obligation.id),
+                                     assessed.assessment.accepted)
         if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
             return self.endings.ask_undo(submission_id, sender, received, contract, obligation, undo.question(
                 received.filename, contract.name, period.label, self.settings.timezone))
         if undo is not None:
             assessed = undoing.with_warning(assessed, undo.finding(self.settings.timezone, confirmed))
-            note = review.reply_note(review.before(session, self.settings, obligation.id),
-                                     assessed.assessment.accepted)
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
         job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
                           saving.Undone(undo, confirmed, provider_name, period.label,
