@@ -12,7 +12,8 @@ import tomllib
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from kpi_core import loader
+from kpi_core import loader, plain_errors
 from kpi_core.returns.safety import Limits
 from kpi_core.terms import ContractTerms, TermOverrides, contract_terms
 
@@ -63,9 +64,9 @@ class Contract(_Model):
     @field_validator("framework")
     @classmethod
     def _known_framework(cls, value: str) -> str:
-        known = loader.shipped()
+        known = loader.known()
         if value not in known:
-            raise ValueError(f"unknown framework {value!r}; shipped: {', '.join(sorted(known))}")
+            raise ValueError(f"unknown framework {value!r}; known: {', '.join(sorted(known))}")
         return value
 
     @model_validator(mode="after")
@@ -326,6 +327,12 @@ class Scheduler(_Model):
         return max(max(days, default=0) for _, days in self._all_days())
 
 
+class Frameworks(_Model):
+    """`[frameworks]`: the council's own framework files, loaded beside the shipped ones."""
+
+    folder: Path | None = None  # relative to the config file's folder; every *.toml in it is a framework
+
+
 class Settings(_Model):
     timezone: str = "Europe/London"
     storage: Storage = Storage()
@@ -335,6 +342,7 @@ class Settings(_Model):
     telegram: Telegram = Telegram()
     outbox: Outbox = Outbox()
     scheduler: Scheduler = Scheduler()
+    frameworks: Frameworks = Frameworks()
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()
@@ -344,6 +352,16 @@ class Settings(_Model):
     imap_password: str = Field(default="", exclude=True, repr=False)
     oauth_client_secret: str = Field(default="", exclude=True, repr=False)
     source: str = Field(default="", exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name; use one from the IANA list, such as "
+                             "'Europe/London'") from None
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> "Settings":
@@ -356,21 +374,21 @@ class Settings(_Model):
             if dupes:
                 problems.append(f"{kind}: {', '.join(dupes)} appear more than once")
         for index, contract in enumerate(self.contracts):
-            where = f"contracts[{index}] ({contract.id})"
+            where = f"contracts #{index + 1} (id {contract.id!r})"
             for key, kind in (("provider", "provider"), ("commissioner", "council")):
                 org = orgs.get(getattr(contract, key))
                 if org is None or org.kind != kind:
-                    problems.append(f"{where}.{key}: {getattr(contract, key)!r} is not a {kind} in organisations")
+                    problems.append(f"{where}: {key}: {getattr(contract, key)!r} is not a {kind} in organisations")
             if contract.end is not None and contract.end <= contract.start:
-                problems.append(f"{where}.end: must be after start")
+                problems.append(f"{where}: end: must be after start")
         contract_ids = {c.id for c in self.contracts}
         for index, contact in enumerate(self.contacts):
-            where = f"contacts[{index}] ({contact.email})"
+            where = f"contacts #{index + 1} (email {contact.email!r})"
             if contact.organisation not in orgs:
-                problems.append(f"{where}.organisation: {contact.organisation!r} is not in organisations")
+                problems.append(f"{where}: organisation: {contact.organisation!r} is not in organisations")
             for cid in contact.contracts:
                 if cid not in contract_ids:
-                    problems.append(f"{where}.contracts: {cid!r} is not a contract")
+                    problems.append(f"{where}: contracts: {cid!r} is not a contract")
         problems += self._scheduler_references()
         if problems:
             raise ValueError("; ".join(problems))
@@ -406,32 +424,36 @@ SECRET_ENV = {"telegram_token": "KPIBOT_TELEGRAM_TOKEN", "smtp_password": "KPIBO
 
 
 def load(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Read settings from `path` (else $KPIBOT_CONFIG, else ./config.toml) and the environment."""
+    """Read settings from `path` (else $KPIBOT_CONFIG, else ./config.toml) and the environment; the council's own
+    frameworks (`[frameworks] folder`) are loaded first, so contracts may name them."""
     env = dict(os.environ if environ is None else environ)
-    path = Path(path or env.get("KPIBOT_CONFIG") or DEFAULT_PATH)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+    path = config_path(path, env)
+    data = _read(path)
+    if not data:
+        raise ConfigError(f"{path}: the file is empty; it needs [[organisations]] (the council and its providers), "
+                          "[[contracts]] (each naming its framework) and [[contacts]] (who submits and who "
+                          "commissions): start from the example config.toml")
     email = data.get("email") if isinstance(data.get("email"), dict) else {}
     leaked = sorted(k for k in SECRET_ENV if k in data or k in email)  # where someone might well put a secret
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
+    _use_frameworks(path, data)
     from_env = bool(env.get("DATABASE_URL"))
     if from_env:
         data.setdefault("storage", {})
         data["storage"] = {**data["storage"], "database_url": env["DATABASE_URL"]}
+    shown = dict(data)
     data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
-            key = ".".join(str(p) for p in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
+            key = plain_errors.place(error["loc"], shown)
+            if any(word in str(part) for part in error["loc"] for word in ("url", "password", "token", "secret")):
+                error = {**error, "input": None}  # never echo what may be a secret
+            message = plain_errors.sentence(error)
             if error["type"] == "extra_forbidden":
                 message = "is not a known setting (check its spelling)"
             if key == "storage.database_url" and from_env:
@@ -443,7 +465,46 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     # given on the command line, from the current folder.
     base = path.absolute().parent
     storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
-    return settings.model_copy(update={"source": str(path), "storage": storage})
+    frameworks = settings.frameworks.model_copy(update={"folder": frameworks_folder_of(path, data)})
+    return settings.model_copy(update={"source": str(path), "storage": storage, "frameworks": frameworks})
+
+
+def config_path(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Path:
+    """The config file kpibot reads: `path`, else $KPIBOT_CONFIG, else ./config.toml."""
+    env = os.environ if environ is None else environ
+    return Path(path or env.get("KPIBOT_CONFIG") or DEFAULT_PATH)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+
+
+def frameworks_folder_of(path: Path, data: dict[str, Any] | None = None) -> Path | None:
+    """The council's frameworks folder named in the config file at `path` (`[frameworks] folder`, read from the
+    file's folder), or None; read without validating the rest of the file, so `kpibot frameworks check` can point
+    at mistakes in a framework that a contract names."""
+    data = _read(path) if data is None else data
+    section = data.get("frameworks")
+    folder = section.get("folder") if isinstance(section, dict) else None
+    if not isinstance(folder, str) or not folder.strip():
+        return None
+    return (path.absolute().parent / folder).absolute()
+
+
+def _use_frameworks(path: Path, data: dict[str, Any]) -> None:
+    """Load the council's frameworks (none when the file names no folder), or say what is wrong with them."""
+    folder = frameworks_folder_of(path, data)
+    try:
+        loader.use_folder(folder)
+    except loader.FrameworkError as exc:
+        raise ConfigError(f"{path}: frameworks.folder: {exc.source}: {len(exc.problems)} "
+                          f"mistake{'s' if len(exc.problems) != 1 else ''} ({exc.problems[0]}); run `kpibot "
+                          "frameworks check` to see every one") from None
 
 
 def read_limits(settings: Settings) -> Limits:

@@ -92,8 +92,8 @@ def test_frameworks_check_lists_every_problem_and_exits_1(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{path}: invalid framework")
     assert "  - colour: is not a known key (check its spelling); allowed: " in result.stderr
-    assert "  - indicators[0] (1.1).kind: Input should be 'count', 'percentage'" in result.stderr
-    assert "  - indicators[8] (1.9).target: '15' is not a threshold" in result.stderr
+    assert "  - indicators #1 (ref '1.1'): kind: must be 'count', 'percentage'" in result.stderr
+    assert "  - indicators #9 (ref '1.9'): target: '15' is not a threshold" in result.stderr
 
 
 def test_frameworks_check_a_missing_file_exits_1(tmp_path: Path) -> None:
