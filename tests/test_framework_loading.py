@@ -451,7 +451,7 @@ def test_substance_misuse_7_1_is_reviewed_at_24_months_in_contract_year_3() -> N
     """Seed 004: "Monitor over time, year on year increase expected in first 24 months ... Review target at 24
     months"."""
     versions = {v.from_contract_year: f for v, f in loader.versions("ch-substance-misuse")}
-    assert "Reviewed at 24 months" in versions[3].indicator("7.1a").target_text
+    assert "reviewed at 24 months not yet agreed" in versions[3].indicator("7.1a").target_text
     assert loader.for_year("ch-substance-misuse", 2).indicator("7.1a").target_text.startswith("Monitor over time")
 
 
