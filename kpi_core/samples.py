@@ -269,6 +269,9 @@ def _settle(framework: Framework, values: dict[Key, Fraction], key: Key) -> None
 def _set(framework: Framework, values: dict[Key, Fraction], key: Key, value: Fraction) -> None:
     """Set a figure within its item's bounds (and a category within its total), rounded as its type is."""
     item = framework.item(key[0])
+    if item.type == "yes_no":  # provided or not: a miss is "not provided"
+        values[key] = Fraction(1 if value >= 1 else 0)
+        return
     if item.maximum is not None:
         value = min(value, Fraction(str(item.maximum)))
     if key[1]:  # a group is never larger than the whole

@@ -376,6 +376,16 @@ def test_frameworks_show_flags_the_lifestyle_total_that_does_not_add_up() -> Non
     assert "service failure: 3 consecutive late periods" in result.stdout
 
 
+def test_frameworks_show_puts_the_schedules_discrepancies_first_for_the_commissioner_to_decide() -> None:
+    """seeds/003 2.3.4 ("Failure to comply will result in Service failure") against 2.5 ("three consecutive
+    periods"): a choice kpibot must not make silently."""
+    out = kpibot("frameworks", "show", "lifestyle").stdout
+    section = out.index("Discrepancies in the schedule, for the commissioner to decide")
+    assert section < out.index("Assumptions kpibot made")
+    assert "[discrepancy] 2.3.4 satisfaction survey results: 2.3.4 says 'The results must be available to the " \
+           "Council by 30th April every year. Failure to comply will result in Service failure'" in out[section:]
+
+
 def test_frameworks_show_for_a_contract_marks_what_config_toml_changed(tmp_path: Path,
                                                                       ch_stop_smoking_config: Path) -> None:
     config_path = tmp_path / "changed.toml"

@@ -192,9 +192,13 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
             click.echo(f"  {v['version']} from contract year {v['from_contract_year']}: {v['notes']}")
             for line in v["changes"]:
                 click.echo(f"    {line}")
-    click.echo("\nAssumptions kpibot made, discrepancies in the schedule and what is not scored (confirm or "
-               "change each one)")
-    for n, a in enumerate(summary["assumptions"], start=1):
+    discrepancies = [a for a in summary["assumptions"] if a["state"] == "discrepancy"]
+    if discrepancies:  # first: the schedule contradicts itself and only the commissioner can settle it
+        click.echo("\nDiscrepancies in the schedule, for the commissioner to decide")
+        for n, a in enumerate(discrepancies, start=1):
+            click.echo(f"  {n}. [{a['state']}] {a['about']}: {a['text']}")
+    click.echo("\nAssumptions kpibot made and what is not scored (confirm or change each one)")
+    for n, a in enumerate((a for a in summary["assumptions"] if a["state"] != "discrepancy"), start=1):
         click.echo(f"  {n}. [{a['state']}] {a['about']}: {a['text']}")
     if contract_id:
         click.echo("\nBenchmarks loaded by the commissioner")
