@@ -214,7 +214,7 @@ def test_score_q2_forecasts_the_pbr_payment_from_the_year_to_date(ch_stop_smokin
     assert {k: pbr[k] for k in ("name", "value", "year_to_date", "target", "status", "gap", "forecast",
                                 "year_to_date_periods", "missing_periods")} == {
         "name": "Stretch target for 4-week quits (payment by results)", "value": 54.166667, "year_to_date": 52.5,
-        "target": ">= 60%", "status": "red", "gap": 7.5, "forecast": 52.5,
+        "target": ">= 60%", "status": "part", "gap": 7.5, "forecast": 52.5,
         "year_to_date_periods": ["2025-26-Q1", "2025-26-Q2"], "missing_periods": []}
     quit_dates = indicator(report, "1.1")
     assert (quit_dates["value"], quit_dates["year_to_date"], quit_dates["target_value"], quit_dates["forecast"]) == (

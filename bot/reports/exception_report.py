@@ -288,7 +288,7 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
                                              counts, escalation_text(status)))
     exceptions = [row for group in out.groups for row in group.rows]
     exceptions.sort(key=lambda r: r.status.key != "red")  # stable: contract order within each colour
-    order = ("red", "amber", "green", "no_data", "info")
+    order = ("red", "amber", "part", "green", "no_data", "info")
     notes = ("Values of cumulative indicators are the year to date, judged against the share of the annual target "
              "expected by the end of the period.",
              "Payments marked Forecast are worked out on the year so far and confirmed on the full year's figures; "
