@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from functools import lru_cache
 
 from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
@@ -26,6 +27,11 @@ MAX_PASSES = 30
 BENCHMARK_DRIFT = 0.03  # a published average moves by at most 3% of itself from one period to the next
 # Where a stretch or critical benchmark sits relative to the target's, on the good (stretch) or bad side.
 STRETCH, CRITICAL = 1.25, 0.8
+# Things that come in ones and tens a quarter, not hundreds, by the unit their item counts in: a sample never shows
+# 223 training sessions or 174 clinic locations. Other counts are around `scale` (people, referrals, calls...).
+SMALL_COUNTS = {"sessions": 4, "events": 2, "places/events": 10, "locations": 12, "projects": 3, "case studies": 1,
+                "posts": 4, "settings": 8, "organisations": 12, "issues": 4, "complaints": 4, "compliments": 12,
+                "advisors": 15, "staff": 25, "orders": 30, "trainees": 30}
 
 
 def _tenths(value: Fraction | float) -> Fraction:
@@ -33,16 +39,20 @@ def _tenths(value: Fraction | float) -> Fraction:
     return Fraction(round(Fraction(value) * 10), 10)
 
 
-def _base(item: DataItem, rng: random.Random, scale: int) -> Fraction:
+def _base(item: DataItem, rng: random.Random, scale: int, size: random.Random) -> Fraction:
+    """A figure for `item` in one period: the service's own size for it (`size`, the same every period), moving a
+    little from period to period (`rng`), as a real service's figures do."""
     if item.type == "yes_no":
         return Fraction(1)
     if item.type == "average":
         low = item.minimum if item.minimum is not None else 0
         high = item.maximum if item.maximum is not None else max(low + 10, 10)
         if high <= 10:  # a score such as satisfaction out of 10: mostly good
-            return _tenths(rng.uniform(max(low, high * 0.75), high))
-        return _tenths(rng.uniform(low, min(high, low + 100)))
-    value = Fraction(int(scale * rng.uniform(0.6, 1.4)))
+            level = size.uniform(max(low, high * 0.75), high)
+        else:
+            level = size.uniform(low, min(high, low + 100))
+        return _tenths(min(high, max(low, level * rng.uniform(0.95, 1.05))))
+    value = Fraction(int(SMALL_COUNTS.get(item.unit, scale) * size.uniform(0.6, 1.4) * rng.uniform(0.85, 1.15)))
     if item.type == "sum":
         value += Fraction(rng.randint(0, 9), 10)
     return value
@@ -77,6 +87,18 @@ def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
     return {c: fixed[c] if c in fixed else (s / weight * left if weight else Fraction(0)) for c, s in shares.items()}
 
 
+def _wobble(rng: random.Random) -> Fraction:
+    """A period's small move of a share: within 10% of it."""
+    return Fraction(rng.randint(90, 110), 100)
+
+
+def _drift(shares: dict[str, Fraction], rng: random.Random) -> dict[str, Fraction]:
+    """`shares` each moved a little for one period, still adding up to 1."""
+    moved = {c: s * _wobble(rng) for c, s in shares.items()}
+    total = sum(moved.values(), Fraction(0))
+    return {c: s / total for c, s in moved.items()}
+
+
 def _split(total: Fraction, shares: dict[str, Fraction]) -> dict[str, Fraction]:
     """Split a whole total by shares into whole parts that add up exactly."""
     parts = {c: Fraction(int(total * s)) for c, s in shares.items()}
@@ -86,31 +108,100 @@ def _split(total: Fraction, shares: dict[str, Fraction]) -> dict[str, Fraction]:
     return parts
 
 
-def _fix_rules(framework: Framework, values: dict[Key, Fraction], level: float) -> None:
-    """Shrink the smaller side of every `a <= b` rule until all hold (rules here form a hierarchy)."""
+def _fix_rules(framework: Framework, return_id: str, values: dict[Key, Fraction], level: float | None) -> None:
+    """Make every rule of the return hold, warnings included (a sample is what a careful provider sends).
+
+    `a <= b`: shrink the smaller side, to the share the same figures' totals have when that is below 1 (a group's
+    quit rate like everyone's, not 10 of 10), else to `level` of the bound; with no `level`, to a share that is
+    the rule's own, the same in every period, so a part keeps its place in its whole from quarter to quarter.
+    `a == b` (the same people counted twice): make the left side equal the right. A category of an exhaustive
+    breakdown carries its total, and the item's other breakdowns, with it."""
+    rules = [r for r in framework.rules if not r.returns or return_id in r.returns]
     lookup = expressions.lookup_from(values)
     for _ in range(MAX_PASSES):
         broken = False
-        for rule in framework.rules:
-            node = expressions.parse(rule.check, allow_comparison=True)
-            assert isinstance(node, expressions.Compare)
+        for rule in rules:
+            node = _rule_node(rule.check)
             if expressions.evaluate(node, lookup) is not False:
                 continue
             broken = True
             small, big = (node.left, node.right) if node.op in ("<=", "<", "==") else (node.right, node.left)
             big_value = expressions.evaluate(big, lookup)
             small_value = expressions.evaluate(small, lookup)
-            if not isinstance(big_value, Fraction) or not isinstance(small_value, Fraction) or small_value <= 0:
+            if not isinstance(big_value, Fraction) or not isinstance(small_value, Fraction) or big_value < 0:
                 continue
-            factor = big_value / small_value * Fraction(str(min(max(level, 0.05), 1.0)))
-            for ref in expressions.refs(small):
-                key = (ref.item, ref.breakdown_key)
-                if key in values:
-                    item = framework.item(ref.item)
-                    scaled = values[key] * factor
-                    values[key] = Fraction(int(scaled)) if item.type == "count" else _tenths(scaled)
+            keys = [(r.item, r.breakdown_key) for r in expressions.refs(small) if (r.item, r.breakdown_key) in values]
+            if node.op == "==":
+                _make_equal(framework, values, keys, big_value)
+                continue
+            if small_value <= 0:
+                continue
+            share = level if level is not None else random.Random(f"{framework.id}:{rule.id}").uniform(0.6, 0.95)
+            factor = big_value / small_value * min(Fraction(str(round(min(max(share, 0.05), 1.0), 3))),
+                                                  _totals_share(node, small, big, values))
+            for key in keys:
+                item = framework.item(key[0])
+                before, scaled = values[key], values[key] * factor
+                values[key] = Fraction(int(scaled)) if item.type == "count" else _tenths(scaled)
+                if not _move_to_other_categories(framework, values, key, before - values[key], keys):
+                    _settle(framework, values, key)
         if not broken:
             return
+
+
+def _move_to_other_categories(framework: Framework, values: dict[Key, Fraction], key: Key, amount: Fraction,
+                              keep: list[Key]) -> bool:
+    """Give what a category of an exhaustive breakdown lost to the item's other categories of that breakdown (not
+    those in `keep`), in their proportions, so the total stays: fewer under 18s means more adults, not fewer
+    people. False when `key` is no such category."""
+    item = framework.item(key[0])
+    dim = key[1].split("=")[0] if key[1] and "," not in key[1] else ""
+    if not dim or not framework.disaggregations[dim].exhaustive or item.type != "count" or amount <= 0:
+        return False
+    others = [(item.id, f"{dim}={c}") for c in framework.disaggregations[dim].categories]
+    others = [k for k in others if k not in keep and k in values]
+    weight = sum((values[k] for k in others), Fraction(0))
+    if not others:
+        return False
+    shares = {k: values[k] / weight if weight else Fraction(1, len(others)) for k in others}
+    for other, extra in _split(amount, shares).items():
+        values[other] += extra
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _rule_node(check: str) -> expressions.Compare:
+    node = expressions.parse(check, allow_comparison=True)
+    assert isinstance(node, expressions.Compare)
+    return node
+
+
+def _totals_share(node: expressions.Compare, small: expressions.Node, big: expressions.Node,
+                  values: dict[Key, Fraction]) -> Fraction:
+    """For a rule about one category (`quits_4wk[priority_group=pregnant] + lost_4wk[...] <= quit_dates[...]`), the
+    share the same figures' totals have (below 1), so a group's figures look like everyone's; else 1."""
+    if not all(r.breakdown for r in expressions.refs(node)):
+        return Fraction(1)
+    totals = expressions.lookup_from(values)
+    whole = lambda ref: totals(expressions.Ref(ref.item))  # noqa: E731 - the same figure for everyone
+    small_total, big_total = expressions.evaluate(small, whole), expressions.evaluate(big, whole)
+    if not isinstance(small_total, Fraction) or not isinstance(big_total, Fraction) or not big_total:
+        return Fraction(1)
+    share = small_total / big_total
+    return share if 0 < share < 1 else Fraction(1)
+
+
+def _make_equal(framework: Framework, values: dict[Key, Fraction], keys: list[Key], target: Fraction) -> None:
+    """Set the figures `keys` so that they add up to `target` exactly, in their present proportions."""
+    if not keys:
+        return
+    present = sum((values[k] for k in keys), Fraction(0))
+    shares = {k: (values[k] / present if present else Fraction(1, len(keys))) for k in keys}
+    parts = _split(target, shares) if all(framework.item(k[0]).type == "count" for k in keys) else \
+        {k: target * s for k, s in shares.items()}
+    for key, value in parts.items():
+        values[key] = value
+        _settle(framework, values, key)
 
 
 def _single_ref(text: str | None) -> expressions.Ref | None:
@@ -349,16 +440,19 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     items = [i for i in framework.items_for(return_id) if i.source == "provider"]
     fixed = benchmarks(framework, return_id, seed)
     benchmark_items = {item for item, _ in fixed}
-    values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale) for i in items if i.id not in benchmark_items}
+    values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale, random.Random(f"{framework.id}:{return_id}:{i.id}"))
+                                   for i in items if i.id not in benchmark_items}
     values.update(fixed)
-    _fix_rules(framework, values, level * rng.uniform(0.85, 1.0))
+    _fix_rules(framework, return_id, values, None)
     aimed: set[Key] = set()
     _aim(framework, return_id, values, level, rng, False, aimed)
-    _fix_rules(framework, values, 1.0)
-    shares = {dim: _shares(list(d.categories), rng) for dim, d in framework.disaggregations.items()}
+    _fix_rules(framework, return_id, values, 1.0)
+    # A service's mix (age bands, settings, priority groups) is its own and moves a little from period to period.
+    mix = {dim: random.Random(f"{framework.id}:{dim}") for dim in framework.disaggregations}
+    shares = {dim: _drift(_shares(list(d.categories), mix[dim]), rng) for dim, d in framework.disaggregations.items()}
     # Overlapping groups take the same share of every item, so a group's part is never above its whole.
-    group_shares = {dim: {c: Fraction(rng.randint(2, 60), 100) for c in d.categories}
-                    for dim, d in framework.disaggregations.items()}
+    group_shares = {dim: {c: min(Fraction(60, 100), Fraction(mix[dim].randint(2, 60), 100) * _wobble(rng))
+                          for c in d.categories} for dim, d in framework.disaggregations.items()}
     for item in items:
         if item.type == "yes_no" or item.id in benchmark_items:
             continue
@@ -383,7 +477,7 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     _aim(framework, return_id, values, level, rng, True, aimed)
     _bound_rates(framework, return_id, values, rng)
     _within_categories(framework, return_id, values)
-    _fix_rules(framework, values, 1.0)
+    _fix_rules(framework, return_id, values, 1.0)
     for (item_id, breakdown), value in list(values.items()):  # a rule may have shrunk a total below a group
         total = values.get((item_id, ""))
         if breakdown and total is not None and value > total and framework.item(item_id).type != "average":

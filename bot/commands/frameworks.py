@@ -181,7 +181,7 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
     click.echo(table(rows, ["ref", "name", "kind", "better", "target", "critical failure", "computed as"]))
     generated = sum(1 for r in fw.rules if r.generated)
     click.echo(f"\nValidation rules: {len(fw.rules) - generated} written in the framework, {generated} generated "
-               "(a part cannot exceed its whole, per breakdown category)")
+               "(a part within its whole, a rule in each breakdown category, the same people counted twice)")
     if fw.payments:
         click.echo("\nPayments")
         for p in fw.payments:

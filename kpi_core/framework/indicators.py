@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -27,6 +27,9 @@ class Disaggregation(Model):
     label: str
     exhaustive: bool = True
     categories: dict[Id, str]
+    # A category that counts the same people as a category of another breakdown (`under_18 = "age_band=under_18"`):
+    # for an item broken down both ways the two figures must be equal.
+    same_as: dict[Id, str] = {}
     assumed: str = ""
 
     @field_validator("categories")
@@ -247,13 +250,20 @@ class Indicator(Model):
 
 
 class ValidationRule(Model):
-    """A check over data items, e.g. `quits_4wk <= quit_dates`."""
+    """A check over data items, e.g. `quits_4wk <= quit_dates`.
 
-    id: Id
+    An error is a figure that cannot be true (a part above its whole); a warning one that can be but seldom is,
+    its message quoting what the schedule expects. `per_category` checks the rule in every category of each
+    breakdown all its items share as well (4-week quitters plus those lost, per priority group); `returns` limits
+    it to some return types (a quarter's figures, not the year's)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=59)]  # a finding's code is `rule:<id>`
     check: str
     severity: Literal["error", "warning"] = "error"
     message: str
-    generated: bool = False  # made by kpibot from an indicator whose numerator is part of its denominator
+    per_category: bool = False
+    returns: tuple[Id, ...] = ()  # empty: every return type
+    generated: bool = False  # made by kpibot (a part within its whole, a rule per category, the same people twice)
 
     @field_validator("check")
     @classmethod

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from kpi_core import expressions
 from kpi_core.framework.base import Id, Model
-from kpi_core.framework.implied_rules import part_within_whole_rules
+from kpi_core.framework.implied_rules import part_within_whole_rules, per_category_rules, same_people_rules
 from kpi_core.framework.indicators import (
     Amber,
     DataItem,
@@ -84,8 +84,12 @@ class Framework(Model):
                                       list(enumerate(self.payments)), list(enumerate(self.versions)))
         if problems:
             raise ValueError("\n".join(problems))  # one mistake a line
-        # Rules that follow from the indicators themselves: every part is at most its whole, per category.
-        object.__setattr__(self, "rules", self.rules + part_within_whole_rules(self.rules, self.items, self.indicators, self.disaggregations))
+        # Rules written once for every category, the same people counted in two breakdowns, and those that follow
+        # from the indicators themselves: every part is at most its whole, per category.
+        rules = self.rules + per_category_rules(self.rules, self.items, self.disaggregations)
+        rules += same_people_rules(self.items, self.disaggregations)
+        rules += part_within_whole_rules(rules, self.items, self.indicators, self.disaggregations)
+        object.__setattr__(self, "rules", rules)
         return self
 
     # Convenience lookups used throughout kpibot.
@@ -156,8 +160,24 @@ def reference_problems(returns: Mapping[str, ReturnType], disaggregations: Mappi
                 if name is not None and name not in items and name not in invalid:
                     problems.append(f"{where}: cohort: {name!r} is not a data item")
     for index, rule in rules:
+        where = entry("rules", index, "id", rule.id)
         for ref in expressions.refs(expressions.parse(rule.check, allow_comparison=True)):
-            problems += checker.check(ref, entry("rules", index, "id", rule.id))
+            problems += checker.check(ref, where)
+        for ret in rule.returns:
+            if ret not in known_returns and ret not in invalid:
+                problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
+    for key, dis in disaggregations.items():
+        for cat, other in dis.same_as.items():
+            other_dim, _, other_cat = other.partition("=")
+            where = f"disaggregations.{key}.same_as.{cat}"
+            if cat not in dis.categories:
+                problems.append(f"{where}: {cat!r} is not a category of {key!r}; known: {_known(dis.categories)}")
+            elif other_dim not in disaggregations:
+                problems.append(f"{where}: write the other breakdown's category as \"breakdown=category\", e.g. "
+                                f"\"age_band=under_18\"; {other_dim!r} is not a disaggregation")
+            elif other_cat not in disaggregations[other_dim].categories:
+                problems.append(f"{where}: {other_cat!r} is not a category of {other_dim!r}; known: "
+                                f"{_known(disaggregations[other_dim].categories)}")
     by_ref = {i.ref: i for _, i in indicators}
     for index, version in versions:
         for change in version.indicators:
