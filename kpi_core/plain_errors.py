@@ -25,6 +25,7 @@ PATTERNS = {
                                      "T2.4b)",
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "must be an email address, e.g. name@example.gov.uk",
     r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$": "must be an email address, e.g. kpibot@example.gov.uk",
+    r"^[A-Za-z0-9][A-Za-z0-9.\-]*$|^$": "must be a Directory (tenant) ID or a domain, e.g. example.gov.uk",
 }
 
 

@@ -48,13 +48,6 @@ def test_tdt_referrals_above_all_referrals_are_refused() -> None:
                                       "referrals received, so they cannot exceed them")
 
 
-def test_tdt_referrals_by_service_and_by_source_are_the_same_referrals() -> None:
-    sample = samples.sample_values(loader.get("ch-stop-smoking"), "quarterly", seed=3)
-    homerton = sample[("referrals", "referral_source=homerton")]
-    found = findings("ch-stop-smoking", {("tdt_referrals", "tdt_service=homerton_inpatients"): int(homerton) + 5})
-    assert [f.severity for f in rule_findings(found, "tdt_homerton_is_the_homerton_source")] == ["error"]
-
-
 def test_ten_pregnant_quitters_and_ten_lost_of_ten_who_set_a_quit_date_are_refused() -> None:
     """4-week quitters and those lost to follow-up are different people among those who set a quit date
     (Russell Standard): their sum cannot exceed them, for pregnant women as for everyone."""
