@@ -78,7 +78,7 @@ class IndicatorResult:
         if j.status == "green":
             return "on target"
         if j.status == "part":
-            return f"earns part payment: {formatting.gap(j.gap, ind.kind, ind.per)} short of the stretch target"
+            return f"earns part payment: {formatting.gap(j.gap or 0, ind.kind, ind.per)} short of the stretch target"
         if not j.gap:
             return f"on the limit: target is {describe_threshold(ind, ind.target)}"
         return f"{formatting.gap(j.gap, ind.kind, ind.per)} off target"

@@ -16,12 +16,15 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 from functools import lru_cache
+from typing import TypeVar
 
 from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
 from kpi_core.framework.indicators import DataItem, Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.values import Key
+
+T = TypeVar("T")
 
 MAX_PASSES = 30
 BENCHMARK_DRIFT = 0.03  # a published average moves by at most 3% of itself from one period to the next
@@ -99,7 +102,7 @@ def _drift(shares: dict[str, Fraction], rng: random.Random) -> dict[str, Fractio
     return {c: s / total for c, s in moved.items()}
 
 
-def _split(total: Fraction, shares: dict[str, Fraction]) -> dict[str, Fraction]:
+def _split(total: Fraction, shares: dict[T, Fraction]) -> dict[T, Fraction]:
     """Split a whole total by shares into whole parts that add up exactly."""
     parts = {c: Fraction(int(total * s)) for c, s in shares.items()}
     remainder = total - sum(parts.values())

@@ -281,7 +281,7 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
                                   f"(fewer than {framework.scoring.min_denominator}); {interval}.")
     ends = [Fraction(x).limit_denominator(10**6) for x in (low, high)]
-    statuses = {tier(framework, ind, judge(ind, x, values, scale=share, previous=previous,
+    statuses: set[str] = {tier(framework, ind, judge(ind, x, values, scale=share, previous=previous,
                                            default_amber=framework.scoring.amber, critical_applies=critical_applies),
                      x).status for x in ends}
     if len(statuses) > 1:

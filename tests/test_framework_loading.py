@@ -128,7 +128,8 @@ def test_the_base_framework_is_valid() -> None:
                      "payments #1 (id 'pbr'): sharre: is not a known key (check its spelling); allowed: id, indicator, "
                      "kind, minimum, name, notes, share, stretch", id="unknown key in a payment"),
         pytest.param(broken('kind = "count"', 'kind = "number"'),
-                     "indicators #1 (ref '1.1'): kind: must be 'count', 'percentage', 'rate', 'average' or 'ratio' (not 'number')",
+                     "indicators #1 (ref '1.1'): kind: must be 'count', 'percentage', 'rate', 'average' or 'ratio' "
+                     "(not 'number')",
                      id="bad kind"),
         pytest.param(broken('target = ">= 50"', 'target = "50"'),
                      "indicators #2 (ref '1.2'): target: '50' is not a threshold; write a comparison and a bound, "
@@ -157,8 +158,8 @@ def test_the_base_framework_is_valid() -> None:
                      "indicators #2 (ref '1.2'): 'national_rat' is not a data item; did you mean 'national_rate'?",
                      id="unknown item in a threshold"),
         pytest.param(broken('expression = "quit_dates"', 'expression = "sqrt(quit_dates)"'),
-                     "indicators #1 (ref '1.1'): expression: 'sqrt(quit_dates)': unknown function 'sqrt' at position 1; "
-                     "allowed: abs, max, min", id="unknown function"),
+                     "indicators #1 (ref '1.1'): expression: 'sqrt(quit_dates)': unknown function 'sqrt' at position "
+                     "1; allowed: abs, max, min", id="unknown function"),
         pytest.param(broken('numerator = "quits"', 'numerator = "quits +"'),
                      "indicators #2 (ref '1.2'): numerator: 'quits +': expected a number, name or '(' at position 8",
                      id="incomplete formula"),
@@ -213,7 +214,8 @@ def test_the_base_framework_is_valid() -> None:
         pytest.param(broken('stretch = 60', 'stretch = 50'),
                      "payments #1 (id 'pbr'): minimum and stretch must differ", id="linear payment without a range"),
         pytest.param(broken('kind = "linear"', 'kind = "bonus"'),
-                     "payments #1 (id 'pbr'): kind = 'bonus' is not one of 'linear' or 'tiers'", id="unknown payment kind"),
+                     "payments #1 (id 'pbr'): kind = 'bonus' is not one of 'linear' or 'tiers'",
+                     id="unknown payment kind"),
         pytest.param(broken('rule = "day_of_next_month", day = 15', 'rule = "whenever", day = 15'),
                      "returns.quarterly.due: rule = 'whenever' is not one of 'day_of_next_month', 'date_after', "
                      "'working_days_after', 'days_after' or 'end_of_next_month'",
@@ -245,7 +247,8 @@ def test_the_base_framework_is_valid() -> None:
         pytest.param(broken('schema = 1', 'schema = 2'), "schema: must be 1 (not 2)", id="unknown schema"),
         pytest.param(broken('schema = 1\n', ''), "schema: is required", id="no schema"),
         pytest.param(broken('[[items]]\nid = "quit_dates"', '[[items]]\nid = "Quit Dates"'),
-                     "items #1 (id 'Quit Dates'): id: may hold only lower-case letters, digits and underscores", id="id with capitals and spaces"),
+                     "items #1 (id 'Quit Dates'): id: may hold only lower-case letters, digits and underscores",
+                     id="id with capitals and spaces"),
         pytest.param(broken('label = "Quit dates"', 'label = "Quit dates"\ncolour = "red"'),
                      "items #1 (id 'quit_dates'): colour: is not a known key", id="unknown key in an item"),
     ],
@@ -429,7 +432,8 @@ def test_a_version_naming_an_unknown_indicator_is_refused() -> None:
 
 def test_a_version_with_a_bad_threshold_names_the_version() -> None:
     problems = problems_of(VERSIONED.replace('target = ">= 300"', 'target = "300"'))
-    assert any(p.startswith("versions #1 (version '2', from contract year 2): indicators #1 (ref '1.1'): target") for p in problems), problems
+    where = "versions #1 (version '2', from contract year 2): indicators #1 (ref '1.1'): target"
+    assert any(p.startswith(where) for p in problems), problems
 
 
 @pytest.mark.parametrize(("period", "start", "year", "version"), [
