@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
-from functools import lru_cache
-from typing import TypeVar
 
 from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
 from kpi_core.framework.indicators import DataItem, Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.sample_breakdowns import drift as _drift
+from kpi_core.sample_breakdowns import resplit as _resplit
+from kpi_core.sample_breakdowns import settle as _settle
+from kpi_core.sample_breakdowns import shares as _shares
+from kpi_core.sample_breakdowns import split as _split
+from kpi_core.sample_breakdowns import tenths as _tenths
+from kpi_core.sample_breakdowns import wobble as _wobble
+from kpi_core.sample_rules import keep_rules
 from kpi_core.values import Key
 
-T = TypeVar("T")
-
-MAX_PASSES = 30
 BENCHMARK_DRIFT = 0.03  # a published average moves by at most 3% of itself from one period to the next
 # Where a stretch or critical benchmark sits relative to the target's, on the good (stretch) or bad side.
 STRETCH, CRITICAL = 1.25, 0.8
@@ -35,11 +38,6 @@ STRETCH, CRITICAL = 1.25, 0.8
 SMALL_COUNTS = {"sessions": 4, "events": 2, "places/events": 10, "locations": 12, "projects": 3, "case studies": 1,
                 "posts": 4, "settings": 8, "organisations": 12, "issues": 4, "complaints": 4, "compliments": 12,
                 "advisors": 15, "staff": 25, "orders": 30, "trainees": 30}
-
-
-def _tenths(value: Fraction | float) -> Fraction:
-    """A figure to one decimal place, as people type them."""
-    return Fraction(round(Fraction(value) * 10), 10)
 
 
 def _base(item: DataItem, rng: random.Random, scale: int, size: random.Random) -> Fraction:
@@ -59,12 +57,6 @@ def _base(item: DataItem, rng: random.Random, scale: int, size: random.Random) -
     if item.type == "sum":
         value += Fraction(rng.randint(0, 9), 10)
     return value
-
-
-def _shares(categories: list[str], rng: random.Random) -> dict[str, Fraction]:
-    weights = [rng.randint(1, 10) for _ in categories]
-    total = sum(weights)
-    return {c: Fraction(w, total) for c, w in zip(categories, weights)}
 
 
 def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
@@ -88,123 +80,6 @@ def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
     rest = {c: s for c, s in shares.items() if c not in fixed}
     left, weight = 1 - sum(fixed.values()), sum(rest.values())
     return {c: fixed[c] if c in fixed else (s / weight * left if weight else Fraction(0)) for c, s in shares.items()}
-
-
-def _wobble(rng: random.Random) -> Fraction:
-    """A period's small move of a share: within 10% of it."""
-    return Fraction(rng.randint(90, 110), 100)
-
-
-def _drift(shares: dict[str, Fraction], rng: random.Random) -> dict[str, Fraction]:
-    """`shares` each moved a little for one period, still adding up to 1."""
-    moved = {c: s * _wobble(rng) for c, s in shares.items()}
-    total = sum(moved.values(), Fraction(0))
-    return {c: s / total for c, s in moved.items()}
-
-
-def _split(total: Fraction, shares: dict[T, Fraction]) -> dict[T, Fraction]:
-    """Split a whole total by shares into whole parts that add up exactly."""
-    parts = {c: Fraction(int(total * s)) for c, s in shares.items()}
-    remainder = total - sum(parts.values())
-    for category in list(shares)[: int(remainder)]:
-        parts[category] += 1
-    return parts
-
-
-def _fix_rules(framework: Framework, return_id: str, values: dict[Key, Fraction], level: float | None) -> None:
-    """Make every rule of the return hold, warnings included (a sample is what a careful provider sends).
-
-    `a <= b`: shrink the smaller side, to the share the same figures' totals have when that is below 1 (a group's
-    quit rate like everyone's, not 10 of 10), else to `level` of the bound; with no `level`, to a share that is
-    the rule's own, the same in every period, so a part keeps its place in its whole from quarter to quarter.
-    `a == b` (the same people counted twice): make the left side equal the right. A category of an exhaustive
-    breakdown carries its total, and the item's other breakdowns, with it."""
-    rules = [r for r in framework.rules if not r.returns or return_id in r.returns]
-    lookup = expressions.lookup_from(values)
-    for _ in range(MAX_PASSES):
-        broken = False
-        for rule in rules:
-            node = _rule_node(rule.check)
-            if expressions.evaluate(node, lookup) is not False:
-                continue
-            broken = True
-            small, big = (node.left, node.right) if node.op in ("<=", "<", "==") else (node.right, node.left)
-            big_value = expressions.evaluate(big, lookup)
-            small_value = expressions.evaluate(small, lookup)
-            if not isinstance(big_value, Fraction) or not isinstance(small_value, Fraction) or big_value < 0:
-                continue
-            keys = [(r.item, r.breakdown_key) for r in expressions.refs(small) if (r.item, r.breakdown_key) in values]
-            if node.op == "==":
-                _make_equal(framework, values, keys, big_value)
-                continue
-            if small_value <= 0:
-                continue
-            share = level if level is not None else random.Random(f"{framework.id}:{rule.id}").uniform(0.6, 0.95)
-            factor = big_value / small_value * min(Fraction(str(round(min(max(share, 0.05), 1.0), 3))),
-                                                  _totals_share(node, small, big, values))
-            for key in keys:
-                item = framework.item(key[0])
-                before, scaled = values[key], values[key] * factor
-                values[key] = Fraction(int(scaled)) if item.type == "count" else _tenths(scaled)
-                if not _move_to_other_categories(framework, values, key, before - values[key], keys):
-                    _settle(framework, values, key)
-        if not broken:
-            return
-
-
-def _move_to_other_categories(framework: Framework, values: dict[Key, Fraction], key: Key, amount: Fraction,
-                              keep: list[Key]) -> bool:
-    """Give what a category of an exhaustive breakdown lost to the item's other categories of that breakdown (not
-    those in `keep`), in their proportions, so the total stays: fewer under 18s means more adults, not fewer
-    people. False when `key` is no such category."""
-    item = framework.item(key[0])
-    dim = key[1].split("=")[0] if key[1] and "," not in key[1] else ""
-    if not dim or not framework.disaggregations[dim].exhaustive or item.type != "count" or amount <= 0:
-        return False
-    others = [(item.id, f"{dim}={c}") for c in framework.disaggregations[dim].categories]
-    others = [k for k in others if k not in keep and k in values]
-    weight = sum((values[k] for k in others), Fraction(0))
-    if not others:
-        return False
-    shares = {k: values[k] / weight if weight else Fraction(1, len(others)) for k in others}
-    for other, extra in _split(amount, shares).items():
-        values[other] += extra
-    return True
-
-
-@lru_cache(maxsize=4096)
-def _rule_node(check: str) -> expressions.Compare:
-    node = expressions.parse(check, allow_comparison=True)
-    assert isinstance(node, expressions.Compare)
-    return node
-
-
-def _totals_share(node: expressions.Compare, small: expressions.Node, big: expressions.Node,
-                  values: dict[Key, Fraction]) -> Fraction:
-    """For a rule about one category (`quits_4wk[priority_group=pregnant] + lost_4wk[...] <= quit_dates[...]`), the
-    share the same figures' totals have (below 1), so a group's figures look like everyone's; else 1."""
-    if not all(r.breakdown for r in expressions.refs(node)):
-        return Fraction(1)
-    totals = expressions.lookup_from(values)
-    whole = lambda ref: totals(expressions.Ref(ref.item))  # noqa: E731 - the same figure for everyone
-    small_total, big_total = expressions.evaluate(small, whole), expressions.evaluate(big, whole)
-    if not isinstance(small_total, Fraction) or not isinstance(big_total, Fraction) or not big_total:
-        return Fraction(1)
-    share = small_total / big_total
-    return share if 0 < share < 1 else Fraction(1)
-
-
-def _make_equal(framework: Framework, values: dict[Key, Fraction], keys: list[Key], target: Fraction) -> None:
-    """Set the figures `keys` so that they add up to `target` exactly, in their present proportions."""
-    if not keys:
-        return
-    present = sum((values[k] for k in keys), Fraction(0))
-    shares = {k: (values[k] / present if present else Fraction(1, len(keys))) for k in keys}
-    parts = _split(target, shares) if all(framework.item(k[0]).type == "count" for k in keys) else \
-        {k: target * s for k, s in shares.items()}
-    for key, value in parts.items():
-        values[key] = value
-        _settle(framework, values, key)
 
 
 def _single_ref(text: str | None) -> expressions.Ref | None:
@@ -344,22 +219,6 @@ def _aim_rate(framework: Framework, ind: Indicator, values: dict[Key, Fraction],
         _settle(framework, values, key)
 
 
-def _settle(framework: Framework, values: dict[Key, Fraction], key: Key) -> None:
-    """After a figure moved in the breakdown pass: a category of an exhaustive breakdown carries its total with
-    it, and a total carries its categories."""
-    item = framework.item(key[0])
-    if not key[1]:
-        _resplit(framework, values, item.id)
-        return
-    dim = key[1].split("=")[0]
-    if "," in key[1] or not framework.disaggregations[dim].exhaustive or item.type != "count":
-        return
-    parts = [values.get((item.id, f"{dim}={c}")) for c in framework.disaggregations[dim].categories]
-    if all(p is not None for p in parts):
-        values[(item.id, "")] = sum(parts, Fraction(0))  # type: ignore[arg-type]
-        _resplit(framework, values, item.id, keep=dim)
-
-
 def _set(framework: Framework, values: dict[Key, Fraction], key: Key, value: Fraction) -> None:
     """Set a figure within its item's bounds (and a category within its total), rounded as its type is."""
     item = framework.item(key[0])
@@ -388,23 +247,6 @@ def _bound_rates(framework: Framework, return_id: str, values: dict[Key, Fractio
         _set(framework, values, key, whole * Fraction(str(round(rng.uniform(0.2, 0.9), 2))))
         if not num.breakdown:
             _resplit(framework, values, num.item)
-
-
-def _resplit(framework: Framework, values: dict[Key, Fraction], item_id: str, keep: str = "") -> None:
-    """Scale an item's breakdown categories (but `keep`'s) to its changed total, exhaustive ones adding up."""
-    item, total = framework.item(item_id), values[(item_id, "")]
-    for dim in item.breakdowns:
-        if dim == keep:
-            continue
-        keys = [f"{dim}={c}" for c in framework.disaggregations[dim].categories]
-        parts = {k: values[(item_id, k)] for k in keys if (item_id, k) in values}
-        added = sum(parts.values(), Fraction(0))
-        if not parts or not added:
-            continue
-        if framework.disaggregations[dim].exhaustive and item.type == "count":
-            values.update({(item_id, k): v for k, v in _split(total, {k: v / added for k, v in parts.items()}).items()})
-        elif not framework.disaggregations[dim].exhaustive:
-            values.update({(item_id, k): min(v, total) for k, v in parts.items()})
 
 
 def _within_categories(framework: Framework, return_id: str, values: dict[Key, Fraction]) -> None:
@@ -446,10 +288,10 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale, random.Random(f"{framework.id}:{return_id}:{i.id}"))
                                    for i in items if i.id not in benchmark_items}
     values.update(fixed)
-    _fix_rules(framework, return_id, values, None)
+    keep_rules(framework, return_id, values, None)
     aimed: set[Key] = set()
     _aim(framework, return_id, values, level, rng, False, aimed)
-    _fix_rules(framework, return_id, values, 1.0)
+    keep_rules(framework, return_id, values, 1.0)
     # A service's mix (age bands, settings, priority groups) is its own and moves a little from period to period.
     mix = {dim: random.Random(f"{framework.id}:{dim}") for dim in framework.disaggregations}
     shares = {dim: _drift(_shares(list(d.categories), mix[dim]), rng) for dim, d in framework.disaggregations.items()}
@@ -480,7 +322,7 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     _aim(framework, return_id, values, level, rng, True, aimed)
     _bound_rates(framework, return_id, values, rng)
     _within_categories(framework, return_id, values)
-    _fix_rules(framework, return_id, values, 1.0)
+    keep_rules(framework, return_id, values, 1.0)
     for (item_id, breakdown), value in list(values.items()):  # a rule may have shrunk a total below a group
         total = values.get((item_id, ""))
         if breakdown and total is not None and value > total and framework.item(item_id).type != "average":
