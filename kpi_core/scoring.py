@@ -5,8 +5,9 @@ status (green, amber, red, info, no data), the gap to target in its own unit, an
 interval with a flag when the numbers are too small to call the colour.
 
 Status rules, in order: information-only indicators are `info`; no value is `no_data`; meeting the target is
-green; meeting the critical-failure condition is red (and a critical failure); a miss inside an amber band the
-contract defines (framework- or indicator-wide) is amber; any other miss is red, with its gap.
+green; meeting the critical-failure condition is red (and a critical failure); a miss that is past the minimum of a
+payment by results on the indicator earns part of it, which is a payment tier (`part`), not a failure; a miss inside
+an amber band the contract defines (framework- or indicator-wide) is amber; any other miss is red, with its gap.
 
 A cumulative count's thresholds are annual levels: in-year the year to date is judged against the share expected
 by then, and an annual critical-failure level cannot be failed before the year is complete. In-year, a year-end
@@ -26,6 +27,7 @@ from kpi_core.cohorts import numerator as cohort_numerator
 from kpi_core.expressions import lookup_from
 from kpi_core.framework.indicators import Amber, Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.payments import pay
 from kpi_core.results import (
     IndicatorResult,
@@ -212,8 +214,8 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
         present_share = _share_of(ind, period, len(ytd_periods))
         if ytd.value is not None and not ind.information_only and (present_share > 0 or not additive(ind)):
             forecast = ytd.value / present_share if additive(ind) else ytd.value
-            forecast_judgement = judge(ind, forecast, values, previous=None, default_amber=amber,
-                                       critical_applies=False)
+            forecast_judgement = tier(framework, ind, judge(ind, forecast, values, previous=None,
+                                                            default_amber=amber, critical_applies=False), forecast)
             at_risk = (not critical_applies and ind.critical is not None and ind.critical.bound is not None
                        and ind.critical.met(forecast, ind.critical.bound))
             if at_risk:
@@ -222,13 +224,27 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
                              f"({formatting.value(forecast, ind.kind, ind.per)}) is past the annual critical level "
                              f"({describe_threshold(ind, ind.critical)}). The critical failure itself is judged on "
                              "the full year.")
-    judgement = judge(ind, judged.value, values, scale=share, previous=previous, default_amber=amber,
-                      critical_applies=critical_applies)
+    judgement = tier(framework, ind, judge(ind, judged.value, values, scale=share, previous=previous,
+                                           default_amber=amber, critical_applies=critical_applies), judged.value)
     if at_risk:
         judgement = replace(judgement, at_risk=True)
     interval, low, note = _confidence(framework, ind, judged, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
                            forecast_judgement, interval, low, note, tuple(notes))
+
+
+def tier(framework: Framework, ind: Indicator, judgement: Judgement, value: Fraction | None) -> Judgement:
+    """A miss past the minimum of a payment by results on the indicator earns part of it: a payment tier, not a
+    failure (City and Hackney Note 1: "If performance is between the minimum and stretch target, the service will
+    receive part payment proportional to the performance achieved"). The payment rule says where the tier starts."""
+    if judgement.status not in ("red", "amber") or judgement.critical_failure or value is None:
+        return judgement
+    for rule in framework.payments:
+        if isinstance(rule, LinearPayment) and rule.indicator == ind.ref:
+            low, high = Fraction(str(rule.minimum)), Fraction(str(rule.stretch))
+            if (low < value < high) if low < high else (high < value < low):
+                return replace(judgement, status="part")
+    return judgement
 
 
 def _cohort_measure(ind: Indicator, values: Values, size: Fraction | None) -> Measure:
@@ -264,19 +280,25 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
     if m.denominator < framework.scoring.min_denominator:
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
                                   f"(fewer than {framework.scoring.min_denominator}); {interval}.")
-    statuses = {judge(ind, Fraction(x).limit_denominator(10**6), values, scale=share, previous=previous,
-                      default_amber=framework.scoring.amber, critical_applies=critical_applies).status
-                for x in (low, high)}
+    ends = [Fraction(x).limit_denominator(10**6) for x in (low, high)]
+    statuses: set[Status] = {tier(framework, ind, judge(ind, x, values, scale=share, previous=previous,
+                                           default_amber=framework.scoring.amber, critical_applies=critical_applies),
+                     x).status for x in ends}
     if len(statuses) > 1:
-        spanned = _boundary(ind, statuses, values, share, previous)
+        spanned = _boundary(ind, statuses, values, share, previous, framework)
         return (low, high), True, f"Too close to call: the {interval} spans {spanned}."
     return (low, high), False, ""
 
 
-def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None) -> str:
+def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None,
+              framework: Framework) -> str:
     """Which threshold an interval spans, as the note names it: `the target (>= 50%)`."""
     if "green" in statuses:
         return f"the target ({describe_threshold(ind, ind.target, _bound(ind.target, values, previous, share))})"
+    minimum = next((r.minimum for r in framework.payments if isinstance(r, LinearPayment) and r.indicator == ind.ref),
+                   None)
+    if "part" in statuses and minimum is not None:
+        return f"the minimum for payment ({formatting.number(minimum, 2)}{'%' if ind.kind == 'percentage' else ''})"
     if ind.critical is not None:
         bound = _bound(ind.critical, values, previous, share)
         return f"the critical level ({describe_threshold(ind, ind.critical, bound)})"

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from datetime import timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ from bot.storage.models import (
 )
 from bot.workbooks.fill import fill
 from bot.workbooks.template import build_template
-from kpi_core import loader, samples
+from kpi_core import formatting, loader, samples
 from kpi_core.calendar import parse_period
 
 LATER = NOW + timedelta(minutes=5)
@@ -120,7 +121,8 @@ def test_a_return_emailed_in_is_scored_and_answered_in_its_thread_with_the_pdf(
             IndicatorResultRow.submission_id == sub.id))}
         [payment] = session.exec(select(PaymentRow).where(PaymentRow.submission_id == sub.id)).all()
     assert f"Total number of people setting a quit date: {results['1.1']:,.0f} (year to date)" in pdf_text
-    assert f"{results['1.4']:.1f}%" in pdf_text and "1.4 % of people who set a quit date who have quit" in pdf_text
+    shown = formatting.value(Fraction(str(results["1.4"])), "percentage", None)  # printed as every report prints it
+    assert shown in pdf_text and "1.4 % of people who set a quit date who have quit" in pdf_text
     assert f"£{payment.amount:,.2f}" in pdf_text and "Received 1 October 2025 at 10:00" in pdf_text
 
 

@@ -106,8 +106,8 @@ def load(tmp_path: Path, email: str, environ: dict[str, str] | None = None) -> c
     ('auth = "oauth2"\noauth_client_id = "abc"\noauth_token_url = "http://login.example/token"',
      "email: oauth_token_url must be an https:// address (http:// only to this machine), not "
      "'http://login.example/token'"),
-    ('auth = "oauth"', "email.auth: Input should be 'password' or 'oauth2'"),
-    ('oauth_tenant = "council.example/../x"', "email.oauth_tenant: String should match pattern"),
+    ('auth = "oauth"', "email.auth: must be 'password' or 'oauth2' (not 'oauth')"),
+    ('oauth_tenant = "council.example/../x"', "email.oauth_tenant: must be a Directory (tenant) ID or a domain"),
     ('auth = "oauth2"\noauth_client_secret = "s3cret"',
      "oauth_client_secret must not be in the file; set KPIBOT_OAUTH_CLIENT_SECRET in the environment instead"),
 ])

@@ -41,8 +41,9 @@ def load(state: State, path: str) -> None:
         fail(f"{path} is not a text (UTF-8) CSV file. Save it as CSV with the columns {','.join(COLUMNS)}, "
              f"for example:\n{EXAMPLE}")
         return
+    state.settings  # noqa: B018 - reading the settings loads the council's own frameworks too
     try:
-        benchmarks = read_benchmarks(text, loader.shipped(), where=f"{path} ")
+        benchmarks = read_benchmarks(text, loader.known(), where=f"{path} ")
     except BenchmarkFileError as exc:
         fail("nothing was loaded:\n" + "\n".join(f"  - {p}" for p in exc.problems))
         return
@@ -64,9 +65,10 @@ def load(state: State, path: str) -> None:
 @click.pass_obj
 def list_benchmarks(state: State, framework_id: str | None, as_json: bool) -> None:
     """List the benchmarks loaded, with their source and publication date."""
-    ids = [framework_id] if framework_id else sorted(loader.shipped())
-    if framework_id and framework_id not in loader.shipped():
-        fail(f"unknown framework {framework_id!r}; known: {', '.join(sorted(loader.shipped()))}")
+    state.settings  # noqa: B018 - reading the settings loads the council's own frameworks too
+    ids = [framework_id] if framework_id else sorted(loader.known())
+    if framework_id and framework_id not in loader.known():
+        fail(f"Error: unknown framework {framework_id!r}; known: {', '.join(sorted(loader.known()))}")
     try:
         with Session(state.app.engine) as session:
             found = [b for fid in ids for b in stored_benchmarks(session, fid)]

@@ -68,6 +68,10 @@ def _marker(status: str, x: float, y: float) -> str:
         return f'<path d="M {x:.1f} {y - 5:.1f} L {x + 5:.1f} {y + 4:.1f} L {x - 5:.1f} {y + 4:.1f} Z" {common}/>'
     if status == "green":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" {common}/>'
+    if status == "part":  # ◐, a circle with its left half filled: a payment tier
+        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" fill="#FFFFFF" stroke="{INK}" stroke-width="0.8"/>'
+                f'<path d="M {x:.1f} {y - 4.2:.1f} A 4.2 4.2 0 0 0 {x:.1f} {y + 4.2:.1f} Z" fill="{view.colour}" '
+                f'stroke="{INK}" stroke-width="0.8"/>')
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#FFFFFF" stroke="{INK}" stroke-width="0.8"/>'
 
 

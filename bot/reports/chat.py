@@ -40,6 +40,7 @@ class ChatSummary:
     attention: tuple[IndicatorRow, ...]  # red, then amber
     no_data: str  # refs that could not be judged, `1.3R, 2.1` or ''
     on_target: str  # `1.1, 1.4, 2.1` or ''
+    part_payment: tuple[IndicatorRow, ...]  # payment tiers: past the minimum, short of the stretch target
     payments: tuple[PaymentView, ...]
     errors: tuple[FindingView, ...]  # every one: the provider must fix them all
     warnings: tuple[FindingView, ...]
@@ -67,6 +68,7 @@ def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
         attention=attention,
         no_data=", ".join(r.ref for r in report.attention if r.status.key == "no_data"),
         on_target=", ".join(r.ref for r in report.on_target),
+        part_payment=tuple(r for section in report.sections for r in section.rows if r.status.key == "part"),
         payments=report.payments,
         errors=tuple(f for f in report.findings if f.is_error),
         warnings=warnings,

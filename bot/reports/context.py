@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from fractions import Fraction
 
 from markupsafe import Markup
 
@@ -23,11 +24,13 @@ from kpi_core import formatting
 from kpi_core.assess import Assessment
 from kpi_core.duedates import due_date
 from kpi_core.findings import Finding
+from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.results import STATUS_ORDER, IndicatorResult, PaymentResult
 
 MAX_TREND_POINTS = 8
-COLOURED = ("red", "amber", "green")
+COLOURED = ("red", "amber", "part", "green")
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,8 @@ class ReturnReport:
     review: ReviewView | None = None  # the council's review of the version and its history (stored returns)
 
 
-def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow:
+def indicator_row(result: IndicatorResult, framework: Framework, payment: PaymentResult | None = None) -> IndicatorRow:
+    """The row of one indicator; `payment`, the payment worked out on it, says what a payment tier earns."""
     ind, j = result.indicator, result.judgement
     cumulative = ind.cumulative and result.ytd is not None
     measure = result.period_value
@@ -159,6 +163,8 @@ def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow
         notes.append(f"Critical failure: at or past the critical level ({level}).")
     if j.stretch_met:
         notes.append(f"Stretch target met ({display.threshold_only(ind, framework, 'stretch', j.stretch)}).")
+    if j.status == "part" and payment is not None:
+        notes.append(part_payment_note(payment, ind))
     notes += [n for n in result.notes if n]
     if j.note:
         notes.append(j.note)
@@ -188,6 +194,21 @@ def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow
         critical_failure=j.critical_failure,
         exception_required=ind.exception_report,
     )
+
+
+def part_payment_note(payment: PaymentResult, ind: Indicator) -> str:
+    """`Part payment: £9,000.00 of £36,000.00 (a forecast), in proportion between the minimum (50%) and the stretch
+    target (60%).`"""
+    rule = payment.rule
+    if not isinstance(rule, LinearPayment):
+        return ""
+    earned = (f"{formatting.money(payment.amount)} of {formatting.money(payment.maximum)}"
+              if payment.amount is not None and payment.maximum is not None
+              else f"{formatting.share(payment.earned_share)} of contract value")
+    state = {"forecast": " (a forecast)", "provisional": " (provisional)"}.get(payment.state, "")
+    low, high = (display.value_text(Fraction(str(v)), ind) for v in (rule.minimum, rule.stretch))
+    return (f"Part payment: {earned}{state}, in proportion between the minimum ({low}) and the stretch target "
+            f"({high}).")
 
 
 def sections_of(rows: list[IndicatorRow]) -> tuple[Section, ...]:
@@ -273,7 +294,7 @@ def counts_of(results: tuple[IndicatorResult, ...]) -> tuple[CountView, ...]:
     counts = {status: 0 for status in STATUS_ORDER}
     for result in results:
         counts[result.status] += 1
-    order = ("red", "amber", "green", "no_data", "info")
+    order = ("red", "amber", "part", "green", "no_data", "info")
     return tuple(CountView(status_view(s), counts[s]) for s in order if counts[s])
 
 
@@ -286,8 +307,10 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
     if any(r.low_confidence for r in results):
         notes.append("? marks a colour that is too uncertain to call: the numbers are small or the 95% interval "
                      "spans a threshold (the note under the indicator names it).")
+    part = ("◐ PART PAYMENT past a payment's minimum and short of its stretch target (paid in part, not a failure), "
+            if any(r.status == "part" for r in results) else "")
     notes.append("Status is shown by shape and word as well as colour: ● GREEN on target, ▲ AMBER close to "
-                 "target, ■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
+                 f"target, {part}■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
     return tuple(notes) + tuple(assessment.scorecard.notes)
 
 
@@ -306,7 +329,8 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
     if trends is None and charts:
         trends = trends_from_history(assessment)
     results = card.indicators
-    rows = [indicator_row(r, framework) for r in results]
+    paid = {p.indicator: p for p in card.payments} if assessment.accepted else {}  # nothing is paid on a rejection
+    rows = [indicator_row(r, framework, paid.get(r.ref)) for r in results]
     drawn = []
     for result, row in zip(results, rows):
         if charts and trends is not None and result.status in COLOURED:

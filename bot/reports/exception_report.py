@@ -301,7 +301,7 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
     exceptions = [row for group in out.groups for row in group.rows]
     exceptions.sort(key=lambda r: r.status.key != "red")  # stable: contract order within each colour
     waiting = sorted((row for status in statuses for row in status.waiting), key=lambda r: not r.overdue)
-    order = ("red", "amber", "green", "no_data", "info")
+    order = ("red", "amber", "part", "green", "no_data", "info")
     notes = ("Values of cumulative indicators are the year to date, judged against the share of the annual target "
              "expected by the end of the period.",
              "Payments marked Forecast are worked out on the year so far; Calculated ones on the full year, until "

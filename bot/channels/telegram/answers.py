@@ -152,7 +152,7 @@ def _obligation_line(o: ObligationStatus) -> str:
 
 
 def _red_first(item: tuple[str, int]) -> int:
-    order = ("red", "amber", "green", "no_data", "info")
+    order = ("red", "amber", "part", "green", "no_data", "info")
     return order.index(item[0]) if item[0] in order else len(order)
 
 
