@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 # How an entry of a list of tables is named after its number: the first of these keys it has.
-NAME_KEYS = ("id", "ref", "email", "version")
+NAME_KEYS = ("id", "ref", "email", "version", "name")
 # Patterns the models use, said in words.
 PATTERNS = {
     r"^[a-z0-9][a-z0-9_]*$": "may hold only lower-case letters, digits and underscores, starting with a letter or "

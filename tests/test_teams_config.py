@@ -57,14 +57,14 @@ def test_the_example_config_has_a_council_and_a_provider_channel() -> None:
 
 
 @pytest.mark.parametrize(("teams", "message"), [
-    (ENTRY.replace("url_env", "urlenv"), "teams.0.urlenv: is not a known setting (check its spelling)"),
-    (ENTRY + 'channel = "x"\n', "teams.0.channel: is not a known setting (check its spelling)"),
+    (ENTRY.replace("url_env", "urlenv"), "teams #1 (name 'council'): urlenv: is not a known setting (check its spelling)"),
+    (ENTRY + 'channel = "x"\n', "teams #1 (name 'council'): channel: is not a known setting (check its spelling)"),
     (ENTRY.replace('organisation = "example-council"', 'organisation = "nobody"'),
-     "teams[0] (council).organisation: 'nobody' is not in organisations"),
-    (ENTRY + 'contracts = ["lifestyle"]\n', "teams[0] (council).contracts: 'lifestyle' is not a contract of "
+     "teams #1 (name 'council'): organisation: 'nobody' is not in organisations"),
+    (ENTRY + 'contracts = ["lifestyle"]\n', "teams #1 (name 'council'): contracts: 'lifestyle' is not a contract of "
                                             "'example-council'"),
-    (ENTRY.replace("KPIBOT_TEAMS_URL_COUNCIL", "DATABASE_URL"), "teams.0.url_env: String should match pattern"),
-    (ENTRY.replace('name = "council"', 'name = "Council Channel"'), "teams.0.name: String should match pattern"),
+    (ENTRY.replace("KPIBOT_TEAMS_URL_COUNCIL", "DATABASE_URL"), "teams #1 (name 'council'): url_env: has characters that are not allowed here"),
+    (ENTRY.replace('name = "council"', 'name = "Council Channel"'), "teams #1 (name 'Council Channel'): name: may hold only lower-case letters"),
     (ENTRY + ENTRY, "teams: name council appears more than once"),
 ])
 def test_a_bad_entry_fails_naming_the_key(tmp_path: Path, teams: str, message: str) -> None:
@@ -74,7 +74,7 @@ def test_a_bad_entry_fails_naming_the_key(tmp_path: Path, teams: str, message: s
 @pytest.mark.parametrize("key", ["url", "webhook_url"])
 def test_a_url_pasted_into_the_file_is_refused_without_repeating_it(tmp_path: Path, key: str) -> None:
     message = refused(tmp_path, ENTRY + f'{key} = "{URL}"\n')
-    assert f"teams.0: {key}: the webhook URL must not be in the file; put it in an environment variable " \
+    assert f"teams #1 (name 'council'): {key}: the webhook URL must not be in the file; put it in an environment variable " \
            "(KPIBOT_TEAMS_...) and name that variable in url_env" in message
 
 
@@ -87,7 +87,7 @@ def test_teams_urls_cannot_be_set_in_the_file(tmp_path: Path) -> None:
                                  "https://prod-27.uksouth.logic.azure.com/work flows?sig=Zm9vYmFy"])
 def test_a_variable_holding_no_https_url_fails_naming_the_variable_not_its_value(tmp_path: Path, url: str) -> None:
     message = refused(tmp_path, environ={"KPIBOT_TEAMS_URL_COUNCIL": url})
-    assert "teams[0] (council).url_env: KPIBOT_TEAMS_URL_COUNCIL " in message
+    assert "teams #1 (name 'council'): url_env: KPIBOT_TEAMS_URL_COUNCIL " in message
 
 
 def test_http_is_allowed_only_to_this_machine(tmp_path: Path) -> None:
