@@ -15,7 +15,9 @@ outside a cap, and so is a file whose formulas the pattern cannot account for. A
 reader checks the grid calamine built against it before anything is copied out (xlsx.py), and the cap bounds what
 calamine spends meanwhile. A file caught in a lie, or one calamine cannot read, is read again as outside a cap, so
 every file gets the answer the full walk gives (tests/corpus/dimension_lies.xlsx, far_cell_quoted.xlsx,
-tests/test_isolated_reader.py).
+tests/test_isolated_reader.py). One difference remains, by design: past its head, a sheet's XML is parsed by
+calamine alone, so XML damaged in a way calamine tolerates (a mismatched end tag, a repeated attribute) is read as
+calamine reads it, where the full walk refuses the file as damaged; its figures are then validated like any other.
 """
 
 from __future__ import annotations
