@@ -48,7 +48,10 @@ def measure(ind: Indicator, values: Values) -> Measure:
         den = compiled(ind.denominator)(values)
         if num is None or den is None or den == 0:
             return Measure(None, num, den)  # type: ignore[arg-type]
-        return Measure(ind.multiplier * num / den, num, den)  # type: ignore[operator,arg-type]
+        m = ind.multiplier  # multiplier * num / den as one fraction, normalised once
+        return Measure(Fraction(m.numerator * num.numerator * den.denominator,  # type: ignore[union-attr]
+                                m.denominator * num.denominator * den.numerator),  # type: ignore[union-attr]
+                       num, den)  # type: ignore[arg-type]
     value = compiled(ind.expression or "")(values)
     return Measure(value)  # type: ignore[arg-type]
 

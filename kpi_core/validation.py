@@ -99,7 +99,12 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
         target_period = period_id if not entry.period else _entry_period(framework, period, entry, out.findings)
         if target_period is None:
             continue
-        value = _figure(item, entry, out.findings)
+        raw = entry.raw
+        if raw.__class__ is float and 0 <= raw <= 10**15 and raw.is_integer() and item.type in _PLAIN_TYPES \
+                and item.minimum is None and item.maximum is None:  # type: ignore[attr-defined,operator]
+            value = Fraction(int(raw), 1)  # most figures: a whole number nothing else limits (as _figure reads it)
+        else:
+            value = _figure(item, entry, out.findings)
         if value is None:
             if not breakdown and target_period == period_id:
                 if _blank(entry.raw):
@@ -134,6 +139,9 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
     _totals(framework, items, out)
     out.findings.extend(check_rules(framework, out.values, out.where))
     return out
+
+
+_PLAIN_TYPES = frozenset({"count", "sum", "average"})  # numeric items a whole, non-negative figure always fits
 
 
 def _breakdown(framework: Framework, item: DataItem, entry: Entry, findings: list[Finding]) -> str | None:
