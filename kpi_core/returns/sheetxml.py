@@ -140,9 +140,8 @@ def workbook_sheets(parts: dict[str, bytes]) -> list[tuple[str, str, bool]]:
     if "xl/workbook.xml" not in parts:
         raise StructureError("the list of sheets is missing")
     workbook, rels = parts["xl/workbook.xml"], parts.get("xl/_rels/workbook.xml.rels", b"<Relationships/>")
-    if len(workbook) + len(rels) > MAX_REMEMBERED:
-        return list(_workbook_sheets(workbook, rels))
-    return list(_remembered_sheets(workbook, rels))
+    small = len(workbook) + len(rels) <= MAX_REMEMBERED
+    return list((_remembered_sheets if small else _workbook_sheets)(workbook, rels))
 
 
 # Every return made from one template carries the same list of sheets and the same cell formats: a warm reader
