@@ -6,7 +6,8 @@ Each file (tests/corpus/hostile.py) is read with `read_return` and assessed as a
 (`assess`, then `cap_findings` where the checkout has it) in a fresh child process, which reports its own CPU time
 and peak resident memory (ru_maxrss): the figures are the child's alone. `--root` imports kpi_core from another
 checkout, to compare before and after on the same files; runs of the two are best interleaved by hand on a shared
-machine. Rendering the report is not included (the lead's render queue bounds it).
+machine. Rendering the report is not included (the lead's render queue bounds it). Then those files, and the
+corpus's bombs and lying files, are read through the reader's worker process as the service reads them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +58,42 @@ def child(root: str, path: str) -> None:
                       "findings": len(found), "shown": len(shown), "first": shown[0].code if shown else ""}))
 
 
+CORPUS_FILES = ("zip_bomb.xlsx", "zip_bomb_ratio.xlsx", "zip_lying_sizes.xlsx", "shared_strings_bomb.xlsx",
+                "far_cell.xlsx", "far_cell_quoted.xlsx", "dimension_lies.xlsx", "macro_enabled.xlsm", "encrypted.xlsx",
+                "formula_no_value.xlsx", "xml_encoding_unknown.xlsx", "client_list_hidden.xlsx")
+
+
+def through_worker(made: dict[str, bytes]) -> None:
+    """Each file read by the reader's worker process (capped reading, kpi_core/returns/bounds.py), a fresh worker
+    per file: its CPU time and peak memory (from /proc), and whether the cap stopped it and a fresh worker answered."""
+    sys.path.insert(0, str(ROOT))
+    from bot.workbooks import IsolatedReader
+
+    def cpu(pid: int | None) -> float:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9 if pid else 0.0
+
+    def peak(pid: int | None) -> float:
+        status = Path(f"/proc/{pid}/status").read_text() if pid else ""
+        return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
+
+    files = {**made, **{name: (HERE.parent / "tests" / "corpus" / name).read_bytes() for name in CORPUS_FILES}}
+    print("\nThrough the reader's worker (2 GiB and 30 s cap; CPU s and peak MB of the worker that answered)\n")
+    print(f"{'file':26} {'KB':>7} | {'CPU s':>7} {'peak MB':>8} {'wall s':>7} | answer")
+    for name, data in files.items():
+        with IsolatedReader() as reader:
+            reader.start()
+            first = reader._worker.pid
+            before, start = cpu(first), time.perf_counter()
+            parsed = reader.read(data, name)
+            wall = time.perf_counter() - start
+            pid = reader._worker.pid
+            again = "" if pid == first else " (the worker died at its cap; a fresh one walked it, CPU from its start)"
+            spent = cpu(pid) - (before if pid == first else 0.0)
+            codes = ",".join(dict.fromkeys(f.code for f in parsed.findings)) or f"{len(parsed.entries)} figures"
+            print(f"{name:26} {len(data) / 1024:>7,.0f} | {spent:>7.2f} {peak(pid):>8.0f} {wall:>7.2f} | "
+                  f"{codes[:60]}{again}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose kpi_core is measured")
@@ -89,6 +127,8 @@ def main() -> None:
             print(f"{name:24} {size:>7,.0f} | {statistics.median(r['cpu'] for r in runs):>7.2f} "
                   f"{statistics.median(r['peak_mb'] for r in runs):>8.0f} | {last['entries']:>8,} "
                   f"{last['findings']:>9,} {last['shown']:>6,}  {last['first']}")
+        if args.root == str(ROOT):
+            through_worker({name: make() for name, make in FILES.items()})
 
 
 if __name__ == "__main__":

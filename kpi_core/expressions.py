@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
@@ -42,11 +42,16 @@ class Ref:
 
     item: str
     breakdown: tuple[tuple[str, str], ...] = ()
+    # (item, breakdown text): the key of its figure in a return's values, worked out once per reference.
+    key: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.item, breakdown_text(self.breakdown)))
 
     @property
     def breakdown_key(self) -> str:
         """The canonical breakdown text, e.g. `area=city` ('' for the total)."""
-        return breakdown_text(self.breakdown)
+        return self.key[1]
 
     def __str__(self) -> str:
         return f"{self.item}[{self.breakdown_key}]" if self.breakdown else self.item
@@ -347,7 +352,7 @@ def compute(node: Node, lookup: Lookup) -> Fraction | None:
 
 def lookup_from(values: Mapping[tuple[str, str], Fraction | None]) -> Lookup:
     """A lookup over `{(item, breakdown_text): value}`."""
-    return lambda ref: values.get((ref.item, ref.breakdown_key))
+    return lambda ref: values.get(ref.key)
 
 
 def _decimal_text(value: Fraction) -> str:

@@ -20,7 +20,11 @@ def _decimal(value: Number | Decimal, places: int) -> Decimal:
         exact = Decimal(value.numerator) / Decimal(value.denominator)
     else:
         exact = Decimal(str(value))
-    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
+    return exact.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+_QUANTA = [Decimal(1).scaleb(-places) for places in range(12)]  # 1, 0.1, 0.01...: every figure printed uses one
 
 
 def number(value: Number | None, places: int = 1, near: Near = None) -> str:
@@ -30,7 +34,8 @@ def number(value: Number | None, places: int = 1, near: Near = None) -> str:
     the same."""
     if value is None:
         return "–"
-    places = distinguishing_places(value, near, places)
+    if near is not None:
+        places = distinguishing_places(value, near, places)
     rounded = _decimal(value, places)
     if rounded == rounded.to_integral_value():
         return f"{int(rounded):,}"

@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from fractions import Fraction
+from functools import lru_cache
 
 from kpi_core import expressions, formatting
 from kpi_core.calendar import Period
 from kpi_core.cohorts import cohort_size
 from kpi_core.cohorts import numerator as cohort_numerator
-from kpi_core.expressions import lookup_from
+from kpi_core.compiled import compile_node, compiled
 from kpi_core.framework.indicators import Amber, Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import LinearPayment
@@ -43,15 +44,18 @@ from kpi_core.values import Values
 
 
 def measure(ind: Indicator, values: Values) -> Measure:
-    """The indicator's value from one period's figures."""
-    lookup = lookup_from(values)
+    """The indicator's value from one period's figures (its expressions compiled once, kpi_core/compiled.py)."""
     if ind.numerator and ind.denominator:
-        num = expressions.compute(expressions.parse(ind.numerator), lookup)
-        den = expressions.compute(expressions.parse(ind.denominator), lookup)
-        if num is None or den is None or den == 0:
-            return Measure(None, num, den)
-        return Measure(ind.multiplier * num / den, num, den)
-    return Measure(expressions.compute(expressions.parse(ind.expression or ""), lookup))
+        num = compiled(ind.numerator)(values)
+        den = compiled(ind.denominator)(values)
+        if not isinstance(num, Fraction) or not isinstance(den, Fraction) or den == 0:
+            return Measure(None, num if isinstance(num, Fraction) else None,
+                           den if isinstance(den, Fraction) else None)
+        m = ind.multiplier  # multiplier * num / den as one fraction, normalised once
+        return Measure(Fraction(m.numerator * num.numerator * den.denominator,
+                                m.denominator * num.denominator * den.numerator), num, den)
+    value = compiled(ind.expression or "")(values)
+    return Measure(value if isinstance(value, Fraction) else None)
 
 
 def additive(ind: Indicator) -> bool:
@@ -101,8 +105,14 @@ def _bound(threshold: Threshold | None, values: Values, previous: Fraction | Non
     if threshold.previous:
         return previous
     if threshold.expression is not None:
-        return expressions.compute(threshold.expression, lookup_from(values))
-    return None if threshold.bound is None else threshold.bound * scale
+        result = compile_node(threshold.expression)(values)
+        return None if result is None or isinstance(result, bool) else result
+    if threshold.bound is None:
+        return None
+    return threshold.bound if scale == 1 else threshold.bound * scale
+
+
+Bounds = tuple[Fraction | None, Fraction | None, Fraction | None]  # target, critical, stretch
 
 
 def judge(
@@ -124,30 +134,58 @@ def judge(
     if value is None:
         return Judgement("no_data")
     assert ind.target is not None
-    target = _bound(ind.target, values, previous, scale)
-    critical = _bound(ind.critical, values, previous, scale)
-    stretch = _bound(ind.stretch, values, previous, scale)
+    bounds = (_bound(ind.target, values, previous, scale), _bound(ind.critical, values, previous, scale),
+              _bound(ind.stretch, values, previous, scale))
+    return _verdict(ind, value, bounds, scale, default_amber, critical_applies)
+
+
+def _verdict(ind: Indicator, value: Fraction, bounds: Bounds, scale: Fraction, default_amber: Amber | None,
+             critical_applies: bool) -> Judgement:
+    """`judge` once the thresholds' bounds are known (the same for every value judged against them)."""
+    assert ind.target is not None
+    target, critical, stretch = bounds
     if target is None:
         why = ("no previous period to compare with" if ind.target.previous
                else "no benchmark for this period yet (the commissioner adds the published figures)")
         return Judgement("no_data", note=f"Cannot colour: {why}.")
-    higher = ind.target.higher_is_better
-    gap = max(Fraction(0), (target - value) if higher else (value - target))
+    status, critical_failure = _status(ind, value, bounds, scale, default_amber, critical_applies)
     stretch_met = stretch is not None and ind.stretch is not None and ind.stretch.met(value, stretch)
-    red = Judgement("red", target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
+    if status == "green":
+        gap = _ZERO
+    else:
+        gap = max(_ZERO, (target - value) if ind.target.higher_is_better else (value - target))
+    return Judgement(status, critical_failure, stretch_met, target, critical, stretch, gap)
+
+
+def _status(ind: Indicator, value: Fraction, bounds: Bounds, scale: Fraction, default_amber: Amber | None,
+            critical_applies: bool) -> tuple[Status, bool]:
+    """The colour of `value` against known bounds (the target's not None), and whether it is a critical failure:
+    met is green; past a critical level that applies is red and critical; a miss inside an amber band is amber."""
+    assert ind.target is not None
+    target, critical, _ = bounds
+    assert target is not None
     if ind.target.met(value, target):
-        return replace(red, status="green", gap=Fraction(0))
+        return "green", False
     past_critical = critical is not None and ind.critical is not None and ind.critical.met(value, critical)
     if past_critical and critical_applies:
-        return replace(red, critical_failure=True)
+        return "red", True
     amber = default_amber if ind.amber is None else (ind.amber or None)
     if amber is None or past_critical:
-        return red
+        return "red", False
     if amber.between_critical:
-        return replace(red, status="amber") if critical is not None else red
-    band = Fraction(str(amber.absolute)) * scale if amber.absolute is not None else abs(target) * Fraction(str(amber.relative))
-    within = value >= target - band if higher else value <= target + band
-    return replace(red, status="amber") if within else red
+        return ("amber" if critical is not None else "red"), False
+    band = _decimal(amber.absolute) * scale if amber.absolute is not None else abs(target) * _decimal(amber.relative)
+    within = value >= target - band if ind.target.higher_is_better else value <= target + band
+    return ("amber" if within else "red"), False
+
+
+_ZERO = Fraction(0)
+
+
+@lru_cache(maxsize=1024)
+def _decimal(number: float | None) -> Fraction:
+    """A band as written in the framework (0.1 is a tenth, not the float nearest it), worked out once."""
+    return Fraction(str(number))
 
 
 def score(
@@ -163,8 +201,9 @@ def score(
     'previous' thresholds); `contract_value` (pounds) turns payment shares into amounts."""
     history = history or {}
     results = []
+    previous_values = history.get(period.previous().id)
     for ind in framework.indicators_for(return_id):
-        results.append(_score_one(framework, ind, period, values, history))
+        results.append(_score_one(framework, ind, period, values, history, previous_values))
     card = Scorecard(framework, return_id, period, tuple(results))
     payments = tuple(pay(rule, card, contract_value) for rule in framework.payments
                      if any(r.ref == rule.indicator for r in results))
@@ -172,7 +211,7 @@ def score(
 
 
 def _score_one(framework: Framework, ind: Indicator, period: Period, values: Values,
-               history: Mapping[str, Values]) -> IndicatorResult:
+               history: Mapping[str, Values], previous_values: Values | None) -> IndicatorResult:
     notes: list[str] = []
     if ind.cohort is not None:
         cohort = cohort_size(ind, period, values, history)
@@ -180,7 +219,6 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
         notes.append(cohort.describe(framework, ind))
     else:
         current = measure(ind, values)
-    previous_values = history.get(period.previous().id)
     previous = measure(ind, previous_values).value if previous_values is not None and ind.cohort is None else None
     amber = framework.scoring.amber
     ytd = None
@@ -228,7 +266,7 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
                                            default_amber=amber, critical_applies=critical_applies), judged.value)
     if at_risk:
         judgement = replace(judgement, at_risk=True)
-    interval, low, note = _confidence(framework, ind, judged, values, share, previous, critical_applies)
+    interval, low, note = _confidence(framework, ind, judged, judgement, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
                            forecast_judgement, interval, low, note, tuple(notes))
 
@@ -265,29 +303,64 @@ def _share_of(ind: Indicator, period: Period, counted: int) -> Fraction:
     return full * counted / index if index else full
 
 
-def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values, share: Fraction,
-                previous: Fraction | None, critical_applies: bool = True) -> tuple[tuple[float, float] | None, bool, str]:
-    """A 95% interval for a percentage, and whether it is too uncertain to call the colour."""
+def _confidence(framework: Framework, ind: Indicator, m: Measure, judged: Judgement, values: Values,
+                share: Fraction, previous: Fraction | None,
+                critical_applies: bool = True) -> tuple[tuple[float, float] | None, bool, str]:
+    """A 95% interval for a percentage, and whether it is too uncertain to call the colour. `judged` is the
+    judgement of `m` (its bounds are the ones the interval's ends are judged against)."""
     if ind.kind != "percentage" or m.numerator is None or m.denominator is None or m.value is None:
         return None, False, ""
     bounds = wilson_interval(float(m.numerator), float(m.denominator))
     if bounds is None:
         return None, False, ""
     low, high = bounds[0] * 100, bounds[1] * 100
-    interval = f"95% interval {formatting.number(low)}% to {formatting.number(high)}%"
     if ind.information_only:
         return (low, high), False, ""
     if m.denominator < framework.scoring.min_denominator:
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
-                                  f"(fewer than {framework.scoring.min_denominator}); {interval}.")
-    ends = [Fraction(x).limit_denominator(10**6) for x in (low, high)]
-    statuses: set[Status] = {tier(framework, ind, judge(ind, x, values, scale=share, previous=previous,
-                                           default_amber=framework.scoring.amber, critical_applies=critical_applies),
-                     x).status for x in ends}
+                                  f"(fewer than {framework.scoring.min_denominator}); {_interval(low, high)}.")
+    statuses: set[Status] = set()
+    thresholds = (judged.target, judged.critical, judged.stretch)
+    for x in (low, high):
+        end = nearest_fraction(x)
+        if judged.status in ("info", "no_data"):
+            at_end = judge(ind, end, values, scale=share, previous=previous, default_amber=framework.scoring.amber,
+                           critical_applies=critical_applies)
+        else:  # the same thresholds, already worked out
+            status, critical = _status(ind, end, thresholds, share, framework.scoring.amber, critical_applies)
+            at_end = replace(judged, status=status, critical_failure=critical)
+        statuses.add(tier(framework, ind, at_end, end).status)  # a part-payment tier is its own colour
     if len(statuses) > 1:
         spanned = _boundary(ind, statuses, values, share, previous, framework)
-        return (low, high), True, f"Too close to call: the {interval} spans {spanned}."
+        return (low, high), True, f"Too close to call: the {_interval(low, high)} spans {spanned}."
     return (low, high), False, ""
+
+
+def _interval(low: float, high: float) -> str:
+    return f"95% interval {formatting.number(low)}% to {formatting.number(high)}%"
+
+
+def nearest_fraction(x: float, max_denominator: int = 10**6) -> Fraction:
+    """`Fraction(x).limit_denominator(max_denominator)` in integers: the closest fraction to the float `x` with a
+    denominator at most `max_denominator` (the smaller denominator on a tie), without the dozen Fraction objects
+    the library builds on the way. Used twice per percentage indicator of every return."""
+    n, d = x.as_integer_ratio()
+    if d <= max_denominator:
+        return Fraction(n, d)
+    denominator = d
+    p0, q0, p1, q1 = 0, 1, 1, 0
+    while True:
+        a = n // d
+        q2 = q0 + a * q1
+        if q2 > max_denominator:
+            break
+        p0, q0, p1, q1 = p1, q1, p0 + a * p1, q2
+        n, d = d, n - a * d
+    k = (max_denominator - q0) // q1
+    # p1/q1 is the nearer bound when 2 * d * (q0 + k * q1) <= the original denominator (Python 3.12's own test).
+    if 2 * d * (q0 + k * q1) <= denominator:
+        return Fraction(p1, q1)
+    return Fraction(p0 + k * p1, q0 + k * q1)
 
 
 def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None,

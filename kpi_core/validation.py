@@ -8,13 +8,14 @@ must add up to their total; and the framework's own validation rules.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
 from kpi_core import expressions, formatting
 from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.compiled import compile_node, compiled
 from kpi_core.findings import Finding
 from kpi_core.framework.indicators import DataItem
 from kpi_core.framework.model import Framework
@@ -35,7 +36,14 @@ class Interpretation:
 
 
 def normalise_id(text: str) -> str:
+    if isinstance(text, str) and len(text) <= 200:
+        return _normalised(text)  # the same ids and labels come in every return
     return "_".join(str(text).strip().lower().replace("-", " ").split())
+
+
+@lru_cache(maxsize=8192)
+def _normalised(text: str) -> str:
+    return "_".join(text.strip().lower().replace("-", " ").split())
 
 
 def interpret(framework: Framework, return_id: str, period: Period, parsed: ParsedReturn) -> Interpretation:
@@ -91,7 +99,12 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
         target_period = period_id if not entry.period else _entry_period(framework, period, entry, out.findings)
         if target_period is None:
             continue
-        value = _figure(item, entry, out.findings)
+        raw = entry.raw
+        if raw.__class__ is float and 0 <= raw <= 10**15 and raw.is_integer() and item.type in _PLAIN_TYPES \
+                and item.minimum is None and item.maximum is None:
+            value: Fraction | None = Fraction(int(raw), 1)  # most figures: a whole number nothing else limits (as _figure reads it)
+        else:
+            value = _figure(item, entry, out.findings)
         if value is None:
             if not breakdown and target_period == period_id:
                 if _blank(entry.raw):
@@ -123,9 +136,12 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
         out.blanks.setdefault(labels.get(normalise_id(written), normalise_id(written)), where)
     if not parsed.unreadable:  # nothing was read: "missing" would only repeat why
         _required(framework, return_id, out, failed)
-    _totals(framework, return_id, out)
+    _totals(framework, items, out)
     out.findings.extend(check_rules(framework, out.values, out.where, return_id))
     return out
+
+
+_PLAIN_TYPES = frozenset({"count", "sum", "average"})  # numeric items a whole, non-negative figure always fits
 
 
 def _breakdown(framework: Framework, item: DataItem, entry: Entry, findings: list[Finding]) -> str | None:
@@ -139,6 +155,7 @@ def _breakdown(framework: Framework, item: DataItem, entry: Entry, findings: lis
     if not text:
         return ""
     pairs = []
+    relabelled = False
     for part in text.split(","):
         dim, cat = part.split("=", 1)
         if dim not in item.breakdowns:
@@ -150,14 +167,15 @@ def _breakdown(framework: Framework, item: DataItem, entry: Entry, findings: lis
         if cat not in categories:
             by_label = {normalise_id(label): cid for cid, label in categories.items()}
             if cat in by_label:
-                cat = by_label[cat]
+                cat, relabelled = by_label[cat], True
             else:
                 findings.append(Finding("error", "unknown_category", f"{cat!r} is not a category of {dim!r}",
                                         where=entry.where, item=item.id,
                                         fix=f"Categories of {dim}: {', '.join(categories)}."))
                 return None
         pairs.append((dim, cat))
-    return expressions.breakdown_text(tuple(pairs))
+    # `text` is already canonical (values.breakdown_key) unless a category was given by its label.
+    return expressions.breakdown_text(tuple(pairs)) if relabelled else text
 
 
 def _entry_period(framework: Framework, period: Period, entry: Entry, findings: list[Finding]) -> str | None:
@@ -209,7 +227,7 @@ def _figure(item: DataItem, entry: Entry, findings: list[Finding]) -> Fraction |
                                 f"{str(entry.raw).strip()!r} is a percentage", where=entry.where, item=item.id,
                                 fix=f"Enter the number of {item.unit}; kpibot works out the percentages."))
         return None
-    if value < 0:
+    if value.numerator < 0:
         findings.append(Finding("error", "negative", f"{label} cannot be negative (found "
                                 f"{formatting.number(value, 4)})", where=entry.where, item=item.id,
                                 fix="Enter zero or a positive figure; report corrections in the next return."))
@@ -248,7 +266,7 @@ def _required(framework: Framework, return_id: str, out: Interpretation, failed:
                                             "'not given')."))
 
 
-def _totals(framework: Framework, return_id: str, out: Interpretation) -> None:
+def _totals(framework: Framework, items: Mapping[str, DataItem], out: Interpretation) -> None:
     """Exhaustive breakdowns of counts and sums must add up to the total; no category of any breakdown may exceed
     it. Averages and percentages by category do not add up, so they are not checked here."""
     parts: dict[tuple[str, str], dict[str, Fraction]] = defaultdict(dict)
@@ -260,14 +278,14 @@ def _totals(framework: Framework, return_id: str, out: Interpretation) -> None:
         total = out.values.get((item_id, ""))
         if total is None:
             continue
-        item = framework.item(item_id)
+        item = items[item_id]
         if item.type not in ("count", "sum"):
             continue
         disaggregation = framework.disaggregations[dim]
         where = out.where.get((item_id, ""), "")
         if disaggregation.exhaustive:
             missing = [c for c in disaggregation.categories if c not in given]
-            added = sum(given.values(), Fraction(0))
+            added = _exact_sum(given.values())
             if missing and added <= total:
                 out.findings.append(Finding("warning", "breakdown_incomplete",
                                             f"{item.label} by {disaggregation.label.lower()}: no figure for "
@@ -290,6 +308,14 @@ def _totals(framework: Framework, return_id: str, out: Interpretation) -> None:
                                                 f"exceeds the total ({formatting.number(total, 4)})",
                                                 where=out.where.get((item_id, f"{dim}={cat}"), where), item=item_id,
                                                 fix="A group cannot be larger than the whole; check both figures."))
+
+
+def _exact_sum(values: Iterable[Fraction]) -> Fraction:
+    """The sum, in integers when every figure is whole (counts almost always are)."""
+    figures = list(values)
+    if all(v.denominator == 1 for v in figures):
+        return Fraction(sum(v.numerator for v in figures), 1)
+    return sum(figures, Fraction(0))
 
 
 # Figures that more than double or halve from one period to the next are worth a second look. Below the floor
@@ -345,15 +371,14 @@ def check_rules(framework: Framework, values: dict[Key, Fraction],
     """Evaluate the framework's validation rules (those of `return_id`'s return, when given); a rule whose inputs
     are missing is not applicable."""
     findings = []
-    lookup = expressions.lookup_from(values)
     for rule in framework.rules:
         if rule.returns and return_id is not None and return_id not in rule.returns:
             continue
-        node = _rule_node(rule.check)
-        if expressions.evaluate(node, lookup) is not False:
+        if compiled(rule.check, True)(values) is not False:
             continue
+        node = _rule_node(rule.check)
         assert isinstance(node, expressions.Compare)
-        left, right = expressions.evaluate(node.left, lookup), expressions.evaluate(node.right, lookup)
+        left, right = compile_node(node.left)(values), compile_node(node.right)(values)
         cells = sorted({where[(r.item, r.breakdown_key)] for r in expressions.refs(node)
                         if where and (r.item, r.breakdown_key) in where})
         shown = (f"{_side(node.left)} = {formatting.number(left, 4)}, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import lru_cache
 
 Key = tuple[str, str]
 Values = Mapping[Key, Fraction]
@@ -18,7 +19,15 @@ def breakdown_key(text: str) -> str:
 
     Raises ValueError if a part is not `dimension=category`.
     """
-    text = (text or "").strip()
+    if not text:
+        return ""
+    # Every return of a framework repeats the same few dozen breakdowns: each is normalised once.
+    return _breakdown_key(text) if len(text) <= 200 else _breakdown_key.__wrapped__(text)
+
+
+@lru_cache(maxsize=4096)
+def _breakdown_key(text: str) -> str:
+    text = text.strip()
     if not text:
         return ""
     pairs = []

@@ -44,6 +44,8 @@ CASES: list[tuple[str, str, str, dict[str, object]]] = [
     ("zip_lying_sizes.xlsx", "zip_bomb", "xl/media/data.bin declares 2,048 bytes but holds 8,388,608", {}),
     ("far_cell.xlsx", "sheet_too_large", "Data!XFD1048576", {}),
     ("far_cell_quoted.xlsx", "sheet_too_large", "Data!XFD1048576", {}),
+    # declares the template's extent but holds a cell at ZZ2000 (caught from calamine's grid inside the cap)
+    ("dimension_lies.xlsx", "sheet_too_large", "Data!ZZ2000", {}),
     ("shared_strings_bomb.xlsx", "zip_bomb", "declares 4000000000 strings but holds 1", {}),
     ("date_out_of_range.xlsx", "corrupt_workbook", "the reader stopped", {}),
     # found by tests/test_fuzz.py: an XML part declaring an encoding expat cannot use raised LookupError/ValueError

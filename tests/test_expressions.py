@@ -11,9 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi_core import expressions
+from kpi_core.compiled import compile_node, compiled
 from kpi_core.expressions import (
     BinOp,
     Call,
+    Compare,
     ExpressionError,
     Neg,
     Num,
@@ -336,3 +338,27 @@ def test_a_number_written_back_as_text_parses_to_the_same_value(numerator: int, 
     again = parse(text)
     assert isinstance(again, BinOp) and to_text(again) == text
     assert evaluate(again, lambda ref: Fraction(1)) == value
+
+
+# ----------------------------------------------------------------------------- compiled once (kpi_core/compiled.py)
+
+_RULES = st.one_of(_TREES, st.builds(Compare, st.sampled_from(["==", "!=", "<=", ">=", "<", ">"]), _TREES, _TREES))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_RULES, _VALUES)
+def test_a_compiled_expression_gives_exactly_what_evaluating_its_tree_gives(
+        node: expressions.Node, values: dict[str, Fraction | None]) -> None:
+    figures = {ref.key: values.get(ref.item) for ref in refs(node)}
+    expected = evaluate(node, lambda ref: figures.get(ref.key))
+    got = compile_node(node)(figures)
+    assert type(got) is type(expected) and got == expected
+    assert compiled(to_text(node), allow_comparison=True)(figures) == expected
+
+
+def test_an_expression_text_is_compiled_once_and_its_figures_looked_up_by_key() -> None:
+    assert compiled("a / b[area=city]") is compiled("a / b[area=city]")
+    assert compiled("a / b[area=city]")({("a", ""): F(3), ("b", "area=city"): F(4)}) == F(3, 4)
+    assert compiled("a / b[area=city]")({("a", ""): F(3), ("b", ""): F(4)}) is None  # the total is not the city
+    with pytest.raises(ExpressionError):
+        compiled("a +")

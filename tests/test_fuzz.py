@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import pyexpat
 import re
 import zipfile
 from fractions import Fraction
@@ -28,7 +29,7 @@ from kpi_core.assess import assess
 from kpi_core.calendar import parse_period
 from kpi_core.expressions import ExpressionError
 from kpi_core.framework.model import Framework
-from kpi_core.returns import personal_data
+from kpi_core.returns import personal_data, sheetxml
 from kpi_core.returns.reader import read_return
 
 TINY = loader.load_text(TINY_FRAMEWORK)
@@ -174,6 +175,30 @@ def test_a_workbook_with_its_xml_damaged_gives_findings_or_a_score(case: tuple[s
 def test_a_workbook_with_well_formed_changes_to_its_xml_gives_findings_or_a_score(case: tuple[str, list]) -> None:
     data, framework = mutated(*case)
     answer(data, "r.xlsx", (KNOWN_VALID[0], spaced(KNOWN_VALID[1]), "Okafor", "E8 1DY"), framework)
+
+
+SHEETS = [(base, part) for base, (parts, _) in sorted(BASES.items()) for part in sorted(parts)
+          if part.startswith("xl/worksheets/sheet")]
+
+
+@fuzz(80)
+@given(st.sampled_from(SHEETS), st.lists(st.one_of(xml_mutation, raw_mutation), min_size=1, max_size=4))
+def test_formulas_found_by_pattern_are_exactly_those_the_parser_finds(sheet: tuple[str, str],
+                                                                     changes: list[tuple[str, int, object]]) -> None:
+    """The pattern that spares a sheet the parser's walk (kpi_core/returns/bounds.py) either finds the same formulas
+    without results as the walk, or declines (None) and the walk is made."""
+    base, part = sheet
+    xml = mutate(BASES[base][0][part], changes)
+    found = sheetxml.formulas_by_pattern(xml)
+    walk = sheetxml._Walk(sheetxml.SheetScan("S", part), frozenset())
+    parser = pyexpat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = walk.start, walk.end, walk.text
+    try:
+        sheetxml.parse_part(parser, xml, "sheet")
+    except (sheetxml.StructureError, sheetxml.TooManyCells, sheetxml.TooManyRows):
+        return  # refused by the walk whatever the pattern says
+    assert found is None or found == walk.scan.uncached_formulas
 
 
 @fuzz(25)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from collections.abc import Callable
 
 import pytest
 from corpus.filling import TINY_FRAMEWORK
@@ -12,9 +13,11 @@ from corpus.filling import TINY_FRAMEWORK
 from bot.workbooks.template import build_template
 from kpi_core import loader
 from kpi_core.calendar import parse_period
+from kpi_core.returns.bounds import declared_extent, scan_declared
 from kpi_core.returns.reader import read_return
 from kpi_core.returns.safety import Limits, open_package, sniff
 from kpi_core.returns.sheetxml import (
+    FormulasUnaccounted,
     StructureError,
     percent_styles,
     scan_sheet,
@@ -231,3 +234,81 @@ def test_sheets_are_listed_in_workbook_order_with_their_parts_and_visibility() -
     }
     assert workbook_sheets(parts) == [("Cover", "xl/worksheets/sheet1.xml", False),
                                       ("Data", "xl/worksheets/data.xml", True)]
+
+
+# ----------------------------------------------------------------------------- declared bounds, inside the worker's cap
+
+def headed(head: bytes, cells: bytes = b'<row r="1"><c r="A1"><v>1</v></c></row>') -> bytes:
+    return (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + head
+            + b"<sheetData>" + cells + b"</sheetData></worksheet>")
+
+
+@pytest.mark.parametrize(("head", "extent"), [
+    (b'<dimension ref="A1:E64"/>', (64, 5)),
+    (b"<sheetPr><outlinePr summaryBelow='1'/></sheetPr><dimension ref = 'B2:D5' />", (5, 4)),
+    (b'<dimension ref="A1"/>', (1, 1)),
+    (b'<dimension ref="A1:&#69;64"/>', (64, 5)),  # a character reference, read as expat reads it
+    (b"", None),  # no dimension: the full walk decides
+    (b'<sheetViews/><dimension ref="A1:C3"/>', None),  # not where a dimension is written
+    (b'<dimension ref="A1:ZZZZ9"/>', None),
+    (b'<dimension ref="A1:B2:C3"/>', None),
+    (b'<dimension/>', None),
+])
+def test_the_extent_a_sheet_declares_is_read_from_its_head(head: bytes, extent: tuple[int, int] | None) -> None:
+    assert declared_extent("S", headed(head)) == extent
+
+
+def test_a_sheet_s_head_in_an_encoding_expat_cannot_read_is_a_structure_error_too() -> None:
+    with pytest.raises(StructureError, match="sheet 'S' is not well-formed"):
+        declared_extent("S", b'<?xml version="1.0" encoding="ATF-8"?>' + headed(b'<dimension ref="A1"/>'))
+
+
+@pytest.mark.parametrize(("head", "cells", "percent", "declared"), [
+    (b'<dimension ref="A1:B2"/>', b'<row r="2"><c r="B2"><f>A1*2</f></c></row>', frozenset(), True),
+    (b'<dimension ref="A1:B2"/>', b'<row r="2"><c r="B2" s="3"><v>2</v></c></row>', frozenset({4}), True),
+    # walked in full: no dimension, one over the limits, a cell in a percentage format
+    (b"", b'<row r="1"><c r="A1"><v>1</v></c></row>', frozenset(), False),
+    (b'<dimension ref="A1:ZZ2000"/>', b'<row r="1"><c r="A1"><v>1</v></c></row>', frozenset(), False),
+    (b'<dimension ref="A1:A20000"/>', b'<row r="1"><c r="A1"><v>1</v></c></row>', frozenset(), False),
+    (b'<dimension ref="A1:B2"/>', b'<row r="2"><c r="B2" s="4"><v>0.5</v></c></row>', frozenset({4}), False),
+    (b'<dimension ref="A1:B2"/>', b'<row r="2"><c r="B2" s=\'04\'><v>0.5</v></c></row>', frozenset({4}), False),
+])
+def test_a_sheet_is_bounded_by_what_it_declares_only_when_nothing_else_needs_its_xml(
+        head: bytes, cells: bytes, percent: frozenset[int], declared: bool) -> None:
+    xml = headed(head, cells)
+    scan = scan_declared("S", "p", xml, False, percent, Limits().max_cells, Limits().max_rows)
+    assert scan.declared == declared
+    walked = scan_sheet("S", "p", xml, False, percent)
+    assert (scan.formula_at(1, 1), scan.percent_cells) == (walked.uncached_formulas.get((1, 1)), walked.percent_cells)
+
+
+def test_formulas_the_pattern_cannot_place_send_the_file_to_the_full_walk() -> None:
+    xml = headed(b'<dimension ref="A1:B2"/>', b'<row r="2"><c r="B2"><v>2</v><f>A1*2</f></c></row>')
+    scan = scan_declared("S", "p", xml, False, frozenset(), Limits().max_cells, Limits().max_rows)
+    with pytest.raises(FormulasUnaccounted):
+        scan.formula_at(0, 0)
+    data = rezip_with(template(), "xl/worksheets/sheet2.xml", lambda sheet: sheet.replace(
+        b'<c r="E5" s="7" t="n" />', b'<c r="E5" s="7"><v></v><f>SUM(1,2)</f></c>'))  # an empty cell, read
+    capped = read_return(data, "r.xlsx", capped=True)
+    assert capped == read_return(data, "r.xlsx")
+    assert [str(e.raw) for e in capped.entries] == ["=SUM(1,2)"]
+
+
+def test_a_sheet_declaring_less_than_it_holds_is_refused_from_the_grid_calamine_built() -> None:
+    """Inside the cap the declared extent is trusted up front; the cell far beyond it is caught before anything is
+    copied out of calamine, with the same answer as the full walk gives (tests/corpus/dimension_lies.xlsx)."""
+    data = rezip_with(template(), "xl/worksheets/sheet2.xml", lambda xml: xml.replace(
+        b"</sheetData>", b'<row r="3000"><c r="KZ3000"><v>1</v></c></row></sheetData>'))
+    capped, walked = read_return(data, "r.xlsx", capped=True), read_return(data, "r.xlsx")
+    assert capped == walked
+    assert [(f.code, f.where) for f in capped.findings] == [("sheet_too_large", "Data!KZ3000")]
+
+
+def rezip_with(data: bytes, part: str, change: Callable[[bytes], bytes]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, change(content) if info.filename == part else content)
+    return out.getvalue()

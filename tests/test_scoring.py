@@ -5,12 +5,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.framework.model import Framework
 from kpi_core.results import IndicatorResult, Scorecard
-from kpi_core.scoring import score
+from kpi_core.scoring import nearest_fraction, score
 from kpi_core.stats import wilson_interval
 from kpi_core.values import Key
 
@@ -628,3 +630,12 @@ def test_the_annual_critical_level_is_failed_on_the_full_year() -> None:
                     history={"2025-26-Q3": history["2025-26-Q3"]})
     # Q1 and Q2 missing: the year is not complete, so it is not (yet) a critical failure.
     assert not missing.result("CS.1").judgement.critical_failure and missing.result("CS.1").judgement.at_risk
+
+
+@given(st.one_of(st.floats(min_value=0, max_value=100), st.floats(min_value=-1e9, max_value=1e9),
+                 st.sampled_from([0.0, 50.0, 49.99999999999999, 50.00000000000001, 0.5000005, 1 / 3, 2 / 3])),
+       st.sampled_from([1, 7, 1000, 10**6]))
+def test_the_interval_s_ends_are_rounded_to_the_fraction_the_library_would_give(x: float, limit: int) -> None:
+    """Scoring judges each end of a 95% interval as the closest fraction with a denominator up to a million, worked
+    out in integers rather than by Fraction.limit_denominator: the two never differ."""
+    assert nearest_fraction(x, limit) == Fraction(x).limit_denominator(limit)

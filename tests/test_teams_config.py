@@ -63,8 +63,10 @@ def test_the_example_config_has_a_council_and_a_provider_channel() -> None:
      "teams #1 (name 'council'): organisation: 'nobody' is not in organisations"),
     (ENTRY + 'contracts = ["lifestyle"]\n', "teams #1 (name 'council'): contracts: 'lifestyle' is not a contract of "
                                             "'example-council'"),
-    (ENTRY.replace("KPIBOT_TEAMS_URL_COUNCIL", "DATABASE_URL"), "teams #1 (name 'council'): url_env: has characters that are not allowed here"),
-    (ENTRY.replace('name = "council"', 'name = "Council Channel"'), "teams #1 (name 'Council Channel'): name: may hold only lower-case letters"),
+    (ENTRY.replace("KPIBOT_TEAMS_URL_COUNCIL", "DATABASE_URL"),
+     "teams #1 (name 'council'): url_env: has characters that are not allowed here"),
+    (ENTRY.replace('name = "council"', 'name = "Council Channel"'),
+     "teams #1 (name 'Council Channel'): name: may hold only lower-case letters"),
     (ENTRY + ENTRY, "teams: name council appears more than once"),
 ])
 def test_a_bad_entry_fails_naming_the_key(tmp_path: Path, teams: str, message: str) -> None:

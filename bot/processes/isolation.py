@@ -17,6 +17,7 @@ import resource
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
@@ -44,16 +45,48 @@ class IsolatedWorker:
         """("ok", answer); ("time", None) when it took too long; ("died", None) when the worker died (an
         allocation beyond the cap, a crash). Either fault replaces the worker."""
         with self._lock:
-            conn = self._worker()
-            try:
-                conn.send(request)
-                if not conn.poll(self.timeout_seconds):
-                    self._stop(kill=True)
-                    return "time", None
-                return "ok", conn.recv()
-            except (EOFError, OSError):
+            deadline = self.send(request)
+            return self.receive(deadline) if deadline is not None else ("died", None)
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs (benchmarks read its CPU time from /proc)."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held around `send` and `receive` by a caller that pipelines requests (one in the worker at a time)."""
+        return self._lock
+
+    def send(self, request: object) -> float | None:
+        """Hand the worker a request and return the monotonic time by which its answer is due, or None when the
+        worker died taking it (it is replaced). The caller holds `lock` and calls `receive` before sending again."""
+        conn = self._worker()
+        try:
+            conn.send(request)
+        except OSError:
+            self._stop(kill=True)
+            return None
+        return time.monotonic() + self.timeout_seconds
+
+    def receive(self, deadline: float) -> tuple[Outcome, object]:
+        """The answer to the request sent last, waiting at most until `deadline` (see `call`)."""
+        conn = self._conn
+        if conn is None:
+            return "died", None
+        try:
+            if not conn.poll(max(0.0, deadline - time.monotonic())):
                 self._stop(kill=True)
-                return "died", None
+                return "time", None
+            return "ok", conn.recv()
+        except (EOFError, OSError):
+            self._stop(kill=True)
+            return "died", None
+
+    def start(self) -> None:
+        """Start the worker now (it otherwise starts with the first request), so the first file waits for nothing."""
+        with self._lock:
+            self._worker()
 
     def close(self) -> None:
         with self._lock:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kpi_core.findings import Finding, has_errors
 
 PERSONAL_DATA = "personal_data"  # the code of the one finding of a file refused as personal data
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One figure as read from the file. `where` is a cell (`Data!D7`) or a CSV line (`line 5`)."""
+class Entry(NamedTuple):
+    """One figure as read from the file. `where` is a cell (`Data!D7`) or a CSV line (`line 5`).
+
+    A named tuple: a return holds hundreds, made in the reader's worker process and rebuilt in the service from
+    the plain tuples it sends (bot/workbooks/wire.py)."""
 
     item: str
     breakdown: str

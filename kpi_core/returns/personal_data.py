@@ -31,6 +31,7 @@ import string
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from kpi_core.findings import Finding
 from kpi_core.returns import layout
@@ -130,12 +131,19 @@ def find(sheets: Iterable[tuple[str | None, int, Sequence[Sequence[object]]]], m
         for r, row in enumerate(rows):
             any_filled = False
             for c, value in enumerate(row):
-                if value is None or value == "":
+                kind = value.__class__
+                if (kind is str and not value) or value is None:
                     continue
                 column = columns.get(c)
                 if column is None:
                     column = columns[c] = _Column()
-                if _look(value, r, column):
+                if kind is float and not 1e9 <= abs(value) < 1e10:  # type: ignore[arg-type]
+                    column.filled += 1  # most figures: what _look would note, without the call
+                    any_filled = True
+                elif kind is str:
+                    if _look_at_text(value.strip(), r, column):  # type: ignore[attr-defined]
+                        any_filled = True
+                elif _look(value, r, column):
                     any_filled = True
             if any_filled:
                 filled_rows += 1
@@ -151,6 +159,8 @@ def find(sheets: Iterable[tuple[str | None, int, Sequence[Sequence[object]]]], m
 
 def _look(value: object, row: int, column: _Column) -> bool:
     """Note what one cell holds in its column; False when it is blank."""
+    if value.__class__ is str:  # most cells that are not figures
+        return _look_at_text(value.strip(), row, column)
     if isinstance(value, bool):
         column.filled += 1
         return True
@@ -165,39 +175,61 @@ def _look(value: object, row: int, column: _Column) -> bool:
         column.filled += 1
         column.dates.append((row, value.year))
         return True
-    text = str(value).strip()
+    return _look_at_text(str(value).strip(), row, column)
+
+
+def _look_at_text(text: str, row: int, column: _Column) -> bool:
     if not text:
         return False
     column.filled += 1
     column.text += 1
+    header, ten_digits, nhs, postcode, year, shape = _text_signs(text) if len(text) <= 200 else \
+        _text_signs.__wrapped__(text)
+    if header is not None:
+        column.headers.setdefault(header, row)
+        return True
+    if ten_digits:
+        column.ten_digits.extend([row] * ten_digits)
+        if nhs:
+            column.nhs.append(row)
+    if postcode:
+        column.postcodes.append(row)
+    if year is not None:
+        column.dates.append((row, year))
+    if shape >= 1:
+        column.words.append(row)
+    if shape == 2:
+        column.names.append(row)
+    return True
+
+
+@lru_cache(maxsize=8192)
+def _text_signs(text: str) -> tuple[str | None, int, bool, bool, int | None, int]:
+    """What a cell's text shows, which depends on the text alone: a heading's kind; how many ten-digit numbers it
+    holds up to the first valid NHS number, and whether there is one; a postcode; a date's year; a name's shape.
+    The same labels and headings recur in every return, so each is worked out once."""
     digits = _DIGIT.search(text) is not None
     if len(text) <= 40 and not digits:
         kind = HEADER_KIND.get(_header(text))
         if kind is not None:
-            column.headers.setdefault(kind, row)
-            return True
+            return kind, 0, False, False, None, 0
     if digits:
+        ten_digits, nhs = 0, False
         if len(text) >= 10:
             for match in _TEN_DIGITS.finditer(text):
-                column.ten_digits.append(row)
+                ten_digits += 1
                 if is_nhs_number("".join(match.groups())):
-                    column.nhs.append(row)
+                    nhs = True
                     break
-        if len(text) >= 5 and _POSTCODE.search(text):
-            column.postcodes.append(row)
+        postcode = len(text) >= 5 and _POSTCODE.search(text) is not None
         year = _date_year(text) if len(text) <= 30 and text[0].isdigit() else None
-        if year is not None:
-            column.dates.append((row, year))
-        return True
+        return None, ten_digits, nhs, postcode, year, 0
+    shape = 0
     if len(text) <= 60:
         # A CSV breakdown (`client=John Smith`) names its category after the `=`.
         shape = max(_name_shape(part.rpartition("=")[2]) for part in text.split(",")) if "=" in text else \
             _name_shape(text)
-        if shape >= 1:
-            column.words.append(row)
-        if shape == 2:
-            column.names.append(row)
-    return True
+    return None, 0, False, False, None, shape
 
 
 def _judge(sheet: str | None, number: int, col: int, column: _Column) -> Sighting | None:

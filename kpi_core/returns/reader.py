@@ -20,11 +20,16 @@ SEND_A_RETURN = "Send the return workbook kpibot made (.xlsx) or a CSV file (ite
 
 
 def read_return(data: bytes, filename: str, *, max_bytes: int | None = None,
-                max_uncompressed_bytes: int | None = None, limits: Limits | None = None) -> ParsedReturn:
+                max_uncompressed_bytes: int | None = None, limits: Limits | None = None,
+                capped: bool = False) -> ParsedReturn:
     """Read a return file (workbook or long-form CSV) into a ParsedReturn; problems become findings, never
     exceptions. A file that is not a return at all (a PDF, an image, text under a workbook's name) is `unreadable`
     with one finding naming what it is. The byte limits come from configuration (`Intake.max_upload_bytes`,
-    `max_uncompressed_bytes`)."""
+    `max_uncompressed_bytes`).
+
+    `capped=True` only where the read runs inside a memory and time cap (the reader's worker process): a
+    workbook's sheets are then bounded by the extents they declare, which a hostile file can falsify
+    (kpi_core/returns/bounds.py). Without it every sheet is walked in full first, safe in any process."""
     limits = limits or DEFAULT_LIMITS
     if max_bytes is not None:
         limits = dataclasses.replace(limits, max_bytes=max_bytes)
@@ -45,7 +50,7 @@ def read_return(data: bytes, filename: str, *, max_bytes: int | None = None,
     if too_large is not None:
         return _refused(filename, "xlsx" if kind != "other" else "csv", too_large)
     if kind == "zip":
-        return parse_xlsx(data, filename, limits)
+        return parse_xlsx(data, filename, limits, capped=capped)
     if kind == "ole":
         return _refused(filename, "xlsx", ole_finding(data, filename))
     if as_workbook and not looks_like_text(data):

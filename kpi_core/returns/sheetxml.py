@@ -17,6 +17,7 @@ import html
 import pyexpat
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from posixpath import dirname, join, normpath
 
 _STRICT_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
@@ -24,6 +25,8 @@ _STRICT_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 # the cells found, or the slower parser walk collects them instead.
 _ATTR = rb'\s+[\w:]+="[^"<>&]*"'
 _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
+# Every match of _ANY_FORMULA holds one of these, and searching for them is ten times faster (a literal `f` first).
+_FORMULA_HINT = re.compile(rb"f[\s/>](?<=[<:]f.)")
 _FORMULA_CELL = re.compile(
     rb"<(?:\w+:)?c((?:" + _ATTR + rb")*)\s*>\s*<(?:\w+:)?f(?:" + _ATTR + rb")*\s*(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
     rb"(<(?:\w+:)?v(?:" + _ATTR + rb")*\s*(?:/>|>([^<]*)</(?:\w+:)?v>))?")
@@ -45,10 +48,30 @@ class SheetScan:
     filled_rows: int = 0  # rows holding at least one value
     uncached_formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) 0-based -> formula
     percent_cells: set[tuple[int, int]] = field(default_factory=set)  # formatted as a percentage
+    # True when rows and cols are what the sheet declares (kpi_core/returns/bounds.py), not what it was found to
+    # hold: the reader then checks the grid calamine built before it copies anything out of it.
+    declared: bool = False
+    # The sheet's XML while its formulas are still to be looked for (declared bounds look only when asked).
+    pending_formulas: bytes | None = field(default=None, repr=False)
 
     @property
     def cells(self) -> int:
         return self.rows * self.cols
+
+    def formula_at(self, row: int, col: int) -> str | None:
+        """The formula without a saved result at a 0-based cell, if any. Raises FormulasUnaccounted when the
+        formulas of a sheet taken at its declared bounds cannot all be found by pattern."""
+        if self.pending_formulas is not None:
+            found = formulas_by_pattern(self.pending_formulas)
+            if found is None:
+                raise FormulasUnaccounted(self.name)
+            self.uncached_formulas.update(found)
+            self.pending_formulas = None
+        return self.uncached_formulas.get((row, col))
+
+
+class FormulasUnaccounted(ValueError):
+    """A sheet read at its declared bounds holds a formula the pattern cannot place: walk it in full instead."""
 
 
 class StructureError(ValueError):
@@ -95,16 +118,17 @@ def _elements(xml: bytes, wanted: frozenset[str], what: str) -> list[tuple[str, 
 
     parser = pyexpat.ParserCreate(namespace_separator="}")
     parser.StartElementHandler, parser.EndElementHandler = start, end
-    _parse(parser, xml, f"{what} is unreadable")
+    parse_part(parser, xml, f"{what} is unreadable")
     return found
 
 
-def _parse(parser: pyexpat.XMLParserType, xml: bytes, problem: str) -> None:
-    """Run expat over a part. The file's own faults become StructureError(`problem (why)`): XML that is not
-    well-formed, and an encoding declared that expat or Python cannot read (`ATF-8`, `shift_jis`, `utf-7`, `rot13`
-    raise LookupError, ValueError or UnicodeError, not ExpatError). The handlers' own exceptions pass through."""
+def parse_part(parser: pyexpat.XMLParserType, xml: bytes, problem: str, final: bool = True) -> None:
+    """Run expat over a part (or, not `final`, over its first bytes). The file's own faults become
+    StructureError(`problem (why)`): XML that is not well-formed, and an encoding declared that expat or Python
+    cannot read (`ATF-8`, `shift_jis`, `utf-7`, `rot13` raise LookupError, ValueError or UnicodeError, not
+    ExpatError). The handlers' own exceptions pass through."""
     try:
-        parser.Parse(xml, True)
+        parser.Parse(xml, final)
     except (StructureError, TooManyCells, TooManyRows):
         raise
     except (pyexpat.ExpatError, LookupError, ValueError) as exc:
@@ -115,9 +139,19 @@ def workbook_sheets(parts: dict[str, bytes]) -> list[tuple[str, str, bool]]:
     """(sheet name, part path, hidden) for each worksheet, in workbook order."""
     if "xl/workbook.xml" not in parts:
         raise StructureError("the list of sheets is missing")
-    sheets = _elements(parts["xl/workbook.xml"], frozenset({"sheet"}), "the list of sheets")
-    rels = _elements(parts.get("xl/_rels/workbook.xml.rels", b"<Relationships/>"), frozenset({"Relationship"}),
-                     "the workbook's relationships")
+    workbook, rels = parts["xl/workbook.xml"], parts.get("xl/_rels/workbook.xml.rels", b"<Relationships/>")
+    small = len(workbook) + len(rels) <= MAX_REMEMBERED
+    return list((_remembered_sheets if small else _workbook_sheets)(workbook, rels))
+
+
+# Every return made from one template carries the same list of sheets and the same cell formats: a warm reader
+# reads each once. Only small parts are remembered, so a hostile file cannot make the cache hold much.
+MAX_REMEMBERED = 256 * 1024
+
+
+def _workbook_sheets(workbook: bytes, rels_xml: bytes) -> tuple[tuple[str, str, bool], ...]:
+    sheets = _elements(workbook, frozenset({"sheet"}), "the list of sheets")
+    rels = _elements(rels_xml, frozenset({"Relationship"}), "the workbook's relationships")
     targets = {attrs.get("Id"): attrs.get("Target", "") for _, _, attrs in rels}
     found = []
     for _, _, attrs in sheets:
@@ -125,13 +159,22 @@ def workbook_sheets(parts: dict[str, bytes]) -> list[tuple[str, str, bool]]:
         target = targets.get(rel, "")
         path = target.lstrip("/") if target.startswith("/") else normpath(join(dirname("xl/workbook.xml"), target))
         found.append((attrs.get("name", ""), path, attrs.get("state", "visible") != "visible"))
-    return found
+    return tuple(found)
+
+
+_remembered_sheets = lru_cache(maxsize=32)(_workbook_sheets)
 
 
 def percent_styles(styles: bytes | None) -> frozenset[int]:
     """Indexes of the cell formats that show a number as a percentage (Excel stores 52.5% as 0.525)."""
     if not styles:
         return frozenset()
+    if len(styles) <= MAX_REMEMBERED:
+        return _remembered_percent(styles)
+    return _percent_styles(styles)
+
+
+def _percent_styles(styles: bytes) -> frozenset[int]:
     try:
         elements = _elements(styles, frozenset({"numFmt", "xf"}), "the cell formats")
     except StructureError:
@@ -142,6 +185,9 @@ def percent_styles(styles: bytes | None) -> frozenset[int]:
             percent_formats.add(_int(attrs.get("numFmtId")))
     cell_formats = [attrs for local, parent, attrs in elements if local == "xf" and parent == "cellXfs"]
     return frozenset(i for i, attrs in enumerate(cell_formats) if _int(attrs.get("numFmtId")) in percent_formats)
+
+
+_remembered_percent = lru_cache(maxsize=32)(_percent_styles)
 
 
 def _int(text: str | None) -> int:
@@ -157,8 +203,7 @@ def scan_sheet(name: str, part: str, xml: bytes, hidden: bool = False,
     An XML parser (expat), not patterns: quoting, spacing and character references in attributes must be read
     exactly as calamine will read them, or a reference like r='XFD1048576' would slip past the extent check.
     """
-    has_formulas = b"<f" in xml or b":f" in xml
-    uncached = _formulas_by_pattern(xml) if has_formulas else {}
+    uncached = formulas_by_pattern(xml)
     walk = _Walk(SheetScan(name, part, hidden), percent, formulas=uncached is None, max_cells=max_cells,
                  max_rows=max_rows)
     parser = pyexpat.ParserCreate()
@@ -167,7 +212,7 @@ def scan_sheet(name: str, part: str, xml: bytes, hidden: bool = False,
     if uncached is None:  # only then does the walk follow formula and value text: it costs twice the time
         parser.EndElementHandler = walk.end
         parser.CharacterDataHandler = walk.text
-    _parse(parser, xml, f"sheet {name!r} is not well-formed")
+    parse_part(parser, xml, f"sheet {name!r} is not well-formed")
     scan = walk.scan
     if max_cells is not None and walk.max_row * (walk.max_col + walk.unnumbered_cells) > max_cells:
         walk._too_many()
@@ -179,20 +224,33 @@ def scan_sheet(name: str, part: str, xml: bytes, hidden: bool = False,
     return scan
 
 
-def _formulas_by_pattern(xml: bytes) -> dict[tuple[int, int], str] | None:
-    """Formulas without a saved result, found by pattern; None when the pattern does not account for every <f>."""
-    found = _FORMULA_CELL.findall(xml)
-    if len(found) != len(_ANY_FORMULA.findall(xml)):
-        return None
-    uncached = {}
-    for attrs, formula, value_tag, value in found:
+def formulas_by_pattern(xml: bytes) -> dict[tuple[int, int], str] | None:
+    """Formulas without a saved result, found by pattern; None when the pattern does not account for every <f>.
+
+    Each <f> must be the first child of its cell (`<c r="B2"><f>...</f><v>...</v></c>`, as every spreadsheet
+    program writes it): the cell is matched from the tag before it."""
+    uncached: dict[tuple[int, int], str] = {}
+    if b"<f" not in xml and b":f" not in xml:
+        return uncached
+    for hint in _FORMULA_HINT.finditer(xml):
+        tag = hint.start() - 1
+        if xml[tag] != 60:  # `:f`: a prefixed <x:f>, or `:f ` in text or in another tag
+            tag = xml.rfind(b"<", 0, tag)
+            formula = _ANY_FORMULA.match(xml, tag)
+            if formula is None or formula.end() != hint.end():
+                continue
+        cell = _FORMULA_CELL.match(xml, xml.rfind(b"<", 0, tag))
+        if cell is None:
+            return None
+        attrs, text, value_tag, value = cell.groups(b"")
+        # An empty <v/> is a saved result only for a text formula that returned "".
+        if value_tag and (value or _T_STR.search(attrs)):
+            continue
         ref = _R_ATTR.search(attrs)
         if ref is None:
             return None
-        # An empty <v/> is a saved result only for a text formula that returned "".
-        if not (value_tag and (value or _T_STR.search(attrs))):
-            uncached[(int(ref.group(2)) - 1, _column_index(ref.group(1)))] = html.unescape(formula.decode("utf-8",
-                                                                                                          "replace"))
+        uncached[(int(ref.group(2)) - 1, _column_index(ref.group(1)))] = html.unescape(text.decode("utf-8",
+                                                                                                   "replace"))
     return uncached
 
 
@@ -228,7 +286,7 @@ class _Walk:
             else:
                 position = _POSITIONS.get(ref)
                 if position is None:
-                    position = _position(ref, self.scan.name)
+                    position = cell_position(ref, self.scan.name)
                 row, col = position
                 if row >= self.max_row or col >= self.max_col:
                     self.max_row, self.max_col = max(self.max_row, row + 1), max(self.max_col, col + 1)
@@ -316,7 +374,7 @@ def _root_attribute(xml: bytes, attribute: str, what: str) -> str | None:
     parser = pyexpat.ParserCreate()
     parser.StartElementHandler = start
     try:
-        _parse(parser, xml, f"{what} is unreadable")
+        parse_part(parser, xml, f"{what} is unreadable")
     except _Found:
         return found.get(attribute)
     return None
@@ -325,7 +383,7 @@ def _root_attribute(xml: bytes, attribute: str, what: str) -> str | None:
 _POSITIONS: dict[str, tuple[int, int]] = {}  # "E7" -> (6, 4): the same references recur in every workbook
 
 
-def _position(ref: str, sheet: str) -> tuple[int, int]:
+def cell_position(ref: str, sheet: str) -> tuple[int, int]:
     match = _STRICT_REF.fullmatch(ref)
     if match is None:
         raise StructureError(f"sheet {sheet!r} has a cell reference {ref[:20]!r}")

@@ -18,9 +18,11 @@ import python_calamine
 
 from kpi_core.findings import Finding, cap_findings
 from kpi_core.returns import layout, personal_data
+from kpi_core.returns.bounds import BeyondDeclared, scan_declared
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.safety import Limits, open_package
 from kpi_core.returns.sheetxml import (
+    FormulasUnaccounted,
     SheetScan,
     StructureError,
     TooManyCells,
@@ -39,6 +41,10 @@ class Sheet:
     name: str
     rows: Sequence[Sequence[Cell]]
     scan: SheetScan
+    prefix: str = field(init=False, repr=False)  # `'Age band'!`: every cell named on this sheet starts with it
+
+    def __post_init__(self) -> None:
+        self.prefix = layout.quote_sheet(self.name) + "!"
 
     def get(self, row: int, col: int) -> Cell:
         if 0 <= row < len(self.rows) and 0 <= col < len(self.rows[row]):
@@ -50,7 +56,12 @@ class Sheet:
         return cover_text(value)
 
     def where(self, row: int, col: int) -> str:
-        return layout.cell_name(self.name, row, col)
+        """`Data!E7`, as layout.cell_name writes it."""
+        letters = _LETTERS[col] if col < len(_LETTERS) else layout.column_letter(col)
+        return f"{self.prefix}{letters}{row + 1}"
+
+
+_LETTERS = [layout.column_letter(col) for col in range(702)]  # A to ZZ
 
 
 @dataclass
@@ -61,8 +72,13 @@ class Header:
     dimension: str = ""
 
 
-def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None = None) -> ParsedReturn:
-    """Read a workbook after the safety checks; every problem becomes a finding naming sheet and cell."""
+def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None = None, *,
+               capped: bool = False) -> ParsedReturn:
+    """Read a workbook after the safety checks; every problem becomes a finding naming sheet and cell.
+
+    `capped`: the caller reads inside a memory and time cap, so each sheet's declared extent is trusted up front
+    and checked against the grid calamine built (kpi_core/returns/bounds.py); otherwise every sheet's XML is
+    walked in full first."""
     limits = limits or Limits()
     parsed = ParsedReturn(source=source, format="xlsx")
     package, problems = open_package(data, source, limits)
@@ -75,7 +91,8 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
             parsed.findings.append(Finding("error", "zip_bomb", f"{source} was refused: {lie}",
                                            fix="Send the return workbook as kpibot made it, or a CSV file."))
             return parsed
-        scans = _scan(package.parts, limits)
+        listed = workbook_sheets(package.parts)
+        scans = _scan(package.parts, listed, limits, capped)
     except StructureError as exc:
         parsed.findings.append(_corrupt(source, str(exc)))
         return parsed
@@ -85,24 +102,31 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     except TooManyRows as exc:  # a list of people: refused before calamine spends time and memory on it
         scan = exc.scan
         sighting = personal_data.Sighting("rows", scan.name, personal_data.WHOLE_SHEET, 0, scan.filled_rows,
-                                          _tab_numbers(package.parts).get(scan.name, 0))
+                                          _tab_numbers(listed).get(scan.name, 0))
         parsed.findings.append(personal_data.refusal(
             [sighting], csv=False, max_rows=limits.max_rows, named=KPIBOT_SHEETS, hidden={scan.name} if scan.hidden
             else ()))
         return parsed
+    declared = any(scan.declared for scan in scans.values())
     try:
         sheets = _load(data, scans)
+    except BeyondDeclared:  # a sheet holds more than it declared: read it as outside a cap, for the same answer
+        return parse_xlsx(data, source, limits)
     except Exception as exc:  # noqa: BLE001 - calamine's own errors, and anything else it meets in a bad file
+        if declared:  # the full walk names a fault in a sheet's XML more precisely than calamine
+            return parse_xlsx(data, source, limits)
         parsed.findings.append(_corrupt(source, str(exc) or type(exc).__name__))
         return parsed
     except BaseException as exc:
         # calamine panics (pyo3's PanicException derives from BaseException), e.g. on a date 10^300 days ago.
         if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
             raise
+        if declared:
+            return parse_xlsx(data, source, limits)
         parsed.findings.append(_corrupt(source, f"the reader stopped: {exc}"))
         return parsed
     # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
-    tabs = _tab_numbers(package.parts)
+    tabs = _tab_numbers(listed)
     sightings = personal_data.find(((sheet.name, tabs.get(sheet.name, 0), sheet.rows) for sheet in sheets),
                                    limits.max_rows)
     if sightings:
@@ -113,15 +137,18 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         return parsed
     cover = _read_cover(sheets, parsed)
     found = {"main": 0, "long": 0, "grid": 0}
-    for sheet in sheets:
-        if sheet is cover:
-            continue
-        header = classify(sheet)
-        if header is None:
-            _unread_sheet(sheet, parsed)
-            continue
-        found[header.kind] += 1
-        {"main": _read_main, "long": _read_long, "grid": _read_grid}[header.kind](sheet, header, parsed)
+    try:
+        for sheet in sheets:
+            if sheet is cover:
+                continue
+            header = classify(sheet)
+            if header is None:
+                _unread_sheet(sheet, parsed)
+                continue
+            found[header.kind] += 1
+            {"main": _read_main, "long": _read_long, "grid": _read_grid}[header.kind](sheet, header, parsed)
+    except FormulasUnaccounted:  # formulas only the full walk can place: read the file as outside a cap
+        return parse_xlsx(data, source, limits)
     if not found["main"] and not found["long"]:
         parsed.entries.clear()  # breakdowns without their totals would only add a "missing" for every item
         parsed.findings.append(_not_a_template(source, cover is not None))
@@ -133,19 +160,21 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     return parsed
 
 
-def _scan(parts: dict[str, bytes], limits: Limits) -> dict[str, SheetScan]:
+def _scan(parts: dict[str, bytes], listed: list[tuple[str, str, bool]], limits: Limits,
+          capped: bool) -> dict[str, SheetScan]:
     percent = percent_styles(parts.get("xl/styles.xml"))
+    scan = scan_declared if capped else scan_sheet
     scans: dict[str, SheetScan] = {}
-    for name, part, hidden in workbook_sheets(parts):
+    for name, part, hidden in listed:
         if part in parts:
             left = limits.max_cells - sum(s.cells for s in scans.values())
-            scans[name] = scan_sheet(name, part, parts[part], hidden, percent, max(left, 0), limits.max_rows)
+            scans[name] = scan(name, part, parts[part], hidden, percent, max(left, 0), limits.max_rows)
     return scans
 
 
-def _tab_numbers(parts: dict[str, bytes]) -> dict[str, int]:
+def _tab_numbers(listed: list[tuple[str, str, bool]]) -> dict[str, int]:
     """Each sheet's 1-based position among the workbook's tabs (as a person counts them, chart sheets included)."""
-    return {name: n for n, (name, _, _) in enumerate(workbook_sheets(parts), start=1)}
+    return {name: n for n, (name, _, _) in enumerate(listed, start=1)}
 
 
 def _too_big(source: str, scans: dict[str, SheetScan], limits: Limits) -> Finding:
@@ -164,8 +193,11 @@ def _load(data: bytes, scans: dict[str, SheetScan]) -> list[Sheet]:
         scan = scans.get(meta.name)
         if scan is None or meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
             continue  # chart and dialog sheets hold no figures
-        rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-        sheets.append(Sheet(meta.name, rows, scan))
+        sheet = book.get_sheet_by_name(meta.name)
+        end = sheet.end
+        if scan.declared and end is not None and (end[0] >= scan.rows or end[1] >= scan.cols):
+            raise BeyondDeclared(scan.name)  # checked before anything is copied out of calamine's grid
+        sheets.append(Sheet(meta.name, sheet.to_python(skip_empty_area=False), scan))
     return sheets
 
 
@@ -242,11 +274,13 @@ def classify(sheet: Sheet) -> Header | None:
     return None
 
 
-def _value(sheet: Sheet, row: int, col: int) -> Cell | None:
-    """The cell's value as read, None when empty; a formula saved without its result is marked as such."""
-    value = sheet.get(row, col)
+def _value(sheet: Sheet, row: int, col: int, value: Cell = None) -> Cell | None:
+    """The cell's value as read (`value`, when the caller has it), None when empty; a formula saved without its
+    result is marked as such."""
+    if value is None:
+        value = sheet.get(row, col)
     if value == "" or value is None:
-        formula = sheet.scan.uncached_formulas.get((row, col))
+        formula = sheet.scan.formula_at(row, col)
         return UncachedFormula(formula) if formula is not None else None
     if isinstance(value, float) and (row, col) in sheet.scan.percent_cells:
         # Excel keeps 52.5% as 0.525 and says so only in the format: hand the reader what the person typed.
@@ -296,22 +330,26 @@ def _read_grid(sheet: Sheet, header: Header, parsed: ParsedReturn) -> None:
                                                                len(sheet.rows[header.row]))}
     items = {col: item for col, item in items.items() if item}
     totals = {layout.header_text(label) for label in layout.TOTAL_ROW_LABELS}
+    category_header = layout.header_text(layout.CATEGORY_ID_HEADER)
+    percent, columns = sheet.scan.percent_cells, list(items.items())
     for row in range(header.row + 1, len(sheet.rows)):
         category = sheet.text(row, 0) or sheet.text(row, 1)
         label = layout.header_text(sheet.get(row, 1))
-        if label in totals or layout.header_text(category) == layout.header_text(layout.CATEGORY_ID_HEADER):
+        if label in totals or layout.header_text(category) == category_header:
             continue
-        for col, item in items.items():
-            value = _value(sheet, row, col)
-            if value is None:
-                continue
+        cells, breakdown = sheet.rows[row], f"{dimension}={category}"
+        for col, item in columns:
+            value = cells[col] if col < len(cells) else ""
+            if value.__class__ is not float or (row, col) in percent:  # a plain number is read as it is
+                value = _value(sheet, row, col, value)
+                if value is None:
+                    continue
             if not category:
                 parsed.findings.append(Finding("error", "missing_category", f"the figure for {item} has no "
                                                "category in columns A and B", where=sheet.where(row, col), item=item,
                                                fix="Enter figures only in the category rows, or delete it."))
                 continue
-            parsed.entries.append(Entry(item=item, breakdown=f"{dimension}={category}", raw=value,
-                                        where=sheet.where(row, col)))
+            parsed.entries.append(Entry(item, breakdown, value, sheet.where(row, col)))
 
 
 def _unread_sheet(sheet: Sheet, parsed: ParsedReturn) -> None:

@@ -249,6 +249,18 @@ def far_cell_quoted() -> bytes:
         b"</sheetData>", b"<row r='1048576'><c r='XFD1048576'><v>1</v></c></row></sheetData>")})
 
 
+@corpus_file("dimension_lies.xlsx")
+def dimension_lies() -> bytes:
+    # The sheet declares the template's extent (<dimension ref="A1:E51"/>) but holds a cell at ZZ2000: 1.4 million
+    # cells, past the cell limit. A reader inside the cap trusts the declaration up front and must catch the lie
+    # from the grid calamine built (kpi_core/returns/bounds.py).
+    data = rezip(filled())
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet2.xml")
+    assert b'<dimension ref="A1:E' in sheet
+    return rezip(data, replace={"xl/worksheets/sheet2.xml": sheet.replace(
+        b"</sheetData>", b'<row r="2000"><c r="ZZ2000"><v>1</v></c></row></sheetData>')})
+
+
 @corpus_file("shared_strings_bomb.xlsx")
 def shared_strings_bomb() -> bytes:
     # A 1 KB string table declaring 4 billion strings: calamine would reserve 96 GB before reading one.
