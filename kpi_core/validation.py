@@ -101,7 +101,8 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
             continue
         raw = entry.raw
         if raw.__class__ is float and 0 <= raw <= 10**15 and raw.is_integer() and item.type in _PLAIN_TYPES \
-                and item.minimum is None and item.maximum is None:  # most figures: a whole number nothing else limits (as _figure reads it)
+                and item.minimum is None and item.maximum is None:
+            # Most figures: a whole number nothing else limits (as _figure reads it).
             value: Fraction | None = Fraction(int(raw), 1)
         else:
             value = _figure(item, entry, out.findings)

@@ -12,7 +12,8 @@ from fuzzing import fuzz
 from hypothesis import given
 from test_fuzz import mutated, mutated_parts, raw_mutation, xml_mutation
 
-from bot.workbooks import IsolatedReader, build_template
+from bot.workbooks.isolated import IsolatedReader
+from bot.workbooks.template import build_template
 from bot.workbooks.wire import pack, unpack
 from kpi_core import loader
 from kpi_core.calendar import parse_period
