@@ -13,6 +13,7 @@ from kpi_core.calendar import Period
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import PaymentRule
+from kpi_core.part_year import WHOLE, ContractSpan
 from kpi_core.thresholds import Threshold
 
 Status = Literal["green", "amber", "red", "info", "no_data"]
@@ -55,6 +56,7 @@ class IndicatorResult:
     low_confidence: bool = False
     confidence_note: str = ""
     notes: tuple[str, ...] = ()
+    year_share: Fraction = Fraction(1)  # of the annual target: the periods the contract owes (1 for a whole year)
 
     @property
     def ref(self) -> str:
@@ -77,7 +79,7 @@ class IndicatorResult:
             return "on target"
         if not j.gap:
             return f"on the limit: target is {describe_threshold(ind, ind.target)}"
-        return f"{formatting.gap(j.gap, ind.kind, ind.per)} off target"
+        return f"{formatting.gap(j.gap, ind.kind, ind.per, ind.unit)} off target"
 
     def as_dict(self) -> dict[str, object]:
         ind, j = self.indicator, self.judgement
@@ -100,7 +102,7 @@ class IndicatorResult:
             "stretch_met": j.stretch_met,
             "gap": _num(j.gap),
             "gap_text": self.gap_text,
-            "display_value": formatting.value(self.judged_value.value, ind.kind, ind.per),
+            "display_value": formatting.value(self.judged_value.value, ind.kind, ind.per, unit=ind.unit),
             "information_only": ind.information_only,
             "cumulative": ind.cumulative,
             "notes": list(self.notes) + ([j.note] if j.note else []),
@@ -127,10 +129,11 @@ class Scorecard:
     indicators: tuple[IndicatorResult, ...]
     payments: tuple[PaymentResult, ...] = ()
     notes: tuple[str, ...] = ()
+    span: ContractSpan = WHOLE  # when the contract runs: a part year owes fewer periods
 
     @property
     def year_complete(self) -> bool:
-        return self.period.is_last_in_year
+        return self.period.frequency == "annual" or self.span.completes_year(self.period)
 
     def result(self, ref: str) -> IndicatorResult:
         return next(r for r in self.indicators if r.ref == ref)
@@ -155,10 +158,12 @@ def describe_threshold(ind: Indicator, threshold: Threshold | None, bound: Fract
     if threshold.previous and bound is None:
         return f"{threshold.op} previous period"
     if bound is None and threshold.bound is None:
-        return threshold.text
+        return f"{threshold.op} benchmark"  # a benchmark's name needs the framework: bot.reports.display names it
     value = bound if bound is not None else threshold.bound
-    suffix = "%" if ind.kind == "percentage" else ""
-    return f"{threshold.op} {formatting.number(value, 2)}{suffix}"
+    if ind.kind == "percentage":
+        return f"{threshold.op} {formatting.number(value, 2)}%"
+    unit = ind.unit if ind.kind != "rate" else ""
+    return formatting.with_unit(f"{threshold.op} {formatting.number(value, 2)}", unit)
 
 
 @dataclass(frozen=True)
@@ -179,10 +184,11 @@ class PaymentResult:
 
     @property
     def state(self) -> str:
-        """`confirmed` on a full year, `provisional` when periods of the year are missing, else `forecast`."""
+        """`calculated` on a full year, `provisional` when periods of the year are missing, else `forecast`.
+        Never `confirmed`: confirming a payment is the commissioner's act, not a calculation's."""
         if self.missing_periods:
             return "provisional"
-        return "forecast" if self.forecast else "confirmed"
+        return "forecast" if self.forecast else "calculated"
 
     def as_dict(self) -> dict[str, object]:
         return {

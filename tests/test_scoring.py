@@ -599,3 +599,16 @@ def test_the_annual_critical_level_is_failed_on_the_full_year() -> None:
                     history={"2025-26-Q3": history["2025-26-Q3"]})
     # Q1 and Q2 missing: the year is not complete, so it is not (yet) a critical failure.
     assert not missing.result("CS.1").judgement.critical_failure and missing.result("CS.1").judgement.at_risk
+
+
+@pytest.mark.parametrize(("referred", "need", "flagged"), [(154, 154, False), (3, 3, False), (2, 3, True)])
+def test_a_perfect_result_of_a_whole_population_is_never_too_uncertain_to_call(referred: int, need: int,
+                                                                              flagged: bool) -> None:
+    """Substance misuse 11.1 (100% referred): "100% (154 of 154) ... ?" read as if every user housed could be a
+    fluke (issue 20, item 7). Nothing could be better than 100%, so there is nothing to call; 2 of 3 still is too
+    few to call."""
+    framework = loader.get("ch-substance-misuse")
+    card = score(framework, "quarterly", parse_period("2025-26-Q1", 4),
+                 {("housing_referred", ""): Fraction(referred), ("housing_need", ""): Fraction(need)})
+    result = card.result("11.1")
+    assert (result.low_confidence, bool(result.confidence_note)) == (flagged, flagged)
