@@ -1,12 +1,14 @@
-"""The commissioners' weekly digest: every return that is late and every indicator at red, in one message.
+"""The commissioners' weekly digest: every critical failure, late return and indicator at red, in one message.
 
 It goes on the configured weekday (Monday by default, or the next working day after a bank holiday) to each
-commissioner, covering the contracts they may see: late returns (past due, not accepted) with their place on the
-escalation ladder, the red indicators of each contract's latest accepted return, and the files refused in the
-last seven days as possible patient-level data from the providers of those contracts (that they exist, who sent
-them and when they are deleted; never their name or content). A commissioner with nothing to hear of gets no
-message that week. A digest missed while the scheduler was down is sent later in the
-same week, never for a week gone by.
+commissioner, covering the contracts they may see: first the critical failures of each contract's latest accepted
+return and the indicators at risk of an annual one; then late returns (past due, not accepted) with their place on
+the escalation ladder; the red indicators of those returns, compared with their targets exactly as the replies
+compare them (the year to date against the share expected by now; `IndicatorRow.comparison`), in natural order of
+ref; and the files refused in the last seven days as possible patient-level data from the providers of those
+contracts (that they exist, who sent them and when they are deleted; never their name or content). A commissioner
+with nothing to hear of gets no message that week. A digest missed while the scheduler was down is sent later in
+the same week, never for a week gone by.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from bot import config
+from bot.reports.context import indicator_row
+from bot.reports.display import natural_key
+from bot.reports.stored import ReportError, locate, stored_assessment
+from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
     Contract,
-    IndicatorResultRow,
     Obligation,
     Organisation,
     StoredFile,
@@ -40,7 +45,6 @@ if TYPE_CHECKING:
     from jobs.recipients import Directory
 
 Build = Callable[[Session, "Directory", "Describer"], None]
-WAS_ACCEPTED = ("accepted", "superseded")
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ class Line:
     text: str
 
 
-def digest_decisions(session: Session, settings: config.Settings, clock: Clock) -> list[tuple[Decision, Build]]:
+def digest_decisions(session: Session, settings: config.Settings, clock: Clock,
+                     files: FileStore) -> list[tuple[Decision, Build]]:
     """This week's digest for each council, once its day has come."""
     day = digest_day(clock.today, settings.scheduler.digest_weekday)
     if clock.today < day or day.isocalendar()[:2] != clock.today.isocalendar()[:2]:
@@ -60,31 +65,43 @@ def digest_decisions(session: Session, settings: config.Settings, clock: Clock) 
     planned = []
     for council in sorted(councils):
         decision = Decision(f"digest:{week}:{council}", "digest", "digest", organisations=(council,))
-        planned.append((decision, _builder(decision, council, week, clock)))
+        planned.append((decision, _builder(decision, council, week, clock, settings, files)))
     return planned
 
 
-def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build:
+def _builder(decision: Decision, council: str, week: str, clock: Clock, settings: config.Settings,
+             files: FileStore) -> Build:
     week_of = f"week of {short_day(clock.today - timedelta(days=clock.today.weekday()))}"
 
     def build(session: Session, directory: Directory, describer: Describer) -> None:
         late = [Line(o.contract_id, _late_line(describer, o, clock))
                 for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
-        red = _red_lines(session, council, clock)
+        critical, red = _results(session, council, clock, settings, files)
         refused = _refused_lines(session, council, clock)
         for person in directory.everyone(council, "commissioner"):
             visible = directory.visible(person.contact_id)
-            mine_late = [line.text for line in late if visible is None or line.contract_id in visible]
-            mine_red = [line.text for line in red if visible is None or line.contract_id in visible]
+            mine = lambda lines: [line.text for line in lines if visible is None or line.contract_id in visible]  # noqa: E731
+            mine_critical, mine_late, mine_red = mine(critical), mine(late), mine(red)
             mine_refused = [text for contracts, text in refused if visible is None or contracts & visible]
-            if mine_late or mine_red or mine_refused:
+            if mine_critical or mine_late or mine_red or mine_refused:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
+                if mine_critical:  # said first, in the subject too
+                    summary = f"{_critical_count(mine_critical)}, {summary}"
                 if mine_refused:
                     summary += f", {plural(len(mine_refused), 'file')} refused as possible personal data"
                 decision.outgoing.append(Outgoing(person, render(
-                    "digest", person, week=week_of, late=mine_late, red=mine_red, refused=mine_refused,
-                    summary=summary)))
+                    "digest", person, week=week_of, critical=mine_critical, late=mine_late, red=mine_red,
+                    refused=mine_refused, summary=summary)))
     return build
+
+
+def _critical_count(lines: list[str]) -> str:
+    """`1 critical failure`, `2 at risk of critical failure`, or both: how a subject leads."""
+    failures = sum(1 for line in lines if ": critical failure: " in line)
+    parts = [plural(failures, "critical failure")] if failures else []
+    if len(lines) > failures:
+        parts.append(f"{len(lines) - failures} at risk of critical failure")
+    return ", ".join(parts)
 
 
 def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
@@ -94,33 +111,40 @@ def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
             f"{days_text((clock.today - o.due).days)} overdue{level}")
 
 
-def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
-    """The red indicators of each contract's latest return accepted by now (the version in force then)."""
-    rows = session.exec(
-        select(Obligation.contract_id, Obligation.due_date, Obligation.period_id, Contract.name,
-               Contract.year_start_month, Submission.id, Submission.received_at)
-        .join(Submission, col(Submission.obligation_id) == Obligation.id)
-        .join(Contract, col(Contract.id) == Obligation.contract_id)
-        .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
-               col(Submission.received_at) <= clock.now)).all()
-    latest: dict[str, tuple] = {}  # type: ignore[type-arg]
-    for row in rows:  # the latest period, and within it the latest version received
-        if row[0] not in latest or (row[1], row[6]) > (latest[row[0]][1], latest[row[0]][6]):
-            latest[row[0]] = row
-    if not latest:
-        return []
-    by_submission = {row[5]: row for row in latest.values()}
-    results = session.exec(select(IndicatorResultRow).where(
-        col(IndicatorResultRow.submission_id).in_(list(by_submission)), col(IndicatorResultRow.status) == "red")
-        .order_by(col(IndicatorResultRow.submission_id), col(IndicatorResultRow.id))).all()
-    lines = []
-    for result in results:
-        contract_id, _, period_id, name, start_month = by_submission[result.submission_id][:5]
-        d = result.detail
-        target = f" against a target of {d['target']}" if d.get("target") else ""
-        lines.append(Line(contract_id, f"{name}, {parse_period(period_id, start_month).label}: {result.ref} "
-                                       f"{d.get('name', '')}: {d.get('display_value', '')}{target}"))
-    return sorted(lines, key=lambda line: line.text)
+def _results(session: Session, council: str, clock: Clock, settings: config.Settings,
+             files: FileStore) -> tuple[list[Line], list[Line]]:
+    """The critical failures (and indicators at risk of one), and the red indicators, of each contract's latest
+    accepted return by now, judged as its return report judges it."""
+    latest = session.exec(
+        select(Contract, Obligation.period_id)
+        .join(Obligation, col(Obligation.contract_id) == Contract.id)
+        .where(col(Contract.commissioner_id) == council, col(Obligation.first_accepted_at) <= clock.now)
+        .order_by(col(Contract.name), col(Obligation.due_date).desc())).all()
+    critical: list[Line] = []
+    red: list[Line] = []
+    seen: set[str] = set()
+    for contract, period_id in latest:
+        if contract.id in seen:
+            continue
+        seen.add(contract.id)
+        period = parse_period(period_id, contract.year_start_month)
+        try:
+            found = locate(session, contract, period)
+            if found.submission is None or found.submission.status != "accepted":
+                continue
+            assessment = stored_assessment(session, files, settings, found)[0]
+        except (ReportError, OSError, ValueError):  # a return that cannot be read again: the others still go
+            continue
+        rows = sorted((indicator_row(r, assessment.framework) for r in assessment.scorecard.indicators),
+                      key=lambda row: natural_key(row.ref))
+        about = f"{contract.name}, {period.label}"
+        critical += [Line(contract.id, f"{about}: critical failure: {row.critical_text}")
+                     for row in rows if row.critical_failure]
+        critical += [Line(contract.id, f"{about}: at risk of critical failure: {row.critical_text}")
+                     for row in rows if row.at_risk]
+        red += [Line(contract.id, f"{about}: {row.ref} {row.name}: {row.comparison}")
+                for row in rows if row.status.key == "red" and not row.critical_failure]
+    return critical, red
 
 
 def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[set[str], str]]:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.reports.exception_report import build_exception_report
+from bot.reports.exception_report import ExceptionReport, build_exception_report
 from bot.reports.render import render_exception_report
 from bot.reports.stored import ReportError, contract_period_status
 from bot.storage.files import FileStore
@@ -26,6 +26,7 @@ from jobs.queueing import Decision, Message, Outgoing, existing, queue
 from jobs.recipients import Directory, Recipient
 from jobs.timing import Clock, report_day
 from kpi_core.calendar import parse_period
+from kpi_core.formatting import plural
 
 log = logging.getLogger("kpibot.scheduler")
 LOOKBACK = timedelta(days=120)  # deadlines older than this have a newer report
@@ -65,6 +66,15 @@ def _due(session: Session, settings: config.Settings, clock: Clock) -> dict[str,
     return {f"report:exceptions:{council}:{deadline.isoformat()}": (council, deadline)
             for council, deadline in sorted(latest.items())
             if report_day(deadline, settings.scheduler.report_working_days) <= clock.today}
+
+
+def headline(report: ExceptionReport, red: int) -> str:
+    """The subject's figures, critical failures (and those at risk of one) first: `1 critical failure, 0 late,
+    8 red`."""
+    parts = [plural(len(report.critical), "critical failure")] if report.critical else []
+    if report.at_risk:
+        parts.append(f"{len(report.at_risk)} at risk of critical failure")
+    return ", ".join(parts + [f"{len(report.late)} late", f"{red} red"])
 
 
 def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock: Clock, key: str, council: str,
@@ -110,7 +120,7 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
             for person in people:
                 message = render("exception_report", person, deadline=short_day(deadline),
                                  contracts=[s.contract_name for s in statuses], late=len(report.late), red=red,
-                                 notes=notes)
+                                 notes=notes, critical=report.critical_lines, headline=headline(report, red))
                 decision.outgoing.append(Outgoing(person, Message(message.subject, message.text, digest, name)))
     return decision
 

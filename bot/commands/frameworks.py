@@ -187,7 +187,7 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
         elif not benchmarks:
             click.echo("  none (load them with `kpibot benchmarks load FILE`)")
         for b in benchmarks if isinstance(benchmarks, list) else []:
-            click.echo(f"  {b.describe()}")
+            click.echo(f"  {b.as_loaded()}")
 
 
 def _rule(rule: dict) -> str:  # type: ignore[type-arg]

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from bot.reports import display
-from bot.reports.context import CountView, counts_of, indicator_row, payment_view
+from bot.reports.context import CountView, counts_of, indicator_row
+from bot.reports.payment_view import payment_view
 from bot.reports.status import StatusView, status_view
 from kpi_core import formatting
 from kpi_core.assess import Assessment
@@ -22,11 +23,12 @@ from kpi_core.calendar import Period
 
 @dataclass(frozen=True)
 class DataKpi:
-    """A data-submission KPI (timeliness or accuracy of returns): `achieved` of `out_of` against a % target."""
+    """A data-submission KPI (timeliness or accuracy of returns) over the rolling 12 months: `achieved` of
+    `out_of` against a % target. Counts of every return, not a sample: nothing is too few to call."""
 
     name: str  # `Timeliness of returns`
-    achieved: int  # e.g. returns received on time this year
-    out_of: int  # returns due so far this year
+    achieved: int  # e.g. returns received on time in the rolling 12 months
+    out_of: int  # returns due (or met early) in the rolling 12 months
     target_percent: Fraction = Fraction(95)
     when_none: str = "no returns due yet"  # what to print when `out_of` is 0 (accuracy: none received yet)
 
@@ -75,6 +77,8 @@ class ContractPeriodStatus:
     accuracy: DataKpi | None = None
     return_label: str = "Quarterly return"  # the return the period's row is about
     overdue: tuple[OverdueReturn, ...] = ()  # the contract's other returns still owed, oldest first
+    data_kpis_apply: bool = True  # False: the contract has no data-submission KPIs (not applicable)
+    disagreements: tuple[str, ...] = ()  # annual returns whose full-year figures differ from their quarters
 
 
 @dataclass(frozen=True)
@@ -150,9 +154,15 @@ class PaymentRow:
 class DataKpiRow:
     contract_name: str
     name: str
-    value: str  # `95% (19 of 20)`
+    value: str  # `95% (19 of 20)`, or `not applicable`
     target: str
-    status: StatusView
+    status: StatusView | None  # None: not applicable to the contract
+
+
+@dataclass(frozen=True)
+class DisagreementRow:
+    contract_name: str
+    text: str  # `Annual return, Year 2025-26: Clients setting a quit date: 1,650 for the year here, but ...`
 
 
 @dataclass(frozen=True)
@@ -170,13 +180,28 @@ class ExceptionReport:
     totals: tuple[CountView, ...]
     notes: tuple[str, ...]
     at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
+    disagreements: tuple[DisagreementRow, ...] = ()
 
     @property
     def summary(self) -> str:
-        """`3 red or amber indicators · 1 missing or late return · 0 critical failures`."""
-        return " · ".join((display.plural(len(self.exceptions), "red or amber indicator"),
-                           display.plural(len(self.late), "missing or late return"),
-                           display.plural(len(self.critical), "critical failure")))
+        """`1 critical failure · 3 red or amber indicators · 1 missing or late return`: critical failures (and
+        those at risk of one) first."""
+        parts = [display.plural(len(self.critical), "critical failure")]
+        if self.at_risk:
+            parts.append(f"{len(self.at_risk)} at risk of critical failure")
+        parts += [display.plural(len(self.exceptions), "red or amber indicator"),
+                  display.plural(len(self.late), "missing or late return")]
+        return " · ".join(parts)
+
+    @property
+    def critical_lines(self) -> tuple[str, ...]:
+        """Each critical failure, then each indicator at risk of one, as the messages carrying the report say
+        them first: `One You Lifestyle Programmes: WM.6 ...: 6.9 out of 10, critical failure level < 7 out of 10`."""
+        level = lambda r: f" ({r.critical_level})" if r.critical_level else ""  # noqa: E731
+        return (tuple(f"Critical failure: {r.contract_name}, {r.ref} {r.name}: {r.value}, past the critical "
+                      f"failure level{level(r)}" for r in self.critical)
+                + tuple(f"At risk of critical failure: {r.contract_name}, {r.ref} {r.name}: {r.value} at the year "
+                        f"end, past the annual critical failure level{level(r)}" for r in self.at_risk))
 
 
 def return_state(status: ContractPeriodStatus, timezone: str) -> str:
@@ -205,6 +230,11 @@ def escalation_text(status: ContractPeriodStatus) -> str:
     return f"Level {status.escalation_level}{label}"
 
 
+def not_applicable_row(contract_name: str) -> DataKpiRow:
+    return DataKpiRow(contract_name, "Timeliness and accuracy of returns",
+                      "not applicable: the contract has no data-submission KPIs", "–", None)
+
+
 def data_kpi_row(contract_name: str, kpi: DataKpi) -> DataKpiRow:
     percent = kpi.percent
     value = (f"{formatting.number(percent)}% ({kpi.achieved:,} of {kpi.out_of:,})" if percent is not None
@@ -224,12 +254,16 @@ class _Sections:
     at_risk: list[CriticalRow] = field(default_factory=list)
     payments: list[PaymentRow] = field(default_factory=list)
     data_kpis: list[DataKpiRow] = field(default_factory=list)
+    disagreements: list[DisagreementRow] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
 
 
 def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Assessment) -> None:
-    """The contract's red and amber indicators, critical failures and payments."""
+    """The contract's red and amber indicators, critical failures and payments (none for a rejected return:
+    nothing is judged on it)."""
     name, framework = status.contract_name, assessment.framework
+    if not assessment.accepted:
+        return
     rows: list[ExceptionRow] = []
     for result in assessment.scorecard.indicators:
         out.totals[result.status] = out.totals.get(result.status, 0) + 1
@@ -241,9 +275,8 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
             level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
             out.critical.append(CriticalRow(name, row.ref, row.name, row.judged, level,
                                             "Critical performance failure"))
-        elif result.judgement.at_risk:
-            level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
-            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}", level,
+        elif row.at_risk:
+            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}", row.critical_level,
                                            "Off trajectory: at risk of critical failure (judged on the full year)"))
     rows.sort(key=lambda r: r.status.key != "red")  # stable: the framework's order within each colour
     if rows:
@@ -282,7 +315,10 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
                 escalation_text(replace(status, escalation_level=owed.escalation_level,
                                         escalation_label=owed.escalation_label))))
         out.data_kpis += [data_kpi_row(name, kpi) for kpi in (status.timeliness, status.accuracy) if kpi is not None]
-        counts = counts_of(assessment.scorecard.indicators) if assessment is not None else ()
+        if not status.data_kpis_apply:
+            out.data_kpis.append(not_applicable_row(name))
+        out.disagreements += [DisagreementRow(name, text) for text in status.disagreements]
+        counts = counts_of(assessment.scorecard.indicators) if assessment is not None and assessment.accepted else ()
         out.contracts.append(ContractSummary(name, status.provider_name, status.period.label,
                                              display.day(status.due_date), return_state(status, timezone), verdict,
                                              counts, escalation_text(status)))
@@ -291,8 +327,11 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
     order = ("red", "amber", "green", "no_data", "info")
     notes = ("Values of cumulative indicators are the year to date, judged against the share of the annual target "
              "expected by the end of the period.",
-             "Payments marked Forecast are worked out on the year so far and confirmed on the full year's figures; "
-             "Provisional ones lack figures for some periods of the year and are never final until they are in.",
+             "Payments marked Forecast are worked out on the year so far; Calculated ones on the full year's "
+             "figures, for the commissioner to confirm; Provisional ones lack figures for some periods of the year "
+             "and are never final until they are in.",
+             "Timeliness and accuracy count every return due (or sent early) in the rolling 12 months: on time or "
+             "not, and right first time or corrected later, each counted once.",
              "An annual critical failure level is judged on the full year; in-year, a year-end forecast past it is "
              "listed as at risk of critical failure.")
     return ExceptionReport(
@@ -307,6 +346,7 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
         at_risk=tuple(out.at_risk),
         payments=tuple(out.payments),
         data_kpis=tuple(out.data_kpis),
+        disagreements=tuple(out.disagreements),
         totals=tuple(CountView(status_view(s), out.totals[s]) for s in order if out.totals.get(s)),
         notes=notes,
     )

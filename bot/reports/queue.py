@@ -168,7 +168,8 @@ class RenderQueue:
             parsed = read_return(self.files.get(sub.sha256), sub.filename, limits=config.read_limits(self.settings))
             history = {k: int(v) for k, v in job.inputs.get("history", {}).items()}
             assessed = assess_in_context(session, contract, period, parsed, sub.received_at, self.settings.timezone,
-                                         terms=terms_of(self.settings, contract, period), history_versions=history)
+                                         terms=terms_of(self.settings, contract, period), history_versions=history,
+                                         submission_id=sub.id)
             provider = session.get(Organisation, contract.provider_id)
             meta = ReturnMeta(contract.id, contract.name, provider.name if provider else contract.provider_id,
                               sub.received_at, sub.version, sub.on_time, obligation.due_date, sub.filename)
