@@ -32,6 +32,7 @@ KEY = re.compile(r"\[[a-z0-9_]+=[a-z0-9_]+(?:,[a-z0-9_]+=[a-z0-9_]+)*\]")  # [su
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
 HEADING_HEIGHT = 10.5  # points: h2 (11.5pt) and h3 (9.5pt) words are taller than body text (8.3pt and less)
 FOOTER = 800.0  # points from the top of an A4 page (842): below it only the page number and "kpibot"
+HEADER = 40.0  # above it only the running header
 
 
 def pdftotext(pdf: Path | bytes, *args: str) -> str:
@@ -43,17 +44,23 @@ def pdftotext(pdf: Path | bytes, *args: str) -> str:
 
 
 def stranded_headings(bbox: str) -> list[str]:
-    """Headings that end a page: a heading with fewer than two lines of body text under it on its page."""
-    found = []
-    for number, page in enumerate(bbox.split("<page ")[1:], start=1):
-        words = [(float(y0), float(y1), text) for _, y0, _, y1, text in WORD.findall(page) if float(y1) < FOOTER]
+    """Headings that end a page: a heading with fewer than two lines of body text under it on its page, whose
+    section goes on overleaf (the next page opens with body text, not a heading). A heading with its whole
+    one-line section ("No problems were found in the return.") at the foot of a page is not stranded."""
+    pages = []
+    for page in bbox.split("<page ")[1:]:
         lines: dict[int, list[tuple[float, str]]] = {}
-        for y0, y1, text in words:
-            lines.setdefault(round(y1), []).append((y1 - y0, text))
-        ordered = sorted(lines)
-        for index, y in enumerate(ordered):
-            if min(h for h, _ in lines[y]) >= HEADING_HEIGHT and len(ordered) - index - 1 < 2:
-                found.append(f"page {number}: {' '.join(t for _, t in lines[y])}")
+        for _, y0, _, y1, text in WORD.findall(page):
+            if HEADER < float(y1) < FOOTER:
+                lines.setdefault(round(float(y1)), []).append((float(y1) - float(y0), text))
+        pages.append([lines[y] for y in sorted(lines)])
+    found = []
+    for number, lines in enumerate(pages, start=1):
+        overleaf = pages[number] if number < len(pages) else []
+        continues = bool(overleaf) and min(h for h, _ in overleaf[0]) < HEADING_HEIGHT
+        for index, line in enumerate(lines):
+            if min(h for h, _ in line) >= HEADING_HEIGHT and len(lines) - index - 1 < 2 and continues:
+                found.append(f"page {number}: {' '.join(t for _, t in line)}")
                 break
     return found
 

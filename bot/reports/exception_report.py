@@ -231,8 +231,9 @@ def escalation_text(status: ContractPeriodStatus) -> str:
 
 
 def not_applicable_row(contract_name: str) -> DataKpiRow:
-    return DataKpiRow(contract_name, "Timeliness and accuracy of returns",
-                      "not applicable: the contract has no data-submission KPIs", "–", None)
+    """Issue 20, item 8: a contract without data-submission KPIs shows them as not applicable, never as no data."""
+    return DataKpiRow(contract_name, "Timeliness and accuracy of returns (no such KPIs in the contract)",
+                      "not applicable", "–", None)
 
 
 def data_kpi_row(contract_name: str, kpi: DataKpi) -> DataKpiRow:
