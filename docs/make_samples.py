@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ from kpi_core.calendar import Period, parse_period  # noqa: E402
 from kpi_core.duedates import due_date  # noqa: E402
 from kpi_core.escalation import escalation_for  # noqa: E402
 from kpi_core.returns.csv_long import parse_csv  # noqa: E402
-from kpi_core.values import Values  # noqa: E402
+from kpi_core.values import Key  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 DPI = 100
@@ -53,7 +54,7 @@ STORY = {
 
 
 def assessed(framework_id: str, period: Period, level: float, scale: int,
-             value: object) -> tuple[Assessment, dict[str, Values]]:
+             value: object) -> tuple[Assessment, dict[str, dict[Key, Fraction]]]:
     """The sample return assessed with its year so far as accepted history, and that history."""
     framework = loader.get(framework_id)
     data, history = sample_year(framework, period, level=level, scale=scale)

@@ -8,11 +8,13 @@ carries the earlier periods (as references, which never count).
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from kpi_core import samples
 from kpi_core.assess import return_type_for
 from kpi_core.calendar import Period
 from kpi_core.framework.model import Framework
-from kpi_core.values import Values
+from kpi_core.values import Key
 
 
 def sample_return_csv(framework: Framework, period: Period, *, level: float = 0.7, scale: int = 200,
@@ -31,7 +33,7 @@ def sample_return_csv(framework: Framework, period: Period, *, level: float = 0.
 
 
 def sample_year(framework: Framework, period: Period, *, level: float = 0.7,
-                scale: int = 200) -> tuple[bytes, dict[str, Values]]:
+                scale: int = 200) -> tuple[bytes, dict[str, dict[Key, Fraction]]]:
     """This period's return as a long-form CSV, and the earlier periods of its year as the accepted returns
     storage would hold (the same figures `sample_return_csv` writes for them)."""
     return_id = return_type_for(framework, period)
