@@ -107,14 +107,15 @@ def assessed():  # type: ignore[no-untyped-def]
     return assess(framework, period, parse_csv(data, "bench.csv"), contract_value=1_000_000)
 
 
-def build_and_render(plans: bool, assessment=None) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
-    """Build the report's context and render it; (pdf, status counts)."""
+def build_and_render(plans: bool, judged=None) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
+    """Build the report's context (trend charts from the accepted history) and render it; (pdf, status counts)."""
     from bot.reports.context import ReturnMeta, build_return_report
     from bot.reports.render import render_return_report
+    from bot.reports.trends import trends_from_history
 
-    assessment = assessment or assessed()
+    assessment, history = judged or assessed()
     meta = ReturnMeta("bench", assessment.framework.name, "Benchmark Provider Ltd")
-    report = build_return_report(assessment, meta)
+    report = build_return_report(assessment, meta, trends_from_history(assessment, history))
     counts = ", ".join(f"{n} {s}" for s, n in assessment.scorecard.counts().items() if n)
     return render_return_report(report, action_plans=plans), counts
 
@@ -183,13 +184,13 @@ def main() -> None:
         command = [sys.executable, __file__, "--child"] + (["--plans"] if args.plans else [])
         out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
         firsts.append(json.loads(out.strip().splitlines()[-1]))
-    assessment = assessed()
-    pdf, statuses = build_and_render(args.plans, assessment)  # warm-up
-    html = plain_html(assessment)
+    judged = assessed()
+    pdf, statuses = build_and_render(args.plans, judged)  # warm-up
+    html = plain_html(judged[0])
     plain = render_plain(html)
     report_cpu, plain_cpu = [], []
     for _ in range(args.warm):
-        report_cpu.append(cpu(lambda: build_and_render(args.plans, assessment)))
+        report_cpu.append(cpu(lambda: build_and_render(args.plans, judged)))
         plain_cpu.append(cpu(lambda: render_plain(html)))
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
     plain_pages = len(PdfReader(io.BytesIO(plain)).pages)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,13 +28,15 @@ from bot import config  # noqa: E402
 from bot.reports.context import ReturnMeta, build_return_report
 from bot.reports.exception_report import ContractPeriodStatus, DataKpi, build_exception_report
 from bot.reports.render import render_action_plans, render_exception_report, render_return_report
-from bot.reports.samples import sample_return_csv  # noqa: E402
+from bot.reports.samples import sample_year  # noqa: E402
+from bot.reports.trends import trends_from_history  # noqa: E402
 from kpi_core import loader  # noqa: E402
 from kpi_core.assess import Assessment, assess, return_type_for  # noqa: E402
 from kpi_core.calendar import Period, parse_period  # noqa: E402
 from kpi_core.duedates import due_date  # noqa: E402
 from kpi_core.escalation import escalation_for  # noqa: E402
 from kpi_core.returns.csv_long import parse_csv  # noqa: E402
+from kpi_core.values import Key  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 DPI = 100
@@ -50,10 +53,13 @@ STORY = {
 }
 
 
-def assessed(framework_id: str, period: Period, level: float, scale: int, value: object) -> Assessment:
+def assessed(framework_id: str, period: Period, level: float, scale: int,
+             value: object) -> tuple[Assessment, dict[str, dict[Key, Fraction]]]:
+    """The sample return assessed with its year so far as accepted history, and that history."""
     framework = loader.get(framework_id)
-    data = sample_return_csv(framework, period, level=level, scale=scale)
-    return assess(framework, period, parse_csv(data, f"{framework_id}-{period.id}.csv"), contract_value=value)
+    data, history = sample_year(framework, period, level=level, scale=scale)
+    return assess(framework, period, parse_csv(data, f"{framework_id}-{period.id}.csv"), history=history,
+                  contract_value=value), history
 
 
 def first_page_png(pdf: bytes, out: Path, page: int = 1) -> None:
@@ -83,7 +89,7 @@ def main() -> None:
         provider = settings.organisation(contract.provider).name
         received = None if arrived is None else datetime.combine(date.fromordinal(due.toordinal() + arrived),
                                                                  datetime.min.time(), UTC).replace(hour=10)
-        result = assessed(contract.framework, period, level, scale, contract.value)
+        result, history = assessed(contract.framework, period, level, scale, contract.value)
         late = arrived is None or arrived > 0
         escalation = escalation_for(run + 1 if late else 0)
         sent = 4 - (arrived is None)  # four returns due in the rolling year; a missing one was never sent
@@ -98,7 +104,8 @@ def main() -> None:
         if contract.id == "ch-stop-smoking":
             meta = ReturnMeta(contract.id, contract.name, provider, received_at=received, version=2, on_time=True,
                               source="breathe-easy-2025-26-q3.csv")
-            report = build_return_report(result, meta, generated_at=GENERATED, timezone=settings.timezone)
+            report = build_return_report(result, meta, trends_from_history(result, history), generated_at=GENERATED,
+                                         timezone=settings.timezone)
             return_pdf, plans_pdf = render_return_report(report), render_action_plans(report)
     exceptions = build_exception_report(statuses, TITLE, generated_at=GENERATED, timezone=settings.timezone)
     exception_pdf = render_exception_report(exceptions)

@@ -1,22 +1,23 @@
-"""The commissioners' weekly digest: every return that is late, every indicator at red, every return waiting for
-the council's review and every query overdue, in one message.
+"""The commissioners' weekly digest: every critical failure, late return and indicator at red, every return waiting
+for the council's review and every query overdue, in one message.
 
 It goes on the configured weekday (Monday by default, or the next working day after a bank holiday) to each
-commissioner, covering the contracts they may see: late returns (past due, not accepted) with their place on the
-escalation ladder, the red indicators of each contract's latest accepted return, and the files refused in the
-last seven days as possible patient-level data from the providers of those contracts (that they exist, who sent
-them and when they are deleted; never their name or content). A commissioner with nothing to hear of gets no
-message that week. A digest missed while the scheduler was down is sent later in the
-same week, never for a week gone by. A Teams channel, read by more people than the commissioners, is not told who
-sent a refused file.
+commissioner, covering the contracts they may see: first the critical failures of each contract's latest accepted
+return and the indicators at risk of an annual one; then late returns (past due, not accepted) with their place on
+the escalation ladder; the red indicators of those returns, compared with their targets exactly as the replies
+compare them (the year to date against the share expected by now; `IndicatorRow.comparison`), in natural order of
+ref; and the files refused in the last seven days as possible patient-level data from the providers of those
+contracts (that they exist, who sent them and when they are deleted; never their name or content). A commissioner
+with nothing to hear of gets no message that week. A digest missed while the scheduler was down is sent later in
+the same week, never for a week gone by. A Teams channel, read by more people than the commissioners, is not told
+who sent a refused file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from fractions import Fraction
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -24,12 +25,15 @@ from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.reviews import waiting
-from bot.reports.display import threshold_only
+from bot.reports.context import indicator_row
+from bot.reports.display import natural_key
+from bot.reports.stored import ReportError, locate, stored_assessment
+from bot.review.listing import describe
 from bot.storage.db import fetch_rows
+from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
     Contract,
-    IndicatorResultRow,
     Obligation,
     Organisation,
     StoredFile,
@@ -39,7 +43,6 @@ from jobs import owed as reads
 from jobs.messages import days_text, render, short_day
 from jobs.queueing import Decision, Outgoing
 from jobs.timing import Clock, digest_day
-from kpi_core import loader
 from kpi_core.calendar import parse_period
 from kpi_core.formatting import plural
 
@@ -48,7 +51,6 @@ if TYPE_CHECKING:
     from jobs.recipients import Directory
 
 Build = Callable[[Session, "Directory", "Describer"], None]
-WAS_ACCEPTED = ("accepted", "superseded")
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class Line:
     text: str
 
 
-def digest_decisions(session: Session, settings: config.Settings, clock: Clock) -> list[tuple[Decision, Build]]:
+def digest_decisions(session: Session, settings: config.Settings, clock: Clock,
+                     files: FileStore) -> list[tuple[Decision, Build]]:
     """This week's digest for each council, once its day has come."""
     day = digest_day(clock.today, settings.scheduler.digest_weekday)
     if clock.today < day or day.isocalendar()[:2] != clock.today.isocalendar()[:2]:
@@ -68,29 +71,32 @@ def digest_decisions(session: Session, settings: config.Settings, clock: Clock) 
     planned = []
     for council in sorted(councils):
         decision = Decision(f"digest:{week}:{council}", "digest", "digest", organisations=(council,))
-        planned.append((decision, _builder(decision, council, week, clock, settings)))
+        planned.append((decision, _builder(decision, council, week, clock, settings, files)))
     return planned
 
 
-def _builder(decision: Decision, council: str, week: str, clock: Clock, settings: config.Settings) -> Build:
+def _builder(decision: Decision, council: str, week: str, clock: Clock, settings: config.Settings,
+             files: FileStore) -> Build:
     week_of = f"week of {short_day(clock.today - timedelta(days=clock.today.weekday()))}"
 
     def build(session: Session, directory: Directory, describer: Describer) -> None:
         decision.why = f"the commissioners' weekly digest for the {week_of}: what is late and red"
         late = [Line(o.contract_id, _late_line(describer, o, clock))
                 for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
-        red = _red_lines(session, council, clock)
+        critical, red = _results(session, council, clock, settings, files)
         refused = _refused_lines(session, council, clock)
         to_review, overdue = _review_lines(session, council, settings, clock)
         for person in directory.everyone(council, "commissioner"):
             visible = directory.visible(person)
             mine = lambda lines: [x.text for x in lines if visible is None or x.contract_id in visible]  # noqa: E731
-            mine_late, mine_red = mine(late), mine(red)
+            mine_critical, mine_late, mine_red = mine(critical), mine(late), mine(red)
             mine_review, mine_overdue = mine(to_review), mine(overdue)
             mine_refused = [shared if person.channel == "teams" else text for contracts, text, shared in refused
                             if visible is None or contracts & visible]
-            if mine_late or mine_red or mine_refused or mine_review or mine_overdue:
+            if mine_critical or mine_late or mine_red or mine_refused or mine_review or mine_overdue:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
+                if mine_critical:  # said first, in the subject too
+                    summary = f"{_critical_count(mine_critical)}, {summary}"
                 if mine_review:
                     summary += f", {plural(len(mine_review), 'return')} to review"
                 if mine_overdue:
@@ -98,16 +104,14 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock, settings
                 if mine_refused:
                     summary += f", {plural(len(mine_refused), 'file')} refused as possible personal data"
                 decision.outgoing.append(Outgoing(person, render(
-                    "digest", person, week=week_of, late=mine_late, red=mine_red, refused=mine_refused,
-                    review=mine_review, overdue_queries=mine_overdue, summary=summary)))
+                    "digest", person, week=week_of, critical=mine_critical, late=mine_late, red=mine_red,
+                    refused=mine_refused, review=mine_review, overdue_queries=mine_overdue, summary=summary)))
     return build
 
 
 def _review_lines(session: Session, council: str, settings: config.Settings,
                   clock: Clock) -> tuple[list[Line], list[Line]]:
     """The council's returns waiting for its review, and the queries its providers have not answered in time."""
-    from bot.review.listing import describe  # the review's own words for what waits
-
     contracts = list(session.exec(select(Contract.id).where(col(Contract.commissioner_id) == council)).all())
     items = waiting(session, contracts)
     to_review = [Line(w.contract_id, describe(session, settings, w, clock.today)) for w in items
@@ -117,6 +121,15 @@ def _review_lines(session: Session, council: str, settings: config.Settings,
     return to_review, overdue
 
 
+def _critical_count(lines: list[str]) -> str:
+    """`1 critical failure`, `2 at risk of critical failure`, or both: how a subject leads."""
+    failures = sum(1 for line in lines if ": critical failure: " in line)
+    parts = [plural(failures, "critical failure")] if failures else []
+    if len(lines) > failures:
+        parts.append(f"{len(lines) - failures} at risk of critical failure")
+    return ", ".join(parts)
+
+
 def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
     about = describer.about(o)
     level = f"; escalation level {o.escalation_level}" if o.escalation_level else ""
@@ -124,49 +137,40 @@ def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
             f"{days_text((clock.today - o.due).days)} overdue{level}")
 
 
-def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
-    """The red indicators of each contract's latest return accepted by now (the version in force then)."""
-    rows = fetch_rows(session, sa.select(
-        col(Obligation.contract_id), col(Obligation.due_date), col(Obligation.period_id), col(Contract.name),
-        col(Contract.year_start_month), col(Submission.id), col(Submission.received_at), col(Contract.framework_id))
-        .join(Submission, col(Submission.obligation_id) == Obligation.id)
-        .join(Contract, col(Contract.id) == Obligation.contract_id)
-        .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
-               col(Submission.received_at) <= clock.now))
-    latest: dict[str, sa.Row[str, date, str, str, int, int | None, datetime, str]] = {}
-    for row in rows:  # the latest period, and within it the latest version received
-        if row[0] not in latest or (row[1], row[6]) > (latest[row[0]][1], latest[row[0]][6]):
-            latest[row[0]] = row
-    if not latest:
-        return []
-    by_submission = {row[5]: row for row in latest.values()}
-    results = session.exec(select(IndicatorResultRow).where(
-        col(IndicatorResultRow.submission_id).in_(list(by_submission)), col(IndicatorResultRow.status) == "red")
-        .order_by(col(IndicatorResultRow.submission_id), col(IndicatorResultRow.id))).all()
-    lines = []
-    for result in results:
-        contract_id, _, period_id, name, start_month = by_submission[result.submission_id][:5]
-        d = result.detail
-        target = f" against a target of {_target(d, by_submission[result.submission_id][7], result.ref)}" \
-            if d.get("target") else ""
-        lines.append(Line(contract_id, f"{name}, {parse_period(period_id, start_month).label}: {result.ref} "
-                                       f"{d.get('name', '')}: {d.get('display_value', '')}{target}"))
-    return sorted(lines, key=lambda line: line.text)
-
-
-def _target(detail: dict[str, object], framework_id: str, ref: str) -> str:
-    """The stored target; one set against a benchmark named in the framework's words, never by its identifier
-    (`>= national_tdt_4wk_pct` reads `≥ National average ...`)."""
-    try:
-        framework = loader.get(framework_id)
-        indicator = framework.indicator(ref)
-    except (KeyError, StopIteration):
-        return str(detail["target"])
-    if indicator.target is None or indicator.target.expression is None:
-        return str(detail["target"])
-    value = detail.get("target_value")
-    bound = Fraction(str(value)) if isinstance(value, int | float) else None
-    return threshold_only(indicator, framework, "target", bound)
+def _results(session: Session, council: str, clock: Clock, settings: config.Settings,
+             files: FileStore) -> tuple[list[Line], list[Line]]:
+    """The critical failures (and indicators at risk of one), and the red indicators, of each contract's latest
+    accepted return by now, judged as its return report judges it."""
+    latest = session.exec(
+        select(Contract, Obligation.period_id)
+        .join(Obligation, col(Obligation.contract_id) == Contract.id)
+        .where(col(Contract.commissioner_id) == council, col(Obligation.first_accepted_at) <= clock.now)
+        .order_by(col(Contract.name), col(Obligation.due_date).desc())).all()
+    critical: list[Line] = []
+    red: list[Line] = []
+    seen: set[str] = set()
+    for contract, period_id in latest:
+        if contract.id in seen:
+            continue
+        seen.add(contract.id)
+        period = parse_period(period_id, contract.year_start_month)
+        try:
+            found = locate(session, contract, period)
+            if found.submission is None or found.submission.status != "accepted":
+                continue
+            assessment = stored_assessment(session, files, settings, found)[0]
+        except (ReportError, OSError, ValueError):  # a return that cannot be read again: the others still go
+            continue
+        rows = sorted((indicator_row(r, assessment.framework) for r in assessment.scorecard.indicators),
+                      key=lambda row: natural_key(row.ref))
+        about = f"{contract.name}, {period.label}"
+        critical += [Line(contract.id, f"{about}: critical failure: {row.critical_text}")
+                     for row in rows if row.critical_failure]
+        critical += [Line(contract.id, f"{about}: at risk of critical failure: {row.critical_text}")
+                     for row in rows if row.at_risk]
+        red += [Line(contract.id, f"{about}: {row.ref} {row.name}: {row.comparison}")
+                for row in rows if row.status.key == "red" and not row.critical_failure]
+    return critical, red
 
 
 def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[set[str], str, str]]:

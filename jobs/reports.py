@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.reports.exception_report import build_exception_report
+from bot.reports.exception_report import ExceptionReport, build_exception_report
 from bot.reports.render import render_exception_report
 from bot.reports.stored import ReportError, contract_period_status
 from bot.storage.files import FileStore
@@ -28,6 +28,7 @@ from jobs.queueing import Decision, Message, Outgoing, existing, queue
 from jobs.recipients import Directory, Recipient
 from jobs.timing import Clock, report_day
 from kpi_core.calendar import parse_period
+from kpi_core.formatting import plural
 
 log = logging.getLogger("kpibot.scheduler")
 LOOKBACK = timedelta(days=120)  # deadlines older than this have a newer report
@@ -112,6 +113,15 @@ def _audience(session: Session, settings: config.Settings, council: str, deadlin
     return due_here, groups
 
 
+def headline(report: ExceptionReport, red: int) -> str:
+    """The subject's figures, critical failures (and those at risk of one) first: `1 critical failure, 0 late,
+    8 red`."""
+    parts = [plural(len(report.critical), "critical failure")] if report.critical else []
+    if report.at_risk:
+        parts.append(f"{len(report.at_risk)} at risk of critical failure")
+    return ", ".join(parts + [f"{len(report.late)} late", f"{red} red"])
+
+
 def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock: Clock, key: str, council: str,
           deadline: date) -> Decision:
     """The report decision, with one PDF per set of contracts the council's commissioners may see."""
@@ -146,7 +156,8 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
             for person in people:
                 message = render("exception_report", person, deadline=short_day(deadline),
                                  contracts=[s.contract_name for s in statuses], late=len(report.late), red=red,
-                                 notes=notes, report=report)
+                                 notes=notes, report=report, critical=report.critical_lines,
+                                 headline=headline(report, red))
                 if person.channel != "teams":
                     message = replace(message, attachment_sha256=digest, attachment_name=name)
                 decision.outgoing.append(Outgoing(person, message))

@@ -82,7 +82,7 @@ class _Sweep:
         """The decisions not recorded yet, with their messages written. Most sweeps find every key recorded, so
         a decision is only made (and its words written) once its key is known to be new."""
         later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
-        later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock)]
+        later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock, self.files)]
         later += query_decisions(self.session, self.settings, self.clock)  # the council's queries, chased
         done = existing(self.session, [key for key, _ in later])
         todo = [make() for key, make in later if key not in done]

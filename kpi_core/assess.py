@@ -7,11 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from fractions import Fraction
 
+from kpi_core.annual import annual_findings, pay_on_parts
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.cohorts import cohort_findings
 from kpi_core.comparators import Benchmark, benchmark_notes
 from kpi_core.findings import Finding, cap_findings, has_errors
 from kpi_core.framework.model import Framework
+from kpi_core.part_year import WHOLE, ContractSpan
+from kpi_core.references import reference_findings
 from kpi_core.results import Scorecard
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.scoring import score
@@ -112,14 +115,18 @@ def assess(
     expected_contract: str | None = None,
     previous: Mapping[Key, Fraction] | None = None,
     benchmarks: Sequence[Benchmark] = (),
+    span: ContractSpan = WHOLE,
+    period_returns: Mapping[str, Mapping[Key, Fraction]] | None = None,
 ) -> Assessment:
-    """Interpret and score a return. `history` (accepted earlier returns, by period id) wins over earlier
-    periods carried in the file; `extra_values` adds system-derived figures (timeliness, accuracy);
-    `benchmarks` are the commissioner's figures in force for the period (`benchmarks.in_force`): a return's own
-    copy of a benchmark is never used.
+    """Interpret and score a return. `history` holds the accepted earlier returns, by period id: only they count
+    for their periods, and figures the file carries for other periods are references (`kpi_core.references`);
+    `extra_values` adds system-derived figures (timeliness, accuracy); `benchmarks` are the commissioner's figures
+    in force for the period (`benchmarks.in_force`): a return's own copy of a benchmark is never used.
 
     `expected_contract` is checked against a workbook's cover; `previous` (default: the previous period in the
-    history) is compared with this period's totals to warn about implausible swings.
+    history) is compared with this period's totals to warn about implausible swings. `span` is when the contract
+    runs (a part year: `kpi_core.part_year`). For an annual return, `period_returns` are the accepted returns of
+    the year's periods (by period id): its figures are checked against them, and its payments worked out on them.
     """
     return_id = return_type_for(framework, period)
     checks = cover_findings(framework, period, parsed, expected_contract)
@@ -128,12 +135,17 @@ def assess(
         interpretation = Interpretation(findings=list(parsed.findings))
     else:
         interpretation = interpret(framework, return_id, period, parsed)
-    merged = {**interpretation.history, **(history or {})}
+    merged = dict(history or {})  # a file's own figures for other periods never count for them
     values = {**interpretation.values, **(extra_values or {}), **{b.key: b.value for b in benchmarks}}
-    card = score(framework, return_id, period, values, history=merged, contract_value=contract_value)
+    card = score(framework, return_id, period, values, history=merged, contract_value=contract_value, span=span)
+    annual: list[Finding] = []
+    if period.frequency == "annual" and period_returns is not None:
+        card = pay_on_parts(card, period_returns, contract_value)
+        annual = annual_findings(framework, return_id, period, interpretation.values, interpretation.where,
+                                 period_returns, span)
     if benchmarks:
         card = replace(card, indicators=tuple(
-            replace(r, notes=r.notes + tuple(benchmark_notes(r.indicator, benchmarks))) for r in card.indicators))
+            replace(r, notes=r.notes + tuple(benchmark_notes(framework, r.indicator, benchmarks))) for r in card.indicators))
     before = previous if previous is not None else merged.get(period.previous().id)
     swings = swing_findings(framework, return_id, interpretation.values, before, period.previous().id,
                             interpretation.where) if before else []
@@ -142,7 +154,10 @@ def assess(
                 + tuple(interpretation.findings)
                 + tuple(cohort_findings(framework, return_id, period, interpretation.values, merged,
                                         interpretation.where))
-                + tuple(swings))
+                + tuple(swings)
+                + tuple(reference_findings(framework, period, interpretation.history,
+                                           interpretation.history_where, merged, span))
+                + tuple(annual))
     # Errors first, and a bounded list: a file of thousands of problems gets the first ones in full and a count
     # of the rest by kind, so no reply, report or table grows with what a sender throws at kpibot.
     findings = tuple(cap_findings(sorted(findings, key=lambda f: not f.is_error)))

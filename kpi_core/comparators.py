@@ -20,6 +20,7 @@ from kpi_core.days import DayError, parse_day
 from kpi_core.expressions import refs
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.labels import figure_label
 from kpi_core.returns.numbers import NumberError, parse_number
 from kpi_core.values import Key, breakdown_key
 
@@ -40,10 +41,25 @@ class Benchmark:
     def key(self) -> Key:
         return (self.item, self.breakdown)
 
-    def describe(self) -> str:
+    def as_loaded(self) -> str:
+        """In the CSV's own terms, for the commissioner who loaded it (`kpibot frameworks show`):
+        `national_completion_pct[substance=opiate] = 5.1 (NDTMS, published 10 July 2025; for 2025-26-Q1)`."""
         when = f", published {self.published.day} {self.published:%B %Y}" if self.published else ""
         label = self.item + (f"[{self.breakdown}]" if self.breakdown else "")
         return f"{label} = {formatting.number(self.value, 2)} ({self.source}{when}; for {self.period_id})"
+
+    def describe(self, framework: Framework) -> str:
+        """`National completion rate (%) (Substance group: Opiate): 39.5% (NDTMS, published 30 September 2025;
+        for Q3 2025-26 ...)`, in the framework's words."""
+        when = f", published {self.published.day} {self.published:%B %Y}" if self.published else ""
+        item = next((i for i in framework.items if i.id == self.item), None)
+        unit = "%" if item is not None and item.unit == "%" else ""
+        try:
+            period = parse_period(self.period_id, framework.calendar.year_start_month).label
+        except PeriodError:
+            period = self.period_id
+        return (f"{figure_label(framework, self.item, self.breakdown)}: {formatting.number(self.value, 2)}{unit} "
+                f"({self.source}{when}; for {period})")
 
 
 class BenchmarkFileError(ValueError):
@@ -144,9 +160,9 @@ def in_force(benchmarks: Iterable[Benchmark], period: Period, start_month: int) 
     return [b for _, b in best.values()]
 
 
-def benchmark_notes(ind: Indicator, benchmarks: Sequence[Benchmark]) -> list[str]:
-    """`Benchmark: national_completion_pct[substance=opiate] = 47.2 (NDTMS, published ...)` for each one the
-    indicator's thresholds use."""
+def benchmark_notes(framework: Framework, ind: Indicator, benchmarks: Sequence[Benchmark]) -> list[str]:
+    """`Benchmark: National completion rate (%) (Substance group: Opiate): 47.2% (NDTMS, published ...)` for each
+    one the indicator's thresholds use."""
     used = {(r.item, r.breakdown_key) for t in (ind.target, ind.critical, ind.stretch)
             if t is not None and t.expression is not None for r in refs(t.expression)}
-    return [f"Benchmark: {b.describe()}." for b in benchmarks if b.key in used]
+    return [f"Benchmark: {b.describe(framework)}." for b in benchmarks if b.key in used]

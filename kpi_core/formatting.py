@@ -61,8 +61,9 @@ def money(value: Number | Decimal | None) -> str:
     return f"{sign}£{abs(amount):,.2f}"
 
 
-def value(value: Number | None, kind: str, per: int | None = None, near: Near = None) -> str:
-    """An indicator value in its own unit; `near` is the threshold it is judged against, if any."""
+def value(value: Number | None, kind: str, per: int | None = None, near: Near = None, unit: str = "") -> str:
+    """An indicator value in its own unit (`6.9 out of 10`, `28.7 percentage points`); `near` is the threshold it
+    is judged against, if any."""
     if value is None:
         return "no data"
     if kind == "percentage":
@@ -70,21 +71,27 @@ def value(value: Number | None, kind: str, per: int | None = None, near: Near = 
     if kind == "rate":
         return f"{number(value, near=near)} per {number(per or 1)}"
     if kind in ("average", "ratio"):
-        return number(value, 2, near)
-    return number(value, 0, near)  # counts: a forecast of 1,654.7 people reads as 1,655
+        return with_unit(number(value, 2, near), unit)
+    return with_unit(number(value, 0, near), unit)  # counts: a forecast of 1,654.7 people reads as 1,655
 
 
-def gap(value: Number, kind: str, per: int | None = None) -> str:
-    """A distance from target in the indicator's unit: `1,807`, `2.5 percentage points`; a gap that is not
-    zero never prints as `0` (`0.01 percentage points`)."""
+def with_unit(text: str, unit: str) -> str:
+    return f"{text} {unit}" if unit else text
+
+
+def gap(value: Number, kind: str, per: int | None = None, unit: str = "") -> str:
+    """A distance from target in the indicator's unit: `1,807`, `2.5 percentage points`, `1.6 points` on a scale
+    out of 10; a gap that is not zero never prints as `0` (`0.01 percentage points`)."""
     if kind == "percentage":
         amount = number(value, near=0)
         return f"{amount} percentage point" + ("" if amount == "1" else "s")
     if kind == "rate":
         return f"{number(value, near=0)} per {number(per or 1)}"
+    # A score out of 10 is off by points; other units read as they are (`0.5 attempts per client`).
+    unit = "points" if unit.startswith("out of ") else unit
     if kind in ("average", "ratio"):
-        return number(value, 2, near=0)
-    return number(value, near=0)
+        return with_unit(number(value, 2, near=0), unit)
+    return with_unit(number(value, near=0), unit)
 
 
 def share(value: Fraction) -> str:

@@ -4,10 +4,14 @@ Amounts are exact until the last step and rounded to the penny half-up, so the w
 out to the pound: a £720,000 contract with a 5% pot and a 52.5% quit rate (a quarter of the way from 50% to 60%)
 pays £9,000.
 
-A payment is worked out in full only on a full year of activity ("based on a full year of activity", City and
-Hackney Note 1; incentives "paid annually"): the annual return, or the last quarter with every earlier quarter's
-figures; it is then "calculated", and a person confirms it. Before that it is a forecast; a last quarter with
-earlier quarters missing is provisional and names them.
+A payment is calculated only on a full year of activity ("based on a full year of activity", City and Hackney
+Note 1; incentives "paid annually"): the last quarter the contract owes with every earlier quarter's figures, or the
+annual return (worked out on the accepted quarterly returns when they carry the indicator, so the year has one
+payment figure). Before that it is a forecast; a year with periods missing is provisional and names them. A
+calculated payment is not a confirmed one: confirming it is the commissioner's act.
+
+A contract that runs for part of the year (`Scorecard.span`) is paid on the part it runs: its contract value for
+the year, and the tiers of a count, are pro-rated to the periods it owes, and the arithmetic says so.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from kpi_core import formatting
-from kpi_core.calendar import Period
 from kpi_core.framework.payment_rules import LinearPayment, PaymentRule, TierPayment
+from kpi_core.part_year import parts_of
 from kpi_core.results import IndicatorResult, PaymentResult, Scorecard
 
 PENNY = Decimal("0.01")
@@ -33,13 +37,17 @@ def _contract_value(value: object) -> Fraction | None:
     return Fraction(str(value)) if not isinstance(value, Fraction) else value
 
 
-def _basis(result: IndicatorResult, period: Period) -> tuple[Fraction | None, str, bool]:
+def _basis(result: IndicatorResult, card: Scorecard) -> tuple[Fraction | None, str, bool]:
     """The value a payment is worked out on, its label, and whether it is not final (a forecast or provisional)."""
+    period = card.period
     if period.frequency == "annual":
+        if result.ytd is not None:  # the accepted returns of the year's periods (kpi_core.annual)
+            return result.ytd.value, "year", bool(result.missing_periods)
         return result.period_value.value, "year", False
+    complete = card.span.completes_year(period)
     if result.ytd is None:
-        return result.period_value.value, "this period", not period.is_last_in_year
-    if period.is_last_in_year:
+        return result.period_value.value, "this period", not complete
+    if complete:
         if result.missing_periods:
             return result.ytd.value, "year so far", True
         return result.ytd.value, "year", False
@@ -48,16 +56,37 @@ def _basis(result: IndicatorResult, period: Period) -> tuple[Fraction | None, st
     return result.ytd.value, "year to date", True
 
 
-def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentResult:
-    result = card.result(rule.indicator)
+def _part_year(card: Scorecard, result: IndicatorResult, value: Fraction | None) -> tuple[Fraction | None, Fraction,
+                                                                                          list[str]]:
+    """The contract value for the part of the year the contract runs, the share its tiers of a count are scaled
+    by, and the lines that say so (nothing for a whole year)."""
+    year = card.period.year
+    if card.span.whole_year(year):
+        return value, Fraction(1), []
+    parts = card.period.frequency if card.period.frequency != "annual" else parts_of(
+        r.frequency for r in card.framework.returns.values())
+    time = card.span.time_share(year, parts)
+    lines = [f"Part year: {card.span.describe(year, parts)}."]
+    if value is not None:
+        lines.append(f"Contract value for the part year: {formatting.money(pounds(value))} x "
+                     f"{formatting.share(time)} = {formatting.money(pounds(value * time))}")
+        value = value * time
+    return value, result.year_share, lines
+
+
+def pay(rule: PaymentRule, card: Scorecard, contract_value: object,
+        result: IndicatorResult | None = None) -> PaymentResult:
+    """The payment `rule` earns on `card` (its indicator's `result` by default; kpi_core.annual passes one worked
+    out on the accepted returns of the year's periods)."""
+    result = result or card.result(rule.indicator)
     ind = result.indicator
-    value = _contract_value(contract_value)
-    basis, label, forecast = _basis(result, card.period)
-    shown = formatting.value(basis, ind.kind, ind.per) if basis is not None else "no data"
-    lines: list[str] = []
+    value, scale, part_lines = _part_year(card, result, _contract_value(contract_value))
+    basis, label, forecast = _basis(result, card)
+    shown = formatting.value(basis, ind.kind, ind.per, unit=ind.unit) if basis is not None else "no data"
+    lines: list[str] = list(part_lines)
     if isinstance(rule, LinearPayment):
         max_share = rule.share
-        low, high = Fraction(str(rule.minimum)), Fraction(str(rule.stretch))
+        low, high = Fraction(str(rule.minimum)) * scale, Fraction(str(rule.stretch)) * scale
         lines.append(f"{ind.ref} {label}: {shown}")
         if basis is None:
             progress = Fraction(0)
@@ -70,8 +99,8 @@ def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentRe
         earned = max_share * progress
         if value is not None:
             pot = value * max_share
-            lines.insert(0, f"Pot: {formatting.money(pounds(value))} x {formatting.share(max_share)} = "
-                            f"{formatting.money(pounds(pot))}")
+            lines.insert(len(part_lines), f"Pot: {formatting.money(pounds(value))} x {formatting.share(max_share)} = "
+                                          f"{formatting.money(pounds(pot))}")
             lines.append(f"Payment: {formatting.money(pounds(pot))} x {formatting.share(progress)} = "
                          f"{formatting.money(pounds(pot * progress))} ({formatting.share(earned)} of contract value)")
         else:
@@ -83,14 +112,16 @@ def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentRe
         lines.append(f"{ind.ref} {label}: {shown}")
         earned = Fraction(0)
         for tier in rule.tiers:
-            at = Fraction(str(tier.at))
+            at = Fraction(str(tier.at)) * scale
             # A tier is reached on the indicator's good side: at or above it, or at or below for lower-is-better.
             reached = basis is not None and (basis >= at if ind.higher_is_better else basis <= at)
             if reached:
                 earned += tier.share
             name = tier.label or f"tier at {formatting.number(tier.at)}"
+            level = formatting.number(at) if scale == 1 else \
+                f"{formatting.number(at)}, pro-rated from {formatting.number(tier.at)}"
             money = f" = {formatting.money(pounds(value * tier.share))}" if value is not None else ""
-            lines.append(f"{name} ({formatting.number(tier.at)}): {'reached' if reached else 'not reached'}, "
+            lines.append(f"{name} ({level}): {'reached' if reached else 'not reached'}, "
                          f"+{formatting.share(tier.share)}{money if reached else ''}")
         judged = result.forecast_judgement if forecast and result.forecast_judgement else result.judgement
         critical = judged.critical_failure and not forecast
@@ -102,12 +133,12 @@ def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentRe
         if value is not None:
             lines.append(f"Incentive: {formatting.money(pounds(value))} x {formatting.share(earned)} = "
                          f"{formatting.money(pounds(value * earned))}")
-    missing = result.missing_periods if card.period.is_last_in_year and card.period.frequency != "annual" else ()
+    missing = result.missing_periods if card.year_complete else ()
     if missing:
         lines.append(f"Provisional: no figures for {', '.join(missing)}; the payment is based on a full year of "
                      "activity and is worked out again when they are in.")
     elif forecast:
-        lines.append("Forecast: the year is not complete; the payment is worked out on the full year's figures.")
+        lines.append("Forecast: the year is not complete; the payment is calculated on the full year's figures.")
     amount = pounds(value * earned) if value is not None else None
     maximum = pounds(value * max_share) if value is not None else None
     at_risk = forecast and (result.judgement.at_risk or bool(result.forecast_judgement and

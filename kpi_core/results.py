@@ -13,6 +13,7 @@ from kpi_core.calendar import Period
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import PaymentRule
+from kpi_core.part_year import WHOLE, ContractSpan
 from kpi_core.thresholds import Threshold
 
 # "part": a payment-by-results tier short of its stretch target but past the minimum: it earns part payment, and
@@ -57,6 +58,7 @@ class IndicatorResult:
     low_confidence: bool = False
     confidence_note: str = ""
     notes: tuple[str, ...] = ()
+    year_share: Fraction = Fraction(1)  # of the annual target: the periods the contract owes (1 for a whole year)
 
     @property
     def ref(self) -> str:
@@ -81,7 +83,7 @@ class IndicatorResult:
             return f"earns part payment: {formatting.gap(j.gap or 0, ind.kind, ind.per)} short of the stretch target"
         if not j.gap:
             return f"on the limit: target is {describe_threshold(ind, ind.target)}"
-        return f"{formatting.gap(j.gap, ind.kind, ind.per)} off target"
+        return f"{formatting.gap(j.gap, ind.kind, ind.per, ind.unit)} off target"
 
     def as_dict(self) -> dict[str, object]:
         ind, j = self.indicator, self.judgement
@@ -104,7 +106,7 @@ class IndicatorResult:
             "stretch_met": j.stretch_met,
             "gap": _num(j.gap),
             "gap_text": self.gap_text,
-            "display_value": formatting.value(self.judged_value.value, ind.kind, ind.per),
+            "display_value": formatting.value(self.judged_value.value, ind.kind, ind.per, unit=ind.unit),
             "information_only": ind.information_only,
             "cumulative": ind.cumulative,
             "notes": list(self.notes) + ([j.note] if j.note else []),
@@ -131,10 +133,11 @@ class Scorecard:
     indicators: tuple[IndicatorResult, ...]
     payments: tuple[PaymentResult, ...] = ()
     notes: tuple[str, ...] = ()
+    span: ContractSpan = WHOLE  # when the contract runs: a part year owes fewer periods
 
     @property
     def year_complete(self) -> bool:
-        return self.period.is_last_in_year
+        return self.period.frequency == "annual" or self.span.completes_year(self.period)
 
     def result(self, ref: str) -> IndicatorResult:
         return next(r for r in self.indicators if r.ref == ref)
@@ -159,10 +162,12 @@ def describe_threshold(ind: Indicator, threshold: Threshold | None, bound: Fract
     if threshold.previous and bound is None:
         return f"{threshold.op} previous period"
     if bound is None and threshold.bound is None:
-        return threshold.text
+        return f"{threshold.op} benchmark"  # a benchmark's name needs the framework: bot.reports.display names it
     value = bound if bound is not None else threshold.bound
-    suffix = "%" if ind.kind == "percentage" else ""
-    return f"{threshold.op} {formatting.number(value, 2)}{suffix}"
+    if ind.kind == "percentage":
+        return f"{threshold.op} {formatting.number(value, 2)}%"
+    unit = ind.unit if ind.kind != "rate" else ""
+    return formatting.with_unit(f"{threshold.op} {formatting.number(value, 2)}", unit)
 
 
 @dataclass(frozen=True)

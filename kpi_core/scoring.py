@@ -11,7 +11,9 @@ an amber band the contract defines (framework- or indicator-wide) is amber; any 
 
 A cumulative count's thresholds are annual levels: in-year the year to date is judged against the share expected
 by then, and an annual critical-failure level cannot be failed before the year is complete. In-year, a year-end
-forecast at or past it makes the indicator "at risk of critical failure" (`Judgement.at_risk`).
+forecast at or past it makes the indicator "at risk of critical failure" (`Judgement.at_risk`). A contract that runs
+for part of a year (`ContractSpan`) owes only the periods it overlaps: its year is complete with the last of them,
+and its annual levels of counts are pro-rated to them.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from fractions import Fraction
 from functools import lru_cache
 
 from kpi_core import expressions, formatting
-from kpi_core.calendar import Period
+from kpi_core.calendar import PERIODS_PER_YEAR, Frequency, Period, ReportingYear
 from kpi_core.cohorts import cohort_size
 from kpi_core.cohorts import numerator as cohort_numerator
 from kpi_core.compiled import compile_node, compiled
 from kpi_core.framework.indicators import Amber, Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import LinearPayment
+from kpi_core.part_year import WHOLE, ContractSpan, parts_of
 from kpi_core.payments import pay
 from kpi_core.results import (
     IndicatorResult,
@@ -63,13 +66,39 @@ def additive(ind: Indicator) -> bool:
     return ind.kind == "count"
 
 
-def expected_share(ind: Indicator, period: Period) -> Fraction:
-    """The share of an annual target expected by the end of `period` (1 for the annual period)."""
-    if not (ind.cumulative and additive(ind)) or period.frequency == "annual":
+def part_frequency(framework: Framework) -> Frequency:
+    """The periods a year is made of in this framework (a part year is measured in them)."""
+    return parts_of(r.frequency for r in framework.returns.values())
+
+
+def _shares(ind: Indicator, frequency: Frequency) -> list[Fraction]:
+    """Each period's share of the annual target: the trajectory's, or even."""
+    count = PERIODS_PER_YEAR[frequency]
+    if isinstance(ind.trajectory, tuple) and len(ind.trajectory) == count:
+        return [Fraction(str(s)) for s in ind.trajectory]
+    return [Fraction(1, count)] * count
+
+
+def year_share(ind: Indicator, year: ReportingYear, frequency: Frequency, span: ContractSpan = WHOLE) -> Fraction:
+    """The share of an annual target of a count that the periods the contract owes stand for (1 for a whole
+    year); other kinds of indicator are not pro-rated."""
+    if not (ind.cumulative and additive(ind)) or span.whole_year(year):
         return Fraction(1)
-    if isinstance(ind.trajectory, tuple) and len(ind.trajectory) == period.count_in_year:
-        return sum((Fraction(str(s)) for s in ind.trajectory[: period.index]), Fraction(0))
-    return Fraction(period.index, period.count_in_year)
+    shares = _shares(ind, frequency)
+    return sum((shares[p.index - 1] for p in span.owed(year, frequency)), Fraction(0))
+
+
+def expected_share(ind: Indicator, period: Period, span: ContractSpan = WHOLE,
+                   parts: Frequency = "quarterly") -> Fraction:
+    """The share of an annual target expected by the end of `period` (the owed share of the year for the annual
+    period, whose periods are `parts`)."""
+    if not (ind.cumulative and additive(ind)):
+        return Fraction(1)
+    if period.frequency == "annual":
+        return year_share(ind, period.year, parts, span)
+    shares = _shares(ind, period.frequency)
+    upto = period.year.periods(period.frequency)[: period.index]
+    return sum((shares[p.index - 1] for p in upto if span.owes(p)), Fraction(0))
 
 
 def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Measure, Values]]) -> Measure:
@@ -196,22 +225,30 @@ def score(
     *,
     history: Mapping[str, Values] | None = None,
     contract_value: object = None,
+    span: ContractSpan = WHOLE,
 ) -> Scorecard:
     """Score a return. `history` holds earlier returns of the same type by period id (for the year to date and
-    'previous' thresholds); `contract_value` (pounds) turns payment shares into amounts."""
+    'previous' thresholds); `contract_value` (pounds a year) turns payment shares into amounts; `span` is when the
+    contract runs (a part year owes fewer periods, and its annual levels of counts are pro-rated)."""
     history = history or {}
+    parts = period.frequency if period.frequency != "annual" else part_frequency(framework)
     results = []
     previous_values = history.get(period.previous().id)
     for ind in framework.indicators_for(return_id):
-        results.append(_score_one(framework, ind, period, values, history, previous_values))
-    card = Scorecard(framework, return_id, period, tuple(results))
+        results.append(_score_one(framework, ind, period, values, history, previous_values, span, parts))
+    notes: tuple[str, ...] = ()
+    if not span.whole_year(period.year):
+        notes = (f"{span.describe(period.year, parts)}. Annual targets of counts, incentive tiers and the "
+                 "contract's value for the year are pro-rated to those periods.",)
+    card = Scorecard(framework, return_id, period, tuple(results), notes=notes, span=span)
     payments = tuple(pay(rule, card, contract_value) for rule in framework.payments
                      if any(r.ref == rule.indicator for r in results))
-    return Scorecard(framework, return_id, period, tuple(results), payments)
+    return replace(card, payments=payments)
 
 
 def _score_one(framework: Framework, ind: Indicator, period: Period, values: Values,
-               history: Mapping[str, Values], previous_values: Values | None) -> IndicatorResult:
+               history: Mapping[str, Values], previous_values: Values | None, span: ContractSpan,
+               parts: Frequency) -> IndicatorResult:
     notes: list[str] = []
     if ind.cohort is not None:
         cohort = cohort_size(ind, period, values, history)
@@ -225,50 +262,55 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
     ytd_periods: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     share = Fraction(1)
+    whole = year_share(ind, period.year, parts, span)  # of the annual target: the periods the contract owes
     forecast = forecast_judgement = None
     judged = current
     critical_applies = True
     at_risk = False
+    by_previous = ind.target is not None and ind.target.previous
+    if ind.cumulative and period.frequency == "annual" and not by_previous:
+        share = whole  # a part year's annual return: judged against the pro-rated annual level
     if ind.cumulative and period.frequency != "annual" and ind.cohort is None:
-        earlier = {p.id: (measure(ind, history[p.id]), history[p.id]) for p in period.earlier_in_year()
-                   if p.id in history}
+        owed = span.earlier_owed(period)
+        earlier = {p.id: (measure(ind, history[p.id]), history[p.id]) for p in owed if p.id in history}
         # A return that lacks this indicator's figures leaves the same gap as a missing return.
         counted = tuple(pid for pid, (m, _) in earlier.items() if m.value is not None or m.numerator is not None)
-        missing = tuple(p.id for p in period.earlier_in_year() if p.id not in counted)
+        missing = tuple(p.id for p in owed if p.id not in counted)
         pooled = [earlier[pid] for pid in counted] + [(current, values)]
         ytd_periods = counted + (period.id,)
         has_figures = current.value is not None or current.numerator is not None
         ytd = year_to_date(ind, framework, pooled) if has_figures else Measure(None)
         # "Quarter on quarter" compares like with like: this period with the last. Otherwise the year to date is
         # judged against the share of the annual target expected by now.
-        if not (ind.target is not None and ind.target.previous):
+        if not by_previous:
             judged = ytd
-            share = expected_share(ind, period)
+            share = expected_share(ind, period, span)
         if missing:
             notes.append("Year to date leaves out " + ", ".join(missing) + " (no accepted return or no figures).")
-        # An annual level is failed on the full year only: every period of the year counted.
-        critical_applies = not additive(ind) or (period.is_last_in_year and not missing)
+        # An annual level is failed on the full year only: every period the contract owes counted.
+        critical_applies = not additive(ind) or (span.completes_year(period) and not missing)
         # A trajectory that expects nothing yet (a share of 0) gives nothing to extrapolate from.
-        present_share = _share_of(ind, period, len(ytd_periods))
+        present_share = _share_of(ind, period, len(ytd_periods), span)
         if ytd.value is not None and not ind.information_only and (present_share > 0 or not additive(ind)):
-            forecast = ytd.value / present_share if additive(ind) else ytd.value
-            forecast_judgement = tier(framework, ind, judge(ind, forecast, values, previous=None,
+            forecast = ytd.value / present_share * whole if additive(ind) else ytd.value
+            forecast_judgement = tier(framework, ind, judge(ind, forecast, values, scale=whole, previous=None,
                                                             default_amber=amber, critical_applies=False), forecast)
-            at_risk = (not critical_applies and ind.critical is not None and ind.critical.bound is not None
-                       and ind.critical.met(forecast, ind.critical.bound))
+            level = None if ind.critical is None or ind.critical.bound is None else ind.critical.bound * whole
+            at_risk = (not critical_applies and ind.critical is not None and level is not None
+                       and ind.critical.met(forecast, level))
             if at_risk:
                 forecast_judgement = replace(forecast_judgement, at_risk=True)
                 notes.append(f"Off trajectory, at risk of critical failure: the year-end forecast "
                              f"({formatting.value(forecast, ind.kind, ind.per)}) is past the annual critical level "
-                             f"({describe_threshold(ind, ind.critical)}). The critical failure itself is judged on "
-                             "the full year.")
+                             f"({describe_threshold(ind, ind.critical, level)}). The critical failure itself is "
+                             "judged on the full year.")
     judgement = tier(framework, ind, judge(ind, judged.value, values, scale=share, previous=previous,
                                            default_amber=amber, critical_applies=critical_applies), judged.value)
     if at_risk:
         judgement = replace(judgement, at_risk=True)
     interval, low, note = _confidence(framework, ind, judged, judgement, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
-                           forecast_judgement, interval, low, note, tuple(notes))
+                           forecast_judgement, interval, low, note, tuple(notes), year_share=whole)
 
 
 def tier(framework: Framework, ind: Indicator, judgement: Judgement, value: Fraction | None) -> Judgement:
@@ -293,28 +335,33 @@ def _cohort_measure(ind: Indicator, values: Values, size: Fraction | None) -> Me
     return Measure(ind.multiplier * num / size, num, size)
 
 
-def _share_of(ind: Indicator, period: Period, counted: int) -> Fraction:
+def _share_of(ind: Indicator, period: Period, counted: int, span: ContractSpan) -> Fraction:
     """The share of the annual target the counted periods stand for (the forecast extrapolates from them); on a
-    custom trajectory the counted periods are taken at the average share of the periods so far."""
+    custom trajectory the counted periods are taken at the average share of the owed periods so far."""
     if not additive(ind):
         return Fraction(1)
-    full = expected_share(ind, period)
-    index = period.index
-    return full * counted / index if index else full
+    full = expected_share(ind, period, span)
+    owed = len(span.earlier_owed(period)) + 1
+    return full * counted / owed
 
 
 def _confidence(framework: Framework, ind: Indicator, m: Measure, judged: Judgement, values: Values,
                 share: Fraction, previous: Fraction | None,
                 critical_applies: bool = True) -> tuple[tuple[float, float] | None, bool, str]:
     """A 95% interval for a percentage, and whether it is too uncertain to call the colour. `judged` is the
-    judgement of `m` (its bounds are the ones the interval's ends are judged against)."""
+    judgement of `m` (its bounds are the ones the interval's ends are judged against).
+
+    Neither for a count of every return kpibot logged (timeliness, accuracy: no sample, nothing to estimate), nor
+    a flag on a perfect result that meets its target (100% of a whole population, or none where none is best)."""
     if ind.kind != "percentage" or m.numerator is None or m.denominator is None or m.value is None:
+        return None, False, ""
+    if census(framework, ind):
         return None, False, ""
     bounds = wilson_interval(float(m.numerator), float(m.denominator))
     if bounds is None:
         return None, False, ""
     low, high = bounds[0] * 100, bounds[1] * 100
-    if ind.information_only:
+    if ind.information_only or _perfect(ind, m.value, values, share, previous):
         return (low, high), False, ""
     if m.denominator < framework.scoring.min_denominator:
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
@@ -361,6 +408,19 @@ def nearest_fraction(x: float, max_denominator: int = 10**6) -> Fraction:
     if 2 * d * (q0 + k * q1) <= denominator:
         return Fraction(p1, q1)
     return Fraction(p0 + k * p1, q0 + k * q1)
+
+
+def census(framework: Framework, ind: Indicator) -> bool:
+    """The indicator counts every case kpibot logged itself (its figures all come from the submission log)."""
+    items = {r.item for text in ind.expression_texts() for r in expressions.refs(expressions.parse(text))}
+    return bool(items) and all(framework.item(i).source == "system" for i in items)
+
+
+def _perfect(ind: Indicator, value: Fraction, values: Values, share: Fraction, previous: Fraction | None) -> bool:
+    """100% (or 0% where lower is better) and on target: no result could be better, so none is uncertain."""
+    best = Fraction(100) if ind.higher_is_better else Fraction(0)
+    target = _bound(ind.target, values, previous, share)
+    return value == best and target is not None and ind.target is not None and ind.target.met(value, target)
 
 
 def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None,

@@ -130,19 +130,26 @@ def contract_terms(framework: Framework, overrides: TermOverrides | None = None)
 
 def apply_terms(framework: Framework, terms: ContractTerms) -> Framework:
     """The framework with the targets of indicators tied to a term (`term = "timeliness"`) set from the contract's
-    terms; the same object when nothing differs (the usual case), so nothing is copied per return."""
+    terms, and those whose term the contract lacks left out and listed as not applicable; the same object when
+    nothing differs (the usual case), so nothing is copied per return."""
     spec = terms.data_submission
+    has = {"timeliness": spec is not None, "accuracy": spec is not None,
+           "service_failure": terms.service_failure_after_late is not None}
     replaced = {}
+    dropped = [ind for ind in framework.indicators if ind.term is not None and not has[ind.term]]
     for ind in framework.indicators:
-        if ind.term is None or spec is None:
+        if ind.term not in ("timeliness", "accuracy") or spec is None:
             continue
         wanted = spec.timeliness_target if ind.term == "timeliness" else spec.accuracy_target
         if ind.target is None or ind.target.bound != Fraction(str(wanted)):
             replaced[ind.ref] = ind.model_copy(update={"target": parse_threshold(f">= {wanted:g}"),
                                                        "target_text": f"Target: {wanted:g}% (set for this contract)"})
-    if not replaced:
-        return framework
-    return framework.model_copy(update={"indicators": tuple(replaced.get(i.ref, i) for i in framework.indicators)})
+    if replaced:
+        framework = framework.model_copy(update={"indicators": tuple(replaced.get(i.ref, i)
+                                                                     for i in framework.indicators)})
+    if dropped:
+        framework = framework.without({i.ref for i in dropped}, tuple(f"{i.ref} {i.name}" for i in dropped))
+    return framework
 
 
 def assumptions(framework: Framework, overrides: TermOverrides | None = None) -> list[Assumption]:

@@ -29,7 +29,8 @@ class Interpretation:
     """The figures of the return's own period, any earlier periods it carries, and what was found."""
 
     values: dict[Key, Fraction] = field(default_factory=dict)
-    history: dict[str, dict[Key, Fraction]] = field(default_factory=dict)
+    history: dict[str, dict[Key, Fraction]] = field(default_factory=dict)  # references: kpi_core.references
+    history_where: dict[str, dict[Key, str]] = field(default_factory=dict)  # the cell or line of each
     findings: list[Finding] = field(default_factory=list)
     where: dict[Key, str] = field(default_factory=dict)
     blanks: dict[str, str] = field(default_factory=dict)  # item id -> where its total was left empty
@@ -133,6 +134,7 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
             out.where[key] = entry.where
         else:
             out.history.setdefault(target_period, {})[key] = value
+            out.history_where.setdefault(target_period, {})[key] = entry.where
     for written, where in parsed.blank_cells.items():
         out.blanks.setdefault(labels.get(normalise_id(written), normalise_id(written)), where)
     if not parsed.unreadable:  # nothing was read: "missing" would only repeat why

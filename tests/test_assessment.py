@@ -40,7 +40,8 @@ def test_the_stored_benchmark_judges_the_return_not_the_providers_copy(loaded: s
 def test_the_lifestyle_data_submission_kpis_are_judged_and_removed_by_the_commissioners_terms(
         loaded: sa.Engine) -> None:
     """Lifestyle 2.5 "Timeliness ... Target: 95%": judged from the submission log when the contract's terms have
-    data-submission KPIs; a contract whose config removes them gets no figures, so DS.1 is not judged."""
+    data-submission KPIs; a contract whose config removes them does not have them: they are not applicable, never
+    "no data (could not be judged)" (issue 20, item 8)."""
     lifestyle = loader.get("lifestyle")
     q1 = parse_period("2025-26-Q1", 11)
     contract = Contract(id="ch-stop-smoking", name="x", framework_id="lifestyle", framework_version="2025.1",
@@ -53,7 +54,10 @@ def test_the_lifestyle_data_submission_kpis_are_judged_and_removed_by_the_commis
                                     terms=contract_terms(lifestyle, TermOverrides(data_submission=False,
                                                                                    service_failure_after_late=False)))
     assert kept.assessment.scorecard.result("DS.1").status != "no_data"
-    assert removed.assessment.scorecard.result("DS.1").status == "no_data"
+    assert "DS.1" not in {r.ref for r in removed.assessment.scorecard.indicators}
+    assert removed.assessment.framework.not_applicable[:2] == (
+        "DS.1 Timeliness of data and information submissions (rolling 12 months)",
+        "DS.2 Accuracy of data and information submissions, right first time (rolling 12 months)")
 
 
 def test_history_includes_the_cohorts_followed_up() -> None:

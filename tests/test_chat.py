@@ -16,7 +16,7 @@ from bot.reports.chat import (
     telegram_messages,
 )
 from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
-from bot.reports.samples import sample_return_csv
+from bot.reports.samples import sample_year
 from kpi_core import loader
 from kpi_core.assess import assess
 from kpi_core.calendar import ReportingYear, parse_period
@@ -30,8 +30,8 @@ def report_for(framework_id: str, level: float = 0.6) -> ReturnReport:
     framework = loader.get(framework_id)
     spec = next(r for r in framework.returns.values() if r.frequency != "annual")
     period = ReportingYear.starting(2025, framework.calendar.year_start_month).periods(spec.frequency)[1]
-    data = sample_return_csv(framework, period, level=level)
-    result = assess(framework, period, parse_csv(data, "return.csv"), contract_value=Decimal(500000))
+    data, history = sample_year(framework, period, level=level)
+    result = assess(framework, period, parse_csv(data, "return.csv"), history=history, contract_value=Decimal(500000))
     return build_return_report(result, ReturnMeta(framework_id, framework.name, "Breathe Easy CIC", on_time=True))
 
 

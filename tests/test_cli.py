@@ -201,52 +201,33 @@ def score_json(config_path: Path, csv_path: Path, period: str) -> tuple[int, dic
     return result.exit_code, json.loads(result.stdout)
 
 
-def test_score_q2_forecasts_the_pbr_payment_from_the_year_to_date(ch_stop_smoking_config: Path,
-                                                                  write_ch_return: WriteReturn) -> None:
-    # Q1 80 of 160 (50%) and Q2 130 of 240 (54.2%): 210 of 400 = 52.5% for the year so far (the mean of the two
-    # rates would be 52.1%).
+def test_score_counts_no_figure_a_file_gives_for_another_quarter(ch_stop_smoking_config: Path,
+                                                                 write_ch_return: WriteReturn) -> None:
+    """Issue 20, item 4: "A figure typed in a return for another period (the CSV `period` column) counted as that
+    period's data." Only the accepted return of a period counts for it: Q1's figures in a Q2 file are references,
+    and the year to date, the forecast and the payment rest on Q2 alone (130 of 240 = 54.2%: £15,000)."""
     csv = write_ch_return({"2025-26-Q1": (160, 80), "": (240, 130)})
     code, report = score_json(ch_stop_smoking_config, csv, "2025-26-Q2")
     assert code == 0
     assert (report["contract"], report["period"], report["accepted"]) == ("ch-stop-smoking", "2025-26-Q2", True)
     assert [f for f in report["findings"] if f["severity"] == "error"] == []
+    (reference,) = [f for f in report["findings"] if f["code"] == "reference_not_counted"]
+    assert reference["message"].startswith("the figures given for Q1 2025-26 (April 2025 to June 2025) are not "
+                                           "counted: only the accepted return for Q1 2025-26")
+    assert reference["where"] == "line 2"
     pbr = indicator(report, "1.5")
-    assert {k: pbr[k] for k in ("name", "value", "year_to_date", "target", "status", "gap", "forecast",
+    assert {k: pbr[k] for k in ("name", "value", "year_to_date", "target", "status", "forecast",
                                 "year_to_date_periods", "missing_periods")} == {
-        "name": "Stretch target for 4-week quits (payment by results)", "value": 54.166667, "year_to_date": 52.5,
-        "target": ">= 60%", "status": "part", "gap": 7.5, "forecast": 52.5,
-        "year_to_date_periods": ["2025-26-Q1", "2025-26-Q2"], "missing_periods": []}
+        "name": "Stretch target for 4-week quits (payment by results)", "value": 54.166667,
+        "year_to_date": 54.166667, "target": ">= 60%", "status": "part", "gap": 5.833333, "forecast": 54.166667,
+        "year_to_date_periods": ["2025-26-Q2"], "missing_periods": ["2025-26-Q1"]}
     quit_dates = indicator(report, "1.1")
-    assert (quit_dates["value"], quit_dates["year_to_date"], quit_dates["target_value"], quit_dates["forecast"]) == (
-        240, 400, 800, 800)
+    assert (quit_dates["value"], quit_dates["year_to_date"]) == (240, 240)
     (payment,) = report["payments"]
-    assert {k: payment[k] for k in ("rule", "indicator", "basis", "amount", "maximum", "forecast")} == {
-        "rule": "pbr_4wk_quits", "indicator": "1.5", "basis": 52.5, "amount": 9000.0, "maximum": 36000.0,
-        "forecast": True}
-
-
-@pytest.mark.parametrize(
-    ("quarters", "amount"),
-    [
-        ({"2025-26-Q1": (100, 50), "2025-26-Q2": (100, 52), "2025-26-Q3": (100, 53), "": (100, 55)}, 9000.0),
-        ({"2025-26-Q1": (100, 50), "2025-26-Q2": (100, 50), "2025-26-Q3": (100, 50), "": (100, 50)}, 0.0),
-        ({"2025-26-Q1": (100, 45), "2025-26-Q2": (100, 45), "2025-26-Q3": (100, 50), "": (100, 50)}, 0.0),
-        ({"2025-26-Q1": (100, 60), "2025-26-Q2": (100, 60), "2025-26-Q3": (100, 60), "": (100, 60)}, 36000.0),
-        ({"2025-26-Q1": (100, 70), "2025-26-Q2": (100, 65), "2025-26-Q3": (100, 60), "": (100, 60)}, 36000.0),
-    ],
-)
-def test_score_q4_pays_on_the_full_year_without_forecasting(ch_stop_smoking_config: Path,
-                                                            write_ch_return: WriteReturn,
-                                                            quarters: dict[str, tuple[int, int]],
-                                                            amount: float) -> None:
-    code, report = score_json(ch_stop_smoking_config, write_ch_return(quarters), "2025-26-Q4")
-    assert code == 0, report["findings"]
-    (payment,) = report["payments"]
-    assert payment["amount"] == amount
-    assert payment["forecast"] is False
-    assert payment["basis_label"] == "year"
-    assert indicator(report, "1.5")["year_to_date_periods"] == [
-        "2025-26-Q1", "2025-26-Q2", "2025-26-Q3", "2025-26-Q4"]
+    assert {k: payment[k] for k in ("rule", "indicator", "amount", "maximum", "forecast", "state")} == {
+        "rule": "pbr_4wk_quits", "indicator": "1.5", "amount": 15000.0, "maximum": 36000.0, "forecast": True,
+        "state": "forecast"}
+    assert payment["basis"] == pytest.approx(54.166667)
 
 
 def test_score_notes_earlier_quarters_missing_from_the_year_to_date(ch_stop_smoking_config: Path,
@@ -260,7 +241,7 @@ def test_score_notes_earlier_quarters_missing_from_the_year_to_date(ch_stop_smok
 
 
 def test_score_prints_the_payment_arithmetic(ch_stop_smoking_config: Path, write_ch_return: WriteReturn) -> None:
-    csv = write_ch_return({"2025-26-Q1": (160, 80), "": (240, 130)})
+    csv = write_ch_return({"": (400, 210)})
     result = kpibot("--config", ch_stop_smoking_config, "score", csv, "--contract", "ch-stop-smoking",
                     "--period", "2025-26-Q2")
     assert result.exit_code == 0

@@ -67,5 +67,7 @@ def test_a_returns_own_benchmark_is_ignored_and_the_commissioners_is_used() -> N
     judged = assess(MISUSE, Q2, parsed, benchmarks=[national("2025-26-Q2", "42")])
     result = judged.scorecard.result("1.1")
     assert result.status == "red" and result.judgement.target == 42
-    assert any(n.startswith("Benchmark: national_completion_pct[substance=opiate] = 42 (NDTMS, published "
-                            "1 October 2025; for 2025-26-Q2)") for n in result.notes)
+    # Named in the framework's words, never `national_completion_pct[substance=opiate]` (issue 20, item 12).
+    assert any(n.startswith("Benchmark: National average rate of successful completions (%) (Substance group: "
+                            "Opiate): 42% (NDTMS, published 1 October 2025; for Q2 2025-26 (July 2025 to "
+                            "September 2025))") for n in result.notes), result.notes

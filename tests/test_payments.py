@@ -281,7 +281,8 @@ def test_a_last_quarter_with_earlier_quarters_missing_is_provisional_and_names_t
     assert any("Provisional: no figures for 2025-26-Q1, 2025-26-Q2, 2025-26-Q3" in line for line in payment.arithmetic)
 
 
-def test_a_complete_year_in_the_last_quarter_is_calculated_never_confirmed_by_kpibot() -> None:
+def test_a_complete_year_in_the_last_quarter_is_calculated_never_confirmed() -> None:
+    """Confirming a payment is the commissioner's act (issue 20, item 5): kpibot's figure is "calculated"."""
     framework = loader.get("ch-stop-smoking")
     history = {f"2025-26-Q{n}": {("quit_dates", ""): F(400), ("quits_4wk", ""): F(210)} for n in (1, 2, 3)}
     card = score(framework, "quarterly", parse_period("2025-26-Q4", 4),
@@ -289,7 +290,7 @@ def test_a_complete_year_in_the_last_quarter_is_calculated_never_confirmed_by_kp
                  contract_value=Decimal(720000))
     (payment,) = card.payments
     assert (payment.state, payment.amount, payment.missing_periods) == ("calculated", Decimal("9000.00"), ())
-    assert not any("confirmed" in line for line in payment.arithmetic)  # a person confirms it (bot/review)
+    assert not any("confirmed" in line.lower() for line in payment.arithmetic)
 
 
 def test_lifestyle_tiers_on_an_incomplete_year_are_provisional_too() -> None:
@@ -300,3 +301,23 @@ def test_lifestyle_tiers_on_an_incomplete_year_are_provisional_too() -> None:
     payment = next(p for p in card.payments if p.rule.id == "cs_incentive")
     assert payment.state == "provisional" and payment.missing_periods == ("2025-26-Q1", "2025-26-Q2")
     assert not payment.critical_failure
+
+
+@pytest.mark.parametrize(
+    ("quarters", "amount"),
+    [
+        (((100, 50), (100, 52), (100, 53), (100, 55)), Decimal("9000.00")),
+        (((100, 50), (100, 50), (100, 50), (100, 50)), Decimal("0.00")),
+        (((100, 45), (100, 45), (100, 50), (100, 50)), Decimal("0.00")),
+        (((100, 60), (100, 60), (100, 60), (100, 60)), Decimal("36000.00")),
+        (((100, 70), (100, 65), (100, 60), (100, 60)), Decimal("36000.00")),
+    ],
+)
+def test_the_fourth_quarter_with_every_quarter_accepted_pays_on_the_full_year(
+        ch_stop_smoking: Framework, quarters: tuple[tuple[int, int], ...], amount: Decimal) -> None:
+    """Seed 000 Note 1: paid "based on a full year of activity": Q4 with Q1-Q3 accepted is the full year, no
+    forecast."""
+    history = {f"2025-26-Q{n}": quits(*q) for n, q in enumerate(quarters[:3], start=1)}
+    payment = ch_payment(ch_stop_smoking, "2025-26-Q4", quits(*quarters[3]), history)
+    assert (payment.amount, payment.forecast, payment.basis_label, payment.state) == (amount, False, "year",
+                                                                                      "calculated")

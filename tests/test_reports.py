@@ -39,7 +39,7 @@ from bot.reports.pdf import (
     html_to_pdf,
 )
 from bot.reports.render import render_action_plans, render_exception_report, render_return_report, return_report_html
-from bot.reports.samples import sample_return_csv
+from bot.reports.samples import sample_return_csv, sample_year
 from bot.reports.trends import TrendPoint, point_from_stored, short_labels, trends_from_history
 from kpi_core import loader, samples
 from kpi_core.assess import Assessment, assess
@@ -66,11 +66,18 @@ def sample_period(framework_id: str) -> Period:
 
 
 @cache
+def sample_history(framework_id: str) -> dict[str, dict[tuple[str, str], Fraction]]:
+    """The accepted returns of the sample period's year so far (only they count for their periods)."""
+    return sample_year(loader.get(framework_id), sample_period(framework_id), level=0.6)[1]
+
+
+@cache
 def assessed(framework_id: str) -> Assessment:
     framework = loader.get(framework_id)
     period = sample_period(framework_id)
-    data = sample_return_csv(framework, period, level=0.6)
-    return assess(framework, period, parse_csv(data, f"{framework_id}-{period.id}.csv"), contract_value=Decimal(500000))
+    data, history = sample_year(framework, period, level=0.6)
+    return assess(framework, period, parse_csv(data, f"{framework_id}-{period.id}.csv"), history=history,
+                  contract_value=Decimal(500000))
 
 
 def meta(framework_id: str, **changes: object) -> ReturnMeta:
@@ -97,7 +104,9 @@ def read_pdf(pdf: bytes) -> tuple[str, int]:
 @cache
 def return_report(framework_id: str) -> Rendered:
     """The report without its action-plan appendix (the plans are rendered and checked on their own)."""
-    report = build_return_report(assessed(framework_id), meta(framework_id), generated_at=GENERATED)
+    result = assessed(framework_id)
+    report = build_return_report(result, meta(framework_id), trends_from_history(result, sample_history(framework_id)),
+                                 generated_at=GENERATED)
     pdf = render_return_report(report, action_plans=False)
     return Rendered(report, pdf, *read_pdf(pdf))
 
@@ -204,8 +213,9 @@ def test_a_return_with_a_52_5_percent_quit_rate_earns_9000_pounds() -> None:
     """The seed's worked example: a £720,000 contract, 5% pot, 52.5% quit rate for the year pays £9,000."""
     framework = loader.get("ch-stop-smoking")
     period = parse_period("2025-26", 4)
-    data = b"item,breakdown,value\nquit_dates,,1600\nquits_4wk,,840\nquits_4wk_co,,800\n"
+    data = ("item,breakdown,value,period\n" + "\n".join(",".join(row) for row in ch_rows(1600, 840)) + "\n").encode()
     result = assess(framework, period, parse_csv(data, "annual.csv"), contract_value=Decimal(720000))
+    assert result.accepted
     text, _ = read_pdf(render_return_report(build_return_report(result, meta("ch-stop-smoking"))))
     assert "£9,000.00" in text
     assert "Payment: £36,000.00 x 25% = £9,000.00" in text
@@ -215,6 +225,7 @@ def test_a_return_with_a_52_5_percent_quit_rate_earns_9000_pounds() -> None:
     assert in_order(text, ["1.5", "52.5%", "≥ 60%", "◐ PART PAYMENT",
                            "earns part payment: 7.5 percentage points short of the stretch target"])
     assert "Rejected" in text  # items are missing, and the report says so while still showing the figures
+    assert "onfirmed" not in text
 
 
 def test_a_stretch_target_missed_while_the_minimum_is_met_reads_as_the_part_payment_it_earns() -> None:
@@ -310,7 +321,7 @@ def action_plans_pdf(framework_id: str) -> bytes:
 @pytest.mark.parametrize("framework_id", FRAMEWORKS)
 def test_every_red_indicator_gets_a_draft_action_plan_page(framework_id: str) -> None:
     report = return_report(framework_id).report
-    reds = [row for row in report.attention if row.status.key == "red"]
+    reds = [row for section in report.sections for row in section.rows if row.status.key == "red"]
     text, pages = read_pdf(action_plans_pdf(framework_id))
     assert [p.ref for p in report.action_plans] == [r.ref for r in
                                                     (row for s in report.sections for row in s.rows) if r.status.key == "red"]
@@ -437,7 +448,7 @@ def test_the_exception_report_names_missing_and_late_returns_with_their_escalati
 
 def test_the_exception_report_shows_critical_failures_and_the_contract_exception_rule() -> None:
     report, text = exception_report()
-    section = text[text.index("Critical failures"):text.index("Payment by results and incentive forecasts")]
+    section = text[text.index("Critical failures"):text.index("Red and amber indicators")]
     assert in_order(section, ["Plan Example Service", "S1", "4-week success rate", "37.6%", "< 40%",
                               "Critical performance failure"])
     flagged = [r.ref for f in FRAMEWORKS for r in assessed(f).scorecard.indicators
@@ -532,14 +543,15 @@ def test_a_file_with_nothing_readable_is_not_reported_as_on_target() -> None:
 def test_a_payment_reads_as_a_sentence_with_its_unit() -> None:
     """Not `£0.00 (forecast, forecast for the year: 356)`."""
     framework = loader.get("ch-stop-smoking")
-    rows = "\n".join(",".join(row) for row in ch_rows(160, 80, "2025-26-Q1") + ch_rows(240, 130, ""))
+    rows = "\n".join(",".join(row) for row in ch_rows(240, 130, ""))
+    q1 = {(item, ""): Fraction(value) for item, _, value, _ in ch_rows(160, 80)}  # the accepted Q1 return
     result = assess(framework, parse_period("2025-26-Q2", 4), parse_csv(
-        f"item,breakdown,value,period\n{rows}\n".encode(), "q2.csv"), contract_value=Decimal(720000))
+        f"item,breakdown,value,period\n{rows}\n".encode(), "q2.csv"), history={"2025-26-Q1": q1},
+        contract_value=Decimal(720000))
     (payment,) = build_return_report(result, meta("ch-stop-smoking")).payments
     assert payment.summary == "£9,000.00, a forecast: 1.5 stands at 52.5% so far this year"
     rejected = replace(result, findings=[*result.findings, Finding("error", "x", "a problem")])
-    (payment,) = build_return_report(rejected, meta("ch-stop-smoking")).payments
-    assert payment.summary.startswith("£9,000.00, not counted while the return is rejected: ")
+    assert build_return_report(rejected, meta("ch-stop-smoking")).payments == ()  # nothing is paid on it
 
 
 # ----------------------------------------------------------------------------- layout on the page
@@ -751,16 +763,29 @@ def test_score_writes_the_return_report_as_pdf(ch_stop_smoking_config: Path, tmp
     assert json.loads(result.stdout)["period"] == "2025-26-Q1"  # the PDF's message goes to stderr, not the JSON
     text, _ = read_pdf(out.read_bytes())
     for phrase in ("City and Hackney Stop Smoking Service", "Breathe Easy Stop Smoking CIC", "Q1 2025-26", "q1.csv",
-                   "not submitted (scored from a file)", "Rejected", "is missing",
-                   "Payment: £36,000.00 x 0% = £0.00 (0% of contract value)"):
+                   "not submitted (scored from a file)", "Rejected", "is missing", "Figures read"):
         assert phrase in text, phrase
+    # Nothing is judged on a rejected return (issue 20, item 15): its figures are listed for checking, no colour,
+    # payment or action plan.
+    assert in_order(text, ["1.4", "37.5%", "150 of 400"])
+    for phrase in ("■ RED", "● GREEN", "Payment:", "Performance action plan (draft)", "off target"):
+        assert phrase not in text, phrase
+    assert not list(tmp_path.glob("*.part"))
+    complete = tmp_path / "complete.csv"
+    complete.write_text("item,breakdown,value,period\n" + "\n".join(",".join(row) for row in ch_rows(400, 150)) + "\n",
+                        encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(ch_stop_smoking_config), "score", str(complete), "--contract",
+                                       "ch-stop-smoking", "--period", "2025-26-Q1", "--pdf", str(out)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text, _ = read_pdf(out.read_bytes())
+    assert "Payment: £36,000.00 x 0% = £0.00 (0% of contract value)" in text
     assert in_order(text, ["1.4", "37.5%", "150 of 400", "≥ 50%", "■ RED", "12.5 percentage points off target"])
     assert in_order(text, ["1.1", "400", "≥ 400 by now", "≥ 1,600 for the year", "● GREEN", "on target"])
-    scored = assess(loader.get("ch-stop-smoking"), parse_period("2025-26-Q1", 4), parse_csv(source.read_bytes()))
+    scored = assess(loader.get("ch-stop-smoking"), parse_period("2025-26-Q1", 4), parse_csv(complete.read_bytes()))
     reds = [r.ref for r in scored.scorecard.indicators if r.status == "red"]
     assert {"1.4", "1.5"} <= set(reds)
     assert text.count("Performance action plan (draft)") == len(reds)
-    assert not list(tmp_path.glob("*.part"))
 
 
 def test_score_says_plainly_when_the_pdf_cannot_be_written(ch_stop_smoking_config: Path, tmp_path: Path) -> None:

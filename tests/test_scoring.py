@@ -639,3 +639,16 @@ def test_the_interval_s_ends_are_rounded_to_the_fraction_the_library_would_give(
     """Scoring judges each end of a 95% interval as the closest fraction with a denominator up to a million, worked
     out in integers rather than by Fraction.limit_denominator: the two never differ."""
     assert nearest_fraction(x, limit) == Fraction(x).limit_denominator(limit)
+
+
+@pytest.mark.parametrize(("referred", "need", "flagged"), [(154, 154, False), (3, 3, False), (2, 3, True)])
+def test_a_perfect_result_of_a_whole_population_is_never_too_uncertain_to_call(referred: int, need: int,
+                                                                              flagged: bool) -> None:
+    """Substance misuse 11.1 (100% referred): "100% (154 of 154) ... ?" read as if every user housed could be a
+    fluke (issue 20, item 7). Nothing could be better than 100%, so there is nothing to call; 2 of 3 still is too
+    few to call."""
+    framework = loader.get("ch-substance-misuse")
+    card = score(framework, "quarterly", parse_period("2025-26-Q1", 4),
+                 {("housing_referred", ""): Fraction(referred), ("housing_need", ""): Fraction(need)})
+    result = card.result("11.1")
+    assert (result.low_confidence, bool(result.confidence_note)) == (flagged, flagged)

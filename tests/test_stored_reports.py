@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from bot import config
 from bot.cli import main
 from bot.intake.service import Intake
+from bot.reports.exception_report import build_exception_report
 from bot.reports.stored import (
     ReportError,
     exception_statuses,
@@ -84,6 +85,10 @@ def test_the_exception_report_covers_every_contract(quarter: Intake, settings: c
     assert "second consecutive" in misuse.escalation_label.lower()
     # The substance misuse schedule has no data-submission KPIs (only the lifestyle schedule's 2.5 does).
     assert misuse.timeliness is None and misuse.accuracy is None
+    # Issue 20, item 8: "A contract that has no data-submission KPIs shows 'not applicable', not 'no data (could not
+    # be judged)'".
+    rows = {r.contract_name: r for r in build_exception_report(statuses, "Q2").data_kpis}
+    assert (rows[misuse.contract_name].value, rows[misuse.contract_name].status) == ("not applicable", None)
 
 
 def test_the_exception_report_pdf_names_the_missing_return(quarter: Intake, settings: config.Settings,

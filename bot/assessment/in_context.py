@@ -16,16 +16,18 @@ from sqlmodel import Session
 
 from bot import config
 from bot.assessment.comparators import benchmarks_for
-from bot.assessment.submission_kpis import local_date, submission_kpis, system_values_for
+from bot.assessment.submission_kpis import Judging, local_date, submission_kpis, system_values_for
 from bot.storage.models import Contract
-from bot.storage.queries import accepted_versions, values_of_versions
+from bot.storage.queries import accepted_versions, obligation_for, values_of_versions
 from kpi_core import loader
+from kpi_core.annual import part_return
 from kpi_core.assess import Assessment, assess, return_type_for
 from kpi_core.calendar import Period
 from kpi_core.cohorts import cohort_periods
 from kpi_core.comparators import Benchmark
 from kpi_core.escalation import escalation_rule_for
 from kpi_core.framework.model import Framework
+from kpi_core.part_year import ContractSpan
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.terms import ContractTerms, apply_terms, contract_terms
 from kpi_core.values import Key
@@ -52,6 +54,11 @@ def terms_of(settings: config.Settings, contract: Contract, period: Period | Non
         return contract_terms(framework)
 
 
+def span_of(contract: Contract) -> ContractSpan:
+    """When the contract runs: a contract that starts or ends mid-year owes only the periods it overlaps."""
+    return ContractSpan(contract.start, contract.end)
+
+
 def history_periods(framework: Framework, return_type: str, period: Period) -> list[Period]:
     """The earlier periods whose accepted figures scoring needs: the year so far, the previous period and the
     cohorts followed up (the quarter 6 months back, the same quarter last year)."""
@@ -62,18 +69,25 @@ def history_periods(framework: Framework, return_type: str, period: Period) -> l
 def assess_in_context(session: Session, contract: Contract, period: Period, parsed: ParsedReturn,
                       received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
                       benchmarks: Sequence[Benchmark] | None = None,
-                      history_versions: dict[str, int] | None = None) -> Assessed:
+                      history_versions: dict[str, int] | None = None, submission_id: int | None = None) -> Assessed:
     """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
 
     `terms` are the contract's (`config.Contract.contract_terms()`; default: the framework's own); `benchmarks` the
     commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
-    earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force)."""
+    earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force);
+    `submission_id` is the stored submission being judged, if there is one (a preview has none)."""
     framework = framework_for(contract, period)
     terms = terms or contract_terms(framework)
     framework = apply_terms(framework, terms)
     return_type = return_type_for(framework, period)
     today = local_date(received_at, zone)
-    kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms))
+    # The data-submission KPIs as the log stood when the return arrived, the return itself counted: every
+    # report of it (the reply, its PDF drawn later, a report drawn again) shows the same figures.
+    obligation = obligation_for(session, contract.id, return_type, period.id)
+    judging = (Judging(obligation.id, received_at, submission_id)
+               if obligation is not None and obligation.id is not None else None)
+    kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms), moment=received_at,
+                           judging=judging)
     system = system_values_for(kpis, framework, terms)
     if history_versions is None:
         history_versions = accepted_versions(session, contract.id, return_type,
@@ -82,5 +96,16 @@ def assess_in_context(session: Session, contract: Contract, period: Period, pars
     if benchmarks is None:
         benchmarks = benchmarks_for(session, framework, period, contract.year_start_month)
     assessment = assess(framework, period, parsed, history=history, contract_value=contract.value, today=today,
-                        extra_values=system, expected_contract=contract.id, benchmarks=benchmarks)
+                        extra_values=system, expected_contract=contract.id, benchmarks=benchmarks,
+                        span=span_of(contract), period_returns=year_parts(session, contract, framework, period))
     return Assessed(assessment, history, history_versions)
+
+
+def year_parts(session: Session, contract: Contract, framework: Framework,
+               period: Period) -> dict[str, dict[Key, Fraction]] | None:
+    """For an annual return, the accepted returns of its year's periods (its quarters), by period id."""
+    sub = part_return(framework) if period.frequency == "annual" else None
+    if sub is None:
+        return None
+    parts = period.year.periods(framework.returns[sub].frequency)
+    return values_of_versions(session, accepted_versions(session, contract.id, sub, parts))

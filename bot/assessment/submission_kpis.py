@@ -1,12 +1,18 @@
 """Data-submission KPIs from the submission log: timeliness and accuracy, rolling 12 months, and service failures.
 
-- An obligation counts once its due date has passed (or it has been met).
-- Timely: its first accepted version arrived by the end of the due date, Europe/London time.
-- Accurate: its first submission was accepted, no later version replaced it (not rejected-then-corrected, not
-  corrected after acceptance, whether on the provider's own initiative or in answer to the council's query), and
-  no spot check by the council found its figures inaccurate (schedule 2.5: accuracy "may be spot checked and
-  verified by the Council"). Each inaccurate return carries the reasons, in words, for the reports. Returns never
-  received count against timeliness but are left out of accuracy, which judges the data that was sent.
+Every report counts them the same way, as of a moment (the return report: when its return arrived, that return
+included; the exception report and `kpibot status`: now), so two reports of the same day agree:
+- An obligation counts once its due date has passed, or once it has been met (an early return counts at once).
+- Timely (was it on time?): its first accepted version arrived by the end of the due date, Europe/London time.
+- Accurate (was it right?): its first submission was accepted and no later version replaced it (not
+  rejected-then-corrected, not corrected after acceptance, whether on the provider's own initiative or in answer
+  to the council's query), and no spot check by the council found its figures inaccurate (schedule 2.5: accuracy
+  "may be spot checked and verified by the Council"); lateness plays no part. Each inaccurate return carries the
+  reasons, in words, for the reports. Returns never received count against timeliness but are left out of
+  accuracy, which judges the data that was sent.
+- A return being judged (`Judging`) counts as accepted when it arrived: nothing is judged on a rejected return,
+  so its figures are only ever shown for one that is accepted.
+- Submissions still being processed, or that failed on kpibot's side, are not the provider's: they do not count.
 - Service failures (where the contract's terms have the rule): each run of N consecutive late periods of one return
   type, kept on the record for the rolling year after it happened (the scheduler's sweep stores each as it happens).
 
@@ -38,6 +44,24 @@ from kpi_core.framework.model import Framework
 from kpi_core.terms import ContractTerms
 
 WAS_ACCEPTED = ("accepted", "superseded")
+NOT_DECIDED = ("failed", "received")  # kpibot's own failure, or still being processed
+
+
+@dataclass(frozen=True)
+class Judging:
+    """The return being judged: taken as accepted at `received_at` for its obligation. `submission_id` is its row
+    when it has one (still being processed, or stored and drawn again); a preview has none."""
+
+    obligation_id: int
+    received_at: datetime
+    submission_id: int | None = None
+
+
+@dataclass(frozen=True)
+class _Seen:
+    status: str
+    received_at: datetime
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,11 +143,11 @@ FIRST_NOT_ACCEPTED = {"rejected": "the first version was rejected", "held": "the
                       "this return", "quarantined": "the first file was refused as possible personal data"}
 
 
-def record_of(obligation: Obligation, submissions: list[Submission], zone: str,
+def record_of(obligation: Obligation, submissions: list[Submission] | list[_Seen], zone: str,
               found: list[Inaccuracy] | None = None) -> ObligationRecord:
     """What the submissions of one obligation (in order of receipt) say of its timeliness and accuracy, with the
     council's findings on it (`found`: spot checks that found it inaccurate, queries answered by a correction)."""
-    subs = [s for s in submissions if s.status != "failed"]  # our failure, not the provider's
+    subs = [s for s in submissions if s.status not in NOT_DECIDED]
     accepted = [s for s in subs if s.status in WAS_ACCEPTED]
     timely = bool(accepted) and local_date(accepted[0].received_at, zone) <= obligation.due_date
     if not subs:
@@ -133,9 +157,10 @@ def record_of(obligation: Obligation, submissions: list[Submission], zone: str,
     found = found or []
     queried = [f for f in found if f.kind == "query"]
     if len(accepted) > 1:
+        replaced = (f" (version {accepted[-1].version} replaced version {accepted[0].version})"
+                    if accepted[-1].version is not None and accepted[0].version is not None else "")
         why += ([f"corrected after the council's query of {_day(f.at, zone)}" for f in queried]
-                or [f"corrected after it was accepted (version {accepted[-1].version} replaced version "
-                    f"{accepted[0].version})"])
+                or [f"corrected after it was accepted{replaced}"])
     why += [f"a spot check on {_day(f.at, zone)} found the figures inaccurate" for f in found
             if f.kind == "spot_check"]
     return ObligationRecord(obligation, True, timely, not why, tuple(why))
@@ -146,17 +171,31 @@ def _day(moment: datetime, zone: str) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str) -> list[ObligationRecord]:
+def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str,
+             moment: datetime | None = None, judging: Judging | None = None) -> list[ObligationRecord]:
+    """The obligations due in [start, as_of], and those of periods begun by then that are already met, with what
+    the log held at `moment` (default: all of it) and the return being judged."""
     obligations = list(session.exec(select(Obligation).where(
-        Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.due_date <= as_of)
+        Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.period_start <= as_of)
         .order_by(col(Obligation.due_date), col(Obligation.id))))
     # Every submission of these obligations in one query (a submission judges the contract's whole year).
-    received: dict[int | None, list[Submission]] = {o.id: [] for o in obligations}
+    received: dict[int | None, list[Submission] | list[_Seen]] = {o.id: [] for o in obligations}
     if obligations:
-        for sub in session.exec(select(Submission).where(col(Submission.obligation_id).in_(list(received)))
-                                .order_by(col(Submission.received_at), col(Submission.id))):
-            received[sub.obligation_id].append(sub)
-    findings = inaccuracies(session, [o.id for o in obligations if o.id is not None])
+        query = select(Submission).where(col(Submission.obligation_id).in_(list(received)))
+        if moment is not None:
+            query = query.where(col(Submission.received_at) <= moment)
+        for sub in session.exec(query.order_by(col(Submission.received_at), col(Submission.id))):
+            received[sub.obligation_id].append(sub)  # type: ignore[arg-type]
+    if judging is not None and judging.obligation_id in received:
+        subs = received[judging.obligation_id]
+        if any(s.id == judging.submission_id for s in subs if isinstance(s, Submission)):
+            received[judging.obligation_id] = [
+                _Seen("accepted" if s.id == judging.submission_id else s.status, s.received_at, s.version)
+                for s in subs if isinstance(s, Submission)]
+        else:
+            subs.append(_Seen("accepted", judging.received_at))  # type: ignore[arg-type]
+    findings = {oid: [f for f in found if moment is None or f.at <= moment]
+                for oid, found in inaccuracies(session, [o.id for o in obligations if o.id is not None]).items()}
     records = []
     for obligation in obligations:
         record = record_of(obligation, received[obligation.id], zone, findings.get(obligation.id or 0))
@@ -166,23 +205,26 @@ def _records(session: Session, contract_id: str, start: date, as_of: date, zone:
 
 
 def failures_as_of(session: Session, contract_id: str, as_of: date, rule: ServiceFailureRule | None,
-                   zone: str = "Europe/London", months: int = 12) -> list[ServiceFailure]:
+                   zone: str = "Europe/London", months: int = 12, moment: datetime | None = None,
+                   judging: Judging | None = None) -> list[ServiceFailure]:
     """The service failures that happened in the `months` up to `as_of` (runs that began earlier count too)."""
     if rule is None:
         return []
     # A run that ended in the window may have begun up to a year of monthly periods before it.
     start = months_before(as_of, 2 * months + 12) + timedelta(days=1)
     records = [PeriodRecord(r.obligation.return_type, r.obligation.period_id, r.obligation.due_date, r.timely)
-               for r in _records(session, contract_id, start, as_of, zone)]
+               for r in _records(session, contract_id, start, as_of, zone, moment, judging)]
     return on_record(service_failures(records, rule), as_of, months)
 
 
 def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str = "Europe/London",
-                    months: int = 12, rule: ServiceFailureRule | None = None) -> SubmissionKpis:
-    """Timeliness and accuracy of a contract's returns due in the `months` up to `as_of`: after the same day
-    `months` earlier, up to and including `as_of`; with `rule`, the service failures on the record."""
+                    months: int = 12, rule: ServiceFailureRule | None = None, *, moment: datetime | None = None,
+                    judging: Judging | None = None) -> SubmissionKpis:
+    """Timeliness and accuracy of a contract's returns due in the `months` up to `as_of` (after the same day
+    `months` earlier, up to and including `as_of`) or met by then, as the log stood at `moment` (default: now),
+    with the return being `judged` counted; with `rule`, the service failures on the record."""
     start = months_before(as_of, months) + timedelta(days=1)
-    records = _records(session, contract_id, start, as_of, zone)
+    records = _records(session, contract_id, start, as_of, zone, moment, judging)
     by_type: dict[str, list[ObligationRecord]] = {}
     for record in records:
         by_type.setdefault(record.obligation.return_type, []).append(record)
@@ -191,7 +233,7 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         timely=sum(r.timely for r in records), submitted=sum(r.submitted for r in records),
         accurate=sum(bool(r.accurate) for r in records), records=tuple(records),
         consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0),
-        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months)))
+        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months, moment, judging)))
 
 
 def record_service_failures(session: Session, contract_id: str, as_of: date, rule: ServiceFailureRule | None,

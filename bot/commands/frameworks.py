@@ -208,7 +208,7 @@ def _print(fw: Framework, summary: dict[str, Any], contract_id: str | None,
         elif not benchmarks:
             click.echo("  none (load them with `kpibot benchmarks load FILE`)")
         for b in benchmarks if isinstance(benchmarks, list) else []:
-            click.echo(f"  {b.describe()}")
+            click.echo(f"  {b.as_loaded()}")
 
 
 def _rule(rule: dict[str, Any]) -> str:

@@ -109,17 +109,20 @@ def judge(state: State, contract: people.Contract, period: Period, parsed: Parse
             found = _judge_with_database(state, contract, period, parsed, today)
             if found is not None:
                 return found
+        from kpi_core.part_year import ContractSpan
         from kpi_core.terms import apply_terms
 
         # The version in force for the period, with the contract's terms (as configured), like submit.
         framework = apply_terms(loader.for_period(contract.framework, period, contract.start),
                                 contract.contract_terms())
         result = assess(framework, period, parsed, contract_value=contract.value,
-                        expected_contract=contract.id, today=today.date() if today else None)
+                        expected_contract=contract.id, today=today.date() if today else None,
+                        span=ContractSpan(contract.start, contract.end))
     except ReturnTypeError as exc:
         fail(str(exc))
     why = "--no-history" if no_history else "no database is set up"
-    return Judged(result, {}, "file", f"Judged on this file alone ({why}): earlier periods come from the file only.")
+    return Judged(result, {}, "file", f"Judged on this file alone ({why}): no earlier period is counted (figures "
+                                      "a file gives for other periods are never that period's data).")
 
 
 def _judge_with_database(state: State, contract: people.Contract, period: Period, parsed: ParsedReturn,
@@ -213,7 +216,7 @@ def render_text(contract_name: str, result: Assessment, note: str = "") -> str:
             lines.append("(?) too few, or too close to the threshold, to call with confidence; see --json for the "
                          "95% intervals")
         for p in card.payments:
-            lines += ["", f"{p.rule.name}: {formatting.money(p.amount)}" + (" (forecast)" if p.forecast else "")]
+            lines += ["", f"{p.rule.name}: {formatting.money(p.amount)} ({p.state})"]
             lines += [f"  {line}" for line in p.arithmetic]
     if result.findings:
         lines += ["", "Findings"] + [f"  - {f.text()}" for f in result.findings]

@@ -322,7 +322,8 @@ class Intake:
             return self.endings.duplicate(submission_id, sender, received, contract, obligation, same)
         with Session(self.engine) as session:
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
-                                         self.settings.timezone, terms=terms_of(self.settings, contract, period))
+                                         self.settings.timezone, terms=terms_of(self.settings, contract, period),
+                                         submission_id=submission_id)
             provider = session.get(Organisation, contract.provider_id)
             provider_name = provider.name if provider else contract.provider_id
             expected = saving.next_version(session, obligation.id)

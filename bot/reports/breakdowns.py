@@ -59,7 +59,7 @@ def disaggregation_tables(framework: Framework, return_id: str, values: Values) 
                                                                                         given, total, places)))
         if not rows:
             continue
-        chunks = [range(i, min(i + MAX_COLUMNS, len(cats))) for i in range(0, len(cats), MAX_COLUMNS)]
+        chunks = column_chunks(len(cats))
         for number, chunk in enumerate(chunks):
             title = spec.label + (f" (continued, {number + 1} of {len(chunks)})" if number else "")
             tables.append(DisaggregationTable(
@@ -70,6 +70,14 @@ def disaggregation_tables(framework: Framework, return_id: str, values: Values) 
                 note="" if spec.exhaustive else "Groups overlap: they need not add up to the total.",
             ))
     return tuple(tables)
+
+
+def column_chunks(count: int, most: int = MAX_COLUMNS) -> list[range]:
+    """Columns split into as few tables as fit `most` each, evenly: ten categories are two tables of five, never
+    nine and a continued table holding one."""
+    tables = -(-count // most)
+    size = -(-count // tables) if tables else 0
+    return [range(i, min(i + size, count)) for i in range(0, count, size)] if count else []
 
 
 def _adds_up(exhaustive: bool, item_type: str, given: list[Fraction | None], total: Fraction | None,

@@ -1,9 +1,10 @@
 """Short, scannable summaries of a scored return for Telegram and plain-text email.
 
 Both are rendered from the same values as the PDF (a `ReturnReport`): a status is an emoji and a word in Telegram,
-a shape and a word in email; red comes first. Telegram refuses messages over 4096 characters, so a long summary
-is split between paragraphs, else between lines. Messages are plain text (send without a parse mode), so nothing
-a provider wrote can turn into markup.
+a shape and a word in email. Critical failures (and indicators at risk of an annual one) are named first, in the
+subject too; then red, then amber. A rejected return is not judged: no colour, count or payment. Telegram refuses
+messages over 4096 characters, so a long summary is split between paragraphs, else between lines. Messages are
+plain text (send without a parse mode), so nothing a provider wrote can turn into markup.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.reports import display
-from bot.reports.context import FindingView, IndicatorRow, PaymentView, ReturnReport
+from bot.reports.context import FindingView, IndicatorRow, ReturnReport
+from bot.reports.payment_view import PaymentView
 from bot.reports.status import StatusView
 from bot.reports.templating import render_text
 
@@ -37,6 +39,9 @@ class ChatSummary:
     verdict_detail: str
     timeliness: str  # `On time`, `Late: 3 days after the due date`, or '' when not judged
     counts: tuple[ChatCount, ...]
+    critical: tuple[str, ...]  # each critical failure, said first (`IndicatorRow.critical_text`)
+    at_risk: tuple[str, ...]  # each indicator heading past an annual critical failure level
+    headline: str  # `1 critical failure, 8 red`, for the subject ('' when nothing is judged)
     attention: tuple[IndicatorRow, ...]  # red, then amber
     no_data: str  # refs that could not be judged, `1.3R, 2.1` or ''
     on_target: str  # `1.1, 1.4, 2.1` or ''
@@ -48,6 +53,7 @@ class ChatSummary:
     more_warnings: int  # how many the chat message leaves to the report
     uncertain: bool  # some colour is too uncertain to call (marked `(?)`)
     version_note: str  # `Version 2: it replaces the version sent before.`, or '' for a first version
+    not_applicable: str  # indicators the contract's terms leave out, or ''
     review_note: str = ""  # what the council's review of it means now (bot/review/hooks.py), or ''
 
 
@@ -65,6 +71,9 @@ def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
         verdict_detail=report.verdict_detail,
         timeliness="" if report.timeliness == display.lateness(None, None, None) else report.timeliness,
         counts=tuple(ChatCount(c.status, c.count) for c in report.counts),
+        critical=tuple(r.critical_text for r in report.critical),
+        at_risk=tuple(r.critical_text for r in report.at_risk),
+        headline=headline(report),
         attention=attention,
         no_data=", ".join(r.ref for r in report.attention if r.status.key == "no_data"),
         on_target=", ".join(r.ref for r in report.on_target),
@@ -76,8 +85,21 @@ def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
         more_warnings=max(0, len(warnings) - MAX_CHAT_WARNINGS),
         uncertain=any(r.low_confidence for r in attention),
         version_note=_version_note(report),
+        not_applicable=report.not_applicable,
         review_note=review_note,
     )
+
+
+def headline(report: ReturnReport) -> str:
+    """What a subject line says of the results: critical failures first, then those at risk, then reds; nothing
+    for a rejected return, on which nothing is judged."""
+    if not report.accepted:
+        return ""
+    red = sum(c.count for c in report.counts if c.status.key == "red")
+    parts = [display.plural(len(report.critical), "critical failure") if report.critical else "",
+             f"{len(report.at_risk)} at risk of critical failure" if report.at_risk else "",
+             f"{red} red" if red else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def _version_note(report: ReturnReport) -> str:

@@ -17,6 +17,7 @@ from bot.reports import display
 from bot.reports.action_plans import ActionPlan
 from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.charts import ChartPoint, trend_chart
+from bot.reports.payment_view import PaymentView, payment_view
 from bot.reports.review_view import ReviewView
 from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
 from bot.reports.trends import TrendPoint, Trends, short_labels, trends_from_history
@@ -68,6 +69,24 @@ class IndicatorRow:
     low_confidence: bool
     critical_failure: bool
     exception_required: bool  # the contract asks for an exception report when this is outside target
+    at_risk: bool = False  # in-year: the year-end forecast is past an annual critical failure level
+    critical_level: str = ""  # `< 7 out of 10`: the critical failure level, when the indicator has one
+
+    @property
+    def comparison(self) -> str:
+        """The value against the target it is judged on, as every message says it: `144 year to date, target
+        ≥ 150 by now (≥ 600 for the year): 6 off target`."""
+        when = " year to date" if self.judged_label == "year to date" else ""
+        return f"{self.judged}{when}, target {self.target}" + (f": {self.gap}" if self.gap else "")
+
+    @property
+    def critical_text(self) -> str:
+        """The line every summary leads with: `WM.6 User feedback score...: 6.9 out of 10, below the critical
+        failure level (< 7 out of 10)`, or for an indicator at risk its year-end forecast."""
+        if self.critical_failure:
+            return f"{self.ref} {self.name}: {self.judged}, past the critical failure level ({self.critical_level})"
+        return (f"{self.ref} {self.name}: heading for {self.forecast} at the year end, past the annual critical "
+                f"failure level ({self.critical_level})")
 
 
 @dataclass(frozen=True)
@@ -83,19 +102,6 @@ class ChartView:
     status: StatusView
     svg: Markup
     target: str
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    name: str
-    indicator: str
-    amount: str
-    maximum: str
-    basis: str  # `the year-end forecast: 52.5%`
-    state: str  # `Forecast`, `Provisional`, `Calculated`, `Confirmed` (by a person), `Not counted` (rejected)
-    summary: str  # `£9,000.00, a forecast: 1.5 is heading for 52.5% this year`
-    lines: tuple[str, ...]
-    critical_failure: bool
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ class ReturnReport:
     timeliness: str
     late: bool
     source: str
-    accepted: bool
+    accepted: bool  # False: rejected, so nothing is judged or paid: no colours, counts, payments or plans
     has_figures: bool  # False: nothing could be read from the file, so nothing is judged or paid
     verdict: str  # `Accepted` or `Rejected`
     verdict_detail: str  # `2 errors, 1 warning`
@@ -137,7 +143,9 @@ class ReturnReport:
     sections: tuple[Section, ...]
     with_ytd: bool  # some row has a year to date: the table shows that column
     with_forecast: bool  # some row has a year-end forecast
-    attention: tuple[IndicatorRow, ...]  # red, then amber, then no data
+    critical: tuple[IndicatorRow, ...]  # critical failures, said first everywhere
+    at_risk: tuple[IndicatorRow, ...]  # in-year, heading past an annual critical failure level (not critical)
+    attention: tuple[IndicatorRow, ...]  # the rest: red, then amber, then no data
     on_target: tuple[IndicatorRow, ...]
     charts: tuple[ChartView, ...]
     payments: tuple[PaymentView, ...]
@@ -146,6 +154,7 @@ class ReturnReport:
     action_plans: tuple[ActionPlan, ...]
     notes: tuple[str, ...]
     generated: str
+    not_applicable: str = ""  # `DS.1 Timeliness ..., DS.2 Accuracy ...`: not terms of this contract
     review: ReviewView | None = None  # the council's review of the version and its history (stored returns)
 
 
@@ -171,6 +180,12 @@ def indicator_row(result: IndicatorResult, framework: Framework, payment: Paymen
     forecast = result.forecast if cumulative else None
     near = display.bounds(j)
     target = display.target_view(result, framework)
+    at_risk = j.at_risk and not j.critical_failure
+    level = ""
+    if j.critical_failure:
+        level = display.threshold_only(ind, framework, bound=j.critical)
+    elif at_risk and ind.critical is not None and ind.critical.bound is not None:  # the year's (pro-rated) level
+        level = display.threshold_only(ind, framework, bound=ind.critical.bound * result.year_share)
     return IndicatorRow(
         ref=ind.ref,
         name=ind.name,
@@ -193,6 +208,8 @@ def indicator_row(result: IndicatorResult, framework: Framework, payment: Paymen
         low_confidence=result.low_confidence,
         critical_failure=j.critical_failure,
         exception_required=ind.exception_report,
+        at_risk=at_risk,
+        critical_level=level,
     )
 
 
@@ -220,8 +237,10 @@ def sections_of(rows: list[IndicatorRow]) -> tuple[Section, ...]:
 
 
 def attention_rows(rows: list[IndicatorRow]) -> tuple[IndicatorRow, ...]:
-    """Red first, then amber, then no data; the framework's order within each."""
-    return tuple(r for status in ATTENTION_ORDER for r in rows if r.status.key == status)
+    """Red first, then amber, then no data; the framework's order within each. Critical failures and indicators
+    at risk of one are left to their own lists, said before these."""
+    rest = [r for r in rows if not (r.critical_failure or r.at_risk)]
+    return tuple(r for status in ATTENTION_ORDER for r in rest if r.status.key == status)
 
 
 def chart_view(result: IndicatorResult, row: IndicatorRow, series: tuple[TrendPoint, ...], start_month: int) -> ChartView:
@@ -245,45 +264,6 @@ def series_with_current(result: IndicatorResult, period_id: str, series: tuple[T
     earlier = tuple(p for p in series if p.period_id != period_id)
     now = TrendPoint(period_id, result.judged_value.value, result.judgement.target, result.status)
     return earlier + (now,)
-
-
-# How each basis of a payment (kpi_core.payments basis labels) reads in a sentence, and as what it is worked out on.
-PAYMENT_BASIS = {"year": "was {} for the year", "forecast for the year": "is heading for {} this year",
-                 "year to date": "stands at {} so far this year"}
-BASIS_NAME = {"year": "the full year", "forecast for the year": "the year-end forecast",
-              "year to date": "the year so far"}
-
-
-def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True,
-                 confirmed: str = "") -> PaymentView:
-    """`confirmed`: who confirmed this very figure and when (`by Carol on 20 May 2026 at 10:00`), read from
-    storage; kpibot itself never confirms a payment, it calculates it."""
-    ind = framework.indicator(payment.indicator)
-    basis = display.value_text(payment.basis, ind)
-    amount = formatting.money(payment.amount) if payment.amount is not None else "no contract value given"
-    # Calculated, Forecast, or Provisional (periods of the year missing); nothing while the return is rejected;
-    # Confirmed only when a person confirmed this figure
-    state = "Not counted" if not accepted else "Confirmed" if confirmed else payment.state.capitalize()
-    if payment.basis is None:
-        reading = f"{ind.ref} has no figure yet"
-    else:
-        reading = f"{ind.ref} {PAYMENT_BASIS.get(payment.basis_label, payment.basis_label + ': {}').format(basis)}"
-    why = {"Not counted": "not counted while the return is rejected", "Forecast": "a forecast",
-           "Calculated": "calculated on the full year; the council confirms it once it has signed off the year's "
-                         "returns",
-           "Confirmed": f"confirmed {confirmed}",
-           "Provisional": "provisional until the year's missing returns arrive"}[state]
-    return PaymentView(
-        name=payment.rule.name,
-        indicator=payment.indicator,
-        amount=amount,
-        maximum=formatting.money(payment.maximum) if payment.maximum is not None else "–",
-        basis=f"{BASIS_NAME.get(payment.basis_label, payment.basis_label)}: {basis}",
-        state=state,
-        summary=f"{amount}, {why}: {reading}",
-        lines=payment.arithmetic,
-        critical_failure=payment.critical_failure,
-    )
 
 
 def finding_view(finding: Finding) -> FindingView:
@@ -311,6 +291,9 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
             if any(r.status == "part" for r in results) else "")
     notes.append("Status is shown by shape and word as well as colour: ● GREEN on target, ▲ AMBER close to "
                  f"target, {part}■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
+    if not assessment.accepted:  # only the findings and the figures as read: nothing is judged
+        return ("The return is rejected: nothing is judged or paid until a corrected return is accepted. The "
+                "figures read are shown for checking.",)
     return tuple(notes) + tuple(assessment.scorecard.notes)
 
 
@@ -320,7 +303,7 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
-    when None, the earlier periods carried in the file are scored (`trends_from_history`). Without `charts` (for a
+    when None, only this period is plotted (a file's own earlier figures never count). Without `charts` (for a
     chat or email summary, which shows neither) no trend is scored, no chart drawn and no breakdown tabled.
     `confirmed` names, by payment rule, who confirmed this very figure and when (from storage).
     """
@@ -331,9 +314,10 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
     results = card.indicators
     paid = {p.indicator: p for p in card.payments} if assessment.accepted else {}  # nothing is paid on a rejection
     rows = [indicator_row(r, framework, paid.get(r.ref)) for r in results]
+    judged = assessment.accepted  # nothing is judged on a rejected return: no colour, count, payment or plan
     drawn = []
     for result, row in zip(results, rows):
-        if charts and trends is not None and result.status in COLOURED:
+        if judged and charts and trends is not None and result.status in COLOURED:
             series = series_with_current(result, card.period.id, tuple(trends.get(result.ref, ())))
             drawn.append(chart_view(result, row, series, card.period.year.start.month))
     due = meta.due or due_date(assessment.period, spec.due)
@@ -358,23 +342,26 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         has_figures=bool(assessment.interpretation.values),
         verdict="Accepted" if assessment.accepted else "Rejected",
         verdict_detail=f"{display.plural(errors, 'error')}, {display.plural(warnings, 'warning')}",
-        counts=counts_of(results),
+        counts=counts_of(results) if judged else (),
         sections=sections_of(rows),
-        with_ytd=any(r.ytd for r in rows),
-        with_forecast=any(r.forecast for r in rows),
-        attention=attention_rows(rows),
-        on_target=tuple(r for r in rows if r.status.key == "green"),
+        with_ytd=judged and any(r.ytd for r in rows),
+        with_forecast=judged and any(r.forecast for r in rows),
+        critical=tuple(r for r in rows if r.critical_failure) if judged else (),
+        at_risk=tuple(r for r in rows if r.at_risk) if judged else (),
+        attention=attention_rows(rows) if judged else (),
+        on_target=tuple(r for r in rows if r.status.key == "green") if judged else (),
         charts=tuple(drawn),
-        payments=tuple(payment_view(p, framework, assessment.accepted, (confirmed or {}).get(p.rule.id, ""))
-                       for p in card.payments),
+        payments=tuple(payment_view(p, framework, (confirmed or {}).get(p.rule.id, ""))
+                       for p in card.payments) if judged else (),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
         disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values)
         if charts else (),
         action_plans=(),
         notes=report_notes(assessment),
         generated=display.moment(generated_at, timezone) if generated_at else "",
+        not_applicable=", ".join(framework.not_applicable),
     )
-    return replace(report, action_plans=action_plans_for(report))
+    return replace(report, action_plans=action_plans_for(report)) if judged else report
 
 
 def action_plans_for(report: ReturnReport) -> tuple[ActionPlan, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
@@ -14,6 +15,12 @@ from kpi_core.framework.model import Framework
 from kpi_core.results import IndicatorResult, Judgement, describe_threshold
 
 _OPERATORS = {">=": "≥", "<=": "≤"}
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def natural_key(ref: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort refs as people count them: 1.5 before 1.10, 5.1 before 11.1, T2.4a before T2.4b, A3.1 after 4.5."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in _NUMBERS.split(ref) if part)
 
 
 def pretty(threshold_text: str) -> str:
@@ -60,8 +67,15 @@ def target_view(result: IndicatorResult, framework: Framework) -> TargetView:
         return TargetView(now, "previous period")
     if ind.target.expression is not None:
         return TargetView(now, benchmark_name(ind.target.expression, framework))
+    whole = pretty(describe_threshold(ind, ind.target))
+    if result.year_share != 1:  # a part year: the annual target pro-rated to the periods the contract owes
+        year = pretty(describe_threshold(ind, ind.target, ind.target.bound * result.year_share)) \
+            if ind.target.bound is not None else whole
+        if result.expected_share == result.year_share:
+            return TargetView(now, f"{whole} for a whole year, pro-rated to the periods the contract owes")
+        return TargetView(f"{now} by now", f"{year} for the part of the year the contract runs")
     if result.expected_share != 1:
-        return TargetView(f"{now} by now", f"{pretty(describe_threshold(ind, ind.target))} for the year")
+        return TargetView(f"{now} by now", f"{whole} for the year")
     return TargetView(now)
 
 
@@ -101,7 +115,7 @@ def threshold_only(ind: Indicator, framework: Framework, which: str = "critical"
 def value_text(value: formatting.Number | None, ind: Indicator, near: formatting.Near = None) -> str:
     """A value in the indicator's unit; `near`: the bounds it is judged against, which it never prints equal to
     unless it is (1.99% against a 2% target is `1.99%`)."""
-    return formatting.value(value, ind.kind, ind.per, near)
+    return formatting.value(value, ind.kind, ind.per, near, ind.unit)
 
 
 def bounds(judgement: Judgement | None) -> tuple[Fraction | None, ...]:

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from bot.reports import display
-from bot.reports.context import CountView, counts_of, indicator_row, payment_view
+from bot.reports.context import CountView, counts_of, indicator_row
+from bot.reports.payment_view import payment_view
 from bot.reports.review_view import WaitingRow
 from bot.reports.status import StatusView, status_view
 from kpi_core import formatting
@@ -23,11 +24,12 @@ from kpi_core.calendar import Period
 
 @dataclass(frozen=True)
 class DataKpi:
-    """A data-submission KPI (timeliness or accuracy of returns): `achieved` of `out_of` against a % target."""
+    """A data-submission KPI (timeliness or accuracy of returns) over the rolling 12 months: `achieved` of
+    `out_of` against a % target. Counts of every return, not a sample: nothing is too few to call."""
 
     name: str  # `Timeliness of returns`
-    achieved: int  # e.g. returns received on time this year
-    out_of: int  # returns due so far this year
+    achieved: int  # e.g. returns received on time in the rolling 12 months
+    out_of: int  # returns due (or met early) in the rolling 12 months
     target_percent: Fraction = Fraction(95)
     when_none: str = "no returns due yet"  # what to print when `out_of` is 0 (accuracy: none received yet)
     reasons: tuple[str, ...] = ()  # each return that counts against it, and why
@@ -79,6 +81,8 @@ class ContractPeriodStatus:
     overdue: tuple[OverdueReturn, ...] = ()  # the contract's other returns still owed, oldest first
     waiting: tuple[WaitingRow, ...] = ()  # returns whose review waits on the council or the provider
     confirmed: dict[str, str] = field(default_factory=dict)  # who confirmed each payment of the period, by rule
+    data_kpis_apply: bool = True  # False: the contract has no data-submission KPIs (not applicable)
+    disagreements: tuple[str, ...] = ()  # annual returns whose full-year figures differ from their quarters
 
 
 @dataclass(frozen=True)
@@ -154,10 +158,16 @@ class PaymentRow:
 class DataKpiRow:
     contract_name: str
     name: str
-    value: str  # `95% (19 of 20)`
+    value: str  # `95% (19 of 20)`, or `not applicable`
     target: str
-    status: StatusView
+    status: StatusView | None  # None: not applicable to the contract
     reasons: tuple[str, ...] = ()  # why returns count against it
+
+
+@dataclass(frozen=True)
+class DisagreementRow:
+    contract_name: str
+    text: str  # `Annual return, Year 2025-26: Clients setting a quit date: 1,650 for the year here, but ...`
 
 
 @dataclass(frozen=True)
@@ -176,19 +186,32 @@ class ExceptionReport:
     notes: tuple[str, ...]
     at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
     waiting: tuple[WaitingRow, ...] = ()  # returns waiting for review, overdue queries first
+    disagreements: tuple[DisagreementRow, ...] = ()
 
     @property
     def summary(self) -> str:
-        """`3 red or amber indicators · 1 missing or late return · 0 critical failures · 2 returns waiting for
-        review · 1 query overdue` (the last two only when there are any)."""
-        parts = [display.plural(len(self.exceptions), "red or amber indicator"),
-                 display.plural(len(self.late), "missing or late return"),
-                 display.plural(len(self.critical), "critical failure")]
+        """`1 critical failure · 3 red or amber indicators · 1 missing or late return · 2 returns waiting for
+        review · 1 query overdue`: critical failures (and those at risk of one) first; the review's counts only
+        when there are any."""
+        parts = [display.plural(len(self.critical), "critical failure")]
+        if self.at_risk:
+            parts.append(f"{len(self.at_risk)} at risk of critical failure")
+        parts += [display.plural(len(self.exceptions), "red or amber indicator"),
+                  display.plural(len(self.late), "missing or late return")]
         on_council = sum(1 for row in self.waiting if row.on.startswith("The council"))
         overdue = sum(1 for row in self.waiting if row.overdue)
         parts += [display.plural(on_council, "return") + " waiting for review"] if on_council else []
         parts += [display.plural(overdue, "query", "queries") + " overdue"] if overdue else []
         return " · ".join(parts)
+    @property
+    def critical_lines(self) -> tuple[str, ...]:
+        """Each critical failure, then each indicator at risk of one, as the messages carrying the report say
+        them first: `One You Lifestyle Programmes: WM.6 ...: 6.9 out of 10, critical failure level < 7 out of 10`."""
+        level = lambda r: f" ({r.critical_level})" if r.critical_level else ""  # noqa: E731
+        return (tuple(f"Critical failure: {r.contract_name}, {r.ref} {r.name}: {r.value}, past the critical "
+                      f"failure level{level(r)}" for r in self.critical)
+                + tuple(f"At risk of critical failure: {r.contract_name}, {r.ref} {r.name}: {r.value} at the year "
+                        f"end, past the annual critical failure level{level(r)}" for r in self.at_risk))
 
 
 def return_state(status: ContractPeriodStatus, timezone: str) -> str:
@@ -217,6 +240,12 @@ def escalation_text(status: ContractPeriodStatus) -> str:
     return f"Level {status.escalation_level}{label}"
 
 
+def not_applicable_row(contract_name: str) -> DataKpiRow:
+    """Issue 20, item 8: a contract without data-submission KPIs shows them as not applicable, never as no data."""
+    return DataKpiRow(contract_name, "Timeliness and accuracy of returns (no such KPIs in the contract)",
+                      "not applicable", "–", None)
+
+
 def data_kpi_row(contract_name: str, kpi: DataKpi) -> DataKpiRow:
     percent = kpi.percent
     value = (f"{formatting.number(percent)}% ({kpi.achieved:,} of {kpi.out_of:,})" if percent is not None
@@ -236,12 +265,16 @@ class _Sections:
     at_risk: list[CriticalRow] = field(default_factory=list)
     payments: list[PaymentRow] = field(default_factory=list)
     data_kpis: list[DataKpiRow] = field(default_factory=list)
+    disagreements: list[DisagreementRow] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
 
 
 def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Assessment) -> None:
-    """The contract's red and amber indicators, critical failures and payments."""
+    """The contract's red and amber indicators, critical failures and payments (none for a rejected return:
+    nothing is judged on it)."""
     name, framework = status.contract_name, assessment.framework
+    if not assessment.accepted:
+        return
     rows: list[ExceptionRow] = []
     for result in assessment.scorecard.indicators:
         out.totals[result.status] = out.totals.get(result.status, 0) + 1
@@ -253,9 +286,8 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
             level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
             out.critical.append(CriticalRow(name, row.ref, row.name, row.judged, level,
                                             "Critical performance failure"))
-        elif result.judgement.at_risk:
-            level = display.threshold_only(result.indicator, framework, bound=result.judgement.critical)
-            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}", level,
+        elif row.at_risk:
+            out.at_risk.append(CriticalRow(name, row.ref, row.name, f"forecast {row.forecast}", row.critical_level,
                                            "Off trajectory: at risk of critical failure (judged on the full year)"))
     rows.sort(key=lambda r: r.status.key != "red")  # stable: the framework's order within each colour
     if rows:
@@ -294,7 +326,10 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
                 escalation_text(replace(status, escalation_level=owed.escalation_level,
                                         escalation_label=owed.escalation_label))))
         out.data_kpis += [data_kpi_row(name, kpi) for kpi in (status.timeliness, status.accuracy) if kpi is not None]
-        counts = counts_of(assessment.scorecard.indicators) if assessment is not None else ()
+        if not status.data_kpis_apply:
+            out.data_kpis.append(not_applicable_row(name))
+        out.disagreements += [DisagreementRow(name, text) for text in status.disagreements]
+        counts = counts_of(assessment.scorecard.indicators) if assessment is not None and assessment.accepted else ()
         out.contracts.append(ContractSummary(name, status.provider_name, status.period.label,
                                              display.day(status.due_date), return_state(status, timezone), verdict,
                                              counts, escalation_text(status)))
@@ -304,9 +339,12 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
     order = ("red", "amber", "part", "green", "no_data", "info")
     notes = ("Values of cumulative indicators are the year to date, judged against the share of the annual target "
              "expected by the end of the period.",
-             "Payments marked Forecast are worked out on the year so far; Calculated ones on the full year, until "
-             "the council confirms them once every return they rest on is signed off (then Confirmed); Provisional "
-             "ones lack figures for some periods of the year and are never final until they are in.",
+             "Payments marked Forecast are worked out on the year so far; Calculated ones on the full year's "
+             "figures, until the council confirms them once every return they rest on is signed off (then "
+             "Confirmed); Provisional ones lack figures for some periods of the year and are never final until they "
+             "are in.",
+             "Timeliness and accuracy count every return due (or sent early) in the rolling 12 months: on time or "
+             "not, and right first time or corrected later, each counted once.",
              "An annual critical failure level is judged on the full year; in-year, a year-end forecast past it is "
              "listed as at risk of critical failure.")
     return ExceptionReport(
@@ -321,6 +359,7 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
         at_risk=tuple(out.at_risk),
         payments=tuple(out.payments),
         data_kpis=tuple(out.data_kpis),
+        disagreements=tuple(out.disagreements),
         totals=tuple(CountView(status_view(s), out.totals[s]) for s in order if out.totals.get(s)),
         notes=notes,
         waiting=tuple(waiting),

@@ -171,7 +171,8 @@ class RenderQueue:
             parsed = read_return(self.files.get(sub.sha256), sub.filename, limits=config.read_limits(self.settings))
             history = {k: int(v) for k, v in job.inputs.get("history", {}).items()}
             assessed = assess_in_context(session, contract, period, parsed, sub.received_at, self.settings.timezone,
-                                         terms=terms_of(self.settings, contract, period), history_versions=history)
+                                         terms=terms_of(self.settings, contract, period), history_versions=history,
+                                         submission_id=sub.id)
             added = tuple(Finding(**f) for f in job.inputs.get("added", []))  # what the intake found beyond the file
             if added:
                 a = assessed.assessment

@@ -27,6 +27,7 @@ from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
     Contract,
+    FindingRow,
     Obligation,
     Organisation,
     RenderedReport,
@@ -79,7 +80,8 @@ def stored_assessment(session: Session, files: FileStore, settings: config.Setti
     assert submission is not None and submission.sha256 is not None
     parsed = read_return(files.get(submission.sha256), submission.filename, limits=config.read_limits(settings))
     assessed = assess_in_context(session, found.contract, found.period, parsed, submission.received_at,
-                                 settings.timezone, terms=terms_of(settings, found.contract, found.period))
+                                 settings.timezone, terms=terms_of(settings, found.contract, found.period),
+                                 submission_id=submission.id)
     return assessed.assessment, assessed.history
 
 
@@ -155,7 +157,9 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
         waiting=waiting_rows(waiting(session, [contract.id]), {contract.id: contract.year_start_month}, labels,
                              today, settings.timezone),
         confirmed=confirmed_payments(session, settings, contract, assessment, sub.id if sub else None)
-        if assessment is not None else {})
+        if assessment is not None else {},
+        data_kpis_apply=terms.data_submission is not None,
+        disagreements=annual_disagreements(session, contract, period))
 
 
 def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str],
@@ -172,6 +176,20 @@ def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str
     return (DataKpi("Timeliness of returns", kpis.timely, kpis.due, Fraction(str(spec.timeliness_target))),
             DataKpi("Accuracy of returns", kpis.accurate, kpis.submitted, Fraction(str(spec.accuracy_target)),
                     when_none=none_received, reasons=why))
+
+
+def annual_disagreements(session: Session, contract: Contract, period: Period) -> tuple[str, ...]:
+    """What the accepted annual returns (in force) of the period's year, and of the year before (whose annual
+    return falls due after it ends), found differing from their accepted quarterly returns."""
+    years = {period.year.id: period.year, period.year.previous().id: period.year.previous()}
+    rows = session.exec(select(Obligation.period_id, FindingRow.message)
+                        .join(Submission, Submission.obligation_id == Obligation.id)  # type: ignore[arg-type]
+                        .join(FindingRow, FindingRow.submission_id == Submission.id)  # type: ignore[arg-type]
+                        .where(Obligation.contract_id == contract.id, Obligation.period_id.in_(list(years)),  # type: ignore[attr-defined]
+                               Submission.status == "accepted", FindingRow.code == "annual_differs")
+                        .order_by(Obligation.period_id, FindingRow.id)).all()  # type: ignore[arg-type]
+    return tuple(f"Annual return, {parse_period(period_id, contract.year_start_month).label}: {message}"
+                 for period_id, message in rows)
 
 
 def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpis: SubmissionKpis,

@@ -1,7 +1,7 @@
 """Each indicator's judged value over the periods so far, with the target it was judged against.
 
 Storage may supply the series from the results it saved; `trends_from_history` rebuilds them from earlier
-periods' figures (what a return file carries, or what storage passes to `assess` as `history`) by scoring each
+periods' accepted figures (what storage passes to `assess` as `history`) by scoring each
 period with kpi_core, so a cumulative count is plotted as its year to date against the share of the annual target
 expected by then.
 """
@@ -46,12 +46,13 @@ def point_from_stored(period_id: str, result: Mapping[str, object]) -> TrendPoin
 
 def trends_from_history(assessment: Assessment, history: Mapping[str, Values] | None = None, *,
                         max_points: int = 8) -> dict[str, tuple[TrendPoint, ...]]:
-    """Score the earlier periods of the assessed return's frequency (from the file and `history`) and add this one.
+    """Score the earlier periods of the assessed return's frequency (the accepted `history`) and add this one.
 
-    `history` maps period ids to figures, as given to `kpi_core.assess.assess`; it wins over the file's own
-    earlier periods. Periods of another frequency, later periods and unreadable ids are left out.
+    `history` maps period ids to figures, as given to `kpi_core.assess.assess`: only accepted returns count for
+    their periods, so figures a file carries for other periods are never plotted. Periods of another frequency,
+    later periods and unreadable ids are left out.
     """
-    merged: dict[str, Values] = {**assessment.interpretation.history, **(history or {})}
+    merged: dict[str, Values] = dict(history or {})
     current = assessment.period
     earlier: list[Period] = []
     for period_id in merged:

@@ -125,8 +125,10 @@ class Indicator(Model):
     # The numerator is not a subset of the denominator (e.g. starters this quarter of referrals this quarter, some
     # referred last quarter): no "numerator <= denominator" rule is generated for it.
     different_cohort: bool = False
-    # The target is the contract's data-submission term (timeliness or accuracy), which config.toml may change.
-    term: Literal["timeliness", "accuracy"] | None = None
+    # Tied to a term of the contract: the target is its data-submission term (timeliness or accuracy), which
+    # config.toml may change; a contract without the term (or without the service failure rule) shows the
+    # indicator as not applicable.
+    term: Literal["timeliness", "accuracy", "service_failure"] | None = None
     assumed: str = ""
     target_text: str = ""
     cumulative: bool = False

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 
 from kpi_core import expressions
 from kpi_core.framework.base import Id, Model
@@ -75,6 +75,9 @@ class Framework(Model):
     discrepancies: tuple[Discrepancy, ...] = ()
     not_encoded: tuple[NotEncoded, ...] = ()
     versions: tuple[Version, ...] = ()
+    # Set by kpi_core.terms.apply_terms, never in a file: the indicators a contract's terms leave out, as people
+    # read them (`DS.1 Timeliness of data and information submissions`), shown as not applicable.
+    _not_applicable: tuple[str, ...] = PrivateAttr(default=())
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -92,6 +95,16 @@ class Framework(Model):
         rules += part_within_whole_rules(rules, self.items, self.indicators, self.disaggregations)
         object.__setattr__(self, "rules", rules)
         return self
+
+    @property
+    def not_applicable(self) -> tuple[str, ...]:
+        return self._not_applicable
+
+    def without(self, refs: set[str], why: tuple[str, ...]) -> "Framework":
+        """A copy without the indicators `refs`, which `why` lists as not applicable to the contract."""
+        copy = self.model_copy(update={"indicators": tuple(i for i in self.indicators if i.ref not in refs)})
+        copy.__pydantic_private__["_not_applicable"] = self._not_applicable + why  # type: ignore[index]
+        return copy
 
     # Convenience lookups used throughout kpibot.
     def item(self, item_id: str) -> DataItem:
