@@ -224,7 +224,6 @@ def test_a_return_with_a_52_5_percent_quit_rate_earns_9000_pounds() -> None:
     # short of the 60% stretch target but past the 50% minimum is the part-payment tier, not red.
     assert in_order(text, ["1.5", "52.5%", "≥ 60%", "◐ PART PAYMENT",
                            "earns part payment: 7.5 percentage points short of the stretch target"])
-    assert "Rejected" in text  # items are missing, and the report says so while still showing the figures
     assert "onfirmed" not in text
 
 

@@ -35,7 +35,8 @@ PAYMENT_BASIS = {"year": "was {} for the year", "forecast for the year": "is hea
 BASIS_NAME = {"year": "the full year", "forecast for the year": "the year-end forecast",
               "year to date": "the year so far"}
 STATE_WORDS = {"Forecast": "a forecast",
-               "Calculated": "calculated on the full year, for the commissioner to confirm",
+               "Calculated": "calculated on the full year; the council confirms it once it has signed off the "
+                             "year's returns",
                "Provisional": "provisional until the year's missing returns arrive"}
 
 
