@@ -68,7 +68,7 @@ def list_benchmarks(state: State, framework_id: str | None, as_json: bool) -> No
     state.settings  # noqa: B018 - reading the settings loads the council's own frameworks too
     ids = [framework_id] if framework_id else sorted(loader.known())
     if framework_id and framework_id not in loader.known():
-        fail(f"Error: unknown framework {framework_id!r}; known: {', '.join(sorted(loader.known()))}")
+        fail(f"unknown framework {framework_id!r}; known: {', '.join(sorted(loader.known()))}")
     try:
         with Session(state.app.engine) as session:
             found = [b for fid in ids for b in stored_benchmarks(session, fid)]
