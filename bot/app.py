@@ -187,7 +187,17 @@ def connection_checks(app: App) -> list[Check]:
                             "Telegram or `kpibot submit`)"),
         Check("Telegram", lambda: check_bot(s)) if s.telegram_token else
         Check("Telegram", None, "not set up: KPIBOT_TELEGRAM_TOKEN is not set, so notices go by email"),
+        *(_teams_check(entry.name, entry.url_env, s.teams_urls.get(entry.name, "")) for entry in s.teams),
     ]
+
+
+def _teams_check(name: str, url_env: str, url: str) -> Check:
+    """A Teams webhook can only be tried by posting to it: the check posts one test card, saying so."""
+    from bot.channels.teams.check import check
+
+    if not url:
+        return Check(f"Teams {name}", None, f"not set up: {url_env} is not set, so this channel is told nothing")
+    return Check(f"Teams {name}", lambda: check(url))
 
 
 def secrets_of(settings: config.Settings) -> list[str]:

@@ -224,3 +224,31 @@ def test_a_check_that_breaks_is_a_failed_check_and_no_secret_survives_in_any_mes
 def test_the_list_holds_one_entry_per_connection(tmp_path: Path, database_url: str) -> None:
     settings = deployment(tmp_path, database_url)
     assert [c.name for c in connection_checks(App(settings))] == ["Database", "SMTP", "IMAP", "Telegram"]
+
+
+def test_each_teams_channel_is_tried_by_one_test_card_and_one_not_set_up_says_which_variable(
+        tmp_path: Path, database_url: str) -> None:
+    """A Workflows webhook can only be tried by posting to it: one test card each, the URL never shown."""
+    from fake_teams import SIGNATURE, running_fake_workflows
+
+    teams = """
+[[teams]]
+name = "council-channel"
+organisation = "example-council"
+url_env = "KPIBOT_TEAMS_URL_COUNCIL"
+
+[[teams]]
+name = "later-channel"
+organisation = "example-council"
+url_env = "KPIBOT_TEAMS_URL_LATER"
+"""
+    db.upgrade(db.make_engine(database_url))
+    with running_fake_workflows() as fake:
+        config = _config(tmp_path, database_url, free_port(), free_port(), "", teams)
+        result = _check(config, KPIBOT_TEAMS_URL_COUNCIL=fake.url(), KPIBOT_TEAMS_URL_LATER="")
+        assert len(fake.delivered()) == 1  # the one channel set up got its test card
+    lines = _lines(result)
+    assert lines["Teams council-channel"].startswith("OK   Teams council-channel: Teams took the test card")
+    assert lines["Teams later-channel"] == ("--   Teams later-channel: not set up: KPIBOT_TEAMS_URL_LATER is not set, "
+                                            "so this channel is told nothing")
+    assert SIGNATURE not in result.output and fake.url() not in result.output
