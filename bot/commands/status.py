@@ -99,8 +99,8 @@ def data_kpis_text(kpis: SubmissionKpis, targets: DataSubmissionTerms | None) ->
     accuracy = _share(kpis.accuracy, kpis.accurate, kpis.submitted, "accepted first time",
                       f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet")
     if targets is None:
-        return (f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months; as KPIs not applicable: the "
-                "contract has no data-submission KPIs)")
+        return (f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months; not KPIs of this contract, "
+                "which has no data-submission targets)")
     return (f"timeliness {timeliness}, accuracy {accuracy} (rolling 12 months, targets "
             f"{formatting.number(targets.timeliness_target)}% and {formatting.number(targets.accuracy_target)}%)")
 
