@@ -92,13 +92,41 @@ def _exception_report(title: str, *, report: ExceptionReport, contracts: list[st
 
 
 def _digest(title: str, *, week: str, late: list[str], red: list[str], refused: list[str], summary: str,
-            **_: Any) -> Card:
+            critical: list[str] | None = None, review: list[str] | None = None,
+            overdue_queries: list[str] | None = None, **_: Any) -> Card:
     red_view = status_view("red")
     return Card(title, "What needs attention this week.",
                 counts=(Count("red", red_view.label, len(red)),) if red else (),
-                sections=(*section("Late returns", late, "warning"),
+                sections=(*section("Critical failures, and indicators at risk of an annual one", critical or [],
+                                   "attention"),
+                          *section("Queries overdue: the provider has not answered in time", overdue_queries or [],
+                                   "attention"),
+                          *section("Late returns", late, "warning"),
                           *section(f"{red_view.label} in the latest returns", red, "attention"),
-                          *section("Files refused as possible personal data in the last 7 days", refused)))
+                          *section("Files refused as possible personal data in the last 7 days", refused),
+                          *section("Waiting for the council's review", review or [])),
+                tone="attention" if critical else "")
+
+
+def _query_reminder(title: str, *, q: Any, when: str, **_: Any) -> Card:
+    """`q`: the query as jobs/queries.py names it (Asked)."""
+    return Card(title, f"On {q.asked} the council queried the {q.a.return_label.lower()} of {q.a.contract_name} for "
+                       f"{q.a.period_label} (version {q.version}). The answer is due {when}: by {q.respond_by}.",
+                facts=(("Provider", q.a.provider_name), ("Answer by", q.respond_by)),
+                sections=(*section("About", list(q.about), counted=False),
+                          *section("The council's reason", [q.reason], counted=False)),
+                note="The provider answers by replying to the council's query, by email or Telegram. Reminders stop "
+                     "once the query is answered.", tone="warning")
+
+
+def _query_overdue(title: str, *, q: Any, overdue: str, **_: Any) -> Card:
+    return Card(title, f"The council's query of {q.asked} on the {q.a.return_label.lower()} of {q.a.contract_name} "
+                       f"for {q.a.period_label} (version {q.version}) was to be answered by {q.respond_by}: the "
+                       f"answer is {overdue} overdue.",
+                facts=(("Provider", q.a.provider_name), ("Answer by", q.respond_by)),
+                sections=(*section("About", list(q.about), counted=False),
+                          *section("The council's reason", [q.reason], counted=False)),
+                note="The council sees overdue queries in its weekly digest.", tone="attention")
 
 
 def _periods(periods: list[LatePeriod]) -> list[str]:
@@ -108,4 +136,5 @@ def _periods(periods: list[LatePeriod]) -> list[str]:
 BUILDERS: dict[str, Callable[..., Card]] = {
     "reminder": _reminder, "overdue": _overdue, "warning": _warning, "service_failure": _service_failure,
     "exception_report": _exception_report, "digest": _digest,
+    "query_reminder": _query_reminder, "query_overdue": _query_overdue,
 }

@@ -21,28 +21,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from fractions import Fraction
-from functools import lru_cache
 
 from kpi_core import expressions, formatting
 from kpi_core.calendar import PERIODS_PER_YEAR, Frequency, Period, ReportingYear
 from kpi_core.cohorts import cohort_size
 from kpi_core.cohorts import numerator as cohort_numerator
-from kpi_core.compiled import compile_node, compiled
-from kpi_core.framework.indicators import Amber, Indicator
+from kpi_core.compiled import compiled
+from kpi_core.confidence import confidence
+from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
-from kpi_core.framework.payment_rules import LinearPayment
+from kpi_core.judging import judge, tier
 from kpi_core.part_year import WHOLE, ContractSpan, parts_of
 from kpi_core.payments import pay
 from kpi_core.results import (
     IndicatorResult,
-    Judgement,
     Measure,
     Scorecard,
-    Status,
     describe_threshold,
 )
-from kpi_core.stats import wilson_interval
-from kpi_core.thresholds import Threshold
 from kpi_core.values import Values
 
 
@@ -126,95 +122,6 @@ def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Meas
         if len(weighted) == len(pairs) and (weights := sum((w for _, w in weighted), Fraction(0))):
             return Measure(sum((val * w for val, w in weighted), Fraction(0)) / weights)
     return Measure(sum(values, Fraction(0)) / len(values))
-
-
-def _bound(threshold: Threshold | None, values: Values, previous: Fraction | None, scale: Fraction) -> Fraction | None:
-    if threshold is None:
-        return None
-    if threshold.previous:
-        return previous
-    if threshold.expression is not None:
-        result = compile_node(threshold.expression)(values)
-        return None if result is None or isinstance(result, bool) else result
-    if threshold.bound is None:
-        return None
-    return threshold.bound if scale == 1 else threshold.bound * scale
-
-
-Bounds = tuple[Fraction | None, Fraction | None, Fraction | None]  # target, critical, stretch
-
-
-def judge(
-    ind: Indicator,
-    value: Fraction | None,
-    values: Values,
-    *,
-    scale: Fraction = Fraction(1),
-    previous: Fraction | None = None,
-    default_amber: Amber | None = None,
-    critical_applies: bool = True,
-) -> Judgement:
-    """Colour one value against the indicator's thresholds (scaled by `scale` for a share of an annual target).
-
-    `default_amber` is the framework's band (None: no band); `critical_applies` is False while an annual
-    critical level cannot yet be failed (in-year), so a value past it is red but not a critical failure."""
-    if ind.information_only:
-        return Judgement("info")
-    if value is None:
-        return Judgement("no_data")
-    assert ind.target is not None
-    bounds = (_bound(ind.target, values, previous, scale), _bound(ind.critical, values, previous, scale),
-              _bound(ind.stretch, values, previous, scale))
-    return _verdict(ind, value, bounds, scale, default_amber, critical_applies)
-
-
-def _verdict(ind: Indicator, value: Fraction, bounds: Bounds, scale: Fraction, default_amber: Amber | None,
-             critical_applies: bool) -> Judgement:
-    """`judge` once the thresholds' bounds are known (the same for every value judged against them)."""
-    assert ind.target is not None
-    target, critical, stretch = bounds
-    if target is None:
-        why = ("no previous period to compare with" if ind.target.previous
-               else "no benchmark for this period yet (the commissioner adds the published figures)")
-        return Judgement("no_data", note=f"Cannot colour: {why}.")
-    status, critical_failure = _status(ind, value, bounds, scale, default_amber, critical_applies)
-    stretch_met = stretch is not None and ind.stretch is not None and ind.stretch.met(value, stretch)
-    if status == "green":
-        gap = _ZERO
-    else:
-        gap = max(_ZERO, (target - value) if ind.target.higher_is_better else (value - target))
-    return Judgement(status, critical_failure, stretch_met, target, critical, stretch, gap)
-
-
-def _status(ind: Indicator, value: Fraction, bounds: Bounds, scale: Fraction, default_amber: Amber | None,
-            critical_applies: bool) -> tuple[Status, bool]:
-    """The colour of `value` against known bounds (the target's not None), and whether it is a critical failure:
-    met is green; past a critical level that applies is red and critical; a miss inside an amber band is amber."""
-    assert ind.target is not None
-    target, critical, _ = bounds
-    assert target is not None
-    if ind.target.met(value, target):
-        return "green", False
-    past_critical = critical is not None and ind.critical is not None and ind.critical.met(value, critical)
-    if past_critical and critical_applies:
-        return "red", True
-    amber = default_amber if ind.amber is None else (ind.amber or None)
-    if amber is None or past_critical:
-        return "red", False
-    if amber.between_critical:
-        return ("amber" if critical is not None else "red"), False
-    band = _decimal(amber.absolute) * scale if amber.absolute is not None else abs(target) * _decimal(amber.relative)
-    within = value >= target - band if ind.target.higher_is_better else value <= target + band
-    return ("amber" if within else "red"), False
-
-
-_ZERO = Fraction(0)
-
-
-@lru_cache(maxsize=1024)
-def _decimal(number: float | None) -> Fraction:
-    """A band as written in the framework (0.1 is a tenth, not the float nearest it), worked out once."""
-    return Fraction(str(number))
 
 
 def score(
@@ -308,23 +215,9 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
                                            default_amber=amber, critical_applies=critical_applies), judged.value)
     if at_risk:
         judgement = replace(judgement, at_risk=True)
-    interval, low, note = _confidence(framework, ind, judged, judgement, values, share, previous, critical_applies)
+    interval, low, note = confidence(framework, ind, judged, judgement, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
                            forecast_judgement, interval, low, note, tuple(notes), year_share=whole)
-
-
-def tier(framework: Framework, ind: Indicator, judgement: Judgement, value: Fraction | None) -> Judgement:
-    """A miss past the minimum of a payment by results on the indicator earns part of it: a payment tier, not a
-    failure (City and Hackney Note 1: "If performance is between the minimum and stretch target, the service will
-    receive part payment proportional to the performance achieved"). The payment rule says where the tier starts."""
-    if judgement.status not in ("red", "amber") or judgement.critical_failure or value is None:
-        return judgement
-    for rule in framework.payments:
-        if isinstance(rule, LinearPayment) and rule.indicator == ind.ref:
-            low, high = Fraction(str(rule.minimum)), Fraction(str(rule.stretch))
-            if (low < value < high) if low < high else (high < value < low):
-                return replace(judgement, status="part")
-    return judgement
 
 
 def _cohort_measure(ind: Indicator, values: Values, size: Fraction | None) -> Measure:
@@ -343,96 +236,3 @@ def _share_of(ind: Indicator, period: Period, counted: int, span: ContractSpan) 
     full = expected_share(ind, period, span)
     owed = len(span.earlier_owed(period)) + 1
     return full * counted / owed
-
-
-def _confidence(framework: Framework, ind: Indicator, m: Measure, judged: Judgement, values: Values,
-                share: Fraction, previous: Fraction | None,
-                critical_applies: bool = True) -> tuple[tuple[float, float] | None, bool, str]:
-    """A 95% interval for a percentage, and whether it is too uncertain to call the colour. `judged` is the
-    judgement of `m` (its bounds are the ones the interval's ends are judged against).
-
-    Neither for a count of every return kpibot logged (timeliness, accuracy: no sample, nothing to estimate), nor
-    a flag on a perfect result that meets its target (100% of a whole population, or none where none is best)."""
-    if ind.kind != "percentage" or m.numerator is None or m.denominator is None or m.value is None:
-        return None, False, ""
-    if census(framework, ind):
-        return None, False, ""
-    bounds = wilson_interval(float(m.numerator), float(m.denominator))
-    if bounds is None:
-        return None, False, ""
-    low, high = bounds[0] * 100, bounds[1] * 100
-    if ind.information_only or _perfect(ind, m.value, values, share, previous):
-        return (low, high), False, ""
-    if m.denominator < framework.scoring.min_denominator:
-        return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
-                                  f"(fewer than {framework.scoring.min_denominator}); {_interval(low, high)}.")
-    statuses: set[Status] = set()
-    thresholds = (judged.target, judged.critical, judged.stretch)
-    for x in (low, high):
-        end = nearest_fraction(x)
-        if judged.status in ("info", "no_data"):
-            at_end = judge(ind, end, values, scale=share, previous=previous, default_amber=framework.scoring.amber,
-                           critical_applies=critical_applies)
-        else:  # the same thresholds, already worked out
-            status, critical = _status(ind, end, thresholds, share, framework.scoring.amber, critical_applies)
-            at_end = replace(judged, status=status, critical_failure=critical)
-        statuses.add(tier(framework, ind, at_end, end).status)  # a part-payment tier is its own colour
-    if len(statuses) > 1:
-        spanned = _boundary(ind, statuses, values, share, previous, framework)
-        return (low, high), True, f"Too close to call: the {_interval(low, high)} spans {spanned}."
-    return (low, high), False, ""
-
-
-def _interval(low: float, high: float) -> str:
-    return f"95% interval {formatting.number(low)}% to {formatting.number(high)}%"
-
-
-def nearest_fraction(x: float, max_denominator: int = 10**6) -> Fraction:
-    """`Fraction(x).limit_denominator(max_denominator)` in integers: the closest fraction to the float `x` with a
-    denominator at most `max_denominator` (the smaller denominator on a tie), without the dozen Fraction objects
-    the library builds on the way. Used twice per percentage indicator of every return."""
-    n, d = x.as_integer_ratio()
-    if d <= max_denominator:
-        return Fraction(n, d)
-    denominator = d
-    p0, q0, p1, q1 = 0, 1, 1, 0
-    while True:
-        a = n // d
-        q2 = q0 + a * q1
-        if q2 > max_denominator:
-            break
-        p0, q0, p1, q1 = p1, q1, p0 + a * p1, q2
-        n, d = d, n - a * d
-    k = (max_denominator - q0) // q1
-    # p1/q1 is the nearer bound when 2 * d * (q0 + k * q1) <= the original denominator (Python 3.12's own test).
-    if 2 * d * (q0 + k * q1) <= denominator:
-        return Fraction(p1, q1)
-    return Fraction(p0 + k * p1, q0 + k * q1)
-
-
-def census(framework: Framework, ind: Indicator) -> bool:
-    """The indicator counts every case kpibot logged itself (its figures all come from the submission log)."""
-    items = {r.item for text in ind.expression_texts() for r in expressions.refs(expressions.parse(text))}
-    return bool(items) and all(framework.item(i).source == "system" for i in items)
-
-
-def _perfect(ind: Indicator, value: Fraction, values: Values, share: Fraction, previous: Fraction | None) -> bool:
-    """100% (or 0% where lower is better) and on target: no result could be better, so none is uncertain."""
-    best = Fraction(100) if ind.higher_is_better else Fraction(0)
-    target = _bound(ind.target, values, previous, share)
-    return value == best and target is not None and ind.target is not None and ind.target.met(value, target)
-
-
-def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None,
-              framework: Framework) -> str:
-    """Which threshold an interval spans, as the note names it: `the target (>= 50%)`."""
-    if "green" in statuses:
-        return f"the target ({describe_threshold(ind, ind.target, _bound(ind.target, values, previous, share))})"
-    minimum = next((r.minimum for r in framework.payments if isinstance(r, LinearPayment) and r.indicator == ind.ref),
-                   None)
-    if "part" in statuses and minimum is not None:
-        return f"the minimum for payment ({formatting.number(minimum, 2)}{'%' if ind.kind == 'percentage' else ''})"
-    if ind.critical is not None:
-        bound = _bound(ind.critical, values, previous, share)
-        return f"the critical level ({describe_threshold(ind, ind.critical, bound)})"
-    return "the line between amber and red"

@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel
 
 import bot.storage.delivery_models  # noqa: F401  (the outbox's channel pauses, compared with the migrations too)
 import bot.storage.review_models  # noqa: F401  (the review's tables, compared with the migrations too)
+import bot.storage.setup_models  # noqa: F401  (benchmarks and the deployment's first day)
 from bot.storage import db
 from bot.storage.models import Organisation, OutboxMessage
 

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from kpi_core import loader
 from kpi_core.calendar import parse_period
+from kpi_core.confidence import nearest_fraction
 from kpi_core.framework.model import Framework
 from kpi_core.results import IndicatorResult, Scorecard
-from kpi_core.scoring import nearest_fraction, score
+from kpi_core.scoring import score
 from kpi_core.stats import wilson_interval
 from kpi_core.values import Key
 

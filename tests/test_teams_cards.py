@@ -129,5 +129,6 @@ def test_every_notice_the_scheduler_sends_has_a_card() -> None:
     """A new notice must get a card before it can go to a Teams channel (jobs/messages.render raises otherwise)."""
     jobs = Path(__file__).resolve().parent.parent / "jobs"
     rendered = set(re.findall(r'render\(\s*"([a-z_]+)"', "".join(p.read_text() for p in jobs.glob("*.py"))))
+    rendered |= set(re.findall(r'"(query_[a-z_]+)"', (jobs / "queries.py").read_text()))  # render(kind, ...)
     assert rendered == set(BUILDERS) == {"reminder", "overdue", "warning", "service_failure", "exception_report",
-                                         "digest"}
+                                         "digest", "query_reminder", "query_overdue"}

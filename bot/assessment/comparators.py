@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from sqlmodel import Session, select
 
-from bot.storage.models import BenchmarkRow
+from bot.storage.setup_models import BenchmarkRow
 from kpi_core.calendar import Period
 from kpi_core.comparators import Benchmark, in_force
 from kpi_core.framework.model import Framework

@@ -1,18 +1,21 @@
 """The intake's own records, read back: a submission by its channel key, one still leased to this process, the
 findings stored for it, the outcome an earlier submission already had (a replay answers a resend with it), what a
-channel handed in rebuilt from the record, and the contact a sender is."""
+channel handed in rebuilt from the record, and the contact a sender is; the return a submission is pinned to
+while it is processed, and whether its bytes are the latest version's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received
 from bot.processes import leases
+from bot.storage.db import write_session
 from bot.storage.files import FileStore
-from bot.storage.models import Contact, FindingRow, OutboxMessage, Submission, one_of
+from bot.storage.models import Contact, Contract, FindingRow, Obligation, OutboxMessage, Submission, one_of
 from kpi_core.findings import SEVERITIES, Finding
 
 
@@ -94,3 +97,24 @@ def sender_of(session: Session, received: Received) -> Sender | None:
         query = select(Contact).where(Contact.email == received.sender)
     contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
     return None if contact is None else Sender.of(contact)
+
+
+def pin(engine: sa.Engine, submission_id: int, contract: Contract, obligation: Obligation) -> None:
+    """Say which return the submission is for while it is still being processed, so a later-received version of
+    the same return waits for it (versions follow the order of receipt)."""
+    with write_session(engine) as session:
+        mine(session, submission_id)
+        session.exec(sa.update(Submission).where(col(Submission.id) == submission_id).values(
+            contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
+        session.commit()
+
+
+def identical_version(engine: sa.Engine, submission_id: int) -> Submission | None:
+    """The latest version of the return, when it has exactly these bytes (checked again under the lock)."""
+    with Session(engine) as session:
+        this = session.get(Submission, submission_id)
+        assert this is not None
+        latest = saving.identical_latest(session, this)
+        if latest is not None:
+            session.expunge(latest)
+        return latest

@@ -38,7 +38,18 @@ from bot.intake import replies, saving, undoing
 from bot.intake.endings import Endings
 from bot.intake.fetching import Fetcher, Fetching
 from bot.intake.received import IntakeResult, Received, normalised
-from bot.intake.records import Lost, Sender, by_key, mine, received_again, replay, sender_of, waiting_for_file
+from bot.intake.records import (
+    Lost,
+    Sender,
+    by_key,
+    identical_version,
+    mine,
+    pin,
+    received_again,
+    replay,
+    sender_of,
+    waiting_for_file,
+)
 from bot.intake.resolve import Held, Rejected, identify, owed_return
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
@@ -316,8 +327,8 @@ class Intake:
                 return self.endings.reject(submission_id, sender, received, contract, known,
                                            list(rejected.findings))
             session.expunge(obligation)
-        retrying(lambda: self._pin(submission_id, contract, obligation), sleep=self.sleep)
-        same = self._identical_version(submission_id, obligation)
+        retrying(lambda: pin(self.engine, submission_id, contract, obligation), sleep=self.sleep)
+        same = identical_version(self.engine, submission_id)
         if same is not None:
             return self.endings.duplicate(submission_id, sender, received, contract, obligation, same)
         with Session(self.engine) as session:
@@ -353,25 +364,6 @@ class Intake:
             for contract in visible_contracts(session, contact):
                 ensure_obligations(session, contract, today, terms_of(self.settings, contract).returns)
             session.commit()
-
-    def _pin(self, submission_id: int, contract: Contract, obligation: Obligation) -> None:
-        """Say which return the submission is for while it is still being processed, so a later-received
-        version of the same return waits for it (versions follow the order of receipt)."""
-        with write_session(self.engine) as session:
-            mine(session, submission_id)
-            session.exec(sa.update(Submission).where(col(Submission.id) == submission_id).values(
-                contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
-            session.commit()
-
-    def _identical_version(self, submission_id: int, obligation: Obligation) -> Submission | None:
-        """The latest version of the return, when it has exactly these bytes (checked again under the lock)."""
-        with Session(self.engine) as session:
-            mine = session.get(Submission, submission_id)
-            assert mine is not None
-            latest = saving.identical_latest(session, mine)
-            if latest is not None:
-                session.expunge(latest)
-            return latest
 
     def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
                assessed: Assessed, version: int, on_time: bool, review_note: str = "") -> replies.Reply:

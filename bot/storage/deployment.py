@@ -16,7 +16,8 @@ from datetime import date, datetime
 from sqlmodel import Session, func, select
 
 from bot.storage.db import insert_ignore
-from bot.storage.models import Contract, Deployment
+from bot.storage.models import Contract
+from bot.storage.setup_models import Deployment
 
 
 def started_on(session: Session) -> date | None:

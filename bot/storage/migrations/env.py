@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import bot.storage.delivery_models  # noqa: F401  (and the outbox's channel pauses)
 import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import bot.storage.review_models  # noqa: F401  (and the review's)
+import bot.storage.setup_models  # noqa: F401  (and the benchmarks and the deployment's first day)
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
