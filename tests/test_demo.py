@@ -20,6 +20,7 @@ from bot.storage.models import OutboxMessage, Submission
 from bot.storage.review_models import PaymentConfirmation, Review, ReviewQuery
 
 
+@pytest.mark.timeout(1200)  # a year replayed, its reports drawn: minutes on a busy machine
 def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
     settings = config.load(REPO_ROOT / "config.toml", environ={})
     settings = settings.model_copy(update={"reports": settings.reports.model_copy(update={"attach_pdf": False})})
@@ -72,6 +73,7 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert not any("confirmed" in text.lower() for text in early)
 
 
+@pytest.mark.timeout(1200)
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(REPO_ROOT / "config.toml"), "demo", "--dir",
                                        str(tmp_path / "d"), "--as-of", "2025-08-01"], catch_exceptions=False)

@@ -73,6 +73,7 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.timeout(1200)  # the whole demo is replayed first (a few minutes on a busy machine)
 def test_no_message_or_page_the_demo_writes_names_an_internal_identifier(demo_folder: Path) -> None:
     texts = {p.name: p.read_text(encoding="utf-8") for p in (demo_folder / "outbox").glob("*.txt")}
     pdfs = sorted((demo_folder / "outbox").glob("*.pdf")) + sorted((demo_folder / "reports").glob("*.pdf"))
@@ -82,6 +83,7 @@ def test_no_message_or_page_the_demo_writes_names_an_internal_identifier(demo_fo
     assert {name: names for name, names in found.items() if names} == {}
 
 
+@pytest.mark.timeout(1200)
 def test_no_page_of_the_demo_ends_with_a_heading(demo_folder: Path) -> None:
     pdfs = sorted((demo_folder / "reports").glob("*.pdf")) + sorted((demo_folder / "outbox").glob("*.pdf"))
     stranded = {p.name: stranded_headings(pdftotext(p, "-bbox")) for p in pdfs}

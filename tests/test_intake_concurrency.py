@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from intake_fixtures import ALICE, NOW, received, sample_csv
 from sqlmodel import Session, col, func, select
@@ -129,6 +130,7 @@ def test_a_submission_killed_at_random_points_is_finished_once_after_restart(
     assert all(f"reply:submission:{s.id}" in keys for s in subs)  # each answered, once
 
 
+@pytest.mark.timeout(900)  # 50 real kills a database: minutes on a busy two-core machine
 def test_an_earlier_return_killed_while_a_later_one_completes_never_ends_in_force(
         intake: Intake, settings: config.Settings) -> None:
     """Issue 19: 'a random kill run on PostgreSQL left a submission received at 09:05 in force over one received at
