@@ -22,6 +22,7 @@ from bot.settings.base import Model
 from bot.settings.channels import Email, Telegram
 from bot.settings.limits import Intake, Outbox, Reports
 from bot.settings.people import Contact, Contract, Organisation
+from bot.settings.plans import Plans
 from bot.settings.review import Review
 from bot.settings.scheduler import Scheduler
 from bot.settings.storage import Storage
@@ -45,6 +46,7 @@ class Settings(Model):
     outbox: Outbox = Outbox()
     scheduler: Scheduler = Scheduler()
     review: Review = Review()
+    plans: Plans = Plans()
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()

@@ -1,0 +1,102 @@
+"""Action plans chased like returns: a plan still to complete is reminded before its deadline and chased once after
+it; each agreed action is reminded once before its date and chased once after it.
+
+A plan asked of the provider (or returned to them) is due `[plans] response_working_days` after the return whose red
+opened it: a reminder goes `[plans] reminder_days` before (on the working day before when that is a holiday), an
+overdue notice the working day after, to the provider, with the council told. An agreed plan's actions are
+dated commitments: `[plans] action_reminder_days` before an action's date the provider is reminded; the working
+day after it, the provider and the council are told it has passed. Each notice is keyed by plan (or action) and
+stage, so it goes once; a plan closed, completed or returned stops what no longer applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from sqlmodel import Session, col, select
+
+from bot import config
+from bot.plans import table as t
+from bot.plans.notify import ActionLine
+from bot.plans.scene import scene_of, short_day, story
+from bot.storage.models import Contract
+from bot.storage.plan_models import ActionPlan, PlanAction
+from jobs.messages import days_text, render, when_text
+from jobs.owed import Describer
+from jobs.queueing import Decision, Outgoing
+from jobs.recipients import Directory
+from jobs.timing import Clock, first_overdue_day, reminder_day
+
+PROVIDER = ("provider_submitter", "provider_manager")
+COUNCIL = ("commissioner",)
+Build = Callable[[Session, Directory, Describer], None]
+Planned = tuple[Decision, Build]
+
+
+def plan_decisions(session: Session, settings: config.Settings,
+                   clock: Clock) -> list[tuple[str, Callable[[], Planned]]]:
+    """The reminder or overdue notice each open plan and agreed action needs now, by key."""
+    p = settings.plans
+    found: list[tuple[str, Callable[[], Planned]]] = []
+    waiting = session.exec(select(ActionPlan).where(col(ActionPlan.state).in_((t.REQUESTED, t.RETURNED)))).all()
+    for plan in waiting:
+        due = plan.respond_by
+        if reminder_day(due, p.reminder_days) <= clock.today <= due \
+                and reminder_day(due, p.reminder_days) > clock.local_date(plan.since):
+            key = f"plan-reminder:p{plan.id}:r{plan.revision}"
+            found.append((key, partial(_plan_notice, session, settings, key, plan, "plan_reminder", PROVIDER,
+                                       when=when_text((due - clock.today).days))))
+        if clock.today >= first_overdue_day(due):
+            key = f"plan-overdue:p{plan.id}"
+            found.append((key, partial(_plan_notice, session, settings, key, plan, "plan_overdue",
+                                       PROVIDER + COUNCIL, overdue=days_text((clock.today - due).days))))
+    agreed = session.exec(select(ActionPlan, PlanAction).join(
+        PlanAction, (col(PlanAction.plan_id) == ActionPlan.id) & (col(PlanAction.revision) == ActionPlan.revision))
+        .where(ActionPlan.state == t.AGREED)).all()
+    for plan, action in agreed:
+        if reminder_day(action.due, p.action_reminder_days) <= clock.today <= action.due \
+                and plan.agreed_at is not None and clock.local_date(plan.agreed_at) < action.due:
+            key = f"plan-action-reminder:a{action.id}"
+            found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_reminder",
+                                       PROVIDER, when=when_text((action.due - clock.today).days))))
+        if clock.today >= first_overdue_day(action.due):
+            key = f"plan-action-overdue:a{action.id}"
+            found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_overdue",
+                                       PROVIDER + COUNCIL, overdue=days_text((clock.today - action.due).days))))
+    return found
+
+
+def _plan_notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, kind: str,
+                 roles: tuple[str, ...], **words: object) -> Planned:
+    return _notice(session, settings, key, plan, None, kind, roles, **words)
+
+
+def _action_notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, action: PlanAction,
+                   kind: str, roles: tuple[str, ...], **words: object) -> Planned:
+    return _notice(session, settings, key, plan, action, kind, roles, **words)
+
+
+def _notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, action: PlanAction | None,
+            kind: str, roles: tuple[str, ...], **words: object) -> Planned:
+    contract = session.get(Contract, plan.contract_id)
+    assert contract is not None
+    orgs = (contract.provider_id,) + ((contract.commissioner_id,) if "commissioner" in roles else ())
+    what = f"action plan {plan.id} ({plan.ref})" + (f", action {action.number}" if action else "")
+    decision = Decision(key, kind, kind, None, 0, organisations=orgs, why=f"{what} of {contract.name}")
+
+    def build(session: Session, directory: Directory, describer: Describer) -> None:
+        told = story(session, settings, scene_of(session, plan))
+        line = ActionLine(action.number, action.what, action.how, action.who, short_day(action.due)) \
+            if action else None
+        for org, wanted in ((contract.provider_id, PROVIDER), (contract.commissioner_id, COUNCIL)):
+            if not set(wanted) & set(roles):
+                continue
+            for person in directory.people(org, contract.id, wanted):
+                if person.channel == "teams":  # plan notices are for people: no Teams card is written for them
+                    continue
+                message = render(kind, person, p=told, action=line,
+                                 council=org == contract.commissioner_id, **words)
+                decision.outgoing.append(Outgoing(person, message))
+    return decision, build
+
