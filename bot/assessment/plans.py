@@ -34,6 +34,10 @@ class ActionView:
     overdue: bool
 
     @property
+    def when(self) -> str:
+        return day_text(self.due)
+
+    @property
     def line(self) -> str:
         """`1. Re-train pharmacy advisers (Rebecca Mellor), by 31 March 2026: OVERDUE`."""
         return f"{self.number}. {self.what} ({self.who}), by {day_text(self.due)}" + (": OVERDUE" if self.overdue

@@ -5,11 +5,15 @@ Called by the intake inside the transaction that saves the version (holding the 
 its plans commit together. A version of an older period than the plan's latest neither updates nor closes it (a
 late Q1 says nothing about Q2's red). A correction of the same period updates the figures quietly; a later period
 still red tells both sides. Each plan is pre-filled from the scoring as seed 002 lays it out: the indicator, its
-target, this period's performance and how far off target it is.
+target, this period's performance and how far off target it is. Whatever one return does to a contract's plans is
+told in one message to each person (templates/messages/plans_after_return.*): the provider hears of the plans
+asked for, still red and closed; the council of those still red and closed (it hears of each plan once the
+provider completes it).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +23,13 @@ from sqlmodel import Session, col, select
 from bot import config
 from bot.assessment.submission_kpis import local_date
 from bot.plans import table as t
-from bot.plans.notify import People, tell
+from bot.plans.notify import AfterReturn, People, PlanStory, queue
 from bot.plans.scene import scene_of, story
 from bot.review.messages import when
 from bot.storage.audit import record
-from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
+from bot.storage.models import Contract, IndicatorResultRow, Obligation, Organisation, Submission
 from bot.storage.plan_models import ActionPlan, PlanEvent
+from kpi_core.calendar import parse_period
 from kpi_core.duedates import add_working_days
 
 
@@ -48,21 +53,43 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
                            .order_by(col(IndicatorResultRow.id))).all()
     open_plans = {p.ref: p for p in session.exec(select(ActionPlan).where(
         ActionPlan.contract_id == contract.id, col(ActionPlan.state).in_(t.OPEN_STATES)))}
+    told: dict[str, list[ActionPlan]] = {t.OPEN: [], t.RED_AGAIN: [], t.RECOVER: []}
     for result in results:
         plan = open_plans.get(result.ref)
         if plan is not None and obligation.period_end < plan.period_end:
             continue  # an older period: it neither updates nor closes a plan opened on a later one
         if result.status == "red":
             if plan is None:
-                _open(session, settings, contract, obligation, submission, result, channel, now)
-            else:
-                _red_again(session, settings, plan, obligation, submission, result, channel, now)
+                told[t.OPEN].append(_open(session, settings, contract, obligation, submission, result, channel,
+                                          now))
+            elif _red_again(session, plan, obligation, submission, result, channel, now):
+                told[t.RED_AGAIN].append(plan)
         elif result.status == "green" and plan is not None:
-            _recover(session, settings, plan, obligation, submission, result, channel, now)
+            told[t.RECOVER].append(_recover(session, plan, obligation, submission, result, channel, now))
+    if any(told.values()):
+        _tell(session, settings, contract, obligation, submission, told, now)
+
+
+def _tell(session: Session, settings: config.Settings, contract: Contract, obligation: Obligation,
+          submission: Submission, told: dict[str, list[ActionPlan]], now: datetime) -> None:
+    """One message to each person about what the return did to the plans."""
+    def stories(plans: list[ActionPlan]) -> tuple[PlanStory, ...]:
+        return tuple(story(session, settings, scene_of(session, p), when=when(now, settings)) for p in plans)
+
+    period = parse_period(obligation.period_id, contract.year_start_month).label
+    provider = session.get(Organisation, contract.provider_id)
+    after = AfterReturn(contract.name, provider.name if provider else contract.provider_id, period,
+                        stories(told[t.OPEN]), stories(told[t.RED_AGAIN]), stories(told[t.RECOVER]))
+    people = People.of(session, contract, exclude=None)
+    key = f"plans:s{submission.id}"
+    queue(session, settings, people.take(t.PROVIDER), "plans_after_return", key, now, r=after, council=False)
+    if after.again or after.recovered:
+        queue(session, settings, people.take(t.COUNCIL), "plans_after_return", key, now,
+              r=replace(after, opened=()), council=True)
 
 
 def _open(session: Session, settings: config.Settings, contract: Contract, obligation: Obligation,
-          submission: Submission, result: IndicatorResultRow, channel: str, now: datetime) -> None:
+          submission: Submission, result: IndicatorResultRow, channel: str, now: datetime) -> ActionPlan:
     respond_by = add_working_days(local_date(now, settings.timezone), settings.plans.response_working_days)
     shown = prefilled(result.detail)
     plan = ActionPlan(contract_id=contract.id, ref=result.ref, state=t.REQUESTED, since=now, opened_at=now,
@@ -72,47 +99,42 @@ def _open(session: Session, settings: config.Settings, contract: Contract, oblig
                       off_target=shown["off_target"])
     session.add(plan)
     session.flush()
-    _event(session, settings, plan, t.OPEN, t.NEW, submission, channel, now,
-           f"{result.ref} red in version {submission.version} of {obligation.period_id}", tell_people=True)
+    _event(session, plan, t.OPEN, t.NEW, submission, channel, now,
+           f"{result.ref} red in version {submission.version} of {obligation.period_id}")
+    return plan
 
 
-def _red_again(session: Session, settings: config.Settings, plan: ActionPlan, obligation: Obligation,
-               submission: Submission, result: IndicatorResultRow, channel: str,
-               now: datetime) -> None:
+def _red_again(session: Session, plan: ActionPlan, obligation: Obligation, submission: Submission,
+               result: IndicatorResultRow, channel: str, now: datetime) -> bool:
+    """Update the open plan's figures; True when the red is of a later period (news to both sides)."""
     later = obligation.period_id != plan.period_id
     session.execute(sa.update(ActionPlan).where(col(ActionPlan.id) == plan.id).values(
         submission_id=submission.id, period_id=obligation.period_id, period_end=obligation.period_end,
         **prefilled(result.detail)))
     session.refresh(plan)
-    _event(session, settings, plan, t.RED_AGAIN, plan.state, submission, channel, now,
-           f"still red in version {submission.version} of {obligation.period_id}", tell_people=later)
+    _event(session, plan, t.RED_AGAIN, plan.state, submission, channel, now,
+           f"still red in version {submission.version} of {obligation.period_id}")
+    return later
 
 
-def _recover(session: Session, settings: config.Settings, plan: ActionPlan, obligation: Obligation,
-             submission: Submission, result: IndicatorResultRow, channel: str, now: datetime) -> None:
+def _recover(session: Session, plan: ActionPlan, obligation: Obligation, submission: Submission,
+             result: IndicatorResultRow, channel: str, now: datetime) -> ActionPlan:
     prior = plan.state
     session.execute(sa.update(ActionPlan).where(col(ActionPlan.id) == plan.id).values(
         state=t.CLOSED, since=now, closed_at=now, closed_how="recovered", submission_id=submission.id,
         period_id=obligation.period_id, period_end=obligation.period_end, **prefilled(result.detail)))
     session.refresh(plan)
-    _event(session, settings, plan, t.RECOVER, prior, submission, channel, now,
-           f"on target in version {submission.version} of {obligation.period_id}", tell_people=True)
+    _event(session, plan, t.RECOVER, prior, submission, channel, now,
+           f"on target in version {submission.version} of {obligation.period_id}")
+    return plan
 
 
-def _event(session: Session, settings: config.Settings, plan: ActionPlan, action: str, prior: str,
-           submission: Submission, channel: str, now: datetime, note: str, tell_people: bool) -> None:
+def _event(session: Session, plan: ActionPlan, action: str, prior: str, submission: Submission, channel: str,
+           now: datetime, note: str) -> None:
     row = t.transition(prior, action)
     assert row is not None
-    event = PlanEvent(plan_id=plan.id or 0, action=action, from_state=prior, to_state=row.next, actor="kpibot",
-                      channel="intake", at=now, submission_id=submission.id, note=note)
-    session.add(event)
-    session.flush()
-    told = 0
-    if tell_people:
-        scene = scene_of(session, plan)
-        told = len(tell(session, settings, tuple((x.template, x.to) for x in row.tell), event,
-                        story(session, settings, scene, when=when(now, settings), recovered=action == t.RECOVER),
-                        People.of(session, scene.contract, exclude=None)))
+    session.add(PlanEvent(plan_id=plan.id or 0, action=action, from_state=prior, to_state=row.next, actor="kpibot",
+                          channel="intake", at=now, submission_id=submission.id, note=note))
     record(session, now, "kpibot", f"plan_{action}", f"action_plan:{plan.id}",
            {"contract": plan.contract_id, "indicator": plan.ref, "submission": submission.id, "from": prior,
-            "to": row.next, "channel": channel, "told": told})
+            "to": row.next, "channel": channel})

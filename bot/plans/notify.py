@@ -7,6 +7,7 @@ with values ready to print (a `PlanStory`); the person who acted is answered dir
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -71,29 +72,49 @@ class People:
         return found
 
 
-def render(name: str, channel: str, story: PlanStory) -> tuple[str, str]:
+@dataclass(frozen=True)
+class AfterReturn:
+    """What one accepted return did to a contract's plans, told in one message per person (never one per plan)."""
+
+    contract_name: str
+    provider_name: str
+    period_label: str
+    opened: tuple[PlanStory, ...] = ()
+    again: tuple[PlanStory, ...] = ()
+    recovered: tuple[PlanStory, ...] = ()
+
+
+def render(name: str, channel: str, **context: object) -> tuple[str, str]:
     """(subject, text) of message `name` on `channel` (Telegram has no subject)."""
     if channel == "telegram":
-        return "", render_text(f"messages/{name}.telegram.txt", p=story).strip()
-    subject = " ".join(render_text(f"messages/{name}.email-subject.txt", p=story).split())
-    return subject, render_text(f"messages/{name}.email.txt", p=story).strip() + "\n"
+        return "", render_text(f"messages/{name}.telegram.txt", for_print=False, **context).strip()
+    subject = " ".join(render_text(f"messages/{name}.email-subject.txt", for_print=False, **context).split())
+    return subject, render_text(f"messages/{name}.email.txt", for_print=False, **context).strip() + "\n"
+
+
+def queue(session: Session, settings: config.Settings, people: list[Contact], template: str, key: str,
+          at: datetime, **context: object) -> list[Contact]:
+    """Queue message `template` to each of `people` on their channel, keyed `key:c<contact>:<channel>`."""
+    telegram = bool(settings.telegram_token)
+    told: list[Contact] = []
+    for contact in people:
+        where = channel_of(contact, telegram)
+        if where is None:
+            continue
+        channel, address = where
+        subject, text = render(template, channel, **context)
+        session.add(OutboxMessage(dedupe_key=f"{key}:c{contact.id}:{channel}", created_at=at, contact_id=contact.id,
+                                  channel=channel, address=address, kind="plan", subject=subject[:300],
+                                  body_text=text, next_attempt_at=at,
+                                  headers=dict(EMAIL_HEADERS) if channel == "email" else {}))
+        told.append(contact)
+    return told
 
 
 def tell(session: Session, settings: config.Settings, tells: tuple[tuple[str, str], ...], event: PlanEvent,
          story: PlanStory, people: People) -> list[Contact]:
     """Queue each (template, audience) of a row for `event`; return who was told."""
-    telegram = bool(settings.telegram_token)
     told: list[Contact] = []
     for template, audience in tells:
-        for contact in people.take(audience):
-            where = channel_of(contact, telegram)
-            if where is None:
-                continue
-            channel, address = where
-            subject, text = render(template, channel, story)
-            session.add(OutboxMessage(dedupe_key=f"plan:e{event.id}:c{contact.id}:{channel}", created_at=event.at,
-                                      contact_id=contact.id, channel=channel, address=address, kind="plan",
-                                      subject=subject[:300], body_text=text, next_attempt_at=event.at,
-                                      headers=dict(EMAIL_HEADERS) if channel == "email" else {}))
-            told.append(contact)
+        told += queue(session, settings, people.take(audience), template, f"plan:e{event.id}", event.at, p=story)
     return told

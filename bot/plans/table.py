@@ -53,15 +53,18 @@ class Transition:
     tell: tuple[Tell, ...]
 
 
+# What a return does to a contract's plans is told in one message per person: plans_after_return.
+AFTER_RETURN = (Tell("plans_after_return", PROVIDER), Tell("plans_after_return", COUNCIL))
+
+
 def _updated(state: str) -> Transition:
-    """A red again leaves an open plan in its state (its figures follow the latest return); both sides hear."""
-    return Transition(state, RED_AGAIN, state, (INTAKE,),
-                      (Tell("plan_still_red", PROVIDER), Tell("plan_still_red", COUNCIL)))
+    """A red again leaves an open plan in its state (its figures follow the latest return); both sides hear of a
+    later period's red (a correction of the same period updates it quietly)."""
+    return Transition(state, RED_AGAIN, state, (INTAKE,), AFTER_RETURN)
 
 
 def _recovered(state: str) -> Transition:
-    return Transition(state, RECOVER, CLOSED, (INTAKE,),
-                      (Tell("plan_closed", PROVIDER), Tell("plan_closed", COUNCIL)))
+    return Transition(state, RECOVER, CLOSED, (INTAKE,), AFTER_RETURN)
 
 
 def _closed(state: str) -> Transition:
@@ -71,7 +74,7 @@ def _closed(state: str) -> Transition:
 SUBMITTED_TELL = (Tell("plan_submitted", COUNCIL),)
 
 TABLE: tuple[Transition, ...] = (
-    Transition(NEW, OPEN, REQUESTED, (INTAKE,), (Tell("plan_requested", PROVIDER),)),
+    Transition(NEW, OPEN, REQUESTED, (INTAKE,), AFTER_RETURN[:1]),  # the council hears once it is completed
     Transition(REQUESTED, COMPLETE, SUBMITTED, (PROVIDER,), SUBMITTED_TELL),
     Transition(RETURNED, COMPLETE, SUBMITTED, (PROVIDER,), SUBMITTED_TELL),
     Transition(SUBMITTED, AGREE, AGREED, (COMMISSIONER,), (Tell("plan_agreed", PROVIDER),)),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
 
+from bot.assessment.plans import PlanView
 from bot.reports import display
 from bot.reports.context import CountView, counts_of, indicator_row, payment_view
 from bot.reports.review_view import WaitingRow
@@ -79,6 +80,19 @@ class ContractPeriodStatus:
     overdue: tuple[OverdueReturn, ...] = ()  # the contract's other returns still owed, oldest first
     waiting: tuple[WaitingRow, ...] = ()  # returns whose review waits on the council or the provider
     confirmed: dict[str, str] = field(default_factory=dict)  # who confirmed each payment of the period, by rule
+    plans: tuple[PlanView, ...] = ()  # the contract's open action plans
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """An open action plan as the exception report lists it."""
+
+    contract_name: str
+    plan: PlanView
+
+    @property
+    def late(self) -> bool:
+        return self.plan.overdue or bool(self.plan.overdue_actions)
 
 
 @dataclass(frozen=True)
@@ -176,6 +190,7 @@ class ExceptionReport:
     notes: tuple[str, ...]
     at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
     waiting: tuple[WaitingRow, ...] = ()  # returns waiting for review, overdue queries first
+    plans: tuple[PlanRow, ...] = ()  # open action plans, those with something overdue first
 
     @property
     def summary(self) -> str:
@@ -324,4 +339,6 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
         totals=tuple(CountView(status_view(s), out.totals[s]) for s in order if out.totals.get(s)),
         notes=notes,
         waiting=tuple(waiting),
+        plans=tuple(sorted((PlanRow(s.contract_name, p) for s in statuses for p in s.plans),
+                           key=lambda r: not r.late)),
     )
