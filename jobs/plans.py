@@ -1,12 +1,14 @@
-"""Action plans chased like returns: a plan still to complete is reminded before its deadline and chased once after
-it; each agreed action is reminded once before its date and chased once after it.
+"""Action plans and requests for information chased like returns: a plan still to complete is reminded before its
+deadline and chased once after it; each agreed action is reminded once before its date and chased once after it.
 
 A plan asked of the provider (or returned to them) is due `[plans] response_working_days` after the return whose red
 opened it: a reminder goes `[plans] reminder_days` before (on the working day before when that is a holiday), an
 overdue notice the working day after, to the provider, with the council told. An agreed plan's actions are
 dated commitments: `[plans] action_reminder_days` before an action's date the provider is reminded; the working
 day after it, the provider and the council are told it has passed. Each notice is keyed by plan (or action) and
-stage, so it goes once; a plan closed, completed or returned stops what no longer applies.
+stage, so it goes once; a plan closed, completed or returned stops what no longer applies. A request for
+information is reminded `[plans] reminder_days` before its deadline and chased after it like a return (`[scheduler]
+overdue_every_days`, up to `overdue_max`), the council told too, until it is answered.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from sqlmodel import Session, col, select
 from bot import config
 from bot.plans import table as t
 from bot.plans.notify import ActionLine
+from bot.plans.requests import story_of
 from bot.plans.scene import scene_of, short_day, story
 from bot.storage.models import Contract
-from bot.storage.plan_models import ActionPlan, PlanAction
+from bot.storage.plan_models import ActionPlan, InfoRequest, PlanAction
 from jobs.messages import days_text, render, when_text
 from jobs.owed import Describer
 from jobs.queueing import Decision, Outgoing
 from jobs.recipients import Directory
-from jobs.timing import Clock, first_overdue_day, reminder_day
+from jobs.timing import Clock, due_overdue, first_overdue_day, reminder_day
 
 PROVIDER = ("provider_submitter", "provider_manager")
 COUNCIL = ("commissioner",)
@@ -64,7 +67,47 @@ def plan_decisions(session: Session, settings: config.Settings,
             key = f"plan-action-overdue:a{action.id}"
             found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_overdue",
                                        PROVIDER + COUNCIL, overdue=days_text((clock.today - action.due).days))))
+    found += _request_decisions(session, settings, clock)
     return found
+
+
+def _request_decisions(session: Session, settings: config.Settings,
+                       clock: Clock) -> list[tuple[str, Callable[[], Planned]]]:
+    """Open requests for information: a reminder before the deadline, overdue notices after it (as for returns)."""
+    p, s = settings.plans, settings.scheduler
+    found: list[tuple[str, Callable[[], Planned]]] = []
+    for request in session.exec(select(InfoRequest).where(InfoRequest.state == "open")).all():
+        due = request.due
+        if reminder_day(due, p.reminder_days) <= clock.today <= due \
+                and reminder_day(due, p.reminder_days) > clock.local_date(request.asked_at):
+            key = f"request-reminder:q{request.id}"
+            found.append((key, partial(_request_notice, session, settings, key, request, "request_reminder",
+                                       PROVIDER, when=when_text((due - clock.today).days))))
+        n = due_overdue(due, clock.today, s.overdue_every_days, s.overdue_max)
+        if n is not None:
+            key = f"request-overdue:q{request.id}:n{n}"
+            found.append((key, partial(_request_notice, session, settings, key, request, "request_overdue",
+                                       PROVIDER + COUNCIL, overdue=days_text((clock.today - due).days))))
+    return found
+
+
+def _request_notice(session: Session, settings: config.Settings, key: str, request: InfoRequest, kind: str,
+                    roles: tuple[str, ...], **words: object) -> Planned:
+    contract = session.get(Contract, request.contract_id)
+    assert contract is not None
+    orgs = (contract.provider_id,) + ((contract.commissioner_id,) if "commissioner" in roles else ())
+    decision = Decision(key, kind, kind, None, 0, organisations=orgs,
+                        why=f"request {request.id} ({request.what}) of {contract.name}")
+
+    def build(session: Session, directory: Directory, describer: Describer) -> None:
+        told = story_of(session, settings, request)
+        for org, wanted in ((contract.provider_id, PROVIDER), (contract.commissioner_id, COUNCIL)):
+            if set(wanted) & set(roles):
+                for person in directory.people(org, contract.id, wanted):
+                    if person.channel != "teams":  # notices for people: no Teams card is written for them
+                        decision.outgoing.append(Outgoing(person, render(
+                            kind, person, r=told, council=org == contract.commissioner_id, **words)))
+    return decision, build
 
 
 def _plan_notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, kind: str,

@@ -93,8 +93,9 @@ def render(name: str, channel: str, **context: object) -> tuple[str, str]:
 
 
 def queue(session: Session, settings: config.Settings, people: list[Contact], template: str, key: str,
-          at: datetime, **context: object) -> list[Contact]:
-    """Queue message `template` to each of `people` on their channel, keyed `key:c<contact>:<channel>`."""
+          at: datetime, attach: tuple[str, str] | None = None, **context: object) -> list[Contact]:
+    """Queue message `template` to each of `people` on their channel, keyed `key:c<contact>:<channel>`, with the
+    stored file `attach` (sha256, name) when given."""
     telegram = bool(settings.telegram_token)
     told: list[Contact] = []
     for contact in people:
@@ -106,6 +107,8 @@ def queue(session: Session, settings: config.Settings, people: list[Contact], te
         session.add(OutboxMessage(dedupe_key=f"{key}:c{contact.id}:{channel}", created_at=at, contact_id=contact.id,
                                   channel=channel, address=address, kind="plan", subject=subject[:300],
                                   body_text=text, next_attempt_at=at,
+                                  attachment_sha256=attach[0] if attach else None,
+                                  attachment_name=attach[1] if attach else None,
                                   headers=dict(EMAIL_HEADERS) if channel == "email" else {}))
         told.append(contact)
     return told
