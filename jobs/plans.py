@@ -14,17 +14,20 @@ overdue_every_days`, up to `overdue_max`), the council told too, until it is ans
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 
 from sqlmodel import Session, col, select
 
 from bot import config
 from bot.plans import table as t
-from bot.plans.notify import ActionLine
+from bot.plans.hooks import after_return
+from bot.plans.notify import ActionLine, AfterReturn
 from bot.plans.requests import story_of
 from bot.plans.scene import scene_of, short_day, story
 from bot.storage.models import Contract
-from bot.storage.plan_models import ActionPlan, InfoRequest, PlanAction
+from bot.storage.plan_models import ActionPlan, InfoRequest, PlanAction, PlanEvent
 from jobs.messages import days_text, render, when_text
 from jobs.owed import Describer
 from jobs.queueing import Decision, Outgoing
@@ -32,6 +35,7 @@ from jobs.recipients import Directory
 from jobs.timing import Clock, due_overdue, first_overdue_day, reminder_day
 
 PROVIDER = ("provider_submitter", "provider_manager")
+RECENT_DAYS = 14  # a return's plans are told by the next sweep in sending hours: well within this
 COUNCIL = ("commissioner",)
 Build = Callable[[Session, Directory, Describer], None]
 Planned = tuple[Decision, Build]
@@ -67,8 +71,51 @@ def plan_decisions(session: Session, settings: config.Settings,
             key = f"plan-action-overdue:a{action.id}"
             found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_overdue",
                                        PROVIDER + COUNCIL, overdue=days_text((clock.today - action.due).days))))
+    found += _after_returns(session, settings, clock)
     found += _request_decisions(session, settings, clock)
     return found
+
+
+def _after_returns(session: Session, settings: config.Settings,
+                   clock: Clock) -> list[tuple[str, Callable[[], Planned]]]:
+    """One message per person for each recent return that opened, updated or closed plans (after its reply)."""
+    events = session.exec(select(PlanEvent).where(
+        col(PlanEvent.action).in_((t.OPEN, t.RED_AGAIN, t.RECOVER)), col(PlanEvent.submission_id).is_not(None),
+        col(PlanEvent.at) >= clock.now - timedelta(days=RECENT_DAYS), col(PlanEvent.at) <= clock.now)
+        .order_by(col(PlanEvent.id))).all()
+    by_return: dict[int, list[PlanEvent]] = {}
+    for event in events:
+        by_return.setdefault(event.submission_id or 0, []).append(event)
+    return [(f"plans-after-return:s{sid}", partial(_after_return, session, settings, sid, found))
+            for sid, found in by_return.items()]
+
+
+def _after_return(session: Session, settings: config.Settings, submission_id: int,
+                  events: list[PlanEvent]) -> Planned:
+    key = f"plans-after-return:s{submission_id}"
+    after = after_return(session, settings, submission_id, events)
+    plan = session.get(ActionPlan, events[0].plan_id)
+    contract = session.get(Contract, plan.contract_id) if plan else None
+    if after is None or contract is None:
+        return Decision(key, "plans_after_return", "plans_after_return"), _nothing
+    decision = Decision(key, "plans_after_return", "plans_after_return", None, 0,
+                        organisations=(contract.provider_id, contract.commissioner_id),
+                        why=f"action plans after a return of {contract.name}")
+
+    def build(session: Session, directory: Directory, describer: Describer) -> None:
+        tells: list[tuple[str, tuple[str, ...], AfterReturn]] = [(contract.provider_id, PROVIDER, after)]
+        if after.again or after.recovered:  # the council hears of a plan when it is completed, not when asked
+            tells.append((contract.commissioner_id, COUNCIL, replace(after, opened=())))
+        for org, roles, what in tells:
+            for person in directory.people(org, contract.id, roles):
+                if person.channel != "teams":
+                    decision.outgoing.append(Outgoing(person, render(
+                        "plans_after_return", person, r=what, council=org == contract.commissioner_id)))
+    return decision, build
+
+
+def _nothing(session: Session, directory: Directory, describer: Describer) -> None:
+    """A decision with nothing to say (its return is gone): recorded, so it is not made again."""
 
 
 def _request_decisions(session: Session, settings: config.Settings,

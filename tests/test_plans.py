@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from intake_fixtures import ALICE, BOB, DAVE, NOW
-from review_fixtures import CAROL, ERIN, FRANK, Desk
+from review_fixtures import ARRIVES, CAROL, ERIN, FRANK, Desk
 from sqlmodel import Session, col, select
 
 from bot.plans import acts
@@ -52,6 +52,12 @@ def messages(desk: Desk, kind: str = "plan") -> list[OutboxMessage]:
                                  .order_by(col(OutboxMessage.id))))
 
 
+def told(desk: Desk, at: datetime = NOW + timedelta(hours=1)) -> list[OutboxMessage]:
+    """What the next sweep tells of the plans the returns opened, updated or closed (after their replies)."""
+    sweep(desk.engine, desk.settings, desk.files, at)
+    return messages(desk, "plans_after_return")
+
+
 def complete(desk: Desk, who: str = ALICE, lines: tuple[str, ...] = ACTIONS, plan_id: int | None = None,
              reason: str = "Two pharmacies stopped offering the service in August.", **act: object) -> Outcome:
     drafts = [from_line(line, n) for n, line in enumerate(lines, start=1)]
@@ -65,7 +71,8 @@ def test_a_red_in_an_accepted_return_asks_the_provider_for_a_plan_filled_in_with
     assert opened.state == t.REQUESTED and opened.period_id == "2025-26-Q2"
     assert opened.respond_by == date(2025, 10, 15)  # 10 working days after Wednesday 1 October
     assert (opened.target, opened.performance, opened.off_target) == (">= 50%", "20%", "30 percentage points off target")
-    asked = messages(desk)  # one message to each of the provider's people, whatever the number of reds
+    assert messages(desk, "plans_after_return") == []  # the reply to the return goes first
+    asked = told(desk)  # then one message to each of the provider's people, whatever the number of reds
     assert sorted(m.address for m in asked) == [ALICE, DAVE]
     assert asked[0].subject.startswith("Action plans needed by Wednesday 15 October 2025: City and Hackney")
     body = asked[0].body_text
@@ -79,15 +86,16 @@ def test_a_red_in_an_accepted_return_asks_the_provider_for_a_plan_filled_in_with
 def test_a_red_again_updates_the_open_plan_and_never_opens_a_second(desk: Desk) -> None:
     desk.submit(quits=RED)
     first = plan(desk)
-    before = len(messages(desk))
-    desk.submit(quits=RED - 1, message_id="correction")  # a correction of the same period, still red: quietly
-    assert len(messages(desk)) == before and plan(desk).performance == "19.5%"
+    before = len(told(desk))
+    desk.submit(quits=RED - 1, message_id="correction", at=NOW + timedelta(hours=2))  # the same period, still red
+    assert len(told(desk, NOW + timedelta(hours=3))) == before and plan(desk).performance == "19.5%"  # quietly
     desk.submit(Q3, quits=RED)
     with Session(desk.engine) as session:
         plans = session.exec(select(ActionPlan).where(ActionPlan.ref == "1.4")).all()
     assert [p.id for p in plans] == [first.id]
     assert plans[0].period_id == Q3 and plans[0].state == t.REQUESTED
-    still = [m for m in messages(desk)[before:] if f"Action plan {first.id}: 1.4 " in m.body_text]
+    still = [m for m in told(desk, ARRIVES[Q3] + timedelta(hours=1))[before:]
+             if f"Action plan {first.id}: 1.4 " in m.body_text]
     assert sorted(m.address for m in still) == sorted([ALICE, DAVE, CAROL, FRANK])
     assert all("Still RED" in m.body_text for m in still)
 
@@ -224,9 +232,9 @@ def test_the_plan_closes_when_the_indicator_is_back_on_target_and_an_older_perio
     closed = plan(desk)
     assert closed.id == opened.id and closed.state == t.CLOSED and closed.closed_how == "recovered"
     assert plan(desk, "1.5").state == t.REQUESTED  # still red at 52.5% against >= 60%
-    told = [m for m in messages(desk) if f"Action plan {opened.id}: 1.4 " in m.body_text and "Back on target" in
-            m.body_text]
-    assert sorted(m.address for m in told) == sorted([ALICE, DAVE, CAROL, FRANK])
+    closing = [m for m in told(desk, ARRIVES[Q3] + timedelta(hours=1))
+               if f"Action plan {opened.id}: 1.4 " in m.body_text and "Back on target" in m.body_text]
+    assert sorted(m.address for m in closing) == sorted([ALICE, DAVE, CAROL, FRANK])
     desk.submit("2025-26-Q4", quits=RED)
     with Session(desk.engine) as session:
         assert len(session.exec(select(ActionPlan).where(ActionPlan.ref == "1.4")).all()) == 2  # a new one

@@ -5,15 +5,15 @@ Called by the intake inside the transaction that saves the version (holding the 
 its plans commit together. A version of an older period than the plan's latest neither updates nor closes it (a
 late Q1 says nothing about Q2's red). A correction of the same period updates the figures quietly; a later period
 still red tells both sides. Each plan is pre-filled from the scoring as seed 002 lays it out: the indicator, its
-target, this period's performance and how far off target it is. Whatever one return does to a contract's plans is
-told in one message to each person (templates/messages/plans_after_return.*): the provider hears of the plans
-asked for, still red and closed; the council of those still red and closed (it hears of each plan once the
+target, this period's performance and how far off target it is. Nothing is told from here: the scheduler's next
+sweep tells what one return did to a contract's plans in one message to each person (`after_return`,
+jobs/plans.py, templates/messages/plans_after_return.*), after the reply to the return: the provider hears of the
+plans asked for, still red and closed; the council of those still red and closed (it hears of each plan once the
 provider completes it).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,8 @@ from sqlmodel import Session, col, select
 from bot import config
 from bot.assessment.submission_kpis import local_date
 from bot.plans import table as t
-from bot.plans.notify import AfterReturn, People, PlanStory, queue
+from bot.plans.notify import AfterReturn, PlanStory
 from bot.plans.scene import scene_of, story
-from bot.review.messages import when
 from bot.storage.audit import record
 from bot.storage.models import Contract, IndicatorResultRow, Obligation, Organisation, Submission
 from bot.storage.plan_models import ActionPlan, PlanEvent
@@ -53,43 +52,39 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
                            .order_by(col(IndicatorResultRow.id))).all()
     open_plans = {p.ref: p for p in session.exec(select(ActionPlan).where(
         ActionPlan.contract_id == contract.id, col(ActionPlan.state).in_(t.OPEN_STATES)))}
-    told: dict[str, list[ActionPlan]] = {t.OPEN: [], t.RED_AGAIN: [], t.RECOVER: []}
     for result in results:
         plan = open_plans.get(result.ref)
         if plan is not None and obligation.period_end < plan.period_end:
             continue  # an older period: it neither updates nor closes a plan opened on a later one
         if result.status == "red":
             if plan is None:
-                told[t.OPEN].append(_open(session, settings, contract, obligation, submission, result, channel,
-                                          now))
-            elif _red_again(session, plan, obligation, submission, result, channel, now):
-                told[t.RED_AGAIN].append(plan)
+                _open(session, settings, contract, obligation, submission, result, channel, now)
+            else:
+                _red_again(session, plan, obligation, submission, result, channel, now)
         elif result.status == "green" and plan is not None:
-            told[t.RECOVER].append(_recover(session, plan, obligation, submission, result, channel, now))
-    if any(told.values()):
-        _tell(session, settings, contract, obligation, submission, told, now)
+            _recover(session, plan, obligation, submission, result, channel, now)
 
 
-def _tell(session: Session, settings: config.Settings, contract: Contract, obligation: Obligation,
-          submission: Submission, told: dict[str, list[ActionPlan]], now: datetime) -> None:
-    """One message to each person about what the return did to the plans."""
-    def stories(plans: list[ActionPlan]) -> tuple[PlanStory, ...]:
-        return tuple(story(session, settings, scene_of(session, p), when=when(now, settings)) for p in plans)
+def after_return(session: Session, settings: config.Settings, submission_id: int,
+                 events: list[PlanEvent]) -> AfterReturn | None:
+    """What one accepted version did to its contract's plans (its plan events), as one message tells it."""
+    submission = session.get(Submission, submission_id)
+    contract = session.get(Contract, submission.contract_id) if submission else None
+    if submission is None or contract is None or submission.period_id is None:
+        return None
 
-    period = parse_period(obligation.period_id, contract.year_start_month).label
+    def stories(action: str) -> tuple[PlanStory, ...]:
+        plans = [session.get(ActionPlan, e.plan_id) for e in events if e.action == action]
+        return tuple(story(session, settings, scene_of(session, p)) for p in plans if p is not None)
+
     provider = session.get(Organisation, contract.provider_id)
-    after = AfterReturn(contract.name, provider.name if provider else contract.provider_id, period,
-                        stories(told[t.OPEN]), stories(told[t.RED_AGAIN]), stories(told[t.RECOVER]))
-    people = People.of(session, contract, exclude=None)
-    key = f"plans:s{submission.id}"
-    queue(session, settings, people.take(t.PROVIDER), "plans_after_return", key, now, r=after, council=False)
-    if after.again or after.recovered:
-        queue(session, settings, people.take(t.COUNCIL), "plans_after_return", key, now,
-              r=replace(after, opened=()), council=True)
+    return AfterReturn(contract.name, provider.name if provider else contract.provider_id,
+                       parse_period(submission.period_id, contract.year_start_month).label,
+                       stories(t.OPEN), stories(t.RED_AGAIN), stories(t.RECOVER))
 
 
 def _open(session: Session, settings: config.Settings, contract: Contract, obligation: Obligation,
-          submission: Submission, result: IndicatorResultRow, channel: str, now: datetime) -> ActionPlan:
+          submission: Submission, result: IndicatorResultRow, channel: str, now: datetime) -> None:
     respond_by = add_working_days(local_date(now, settings.timezone), settings.plans.response_working_days)
     shown = prefilled(result.detail)
     plan = ActionPlan(contract_id=contract.id, ref=result.ref, state=t.REQUESTED, since=now, opened_at=now,
@@ -101,24 +96,22 @@ def _open(session: Session, settings: config.Settings, contract: Contract, oblig
     session.flush()
     _event(session, plan, t.OPEN, t.NEW, submission, channel, now,
            f"{result.ref} red in version {submission.version} of {obligation.period_id}")
-    return plan
 
 
 def _red_again(session: Session, plan: ActionPlan, obligation: Obligation, submission: Submission,
-               result: IndicatorResultRow, channel: str, now: datetime) -> bool:
-    """Update the open plan's figures; True when the red is of a later period (news to both sides)."""
+               result: IndicatorResultRow, channel: str, now: datetime) -> None:
+    """Update the open plan's figures: a later period's red is news to both sides, a correction's is not."""
     later = obligation.period_id != plan.period_id
     session.execute(sa.update(ActionPlan).where(col(ActionPlan.id) == plan.id).values(
         submission_id=submission.id, period_id=obligation.period_id, period_end=obligation.period_end,
         **prefilled(result.detail)))
     session.refresh(plan)
-    _event(session, plan, t.RED_AGAIN, plan.state, submission, channel, now,
+    _event(session, plan, t.RED_AGAIN if later else t.REFRESH, plan.state, submission, channel, now,
            f"still red in version {submission.version} of {obligation.period_id}")
-    return later
 
 
 def _recover(session: Session, plan: ActionPlan, obligation: Obligation, submission: Submission,
-             result: IndicatorResultRow, channel: str, now: datetime) -> ActionPlan:
+             result: IndicatorResultRow, channel: str, now: datetime) -> None:
     prior = plan.state
     session.execute(sa.update(ActionPlan).where(col(ActionPlan.id) == plan.id).values(
         state=t.CLOSED, since=now, closed_at=now, closed_how="recovered", submission_id=submission.id,
@@ -126,7 +119,6 @@ def _recover(session: Session, plan: ActionPlan, obligation: Obligation, submiss
     session.refresh(plan)
     _event(session, plan, t.RECOVER, prior, submission, channel, now,
            f"on target in version {submission.version} of {obligation.period_id}")
-    return plan
 
 
 def _event(session: Session, plan: ActionPlan, action: str, prior: str, submission: Submission, channel: str,

@@ -25,7 +25,8 @@ STATES = OPEN_STATES + (CLOSED,)
 
 # Actions.
 OPEN = "open"  # a red in an accepted return, with no plan open for the indicator
-RED_AGAIN = "red_again"  # a later (or corrected) accepted return is red again: the open plan is updated
+RED_AGAIN = "red_again"  # a later period's accepted return is red again: the open plan follows it
+REFRESH = "refresh"  # a correction of the same period, still red: the figures follow it, nobody is told
 RECOVER = "recover"  # an accepted return has the indicator back on target
 COMPLETE = "complete"  # the provider writes the reason and the actions
 AGREE = "agree"
@@ -53,7 +54,8 @@ class Transition:
     tell: tuple[Tell, ...]
 
 
-# What a return does to a contract's plans is told in one message per person: plans_after_return.
+# What a return does to a contract's plans is told in one message per person, plans_after_return, queued by the
+# scheduler's next sweep (jobs/plans.py) rather than by the intake: the reply to the return goes first.
 AFTER_RETURN = (Tell("plans_after_return", PROVIDER), Tell("plans_after_return", COUNCIL))
 
 
@@ -81,6 +83,7 @@ TABLE: tuple[Transition, ...] = (
     Transition(SUBMITTED, SEND_BACK, RETURNED, (COMMISSIONER,), (Tell("plan_returned", PROVIDER),)),
     Transition(AGREED, SEND_BACK, RETURNED, (COMMISSIONER,), (Tell("plan_returned", PROVIDER),)),  # not working
     *(_updated(s) for s in OPEN_STATES),
+    *(Transition(s, REFRESH, s, (INTAKE,), ()) for s in OPEN_STATES),
     *(_recovered(s) for s in OPEN_STATES),
     *(_closed(s) for s in OPEN_STATES),
 )
