@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 from sqlmodel import Session, col, select
@@ -46,17 +46,20 @@ def plan_decisions(session: Session, settings: config.Settings,
     """The reminder or overdue notice each open plan and agreed action needs now, by key."""
     p = settings.plans
     found: list[tuple[str, Callable[[], Planned]]] = []
-    waiting = session.exec(select(ActionPlan).where(col(ActionPlan.state).in_((t.REQUESTED, t.RETURNED)))).all()
-    for plan in waiting:
-        due = plan.respond_by
-        if reminder_day(due, p.reminder_days) <= clock.today <= due \
-                and reminder_day(due, p.reminder_days) > clock.local_date(plan.since):
-            key = f"plan-reminder:p{plan.id}:r{plan.revision}"
-            found.append((key, partial(_plan_notice, session, settings, key, plan, "plan_reminder", PROVIDER,
+    waiting = session.exec(select(ActionPlan).where(col(ActionPlan.state).in_((t.REQUESTED, t.RETURNED)))
+                           .order_by(col(ActionPlan.id))).all()
+    groups: dict[tuple[str, date], list[ActionPlan]] = {}
+    for plan in waiting:  # the plans one return asked for share a deadline: one notice for them all
+        groups.setdefault((plan.contract_id, plan.respond_by), []).append(plan)
+    for (contract_id, due), plans in groups.items():
+        since = max(clock.local_date(plan.since) for plan in plans)
+        if reminder_day(due, p.reminder_days) <= clock.today <= due and reminder_day(due, p.reminder_days) > since:
+            key = f"plan-reminder:{contract_id}:{due.isoformat()}"
+            found.append((key, partial(_plan_notice, session, settings, key, plans, "plan_reminder", PROVIDER,
                                        when=when_text((due - clock.today).days))))
         if clock.today >= first_overdue_day(due):
-            key = f"plan-overdue:p{plan.id}"
-            found.append((key, partial(_plan_notice, session, settings, key, plan, "plan_overdue",
+            key = f"plan-overdue:{contract_id}:{due.isoformat()}"
+            found.append((key, partial(_plan_notice, session, settings, key, plans, "plan_overdue",
                                        PROVIDER + COUNCIL, overdue=days_text((clock.today - due).days))))
     agreed = session.exec(select(ActionPlan, PlanAction).join(
         PlanAction, (col(PlanAction.plan_id) == ActionPlan.id) & (col(PlanAction.revision) == ActionPlan.revision))
@@ -157,9 +160,25 @@ def _request_notice(session: Session, settings: config.Settings, key: str, reque
     return decision, build
 
 
-def _plan_notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, kind: str,
+def _plan_notice(session: Session, settings: config.Settings, key: str, plans: list[ActionPlan], kind: str,
                  roles: tuple[str, ...], **words: object) -> Planned:
-    return _notice(session, settings, key, plan, None, kind, roles, **words)
+    """One notice about the plans of a contract that share a deadline."""
+    contract = session.get(Contract, plans[0].contract_id)
+    assert contract is not None
+    orgs = (contract.provider_id,) + ((contract.commissioner_id,) if "commissioner" in roles else ())
+    decision = Decision(key, kind, kind, None, 0, organisations=orgs,
+                        why=f"{len(plans)} action plan{'s' if len(plans) != 1 else ''} of {contract.name}")
+
+    def build(session: Session, directory: Directory, describer: Describer) -> None:
+        stories = tuple(story(session, settings, scene_of(session, plan)) for plan in plans)
+        for org, wanted in ((contract.provider_id, PROVIDER), (contract.commissioner_id, COUNCIL)):
+            if set(wanted) & set(roles):
+                for person in directory.people(org, contract.id, wanted):
+                    if person.channel != "teams":  # notices for people: no Teams card is written for them
+                        decision.outgoing.append(Outgoing(person, render(
+                            kind, person, plans=stories, first=stories[0],
+                            council=org == contract.commissioner_id, **words)))
+    return decision, build
 
 
 def _action_notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, action: PlanAction,

@@ -220,7 +220,8 @@ def test_a_plan_not_completed_in_time_is_reminded_then_chased_and_the_council_to
     sweep(desk.engine, desk.settings, desk.files, morning(date(2025, 10, 16)))
     overdue = messages(desk, "plan_overdue")
     assert {m.address for m in overdue} == {ALICE, DAVE, CAROL, FRANK}
-    assert len(overdue) == 4 * len({m.subject for m in overdue})  # one per plan and person
+    assert len(overdue) == 4 and overdue[0].subject.startswith("Overdue: 7 action plans")  # one per person
+    assert "1.4 " in overdue[0].body_text and "1.5 " in overdue[0].body_text
 
 
 def test_the_plan_closes_when_the_indicator_is_back_on_target_and_an_older_period_changes_nothing(desk: Desk) -> None:
