@@ -35,6 +35,7 @@ from jobs.recipients import Directory
 from jobs.timing import Clock, due_overdue, first_overdue_day, reminder_day
 
 PROVIDER = ("provider_submitter", "provider_manager")
+AFTER_RETURN = "plans_after_return"  # templates/messages/plans_after_return.*: for people, no Teams card
 RECENT_DAYS = 14  # a return's plans are told by the next sweep in sending hours: well within this
 COUNCIL = ("commissioner",)
 Build = Callable[[Session, Directory, Describer], None]
@@ -113,7 +114,7 @@ def _after_return(session: Session, settings: config.Settings, submission_id: in
             for person in directory.people(org, contract.id, roles):
                 if person.channel != "teams":
                     decision.outgoing.append(Outgoing(person, render(
-                        "plans_after_return", person, r=what, council=org == contract.commissioner_id)))
+                        AFTER_RETURN, person, r=what, council=org == contract.commissioner_id)))
     return decision, build
 
 

@@ -24,7 +24,9 @@ WHO = click.option("--as", "who", required=True, help="The email address of the 
 @WHO
 @click.pass_obj
 def request_command(state: State, contract_id: str, what: str, due: str, detail: str, who: str) -> None:
-    """Ask a contract's provider for a document or information by a deadline (reminded and chased like returns)."""
+    """Ask a contract's provider for a document or information by a deadline.
+
+    It is reminded and chased like a return until the provider answers it with a document."""
     from bot.plans.requests import ask
     from bot.review.scene import Refused
 
