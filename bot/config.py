@@ -26,6 +26,7 @@ from bot.settings.channels import Email, Telegram
 from bot.settings.frameworks import Frameworks
 from bot.settings.limits import Intake, Outbox, Reports
 from bot.settings.people import Contact, Contract, Organisation
+from bot.settings.plans import Plans
 from bot.settings.review import Review
 from bot.settings.scheduler import Scheduler
 from bot.settings.storage import Storage
@@ -51,6 +52,7 @@ class Settings(Model):
     scheduler: Scheduler = Scheduler()
     review: Review = Review()
     frameworks: Frameworks = Frameworks()
+    plans: Plans = Plans()
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()

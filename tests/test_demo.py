@@ -85,7 +85,8 @@ def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> N
             "Q1 2025-26 due in 14 days (15 July 2025) -> Priya Shah") in result.output
     assert "22 Jul 2025  report     Exception report: quarterly returns due 15 July 2025" in result.output
     assert "City and Hackney Stop Smoking Service: timeliness 100%" in result.output
-    replies = sorted(p for p in (tmp_path / "d" / "outbox").glob("*.pdf") if "exception-report" not in p.name)
+    replies = sorted(p for p in (tmp_path / "d" / "outbox").glob("*.pdf")
+                     if "exception-report" not in p.name and "inspection-report" not in p.name)  # (docs/plans.md)
     assert len(replies) == 3  # each reply carried its PDF report
     reports = sorted(p.name for p in (tmp_path / "d" / "reports").iterdir())
     assert reports == ["ch-stop-smoking-2025-26-Q1.pdf", "ch-substance-misuse-2025-26-Q1.pdf", "exception-report.pdf",

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.demo.plans import DemoPlans
+from bot.demo.plans import Step as PlanStep
 from bot.intake.received import IntakeResult
 from bot.review import actions
 from bot.review.listing import find
@@ -47,6 +49,10 @@ class Council:
     zone: str
     said: Callable[[datetime, str], None] = lambda at, text: None
     outcomes: list[tuple[datetime, Outcome]] = field(default_factory=list)
+    plans: DemoPlans | None = None  # the action plans and a request for information (bot/demo/plans.py)
+
+    def __post_init__(self) -> None:
+        self.plans = DemoPlans(self.app, self.zone)
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), ZoneInfo(self.zone)).astimezone(UTC)
@@ -55,6 +61,12 @@ class Council:
         """What the council does about a return that has just been received."""
         if result.outcome != "accepted" or result.period_id is None:
             return []
+        assert self.plans is not None
+        also = [Later(s.at, s.what, contract.id, str(s.target)) for s in self.plans.after(result, contract, received_at)]
+        return also + self._review(result, contract, received_at)
+
+    def _review(self, result: IntakeResult, contract: Contract, received_at: datetime) -> list[Later]:
+        assert result.period_id is not None
         day = received_at.astimezone(ZoneInfo(self.zone)).date()
         if (contract.id, result.period_id) == QUERIED and result.version == 1:
             return [Later(self.at(add_working_days(day, 1), 11), "query", contract.id, result.period_id)]
@@ -64,6 +76,8 @@ class Council:
     def act(self, later: Later) -> list[Later]:
         """Do `later` as the commissioner; what follows from it (a query is answered by a correction)."""
         app = self.app
+        if later.what.startswith(("plan_", "request")):
+            return self._plans(later)
         with Session(app.engine) as session:
             commissioner = session.exec(select(Contact).where(Contact.role == "commissioner")
                                         .order_by(col(Contact.id))).first()
@@ -93,6 +107,18 @@ class Council:
             day = later.at.astimezone(ZoneInfo(self.zone)).date()
             return [Later(self.at(add_working_days(day, 1), 10), "correct", later.contract_id, later.period_id)]
         return []
+
+    def _plans(self, later: Later) -> list[Later]:
+        """An act of the action plan's or the request's story (either side)."""
+        assert self.plans is not None
+        try:
+            outcome, follows = self.plans.act(PlanStep(later.at, later.what, int(later.period_id)))
+        except Refused as exc:
+            self.said(later.at, f"refused: {exc.text}")
+            return []
+        self.outcomes.append((later.at, outcome))
+        self.said(later.at, outcome.text)
+        return [Later(s.at, s.what, later.contract_id, str(s.target)) for s in follows]
 
     def year_end(self, as_of: date) -> list[Later]:
         return [Later(self.at(as_of, 16), "confirm", *CONFIRMED)]

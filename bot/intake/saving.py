@@ -19,6 +19,7 @@ from bot.assessment.in_context import Assessed
 from bot.intake import replies, undoing
 from bot.intake.received import IntakeResult, Outcome, Received
 from bot.outbox.email_threads import reply_headers
+from bot.plans import hooks as plans
 from bot.processes import leases
 from bot.review import hooks as review
 from bot.storage.audit import record
@@ -172,6 +173,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
             "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
     if submission.status == "accepted":  # it waits for the council's review (or the review follows it)
         review.version_accepted(session, settings, submission, superseded, received.channel, reply.summary, at)
+        plans.version_accepted(session, settings, submission, received.channel, at)  # reds ask for action plans
     session.commit()
     return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,

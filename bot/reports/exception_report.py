@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
 
+from bot.assessment.plans import PlanView
 from bot.reports import display
 from bot.reports.context import CountView, counts_of, indicator_row
 from bot.reports.payment_view import payment_view
@@ -83,6 +84,19 @@ class ContractPeriodStatus:
     confirmed: dict[str, str] = field(default_factory=dict)  # who confirmed each payment of the period, by rule
     data_kpis_apply: bool = True  # False: the contract has no data-submission KPIs (not applicable)
     disagreements: tuple[str, ...] = ()  # annual returns whose full-year figures differ from their quarters
+    plans: tuple[PlanView, ...] = ()  # the contract's open action plans
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """An open action plan as the exception report lists it."""
+
+    contract_name: str
+    plan: PlanView
+
+    @property
+    def late(self) -> bool:
+        return self.plan.overdue or bool(self.plan.overdue_actions)
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,7 @@ class ExceptionReport:
     at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
     waiting: tuple[WaitingRow, ...] = ()  # returns waiting for review, overdue queries first
     disagreements: tuple[DisagreementRow, ...] = ()
+    plans: tuple[PlanRow, ...] = ()  # open action plans, those with something overdue first
 
     @property
     def summary(self) -> str:
@@ -363,4 +378,6 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
         totals=tuple(CountView(status_view(s), out.totals[s]) for s in order if out.totals.get(s)),
         notes=notes,
         waiting=tuple(waiting),
+        plans=tuple(sorted((PlanRow(s.contract_name, p) for s in statuses for p in s.plans),
+                           key=lambda r: not r.late)),
     )

@@ -14,9 +14,11 @@ from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import assess_in_context, framework_for, terms_of
+from bot.assessment.plans import plan_views
 from bot.assessment.reviews import confirmations, waiting
 from bot.assessment.submission_kpis import SubmissionKpis, local_date, submission_kpis, trailing_late
 from bot.reports import display
+from bot.reports.action_plans import with_stored
 from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
 from bot.reports.exception_report import ContractPeriodStatus, DataKpi, OverdueReturn, build_exception_report
 from bot.reports.render import render_exception_report, render_return_report
@@ -107,7 +109,10 @@ def return_report(session: Session, files: FileStore, settings: config.Settings,
                                  confirmed=confirmed_payments(session, settings, contract, assessment, sub.id))
     if sub.status != "accepted":
         return report
-    return replace(report, review=review_view(session, found.obligation.id, settings.timezone))
+    today = local_date(generated_at or sub.received_at, settings.timezone)
+    plans = plan_views(session, today, [contract.id], include_closed=True)
+    return replace(report, review=review_view(session, found.obligation.id, settings.timezone),
+                   action_plans=with_stored(report.action_plans, plans))
 
 
 def confirmed_payments(session: Session, settings: config.Settings, contract: Contract, assessment: Assessment,
@@ -159,7 +164,8 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
         confirmed=confirmed_payments(session, settings, contract, assessment, sub.id if sub else None)
         if assessment is not None else {},
         data_kpis_apply=terms.data_submission is not None,
-        disagreements=annual_disagreements(session, contract, period))
+        disagreements=annual_disagreements(session, contract, period),
+        plans=tuple(plan_views(session, today, [contract.id])))
 
 
 def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str],

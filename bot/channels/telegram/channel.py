@@ -41,6 +41,7 @@ from telegram.ext import (
 from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import plans as p
 from bot.channels.telegram import review as r
 from bot.channels.telegram import uploads as u
 from bot.channels.telegram.kit import KIT, Kit
@@ -99,7 +100,8 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", h.start_with_code, new, has_args=True))
     for name, handler in (("start", h.start), ("help", h.help_command), ("status", h.status),
                           ("template", h.template), ("report", h.report), ("check", h.check_command),
-                          ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command)):
+                          ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command),
+                          ("plans", p.plans_command), ("requests", p.requests_command)):
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))

@@ -18,6 +18,8 @@ COMMANDS = (
     ("report", "The PDF report of a return: /report [contract] [period]"),
     ("check", "Score the next file without storing it (a dry run)"),
     ("review", "What waits for review: returns to sign off, or the council's queries to answer"),
+    ("plans", "Open action plans for red indicators: what is due, and actions past their date"),
+    ("requests", "The council's open requests for information, with their deadlines"),
 )
 COMMISSIONER_COMMANDS = (
     ("late", "Returns overdue across your contracts, with escalation level"),

@@ -1,0 +1,100 @@
+"""What a provider writes in an action plan, read and checked the same way whatever the channel.
+
+Seed 002 asks for the reason for non-compliance and, for each action, what is required, how it will be achieved,
+who will be responsible and when results will be realised. Every part is required; "when" is a date (the dated
+commitment the scheduler follows), written as people write dates: `31 March 2026`, `31/03/2026` or `2026-03-31`.
+A mistake is answered naming the action and the part, with what to write instead; nothing is saved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.review.actions import clean
+from bot.review.scene import Refused
+
+MIN_REASON = 10  # characters: "see above" is not a reason
+MAX_ACTIONS = 20
+MAX_WHO = 200
+PARTS = ("what", "how", "who", "when")
+PART_WORDS = {"what": "what is required", "how": "how it will be achieved", "who": "who will be responsible",
+              "when": "when results will be realised (a date)"}
+SEPARATOR = "|"
+FORMATS = ("%d %B %Y", "%d %b %Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    what: str
+    how: str
+    who: str
+    when: str  # as written; read by `checked`
+
+
+@dataclass(frozen=True)
+class Action:
+    number: int
+    what: str
+    how: str
+    who: str
+    due: date
+
+
+def parse_day(text: str) -> date | None:
+    """The date `text` names (`31 March 2026`, `31/03/2026`, `2026-03-31`), or None."""
+    words = " ".join(re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip(), flags=re.I).split())
+    for form in FORMATS:
+        try:
+            return datetime.strptime(words, form).date()
+        except ValueError:
+            continue
+    return None
+
+
+def from_line(line: str, number: int) -> ActionDraft:
+    """An action written on one line as `what | how | who | when` (the command line's --action, a chat message)."""
+    parts = [p.strip() for p in line.split(SEPARATOR)]
+    if len(parts) != 4:
+        raise Refused(f"Action {number} has {len(parts)} part{'s' if len(parts) != 1 else ''}: write the four parts "
+                      "separated by '|': what is required | how it will be achieved | who will be responsible | when "
+                      "(a date), for example 'Re-train pharmacy advisers | Monthly sessions led by the lead adviser | "
+                      "Rebecca Mellor | 31 March 2026'.", "bad_action")
+    return ActionDraft(*parts)
+
+
+def checked(reason: str, drafts: Sequence[ActionDraft], today: date) -> tuple[str, tuple[Action, ...]]:
+    """The reason and actions, cleaned and checked, or Refused naming the first mistake of each action."""
+    reason = clean(reason)
+    problems: list[str] = []
+    if len(reason) < MIN_REASON:
+        problems.append("The reason for non-compliance is missing: say why the indicator is off target.")
+    if not drafts:
+        problems.append("A plan needs at least one action: what is required, how, who is responsible and when.")
+    if len(drafts) > MAX_ACTIONS:
+        problems.append(f"A plan holds at most {MAX_ACTIONS} actions; this one has {len(drafts)}.")
+    actions = []
+    for number, draft in enumerate(drafts, start=1):
+        values = {p: clean(getattr(draft, p)) for p in PARTS}
+        missing = [PART_WORDS[p] for p in PARTS if not values[p]]
+        if missing:
+            problems.append(f"Action {number} has no {' and no '.join(missing)}.")
+            continue
+        due = parse_day(values["when"])
+        if due is None:
+            problems.append(f"Action {number}: '{values['when']}' is not a date; write when results will be realised "
+                            "as a date, for example 31 March 2026.")
+            continue
+        if due < today:
+            problems.append(f"Action {number}: {due.day} {due:%B %Y} has passed; give the date results will be "
+                            "realised from now on.")
+            continue
+        if len(values["who"]) > MAX_WHO:
+            problems.append(f"Action {number}: 'who' is longer than {MAX_WHO} characters; name the person or team.")
+            continue
+        actions.append(Action(number, values["what"], values["how"], values["who"], due))
+    if problems:
+        raise Refused(" ".join(problems) + " Nothing was saved.", "bad_plan")
+    return reason, tuple(actions)
