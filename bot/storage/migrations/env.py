@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.storage.web_models  # noqa: F401  (and the web workspace's)
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
