@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import overview, signin
+from bot.web.views import contract, overview, returns, signin
 
 ROUTES = [
     Route("/", signin.home),
@@ -15,4 +15,8 @@ ROUTES = [
     Route("/sign-out", signin.sign_out, methods=["POST"]),
     Route("/overview", overview.page),
     Route("/overview.csv", overview.as_csv),
+    Route("/contracts/{contract_id}.csv", contract.as_csv),
+    Route("/contracts/{contract_id}", contract.page),
+    Route("/returns/{obligation_id}", returns.page),
+    Route("/returns/{obligation_id}/report.pdf", returns.report_pdf),
 ]
