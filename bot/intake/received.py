@@ -14,7 +14,7 @@ from kpi_core.findings import Finding
 if TYPE_CHECKING:
     from kpi_core.assess import Assessment
 
-Channel = Literal["cli", "email", "telegram"]
+Channel = Literal["cli", "email", "telegram", "web"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
                   "pending"]
 

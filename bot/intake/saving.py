@@ -30,7 +30,7 @@ from bot.storage.models import (
     Submission,
 )
 
-CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
+CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram", "web": "email"}  # web: the page shows it too
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import contract, overview, returns, signin
+from bot.web.views import contract, feed, overview, provider, returns, signin
 
 ROUTES = [
     Route("/", signin.home),
@@ -19,4 +19,10 @@ ROUTES = [
     Route("/contracts/{contract_id}", contract.page),
     Route("/returns/{obligation_id}", returns.page),
     Route("/returns/{obligation_id}/report.pdf", returns.report_pdf),
+    Route("/returns/{obligation_id}/template.xlsx", provider.template),
+    Route("/provider", provider.page),
+    Route("/upload", provider.upload_page, methods=["GET"]),
+    Route("/upload", provider.upload, methods=["POST"]),
+    Route("/feed.csv", feed.feed),
+    Route("/accessibility", signin.accessibility),
 ]

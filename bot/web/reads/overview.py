@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from bot.authz.policy import visible_contracts
 from bot.reports.context import CountView
 from bot.reports.status import status_view
-from bot.storage.models import Contact, Contract, IndicatorResultRow, Obligation, Organisation, Submission
+from bot.storage.models import Contact, IndicatorResultRow, Obligation, Organisation, Submission
 from bot.web.reads.reviews import ReviewState, review_states
 from bot.web.reads.states import StateView, state_of
 from kpi_core.calendar import parse_period

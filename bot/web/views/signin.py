@@ -79,3 +79,10 @@ async def use_link(request: Request) -> Response:
 def sign_out(request: Request) -> Response:
     request.session.clear()
     return render(request, "signed_out.html", title="You have signed out")
+
+
+def accessibility(request: Request) -> Response:
+    """The accessibility statement (Public Sector Bodies Accessibility Regulations 2018)."""
+    with Session(workspace(request).parts.engine) as session:
+        contact = signed_in(request, session)
+    return render(request, "accessibility.html", contact=contact, title="Accessibility statement")
