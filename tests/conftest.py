@@ -66,3 +66,6 @@ from intake_fixtures import files, intake, loaded, render_queue, settings  # noq
 
 # Real mail servers for the email channel (a Dovecot IMAP server, an aiosmtpd SMTP server): mail_fixtures.py.
 from mail_fixtures import dovecot, mail_server, smtp  # noqa: E402,F401
+
+# The web workspace over that deployment, driven in-process (web_fixtures.py).
+from web_fixtures import workspace  # noqa: E402,F401

@@ -1,9 +1,9 @@
 """The web workspace as an ASGI application: routes, sessions, CSRF protection, guards and error pages.
 
 Outermost first: `Guard` (security headers; bodies over the upload cap refused before anything buffers them),
-asgi-csrf (every POST carries the token of a signed cookie, double-submit; a form's token comes before its file),
-the signed session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS; idle sessions end: views/base.py), then
-the routes. No page ever shows a traceback: faults are logged and answered with a plain page.
+CSRF (bot/web/csrf.py: every POST carries the token of a signed cookie, double-submit; a form's token comes before
+its file), the signed session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS; idle sessions end: views/base.py),
+then the routes. No page ever shows a traceback: faults are logged and answered with a plain page.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
-from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -29,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 from bot.clock import utc_now
 from bot.service.parts import Parts
 from bot.web import routes
+from bot.web.csrf import CSRF
 from bot.web.guards import Guard, Throttle
 from bot.web.views.base import TEMPLATES, SignIn, Workspace, environment
 
@@ -70,7 +70,7 @@ def create_app(parts: Parts, clock: Callable[[], datetime] = utc_now) -> Starlet
             title=title or heading, heading=title or heading, text=body or text, contact=None, commissioner=False,
             csrftoken="", path="")
 
-    async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:
+    async def csrf_failed(scope: Scope, send: Send) -> None:
         html = page(403, "Your form could not be sent", "For your security, forms expire or can only be sent from "
                     "pages of this workspace. Go back, reload the page and try again.")
         await HTMLResponse(html, status_code=403)(scope, _nothing, send)
@@ -99,8 +99,7 @@ def create_app(parts: Parts, clock: Callable[[], datetime] = utc_now) -> Starlet
     middleware = [
         Middleware(Guard, max_body=settings.intake.max_upload_bytes + FORM_ALLOWANCE, refuse=too_large,
                    hsts=settings.web.secure),
-        Middleware(asgi_csrf, signing_secret=derived(secret, "csrf"), cookie_secure=settings.web.secure,
-                   always_protect={"/sign-in", "/sign-in/link"}, send_csrf_failed=csrf_failed),
+        Middleware(CSRF, secret=derived(secret, "csrf"), refuse=csrf_failed, secure=settings.web.secure),
         Middleware(SessionMiddleware, secret_key=derived(secret, "session"), session_cookie="kpibot_session",
                    max_age=settings.web.session_idle_minutes * 60, same_site="lax", https_only=settings.web.secure),
     ]
