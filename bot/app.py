@@ -19,15 +19,18 @@ from sqlmodel import Session, select
 
 from bot import config
 from bot.assessment.in_context import terms_of
+from bot.intake.fetching import Fetcher
 from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Transport
+from bot.processes.checks import Check
 from bot.processes.tasks import Channel, Task
 from bot.reports.isolated import RenderPool
 from bot.reports.queue import RenderQueue
 from bot.service.loop import Service
 from bot.storage import db
+from bot.storage.deployment import record_start
 from bot.storage.files import FileStore
 from bot.storage.models import Contract
 from bot.storage.retention import purge_due
@@ -55,7 +58,7 @@ class App:
 
     @cached_property
     def intake(self) -> Intake:
-        return Intake(self.engine, self.settings, self.files, self.reader.read)
+        return Intake(self.engine, self.settings, self.files, self.reader.read, fetchers=fetchers_from(self.settings))
 
     @cached_property
     def render_pool(self) -> RenderPool:
@@ -87,6 +90,7 @@ class App:
         """Create or upgrade the schema and load the configuration; safe to run any number of times."""
         db.upgrade(self.engine)
         with Session(self.engine) as session:
+            record_start(session, self.today(now), now)  # the first init: returns due before are not chased
             changed = sync_settings(session, self.settings, now)
             changed["obligations"] = sum(ensure_obligations(session, c, self.today(now),
                                                             terms_of(self.settings, c).returns)
@@ -120,6 +124,18 @@ def transports_from(settings: config.Settings) -> dict[str, Transport]:
 
         transports["teams"] = TeamsTransport.from_settings(settings)
     return transports
+
+
+def fetchers_from(settings: config.Settings) -> dict[str, Fetcher]:
+    """How the intake fetches a file recorded before it came: Telegram's documents, when a bot token is set (so
+    the service's resume task and `kpibot init` can finish an upload a stopped process left)."""
+    if not settings.telegram_token:
+        return {}
+    from bot.channels.telegram.transport import shared_transport
+
+    t = settings.telegram
+    return {"telegram": shared_transport(settings.telegram_token, t.base_url, t.base_file_url,
+                                         settings.storage.database_url).download}
 
 
 def core_tasks(app: App) -> list[Task]:
@@ -164,6 +180,34 @@ def configured_channels(app: App) -> list[Channel]:
 
         channels.append(WebChannel(app))
     return channels
+
+
+def connection_checks(app: App) -> list[Check]:
+    """What `kpibot check-connections` tries, in order: the database, then each way kpibot reaches people or
+    reads what they send, as this deployment has them set up. (A new channel adds its check here.)"""
+    from bot.channels.email.connection import check_imap, check_smtp
+    from bot.channels.telegram.connection import check_bot
+    from bot.storage.connection import check_database
+
+    s = app.settings
+    return [
+        Check("Database", lambda: check_database(s.storage.database_url, s.storage.sqlite_path, lambda: app.engine)),
+        Check("SMTP", lambda: check_smtp(s)),
+        Check("IMAP", lambda: check_imap(s)) if s.email.mailbox_configured else
+        Check("IMAP", None, "not set up: [email] imap_user is empty, so no mailbox is read (returns come by "
+                            "Telegram or `kpibot submit`)"),
+        Check("Telegram", lambda: check_bot(s)) if s.telegram_token else
+        Check("Telegram", None, "not set up: KPIBOT_TELEGRAM_TOKEN is not set, so notices go by email"),
+    ]
+
+
+def secrets_of(settings: config.Settings) -> list[str]:
+    """The secrets a message must never show, for `run_checks`."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.storage.database_url)
+    return [v for v in (settings.telegram_token, settings.smtp_password, settings.imap_password,
+                        settings.oauth_client_secret, url.password or "") if v]
 
 
 def service_for(app: App, *, with_channels: bool = True) -> Service:

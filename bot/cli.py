@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
 from bot.commands.common import State
 from bot.commands.errors import explain
+from bot.settings.redaction import install_log_redaction, redact
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ COMMANDS: dict[str, Entry] = {
     "score": Entry("bot.commands.score:command", "Validate and score a return; exit 0 when accepted, 2 when "
                                                  "rejected."),
     "submit": Entry("bot.commands.submit:command", "Submit a return as a registered contact; exit 0 when "
-                                                   "accepted, 2 otherwise."),
+                                                   "accepted, 2 when not, 3 while it is being checked."),
     "status": Entry("bot.commands.status:command", "Show obligations with due dates and what was received."),
+    "check-connections": Entry("bot.commands.connections:command", "Try the database, SMTP, the IMAP mailbox and "
+                                                                   "Telegram; say what works and what to fix (exit 1 "
+                                                                   "if any fails)."),
     "invite": Entry("bot.commands.invite:command", "Print a single-use Telegram invite (code and link) for a "
                                                    "contact, or revoke their access."),
     "outbox": Entry("bot.commands.outbox:group", "The queue of outgoing messages (replies, reports, reminders, "
@@ -54,6 +59,11 @@ COMMANDS: dict[str, Entry] = {
                                              "providers' uploads and answers."),
     "feed": Entry("bot.commands.feed:group", "Create, list and revoke the tokens of the CSV feed of scored results "
                                              "(Power BI, Excel)."),
+    "review": Entry("bot.commands.review:group", "Review returns: list what waits, sign off, query, record spot "
+                                                 "checks."),
+    "answer": Entry("bot.commands.review:answer_command", "Answer the council's query on a return with an "
+                                                          "explanation (a corrected file goes by `kpibot submit`)."),
+    "payments": Entry("bot.commands.payments:group", "Show a year's payments and what they rest on; confirm them."),
 }
 
 
@@ -61,8 +71,8 @@ class LazyGroup(click.Group):
     """A group that imports a command's module only when that command runs, and turns every failure into one
     `Error:` line with exit code 1 (usage mistakes keep click's own answer, exit code 2)."""
 
-    def __init__(self, *args: object, commands: dict[str, Entry], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, commands: dict[str, Entry], **kwargs: Any) -> None:  # click.Group's, forwarded
+        super().__init__(*args, **kwargs)
         self.entries = commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -84,12 +94,17 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except click.exceptions.ClickException as exc:
+            clean = redact(exc.message)  # a library's error may carry a secret it was given
+            if clean != exc.message:
+                raise click.ClickException(clean) from None
+            raise
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place a failure is explained instead of a traceback
             if ctx.params.get("debug"):
                 raise
-            raise click.ClickException(explain(exc, ctx.obj)) from None
+            raise click.ClickException(redact(explain(exc, ctx.obj))) from None
 
 
 @click.group("kpibot", cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,
@@ -104,6 +119,7 @@ def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
 
     Start with `kpibot demo`; on your own deployment, `kpibot init` first.
     """
+    install_log_redaction()  # before anything logs: no secret reaches a log line, whoever writes it
     ctx.obj = State(config_path)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:

@@ -9,21 +9,29 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
+from bot.settings import redaction
 from bot.settings.base import Model
 from bot.settings.channels import Email, Telegram
+from bot.settings.frameworks import Frameworks
 from bot.settings.limits import Intake, Outbox, Reports
 from bot.settings.people import Contact, Contract, Organisation
+from bot.settings.review import Review
 from bot.settings.scheduler import Scheduler
 from bot.settings.storage import Storage
 from bot.settings.teams import TeamsChannel, url_problem, webhook_urls
 from bot.settings.web import Web
+from kpi_core import loader, plain_errors
 from kpi_core.returns.safety import Limits
 
 DEFAULT_PATH = Path("config.toml")
@@ -43,6 +51,8 @@ class Settings(Model):
     outbox: Outbox = Outbox()
     scheduler: Scheduler = Scheduler()
     web: Web = Web()  # the web workspace (bot/settings/web.py)
+    review: Review = Review()
+    frameworks: Frameworks = Frameworks()
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()
@@ -57,6 +67,16 @@ class Settings(Model):
     teams_urls: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)  # by [[teams]] name
     source: str = Field(default="", exclude=True)
 
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name; use one from the IANA list, such as "
+                             "'Europe/London'") from None
+        return value
+
     @model_validator(mode="after")
     def _references(self) -> "Settings":
         problems = []
@@ -68,21 +88,21 @@ class Settings(Model):
             if dupes:
                 problems.append(f"{kind}: {', '.join(dupes)} appear more than once")
         for index, contract in enumerate(self.contracts):
-            where = f"contracts[{index}] ({contract.id})"
+            where = f"contracts #{index + 1} (id {contract.id!r})"
             for key, kind in (("provider", "provider"), ("commissioner", "council")):
                 org = orgs.get(getattr(contract, key))
                 if org is None or org.kind != kind:
-                    problems.append(f"{where}.{key}: {getattr(contract, key)!r} is not a {kind} in organisations")
+                    problems.append(f"{where}: {key}: {getattr(contract, key)!r} is not a {kind} in organisations")
             if contract.end is not None and contract.end <= contract.start:
-                problems.append(f"{where}.end: must be after start")
+                problems.append(f"{where}: end: must be after start")
         contract_ids = {c.id for c in self.contracts}
         for index, contact in enumerate(self.contacts):
-            where = f"contacts[{index}] ({contact.email})"
+            where = f"contacts #{index + 1} (email {contact.email!r})"
             if contact.organisation not in orgs:
-                problems.append(f"{where}.organisation: {contact.organisation!r} is not in organisations")
+                problems.append(f"{where}: organisation: {contact.organisation!r} is not in organisations")
             for cid in contact.contracts:
                 if cid not in contract_ids:
-                    problems.append(f"{where}.contracts: {cid!r} is not a contract")
+                    problems.append(f"{where}: contracts: {cid!r} is not a contract")
         problems += self._scheduler_references()
         problems += self._teams_problems()
         if problems:
@@ -112,16 +132,16 @@ class Settings(Model):
                 problems.append(f"teams: {kind} {', '.join(dupes)} appears more than once (one entry per channel)")
         orgs = {o.id for o in self.organisations}
         for index, entry in enumerate(self.teams):
-            where = f"teams[{index}] ({entry.name})"
+            where = f"teams #{index + 1} (name {entry.name!r})"
             if entry.organisation not in orgs:
-                problems.append(f"{where}.organisation: {entry.organisation!r} is not in organisations")
+                problems.append(f"{where}: organisation: {entry.organisation!r} is not in organisations")
             for cid in entry.contracts:
                 mine = [c for c in self.contracts if c.id == cid and entry.organisation in (c.provider, c.commissioner)]
                 if not mine:
-                    problems.append(f"{where}.contracts: {cid!r} is not a contract of {entry.organisation!r}")
+                    problems.append(f"{where}: contracts: {cid!r} is not a contract of {entry.organisation!r}")
             url = self.teams_urls.get(entry.name, "")
             if url and url_problem(url):
-                problems.append(f"{where}.url_env: {entry.url_env} {url_problem(url)}")
+                problems.append(f"{where}: url_env: {entry.url_env} {url_problem(url)}")
         seen: dict[str, str] = {}
         for entry in self.teams:
             url = self.teams_urls.get(entry.name, "")
@@ -153,16 +173,17 @@ SECRET_ENV = {"telegram_token": "KPIBOT_TELEGRAM_TOKEN", "smtp_password": "KPIBO
 
 
 def load(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Read settings from `path` (else $KPIBOT_CONFIG, else ./config.toml) and the environment."""
+    """Read settings from `path` (else $KPIBOT_CONFIG, else ./config.toml) and the environment; the council's own
+    frameworks (`[frameworks] folder`) are loaded first, so contracts may name them."""
     env = dict(os.environ if environ is None else environ)
-    path = Path(path or env.get("KPIBOT_CONFIG") or DEFAULT_PATH)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
-    email = data.get("email") if isinstance(data.get("email"), dict) else {}
+    path = config_path(path, env)
+    data = _read(path)
+    if not data:
+        raise ConfigError(f"{path}: the file is empty; it needs [[organisations]] (the council and its providers), "
+                          "[[contracts]] (each naming its framework) and [[contacts]] (who submits and who "
+                          "commissions): start from the example config.toml")
+    section = data.get("email")
+    email = section if isinstance(section, dict) else {}
     web = data.get("web") if isinstance(data.get("web"), dict) else {}
     leaked = sorted(k for k in SECRET_ENV if k in data or k in email or k in web)  # where one might put a secret
     if "teams_urls" in data:
@@ -171,10 +192,12 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
+    _use_frameworks(path, data)
     from_env = bool(env.get("DATABASE_URL"))
     if from_env:
         data.setdefault("storage", {})
         data["storage"] = {**data["storage"], "database_url": env["DATABASE_URL"]}
+    shown = dict(data)
     data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
     data["teams_urls"] = webhook_urls(data.get("teams"), env)
     try:
@@ -182,8 +205,10 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
-            key = ".".join(str(p) for p in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
+            key = plain_errors.place(error["loc"], shown)
+            if any(word in str(part) for part in error["loc"] for word in ("url", "password", "token", "secret")):
+                error = {**error, "input": None}  # never echo what may be a secret
+            message = plain_errors.sentence(error)
             if error["type"] == "extra_forbidden":
                 message = "is not a known setting (check its spelling)"
             if key == "storage.database_url" and from_env:
@@ -193,9 +218,58 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     # Paths in the file mean the same wherever kpibot runs from: `--config /srv/kpibot/config.toml status` from
     # another folder must find the same database, not create an empty one. DATABASE_URL is read like any path
     # given on the command line, from the current folder.
+    password = _password(settings.storage.database_url)
+    redaction.register(*(getattr(settings, key) for key in SECRET_ENV), *settings.teams_urls.values(), password,
+                       unquote(password))
     base = path.absolute().parent
     storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
-    return settings.model_copy(update={"source": str(path), "storage": storage})
+    frameworks = settings.frameworks.model_copy(update={"folder": frameworks_folder_of(path, data)})
+    return settings.model_copy(update={"source": str(path), "storage": storage, "frameworks": frameworks})
+
+
+def config_path(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Path:
+    """The config file kpibot reads: `path`, else $KPIBOT_CONFIG, else ./config.toml."""
+    env = os.environ if environ is None else environ
+    return Path(path or env.get("KPIBOT_CONFIG") or DEFAULT_PATH)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (set KPIBOT_CONFIG or pass --config)") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+
+
+def frameworks_folder_of(path: Path, data: dict[str, Any] | None = None) -> Path | None:
+    """The council's frameworks folder named in the config file at `path` (`[frameworks] folder`, read from the
+    file's folder), or None; read without validating the rest of the file, so `kpibot frameworks check` can point
+    at mistakes in a framework that a contract names."""
+    data = _read(path) if data is None else data
+    section = data.get("frameworks")
+    folder = section.get("folder") if isinstance(section, dict) else None
+    if not isinstance(folder, str) or not folder.strip():
+        return None
+    return (path.absolute().parent / folder).absolute()
+
+
+def _use_frameworks(path: Path, data: dict[str, Any]) -> None:
+    """Load the council's frameworks (none when the file names no folder), or say what is wrong with them."""
+    folder = frameworks_folder_of(path, data)
+    try:
+        loader.use_folder(folder)
+    except loader.FrameworkError as exc:
+        raise ConfigError(f"{path}: frameworks.folder: {exc.source}: {len(exc.problems)} "
+                          f"mistake{'s' if len(exc.problems) != 1 else ''} ({exc.problems[0]}); run `kpibot "
+                          "frameworks check` to see every one") from None
+
+
+def _password(database_url: str) -> str:
+    """The password in a database URL, if it has one (it is a secret like the others)."""
+    scheme, found, rest = database_url.partition("://")
+    credentials = rest.rsplit("@", 1)[0] if found and "@" in rest else ""
+    return credentials.partition(":")[2]
 
 
 def read_limits(settings: Settings) -> Limits:

@@ -1,4 +1,5 @@
-"""The commissioners' weekly digest: every return that is late and every indicator at red, in one message.
+"""The commissioners' weekly digest: every return that is late, every indicator at red, every return waiting for
+the council's review and every query overdue, in one message.
 
 It goes on the configured weekday (Monday by default, or the next working day after a bank holiday) to each
 commissioner, covering the contracts they may see: late returns (past due, not accepted) with their place on the
@@ -14,14 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
+from bot.assessment.reviews import waiting
 from bot.reports.display import threshold_only
+from bot.storage.db import fetch_rows
 from bot.storage.models import (
     Contact,
     Contract,
@@ -64,32 +68,53 @@ def digest_decisions(session: Session, settings: config.Settings, clock: Clock) 
     planned = []
     for council in sorted(councils):
         decision = Decision(f"digest:{week}:{council}", "digest", "digest", organisations=(council,))
-        planned.append((decision, _builder(decision, council, week, clock)))
+        planned.append((decision, _builder(decision, council, week, clock, settings)))
     return planned
 
 
-def _builder(decision: Decision, council: str, week: str, clock: Clock) -> Build:
+def _builder(decision: Decision, council: str, week: str, clock: Clock, settings: config.Settings) -> Build:
     week_of = f"week of {short_day(clock.today - timedelta(days=clock.today.weekday()))}"
 
     def build(session: Session, directory: Directory, describer: Describer) -> None:
+        decision.why = f"the commissioners' weekly digest for the {week_of}: what is late and red"
         late = [Line(o.contract_id, _late_line(describer, o, clock))
                 for o in reads.overdue(session, clock, col(Contract.commissioner_id) == council)]
         red = _red_lines(session, council, clock)
         refused = _refused_lines(session, council, clock)
+        to_review, overdue = _review_lines(session, council, settings, clock)
         for person in directory.everyone(council, "commissioner"):
             visible = directory.visible(person)
-            mine_late = [line.text for line in late if visible is None or line.contract_id in visible]
-            mine_red = [line.text for line in red if visible is None or line.contract_id in visible]
+            mine = lambda lines: [x.text for x in lines if visible is None or x.contract_id in visible]  # noqa: E731
+            mine_late, mine_red = mine(late), mine(red)
+            mine_review, mine_overdue = mine(to_review), mine(overdue)
             mine_refused = [shared if person.channel == "teams" else text for contracts, text, shared in refused
                             if visible is None or contracts & visible]
-            if mine_late or mine_red or mine_refused:
+            if mine_late or mine_red or mine_refused or mine_review or mine_overdue:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
+                if mine_review:
+                    summary += f", {plural(len(mine_review), 'return')} to review"
+                if mine_overdue:
+                    summary += f", {plural(len(mine_overdue), 'query', 'queries')} overdue"
                 if mine_refused:
                     summary += f", {plural(len(mine_refused), 'file')} refused as possible personal data"
                 decision.outgoing.append(Outgoing(person, render(
                     "digest", person, week=week_of, late=mine_late, red=mine_red, refused=mine_refused,
-                    summary=summary)))
+                    review=mine_review, overdue_queries=mine_overdue, summary=summary)))
     return build
+
+
+def _review_lines(session: Session, council: str, settings: config.Settings,
+                  clock: Clock) -> tuple[list[Line], list[Line]]:
+    """The council's returns waiting for its review, and the queries its providers have not answered in time."""
+    from bot.review.listing import describe  # the review's own words for what waits
+
+    contracts = list(session.exec(select(Contract.id).where(col(Contract.commissioner_id) == council)).all())
+    items = waiting(session, contracts)
+    to_review = [Line(w.contract_id, describe(session, settings, w, clock.today)) for w in items
+                 if w.on == "council" and w.since <= clock.now]
+    overdue = [Line(w.contract_id, describe(session, settings, w, clock.today)) for w in items
+               if w.on == "provider" and w.overdue(clock.today)]
+    return to_review, overdue
 
 
 def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
@@ -101,14 +126,14 @@ def _late_line(describer: Describer, o: reads.Owed, clock: Clock) -> str:
 
 def _red_lines(session: Session, council: str, clock: Clock) -> list[Line]:
     """The red indicators of each contract's latest return accepted by now (the version in force then)."""
-    rows = session.exec(
-        select(Obligation.contract_id, Obligation.due_date, Obligation.period_id, Contract.name,
-               Contract.year_start_month, Submission.id, Submission.received_at, Contract.framework_id)
+    rows = fetch_rows(session, sa.select(
+        col(Obligation.contract_id), col(Obligation.due_date), col(Obligation.period_id), col(Contract.name),
+        col(Contract.year_start_month), col(Submission.id), col(Submission.received_at), col(Contract.framework_id))
         .join(Submission, col(Submission.obligation_id) == Obligation.id)
         .join(Contract, col(Contract.id) == Obligation.contract_id)
         .where(col(Contract.commissioner_id) == council, col(Submission.status).in_(WAS_ACCEPTED),
-               col(Submission.received_at) <= clock.now)).all()
-    latest: dict[str, tuple] = {}  # type: ignore[type-arg]
+               col(Submission.received_at) <= clock.now))
+    latest: dict[str, sa.Row[str, date, str, str, int, int | None, datetime, str]] = {}
     for row in rows:  # the latest period, and within it the latest version received
         if row[0] not in latest or (row[1], row[6]) > (latest[row[0]][1], latest[row[0]][6]):
             latest[row[0]] = row
@@ -154,16 +179,16 @@ def _refused_lines(session: Session, council: str, clock: Clock) -> list[tuple[s
         contracts.setdefault(provider_id, set()).add(contract_id)
     if not contracts:
         return []
-    rows = session.exec(
-        select(Submission.received_at, Submission.sender_address, Organisation.id, Organisation.name,
-               StoredFile.purge_after)
+    rows = fetch_rows(session, sa.select(
+        col(Submission.received_at), col(Submission.sender_address), col(Organisation.id), col(Organisation.name),
+        col(StoredFile.purge_after))
         .join(Contact, col(Contact.id) == Submission.sender_contact_id)
         .join(Organisation, col(Organisation.id) == Contact.organisation_id)
         .outerjoin(StoredFile, col(StoredFile.sha256) == Submission.sha256)
         .where(col(Submission.status) == "quarantined", col(Organisation.id).in_(list(contracts)),
                col(Submission.received_at) > clock.now - timedelta(days=7),
                col(Submission.received_at) <= clock.now)
-        .order_by(col(Submission.received_at))).all()
+        .order_by(col(Submission.received_at)))
     lines = []
     local = lambda moment: moment.astimezone(clock.zone).date()  # noqa: E731
     for received_at, sender, provider_id, provider_name, purge_after in rows:

@@ -51,6 +51,7 @@ def render(name: str, recipient: Recipient, **context: object) -> Message:
     if recipient.channel == "teams":
         return card_message(name, **context)
     if recipient.email:
-        subject = render_text(f"messages/{name}.email-subject.txt", **context).strip()
-        return Message(subject, render_text(f"messages/{name}.email.txt", who=recipient, **context).strip() + "\n")
-    return Message("", render_text(f"messages/{name}.telegram.txt", who=recipient, **context).strip())
+        subject = render_text(f"messages/{name}.email-subject.txt", for_print=False, **context).strip()
+        body = render_text(f"messages/{name}.email.txt", for_print=False, who=recipient, **context)
+        return Message(subject, body.strip() + "\n")
+    return Message("", render_text(f"messages/{name}.telegram.txt", for_print=False, who=recipient, **context).strip())

@@ -7,13 +7,15 @@ run for a moment in the past (the demo's replay) sees only what had arrived by t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.db import fetch_rows
 from bot.storage.models import Contract, Notice, Obligation, Organisation, Submission
 from jobs.messages import day_text, short_day
 from jobs.notices import About
@@ -59,9 +61,10 @@ class Owed:
         return self.contract_id, self.return_type
 
 
-COLUMNS = (Obligation.id, Obligation.contract_id, Obligation.return_type, Obligation.period_id,
-           Obligation.due_date, Obligation.first_accepted_at, Obligation.escalation_level, Contract.name,
-           Contract.framework_id, Contract.provider_id, Contract.commissioner_id, Contract.year_start_month)
+COLUMNS = (col(Obligation.id), col(Obligation.contract_id), col(Obligation.return_type), col(Obligation.period_id),
+           col(Obligation.due_date), col(Obligation.first_accepted_at), col(Obligation.escalation_level),
+           col(Contract.name), col(Contract.framework_id), col(Contract.provider_id), col(Contract.commissioner_id),
+           col(Contract.year_start_month))
 
 
 def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> list[Owed]:
@@ -69,8 +72,10 @@ def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> lis
     not chased, and never part of a run of late periods)."""
     if clock.since is not None:
         where = (*where, col(Obligation.due_date) >= clock.since)
-    query = select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
-    return [Owed(*row) for row in session.exec(query.order_by(col(Obligation.id))).all()]  # type: ignore[call-overload]
+    query = sa.select(*COLUMNS).join(Contract, col(Contract.id) == Obligation.contract_id).where(*where)
+    # Twelve columns, past the ten select() gives types to: Owed's fields say what each one is.
+    rows: Sequence[Sequence[Any]] = fetch_rows(session, query.order_by(col(Obligation.id)))
+    return [Owed(*row) for row in rows]
 
 
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:
@@ -114,10 +119,12 @@ def states(session: Session, obligation_ids: Iterable[int], clock: Clock) -> dic
     ids = sorted(set(obligation_ids))
     latest: dict[int, tuple[datetime, str]] = {}
     for start in range(0, len(ids), 500):
-        rows = session.exec(select(Submission.obligation_id, Submission.received_at, Submission.status).where(
-            col(Submission.obligation_id).in_(ids[start:start + 500]),
-            col(Submission.received_at) <= clock.now)).all()
+        rows = session.exec(select(col(Submission.obligation_id), col(Submission.received_at), col(Submission.status))
+                            .where(col(Submission.obligation_id).in_(ids[start:start + 500]),
+                                   col(Submission.received_at) <= clock.now)).all()
         for obligation_id, received_at, status in rows:
+            if obligation_id is None:  # never: the query asks for these obligations' files
+                continue
             if obligation_id not in latest or received_at >= latest[obligation_id][0]:
                 latest[obligation_id] = (received_at, status)
     return {oid: STATE[status].format(day=short_day(clock.local_date(at)))

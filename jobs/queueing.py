@@ -10,6 +10,7 @@ mid-way leaves nothing (the transaction rolls back) and the next sweep does it a
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.outbox.card import CARD, Card
+from bot.outbox.transport import REPLY_MARKUP
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.models import Notice, Obligation, OutboxMessage
 from jobs.recipients import Recipient
@@ -37,6 +39,7 @@ class Message:
     attachment_sha256: str | None = None
     attachment_name: str | None = None
     card: Card | None = None  # what a Teams channel is posted (bot/outbox/card.py)
+    markup: dict[str, Any] | None = None  # a chat message's buttons (Telegram's inline keyboard)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Decision:
     outgoing: list[Outgoing] = field(default_factory=list)
     escalation_level: int | None = None  # written to the obligation with the decision
     organisations: tuple[str, ...] = ()  # whose contacts the messages may go to
+    why: str = ""  # what it is about, for a person reading `kpibot run --dry-run`
     # Rows recorded with the notice, in the same transaction (inserted unless already there): the stored file and
     # rendered report a message attaches, a service failure on the record.
     rows: list[tuple[type[SQLModel], dict[str, Any]]] = field(default_factory=list)
@@ -116,8 +120,8 @@ def _queue_chunk(engine: sa.Engine, decisions: Sequence[Decision], now: datetime
                  created_at=now, outbox_id=ids.get(d.recipient_key(o))) for d in mine for o in d.outgoing])
         for d in mine:
             if d.escalation_level is not None and d.obligation_id is not None:
-                session.execute(sa.update(Obligation).where(col(Obligation.id) == d.obligation_id)
-                                .values(escalation_level=d.escalation_level))
+                session.exec(sa.update(Obligation).where(col(Obligation.id) == d.obligation_id)
+                             .values(escalation_level=d.escalation_level))
         session.commit()
     for d in mine:
         for o in d.outgoing:
@@ -132,4 +136,5 @@ def _outbox_row(decision: Decision, outgoing: Outgoing, now: datetime) -> dict[s
                 channel=r.channel, address=r.address, kind=decision.outbox_kind, subject=m.subject[:300],
                 body_text=m.text, attachment_sha256=m.attachment_sha256, attachment_name=m.attachment_name,
                 status="pending", attempts=0, next_attempt_at=now, parts_sent=0, last_error="",
-                headers=dict(EMAIL_HEADERS) if r.email else {CARD: m.card.to_json()} if m.card else {})
+                headers=dict(EMAIL_HEADERS) if r.email else {CARD: m.card.to_json()} if m.card
+                else {REPLY_MARKUP: json.dumps(m.markup)} if m.markup else {})

@@ -3,9 +3,8 @@
 The roles follow bot/authz.py: a provider's contacts hear only about their organisation's contracts (narrowed to
 some when the configuration lists them), a commissioner about the contracts their council commissions.
 
-Channel: Telegram when the contact has linked a chat (an opt-in they made themselves), the chat has not failed for
-good and a bot token is configured; otherwise email, unless email to them has failed for good. A contact with
-neither is skipped (and logged): nothing is queued into a void.
+Channel: the one rule of bot/outbox/addressing.py (Telegram when linked, else email); a contact with neither is
+skipped (and logged): nothing is queued into a void.
 
 Microsoft Teams: an organisation's `[[teams]]` channel (its webhook URL set) is told what the organisation's people
 are told about the contracts it covers, once per channel however many people that is. It is an address, not a
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from bot.outbox.addressing import channel_of
 from bot.settings.teams import TeamsChannel
 from bot.storage.models import Contact, ContactContract, Organisation
 
@@ -37,15 +37,6 @@ class Recipient:
     @property
     def email(self) -> bool:
         return self.channel == "email"
-
-
-def channel_of(contact: Contact, telegram: bool) -> tuple[str, str] | None:
-    """The channel and address a notice to `contact` goes to, or None when none works."""
-    if telegram and contact.telegram_chat_id is not None and not contact.telegram_disabled:
-        return "telegram", str(contact.telegram_chat_id)
-    if not contact.email_disabled:
-        return "email", contact.email
-    return None
 
 
 class Directory:

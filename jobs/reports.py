@@ -22,8 +22,9 @@ from bot.reports.render import render_exception_report
 from bot.reports.stored import ReportError, contract_period_status
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, Obligation, RenderedReport, StoredFile
+from jobs.chase import clock_at
 from jobs.messages import render, short_day
-from jobs.queueing import Decision, Outgoing, existing, queue
+from jobs.queueing import Decision, Message, Outgoing, existing, queue
 from jobs.recipients import Directory, Recipient
 from jobs.timing import Clock, report_day
 from kpi_core.calendar import parse_period
@@ -34,10 +35,10 @@ LOOKBACK = timedelta(days=120)  # deadlines older than this have a newer report
 
 def report_sweep(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> int:
     """Draw and queue each exception report due at `now` and not queued yet; return how many messages."""
-    clock = Clock.of(now, settings)
-    if not clock.sending:
+    if not Clock.of(now, settings).sending:
         return 0
     with Session(engine) as session:
+        clock = clock_at(session, now, settings)
         due = _due(session, settings, clock)
         done = existing(session, list(due))
     queued = 0
@@ -55,11 +56,13 @@ def report_sweep(engine: sa.Engine, settings: config.Settings, files: FileStore,
 
 def _due(session: Session, settings: config.Settings, clock: Clock) -> dict[str, tuple[str, date]]:
     """Each council's latest quarterly deadline, when its report day has come, by the report's key (a report
-    whose deadline has been followed by another is out of date, and is not sent late)."""
-    rows = session.exec(select(Contract.commissioner_id, Obligation.due_date).distinct()
+    whose deadline has been followed by another is out of date, and is not sent late; one whose deadline came
+    before the scheduler chases returns from is kpibot's pre-history, and is not sent at all)."""
+    since = max(clock.today - LOOKBACK, clock.since or date.min)
+    rows = session.exec(select(col(Contract.commissioner_id), col(Obligation.due_date)).distinct()
                         .join(Contract, col(Contract.id) == Obligation.contract_id)
                         .where(col(Obligation.return_type) == "quarterly", col(Obligation.due_date) <= clock.today,
-                               col(Obligation.due_date) >= clock.today - LOOKBACK)).all()
+                               col(Obligation.due_date) >= since)).all()
     latest: dict[str, date] = {}
     for council, deadline in rows:
         latest[council] = max(deadline, latest.get(council, deadline))
@@ -68,23 +71,53 @@ def _due(session: Session, settings: config.Settings, clock: Clock) -> dict[str,
             if report_day(deadline, settings.scheduler.report_working_days) <= clock.today}
 
 
+def planned_reports(engine: sa.Engine, settings: config.Settings, now: datetime) -> list[Decision]:
+    """The exception reports a sweep at `now` would draw and queue, with their recipients and no PDF drawn
+    (`kpibot run --dry-run`). Sending hours are the caller's business."""
+    planned = []
+    with Session(engine) as session:
+        clock = clock_at(session, now, settings)
+        due = _due(session, settings, clock)
+        done = existing(session, list(due))
+        for key, (council, deadline) in due.items():
+            if key in done:
+                continue
+            decision = Decision(key, "report", "report", organisations=(council,),
+                                why=f"the commissioners' exception report on the quarterly returns due "
+                                    f"{short_day(deadline)}, {settings.scheduler.report_working_days} working "
+                                    "days after that deadline (its PDF is drawn when it is sent)")
+            for people in _audience(session, settings, council, deadline)[1].values():
+                decision.outgoing += [Outgoing(person, Message("", "")) for person in people]
+            planned.append(decision)
+    return planned
+
+
+def _audience(session: Session, settings: config.Settings, council: str, deadline: date) \
+        -> tuple[list[tuple[Contract, str]], dict[tuple[str, ...], list[Recipient]]]:
+    """The council's contracts with a quarterly return due on `deadline` (and its period), and its commissioners
+    grouped by the contracts of those each may see."""
+    due_here = list(session.exec(select(Contract, Obligation.period_id)
+                                 .join(Obligation, col(Obligation.contract_id) == Contract.id)
+                                 .where(col(Contract.commissioner_id) == council,
+                                        col(Obligation.return_type) == "quarterly",
+                                        col(Obligation.due_date) == deadline).order_by(col(Contract.id))).all())
+    directory = Directory(session, [council], telegram=bool(settings.telegram_token),
+                          teams=settings.reachable_teams())
+    groups: dict[tuple[str, ...], list[Recipient]] = {}
+    for person in directory.everyone(council, "commissioner"):
+        visible = directory.visible(person)
+        ids = tuple(c.id for c, _ in due_here if visible is None or c.id in visible)
+        if ids:
+            groups.setdefault(ids, []).append(person)
+    return due_here, groups
+
+
 def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock: Clock, key: str, council: str,
           deadline: date) -> Decision:
     """The report decision, with one PDF per set of contracts the council's commissioners may see."""
     decision = Decision(key, "report", "report", organisations=(council,))
     with Session(engine) as session:
-        due_here = session.exec(select(Contract, Obligation.period_id)
-                                .join(Obligation, col(Obligation.contract_id) == Contract.id)
-                                .where(col(Contract.commissioner_id) == council,
-                                       col(Obligation.return_type) == "quarterly",
-                                       col(Obligation.due_date) == deadline).order_by(col(Contract.id))).all()
-        directory = Directory(session, [council], telegram=bool(settings.telegram_token), teams=settings.reachable_teams())
-        groups: dict[tuple[str, ...], list[Recipient]] = {}
-        for person in directory.everyone(council, "commissioner"):
-            visible = directory.visible(person)
-            ids = tuple(c.id for c, _ in due_here if visible is None or c.id in visible)
-            if ids:
-                groups.setdefault(ids, []).append(person)
+        due_here, groups = _audience(session, settings, council, deadline)
         label = f"quarterly returns due {short_day(deadline)}"
         for ids, people in groups.items():
             statuses, notes = [], []

@@ -1,5 +1,5 @@
-"""The scheduler's sweep: reminders, overdue notices, the escalation ladder and the weekly digest, decided from
-the database.
+"""The scheduler's sweep: reminders, overdue notices, the escalation ladder, the weekly digest and the chasing of
+the council's unanswered queries (jobs/queries.py), decided from the database.
 
 Run every few minutes by `kpibot run` (and by a test or the demo with any `now`), it is idempotent:
 1. Outside the sending hours (09:00 to 17:30 on working days, by default) it does nothing: what falls due then
@@ -31,12 +31,14 @@ from bot.storage.files import FileStore
 from bot.storage.models import Contract, ServiceFailureRow
 from jobs import owed as reads
 from jobs.attachments import workbook_for
+from jobs.chase import clock_at
 from jobs.digest import digest_decisions
 from jobs.ladder import Ladder, Step, ladder_for
 from jobs.messages import days_text, number, ordinal, render, short_day, when_text
 from jobs.notices import LatePeriod
 from jobs.obligations import ensure_current
 from jobs.owed import Describer, Owed
+from jobs.queries import query_decisions
 from jobs.queueing import Decision, Outgoing, existing, queue
 from jobs.recipients import Directory
 from jobs.timing import Clock, due_overdue, due_reminder, first_overdue_day
@@ -55,13 +57,17 @@ LADDER_NOTE = {
 
 def sweep(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> int:
     """Queue every notice due at `now` that is not queued yet; return how many messages were queued."""
-    clock = Clock.of(now, settings)
-    if not clock.sending:
+    if not Clock.of(now, settings).sending:
         return 0
-    ensure_current(engine, clock.today, settings)
+    return queue(engine, planned(engine, settings, files, now), now)
+
+
+def planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> list[Decision]:
+    """The notices a sweep at `now` decides on and has not queued yet, their messages written, queueing nothing
+    (the sweep queues them; `kpibot run --dry-run` shows them). Sending hours are the caller's business."""
+    ensure_current(engine, Clock.of(now, settings).today, settings)
     with Session(engine) as session:
-        todo = _Sweep(session, settings, files, clock).plan()
-    return queue(engine, todo, now)
+        return _Sweep(session, settings, files, clock_at(session, now, settings)).plan()
 
 
 class _Sweep:
@@ -77,6 +83,7 @@ class _Sweep:
         a decision is only made (and its words written) once its key is known to be new."""
         later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
         later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock)]
+        later += query_decisions(self.session, self.settings, self.clock)  # the council's queries, chased
         done = existing(self.session, [key for key, _ in later])
         todo = [make() for key, make in later if key not in done]
         if not todo:
@@ -135,6 +142,9 @@ class _Sweep:
                       + directory.people(o.commissioner_id, o.contract_id,
                                          [r for r in step.audience if r == "commissioner"]))
             failure = step.kind == "service_failure"
+            decision.why = (f"{about.contract_name}: the {about.return_label.lower()} for {about.period} is late for "
+                            f"the {ordinal(step.run)} consecutive period"
+                            + (": a service failure under the contract" if failure else ": a warning"))
             shown = rows[-(ladder.failure_after or step.run if failure else min(step.run, SHOWN_PERIODS)):]
             periods = [_late_period(describer, row, clock) for row in shown]
             for person in people:
@@ -151,7 +161,7 @@ class _Sweep:
 
     def overdue(self) -> list[Later]:
         s, today = self.settings.scheduler, self.clock.today
-        found = []
+        found: list[Later] = []
         for o in reads.overdue(self.session, self.clock):
             n = due_overdue(o.due, today, s.overdue_every_days, s.overdue_max)
             if n is not None:
@@ -165,6 +175,8 @@ class _Sweep:
 
         def build(session: Session, directory: Directory, describer: Describer) -> None:
             about = describer.about(o)
+            decision.why = (f"{about.contract_name}: the {about.return_label.lower()} for {about.period}, due "
+                            f"{about.due_short}, is {overdue} overdue (overdue notice {n})")
             note = self.ladder_note(o)
             for person in directory.people(o.provider_id, o.contract_id, PROVIDER):
                 decision.outgoing.append(Outgoing(person, render(
@@ -185,7 +197,7 @@ class _Sweep:
 
     def reminders(self) -> list[Later]:
         s, today = self.settings.scheduler, self.clock.today
-        found = []
+        found: list[Later] = []
         for o in reads.upcoming(self.session, self.clock, s.longest_notice):
             days_before = due_reminder(o.due, s.reminder_days_for(o.contract_id, o.return_type), today)
             if days_before is not None:
@@ -199,17 +211,20 @@ class _Sweep:
 
         def build(session: Session, directory: Directory, describer: Describer) -> None:
             about = describer.about(o)
+            decision.why = (f"{about.contract_name}: the {about.return_label.lower()} for {about.period} is due "
+                            f"{about.due} ({when}): the reminder "
+                            + ("on the day" if days_before == 0 else f"{days_text(days_before)} before"))
             people = directory.submitters(o.provider_id, o.contract_id)
             workbook = None
             if any(p.email for p in people):  # Telegram says /template instead
                 workbook = workbook_for(session, self.files, o, about.provider_name, self.clock.now)
                 decision.rows += workbook.rows
             for person in people:
-                attach = workbook is not None and person.email
-                message = render("reminder", person, a=about, when=when, attachment=workbook.name if attach else "")
-                if attach:
-                    message = dataclasses.replace(message, attachment_sha256=workbook.sha256,
-                                                  attachment_name=workbook.name)
+                attach = workbook if person.email else None
+                message = render("reminder", person, a=about, when=when, attachment=attach.name if attach else "")
+                if attach is not None:
+                    message = dataclasses.replace(message, attachment_sha256=attach.sha256,
+                                                  attachment_name=attach.name)
                 decision.outgoing.append(Outgoing(person, message))
         return decision, build
 

@@ -29,9 +29,10 @@ class Clock:
     since: date | None = None  # returns due before this are kpibot's pre-history: not chased
 
     @classmethod
-    def of(cls, now: datetime, settings: config.Settings) -> "Clock":
+    def of(cls, now: datetime, settings: config.Settings, started_on: date | None = None) -> "Clock":
+        """The clock at `now`, chasing from `[scheduler] chase_from`, else from `started_on` (jobs/chase.py)."""
         s = settings.scheduler
-        return cls(now, ZoneInfo(settings.timezone), s.send_from, s.send_until, s.chase_from)
+        return cls(now, ZoneInfo(settings.timezone), s.send_from, s.send_until, s.chase_from or started_on)
 
     @cached_property
     def local(self) -> datetime:
@@ -49,6 +50,15 @@ class Clock:
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
+
+
+def next_sending(clock: Clock) -> datetime:
+    """`clock.now` when notices may be queued now, else the moment the next sending hours begin (in UTC)."""
+    if clock.sending:
+        return clock.now
+    day = clock.today if clock.local.time() < clock.send_from else clock.today + timedelta(days=1)
+    start = datetime.combine(next_working_day(day), clock.send_from, clock.zone)
+    return start.astimezone(clock.now.tzinfo)
 
 
 def previous_working_day(day: date) -> date:

@@ -76,8 +76,8 @@ def cover_findings(framework: Framework, period: Period, parsed: ParsedReturn,
     if said and said != framework.id:
         findings.append(Finding("error", "wrong_template", f"this workbook is the template for {said!r}, not for "
                                 f"{framework.name} ({framework.id})", where=cells.get("framework", ""),
-                                fix="Download the template for this contract (`kpibot template --contract ... "
-                                    "--period ...`) and copy the figures into it."))
+                                fix="Copy the figures into the return workbook for this contract and period (kpibot "
+                                    "attaches it to its reminders; in Telegram, send /template) and send that."))
     said = cover.get("contract")
     if said and expected_contract and said != expected_contract:
         findings.append(Finding("error", "contract_mismatch", f"the cover says contract {said!r}, but the return "

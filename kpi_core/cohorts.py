@@ -72,8 +72,7 @@ def cohort_periods(framework: Framework, return_id: str, period: Period) -> list
 
 
 def numerator(ind: Indicator, values: Values) -> Fraction | None:
-    result = expressions.evaluate(expressions.parse(ind.numerator or ""), lookup_from(values))
-    return None if isinstance(result, bool) else result
+    return expressions.compute(expressions.parse(ind.numerator or ""), lookup_from(values))
 
 
 def cohort_findings(framework: Framework, return_id: str, period: Period, values: Values,

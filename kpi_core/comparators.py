@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from kpi_core import formatting
 from kpi_core.calendar import Period, PeriodError, parse_period
+from kpi_core.days import DayError, parse_day
 from kpi_core.expressions import refs
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
@@ -54,7 +55,8 @@ class BenchmarkFileError(ValueError):
 
 
 def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = "") -> list[Benchmark]:
-    """Read a CSV with the columns framework, period, item, breakdown, value, source, published (YYYY-MM-DD).
+    """Read a CSV with the columns framework, period, item, breakdown, value, source, published (a date, day first
+    as in the UK, or YYYY-MM-DD).
 
     Every line is checked (a known framework, a period of its calendar, a benchmark item and category, a number)
     and all problems are reported together: a file loads whole or not at all."""
@@ -112,9 +114,9 @@ def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = ""
                 problems.append(f"{at}source is empty: say where the figure comes from (e.g. NDTMS)")
                 continue
             try:
-                published = date.fromisoformat(row["published"].strip()) if (row["published"] or "").strip() else None
-            except ValueError:
-                problems.append(f"{at}published {row['published']!r} is not a date (YYYY-MM-DD)")
+                published = parse_day(row["published"]) if (row["published"] or "").strip() else None
+            except DayError as exc:
+                problems.append(f"{at}published: {exc}")
                 continue
             benchmark = Benchmark(fw.id, period.id, item_id, breakdown, figure.value, source, published)
             first = seen.setdefault((fw.id, period.id, benchmark.key), line)
@@ -131,13 +133,13 @@ def read_benchmarks(text: str, frameworks: dict[str, Framework], where: str = ""
 
 def in_force(benchmarks: Iterable[Benchmark], period: Period, start_month: int) -> list[Benchmark]:
     """For each benchmark item, the one loaded for the latest period ending on or before `period` ends."""
-    best: dict[Key, tuple[object, Benchmark]] = {}
+    best: dict[Key, tuple[date, Benchmark]] = {}
     for b in benchmarks:
         try:
             end = parse_period(b.period_id, start_month).end
         except PeriodError:
             continue
-        if end <= period.end and (b.key not in best or end >= best[b.key][0]):  # type: ignore[operator]
+        if end <= period.end and (b.key not in best or end >= best[b.key][0]):
             best[b.key] = (end, b)
     return [b for _, b in best.values()]
 

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
-MAX_TREE_DEPTH = 200  # evaluate() and refs() recurse once per level; a chain `a + b + ...` is one level per operator
+MAX_TREE_DEPTH = 200  # compute() and refs() recurse once per level; a chain `a + b + ...` is one level per operator
 
 Number = Fraction
 Lookup = Callable[["Ref"], Fraction | None]
@@ -304,17 +304,29 @@ def refs(node: Node) -> list[Ref]:
 
 
 def evaluate(node: Node, lookup: Lookup) -> Fraction | bool | None:
-    """Evaluate exactly; None when an input is missing or a division by zero makes the value undefined."""
+    """Evaluate an expression, or a rule to True or False, exactly; None when an input is missing or a division by
+    zero makes the value undefined."""
+    if isinstance(node, Compare):
+        a, b = compute(node.left, lookup), compute(node.right, lookup)
+        if a is None or b is None:
+            return None
+        return COMPARATORS[node.op](a, b)
+    return compute(node, lookup)
+
+
+def compute(node: Node, lookup: Lookup) -> Fraction | None:
+    """Evaluate an arithmetic expression exactly; None when an input is missing or a division by zero makes the
+    value undefined. A comparison is a rule, not a value (the grammar allows one only at the top: use evaluate)."""
     match node:
         case Num(value):
             return value
         case Ref():
             return lookup(node)
         case Neg(operand):
-            value = evaluate(operand, lookup)
-            return None if value is None else -value
+            inner = compute(operand, lookup)
+            return None if inner is None else -inner
         case BinOp(op, left, right):
-            a, b = evaluate(left, lookup), evaluate(right, lookup)
+            a, b = compute(left, lookup), compute(right, lookup)
             if a is None or b is None:
                 return None
             if op == "+":
@@ -325,15 +337,11 @@ def evaluate(node: Node, lookup: Lookup) -> Fraction | bool | None:
                 return a * b
             return None if b == 0 else Fraction(a) / b
         case Call(name, args):
-            values = [evaluate(a, lookup) for a in args]
-            if any(v is None for v in values):
+            values = [compute(a, lookup) for a in args]
+            present = [v for v in values if v is not None]
+            if len(present) < len(values):
                 return None
-            return FUNCTIONS[name](*values)
-        case Compare(op, left, right):
-            a, b = evaluate(left, lookup), evaluate(right, lookup)
-            if a is None or b is None:
-                return None
-            return COMPARATORS[op](a, b)
+            return FUNCTIONS[name](*present)
     raise TypeError(node)
 
 

@@ -1,26 +1,27 @@
-"""Load framework TOML files and explain, in plain words, what is wrong with an invalid one.
+"""Load framework TOML files and explain, in plain words, every mistake in an invalid one.
 
-A framework may carry later versions (`[[versions]]`, from a contract year on): `for_period` gives the version in
-force for a period of a contract, so a stored return is always scored with its own year's targets.
+The frameworks kpibot ships are in `kpi_core/frameworks/`; a council's own live in a folder beside its config.toml
+(`use_folder`), loaded beside them, and may not reuse a shipped id. A framework may carry later versions
+(`[[versions]]`, from a contract year on): `for_period` gives the version in force for a period of a contract, so a
+stored return is always scored with its own year's targets.
 """
 
 from __future__ import annotations
 
 import copy
 import tomllib
-import types
-import typing
 from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from kpi_core.calendar import Period
 from kpi_core.framework.model import Framework
 from kpi_core.framework.notes import Version
+from kpi_core.framework.problems import every_problem
 
 SHIPPED = "frameworks"
 
@@ -41,8 +42,8 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], Framework]:
         raise FrameworkError(source, [f"not valid TOML: {exc}"]) from None
     try:
         return data, Framework.model_validate(data)
-    except ValidationError as exc:
-        raise FrameworkError(source, _explain(exc, data)) from None
+    except ValidationError:
+        raise FrameworkError(source, every_problem(data)) from None
 
 
 def load_text(text: str, source: str = "<text>") -> Framework:
@@ -83,16 +84,20 @@ def later_versions(data: dict[str, Any], framework: Framework, source: str) -> l
         current["version"] = version.version
         try:
             built.append((version, Framework.model_validate(current)))
-        except ValidationError as exc:
-            where = f"versions[{index}] ({version.version})"
-            raise FrameworkError(source, [f"{where}: {p}" for p in _explain(exc, current)]) from None
+        except ValidationError:
+            where = (f"versions #{index + 1} (version {version.version!r}, from contract year "
+                     f"{version.from_contract_year})")
+            raise FrameworkError(source, [f"{where}: {p}" for p in every_problem(current)]) from None
         current = copy.deepcopy(current)
     return built
 
 
+Entry = tuple[dict[str, Any], Framework, str]  # the file as read, its framework, where it came from
+
+
 @cache
-def _shipped_data() -> dict[str, tuple[dict[str, Any], Framework, str]]:
-    found: dict[str, tuple[dict[str, Any], Framework, str]] = {}
+def _shipped_data() -> dict[str, Entry]:
+    found: dict[str, Entry] = {}
     folder = resources.files("kpi_core") / SHIPPED
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
@@ -104,26 +109,108 @@ def _shipped_data() -> dict[str, tuple[dict[str, Any], Framework, str]]:
     return found
 
 
+_local: dict[str, Entry] = {}  # the council's own frameworks (`use_folder`), by id
+
+
 @cache
 def shipped() -> dict[str, Framework]:
     """Every framework shipped with kpibot, by id (the first contract year's version)."""
     return {fid: framework for fid, (_, framework, _) in _shipped_data().items()}
 
 
+def known() -> dict[str, Framework]:
+    """Every framework a contract may name: the shipped ones and the council's own, by id."""
+    return {**shipped(), **{fid: framework for fid, (_, framework, _) in _local.items()}}
+
+
+def source_of(framework_id: str) -> str:
+    """Where a framework came from: `kpi_core/frameworks/x.toml` (shipped) or the council's file."""
+    get(framework_id)
+    return _entry(framework_id)[2]
+
+
 def get(framework_id: str) -> Framework:
-    """A shipped framework by id; KeyError lists the known ones."""
-    frameworks = shipped()
+    """A framework by id (shipped, or the council's own); KeyError lists the known ones."""
+    frameworks = known()
     if framework_id not in frameworks:
         raise KeyError(f"unknown framework {framework_id!r}; known: {', '.join(sorted(frameworks))}")
     return frameworks[framework_id]
 
 
+def _entry(framework_id: str) -> Entry:
+    return _local[framework_id] if framework_id in _local else _shipped_data()[framework_id]
+
+
 @cache
-def versions(framework_id: str) -> tuple[tuple[Version, Framework], ...]:
-    """The later versions of a shipped framework, oldest first."""
-    get(framework_id)
-    data, framework, source = _shipped_data()[framework_id]
+def _versions(framework_id: str, source: str) -> tuple[tuple[Version, Framework], ...]:
+    data, framework, source = _entry(framework_id)
     return tuple(later_versions(data, framework, source))
+
+
+def versions(framework_id: str) -> tuple[tuple[Version, Framework], ...]:
+    """The later versions of a framework, oldest first."""
+    get(framework_id)
+    return _versions(framework_id, _entry(framework_id)[2])
+
+
+def use_folder(folder: str | Path | None) -> list[Framework]:
+    """Load the council's own frameworks from `folder` (every `*.toml` in it), replacing any loaded before (None:
+    none); raise FrameworkError listing every mistake in every file, so nothing half-loaded is used."""
+    found: dict[str, Entry] = {}
+    problems: list[str] = []
+    if folder is not None:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FrameworkError(str(folder), ["no such folder: create it and put the council's framework files "
+                                               "(*.toml) in it, or remove [frameworks] folder from config.toml"])
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                data, framework, _ = _checked(path, found)
+            except FrameworkError as exc:
+                problems += [f"{path.name}: {problem}" for problem in exc.problems]
+                continue
+            found[framework.id] = (data, framework, str(path))
+    if problems:
+        raise FrameworkError(str(folder), problems)
+    _local.clear()
+    _local.update(found)
+    return [framework for _, framework, _ in found.values()]
+
+
+def check_file(path: str | Path,
+               others: dict[str, Entry] | None = None) -> tuple[Framework, list[tuple[Version, Framework]]]:
+    """A council's framework file and its later versions, validated, with its id not already taken by a shipped
+    framework or by one of `others` (the rest of its folder); FrameworkError lists every mistake."""
+    _, framework, later = _checked(Path(path), others or {})
+    return framework, later
+
+
+def _checked(path: Path, others: dict[str, Entry]) -> tuple[dict[str, Any], Framework, list[tuple[Version, Framework]]]:
+    text = _read(path)
+    data, framework = _parse(text, str(path))
+    problems = _id_taken(framework, text, others)
+    try:
+        later = later_versions(data, framework, str(path))
+    except FrameworkError as exc:
+        problems += exc.problems
+        later = []
+    if problems:
+        raise FrameworkError(str(path), problems)
+    return data, framework, later
+
+
+def _id_taken(framework: Framework, text: str, others: dict[str, Entry]) -> list[str]:
+    """Why `framework`'s id cannot be used: a shipped framework or another file of the folder has it."""
+    shipped_entry = _shipped_data().get(framework.id)
+    if shipped_entry is not None:
+        shipped_file = resources.files("kpi_core") / SHIPPED / Path(shipped_entry[2]).name
+        if shipped_file.read_text(encoding="utf-8") != text:  # checking the shipped file itself is fine
+            return [f"id: {framework.id!r} is the id of a framework shipped with kpibot ({shipped_entry[1].name}); "
+                    f"give this one its own id, e.g. id = \"{framework.id}-local\""]
+    if framework.id in others:
+        return [f"id: {framework.id!r} is also the id of {Path(others[framework.id][2]).name} in the same folder; "
+                "give each framework its own id"]
+    return []
 
 
 def contract_year(period: Period, contract_start: date) -> int:
@@ -138,7 +225,7 @@ def contract_year(period: Period, contract_start: date) -> int:
 
 
 def for_year(framework_id: str, year: int) -> Framework:
-    """The version of a shipped framework in force in contract year `year`."""
+    """The version of a framework in force in contract year `year`."""
     chosen = get(framework_id)
     for version, framework in versions(framework_id):
         if version.from_contract_year <= year:
@@ -147,92 +234,6 @@ def for_year(framework_id: str, year: int) -> Framework:
 
 
 def for_period(framework_id: str, period: Period, contract_start: date) -> Framework:
-    """The version of a shipped framework in force for `period` of a contract that started on `contract_start`:
+    """The version of a framework in force for `period` of a contract that started on `contract_start`:
     a return is scored, and re-scored, with its own year's targets, never a later file's."""
     return for_year(framework_id, contract_year(period, contract_start))
-
-
-def _explain(exc: ValidationError, data: dict[str, Any]) -> list[str]:
-    problems = []
-    errors = exc.errors(include_url=False)
-    for error in errors:
-        loc = error["loc"]
-        if error["type"] == "too_short" and any(e["loc"][: len(loc)] == loc and e["loc"] != loc for e in errors):
-            continue  # pydantic also counts the invalid entries as absent: "at least 1 item, not 0" would mislead
-        if loc and _union_tag(loc[-1]) and str(loc[-1]).startswith("literal[") and len(errors) > 1:
-            continue  # `amber = false` is the other branch of the union: its "should be False" is noise
-        loc = tuple(part for part in loc if not _union_tag(part))
-        key = _key(loc, data)
-        message = error["msg"]
-        if message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        if error["type"] == "extra_forbidden":
-            message = "is not a known key (check its spelling)"
-            allowed = _allowed_keys(loc[:-1])
-            if allowed:
-                message += f"; allowed: {', '.join(allowed)}"
-        elif error["type"] == "missing":
-            message = "is required"
-        problems.append(f"{key}: {message}" if key else message)
-    return problems
-
-
-def _union_tag(part: int | str) -> bool:
-    """pydantic names the branch of a plain union in the location (`literal[False]`, `function-after[...]`)."""
-    return isinstance(part, str) and (part.startswith("literal[") or part.startswith("function-after["))
-
-
-def _key(loc: tuple[int | str, ...], data: Any) -> str:
-    """Render a pydantic location as a TOML key, naming list entries by their id or ref."""
-    parts: list[str] = []
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            label = f"[{part}]"
-            if isinstance(node, list) and part < len(node) and isinstance(node[part], dict):
-                name = node[part].get("id") or node[part].get("ref")
-                if isinstance(name, str):
-                    label = f"[{part}] ({name})"
-            parts.append(label)
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-        else:
-            if isinstance(node, dict) and part not in node and part in ("linear", "tiers", "day_of_next_month",
-                                                                        "date_after", "working_days_after",
-                                                                        "days_after", "end_of_next_month"):
-                continue  # pydantic names the union branch; the reader wants the key
-            parts.append(f".{part}" if parts else str(part))
-            node = node.get(part) if isinstance(node, dict) else None
-    return "".join(parts)
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys accepted by the table at a pydantic location, found by walking the framework's model types."""
-    node: Any = Framework
-    for part in loc:
-        node = _unwrap(node)
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            fields = {f.alias or name: f for name, f in node.model_fields.items()}
-            node = fields[part].annotation if part in fields else None
-        elif typing.get_origin(node) in (dict, tuple):
-            node = typing.get_args(node)[-1 if typing.get_origin(node) is dict else 0]
-        elif typing.get_origin(node) in (typing.Union, types.UnionType):
-            # A tagged union (payment kind, due rule): pydantic names the branch by its tag.
-            node = next((m for m in typing.get_args(node) if isinstance(m, type) and issubclass(m, BaseModel)
-                         and any(typing.get_args(f.annotation) == (part,) for f in m.model_fields.values())), None)
-        else:
-            return []
-    node = _unwrap(node)
-    if isinstance(node, type) and issubclass(node, BaseModel):
-        return sorted(f.alias or name for name, f in node.model_fields.items())
-    return []
-
-
-def _unwrap(node: Any) -> Any:
-    """Strip Annotated[...] and Optional[...] from a type."""
-    if typing.get_origin(node) is typing.Annotated:
-        node = typing.get_args(node)[0]
-    if typing.get_origin(node) in (typing.Union, types.UnionType):
-        members = [m for m in typing.get_args(node) if m is not type(None)]
-        if len(members) == 1:
-            return _unwrap(members[0])
-    return node

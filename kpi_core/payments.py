@@ -4,9 +4,10 @@ Amounts are exact until the last step and rounded to the penny half-up, so the w
 out to the pound: a £720,000 contract with a 5% pot and a 52.5% quit rate (a quarter of the way from 50% to 60%)
 pays £9,000.
 
-A payment is final only on a full year of activity ("based on a full year of activity", City and Hackney Note 1;
-incentives "paid annually"): the annual return, or the last quarter with every earlier quarter's figures. Before
-that it is a forecast; a last quarter with earlier quarters missing is provisional and names them.
+A payment is worked out in full only on a full year of activity ("based on a full year of activity", City and
+Hackney Note 1; incentives "paid annually"): the annual return, or the last quarter with every earlier quarter's
+figures; it is then "calculated", and a person confirms it. Before that it is a forecast; a last quarter with
+earlier quarters missing is provisional and names them.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def pay(rule: PaymentRule, card: Scorecard, contract_value: object) -> PaymentRe
         lines.append(f"Provisional: no figures for {', '.join(missing)}; the payment is based on a full year of "
                      "activity and is worked out again when they are in.")
     elif forecast:
-        lines.append("Forecast: the year is not complete; the payment is confirmed on the full year's figures.")
+        lines.append("Forecast: the year is not complete; the payment is worked out on the full year's figures.")
     amount = pounds(value * earned) if value is not None else None
     maximum = pounds(value * max_share) if value is not None else None
     at_risk = forecast and (result.judgement.at_risk or bool(result.forecast_judgement and

@@ -15,8 +15,10 @@ from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import PaymentRule
 from kpi_core.thresholds import Threshold
 
-Status = Literal["green", "amber", "red", "info", "no_data"]
-STATUS_ORDER: dict[str, int] = {"red": 0, "amber": 1, "no_data": 2, "green": 3, "info": 4}
+# "part": a payment-by-results tier short of its stretch target but past the minimum: it earns part payment, and
+# is neither a failure (no action plan) nor on target.
+Status = Literal["green", "part", "amber", "red", "info", "no_data"]
+STATUS_ORDER: dict[str, int] = {"red": 0, "amber": 1, "no_data": 2, "part": 3, "green": 4, "info": 5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class IndicatorResult:
             return ""
         if j.status == "green":
             return "on target"
+        if j.status == "part":
+            return f"earns part payment: {formatting.gap(j.gap or 0, ind.kind, ind.per)} short of the stretch target"
         if not j.gap:
             return f"on the limit: target is {describe_threshold(ind, ind.target)}"
         return f"{formatting.gap(j.gap, ind.kind, ind.per)} off target"
@@ -179,10 +183,11 @@ class PaymentResult:
 
     @property
     def state(self) -> str:
-        """`confirmed` on a full year, `provisional` when periods of the year are missing, else `forecast`."""
+        """`calculated` on a full year, `provisional` when periods of the year are missing, else `forecast`. Only a
+        person confirms a payment (bot/review/payments.py): kpibot calculates it."""
         if self.missing_periods:
             return "provisional"
-        return "forecast" if self.forecast else "confirmed"
+        return "forecast" if self.forecast else "calculated"
 
     def as_dict(self) -> dict[str, object]:
         return {

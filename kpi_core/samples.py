@@ -20,30 +20,41 @@ from kpi_core import expressions
 from kpi_core.calendar import PERIODS_PER_YEAR
 from kpi_core.framework.indicators import DataItem, Indicator
 from kpi_core.framework.model import Framework
-from kpi_core.sample_comparators import benchmarks, tenths
+from kpi_core.sample_breakdowns import drift as _drift
+from kpi_core.sample_breakdowns import resplit as _resplit
+from kpi_core.sample_breakdowns import settle as _settle
+from kpi_core.sample_breakdowns import shares as _shares
+from kpi_core.sample_breakdowns import split as _split
+from kpi_core.sample_breakdowns import wobble as _wobble
+from kpi_core.sample_comparators import benchmarks
+from kpi_core.sample_comparators import tenths as _tenths
+from kpi_core.sample_rules import keep_rules
 from kpi_core.values import Key
 
-MAX_PASSES = 30
+# Things that come in ones and tens a quarter, not hundreds, by the unit their item counts in: a sample never shows
+# 223 training sessions or 174 clinic locations. Other counts are around `scale` (people, referrals, calls...).
+SMALL_COUNTS = {"sessions": 4, "events": 2, "places/events": 10, "locations": 12, "projects": 3, "case studies": 1,
+                "posts": 4, "settings": 8, "organisations": 12, "issues": 4, "complaints": 4, "compliments": 12,
+                "advisors": 15, "staff": 25, "orders": 30, "trainees": 30}
 
-def _base(item: DataItem, rng: random.Random, scale: int) -> Fraction:
+
+def _base(item: DataItem, rng: random.Random, scale: int, size: random.Random) -> Fraction:
+    """A figure for `item` in one period: the service's own size for it (`size`, the same every period), moving a
+    little from period to period (`rng`), as a real service's figures do."""
     if item.type == "yes_no":
         return Fraction(1)
     if item.type == "average":
         low = item.minimum if item.minimum is not None else 0
         high = item.maximum if item.maximum is not None else max(low + 10, 10)
         if high <= 10:  # a score such as satisfaction out of 10: mostly good
-            return tenths(rng.uniform(max(low, high * 0.75), high))
-        return tenths(rng.uniform(low, min(high, low + 100)))
-    value = Fraction(int(scale * rng.uniform(0.6, 1.4)))
+            level = size.uniform(max(low, high * 0.75), high)
+        else:
+            level = size.uniform(low, min(high, low + 100))
+        return _tenths(min(high, max(low, level * rng.uniform(0.95, 1.05))))
+    value = Fraction(int(SMALL_COUNTS.get(item.unit, scale) * size.uniform(0.6, 1.4) * rng.uniform(0.85, 1.15)))
     if item.type == "sum":
         value += Fraction(rng.randint(0, 9), 10)
     return value
-
-
-def _shares(categories: list[str], rng: random.Random) -> dict[str, Fraction]:
-    weights = [rng.randint(1, 10) for _ in categories]
-    total = sum(weights)
-    return {c: Fraction(w, total) for c, w in zip(categories, weights)}
 
 
 def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
@@ -53,13 +64,16 @@ def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
     share what is left in their random proportions."""
     bounds: dict[str, Fraction] = {}
     for ind in framework.indicators_for(return_id):
-        ref = _single_ref(ind.expression) if ind.kind == "count" and ind.target is not None else None
-        if ref is None or ref.item != item_id or ind.target.bound is None or ind.target.expression is not None:
+        target = ind.target
+        ref = _single_ref(ind.expression)
+        if ind.kind != "count" or target is None or target.bound is None or target.expression is not None:
+            continue
+        if ref is None or ref.item != item_id:
             continue
         if not ref.breakdown:
-            bounds[""] = ind.target.bound
+            bounds[""] = target.bound
         elif ref.breakdown[0][0] == dim and len(ref.breakdown) == 1:
-            bounds[ref.breakdown[0][1]] = ind.target.bound
+            bounds[ref.breakdown[0][1]] = target.bound
     whole = bounds.pop("", None)
     if not whole or not bounds or sum(bounds.values()) > whole:
         return shares
@@ -67,42 +81,6 @@ def target_shares(framework: Framework, return_id: str, item_id: str, dim: str,
     rest = {c: s for c, s in shares.items() if c not in fixed}
     left, weight = 1 - sum(fixed.values()), sum(rest.values())
     return {c: fixed[c] if c in fixed else (s / weight * left if weight else Fraction(0)) for c, s in shares.items()}
-
-
-def _split(total: Fraction, shares: dict[str, Fraction]) -> dict[str, Fraction]:
-    """Split a whole total by shares into whole parts that add up exactly."""
-    parts = {c: Fraction(int(total * s)) for c, s in shares.items()}
-    remainder = total - sum(parts.values())
-    for category in list(shares)[: int(remainder)]:
-        parts[category] += 1
-    return parts
-
-
-def _fix_rules(framework: Framework, values: dict[Key, Fraction], level: float) -> None:
-    """Shrink the smaller side of every `a <= b` rule until all hold (rules here form a hierarchy)."""
-    lookup = expressions.lookup_from(values)
-    for _ in range(MAX_PASSES):
-        broken = False
-        for rule in framework.rules:
-            node = expressions.parse(rule.check, allow_comparison=True)
-            assert isinstance(node, expressions.Compare)
-            if expressions.evaluate(node, lookup) is not False:
-                continue
-            broken = True
-            small, big = (node.left, node.right) if node.op in ("<=", "<", "==") else (node.right, node.left)
-            big_value = expressions.evaluate(big, lookup)
-            small_value = expressions.evaluate(small, lookup)
-            if not isinstance(big_value, Fraction) or not isinstance(small_value, Fraction) or small_value <= 0:
-                continue
-            factor = big_value / small_value * Fraction(str(min(max(level, 0.05), 1.0)))
-            for ref in expressions.refs(small):
-                key = (ref.item, ref.breakdown_key)
-                if key in values:
-                    item = framework.item(ref.item)
-                    scaled = values[key] * factor
-                    values[key] = Fraction(int(scaled)) if item.type == "count" else tenths(scaled)
-        if not broken:
-            return
 
 
 def _single_ref(text: str | None) -> expressions.Ref | None:
@@ -136,7 +114,7 @@ def _rate_key(framework: Framework, num: expressions.Ref, den: expressions.Node,
     return (num.item, "") if breakdowns == names_group else None
 
 
-def _lookup(framework: Framework, values: dict[Key, Fraction], breakdowns: bool):  # type: ignore[no-untyped-def]
+def _lookup(framework: Framework, values: dict[Key, Fraction], breakdowns: bool) -> expressions.Lookup:
     """Figures by reference; in the totals pass a category of an exhaustive breakdown reads as its total."""
     if breakdowns:
         return expressions.lookup_from(values)
@@ -211,30 +189,17 @@ def _aim_rate(framework: Framework, ind: Indicator, values: dict[Key, Fraction],
         _settle(framework, values, key)
 
 
-def _settle(framework: Framework, values: dict[Key, Fraction], key: Key) -> None:
-    """After a figure moved in the breakdown pass: a category of an exhaustive breakdown carries its total with
-    it, and a total carries its categories."""
-    item = framework.item(key[0])
-    if not key[1]:
-        _resplit(framework, values, item.id)
-        return
-    dim = key[1].split("=")[0]
-    if "," in key[1] or not framework.disaggregations[dim].exhaustive or item.type != "count":
-        return
-    parts = [values.get((item.id, f"{dim}={c}")) for c in framework.disaggregations[dim].categories]
-    if all(p is not None for p in parts):
-        values[(item.id, "")] = sum(parts, Fraction(0))  # type: ignore[arg-type]
-        _resplit(framework, values, item.id, keep=dim)
-
-
 def _set(framework: Framework, values: dict[Key, Fraction], key: Key, value: Fraction) -> None:
     """Set a figure within its item's bounds (and a category within its total), rounded as its type is."""
     item = framework.item(key[0])
+    if item.type == "yes_no":  # provided or not: a miss is "not provided"
+        values[key] = Fraction(1 if value >= 1 else 0)
+        return
     if item.maximum is not None:
         value = min(value, Fraction(str(item.maximum)))
     if key[1]:  # a group is never larger than the whole
         value = min(value, values.get((key[0], ""), value))
-    values[key] = Fraction(round(value)) if item.type == "count" else tenths(value)
+    values[key] = Fraction(round(value)) if item.type == "count" else _tenths(value)
 
 
 def _bound_rates(framework: Framework, return_id: str, values: dict[Key, Fraction], rng: random.Random) -> None:
@@ -252,23 +217,6 @@ def _bound_rates(framework: Framework, return_id: str, values: dict[Key, Fractio
         _set(framework, values, key, whole * Fraction(str(round(rng.uniform(0.2, 0.9), 2))))
         if not num.breakdown:
             _resplit(framework, values, num.item)
-
-
-def _resplit(framework: Framework, values: dict[Key, Fraction], item_id: str, keep: str = "") -> None:
-    """Scale an item's breakdown categories (but `keep`'s) to its changed total, exhaustive ones adding up."""
-    item, total = framework.item(item_id), values[(item_id, "")]
-    for dim in item.breakdowns:
-        if dim == keep:
-            continue
-        keys = [f"{dim}={c}" for c in framework.disaggregations[dim].categories]
-        parts = {k: values[(item_id, k)] for k in keys if (item_id, k) in values}
-        added = sum(parts.values(), Fraction(0))
-        if not parts or not added:
-            continue
-        if framework.disaggregations[dim].exhaustive and item.type == "count":
-            values.update({(item_id, k): v for k, v in _split(total, {k: v / added for k, v in parts.items()}).items()})
-        elif not framework.disaggregations[dim].exhaustive:
-            values.update({(item_id, k): min(v, total) for k, v in parts.items()})
 
 
 def _within_categories(framework: Framework, return_id: str, values: dict[Key, Fraction]) -> None:
@@ -307,16 +255,19 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     items = [i for i in framework.items_for(return_id) if i.source == "provider"]
     fixed = benchmarks(framework, return_id, seed)
     benchmark_items = {item for item, _ in fixed}
-    values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale) for i in items if i.id not in benchmark_items}
+    values: dict[Key, Fraction] = {(i.id, ""): _base(i, rng, scale, random.Random(f"{framework.id}:{return_id}:{i.id}"))
+                                   for i in items if i.id not in benchmark_items}
     values.update(fixed)
-    _fix_rules(framework, values, level * rng.uniform(0.85, 1.0))
+    keep_rules(framework, return_id, values, None)
     aimed: set[Key] = set()
     _aim(framework, return_id, values, level, rng, False, aimed)
-    _fix_rules(framework, values, 1.0)
-    shares = {dim: _shares(list(d.categories), rng) for dim, d in framework.disaggregations.items()}
+    keep_rules(framework, return_id, values, 1.0)
+    # A service's mix (age bands, settings, priority groups) is its own and moves a little from period to period.
+    mix = {dim: random.Random(f"{framework.id}:{dim}") for dim in framework.disaggregations}
+    shares = {dim: _drift(_shares(list(d.categories), mix[dim]), rng) for dim, d in framework.disaggregations.items()}
     # Overlapping groups take the same share of every item, so a group's part is never above its whole.
-    group_shares = {dim: {c: Fraction(rng.randint(2, 60), 100) for c in d.categories}
-                    for dim, d in framework.disaggregations.items()}
+    group_shares = {dim: {c: min(Fraction(60, 100), Fraction(mix[dim].randint(2, 60), 100) * _wobble(rng))
+                          for c in d.categories} for dim, d in framework.disaggregations.items()}
     for item in items:
         if item.type == "yes_no" or item.id in benchmark_items:
             continue
@@ -325,13 +276,13 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
             disaggregation = framework.disaggregations[dim]
             if item.type == "average":  # an average of each group, near the overall one
                 high = Fraction(str(item.maximum)) if item.maximum is not None else None
-                parts = {c: tenths(total * Fraction(rng.randint(80, 120), 100))
+                parts = {c: _tenths(total * Fraction(rng.randint(80, 120), 100))
                          for c in disaggregation.categories}
                 parts = {c: min(v, high) if high is not None else v for c, v in parts.items()}
             elif disaggregation.exhaustive and item.type == "count":
                 parts = _split(total, target_shares(framework, return_id, item.id, dim, shares[dim]))
             elif disaggregation.exhaustive:  # sums: tenths, the last category takes the rounding
-                parts = {c: tenths(total * s) for c, s in shares[dim].items()}
+                parts = {c: _tenths(total * s) for c, s in shares[dim].items()}
                 last = list(parts)[-1]
                 parts[last] = total - sum(v for c, v in parts.items() if c != last)
             else:
@@ -341,11 +292,11 @@ def sample_values(framework: Framework, return_id: str, seed: int = 0, scale: in
     _aim(framework, return_id, values, level, rng, True, aimed)
     _bound_rates(framework, return_id, values, rng)
     _within_categories(framework, return_id, values)
-    _fix_rules(framework, values, 1.0)
+    keep_rules(framework, return_id, values, 1.0)
     for (item_id, breakdown), value in list(values.items()):  # a rule may have shrunk a total below a group
-        total = values.get((item_id, ""))
-        if breakdown and total is not None and value > total and framework.item(item_id).type != "average":
-            values[(item_id, breakdown)] = total
+        whole = values.get((item_id, ""))
+        if breakdown and whole is not None and value > whole and framework.item(item_id).type != "average":
+            values[(item_id, breakdown)] = whole
     provider = {i.id for i in items}
     return {key: value for key, value in values.items() if key[0] in provider}  # benchmarks are not in a return
 

@@ -5,8 +5,9 @@ status (green, amber, red, info, no data), the gap to target in its own unit, an
 interval with a flag when the numbers are too small to call the colour.
 
 Status rules, in order: information-only indicators are `info`; no value is `no_data`; meeting the target is
-green; meeting the critical-failure condition is red (and a critical failure); a miss inside an amber band the
-contract defines (framework- or indicator-wide) is amber; any other miss is red, with its gap.
+green; meeting the critical-failure condition is red (and a critical failure); a miss that is past the minimum of a
+payment by results on the indicator earns part of it, which is a payment tier (`part`), not a failure; a miss inside
+an amber band the contract defines (framework- or indicator-wide) is amber; any other miss is red, with its gap.
 
 A cumulative count's thresholds are annual levels: in-year the year to date is judged against the share expected
 by then, and an annual critical-failure level cannot be failed before the year is complete. In-year, a year-end
@@ -26,12 +27,14 @@ from kpi_core.cohorts import numerator as cohort_numerator
 from kpi_core.expressions import lookup_from
 from kpi_core.framework.indicators import Amber, Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.payments import pay
 from kpi_core.results import (
     IndicatorResult,
     Judgement,
     Measure,
     Scorecard,
+    Status,
     describe_threshold,
 )
 from kpi_core.stats import wilson_interval
@@ -43,13 +46,12 @@ def measure(ind: Indicator, values: Values) -> Measure:
     """The indicator's value from one period's figures."""
     lookup = lookup_from(values)
     if ind.numerator and ind.denominator:
-        num = expressions.evaluate(expressions.parse(ind.numerator), lookup)
-        den = expressions.evaluate(expressions.parse(ind.denominator), lookup)
+        num = expressions.compute(expressions.parse(ind.numerator), lookup)
+        den = expressions.compute(expressions.parse(ind.denominator), lookup)
         if num is None or den is None or den == 0:
-            return Measure(None, num, den)  # type: ignore[arg-type]
-        return Measure(ind.multiplier * num / den, num, den)  # type: ignore[operator]
-    value = expressions.evaluate(expressions.parse(ind.expression or ""), lookup)
-    return Measure(value)  # type: ignore[arg-type]
+            return Measure(None, num, den)
+        return Measure(ind.multiplier * num / den, num, den)
+    return Measure(expressions.compute(expressions.parse(ind.expression or ""), lookup))
 
 
 def additive(ind: Indicator) -> bool:
@@ -74,7 +76,7 @@ def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Meas
     if ind.numerator and ind.denominator:
         nums = [m.numerator for m, _ in present if m.numerator is not None and m.denominator is not None]
         dens = [m.denominator for m, _ in present if m.numerator is not None and m.denominator is not None]
-        num, den = sum(nums, Fraction(0)), sum(dens, Fraction(0))  # type: ignore[arg-type]
+        num, den = sum(nums, Fraction(0)), sum(dens, Fraction(0))
         return Measure(ind.multiplier * num / den if den else None, num, den)
     values = [m.value for m, _ in present if m.value is not None]
     if not values:
@@ -87,9 +89,9 @@ def year_to_date(ind: Indicator, framework: Framework, measures: list[tuple[Meas
         weight_item = framework.item(node.item).weight
     if weight_item:
         pairs = [(m.value, v.get((weight_item, ""))) for m, v in present if m.value is not None]
-        if all(w is not None for _, w in pairs) and sum(w for _, w in pairs):  # type: ignore[misc]
-            total = sum((val * w for val, w in pairs), Fraction(0))  # type: ignore[operator]
-            return Measure(total / sum(w for _, w in pairs))  # type: ignore[misc]
+        weighted = [(val, w) for val, w in pairs if w is not None]
+        if len(weighted) == len(pairs) and (weights := sum((w for _, w in weighted), Fraction(0))):
+            return Measure(sum((val * w for val, w in weighted), Fraction(0)) / weights)
     return Measure(sum(values, Fraction(0)) / len(values))
 
 
@@ -99,8 +101,7 @@ def _bound(threshold: Threshold | None, values: Values, previous: Fraction | Non
     if threshold.previous:
         return previous
     if threshold.expression is not None:
-        result = expressions.evaluate(threshold.expression, lookup_from(values))
-        return None if result is None or isinstance(result, bool) else result
+        return expressions.compute(threshold.expression, lookup_from(values))
     return None if threshold.bound is None else threshold.bound * scale
 
 
@@ -128,25 +129,25 @@ def judge(
     stretch = _bound(ind.stretch, values, previous, scale)
     if target is None:
         why = ("no previous period to compare with" if ind.target.previous
-               else "no benchmark for this period (the commissioner loads them: kpibot benchmarks load)")
+               else "no benchmark for this period yet (the commissioner adds the published figures)")
         return Judgement("no_data", note=f"Cannot colour: {why}.")
     higher = ind.target.higher_is_better
     gap = max(Fraction(0), (target - value) if higher else (value - target))
     stretch_met = stretch is not None and ind.stretch is not None and ind.stretch.met(value, stretch)
-    common = dict(target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
+    red = Judgement("red", target=target, critical=critical, stretch=stretch, gap=gap, stretch_met=stretch_met)
     if ind.target.met(value, target):
-        return Judgement("green", gap=Fraction(0), **{k: v for k, v in common.items() if k != "gap"})  # type: ignore[arg-type]
+        return replace(red, status="green", gap=Fraction(0))
     past_critical = critical is not None and ind.critical is not None and ind.critical.met(value, critical)
     if past_critical and critical_applies:
-        return Judgement("red", critical_failure=True, **common)  # type: ignore[arg-type]
+        return replace(red, critical_failure=True)
     amber = default_amber if ind.amber is None else (ind.amber or None)
     if amber is None or past_critical:
-        return Judgement("red", **common)  # type: ignore[arg-type]
+        return red
     if amber.between_critical:
-        return Judgement("amber" if critical is not None else "red", **common)  # type: ignore[arg-type]
+        return replace(red, status="amber") if critical is not None else red
     band = Fraction(str(amber.absolute)) * scale if amber.absolute is not None else abs(target) * Fraction(str(amber.relative))
     within = value >= target - band if higher else value <= target + band
-    return Judgement("amber" if within else "red", **common)  # type: ignore[arg-type]
+    return replace(red, status="amber") if within else red
 
 
 def score(
@@ -213,8 +214,8 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
         present_share = _share_of(ind, period, len(ytd_periods))
         if ytd.value is not None and not ind.information_only and (present_share > 0 or not additive(ind)):
             forecast = ytd.value / present_share if additive(ind) else ytd.value
-            forecast_judgement = judge(ind, forecast, values, previous=None, default_amber=amber,
-                                       critical_applies=False)
+            forecast_judgement = tier(framework, ind, judge(ind, forecast, values, previous=None,
+                                                            default_amber=amber, critical_applies=False), forecast)
             at_risk = (not critical_applies and ind.critical is not None and ind.critical.bound is not None
                        and ind.critical.met(forecast, ind.critical.bound))
             if at_risk:
@@ -223,13 +224,27 @@ def _score_one(framework: Framework, ind: Indicator, period: Period, values: Val
                              f"({formatting.value(forecast, ind.kind, ind.per)}) is past the annual critical level "
                              f"({describe_threshold(ind, ind.critical)}). The critical failure itself is judged on "
                              "the full year.")
-    judgement = judge(ind, judged.value, values, scale=share, previous=previous, default_amber=amber,
-                      critical_applies=critical_applies)
+    judgement = tier(framework, ind, judge(ind, judged.value, values, scale=share, previous=previous,
+                                           default_amber=amber, critical_applies=critical_applies), judged.value)
     if at_risk:
         judgement = replace(judgement, at_risk=True)
     interval, low, note = _confidence(framework, ind, judged, values, share, previous, critical_applies)
     return IndicatorResult(ind, current, judged, judgement, ytd, ytd_periods, missing, share, forecast,
                            forecast_judgement, interval, low, note, tuple(notes))
+
+
+def tier(framework: Framework, ind: Indicator, judgement: Judgement, value: Fraction | None) -> Judgement:
+    """A miss past the minimum of a payment by results on the indicator earns part of it: a payment tier, not a
+    failure (City and Hackney Note 1: "If performance is between the minimum and stretch target, the service will
+    receive part payment proportional to the performance achieved"). The payment rule says where the tier starts."""
+    if judgement.status not in ("red", "amber") or judgement.critical_failure or value is None:
+        return judgement
+    for rule in framework.payments:
+        if isinstance(rule, LinearPayment) and rule.indicator == ind.ref:
+            low, high = Fraction(str(rule.minimum)), Fraction(str(rule.stretch))
+            if (low < value < high) if low < high else (high < value < low):
+                return replace(judgement, status="part")
+    return judgement
 
 
 def _cohort_measure(ind: Indicator, values: Values, size: Fraction | None) -> Measure:
@@ -265,19 +280,25 @@ def _confidence(framework: Framework, ind: Indicator, m: Measure, values: Values
     if m.denominator < framework.scoring.min_denominator:
         return (low, high), True, (f"Too few to call: {formatting.number(m.denominator)} in the denominator "
                                   f"(fewer than {framework.scoring.min_denominator}); {interval}.")
-    statuses = {judge(ind, Fraction(x).limit_denominator(10**6), values, scale=share, previous=previous,
-                      default_amber=framework.scoring.amber, critical_applies=critical_applies).status
-                for x in (low, high)}
+    ends = [Fraction(x).limit_denominator(10**6) for x in (low, high)]
+    statuses: set[Status] = {tier(framework, ind, judge(ind, x, values, scale=share, previous=previous,
+                                           default_amber=framework.scoring.amber, critical_applies=critical_applies),
+                     x).status for x in ends}
     if len(statuses) > 1:
-        spanned = _boundary(ind, statuses, values, share, previous)
+        spanned = _boundary(ind, statuses, values, share, previous, framework)
         return (low, high), True, f"Too close to call: the {interval} spans {spanned}."
     return (low, high), False, ""
 
 
-def _boundary(ind: Indicator, statuses: set[str], values: Values, share: Fraction, previous: Fraction | None) -> str:
+def _boundary(ind: Indicator, statuses: set[Status], values: Values, share: Fraction, previous: Fraction | None,
+              framework: Framework) -> str:
     """Which threshold an interval spans, as the note names it: `the target (>= 50%)`."""
     if "green" in statuses:
         return f"the target ({describe_threshold(ind, ind.target, _bound(ind.target, values, previous, share))})"
+    minimum = next((r.minimum for r in framework.payments if isinstance(r, LinearPayment) and r.indicator == ind.ref),
+                   None)
+    if "part" in statuses and minimum is not None:
+        return f"the minimum for payment ({formatting.number(minimum, 2)}{'%' if ind.kind == 'percentage' else ''})"
     if ind.critical is not None:
         bound = _bound(ind.critical, values, previous, share)
         return f"the critical level ({describe_threshold(ind, ind.critical, bound)})"

@@ -110,9 +110,11 @@ def contract_terms(framework: Framework, overrides: TermOverrides | None = None)
         fields = {k: v for k, v in change.model_dump(exclude_none=True).items()}
         if base is not None:
             returns[rid] = base.model_copy(update={**{k: getattr(change, k) for k in fields}, "assumed": ""})
+        elif change.due is None:  # TermOverrides.problems() reports this when the configuration is read
+            raise ValueError(f"returns.{rid}: a new return needs label, frequency and due")
         else:
             returns[rid] = ReturnType(label=change.label or rid, frequency=change.frequency or "quarterly",
-                                      due=change.due)  # type: ignore[arg-type]
+                                      due=change.due)
     data_submission = framework.terms.data_submission
     if overrides.data_submission is False:
         data_submission = None
@@ -183,10 +185,10 @@ def assumptions(framework: Framework, overrides: TermOverrides | None = None) ->
         if isinstance(ind.amber, BaseModel) and ind.amber.assumed:
             out.append(Assumption(f"{ind.ref}.amber", ind.amber.assumed, "assumed"))
     for version in framework.versions:
-        for change in version.indicators:
-            text = (change.model_extra or {}).get("assumed")
+        for revised in version.indicators:
+            text = (revised.model_extra or {}).get("assumed")
             if text:
-                out.append(Assumption(f"{change.ref} (version {version.version}, contract year "
+                out.append(Assumption(f"{revised.ref} (version {version.version}, contract year "
                                       f"{version.from_contract_year} on)", str(text), "assumed"))
     out += [Assumption(d.about, d.text, "discrepancy") for d in framework.discrepancies]
     out += [Assumption(n.about, n.why, "not encoded") for n in framework.not_encoded]

@@ -42,7 +42,7 @@ class Threshold:
         return Threshold(self.op, self.bound * factor, text=self.text)
 
 
-def parse_threshold(text: str | int | float) -> Threshold:
+def parse_threshold(text: object) -> Threshold:
     """Parse `>= 50`, `<15`, `> previous`; a bare number is not accepted (say which side is good)."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ValueError("a threshold is text such as '>= 50' or '< 15'")

@@ -124,7 +124,7 @@ def interpret(framework: Framework, return_id: str, period: Period, parsed: Pars
     if not parsed.unreadable:  # nothing was read: "missing" would only repeat why
         _required(framework, return_id, out, failed)
     _totals(framework, return_id, out)
-    out.findings.extend(check_rules(framework, out.values, out.where))
+    out.findings.extend(check_rules(framework, out.values, out.where, return_id))
     return out
 
 
@@ -341,11 +341,14 @@ def _rule_node(check: str) -> expressions.Node:
 
 
 def check_rules(framework: Framework, values: dict[Key, Fraction],
-                where: dict[Key, str] | None = None) -> list[Finding]:
-    """Evaluate the framework's validation rules; a rule whose inputs are missing is not applicable."""
+                where: dict[Key, str] | None = None, return_id: str | None = None) -> list[Finding]:
+    """Evaluate the framework's validation rules (those of `return_id`'s return, when given); a rule whose inputs
+    are missing is not applicable."""
     findings = []
     lookup = expressions.lookup_from(values)
     for rule in framework.rules:
+        if rule.returns and return_id is not None and return_id not in rule.returns:
+            continue
         node = _rule_node(rule.check)
         if expressions.evaluate(node, lookup) is not False:
             continue

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.settings import redaction
 from kpi_core import loader
 from kpi_core.framework.model import Framework
 
@@ -66,6 +68,21 @@ from intake_fixtures import files, intake, loaded, render_queue, settings  # noq
 
 # Real mail servers for the email channel (a Dovecot IMAP server, an aiosmtpd SMTP server): mail_fixtures.py.
 from mail_fixtures import dovecot, mail_server, smtp  # noqa: E402,F401
+
+# ----------------------------------------------------------------------------- secrets
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Loading settings registers their secrets for redaction (bot/settings/redaction.py), process-wide: each test
+    starts with none, so one test's `imap` password does not hide the word in another's output."""
+    redaction.forget_all()
+    yield
+    redaction.forget_all()
+
+
+# The review (review_fixtures.py): a second commissioner of the same council, and a commissioner of another one.
+from review_fixtures import desk  # noqa: E402,F401
 
 # The web workspace over that deployment, driven in-process (web_fixtures.py).
 from web_fixtures import workspace  # noqa: E402,F401

@@ -2,8 +2,9 @@
 
 It records every call with its parameters and the status it answered, answers the methods kpibot uses, serves
 updates to `getUpdates` as Telegram does (long polling; an update is forgotten once a later offset confirms it),
-serves files to download, and can be told to fail a method with a given Bot API error (403 blocked, 429 retry
-after, 502, a migrated group...). Tests wait for what they expect with `wait_for` (no sleeping).
+serves files to download (which can be made to hang, or fail like a method), and can be told to fail a method
+with a given Bot API error (403 blocked, 429 retry after, 502, a migrated group...). Tests wait for what they
+expect with `wait_for` (no sleeping).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class FakeBotApi:
         self._changed = threading.Condition()
         self._new_update: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._downloads_open: asyncio.Event | None = None  # cleared: a download starts, then hangs until opened
         self.closing = False
 
     @property
@@ -88,6 +90,15 @@ class FakeBotApi:
         self._files[file_id] = (f"documents/file_{len(self._files)}{name[name.rfind('.'):]}", data)
         return {"file_id": file_id, "file_unique_id": f"U{file_id}", "file_name": name,
                 "file_size": len(data) if size is None else size}
+
+    def hold_downloads(self) -> None:
+        """From now on a file download starts (it is recorded as a call) and then hangs, until released."""
+        assert self._loop is not None and self._downloads_open is not None
+        self._loop.call_soon_threadsafe(self._downloads_open.clear)
+
+    def release_downloads(self) -> None:
+        assert self._loop is not None and self._downloads_open is not None
+        self._loop.call_soon_threadsafe(self._downloads_open.set)
 
     def push(self, message: dict[str, Any] | None = None, callback: dict[str, Any] | None = None) -> int:
         """Queue an update (a message or a callback query) for getUpdates; return its update_id."""
@@ -195,7 +206,7 @@ class FakeBotApi:
             return {"file_id": params["file_id"], "file_unique_id": f"U{params['file_id']}", "file_size": len(data),
                     "file_path": path}
         if method in ("deleteWebhook", "setWebhook", "close", "logOut", "setMyCommands", "deleteMyCommands",
-                      "answerCallbackQuery", "sendChatAction"):
+                      "answerCallbackQuery", "sendChatAction", "deleteMessage"):
             return True
         return None
 
@@ -217,7 +228,17 @@ class FakeBotApi:
         path = request.match_info["path"]
         for file_path, data in self._files.values():
             if file_path == path and request.match_info["token"] == TOKEN:
+                failures = self.failures.get("download")  # fail("download", 502, "Bad Gateway"), as any method
+                if failures:
+                    if failures[0][0] > 0:
+                        failures[0][0] -= 1
+                    else:
+                        _, status, body = failures.pop(0)
+                        self._record(Call("download", {"path": path}, status=status))
+                        return web.Response(status=status, text=body["description"])
                 self._record(Call("download", {"path": path}))
+                assert self._downloads_open is not None
+                await self._downloads_open.wait()
                 return web.Response(body=data)
         return web.Response(status=404)
 
@@ -269,7 +290,8 @@ def running_fake_bot_api() -> Iterator[FakeBotApi]:
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        api._loop, api._new_update = loop, asyncio.Event()
+        api._loop, api._new_update, api._downloads_open = loop, asyncio.Event(), asyncio.Event()
+        api._downloads_open.set()
         loop.run_until_complete(runner.setup())
         loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", api.port).start())
         ready.set()
@@ -281,8 +303,9 @@ def running_fake_bot_api() -> Iterator[FakeBotApi]:
     try:
         yield api
     finally:
-        api.closing = True  # end any long poll, so the server stops at once
+        api.closing = True  # end any long poll and any held download, so the server stops at once
         loop.call_soon_threadsafe(api._new_update.set)  # type: ignore[union-attr]
+        loop.call_soon_threadsafe(api._downloads_open.set)  # type: ignore[union-attr]
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)

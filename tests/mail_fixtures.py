@@ -34,6 +34,7 @@ from bot.channels.email.processing import Fetched
 from bot.channels.email.reading import Mailbox
 
 KPIBOT = "kpibot@council.example"
+RECEIVING_SERVER = "mx.council.example"  # the council's mail server: it adds the topmost Authentication-Results
 MAX_UPLOAD = 64 * 1024
 _users = itertools.count(1)
 EMAIL_SETTINGS = f"""
@@ -45,6 +46,7 @@ imap_security = "plain"
 smtp_host = "127.0.0.1"
 smtp_security = "plain"
 from_address = "{KPIBOT}"
+authserv_id = "{RECEIVING_SERVER}"
 
 [intake]
 max_upload_bytes = {MAX_UPLOAD}
@@ -63,9 +65,13 @@ def with_email(settings: config.Settings, **changes: object) -> config.Settings:
 
 def build(sender: str = "alice@breathe-easy.example", subject: str = "Q2 2025-26 return",
           files: tuple[tuple[str, bytes], ...] = (), message_id: str | None = "<q2@breathe-easy.example>",
-          headers: dict[str, str] | None = None, text: str = "Please find our return attached.") -> bytes:
-    """An email as a provider's mail client sends it."""
+          headers: dict[str, str | None] | None = None, text: str = "Please find our return attached.") -> bytes:
+    """An email as a provider's mail client sends it, as the council's mail server delivers it (with its own
+    Authentication-Results on top, saying DMARC passed). A header given replaces the usual one; None removes it."""
     mail = EmailMessage()
+    domain = sender.rsplit("@", 1)[-1]
+    mail["Authentication-Results"] = (f"{RECEIVING_SERVER}; spf=pass smtp.mailfrom={domain}; dkim=pass "
+                                      f"header.d={domain}; dmarc=pass header.from={domain}")
     mail["From"] = f"Sender <{sender}>"
     mail["To"] = KPIBOT
     mail["Subject"] = subject
@@ -74,7 +80,8 @@ def build(sender: str = "alice@breathe-easy.example", subject: str = "Q2 2025-26
         mail["Message-ID"] = message_id
     for name, value in (headers or {}).items():
         del mail[name]  # a header given replaces the usual one
-        mail[name] = value
+        if value is not None:
+            mail[name] = value
     mail.set_content(text)
     for name, data in files:
         maintype, subtype = {"xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

@@ -22,7 +22,7 @@ from fake_telegram import TOKEN, FakeBotApi, message
 from intake_fixtures import NOW
 
 from bot import config
-from bot.app import App
+from bot.app import App, fetchers_from
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.throttle import Throttle
 from bot.cli import main
@@ -97,6 +97,7 @@ def telegram_app(settings: config.Settings, api: FakeBotApi, intake: Intake, ren
     t = settings.telegram.model_copy(update={"base_url": api.base_url, "base_file_url": api.base_file_url,
                                              **telegram})
     app = App(settings.model_copy(update={"telegram": t, "telegram_token": TOKEN}))
+    intake.fetchers.update(fetchers_from(app.settings))  # as App.intake has: the channel's uploads come by file id
     app.__dict__.update(engine=intake.engine, intake=intake, render_queue=render_queue)
     return app
 

@@ -72,12 +72,16 @@ def test_a_contact_no_longer_in_the_configuration_may_do_nothing(intake: Intake)
     assert result.outcome == "unknown_sender"
 
 
-def test_a_subject_naming_another_providers_contract_is_refused_not_counted_as_the_senders_own(
+def test_a_subject_naming_another_providers_contract_counts_nothing_against_theirs_and_tells_nothing(
         intake: Intake) -> None:
-    """Issue 10: 'a subject naming another provider's contract'. Alice has one contract, so a CSV (no cover) with
-    no contract named would be hers; naming Turning Point's contract in the subject must not make it hers."""
-    result = intake.submit(received(sample_csv(), sender=ALICE, caption="ch-substance-misuse 2025-26-Q2 return"))
-    assert result.outcome == "rejected" and [f.code for f in result.findings] == ["not_your_contract"]
+    """Issue 10: 'a subject naming another provider's contract' must never count against that contract. Issue 19:
+    nor may the answer tell whether that contract exists, so the word reads as any word naming none of Alice's
+    contracts: her only contract is assumed, and the file is judged as her return (Turning Point's figures would be
+    refused there, item by item), exactly as under a name that is no contract at all."""
+    theirs = intake.submit(received(sample_csv(seed=1), sender=ALICE, message_id="a",
+                                    caption="ch-substance-misuse 2025-26-Q2 return"))
+    nobodys = intake.submit(received(sample_csv(seed=2), sender=ALICE, message_id="b",
+                                     caption="no-such-contract 2025-26-Q2 return"))
+    assert [(r.outcome, r.contract_id) for r in (theirs, nobodys)] == [("accepted", "ch-stop-smoking")] * 2
     with Session(intake.engine) as session:
-        sub = session.get(Submission, result.submission_id)
-        assert sub is not None and (sub.contract_id, sub.obligation_id) == (None, None)
+        assert session.exec(select(Submission).where(Submission.contract_id == "ch-substance-misuse")).all() == []

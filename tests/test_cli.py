@@ -92,8 +92,8 @@ def test_frameworks_check_lists_every_problem_and_exits_1(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert result.stderr.startswith(f"{path}: invalid framework")
     assert "  - colour: is not a known key (check its spelling); allowed: " in result.stderr
-    assert "  - indicators[0] (1.1).kind: Input should be 'count', 'percentage'" in result.stderr
-    assert "  - indicators[8] (1.9).target: '15' is not a threshold" in result.stderr
+    assert "  - indicators #1 (ref '1.1'): kind: must be 'count', 'percentage'" in result.stderr
+    assert "  - indicators #9 (ref '1.9'): target: '15' is not a threshold" in result.stderr
 
 
 def test_frameworks_check_a_missing_file_exits_1(tmp_path: Path) -> None:
@@ -214,7 +214,7 @@ def test_score_q2_forecasts_the_pbr_payment_from_the_year_to_date(ch_stop_smokin
     assert {k: pbr[k] for k in ("name", "value", "year_to_date", "target", "status", "gap", "forecast",
                                 "year_to_date_periods", "missing_periods")} == {
         "name": "Stretch target for 4-week quits (payment by results)", "value": 54.166667, "year_to_date": 52.5,
-        "target": ">= 60%", "status": "red", "gap": 7.5, "forecast": 52.5,
+        "target": ">= 60%", "status": "part", "gap": 7.5, "forecast": 52.5,
         "year_to_date_periods": ["2025-26-Q1", "2025-26-Q2"], "missing_periods": []}
     quit_dates = indicator(report, "1.1")
     assert (quit_dates["value"], quit_dates["year_to_date"], quit_dates["target_value"], quit_dates["forecast"]) == (
@@ -374,6 +374,16 @@ def test_frameworks_show_flags_the_lifestyle_total_that_does_not_add_up() -> Non
     assert "[discrepancy] INC.T:" in result.stdout and "3380" in result.stdout
     assert "data-submission KPIs: timeliness 95%, accuracy 95%" in result.stdout
     assert "service failure: 3 consecutive late periods" in result.stdout
+
+
+def test_frameworks_show_puts_the_schedules_discrepancies_first_for_the_commissioner_to_decide() -> None:
+    """seeds/003 2.3.4 ("Failure to comply will result in Service failure") against 2.5 ("three consecutive
+    periods"): a choice kpibot must not make silently."""
+    out = kpibot("frameworks", "show", "lifestyle").stdout
+    section = out.index("Discrepancies in the schedule, for the commissioner to decide")
+    assert section < out.index("Assumptions kpibot made")
+    assert "[discrepancy] 2.3.4 satisfaction survey results: 2.3.4 says 'The results must be available to the " \
+           "Council by 30th April every year. Failure to comply will result in Service failure'" in out[section:]
 
 
 def test_frameworks_show_for_a_contract_marks_what_config_toml_changed(tmp_path: Path,

@@ -160,3 +160,35 @@ def test_the_installed_script_answers_status_before_init_without_a_traceback(fre
     done = subprocess.run([str(KPIBOT), "status"], capture_output=True, text=True, cwd=fresh, timeout=60,
                           env={"PATH": "/usr/bin:/bin"})
     assert (done.returncode, done.stdout, done.stderr) == (1, "", NOT_SET_UP + "\n")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("benchmarks", "list", "--framework", "nope"), "unknown framework 'nope'"),
+    (("benchmarks", "load", "missing.csv"), "cannot read missing.csv: No such file or directory"),
+    (("benchmarks", "load", "q1.csv"), "nothing was loaded"),
+    (("frameworks", "show", "lifestyle", "--contract", "ch-stop-smoking"),
+     "contract 'ch-stop-smoking' uses framework 'ch-stop-smoking', not 'lifestyle'"),
+])
+def test_an_error_says_error_once(fresh: Path, args: tuple[str, ...], expected: str) -> None:
+    """Issue 20: "Error: Error:" doubled."""
+    result = run(fresh, *args)
+    assert_one_error_line(result, expected)
+    assert "Error: Error" not in result.output and result.output.count("Error:") == 1
+
+
+def test_no_command_writes_error_into_its_own_message() -> None:
+    """click prefixes `Error: ` to every ClickException, so a message of our own that starts with it doubles it."""
+    import ast
+
+    doubled = []
+    for path in sorted((REPO_ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+                    "fail", "ClickException", "UsageError", "BadParameter") and node.args:
+                first = node.args[0]
+                text = first.value if isinstance(first, ast.Constant) else (
+                    first.values[0].value if isinstance(first, ast.JoinedStr) and first.values
+                    and isinstance(first.values[0], ast.Constant) else "")
+                if isinstance(text, str) and text.lower().startswith("error"):
+                    doubled.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+    assert doubled == []

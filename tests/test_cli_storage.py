@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from intake_fixtures import ALICE, deployment, sample_csv
+from intake_fixtures import ALICE, deployment, received, sample_csv
 
+from bot.app import App
 from bot.cli import main
+from bot.config import load as load_config
 from bot.storage import db
 
 
@@ -63,7 +66,12 @@ def test_submit_refuses_an_unknown_sender(tmp_path: Path) -> None:
     path = tmp_path / "q2.csv"
     path.write_bytes(sample_csv())
     code, out = run(config, "submit", str(path), "--as", "nobody@example.org")
-    assert code == 2 and "not registered" in out
+    assert code == 1 and out.startswith("Error: --as nobody@example.org: no contact in config.toml has this address")
+    # By email, a file from an address kpibot does not know is kept (restricted) and listed for the operator.
+    app = App(load_config(config, environ={}))
+    arrived = received(sample_csv(), sender="nobody@example.org", at=datetime.now(UTC))
+    assert app.intake.submit(arrived).outcome == "unknown_sender"
+    app.close()
     patients = tmp_path / "patients.csv"
     patients.write_bytes(b"item,breakdown,value\nquit_dates,,120\nname,nhs_number\nJane Smith,943 476 5919\n"
                          b"Ali Khan,401 023 2137\nMary Jones,943 476 5870\n")
@@ -148,3 +156,38 @@ def test_score_previews_exactly_what_submit_will_record(tmp_path: Path, database
     stored = next(o for c in status for o in c["obligations"] if (c["id"], o["period"]) == ("ch-stop-smoking",
                                                                                             "2025-26-Q2"))
     assert stored["counts"] == {k: v for k, v in preview["counts"].items() if v}
+
+
+def test_a_submission_still_being_checked_exits_3_saying_so_not_2_as_if_refused(tmp_path: Path,
+                                                                                database_url: str) -> None:
+    """Issue 19: 'eight submits of the same --message-id at once exit 2 ("pending"), the same code as a
+    rejection'. Another process holds the submission and is still checking it: in progress has its own code."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from bot.clock import utc_now
+    from bot.processes import leases
+    from bot.storage.models import Contact, Submission
+
+    deployment(tmp_path, database_url, NO_PDF)
+    config = tmp_path / "config.toml"
+    assert run(config, "init")[0] == 0
+    path = tmp_path / "q2.csv"
+    path.write_bytes(sample_csv())
+    engine = db.make_engine(database_url)
+    with Session(engine) as session:  # recorded a moment ago by a process that is alive and checking it
+        alice = session.exec(select(Contact).where(Contact.email == ALICE)).one()
+        session.add(Submission(idempotency_key="cli:same:0", channel="cli", channel_message_id="same",
+                               sender_address=ALICE, sender_contact_id=alice.id, received_at=utc_now(),
+                               filename="q2.csv", lease_owner=leases.me(), lease_until=utc_now() + timedelta(hours=1)))
+        session.commit()
+    engine.dispose()
+    code, out = run(config, "submit", str(path), "--as", ALICE, "--period", "2025-26-Q2", "--message-id", "same")
+    assert code == 3, out
+    assert "q2.csv is already being checked; the answer will follow shortly." in out
+    assert "still being checked" in out and "not refused" in out
+    code, out = run(config, "submit", str(path), "--as", ALICE, "--period", "2025-26-Q2", "--message-id", "same",
+                    "--json")
+    assert (code, json.loads(out)["outcome"]) == (3, "pending")
+

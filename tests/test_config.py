@@ -76,8 +76,8 @@ def test_a_minimal_config_loads(tmp_path: Path, ch_stop_smoking_config: Path) ->
         (("", 'timezon = "Europe/London"\n'), "timezon"),
         (("", '[storage]\ndatabse_url = "sqlite:///x.db"\n'), "storage.databse_url"),
         (("", '[email]\nsmtp_prot = 25\n'), "email.smtp_prot"),
-        (("value = 720000", "vaule = 720000"), "contracts.0.vaule"),
-        (('kind = "council"', 'kind = "council"\nwebsite = "x"'), "organisations.0.website"),
+        (("value = 720000", "vaule = 720000"), "contracts #1 (id 'ch-stop-smoking'): vaule"),
+        (('kind = "council"', 'kind = "council"\nwebsite = "x"'), "organisations #1 (id 'example-council'): website"),
     ],
 )
 def test_a_misspelt_key_fails_naming_it(tmp_path: Path, ch_stop_smoking_config: Path, change: tuple[str, str],
@@ -189,12 +189,14 @@ def test_invalid_toml_is_refused_naming_the_file(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (('framework = "ch-stop-smoking"', 'framework = "no-such-framework"'),
-         "contracts.0.framework: unknown framework 'no-such-framework'; shipped: "),
+         "contracts #1 (id 'ch-stop-smoking'): framework: unknown framework 'no-such-framework'; known: "),
         (('provider = "breathe-easy"', 'provider = "example-council"'),
-         "contracts[0] (ch-stop-smoking).provider: 'example-council' is not a provider in organisations"),
-        (("value = 720000", "value = -1"), "contracts.0.value: Input should be greater than or equal to 0"),
-        (("start = 2025-04-01", 'start = "April"'), "contracts.0.start: Input should be a valid date"),
-        (('kind = "provider"', 'kind = "charity"'), "organisations.1.kind: Input should be 'council' or 'provider'"),
+         "contracts #1 (id 'ch-stop-smoking'): provider: 'example-council' is not a provider in organisations"),
+        (("value = 720000", "value = -1"), "contracts #1 (id 'ch-stop-smoking'): value: must be 0 or more (not -1)"),
+        (("start = 2025-04-01", 'start = "April"'),
+         "contracts #1 (id 'ch-stop-smoking'): start: must be a date written as 2025-04-01, without quotes"),
+        (('kind = "provider"', 'kind = "charity"'),
+         "organisations #2 (id 'breathe-easy'): kind: must be 'council' or 'provider' (not 'charity')"),
     ],
 )
 def test_a_bad_value_fails_naming_the_key(tmp_path: Path, ch_stop_smoking_config: Path, change: tuple[str, str],
@@ -232,10 +234,10 @@ def test_mail_is_encrypted_unless_plain_is_asked_for_on_this_machine(ch_stop_smo
     ('imap_host = "outlook.office365.com"\nimap_security = "plain"',
      'email: imap_security = "plain" sends the password unencrypted, so it is allowed only to this machine'),
     ('smtp_host = "10.0.0.5"\nsmtp_security = "plain"', 'email: smtp_security = "plain" sends the password'),
-    ('imap_security = "ssl"', "email.imap_security: Input should be 'tls', 'starttls' or 'plain'"),
+    ('imap_security = "ssl"', "email.imap_security: must be 'tls', 'starttls' or 'plain' (not 'ssl')"),
     ('processed_folder = "INBOX"', "email: processed_folder must differ from folder"),
-    ("poll_seconds = 1800", "email.poll_seconds: Input should be less than or equal to 1500"),
-    ('from_address = "kpibot"', "email.from_address: String should match pattern"),
+    ("poll_seconds = 1800", "email.poll_seconds: must be 1500 or less (not 1800)"),
+    ('from_address = "kpibot"', "email.from_address: must be an email address"),
 ])
 def test_unsafe_or_wrong_mailbox_settings_fail_naming_the_key(tmp_path: Path, ch_stop_smoking_config: Path,
                                                                settings: str, problem: str) -> None:
@@ -257,3 +259,69 @@ def test_a_contact_may_be_limited_to_telegram(tmp_path: Path, ch_stop_smoking_co
         'role = "provider_submitter"\ntelegram_chat_id = 1001\nchannel = "telegram"\n')
     [contact] = load_text(tmp_path, text).contacts
     assert (contact.email, contact.channel) == ("alice@example.org", "telegram")
+
+
+# ----------------------------------------------------------------------------- mistakes said as a person counts
+
+def test_a_timezone_that_is_not_a_real_zone_is_refused_when_the_file_is_read(tmp_path: Path,
+                                                                             ch_stop_smoking_config: Path) -> None:
+    """Issue 20: `timezone = "London"` was accepted by validation, then `kpibot init` failed on an unexpected
+    fault. It is a mistake in the file, said when the file is read, with the name to write instead."""
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, 'timezone = "London"\n' + ch_stop_smoking_config.read_text(encoding="utf-8"))
+    assert "timezone: 'London' is not a time zone name; use one from the IANA list, such as 'Europe/London'" \
+        in str(excinfo.value)
+    assert load_text(tmp_path, 'timezone = "Europe/Dublin"\n' + ch_stop_smoking_config.read_text(
+        encoding="utf-8")).timezone == "Europe/Dublin"
+
+
+def test_kpibot_init_with_a_timezone_that_is_not_a_zone_is_one_error_line(tmp_path: Path,
+                                                                          ch_stop_smoking_config: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_text('timezone = "London"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "init"])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: ") and "'London' is not a time zone name" in result.output
+    assert "unexpected fault" not in result.output and not (tmp_path / "var").exists()
+
+
+def test_an_empty_config_file_is_refused_naming_what_it_needs(tmp_path: Path) -> None:
+    """Issue 20: an empty config.toml was initialised silently, a database made for no council at all."""
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, "")
+    message = str(excinfo.value)
+    assert message.startswith(f"{tmp_path / 'kpibot.toml'}: the file is empty")
+    assert all(table in message for table in ("[[organisations]]", "[[contracts]]", "[[contacts]]"))
+
+
+def test_kpibot_init_refuses_a_config_with_no_contracts_and_creates_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = tmp_path / "config.toml"
+    path.write_text('timezone = "Europe/London"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "init"])
+    assert result.exit_code != 0
+    assert result.output.startswith(f"Error: {path} has no [[organisations]] and no [[contracts]]: there is "
+                                    "nothing to set up")
+    assert not (tmp_path / "var").exists()
+
+
+def test_mistakes_name_entries_the_way_a_person_counts_them(tmp_path: Path, ch_stop_smoking_config: Path) -> None:
+    """Issue 20: "contracts.0.framework" counted from 0; a council officer counts the first contract as #1 and
+    knows it by its id."""
+    text = ch_stop_smoking_config.read_text(encoding="utf-8") + (
+        '\n[[contracts]]\nid = "second"\nname = "Second"\nframework = "no-such"\nprovider = "breathe-easy"\n'
+        'commissioner = "example-council"\nvalue = 1\nstart = 2025-04-01\n'
+        '\n[[contacts]]\nemail = "ann@example.org"\nname = "Ann"\norganisation = "nowhere"\n'
+        'role = "provider_submitter"\n')
+    with pytest.raises(ConfigError) as excinfo:
+        load_text(tmp_path, text)
+    message = str(excinfo.value)
+    assert "contracts #2 (id 'second'): framework: unknown framework 'no-such'; known: ch-stop-smoking" in message
+    assert ".0." not in message and "[0]" not in message and "[1]" not in message

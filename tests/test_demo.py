@@ -7,14 +7,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
+from pypdf import PdfReader
 from sqlmodel import Session, select
 from teams_fixtures import assert_plain_language, assert_valid_message, texts
+from test_operator_mistakes import COMMAND_LINE
 
 from bot import config
 from bot.app import App
 from bot.cli import main
 from bot.demo import replay as demo
 from bot.storage.models import OutboxMessage, Submission
+from bot.storage.review_models import PaymentConfirmation, Review, ReviewQuery
 
 
 def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
@@ -27,6 +30,8 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert [(s.contract_id, s.period_id) for s in late] == [("ch-stop-smoking", "2025-26-Q3")]
     solihull_q2 = [s.result for s in steps if (s.contract_id, s.period_id) == ("solihull-stop-smoking", "2025-26-Q2")]
     assert [(r.outcome, r.version) for r in solihull_q2] == [("rejected", 1), ("accepted", 2)]
+    ch_q2 = [s.result for s in steps if (s.contract_id, s.period_id) == ("ch-stop-smoking", "2025-26-Q2")]
+    assert [(r.outcome, r.version, r.on_time) for r in ch_q2] == [("accepted", 1, True), ("accepted", 2, True)]
     assert ("ch-substance-misuse", "2025-26-Q4") not in outcomes
     by_contract = {s.contract.id: s for s in statuses}
     q4 = next(o for o in by_contract["ch-substance-misuse"].obligations if o.period_id == "2025-26-Q4")
@@ -38,9 +43,16 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         pending = session.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
         assert pending == []  # every reply and notice was delivered to the local outbox folder
         sent = session.exec(select(OutboxMessage.kind)).all()
+        # The council queried City and Hackney's Q2, the provider corrected it, and everything else was signed off
+        [query] = session.exec(select(ReviewQuery)).all()
+        assert (query.state, query.version) == ("corrected", 1)
+        assert {r.state for r in session.exec(select(Review))} == {"signed_off"}
+        [confirmed] = session.exec(select(PaymentConfirmation)).all()
+        assert (confirmed.contract_id, confirmed.year_id, confirmed.state) == ("ch-stop-smoking", "2025-26",
+                                                                               "confirmed")
     app.close()
     assert sent.count("reply") == len(steps)
-    assert {"reminder", "overdue", "report", "digest"} <= set(sent)  # the scheduler ran on the same clock
+    assert {"reminder", "overdue", "report", "digest", "review"} <= set(sent)  # the scheduler ran on the same clock
     outbox = tmp_path / "demo" / "outbox"
     cards = sorted(outbox.glob("*-teams-*.json"))  # what each [[teams]] channel would be posted, no tenant needed
     assert len(list(outbox.glob("*.txt"))) + len(cards) == len(sent)
@@ -49,6 +61,15 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert {t[1].split(":")[0] for t in shown} >= {"Reminder", "Overdue", "Exception report"}
     for seen in shown:
         assert_plain_language("\n".join(seen), settings)
+    # Issue 20: "No message to a provider contains `kpibot` command lines": none of the year's replies and notices.
+    told = [f"{p.name}: {line}" for p in sorted(outbox.glob("*.txt"))
+            for line in p.read_text(encoding="utf-8").splitlines() if COMMAND_LINE.search(line)]
+    assert told == []
+    bodies = [p.read_text(encoding="utf-8") for p in outbox.glob("*.txt")]
+    assert any("Subject: Query: City and Hackney Stop Smoking Service" in text for text in bodies)
+    assert any("Subject: Payment confirmed: City and Hackney Stop Smoking Service, 2025-26" in text for text in bodies)
+    early = [text for text in bodies if "Payment confirmed" not in text]
+    assert not any("confirmed" in text.lower() for text in early)
 
 
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
@@ -67,9 +88,13 @@ def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> N
     reports = sorted(p.name for p in (tmp_path / "d" / "reports").iterdir())
     assert reports == ["ch-stop-smoking-2025-26-Q1.pdf", "ch-substance-misuse-2025-26-Q1.pdf", "exception-report.pdf",
                        "solihull-stop-smoking-2025-26-Q1.pdf"]
-    # Each contract's latest return report is its reply's, drawn once: the same bytes, not drawn again.
-    assert {p.read_bytes() for p in replies} == {(tmp_path / "d" / "reports" / name).read_bytes()
-                                                 for name in reports if name != "exception-report.pdf"}
+    # Each contract's latest return report shows the council's review, which came after the reply's report.
+    text = " ".join(PdfReader(tmp_path / "d" / "reports" / "ch-stop-smoking-2025-26-Q1.pdf").pages[i].extract_text()
+                    for i in range(2))
+    assert "Review: Signed off by Morgan Reid on 15 July 2025" in " ".join(text.split())
+    assert "15 Jul 2025  council    Signed off: City and Hackney Stop Smoking Service, Q1 2025-26" in result.output
+    assert ("council    refused: Not confirmed: the year's figure cannot be worked out yet: no annual return for "
+            "Year 2025-26") in result.output  # the year is not over by August
 
 
 def test_the_demo_refuses_a_folder_it_did_not_make_and_touches_nothing(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from datetime import timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ from bot.storage.models import (
 )
 from bot.workbooks.fill import fill
 from bot.workbooks.template import build_template
-from kpi_core import loader, samples
+from kpi_core import formatting, loader, samples
 from kpi_core.calendar import parse_period
 
 LATER = NOW + timedelta(minutes=5)
@@ -120,7 +121,8 @@ def test_a_return_emailed_in_is_scored_and_answered_in_its_thread_with_the_pdf(
             IndicatorResultRow.submission_id == sub.id))}
         [payment] = session.exec(select(PaymentRow).where(PaymentRow.submission_id == sub.id)).all()
     assert f"Total number of people setting a quit date: {results['1.1']:,.0f} (year to date)" in pdf_text
-    assert f"{results['1.4']:.1f}%" in pdf_text and "1.4 % of people who set a quit date who have quit" in pdf_text
+    shown = formatting.value(Fraction(str(results["1.4"])), "percentage", None)  # printed as every report prints it
+    assert shown in pdf_text and "1.4 % of people who set a quit date who have quit" in pdf_text
     assert f"£{payment.amount:,.2f}" in pdf_text and "Received 1 October 2025 at 10:00" in pdf_text
 
 
@@ -253,7 +255,8 @@ def test_a_reply_due_while_smtp_is_down_goes_once_it_is_back_with_the_same_messa
     assert dispatch(intake, files, smtp.port) == 1  # nobody listening
     with Session(intake.engine) as session:
         [message] = session.exec(select(OutboxMessage)).all()
-        assert message.status == "pending" and "SMTP delivery failed" in message.last_error
+        assert message.status == "pending" and "cannot connect to the SMTP server" in message.last_error
+        assert message.attempts == 0  # the channel was down, not this message: sending pauses, nothing used up
     smtp.start()  # back, but answering the first attempt "451 try again later" after taking the message
     try:
         assert dispatch(intake, files, smtp.port, LATER + timedelta(minutes=2)) == 1
@@ -306,3 +309,41 @@ def test_kpibot_run_refuses_a_mailbox_without_its_password(settings: config.Sett
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert ("[email] imap_user is set (kpibot@council.example) but KPIBOT_IMAP_PASSWORD is not: set it in the "
             "environment, or leave imap_user empty") in result.output
+
+
+def test_kpibot_run_refuses_a_dmarc_hold_without_the_server_to_trust(settings: config.Settings) -> None:
+    """Without `authserv_id`, kpibot cannot tell its receiving server's Authentication-Results from one a sender
+    wrote (issue 19): the mailbox is not read until it is set (or the hold is turned off)."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    path = Path(settings.source)
+    path.write_text(path.read_text().replace('authserv_id = "mx.council.example"\n', ""))
+    result = CliRunner().invoke(main, ["--config", str(path), "run"], env={"KPIBOT_IMAP_PASSWORD": "pw"})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ("[email] require_dmarc_pass is on but authserv_id is empty: set it to the name your mail server writes "
+            "first in its Authentication-Results header") in result.output
+
+
+def test_the_email_of_a_file_refused_as_personal_data_leaves_the_mailbox(
+        intake: Intake, settings: config.Settings, mail_server: MailServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 19: 'the email that carried a quarantined attachment stays in the processed folder for ever ... the
+    service log prints the file name'. It is deleted from the mailbox once recorded (its file is kept restricted,
+    and purged with the quarantine); a clean return's email is moved to the processed folder as ever."""
+    patients = (b"name,nhs_number,dob\nJane Smith,943 476 5919,1961-03-02\nAli Khan,401 023 2137,1958-11-30\n"
+                b"Mary Jones,943 476 5870,1972-01-15\n")
+    mail_server.deliver(build(message_id="<list@breathe-easy.example>", subject="Q2 2025-26 clients",
+                              files=(("9434765919 Jane Smith.csv", patients),)))
+    mail_server.deliver(build(files=(("q2.xlsx", workbook()),)))
+    with caplog.at_level("DEBUG"):
+        assert scan(intake, settings, mail_server) == 2
+    assert mail_server.messages("INBOX") == []
+    assert [m["Message-ID"] for m in mail_server.messages(PROCESSED)] == ["<q2@breathe-easy.example>"]
+    quarantined, accepted = submissions(intake.engine)
+    assert (quarantined.status, accepted.status) == ("quarantined", "accepted")
+    with Session(intake.engine) as session:
+        ledger = {m.message_id: m for m in session.exec(select(InboundMail))}
+    assert ledger["<list@breathe-easy.example>"].outcome == "quarantined"
+    assert "Jane" not in caplog.text and "9434765919" not in caplog.text
+    assert f"submission {quarantined.id}" in caplog.text  # the log says which, by its number

@@ -95,6 +95,8 @@ def emails(draw: st.DrawFn, answerable: bool = False) -> Drawn:
     """An email from anyone, automatic or not; `answerable`: an ordinary one from Alice (only its MIME varies)."""
     sender = SENDERS[0] if answerable else draw(st.sampled_from(SENDERS))
     headers: list[tuple[str, str]] = [("From", sender)] if sender else []
+    if answerable:  # as the council's mail server delivers it, with its own DMARC result on top
+        headers.insert(0, ("Authentication-Results", "mx.council.example; dmarc=pass header.from=breathe-easy.example"))
     silent = None if answerable else draw(st.sampled_from([None] * len(SILENT_HEADERS) + sorted(SILENT_HEADERS)))
     if silent is not None:
         headers.append((silent, draw(st.sampled_from(SILENT_HEADERS[silent]))))
@@ -211,7 +213,8 @@ def test_any_bytes_parse_without_raising(raw: bytes) -> None:
 
 def test_the_fuzzer_would_catch_an_answer_to_automatic_mail(intake: Intake, settings: config.Settings) -> None:
     """The invariant above can fail: a message it calls silent, if answered, would show up as a new row."""
-    raw = f"From: {ALICE}\nAuto-Submitted: auto-replied\nMessage-ID: <x@y>\nSubject: hi\n\nhello\n".encode()
+    raw = (f"Authentication-Results: mx.council.example; dmarc=pass\nFrom: {ALICE}\nAuto-Submitted: auto-replied\n"
+           "Message-ID: <x@y>\nSubject: hi\n\nhello\n").encode()
     Processor(intake.engine, intake, settings, clock=lambda: NOW).handle(fetched(raw))
     with Session(intake.engine) as session:
         assert session.exec(select(func.count()).select_from(OutboxMessage)).one() == 0

@@ -106,8 +106,8 @@ def load(tmp_path: Path, email: str, environ: dict[str, str] | None = None) -> c
     ('auth = "oauth2"\noauth_client_id = "abc"\noauth_token_url = "http://login.example/token"',
      "email: oauth_token_url must be an https:// address (http:// only to this machine), not "
      "'http://login.example/token'"),
-    ('auth = "oauth"', "email.auth: Input should be 'password' or 'oauth2'"),
-    ('oauth_tenant = "council.example/../x"', "email.oauth_tenant: String should match pattern"),
+    ('auth = "oauth"', "email.auth: must be 'password' or 'oauth2' (not 'oauth')"),
+    ('oauth_tenant = "council.example/../x"', "email.oauth_tenant: must be a Directory (tenant) ID or a domain"),
     ('auth = "oauth2"\noauth_client_secret = "s3cret"',
      "oauth_client_secret must not be in the file; set KPIBOT_OAUTH_CLIENT_SECRET in the environment instead"),
 ])
@@ -320,9 +320,10 @@ def test_a_token_smtp_refuses_is_replaced_once_then_the_failure_is_clear(
     with pytest.raises(TransportError) as info:
         transport(port, tokens).send(outbound(2))
     assert len(identity.issued) == 3 and server.bearers[2:] == identity.issued[1:]
-    assert str(info.value) == ("SMTP 535: b'5.7.3 Authentication unsuccessful' (check [email] smtp_user, the app's "
-                               "SMTP.SendAsApp permission and its SendAs right on from_address (docs/email.md))")
-    assert not info.value.permanent and len(server.messages) == 1
+    assert str(info.value) == ("the SMTP server refused kpibot's sign-in: SMTP 535 5.7.3 Authentication unsuccessful "
+                               "(check [email] smtp_user and the app's SMTP.SendAsApp permission and its SendAs right "
+                               "on from_address (docs/email.md))")
+    assert not info.value.permanent and info.value.scope == "channel" and len(server.messages) == 1
 
 
 def test_a_bad_client_secret_sends_nothing_and_says_so(identity: Identity, smtp: tuple[int, OAuthSmtp]) -> None:

@@ -192,15 +192,16 @@ def test_a_message_too_large_to_open_is_answered_from_its_header(intake: Intake)
 
 
 def test_a_subject_naming_another_providers_contract_scores_nothing_of_theirs(intake: Intake) -> None:
-    """Alice names Turning Point's contract: the file is refused as not one of her contracts (never guessed to be
-    her own, never counted against theirs), and nothing of theirs is scored or shown to her."""
+    """Alice names Turning Point's contract in the subject: a word naming a contract not hers reads as any other
+    word (whether such a contract exists is never told, issue 19), so her only contract is assumed; nothing is
+    counted against theirs, and nothing of theirs is shown to her."""
     processor(intake).handle(fetched(build(subject="ch-substance-misuse Q2 2025-26", files=(("q2.csv",
                                                                                              sample_csv()),))))
     [sub] = rows(intake.engine, Submission)
-    assert (sub.contract_id, sub.obligation_id, sub.status) == (None, None, "rejected")
+    assert (sub.contract_id, sub.period_id, sub.status) == ("ch-stop-smoking", "2025-26-Q2", "accepted")
     [reply] = rows(intake.engine, OutboxMessage)
-    assert "'ch-substance-misuse' is not one of your contracts" in reply.body_text
-    assert "substance" not in reply.body_text.replace("ch-substance-misuse", "").lower()  # only the id she wrote
+    assert "not one of your contracts" not in reply.body_text
+    assert "substance" not in reply.body_text.lower() and "Turning Point" not in reply.body_text
 
 
 def test_a_telegram_only_contact_is_not_accepted_by_email(intake: Intake) -> None:
@@ -230,23 +231,42 @@ def test_a_message_failing_dmarc_is_held_and_the_commissioner_told(intake: Intak
     assert "held: the sender check (DMARC) failed" in "\n".join(status_lines(intake.engine, settings, LATER))
 
 
-@pytest.mark.parametrize(("headers", "authserv", "require", "scored"), [
-    (dmarc("pass"), "", True, True),
-    (dmarc("none"), "", True, False),  # no DMARC published: not proven either
-    (dmarc("fail"), "", False, True),  # the policy is off
-    ({}, "", True, True),  # the receiving server adds no Authentication-Results: nothing to judge by
-    # a forged header below the receiving server's own: only the trusted server's counts
+@pytest.mark.parametrize(("headers", "require", "scored"), [
+    (dmarc("pass"), True, True),
+    (dmarc("none"), True, False),  # no DMARC published: not proven either
+    (dmarc("fail"), False, True),  # the policy is off
+    # issue 19: 'mail with a provider's From and no Authentication-Results header is scored'
+    ({"Authentication-Results": None}, True, False),
+    ({"Authentication-Results": None}, False, True),
+    # issue 19: '... so is mail carrying a sender-written "Authentication-Results: evil.example; dmarc=pass"'
+    ({"Authentication-Results": "evil.example; dmarc=pass header.from=breathe-easy.example"}, True, False),
+    # the sender's forged "pass" is below the receiving server's own "fail": only the topmost counts
     ({"Authentication-Results": "mx.council.example; dmarc=fail header.from=breathe-easy.example",
-      "X-Spacer": "1"}, "mx.council.example", True, False),
+      "X-Spacer": "1"}, True, False),
 ])
-def test_the_dmarc_policy(intake: Intake, settings: config.Settings, headers: dict[str, str], authserv: str,
-                          require: bool, scored: bool) -> None:
+def test_the_dmarc_policy(intake: Intake, settings: config.Settings, headers: dict[str, str | None], require: bool,
+                          scored: bool) -> None:
     raw = build(files=(("q2.csv", sample_csv()),), headers=headers)
-    if authserv:  # the sender's forged "pass" comes after (below) the receiving server's header
-        raw = raw.replace(b"X-Spacer: 1", b"Authentication-Results: mx.council.example.forged; dmarc=pass")
-    custom = with_email(settings, require_dmarc_pass=require, authserv_id=authserv)
+    raw = raw.replace(b"X-Spacer: 1", b"Authentication-Results: mx.council.example; dmarc=pass")
+    custom = with_email(settings, require_dmarc_pass=require)
     processor(intake, custom).handle(fetched(raw))
     assert bool(rows(intake.engine, Submission)) is scored
+    if not scored:
+        assert outcome(intake.engine).startswith("held:dmarc ")
+
+
+def test_mail_whose_receiving_server_recorded_no_result_is_held_and_the_commissioner_told(
+        intake: Intake, settings: config.Settings) -> None:
+    """docs/email.md promises 'a message whose receiving server did not record dmarc=pass ... is held'."""
+    processor(intake).handle(fetched(build(files=(("q2.csv", sample_csv()),), headers={
+        "Authentication-Results": "evil.example; dmarc=pass"})))
+    assert rows(intake.engine, Submission) == []
+    [notice] = rows(intake.engine, OutboxMessage)
+    assert (notice.address, notice.kind) == (CAROL, "notice")
+    assert "recorded no DMARC result for it" in notice.body_text
+    assert outcome(intake.engine) == "held:dmarc missing"
+    assert "held: no sender check (DMARC) from the council's mail server" in "\n".join(
+        status_lines(intake.engine, settings, LATER))
 
 
 def test_replies_to_one_address_are_capped_and_a_return_waits_its_turn(intake: Intake,

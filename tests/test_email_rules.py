@@ -22,16 +22,21 @@ def with_results(*values: str) -> Inbound:
 
 
 @pytest.mark.parametrize(("values", "authserv", "expected"), [
-    ((M365.format("pass"),), "", "pass"),  # Microsoft 365 writes no server id
-    ((M365.format("bestguesspass"),), "", "bestguesspass"),  # no DMARC record published: not a pass
-    ((GOOGLE.format("pass"),), "", "pass"),
-    ((GOOGLE.format("fail"),), "mx.google.com", "fail"),
-    (("mx.council.example; spf=pass smtp.mailfrom=x",), "", None),  # no DMARC check made: nothing to judge by
-    ((), "", None),
+    ((M365.format("pass"),), "microsoft365", "pass"),  # Microsoft 365 writes no server id
+    ((M365.format("bestguesspass"),), "microsoft365", "bestguesspass"),  # no DMARC record published: not a pass
+    ((GOOGLE.format("pass"),), "mx.google.com", "pass"),
+    ((GOOGLE.format("fail"),), "MX.Google.com", "fail"),
+    (("mx.council.example; spf=pass smtp.mailfrom=x",), "mx.council.example", None),  # no DMARC check made
+    ((), "mx.council.example", None),
     # only the topmost header is the receiving server's; one lower down may be the sender's own forgery
-    (("mx.council.example; dmarc=fail", "mx.council.example; dmarc=pass"), "", "fail"),
-    (("evil.example; dmarc=pass", GOOGLE.format("fail")), "MX.Google.com", "fail"),
+    (("mx.council.example; dmarc=fail", "mx.council.example; dmarc=pass"), "mx.council.example", "fail"),
+    # issue 19: a header the sender wrote is never believed, whatever it claims
     (("evil.example; dmarc=pass",), "mx.google.com", None),
+    (("evil.example; dmarc=pass",), "microsoft365", None),
+    (("spf=pass; dmarc=pass",), "mx.google.com", None),  # Microsoft's shape, where the server writes its id
+    ((GOOGLE.format("pass"),), "microsoft365", None),
+    ((GOOGLE.format("pass"),), "", None),  # no server named: nothing can be believed
+    (("evil.example; dmarc=pass", GOOGLE.format("pass")), "mx.google.com", None),  # the topmost is not the server's
 ])
 def test_the_dmarc_result_is_the_receiving_servers(values: tuple[str, ...], authserv: str,
                                                    expected: str | None) -> None:

@@ -70,7 +70,7 @@ def test_it_accepts_a_return_and_keeps_everything(intake: Intake, files: FileSto
         assert reply.attachment_name == "ch-stop-smoking-2025-26-Q2-v1.pdf"
         assert files.get(report.sha256).startswith(b"%PDF")
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
-        assert actions == ["config_synced", "submission_received", "submission_accepted"]
+        assert actions == ["config_synced", "submission_received", "submission_accepted", "review_open"]
 
 
 def test_the_same_message_twice_yields_one_submission_and_one_reply(intake: Intake) -> None:
@@ -359,3 +359,47 @@ def test_a_file_holding_personal_data_is_quarantined_and_never_echoed(intake: In
     assert purge_due(intake.engine, files, NOW + timedelta(days=29)) == 0
     assert purge_due(intake.engine, files, NOW + timedelta(days=31)) == 1
     assert not files.exists(sub.sha256)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sender", [ALICE, DAVE])
+def test_a_caption_naming_another_providers_contract_is_answered_as_one_naming_no_contract(
+        intake: Intake, sender: str) -> None:
+    """Issue 19: 'a CSV without a cover, captioned with another provider's contract, gets "'lifestyle' is not one
+    of your contracts"; an unknown name gets "Which contract is this return for?"'. Whether a contract exists is
+    never told: Alice (one contract) has her own assumed either way, Dave (two) is asked which either way."""
+    theirs = intake.submit(received(sample_csv(seed=1), message_id="theirs", sender=sender,
+                                    caption="ch-substance-misuse 2025-26-Q2"))
+    nobodys = intake.submit(received(sample_csv(seed=2), message_id="nobodys", sender=sender,
+                                     caption="no-such-contract 2025-26-Q2"))
+    assert (theirs.outcome, theirs.contract_id) == (nobodys.outcome, nobodys.contract_id)
+    assert theirs.outcome == ("accepted" if sender == ALICE else "held")
+    if sender == DAVE:
+        assert theirs.reply == nobodys.reply and theirs.reply.startswith("Which contract is this return for?")
+    for result in (theirs, nobodys):
+        assert "not one of your contracts" not in result.reply
+        assert "substance" not in result.reply.lower() and "Turning Point" not in result.reply
+
+
+PATIENT_LIST = (b"item,breakdown,value\nquit_dates,,120\nname,nhs_number,dob\nJane Smith,943 476 5919,1961-03-02\n"
+                b"Ali Khan,401 023 2137,1958-11-30\nMary Jones,943 476 5870,1972-01-15\n")
+
+
+@pytest.mark.parametrize("data", [pytest.param(None, id="a clean return"),
+                                  pytest.param(PATIENT_LIST, id="a quarantined file")])
+def test_a_file_name_that_looks_like_personal_data_is_never_stored_shown_or_logged(
+        intake: Intake, data: bytes | None, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 19: 'the service log prints the file name (9434765919 Jane Smith.csv). A clean return whose file name
+    holds an NHS number and a name is stored with that name and echoed back.'"""
+    with caplog.at_level("DEBUG"):
+        result = intake.submit(received(data or sample_csv(), caption="2025-26-Q2",
+                                        filename="9434765919 Jane Smith.csv"))
+        intake.submit(received(data or sample_csv(), caption="2025-26-Q2", filename="9434765919 Jane Smith.csv"))
+    assert result.outcome == ("accepted" if data is None else "quarantined")
+    with Session(intake.engine) as session:
+        stored = [s.filename for s in session.exec(select(Submission))] + \
+            [m.body_text + m.subject + str(m.headers) for m in session.exec(select(OutboxMessage))] + \
+            [str(e.detail) for e in session.exec(select(AuditEvent))]
+    shown = "\n".join([result.reply, *stored, caplog.text])
+    assert "Jane" not in shown and "9434765919" not in shown
+    if data is None:  # a clean return is known by a neutral name instead
+        assert "return (name withheld).csv" in stored

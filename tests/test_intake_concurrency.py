@@ -25,6 +25,7 @@ from bot.intake.service import Intake
 from bot.storage import db
 from bot.storage.files import FileStore
 from bot.storage.models import OutboxMessage, StoredFile, Submission
+from kpi_core.returns.reader import read_return
 
 
 def in_child(work: Callable[[], None]) -> int:
@@ -122,6 +123,61 @@ def test_a_submission_killed_at_random_points_is_finished_once_after_restart(
         keys = session.exec(select(OutboxMessage.dedupe_key)).all()
     assert len(keys) == len(set(keys))
     assert all(f"reply:submission:{s.id}" in keys for s in subs)  # each answered, once
+
+
+def test_an_earlier_return_killed_while_a_later_one_completes_never_ends_in_force(
+        intake: Intake, settings: config.Settings) -> None:
+    """Issue 19: 'a random kill run on PostgreSQL left a submission received at 09:05 in force over one received at
+    09:06'. 50 times on each database: return X is recorded, a later return Y of the same period is sent by
+    another process, and X's process is SIGKILLed at a random moment while Y completes; then the service resumes X
+    and the channel sends X again. Versions stay unique and in order of receipt, the one in force is always the
+    latest received, and every submission is answered once."""
+    url = str(intake.engine.url.render_as_string(hide_password=False))
+    rng = random.Random(19)
+    started = time.perf_counter()
+    intake.submit(received(sample_csv(seed=999), message_id="warm-up", caption="2025-26-Q1"))
+    took = time.perf_counter() - started
+    intake.engine.dispose()
+    for round_ in range(50):
+        at = NOW + timedelta(hours=2 * round_)
+        earlier = received(sample_csv(seed=1000 + 2 * round_), message_id=f"x{round_}", caption="2025-26-Q2", at=at)
+        later = received(sample_csv(seed=1001 + 2 * round_), message_id=f"y{round_}", caption="2025-26-Q2",
+                         at=at + timedelta(minutes=1))
+        recorded, tell = os.pipe()
+
+        def send_earlier() -> None:
+            os.close(recorded)
+
+            def reader(data: bytes, name: str):  # type: ignore[no-untyped-def]
+                os.write(tell, b"x")  # X's receipt is committed: Y may come
+                return read_return(data, name)
+
+            Intake(db.make_engine(url), settings, FileStore(settings.storage.files_dir), reader=reader).submit(earlier)
+
+        first = in_child(send_earlier)
+        os.close(tell)
+        assert os.read(recorded, 1) == b"x"
+        os.close(recorded)
+        second = in_child(lambda: child_intake(url, settings).submit(later) and None)
+        time.sleep(rng.uniform(0, took * 1.5))  # a random point in X's life, not a wait for anything
+        os.kill(first, signal.SIGKILL)
+        os.waitpid(first, 0)
+        assert wait_all([second]) == [0]
+        restarted = child_intake(url, settings)
+        restarted.resume_unfinished()
+        assert restarted.submit(earlier).outcome in ("accepted", "duplicate"), round_  # the channel sends it again
+        restarted.engine.dispose()
+        subs = [s for s in submissions(intake.engine) if s.period_id == "2025-26-Q2" or s.status == "received"]
+        assert not [s for s in subs if s.status == "received"], round_
+        versioned = [s for s in subs if s.version is not None]  # in order of receipt (submission id)
+        assert [s.version for s in versioned] == list(range(1, len(versioned) + 1)), round_
+        in_force = [s for s in subs if s.status == "accepted"]
+        assert in_force == [versioned[-1]], (round_, [(s.id, s.status, s.version) for s in subs])
+        assert {s.status for s in subs} <= {"accepted", "superseded", "overtaken", "duplicate"}
+    with Session(intake.engine) as session:
+        keys = session.exec(select(OutboxMessage.dedupe_key)).all()
+    assert len(keys) == len(set(keys))
+    assert all(f"reply:submission:{s.id}" in keys for s in submissions(intake.engine))  # each answered, once
 
 
 def test_a_resend_of_a_message_stuck_mid_processing_resumes_it(intake: Intake) -> None:

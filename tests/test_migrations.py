@@ -10,6 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel
 
+import bot.storage.delivery_models  # noqa: F401  (the outbox's channel pauses, compared with the migrations too)
+import bot.storage.review_models  # noqa: F401  (the review's tables, compared with the migrations too)
 from bot.storage import db
 from bot.storage.models import Organisation, OutboxMessage
 

@@ -281,14 +281,15 @@ def test_a_last_quarter_with_earlier_quarters_missing_is_provisional_and_names_t
     assert any("Provisional: no figures for 2025-26-Q1, 2025-26-Q2, 2025-26-Q3" in line for line in payment.arithmetic)
 
 
-def test_a_complete_year_in_the_last_quarter_is_confirmed() -> None:
+def test_a_complete_year_in_the_last_quarter_is_calculated_never_confirmed_by_kpibot() -> None:
     framework = loader.get("ch-stop-smoking")
     history = {f"2025-26-Q{n}": {("quit_dates", ""): F(400), ("quits_4wk", ""): F(210)} for n in (1, 2, 3)}
     card = score(framework, "quarterly", parse_period("2025-26-Q4", 4),
                  {("quit_dates", ""): F(400), ("quits_4wk", ""): F(210)}, history=history,
                  contract_value=Decimal(720000))
     (payment,) = card.payments
-    assert (payment.state, payment.amount, payment.missing_periods) == ("confirmed", Decimal("9000.00"), ())
+    assert (payment.state, payment.amount, payment.missing_periods) == ("calculated", Decimal("9000.00"), ())
+    assert not any("confirmed" in line for line in payment.arithmetic)  # a person confirms it (bot/review)
 
 
 def test_lifestyle_tiers_on_an_incomplete_year_are_provisional_too() -> None:

@@ -210,9 +210,41 @@ def test_a_return_with_a_52_5_percent_quit_rate_earns_9000_pounds() -> None:
     assert "£9,000.00" in text
     assert "Payment: £36,000.00 x 25% = £9,000.00" in text
     assert in_order(text, ["1.4", "52.5%", "≥ 50%", "● GREEN", "on target"])
-    # No amber band in the schedule: short of the 60% stretch target is red with its gap, part payment shown.
-    assert in_order(text, ["1.5", "52.5%", "≥ 60%", "■ RED", "7.5 percentage points off target"])
+    # Note 1: "If performance is between the minimum and stretch target, the service will receive part payment":
+    # short of the 60% stretch target but past the 50% minimum is the part-payment tier, not red.
+    assert in_order(text, ["1.5", "52.5%", "≥ 60%", "◐ PART PAYMENT",
+                           "earns part payment: 7.5 percentage points short of the stretch target"])
     assert "Rejected" in text  # items are missing, and the report says so while still showing the figures
+
+
+def test_a_stretch_target_missed_while_the_minimum_is_met_reads_as_the_part_payment_it_earns() -> None:
+    """seeds/000 Note 1: "If performance is between the minimum and stretch target, the service will receive part
+    payment proportional to the performance achieved." A full year at 52.5% (minimum 50%, stretch 60%) earns
+    £9,000 of £36,000: a payment tier, not a failure to put in an action plan, and said so in the report, the email
+    and the chat message."""
+    from corpus.filling import consistent_values
+
+    framework = loader.get("ch-stop-smoking")
+    values = consistent_values(framework, "annual", fixed={"quit_dates": 1600, "quits_4wk": 840})
+    result = assess(framework, parse_period("2025-26", 4), parse_csv(samples.to_csv(values).encode(), "a.csv"),
+                    contract_value=Decimal(720000))
+    assert result.accepted
+    report = build_return_report(result, meta("ch-stop-smoking"))
+    [row] = [r for section in report.sections for r in section.rows if r.ref == "1.5"]
+    assert row.status.label == "◐ PART PAYMENT" and row.gap == ("earns part payment: 7.5 percentage points short "
+                                                                "of the stretch target")
+    assert ("Part payment: £9,000.00 of £36,000.00, in proportion between the minimum (50%) and the stretch target "
+            "(60%).") in row.notes
+    assert "1.5" not in [r.ref for r in report.attention] and "1.5" not in [p.ref for p in report.action_plans]
+    text, _ = read_pdf(render_return_report(report))
+    assert in_order(text, ["1.5", "52.5%", "≥ 60%", "◐ PART PAYMENT", "earns part payment"])
+    assert "◐ PART PAYMENT past a payment's minimum and short of its stretch target" in squash(text)
+    _, body = email_text(report)
+    attention = body.split("PAID IN PART")[0]
+    assert "1.5 Stretch target" not in attention
+    assert "◐ PART PAYMENT  1.5 Stretch target for 4-week quits (payment by results)" in body
+    assert "Every indicator that is judged is on target" not in body
+    assert "🟣 PART PAYMENT 1.5 Stretch target" in telegram_text(report)
 
 
 # A framework shaped like the seed's action plan example (4-week quitters, target 3,500, 1,693 achieved) with a

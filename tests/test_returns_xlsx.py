@@ -272,7 +272,11 @@ def test_a_template_saved_by_a_real_spreadsheet_program_reads_its_saved_formula_
     framework = loader.get("ch-stop-smoking")
     parsed = read_return(path.read_bytes(), path.name)
     result = assess(framework, parse_period(parsed.cover["period"], 4), parsed, expected_contract="ch-stop-smoking")
-    assert result.accepted, [f.text() for f in result.findings]
+    # Every figure is read. The snapshot's figures predate the rules issue 20 added (new website visitors within
+    # all visitors, the under 18s counted the same in two breakdowns), which they break: that is the figures' fault,
+    # never the reading's.
+    reading = [f.text() for f in result.findings if f.is_error and not f.code.startswith("rule:")]
+    assert reading == [] and {f.code for f in result.errors} <= {f"rule:{r.id}" for r in framework.rules}
     values = result.interpretation.values
     assert (values[("quit_dates", "")], values[("quits_4wk", "")], len(values)) == (400, 210, 286)
     assert result.interpretation.where[("quit_dates", "")] == "Data!E5"

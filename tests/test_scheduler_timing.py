@@ -163,7 +163,7 @@ def test_reminder_days_are_set_per_return_type_and_per_contract(tmp_path: Path) 
     ("[scheduler.return_types.monthly]\nreminder_days = [3]\n",
      "scheduler.return_types.monthly: no such return (known: annual, quarterly)"),
     ("[scheduler]\nreminder_days = [3, 3]\n", "reminder_days: a day appears more than once in [3, 3]"),
-    ("[scheduler]\nreminder_days = [-1]\n", "scheduler.reminder_days.0: Input should be greater than or equal to 0"),
+    ("[scheduler]\nreminder_days = [-1]\n", "scheduler.reminder_days #1: must be 0 or more (not -1)"),
     ("[scheduler]\nsend_from = 18:00:00\n", "send_from must be earlier than send_until"),
     ("[scheduler]\ndigest_weekday = \"sunday\"\n", "scheduler.digest_weekday"),
     ("[scheduler]\nremind = [3]\n", "scheduler.remind: is not a known setting"),

@@ -555,8 +555,37 @@ def test_a_near_miss_is_red_with_its_small_gap_when_the_contract_has_no_amber_ba
     result = card.result("1.4")
     assert result.status == "red" and not result.judgement.critical_failure
     assert result.gap_text == "0.1 percentage points off target"
-    # 1.4 and 1.5 now agree at the same value: both red (the old bands made one amber, the other red).
+    # 1.5 earns nothing at or below its 50% minimum ("50% or below, no PbR element will be paid"): red as well.
     assert card.result("1.5").status == "red"
+
+
+@pytest.mark.parametrize(("quits", "status"), [
+    (525, "part"),   # the worked example: "above the minimum target but only a quarter of the way"
+    (599, "part"),
+    (600, "green"),  # "If the stretch target of 60% is achieved, the full PbR element will be paid"
+    (500, "red"),    # "If the % ... is 50% or below, no PbR element will be paid"
+    (430, "red"),
+])
+def test_a_stretch_target_missed_while_the_minimum_is_met_is_the_part_payment_tier(quits: int, status: str) -> None:
+    """seeds/000 Note 1: "If performance is between the minimum and stretch target, the service will receive part
+    payment proportional to the performance achieved." That is a payment tier, not a failure needing an action
+    plan: 1.5 between 50% and 60% is `part`, never red."""
+    ch = loader.get("ch-stop-smoking")
+    card = score(ch, "annual", parse_period("2025-26", 4), {("quits_4wk", ""): F(quits), ("quit_dates", ""): F(1000)},
+                 contract_value=720000)
+    result = card.result("1.5")
+    assert result.status == status
+    assert (result.gap_text.startswith("earns part payment: ")) is (status == "part")
+    [payment] = card.payments
+    assert (0 < payment.earned_share < F(1, 20)) is (status == "part")
+
+
+def test_the_part_payment_tier_is_judged_on_the_year_to_date_in_year() -> None:
+    ch = loader.get("ch-stop-smoking")
+    q1 = {("quits_4wk", ""): F(200), ("quit_dates", ""): F(400)}   # 50%: nothing earned
+    q2 = {("quits_4wk", ""): F(230), ("quit_dates", ""): F(400)}   # 57.5%: 53.75% so far this year
+    card = score(ch, "quarterly", parse_period("2025-26-Q2", 4), q2, history={"2025-26-Q1": q1})
+    assert (card.result("1.5").status, card.result("1.5").judged_value.value) == ("part", F(10750, 200))
 
 
 BANDS = MECHANICS.replace("[scoring]\namber = { relative = 0.1 }\n", "[scoring]\n").replace(

@@ -257,6 +257,24 @@ def test_annual_return_areas_are_annual_items(item_id: str, item_type: str) -> N
     assert item_id not in {i.id for i in framework.items_for("quarterly")}
 
 
+@pytest.mark.parametrize(("provided", "status"), [(1, "green"), (0, "red")])
+def test_survey_results_due_by_30_april_are_judged_and_the_service_failure_clause_is_the_commissioners_call(
+        provided: int, status: str) -> None:
+    """seeds/003 2.3.4: "The results must be available to the Council by 30th April every year. Failure to comply
+    will result in Service failure" - unlike 2.5's "three consecutive periods". The annual return (due 30 April)
+    carries the results: not provided is red on AR.7; whether one late or missing result is a service failure is
+    listed as a discrepancy for the commissioner, not decided by kpibot."""
+    card = scored("lifestyle", "2025-26", values(survey_results=provided))
+    assert card.result("AR.7").status == status
+    framework = fw("lifestyle")
+    assert framework.returns["annual"].due.model_dump() == {"rule": "date_after", "month": 4, "day": 30,
+                                                           "roll_to_working_day": False}
+    [clause] = [d for d in framework.discrepancies if d.about.startswith("2.3.4")]
+    assert "Failure to comply will result in Service failure" in clause.text
+    assert "three consecutive periods" in clause.text and "The commissioner decides" in clause.text
+    assert framework.terms.service_failure_after_late == 3  # the schedule's 2.5 rule stands for every return
+
+
 @pytest.mark.parametrize(("on_time", "status"), [(19, "green"), (20, "green"), (18, "red"), (15, "red")])
 def test_timeliness_is_worked_out_from_system_figures_against_95_percent(on_time: int, status: str) -> None:
     framework = fw("lifestyle")

@@ -40,12 +40,12 @@ from bot.app import App
 from bot.channels.teams import cards
 from bot.channels.teams.status import status_lines
 from bot.channels.teams.transport import TeamsTransport, Webhook
+from bot.demo.simulate import Replay
 from bot.outbox.card import CARD, Card
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.transport import Outbound
 from bot.storage.models import OutboxMessage
 from jobs.reports import report_sweep
-from bot.demo.simulate import Replay
 from jobs.sweep import sweep
 from kpi_core import loader, samples
 

@@ -25,10 +25,10 @@ from bot.channels.teams import cards
 from bot.channels.teams.check import check, main
 from bot.channels.teams.status import status_lines
 from bot.channels.teams.transport import GAP, TeamsTransport, Webhook, retry_after
+from bot.commands.service_status import service_lines
 from bot.outbox.card import CARD, Card, Count, Section
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.transport import Outbound, TransportError
-from bot.commands.service_status import service_lines
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, OutboxMessage
 
@@ -241,6 +241,7 @@ def test_text_is_never_read_as_markdown(fake: FakeWorkflows, transport: TeamsTra
 def test_the_webhook_url_never_reaches_a_log_line(fake: FakeWorkflows, transport: TeamsTransport,
                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # `kpibot run` quiets httpx, process-wide; here it must speak
     fake.answer(error(404, "WorkflowNotFound"))
     with pytest.raises(TransportError):
         transport.send(outbound())

@@ -21,6 +21,7 @@ from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.transport import Outbound, TransportError
 from bot.reports.chat import TELEGRAM_LIMIT, length
+from bot.storage.delivery_models import ChannelPause
 from bot.storage.files import FileStore
 from bot.storage.models import AuditEvent, Contact, OutboxMessage
 
@@ -99,7 +100,7 @@ def test_a_refused_token_is_not_the_contacts_fault(api: FakeBotApi) -> None:
     with pytest.raises(TransportError) as info:
         sender.send(Outbound("1001", "", "hello"))
     sender.close()
-    assert not info.value.permanent  # retried (and visible) rather than disabling Telegram for the contact
+    assert not info.value.permanent and info.value.scope == "channel"  # Telegram pauses; no contact is blamed
 
 
 def test_a_chat_id_that_is_not_a_number_is_permanent(api: FakeBotApi, transport: TelegramTransport) -> None:
@@ -154,8 +155,10 @@ def test_429_and_502_each_part_is_delivered_once_later(api: FakeBotApi, intake: 
     dispatcher.run_once(NOW + timedelta(seconds=7))
     waiting = row(intake.engine, message_id)
     assert waiting.status == "pending" and "Bad Gateway" in waiting.last_error
-    assert waiting.next_attempt_at > NOW + timedelta(seconds=7)  # the outbox's back-off
-    dispatcher.run_once(waiting.next_attempt_at)
+    with Session(intake.engine) as session:  # a 502 is Telegram's as a whole: the channel pauses, not this chat
+        pause = session.get(ChannelPause, "telegram")
+    assert pause is not None and pause.until > NOW + timedelta(seconds=7) and waiting.attempts == 1
+    dispatcher.run_once(pause.until)
     assert [c.params["text"][:5] for c in api.sent("sendMessage")] == ["(1/3)", "(2/3)", "(3/3)"]  # each once
     assert [c.status for c in api.calls if c.method == "sendMessage"] == [200, 429, 502, 200, 200]
     assert row(intake.engine, message_id).status == "sent"

@@ -131,4 +131,4 @@ def test_a_term_written_the_wrong_way_is_refused_naming_the_key(tmp_path: Path, 
                     encoding="utf-8")
     with pytest.raises(config.ConfigError) as excinfo:
         config.load(path, environ={})
-    assert message in str(excinfo.value) and "contracts.0" in str(excinfo.value)
+    assert message in str(excinfo.value) and "contracts #1 (id 'ch-stop-smoking'): terms" in str(excinfo.value)

@@ -164,10 +164,10 @@ def test_cells_in_one_column_are_shown_as_a_range(cells: list[str], expected: st
         # 102 four-week quitters with serious mental illness against 11 who set a quit date (CH 1.4 by group).
         ("ch-stop-smoking", {("quits_4wk", "priority_group=smi"): Fraction(102),
                              ("quit_dates", "priority_group=smi"): Fraction(11)}, "within_1_4_priority_group_smi"),
-        # 1,000% = 40 of 4 (Solihull's quit rate by quit aid).
+        # 1,000% = 40 of 4 (Solihull's quit rate by quit aid: its rule, written once, holds in every category).
         ("solihull-stop-smoking", {("quits_4wk", "quit_aid=e_cig_only"): Fraction(40),
                                    ("quit_dates", "quit_aid=e_cig_only"): Fraction(4)},
-         "within_t2_4b_quit_aid_e_cig_only"),
+         "quits_within_quit_dates_quit_aid_e_cig_only"),
         # 99 of 87: more face-to-face interventions than interventions.
         ("solihull-stop-smoking", {("interventions", "delivery_mode=face_to_face"): Fraction(99),
                                    ("interventions", ""): Fraction(87)}, "within_t4_3a"),

@@ -181,8 +181,8 @@ def test_a_filled_template_reads_back_exactly_and_scores_as_its_figures(framewor
 
 
 def test_the_seed_worked_example_round_trips_to_its_payment() -> None:
-    """52.5% of 1,600 quit at 4 weeks: KPI 1.4 (>= 50%) green, 1.5 (>= 60%) red with its gap (no amber band in the
-    schedule), PbR pays £9,000."""
+    """52.5% of 1,600 quit at 4 weeks: KPI 1.4 (>= 50%) green, 1.5 (>= 60%) the part-payment tier ("between the
+    minimum and stretch target, the service will receive part payment"), PbR pays £9,000."""
     framework = loader.get("ch-stop-smoking")
     year = parse_period("2025-26", 4)
     values = consistent_values(framework, "annual", fixed={"quit_dates": 1600, "quits_4wk": 840})
@@ -191,7 +191,7 @@ def test_the_seed_worked_example_round_trips_to_its_payment() -> None:
     parsed = read_return(fill(template, values, framework), "annual.xlsx")
     result = assess(framework, year, parsed, contract_value=720000)
     assert result.accepted
-    assert (result.scorecard.result("1.4").status, result.scorecard.result("1.5").status) == ("green", "red")
+    assert (result.scorecard.result("1.4").status, result.scorecard.result("1.5").status) == ("green", "part")
     assert result.scorecard.result("1.4").value == Fraction(105, 2)
     assert [p.amount for p in result.scorecard.payments] == [9000]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.assessment.reviews import state_of
 from bot.assessment.submission_kpis import SubmissionKpis, local_date, submission_kpis
 from bot.storage.models import Contract, IndicatorResultRow, Obligation, Submission
 from kpi_core import loader
@@ -27,12 +28,13 @@ class ObligationStatus:
     on_time: bool | None
     days_late: int | None
     counts: dict[str, int]
+    review: str | None = None  # the council's review of the version in force: waiting | queried | answered | signed_off
 
     def as_dict(self) -> dict[str, object]:
         return {"return": self.return_type, "period": self.period_id, "due": self.due_date.isoformat(),
                 "state": self.state, "received_at": self.received_at.isoformat() if self.received_at else None,
                 "version": self.version, "on_time": self.on_time, "days_late": self.days_late,
-                "counts": self.counts}
+                "counts": self.counts, "review": self.review}
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,10 @@ class ContractStatus:
     targets: DataSubmissionTerms | None = None  # the contract's data-submission KPI targets, if it has them
 
 
-def obligation_status(session: Session, obligation: Obligation, today: date, zone: str) -> ObligationStatus:
+def obligation_status(session: Session, obligation: Obligation, today: date, zone: str,
+                      review: str | None = None) -> ObligationStatus:
     subs = list(session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
-                             .order_by(Submission.received_at.desc(), Submission.id.desc())))  # type: ignore[attr-defined]
+                             .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())))
     current = next((s for s in subs if s.status == "accepted"), None)
     latest = current or (subs[0] if subs else None)
     counts: dict[str, int] = {}
@@ -65,7 +68,7 @@ def obligation_status(session: Session, obligation: Obligation, today: date, zon
                             obligation.due_date, state, latest.received_at if latest else None,
                             latest.version if latest else None,
                             None if first_accepted is None else late <= 0,
-                            late if late > 0 else None, counts)
+                            late if late > 0 else None, counts, review if current is not None else None)
 
 
 def contract_status(session: Session, contract: Contract, today: date, zone: str,
@@ -75,7 +78,8 @@ def contract_status(session: Session, contract: Contract, today: date, zone: str
     terms = terms or contract_terms(loader.get(contract.framework_id))
     obligations = session.exec(select(Obligation).where(Obligation.contract_id == contract.id,
                                                         Obligation.period_start <= today)
-                               .order_by(Obligation.due_date, Obligation.return_type)).all()  # type: ignore[arg-type]
-    rows = tuple(obligation_status(session, o, today, zone) for o in obligations)
+                               .order_by(col(Obligation.due_date), col(Obligation.return_type))).all()
+    reviews = state_of(session, [o.id for o in obligations if o.id is not None])
+    rows = tuple(obligation_status(session, o, today, zone, reviews.get(o.id or 0)) for o in obligations)
     kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms))
     return ContractStatus(contract, rows, kpis, terms.data_submission)

@@ -2,9 +2,11 @@
 
 - An obligation counts once its due date has passed (or it has been met).
 - Timely: its first accepted version arrived by the end of the due date, Europe/London time.
-- Accurate: its first submission was accepted and no later version replaced it (not rejected-then-corrected,
-  not corrected after acceptance). Returns never received count against timeliness but are left out of accuracy,
-  which judges the data that was sent.
+- Accurate: its first submission was accepted, no later version replaced it (not rejected-then-corrected, not
+  corrected after acceptance, whether on the provider's own initiative or in answer to the council's query), and
+  no spot check by the council found its figures inaccurate (schedule 2.5: accuracy "may be spot checked and
+  verified by the Council"). Each inaccurate return carries the reasons, in words, for the reports. Returns never
+  received count against timeliness but are left out of accuracy, which judges the data that was sent.
 - Service failures (where the contract's terms have the rule): each run of N consecutive late periods of one return
   type, kept on the record for the rolling year after it happened (the scheduler's sweep stores each as it happens).
 
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot.assessment.reviews import Inaccuracy, inaccuracies
 from bot.storage.models import Obligation, ServiceFailureRow, Submission
 from kpi_core.calendar import add_months
 from kpi_core.escalation import (
@@ -43,6 +46,7 @@ class ObligationRecord:
     submitted: bool
     timely: bool
     accurate: bool | None  # None when nothing was submitted
+    why_inaccurate: tuple[str, ...] = ()  # e.g. `corrected after the council's query of 3 October 2025`
 
 
 @dataclass(frozen=True)
@@ -107,32 +111,55 @@ def months_before(day: date, months: int) -> date:
     return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
-def local_date(moment, zone: str) -> date:  # type: ignore[no-untyped-def]
+def local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
-def record_of(obligation: Obligation, submissions: list[Submission], zone: str) -> ObligationRecord:
-    """What the submissions of one obligation (in order of receipt) say of its timeliness and accuracy."""
+FIRST_NOT_ACCEPTED = {"rejected": "the first version was rejected", "held": "the first file could not be matched to "
+                      "this return", "quarantined": "the first file was refused as possible personal data"}
+
+
+def record_of(obligation: Obligation, submissions: list[Submission], zone: str,
+              found: list[Inaccuracy] | None = None) -> ObligationRecord:
+    """What the submissions of one obligation (in order of receipt) say of its timeliness and accuracy, with the
+    council's findings on it (`found`: spot checks that found it inaccurate, queries answered by a correction)."""
     subs = [s for s in submissions if s.status != "failed"]  # our failure, not the provider's
     accepted = [s for s in subs if s.status in WAS_ACCEPTED]
     timely = bool(accepted) and local_date(accepted[0].received_at, zone) <= obligation.due_date
-    accurate = None if not subs else (subs[0].status in WAS_ACCEPTED and len(accepted) == 1)
-    return ObligationRecord(obligation, bool(subs), timely, accurate)
+    if not subs:
+        return ObligationRecord(obligation, False, timely, None)
+    why = [] if subs[0].status in WAS_ACCEPTED else [FIRST_NOT_ACCEPTED.get(subs[0].status, "the first version was "
+                                                                         "not accepted")]
+    found = found or []
+    queried = [f for f in found if f.kind == "query"]
+    if len(accepted) > 1:
+        why += ([f"corrected after the council's query of {_day(f.at, zone)}" for f in queried]
+                or [f"corrected after it was accepted (version {accepted[-1].version} replaced version "
+                    f"{accepted[0].version})"])
+    why += [f"a spot check on {_day(f.at, zone)} found the figures inaccurate" for f in found
+            if f.kind == "spot_check"]
+    return ObligationRecord(obligation, True, timely, not why, tuple(why))
+
+
+def _day(moment: datetime, zone: str) -> str:
+    day = local_date(moment, zone)
+    return f"{day.day} {day:%B %Y}"
 
 
 def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str) -> list[ObligationRecord]:
     obligations = list(session.exec(select(Obligation).where(
         Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.due_date <= as_of)
-        .order_by(Obligation.due_date, Obligation.id)))  # type: ignore[arg-type]
+        .order_by(col(Obligation.due_date), col(Obligation.id))))
     # Every submission of these obligations in one query (a submission judges the contract's whole year).
     received: dict[int | None, list[Submission]] = {o.id: [] for o in obligations}
     if obligations:
         for sub in session.exec(select(Submission).where(col(Submission.obligation_id).in_(list(received)))
-                                .order_by(Submission.received_at, Submission.id)):  # type: ignore[arg-type]
+                                .order_by(col(Submission.received_at), col(Submission.id))):
             received[sub.obligation_id].append(sub)
+    findings = inaccuracies(session, [o.id for o in obligations if o.id is not None])
     records = []
     for obligation in obligations:
-        record = record_of(obligation, received[obligation.id], zone)
+        record = record_of(obligation, received[obligation.id], zone, findings.get(obligation.id or 0))
         if obligation.due_date < as_of or record.timely:
             records.append(record)
     return records

@@ -7,15 +7,21 @@
   (a provider often emails the workbook to the commissioner): such a version is recorded as submitted by the
   commissioner for the provider, in the version, the audit log, the reply and the report.
 - The operator runs `kpibot` on the server and sees everything; commands that act for a person say `--as EMAIL`.
+- Review (bot/review): the council that commissions a contract reviews its returns: its commissioners sign off,
+  query, record spot checks and confirm the year's payments. The provider's submitters and managers answer the
+  council's queries (by an explanation or a corrected version). Which of these acts each may take in each state
+  is the review's table of transitions (bot/review/table.py); the part a person plays in it is `review_role`.
+  A commissioner of another council, or a provider's contact narrowed to other contracts, plays no part.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.storage.models import Contact, ContactContract, Contract
 
 PROVIDER_ROLES = ("provider_submitter", "provider_manager")
+COMMISSIONER, PROVIDER = "commissioner", "provider"  # the parts people play in a review
 
 
 def is_commissioner(contact: Contact) -> bool:
@@ -54,3 +60,22 @@ def allowed(session: Session, contact: Contact | None, action: str, contract_id:
     if contact is None or not contact.active or contact.role not in WEB_ACTIONS[action]:
         return False
     return contract_id is None or may_see(session, contact, contract_id)
+
+
+def review_role(session: Session, contact: Contact, contract_id: str) -> str | None:
+    """The part `contact` plays in the review of `contract_id`'s returns: the council reviewing it
+    (`commissioner`), the provider answering for it (`provider`), or None when they may not see the contract."""
+    if not may_see(session, contact, contract_id):
+        return None
+    if is_commissioner(contact):
+        return COMMISSIONER
+    return PROVIDER if contact.role in PROVIDER_ROLES else None
+
+
+def people_for(session: Session, contract: Contract, part: str) -> list[Contact]:
+    """The active contacts who play `part` in the review of `contract` (each may see it), by id."""
+    organisation, roles = ((contract.commissioner_id, ("commissioner",)) if part == COMMISSIONER
+                           else (contract.provider_id, PROVIDER_ROLES))
+    found = session.exec(select(Contact).where(Contact.organisation_id == organisation,
+                                               Contact.active == True).order_by(col(Contact.id))).all()  # noqa: E712
+    return [c for c in found if c.role in roles and review_role(session, c, contract.id) == part]

@@ -161,8 +161,9 @@ def write_atomically(path: str | Path, data: bytes) -> None:
 
 def counts_text(counts: dict[str, int]) -> str:
     """`2 red, 1 amber, 30 green, 1 no data`: red first, in words."""
-    order = ("red", "amber", "green", "no_data", "info")
-    return ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in order if counts.get(s))
+    order = ("red", "amber", "part", "green", "no_data", "info")
+    words = {"no_data": "no data", "part": "part payment"}
+    return ", ".join(f"{counts[s]} {words.get(s, s)}" for s in order if counts.get(s))
 
 
 __all__ = ["NOT_SET_UP", "State", "counts_text", "echo_json", "fail", "output_path", "period_arg", "plural",

@@ -35,23 +35,24 @@ def load(state: State, path: str) -> None:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        fail(f"Error: cannot read {path}: {exc.strerror or exc}.")
+        fail(f"cannot read {path}: {exc.strerror or exc}.")
         return
     except UnicodeDecodeError:
-        fail(f"Error: {path} is not a text (UTF-8) CSV file. Save it as CSV with the columns {','.join(COLUMNS)}, "
+        fail(f"{path} is not a text (UTF-8) CSV file. Save it as CSV with the columns {','.join(COLUMNS)}, "
              f"for example:\n{EXAMPLE}")
         return
+    state.settings  # noqa: B018 - reading the settings loads the council's own frameworks too
     try:
-        benchmarks = read_benchmarks(text, loader.shipped(), where=f"{path} ")
+        benchmarks = read_benchmarks(text, loader.known(), where=f"{path} ")
     except BenchmarkFileError as exc:
-        fail("Error: nothing was loaded:\n" + "\n".join(f"  - {p}" for p in exc.problems))
+        fail("nothing was loaded:\n" + "\n".join(f"  - {p}" for p in exc.problems))
         return
     try:
         with Session(state.app.engine) as session:
             added, replaced = save_benchmarks(session, benchmarks, utc_now(), Path(path).name)
             session.commit()
     except sa.exc.SQLAlchemyError:
-        fail("Error: cannot write to the database; run `kpibot init` first.")
+        fail("cannot write to the database; run `kpibot init` first.")
         return
     frameworks = sorted({b.framework_id for b in benchmarks})
     click.echo(f"Loaded {len(benchmarks)} benchmark{'s' if len(benchmarks) != 1 else ''} for "
@@ -64,14 +65,15 @@ def load(state: State, path: str) -> None:
 @click.pass_obj
 def list_benchmarks(state: State, framework_id: str | None, as_json: bool) -> None:
     """List the benchmarks loaded, with their source and publication date."""
-    ids = [framework_id] if framework_id else sorted(loader.shipped())
-    if framework_id and framework_id not in loader.shipped():
-        fail(f"Error: unknown framework {framework_id!r}; known: {', '.join(sorted(loader.shipped()))}")
+    state.settings  # noqa: B018 - reading the settings loads the council's own frameworks too
+    ids = [framework_id] if framework_id else sorted(loader.known())
+    if framework_id and framework_id not in loader.known():
+        fail(f"Error: unknown framework {framework_id!r}; known: {', '.join(sorted(loader.known()))}")
     try:
         with Session(state.app.engine) as session:
             found = [b for fid in ids for b in stored_benchmarks(session, fid)]
     except sa.exc.SQLAlchemyError:
-        fail("Error: cannot read the database; run `kpibot init` first.")
+        fail("cannot read the database; run `kpibot init` first.")
         return
     if as_json:
         echo_json([{"framework": b.framework_id, "period": b.period_id, "item": b.item, "breakdown": b.breakdown,

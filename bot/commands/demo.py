@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def command(state: State, folder: str, as_of: datetime) -> None:
     """Run kpibot end to end on example contracts: no accounts, tokens or servers needed."""
-    from bot.commands.status import data_kpis_text, timing_text
+    from bot.commands.status import REVIEW_WORDS, data_kpis_text, timing_text
     from bot.demo import replay as demo
 
     day: date = as_of.date()
@@ -38,7 +38,8 @@ def command(state: State, folder: str, as_of: datetime) -> None:
     except demo.DemoFolderError as exc:
         fail(str(exc))
     click.echo(f"Replaying a year of returns and the scheduler's notices up to {day:%d %B %Y} into {folder}/ ...")
-    steps, statuses = demo.run(settings, Path(folder), day, progress=_show, notices=_show_notice)
+    steps, statuses = demo.run(settings, Path(folder), day, progress=_show, notices=_show_notice,
+                               reviewed=_show_review)
     click.echo(f"\nReplayed {plural(len(steps), 'submission')} into {folder}/kpibot.db")
     for status in statuses:
         click.echo(f"\n{status.contract.name}: {data_kpis_text(status.kpis, status.targets)}")
@@ -46,8 +47,9 @@ def command(state: State, folder: str, as_of: datetime) -> None:
             if o.state == "not due":
                 continue
             click.echo(f"  {o.return_type:<9} {o.period_id:<11} due {o.due_date:%d %b %Y}  {o.state:<9} "
-                       f"{timing_text(o):<18} {counts_text(o.counts)}".rstrip())
-    click.echo(f"\nReports (PDF): {folder}/reports/. Replies sent to providers: {folder}/outbox/. "
+                       f"{timing_text(o):<18} {REVIEW_WORDS.get(o.review or '', ''):<11} "
+                       f"{counts_text(o.counts)}".rstrip())
+    click.echo(f"\nReports (PDF): {folder}/reports/. Replies, queries and sign-offs: {folder}/outbox/. "
                f"Raw returns as received: {folder}/files/.")
     commissioner = next((c.email for c in settings.contacts if c.role == "commissioner"), None)
     provider = next((c.email for c in settings.contacts if c.role != "commissioner"), None)
@@ -64,6 +66,11 @@ def _show(step: Step) -> None:
     version = "" if r.version is None else f"version {r.version}"
     click.echo(f"  {step.received_at:%d %b %Y}  {step.contract_id:<22} {step.period_id:<11} {r.outcome:<9} "
                f"{version:<10} {timing}".rstrip())
+
+
+def _show_review(at: datetime, text: str) -> None:
+    """One line per act of the council's review: queries, sign-offs, the year's payment confirmed."""
+    click.echo(f"  {at:%d %b %Y}  council    {text}")
 
 
 def _show_notice(fired: Fired) -> None:

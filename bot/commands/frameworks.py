@@ -1,6 +1,10 @@
-"""`kpibot frameworks list|show|check`: the KPI frameworks shipped as data, and what kpibot assumed in each."""
+"""`kpibot frameworks list|show|check`: the KPI frameworks as data (shipped, and the council's own from the folder
+config.toml names), what kpibot assumed in each, and every mistake in a framework file."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,11 +23,23 @@ def group() -> None:
 
 
 @group.command("list")
-def list_frameworks() -> None:
-    """List the shipped frameworks."""
-    rows = [(f.id, f.name, f.version, len(f.items), len(f.indicators), ", ".join(f.returns))
-            for f in loader.shipped().values()]
-    click.echo(table(rows, ["id", "name", "version", "items", "indicators", "returns"]))
+@click.pass_obj
+def list_frameworks(state: State) -> None:
+    """List the shipped frameworks and the council's own (from the frameworks folder config.toml names)."""
+    _use_council_frameworks(state)
+    rows = [(f.id, f.name, f.version, len(f.items), len(f.indicators), ", ".join(f.returns),
+             "shipped" if fid in loader.shipped() else loader.source_of(fid))
+            for fid, f in loader.known().items()]
+    click.echo(table(rows, ["id", "name", "version", "items", "indicators", "returns", "from"]))
+
+
+def _use_council_frameworks(state: State) -> None:
+    """Load the council's frameworks when a config file names a folder; without a config file, the shipped ones
+    are shown alone (a mistake in the config file or a framework is said, as for every command)."""
+    from bot import config
+
+    if state.config_path is not None or config.config_path().is_file():
+        state.settings  # noqa: B018 - reading the settings loads the council's frameworks
 
 
 def indicator_summary(ind: Indicator) -> dict[str, object]:
@@ -113,6 +129,7 @@ def _shown(value: object) -> str:
 @click.pass_obj
 def show(state: State, framework_id: str, contract_id: str | None, as_json: bool) -> None:
     """Show a framework's data items, indicators, rules, payments and every assumption kpibot made."""
+    _use_council_frameworks(state)
     try:
         fw = loader.get(framework_id)
     except KeyError as exc:
@@ -123,7 +140,7 @@ def show(state: State, framework_id: str, contract_id: str | None, as_json: bool
     if contract_id:
         contract = state.contract(contract_id)
         if contract.framework != fw.id:
-            fail(f"Error: contract {contract_id!r} uses framework {contract.framework!r}, not {fw.id!r}")
+            fail(f"contract {contract_id!r} uses framework {contract.framework!r}, not {fw.id!r}")
         overrides = contract.terms
         benchmarks = _loaded_benchmarks(state, fw.id)
     summary = framework_summary(fw, overrides)
@@ -136,7 +153,7 @@ def show(state: State, framework_id: str, contract_id: str | None, as_json: bool
     _print(fw, summary, contract_id, benchmarks)
 
 
-def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignore[type-arg]
+def _print(fw: Framework, summary: dict[str, Any], contract_id: str | None,
            benchmarks: list[Benchmark] | str) -> None:
     click.echo(f"{fw.name} ({fw.id}, version {fw.version})" + (f", as configured for {contract_id}"
                                                                if contract_id else ""))
@@ -165,7 +182,7 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
     click.echo(table(rows, ["ref", "name", "kind", "better", "target", "critical failure", "computed as"]))
     generated = sum(1 for r in fw.rules if r.generated)
     click.echo(f"\nValidation rules: {len(fw.rules) - generated} written in the framework, {generated} generated "
-               "(a part cannot exceed its whole, per breakdown category)")
+               "(a part within its whole, a rule in each breakdown category, the same people counted twice)")
     if fw.payments:
         click.echo("\nPayments")
         for p in fw.payments:
@@ -176,9 +193,13 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
             click.echo(f"  {v['version']} from contract year {v['from_contract_year']}: {v['notes']}")
             for line in v["changes"]:
                 click.echo(f"    {line}")
-    click.echo("\nAssumptions kpibot made, discrepancies in the schedule and what is not scored (confirm or "
-               "change each one)")
-    for n, a in enumerate(summary["assumptions"], start=1):
+    discrepancies = [a for a in summary["assumptions"] if a["state"] == "discrepancy"]
+    if discrepancies:  # first: the schedule contradicts itself and only the commissioner can settle it
+        click.echo("\nDiscrepancies in the schedule, for the commissioner to decide")
+        for n, a in enumerate(discrepancies, start=1):
+            click.echo(f"  {n}. [{a['state']}] {a['about']}: {a['text']}")
+    click.echo("\nAssumptions kpibot made and what is not scored (confirm or change each one)")
+    for n, a in enumerate((a for a in summary["assumptions"] if a["state"] != "discrepancy"), start=1):
         click.echo(f"  {n}. [{a['state']}] {a['about']}: {a['text']}")
     if contract_id:
         click.echo("\nBenchmarks loaded by the commissioner")
@@ -190,7 +211,7 @@ def _print(fw: Framework, summary: dict, contract_id: str | None,  # type: ignor
             click.echo(f"  {b.describe()}")
 
 
-def _rule(rule: dict) -> str:  # type: ignore[type-arg]
+def _rule(rule: dict[str, Any]) -> str:
     kind = rule["rule"]
     if kind == "day_of_next_month":
         return f"day {rule['day']} of the month after the period"
@@ -223,18 +244,65 @@ def _benchmark_json(b: Benchmark) -> dict[str, object]:
 
 
 @group.command("check")
-@click.argument("path", type=click.Path(dir_okay=False))
-def check(path: str) -> None:
-    """Validate a framework file and its later versions; exit 1 listing every problem."""
-    try:
-        fw, later = loader.load_path_versions(path)
-    except loader.FrameworkError as exc:
-        click.echo(f"{exc.source}: invalid framework", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
-        raise SystemExit(1) from None
+@click.argument("path", required=False, type=click.Path())
+@click.pass_obj
+def check(state: State, path: str | None) -> None:
+    """Validate framework files and their later versions: PATH (a file or a folder of them), or else the council's
+    frameworks folder named in config.toml. Lists every mistake in every file; exit 1 if there is one."""
+    files = _files_to_check(state, path)
+    checked: dict[str, loader.Entry] = {}
+    invalid = 0
+    for file in files:
+        try:
+            fw, later = loader.check_file(file, checked)
+        except loader.FrameworkError as exc:
+            invalid += 1
+            mistakes = len(exc.problems)
+            click.echo(f"{exc.source}: invalid framework, {mistakes} mistake{'s' if mistakes != 1 else ''}", err=True)
+            for problem in exc.problems:
+                click.echo(f"  - {problem}", err=True)
+            continue
+        checked[fw.id] = ({}, fw, str(file))
+        _valid(str(file), fw, later)
+    if invalid:
+        if len(files) > 1:
+            click.echo(f"{invalid} of {len(files)} framework files have mistakes", err=True)
+        raise SystemExit(1)
+
+
+def _files_to_check(state: State, path: str | None) -> list[Path]:
+    """The file named, the framework files in the folder named, or those of the configured frameworks folder."""
+    from bot import config
+
+    if path is None:
+        source = config.config_path(state.config_path)
+        if not source.is_file():
+            fail(f"no {source} to find the frameworks folder in; name a framework file or folder: "
+                 "kpibot frameworks check FILE")
+        try:
+            folder = config.frameworks_folder_of(source)
+        except config.ConfigError as exc:
+            fail(f"{exc}")
+        if folder is None:
+            fail(f"{source} names no frameworks folder; add [frameworks] folder = \"frameworks\" (read from "
+                 "the config file's folder), or name a framework file: kpibot frameworks check FILE")
+        target = folder
+    else:
+        target = Path(path)
+    if target.is_dir():
+        files = sorted(target.glob("*.toml"))
+        if not files:
+            fail(f"{target} holds no framework files (*.toml)")
+        return files
+    if path is None:
+        fail(f"the frameworks folder {target} does not exist; create it and put the council's framework "
+             "files (*.toml) in it")
+    return [target]
+
+
+def _valid(source: str, fw: Framework, later: list[tuple[Version, Framework]]) -> None:
     generated = sum(1 for r in fw.rules if r.generated)
-    click.echo(f"{path}: valid framework {fw.id!r} with {len(fw.items)} data items, {len(fw.indicators)} "
+    click.echo(f"{source}: valid framework {fw.id!r} with {len(fw.items)} data items, {len(fw.indicators)} "
                f"indicators, {len(fw.rules) - generated} rules (and {generated} generated) and "
                f"{len(fw.payments)} payment rules")
     previous = fw

@@ -8,6 +8,7 @@ from bot.clock import utc_now
 from bot.commands.common import State, echo_json, table
 
 STATUSES = ("pending", "sending", "sent", "failed", "interrupted")
+UNSENT = ("pending", "sending", "failed", "interrupted")
 
 
 @click.group("outbox")
@@ -33,22 +34,29 @@ def send(state: State) -> None:
 @group.command("list")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
               help="Only messages in this state (repeatable). Default: everything not yet sent.")
+@click.option("--all", "everything", is_flag=True, help="Every message, sent ones too.")
 @click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def list_(state: State, statuses: tuple[str, ...], limit: int, as_json: bool) -> None:
-    """Messages in the outbox: to whom, what, and how delivery went."""
-    from bot.outbox.listing import listing
+def list_(state: State, statuses: tuple[str, ...], everything: bool, limit: int, as_json: bool) -> None:
+    """Messages in the outbox: to whom, what, and how delivery went. What it leaves out (sent messages, by
+    default) is counted at the foot, never hidden without a word."""
+    from bot.outbox.listing import counts, left_out, listing
 
-    rows = listing(state.app.engine, statuses or ("pending", "sending", "failed", "interrupted"), limit)
+    wanted = STATUSES if everything else statuses or UNSENT
+    rows = listing(state.app.engine, wanted, limit)
     if as_json:
         echo_json([r.as_dict() for r in rows])
         return
+    note = left_out(counts(state.app.engine), wanted, len(rows))
     if not rows:
-        click.echo("No messages" + (f" {'/'.join(statuses)}" if statuses else " waiting, failed or interrupted") + ".")
+        what = "" if everything else f" {'/'.join(statuses)}" if statuses else " waiting, failed or interrupted"
+        click.echo(f"No messages{what}" + (f"; {note}." if note else "."))
         return
     click.echo(table([(r.id, r.kind, r.channel, r.address, r.state, r.attempts, r.note) for r in rows],
                      ["id", "kind", "channel", "to", "state", "attempts", "note"]))
+    if note:
+        click.echo(f"\n{note[0].upper()}{note[1:]}.")
 
 
 @group.command("retry")

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from kpi_core.returns.model import ParsedReturn
     from kpi_core.values import Key
 
-STATUS_WORD = {"green": "GREEN", "amber": "AMBER", "red": "RED", "info": "info", "no_data": "no data"}
+STATUS_WORD = {"green": "GREEN", "part": "PART PAYMENT", "amber": "AMBER", "red": "RED", "info": "info",
+               "no_data": "no data"}
 
 
 @dataclass(frozen=True)

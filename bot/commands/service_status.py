@@ -1,8 +1,8 @@
 """The part of `kpibot status` about the running service, for the operator and the commissioner.
 
-When each task of `kpibot run` last ran (so a stopped service is visible), messages that failed or were cut off
-(nothing is dropped without someone seeing it), files refused as possible personal data (that they exist, never
-what they hold), and each channel's own lines.
+When each task of `kpibot run` last ran (so a stopped service is visible), channels whose sending is paused and
+why, messages that failed or were cut off (nothing is dropped without someone seeing it), files refused as
+possible personal data (that they exist, never what they hold), and each channel's own lines.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ DEFAULT_STALE = timedelta(minutes=30)
 
 
 def _scheduler(app: App, now: datetime) -> list[str]:
-    from jobs.status import SWEEP, scheduler_lines
+    from jobs.status import SWEEP, chasing_line, scheduler_lines
 
-    return scheduler_lines(app.engine, app.settings, now) if SWEEP in heartbeats(app.engine) else []
+    swept = scheduler_lines(app.engine, app.settings, now) if SWEEP in heartbeats(app.engine) else []
+    return [*swept, chasing_line(app.engine, app.settings)]
 
 
 def _service(app: App, now: datetime) -> list[str]:
@@ -51,10 +52,13 @@ def _service(app: App, now: datetime) -> list[str]:
 
 
 def _outbox(app: App, now: datetime) -> list[str]:
+    from bot.outbox.pauses import disabled_lines, status_lines
+
+    lines = status_lines(app.engine, app.settings.timezone) + disabled_lines(app.engine)
     rows = needing_attention(app.engine)
     if not rows:
-        return []
-    lines = [f"Messages needing attention: {plural(len(rows), 'message')} failed or interrupted "
+        return lines
+    lines += [f"Messages needing attention: {plural(len(rows), 'message')} failed or interrupted "
              "(`kpibot outbox list`, then `kpibot outbox retry ID`):"]
     lines += [f"  {r.id}: {r.kind} to {r.address} ({r.channel}), {r.state}: {r.note[:100]}" for r in rows[:10]]
     if len(rows) > 10:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.commands.common import State, counts_text, echo_json, plural, table
+
+if TYPE_CHECKING:  # the command line imports what a command needs only when it runs
+    from bot.assessment.contract_status import ObligationStatus
+    from bot.assessment.submission_kpis import SubmissionKpis
+    from kpi_core.framework.model import DataSubmissionTerms
 
 
 @click.command("status")
@@ -42,16 +50,47 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
     for s in statuses:
         click.echo(f"\n{s.contract.name} ({s.contract.id}): {data_kpis_text(s.kpis, s.targets)}")
         rows = [(o.return_type, o.period_id, f"{o.due_date:%d %b %Y}", o.state,
-                 "" if o.version is None else o.version, timing_text(o), counts_text(o.counts))
-                for o in s.obligations]
-        click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "results"]))
+                 "" if o.version is None else o.version, timing_text(o), REVIEW_WORDS.get(o.review or "", ""),
+                 counts_text(o.counts)) for o in s.obligations]
+        click.echo(table(rows, ["return", "period", "due", "state", "version", "timing", "review", "results"]))
+    click.echo("")
+    for line in review_lines(app, today, contract_id):  # what waits on the council, and on providers
+        click.echo(line)
     from bot.commands.service_status import service_lines
 
     for line in service_lines(app, utc_now()):  # the running service, undelivered messages, refused files, channels
         click.echo(line)
 
 
-def data_kpis_text(kpis, targets) -> str:  # type: ignore[no-untyped-def]
+REVIEW_WORDS = {"waiting": "to review", "queried": "queried", "answered": "answered", "signed_off": "signed off"}
+
+
+def review_lines(app, today, contract_id: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+    """What waits on whom: returns for the council to review (or whose answer it has to read), queries for the
+    providers to answer, and how many of those are overdue."""
+    from sqlmodel import Session
+
+    from bot.assessment.reviews import waiting
+
+    with Session(app.engine) as session:
+        items = waiting(session, [contract_id] if contract_id else None)
+    council = [w for w in items if w.on == "council"]
+    answered = sum(1 for w in council if w.state == "answered")
+    providers = [w for w in items if w.on == "provider"]
+    overdue = sum(1 for w in providers if w.overdue(today))
+    if not items:
+        return ["Review: nothing waits; every accepted return is signed off."]
+    head = f"Review: {plural(len(council), 'return')} waiting for the council"
+    head += f" ({answered} with the provider's answer to read)" if answered else ""
+    head += f"; {plural(len(providers), 'query', 'queries')} waiting for providers"
+    head += f" ({overdue} overdue)" if overdue else ""
+    oldest = min((w.since for w in council), default=None)
+    tail = [f"  the oldest waiting for the council since {oldest:%d %b %Y}; `kpibot review list` shows them all"] \
+        if oldest else ["  `kpibot review list` shows them all"]
+    return [head, *tail]
+
+
+def data_kpis_text(kpis: SubmissionKpis, targets: DataSubmissionTerms | None) -> str:
     """`timeliness 75% (3 of 4 on time), accuracy 100% (4 of 4 accepted first time)` over the rolling 12 months,
     against the contract's own targets; a contract without data-submission KPIs gets the counts only."""
     from kpi_core import formatting
@@ -66,14 +105,14 @@ def data_kpis_text(kpis, targets) -> str:  # type: ignore[no-untyped-def]
             f"{formatting.number(targets.timeliness_target)}% and {formatting.number(targets.accuracy_target)}%)")
 
 
-def timing_text(o) -> str:  # type: ignore[no-untyped-def]
+def timing_text(o: ObligationStatus) -> str:
     """`on time`, `late by 3 days`, `6 days overdue`, or '' while not due."""
     if o.on_time is not None:
         return "on time" if o.on_time else f"late by {plural(o.days_late or 0, 'day')}"
     return f"{plural(o.days_late, 'day')} overdue" if o.days_late else ""
 
 
-def _share(percent, achieved: int, out_of: int, what: str, empty: str) -> str:  # type: ignore[no-untyped-def]
+def _share(percent: Fraction | None, achieved: int, out_of: int, what: str, empty: str) -> str:
     from kpi_core import formatting
 
     if percent is None or not out_of:
@@ -81,5 +120,5 @@ def _share(percent, achieved: int, out_of: int, what: str, empty: str) -> str:  
     return f"{formatting.number(percent)}% ({achieved:,} of {out_of:,} {what})"
 
 
-def _pct(value):  # type: ignore[no-untyped-def]
+def _pct(value: Fraction | None) -> float | None:
     return None if value is None else round(float(value), 1)

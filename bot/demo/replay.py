@@ -4,16 +4,19 @@
    is refused, never emptied), start a fresh SQLite database there and load config.toml (the example council).
 2. Replay a year of returns through the one intake, with a simulated clock: each provider fills in the workbook
    kpibot generates; most arrive on time, one late, one rejected and then corrected, one never arrives.
+   The council reviews them on the same clock (council.py): it queries one return, which the provider corrects,
+   signs off the rest, and confirms the year's payment by results at the end.
    The scheduler runs on the same clock (simulate.py): its reminders, overdue notices, escalations and
    exception reports fire on their days and go to the outbox folder with the replies.
 3. Deliver the replies through the local channel (files in the demo folder; each Teams card as the JSON it would
    be posted as, for every [[teams]] entry, with no tenant needed), print where every contract stands,
-   and write the commissioners' exception report and each contract's latest return report as PDFs (a report
-   already drawn for a reply is reused, not drawn again).
+   and write the commissioners' exception report, each contract's latest return report and the queried return's
+   report as PDFs, with the review history.
 """
 
 from __future__ import annotations
 
+import heapq
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,20 +25,21 @@ from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.app import App
 from bot.assessment.contract_status import ContractStatus, contract_status
 from bot.assessment.in_context import terms_of
 from bot.channels.teams.folder import TeamsFolder
+from bot.demo.council import QUERIED, Council, Later
 from bot.demo.simulate import Fired, Replay
 from bot.intake.received import IntakeResult, Received
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Transport
-from bot.reports.stored import render_stored_exception_report, render_stored_return_report
-from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
+from bot.reports.stored import ReportError, render_stored_exception_report, render_stored_return_report
+from bot.storage.models import Contact, Contract, Obligation
 from bot.workbooks.fill import fill
 from bot.workbooks.template import build_template
 from kpi_core import loader, sample_comparators, samples
@@ -43,6 +47,7 @@ from kpi_core.calendar import parse_period
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
 MARKER = ".kpibot-demo"  # in every folder the demo made: only such a folder is ever emptied
+Plan = tuple[Contract, Obligation, int, Contact]  # a return the demo sends: contract, period owed, its index, sender
 
 
 class DemoFolderError(ValueError):
@@ -62,7 +67,11 @@ def demo_settings(settings: config.Settings, folder: Path) -> config.Settings:
                                                   "files_dir": folder / "files", "outbox_dir": folder / "outbox"})
     # Every Teams channel is on (its cards go to the folder), whatever the environment holds: never the real URL.
     urls = {t.name: f"https://teams.invalid/demo/{t.name}" for t in settings.teams}
-    return settings.model_copy(update={"storage": storage, "teams_urls": urls})
+    # The replay is a year of kpibot running since the contracts began, so it chases from their start (a real
+    # deployment chases from the day it was set up, unless chase_from says otherwise).
+    first = min((c.start for c in settings.contracts), default=None)
+    scheduler = settings.scheduler.model_copy(update={"chase_from": settings.scheduler.chase_from or first})
+    return settings.model_copy(update={"storage": storage, "scheduler": scheduler, "teams_urls": urls})
 
 
 def _moment(day: date, zone: str, hour: int = 11) -> datetime:
@@ -104,32 +113,37 @@ def prepare(folder: Path) -> None:
 def run(settings: config.Settings, folder: Path, as_of: date = AS_OF,
         progress: Callable[[Step], None] = lambda step: None,
         notices: Callable[[Fired], None] = lambda fired: None,
-        write_reports: bool = True) -> tuple[list[Step], list[ContractStatus]]:
-    """Replay the year into `folder`; `write_reports` also writes the PDF reports of step 3."""
+        write_reports: bool = True,
+        reviewed: Callable[[datetime, str], None] = lambda at, text: None) -> tuple[list[Step], list[ContractStatus]]:
+    """Replay the year into `folder`; `write_reports` also writes the PDF reports of step 3; `reviewed` hears each
+    of the council's review acts."""
     prepare(folder)
     app = App(demo_settings(settings, folder))
     try:
-        return _replay(app, settings.timezone, as_of, progress, notices, write_reports)
+        return _replay(app, settings.timezone, as_of, progress, notices, write_reports, reviewed)
     finally:
         app.close()
 
 
 def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
-            notices: Callable[[Fired], None], write_reports: bool) -> tuple[list[Step], list[ContractStatus]]:
+            notices: Callable[[Fired], None], write_reports: bool,
+            reviewed: Callable[[datetime, str], None]) -> tuple[list[Step], list[ContractStatus]]:
     app.init(_moment(as_of, zone))
+    council = Council(app, zone, reviewed)
     steps: list[Step] = []
     with Session(app.engine) as session:
         submitters = {c.organisation_id: c for c in session.exec(
-            select(Contact).where(Contact.role == "provider_submitter").order_by(Contact.id))}
-        plans = []
+            select(Contact).where(Contact.role == "provider_submitter").order_by(col(Contact.id)))}
+        plans: list[Plan] = []
         for contract in session.exec(select(Contract).order_by(Contract.id)):
             obligations = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
-                Obligation.due_date <= as_of).order_by(Obligation.due_date)).all()
+                Obligation.due_date <= as_of).order_by(col(Obligation.due_date))).all()
             for index, obligation in enumerate(obligations):
                 plans.append((contract, obligation, index, submitters[contract.provider_id]))
     providers = {o.id: o.name for o in app.settings.organisations}
     moments = []
+    corrections = {}  # the provider's corrected file for the return the council queries
     _load_benchmarks(app, plans, _moment(as_of, zone))
     for contract, obligation, index, contact in plans:
         framework = loader.get(contract.framework_id)
@@ -141,6 +155,9 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
             values.update(overrides)
             moments.append((_moment(obligation.due_date - timedelta(days=days_early), zone, 10 + attempt),
                             contract, obligation, contact, fill(template, values, framework), attempt))
+        if (contract.id, obligation.period_id) == QUERIED:  # the figures as they should have been
+            values = samples.sample_values(framework, obligation.return_type, seed=index, level=0.85)
+            corrections[QUERIED] = (contract, obligation, contact, fill(template, values, framework), 9)
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
     transports: dict[str, Transport] = {"email": local, "telegram": local, "local": local,
@@ -148,13 +165,32 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     dispatcher = Dispatcher(app.engine, transports, app.files)
     scheduler = Replay(app, min((c.start for c in app.settings.contracts), default=as_of), notices,
                        transports)  # on the same clock
+    # One timeline: the providers' returns and the council's review acts, in the order they happen.
+    timeline: list[tuple[datetime, int, object]] = []
     for at, contract, obligation, contact, data, attempt in sorted(moments, key=lambda m: (m[0], m[1].id)):
+        heapq.heappush(timeline, (at, len(timeline), (contract, obligation, contact, data, attempt)))
+    for later in council.year_end(as_of):
+        heapq.heappush(timeline, (later.at, len(timeline) + 10_000, later))
+    count = len(timeline) + 10_000
+    while timeline:
+        at, _, item = heapq.heappop(timeline)
         scheduler.until(at)
-        received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
-                            sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx", data=data,
-                            received_at=at, caption="Quarterly monitoring return attached")
-        steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
-        progress(steps[-1])
+        if isinstance(item, Later) and item.what == "correct":  # the provider answers with a corrected file
+            heapq.heappush(timeline, (item.at, count, corrections[(item.contract_id, item.period_id)]))
+            count, follows = count + 1, []
+        elif isinstance(item, Later):
+            follows = council.act(item)
+        else:
+            contract, obligation, contact, data, attempt = item  # type: ignore[misc]
+            received = Received(channel="email", message_id=f"demo-{contract.id}-{obligation.period_id}-{attempt}",
+                                sender=contact.email, filename=f"{contract.id}-{obligation.period_id}.xlsx",
+                                data=data, received_at=at, caption="Quarterly monitoring return attached")
+            steps.append(Step(contract.id, obligation.period_id, at, app.intake.submit(received)))
+            progress(steps[-1])
+            follows = council.after(steps[-1].result, contract, at)
+        for later in follows:
+            heapq.heappush(timeline, (later.at, count, later))
+            count += 1
         dispatcher.run_once(at)  # Telegram-style texts at once; emailed replies wait for their PDFs
     scheduler.until(_moment(as_of, zone, 18))
     app.render_queue.run_once(limit=len(steps))  # the replies' PDFs, as many at once as there are cores
@@ -168,7 +204,7 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
     return steps, statuses
 
 
-def _load_benchmarks(app: App, plans: list, now: datetime) -> None:  # type: ignore[type-arg]
+def _load_benchmarks(app: App, plans: list[Plan], now: datetime) -> None:
     """The commissioner loads each period's national and regional figures (illustrative ones in the demo)."""
     from bot.assessment.comparators import save_benchmarks
     from kpi_core.comparators import Benchmark
@@ -186,25 +222,23 @@ def _load_benchmarks(app: App, plans: list, now: datetime) -> None:  # type: ign
 
 
 def _write_reports(app: App, session: Session, now: datetime) -> None:
-    """The commissioners' exception report, and the latest return report of each contract that has one."""
+    """The commissioners' exception report, the latest return report of each contract that has one, and the report
+    of the return the council queried (its review history shows the query and the correction). They are drawn
+    anew: the reports drawn for the replies were drawn before the council reviewed the returns."""
     folder = Path(app.settings.storage.outbox_dir).parent / "reports"
     folder.mkdir(exist_ok=True)
     pdf, _, _ = render_stored_exception_report(session, app.files, app.settings, None, now)
     (folder / "exception-report.pdf").write_bytes(pdf)
+    wanted = [QUERIED]
     for contract in session.exec(select(Contract).order_by(Contract.id)):
         latest = session.exec(select(Obligation).where(
             Obligation.contract_id == contract.id, Obligation.first_accepted_at != None)  # noqa: E711
-            .order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
-        if latest is not None:
-            pdf = _reply_report(session, app, contract.id, latest.period_id) or render_stored_return_report(
-                session, app.files, app.settings, contract.id, latest.period_id, now)
-            (folder / f"{contract.id}-{latest.period_id}.pdf").write_bytes(pdf)
-
-
-def _reply_report(session: Session, app: App, contract_id: str, period_id: str) -> bytes | None:
-    """The return report already drawn for the reply to the version in force, if there is one. In the demo the
-    latest return of each contract arrives after every return it depends on, so that report is the same."""
-    found = session.exec(select(RenderedReport).join(Submission, RenderedReport.submission_id == Submission.id)
-                         .where(RenderedReport.kind == "return", Submission.contract_id == contract_id,
-                                Submission.period_id == period_id, Submission.status == "accepted")).first()
-    return app.files.get(found.sha256) if found is not None else None
+            .order_by(col(Obligation.due_date).desc())).first()
+        if latest is not None and (contract.id, latest.period_id) not in wanted:
+            wanted.append((contract.id, latest.period_id))
+    for contract_id, period_id in wanted:
+        try:
+            pdf = render_stored_return_report(session, app.files, app.settings, contract_id, period_id, now)
+        except ReportError:  # a demo run to an earlier date: the queried return has not arrived yet
+            continue
+        (folder / f"{contract_id}-{period_id}.pdf").write_bytes(pdf)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -16,6 +17,7 @@ from bot.assessment.submission_kpis import local_date
 from bot.intake import replies, saving
 from bot.intake.received import IntakeResult, Received
 from bot.intake.records import Sender, by_key, mine, replay, stored_findings
+from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
@@ -62,8 +64,9 @@ class Endings:
 
     def quarantine(self, submission_id: int, sender: Sender, received: Received,
                     findings: list[Finding]) -> IntakeResult:
-        """Refuse a file that may hold personal data: keep it restricted until it is purged, and echo nothing of
-        it, not even its name (a file name can hold a patient's name or NHS number)."""
+        """Refuse a file that may hold personal data: keep it restricted until it is purged, echo nothing of it,
+        not even its name (a file name can hold a patient's name or NHS number), and have the chat message that
+        carried it deleted (an email is deleted from the mailbox by the email channel)."""
         refusal = [f for f in findings if f.code == PERSONAL_DATA]
         purge = received.received_at + timedelta(days=self.settings.intake.quarantine_days)
         text = replies.refusal("Your file", refusal)
@@ -87,6 +90,7 @@ class Endings:
                     event.detail = {**event.detail, "filename": WITHHELD}
                 saving.save_findings(session, submission_id, refusal)
                 saving.queue_reply(session, submission_id, sender.id, received, text, "Return not accepted")
+                saving.queue_removal(session, submission_id, sender.id, received)  # not kept in the chat
                 record(session, received.received_at, sender.email, "submission_quarantined",
                        f"submission:{submission_id}", {"purge_after": purge.isoformat()})
                 session.commit()
@@ -108,6 +112,58 @@ class Endings:
                 session.commit()
                 return IntakeResult("held", submission_id, question, reply_to=saving.reply_to(received))
         return retrying(write, sleep=self.sleep)
+
+    def ask_undo(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
+                 obligation: Obligation, question: str) -> IntakeResult:
+        """Hold a file that would undo corrections until the sender says whether to use it (a chat's buttons:
+        `Intake.confirm`). It counts for nothing meanwhile."""
+        def write() -> IntakeResult:
+            with write_session(self.engine) as session:
+                submission = mine(session, submission_id)
+                submission.status, submission.reason = "confirming", question[:2000]
+                submission.contract_id, submission.period_id = contract.id, obligation.period_id
+                submission.obligation_id = None
+                submission.processed_at = received.received_at
+                submission.lease_owner = submission.lease_until = None
+                saving.queue_reply(session, submission_id, sender.id, received, question, "Use these figures?",
+                                   stage="confirm")
+                record(session, received.received_at, sender.email, "submission_confirming",
+                       f"submission:{submission_id}", {"contract": contract.id, "period": obligation.period_id})
+                session.commit()
+                return IntakeResult("confirm", submission_id, question, contract.id, obligation.period_id,
+                                    reply_to=saving.reply_to(received))
+        return retrying(write, sleep=self.sleep)
+
+    def keep(self, submission_id: int, actor: str, now: datetime) -> IntakeResult | None:
+        """The sender chose to keep the version in force: the held file ends as withdrawn, and nothing changes.
+        None when it is no longer waiting for that answer."""
+        def write() -> IntakeResult | None:
+            with write_session(self.engine) as session:
+                submission = session.get(Submission, submission_id)
+                if submission is None or submission.status != "confirming":
+                    return None
+                in_force = session.exec(select(Submission.version).where(
+                    Submission.contract_id == submission.contract_id, Submission.period_id == submission.period_id,
+                    Submission.status == "accepted")).first()
+                text = (f"Kept version {in_force} as it is: {submission.filename} was not used, and nothing has "
+                        "changed." if in_force else f"{submission.filename} was not used; nothing has changed.")
+                submission.status, submission.reason = "withdrawn", "the sender kept the version in force"
+                saving.queue_reply(session, submission_id, submission.sender_contact_id, self._again(submission),
+                                   text, f"Not used: {submission.filename}", stage="kept")
+                record(session, now, actor, "submission_withdrawn", f"submission:{submission_id}",
+                       {"kept_version": in_force})
+                session.commit()
+                return IntakeResult("duplicate", submission_id, text, submission.contract_id, submission.period_id,
+                                    in_force)
+        return retrying(write, sleep=self.sleep)
+
+    @staticmethod
+    def _again(submission: Submission) -> Received:
+        """What a reply to a stored submission needs of its arrival (channel, sender, thread): queued as of its
+        arrival, as every reply to it is (`Intake.answer` resumes a held file the same way)."""
+        return Received(channel=submission.channel, message_id=submission.channel_message_id,  # type: ignore[arg-type]
+                        sender=submission.sender_address, filename=submission.filename, data=b"",
+                        received_at=submission.received_at, caption=submission.caption)
 
     def duplicate(self, submission_id: int, sender: Sender, received: Received, contract: Contract,
                    obligation: Obligation, same: Submission) -> IntakeResult:
@@ -132,6 +188,30 @@ class Endings:
         session.commit()
         return IntakeResult("duplicate", submission.id, text, contract_id, period_id, same.version, same.on_time,
                             stored_findings(session, same.id), duplicate_of=same.id, reply_to=saving.reply_to(received))
+
+    def write_overtaken(self, session: Session, submission: Submission, job: saving.Save,
+                        newer: Submission) -> IntakeResult:
+        """Record `submission` as not applied: a return received after it was saved first (`newer`), so saving it
+        now would put older figures in force. Its sender is told, with the version in force."""
+        zone, received = self.settings.timezone, job.received
+        when = lambda at: f"{at.astimezone(ZoneInfo(zone)):%d %B %Y %H:%M}"  # noqa: E731
+        standing = saving.in_force(session, job.obligation.id)
+        period = job.assessed.assessment.period
+        text = replies.overtaken(received.filename, when(received.received_at),
+                                 f"{job.contract.name}, {period.label}", when(newer.received_at), newer.version or 0,
+                                 (standing.version or 0, when(standing.received_at)) if standing else None)
+        submission.status, submission.obligation_id = "overtaken", None  # it counts for nothing
+        submission.contract_id, submission.period_id = job.contract.id, job.obligation.period_id
+        submission.processed_at = received.received_at
+        submission.reason = f"not applied: version {newer.version} (submission {newer.id}) was received after it"
+        submission.lease_owner = submission.lease_until = None
+        saving.queue_reply(session, submission.id, job.contact_id, received, text,
+                           f"Return not applied: {received.filename}")
+        record(session, received.received_at, job.actor, "submission_overtaken", f"submission:{submission.id}",
+               {"newer": newer.id, "newer_version": newer.version, "in_force": standing.id if standing else None})
+        session.commit()
+        return IntakeResult("overtaken", submission.id, text, job.contract.id, job.obligation.period_id,
+                            on_time=job.on_time, reply_to=saving.reply_to(received))
 
     def unknown_sender(self, received: Received) -> IntakeResult:
         """Keep the file (restricted, purged in time, within a bound on how many are kept) and a record, so
@@ -184,7 +264,7 @@ class Endings:
                     return replay(session, submission)
                 submission.status = "failed"
                 submission.obligation_id = None
-                submission.reason = f"{type(exc).__name__}: {exc}"[:2000]
+                submission.reason = redact(f"{type(exc).__name__}: {exc}")[:2000]
                 submission.processed_at = received.received_at
                 saving.queue_reply(session, submission_id, submission.sender_contact_id, received, text,
                                    f"Return received: {received.filename}")

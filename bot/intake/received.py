@@ -7,18 +7,21 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from kpi_core.findings import Finding
+from kpi_core.returns.personal_data import looks_personal
 
 if TYPE_CHECKING:
     from kpi_core.assess import Assessment
 
 Channel = Literal["cli", "email", "telegram", "web"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
-                  "pending"]
+                  "pending", "overtaken", "confirm"]  # confirm: a chat is asked whether to undo corrections
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 MAX_FILENAME = 120
+WITHHELD_NAME = "return (name withheld)"  # instead of a file name that looks like personal data
 MAX_SENDER = 254
 MAX_MESSAGE_ID = 200
 MAX_CAPTION = 1000
@@ -41,6 +44,7 @@ class Received:
     period_id: str | None = None
     part: int = 0  # attachment number within the message
     references: str = ""  # email: the message's References header, so the reply stays in its thread
+    source: str = ""  # the channel's reference to fetch the file by, when it is recorded before it came (no data)
 
     @property
     def key(self) -> str:
@@ -85,6 +89,17 @@ def safe_filename(name: str) -> str:
     return f"{stem[:MAX_FILENAME - len(ext) - 2].rstrip()}~.{ext}"
 
 
+def shown_filename(name: str) -> str:
+    """The name a received file is stored and shown under: its own, made safe, or, when that looks like personal
+    data (an NHS number, a postcode, a person's name, as kpi_core.returns.personal_data judges a cell), a neutral
+    name with the same extension, so the name is never stored, logged or echoed."""
+    name = safe_filename(name)
+    if not looks_personal(name):
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return WITHHELD_NAME + (f".{ext}" if dot and stem and len(ext) <= 10 and not looks_personal(ext) else "")
+
+
 def stable_id(text: str, limit: int) -> str:
     """A channel's message id, bounded: a longer one is replaced by its hash, so the same id maps to the same key."""
     text = one_line(text, 10_000)
@@ -94,14 +109,15 @@ def stable_id(text: str, limit: int) -> str:
 
 
 def normalised(received: Received) -> Received:
-    """Bound and clean every string a channel passes in, before anything stores or shows it."""
+    """Bound and clean every string a channel passes in, before anything stores or shows it (a file name that
+    looks like personal data is replaced)."""
     sender = one_line(received.sender, 10_000)
     if received.channel != "telegram":
         sender = sender.strip("<>").lower()
     if len(sender) > MAX_SENDER:
         sender = sender[:MAX_SENDER - 1] + "…"
     return replace(received, message_id=stable_id(received.message_id, MAX_MESSAGE_ID), sender=sender,
-                   filename=safe_filename(received.filename), caption=one_line(received.caption, MAX_CAPTION),
+                   filename=shown_filename(received.filename), caption=one_line(received.caption, MAX_CAPTION),
                    contract_id=one_line(received.contract_id, 64) if received.contract_id else None,
                    period_id=one_line(received.period_id, 16) if received.period_id else None,
-                   references=one_line(received.references, MAX_REFERENCES))
+                   references=one_line(received.references, MAX_REFERENCES), source=one_line(received.source, 300))

@@ -1,5 +1,6 @@
 """The intake's own records, read back: a submission by its channel key, one still leased to this process, the
-findings stored for it, and the outcome an earlier submission already had (a replay answers a resend with it)."""
+findings stored for it, the outcome an earlier submission already had (a replay answers a resend with it), what a
+channel handed in rebuilt from the record, and the contact a sender is."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.intake import saving
-from bot.intake.received import IntakeResult
+from bot.intake.received import IntakeResult, Received
 from bot.processes import leases
-from bot.storage.models import Contact, FindingRow, OutboxMessage, Submission
-from kpi_core.findings import Finding
+from bot.storage.files import FileStore
+from bot.storage.models import Contact, FindingRow, OutboxMessage, Submission, one_of
+from kpi_core.findings import SEVERITIES, Finding
 
 
 class Lost(Exception):
@@ -50,14 +52,45 @@ def mine(session: Session, submission_id: int) -> Submission:
 
 
 def stored_findings(session: Session, submission_id: int | None) -> tuple[Finding, ...]:
-    return tuple(Finding(r.severity, r.code, r.message, r.location, r.fix, r.item)  # type: ignore[arg-type]
+    return tuple(Finding(one_of(r.severity, SEVERITIES), r.code, r.message, r.location, r.fix, r.item)
                  for r in session.exec(select(FindingRow).where(FindingRow.submission_id == submission_id)))
 
 def replay(session: Session, submission: Submission) -> IntakeResult:
     findings = stored_findings(session, submission.id)
     reply = session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(
-        [saving.reply_key(submission.id), saving.reply_key(submission.id, "held")]))  # type: ignore[arg-type]
+        [saving.reply_key(submission.id, stage) for stage in ("", "held", "confirm", "kept")]))
         .order_by(col(OutboxMessage.id).desc())).first()
     return IntakeResult("duplicate", submission.id, reply.body_text if reply else "", submission.contract_id,
                         submission.period_id, submission.version, submission.on_time, findings,
                         duplicate_of=submission.id)
+
+
+def waiting_for_file(submission: Submission) -> bool:
+    """Recorded before its file came (a Telegram upload), and the file not fetched yet."""
+    return submission.source_ref is not None and submission.sha256 is None
+
+
+def received_again(session: Session, files: FileStore, submission_id: int) -> Received:
+    """Rebuild what the channel handed in from the submission's record and its stored raw file."""
+    s = session.get(Submission, submission_id)
+    assert s is not None
+    data = files.get(s.sha256) if s.sha256 else b"" if waiting_for_file(s) else b"\0" * s.size
+    part = int(s.idempotency_key.rsplit(":", 1)[1]) if s.idempotency_key.count(":") >= 2 else 0
+    return Received(channel=s.channel, message_id=s.channel_message_id,  # type: ignore[arg-type]
+                    sender=s.sender_address, filename=s.filename, data=data, received_at=s.received_at,
+                    caption=s.caption, contract_id=s.requested_contract_id, period_id=s.requested_period_id,
+                    part=part, source=s.source_ref or "")
+
+
+def sender_of(session: Session, received: Received) -> Sender | None:
+    """The active contact who sent `received` (by chat id on Telegram, else by address), or None."""
+    if received.channel == "telegram":
+        try:
+            chat_id = int(received.sender)
+        except ValueError:
+            return None
+        query = select(Contact).where(Contact.telegram_chat_id == chat_id)
+    else:
+        query = select(Contact).where(Contact.email == received.sender)
+    contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
+    return None if contact is None else Sender.of(contact)

@@ -18,21 +18,31 @@ class Reply:
     text: str
     fallback_text: str | None = None  # the same without promising the PDF, if drawing it fails for good
     attachment_name: str | None = None  # the PDF report's name, when one will be drawn
+    summary: str = ""  # the return as the council's reviewers see it in Telegram, critical failures first
 
 
-def report_name(contract_id: str, period_id: str, version: int | None) -> str:
+def report_name(contract_id: str, period_id: str, version: str) -> str:
     return f"{contract_id}-{period_id}-v{version}.pdf"
 
 
-def assessed(channel: str, report: ReturnReport, with_pdf: bool = True) -> Reply:
+def assessed(channel: str, report: ReturnReport, with_pdf: bool = True, review_note: str = "") -> Reply:
     """The reply to a return that was read and scored: the channel's summary, saying whether the PDF report
-    comes with it (email) or after it (Telegram: the document follows the summary)."""
+    comes with it (email) or after it (Telegram: the document follows the summary), and what the council's
+    review of it means (`review_note`). Its `summary` is the council's copy, for review."""
     name = report_name(report.contract_id, report.period_id, report.version) if with_pdf else None
+    summary = review_summary(report)
     if channel == "telegram":
-        return Reply("", telegram_text(report), None, name)
-    subject, body = email_text(report, attached=with_pdf)
-    fallback = email_text(report, attached=False)[1] if with_pdf else None
-    return Reply(subject, body, fallback, name)
+        return Reply("", telegram_text(report, review_note), None, name, summary)
+    subject, body = email_text(report, attached=with_pdf, review_note=review_note)
+    fallback = email_text(report, attached=False, review_note=review_note)[1] if with_pdf else None
+    return Reply(subject, body, fallback, name, summary)
+
+
+def review_summary(report: ReturnReport) -> str:
+    """The return as a commissioner reviews it in Telegram: its critical failures first, then the summary."""
+    critical = [f"⛔ Critical failure: {row.ref} {row.name}: {row.judged}" for section in report.sections
+                for row in section.rows if row.critical_failure]
+    return "\n".join([*critical, *([""] if critical else []), telegram_text(report)])
 
 
 def _findings(findings: list[Finding] | tuple[Finding, ...]) -> list[str]:
@@ -61,6 +71,22 @@ def report_missing(contract_name: str, period_label: str) -> str:
 def already_received(filename: str, version: int, received_at_text: str) -> str:
     return (f"{filename} is identical to version {version} of this return, received {received_at_text}: it was "
             "already received and checked, so nothing has changed. Send a corrected file to make a new version.")
+
+
+def overtaken(filename: str, received_at: str, what: str, newer_at: str, newer_version: int,
+              in_force: tuple[int, str] | None) -> str:
+    """A return that finished after a later one of the same return was saved: not applied (versions follow the
+    order kpibot received them in), and which version stands."""
+    standing = (f"Version {in_force[0]}, received {in_force[1]}, is the one in force." if in_force else
+                f"No version of it is in force: version {newer_version} was not accepted.")
+    return (f"{filename}, received {received_at}, was not applied: a newer return for {what} arrived after it "
+            f"({newer_at}) and was saved first, as version {newer_version}. {standing} Nothing in this file was "
+            "counted. If it holds the figures you mean, send it again: it will then be the newest version.")
+
+
+def fetch_later(filename: str) -> str:
+    return (f"{filename} could not be downloaded from Telegram yet. It is recorded: kpibot keeps trying, and answers "
+            "as soon as it has the file. You do not need to send it again.")
 
 
 def still_processing(filename: str) -> str:

@@ -3,7 +3,8 @@
 In order: what the sender said explicitly (command line, or their answer to a question), the workbook's cover
 sheet, the caption or subject, the sender's only contract, and for the period the only return still open;
 otherwise ask. A workbook whose cover names another contract or period than the sender gave is refused as what it
-is, before it is counted against any return. Reads only: the intake creates obligations beforehand.
+is, before it is counted against any return. Nothing tells a sender whether a contract other than theirs exists:
+a caption word is matched against their own contracts only. Reads only: the intake creates obligations beforehand.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from bot.assessment.in_context import framework_for
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.storage.models import Contact, Contract, Obligation
+from bot.storage.queries import obligation_for
+from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.calendar import Period, PeriodError, parse_period
 from kpi_core.findings import Finding
 
@@ -49,14 +53,12 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
     mismatch(received, cover, {c.id: c.name for c in allowed})
     contract_id = received.contract_id or cover.get("contract")
     if contract_id is None:
+        # Only the sender's own contracts are looked for in the caption: a word naming someone else's contract
+        # reads as any other word, so the answer never tells whether such a contract exists.
         words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
         named = [c for c in allowed if c.id in words]
-        others = [] if named else session.exec(select(Contract.id).where(
-            col(Contract.id).in_(words - {c.id for c in allowed}))).all()
         if len(named) == 1:
             contract_id = named[0].id
-        elif others:  # the subject names a contract that is not the sender's: refuse, never guess their own
-            contract_id = others[0]
         elif len(allowed) == 1:
             contract_id = allowed[0].id
         else:
@@ -97,16 +99,15 @@ def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -
     if said and given and said != given:
         what = f"the {names[said]} ({said}) workbook" if said in names else f"a workbook for contract {said!r}"
         raise Rejected(Finding("error", "contract_mismatch", f"{received.filename} is {what}, not a return for "
-                               f"{given!r}", where="Cover", fix=f"Send the workbook made for {given} (`kpibot "
-                               f"template --contract {given}`), or send this one for {said} without naming "
-                               "another contract."))
+                               f"{given!r}", where="Cover", fix=f"Send the return workbook made for {given}, or "
+                               f"send this one as the return for {said} without naming another contract."))
 
 
 def single_open_period(session: Session, contract: Contract, today: date) -> str:
     open_ = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.period_end < today,
         Obligation.first_accepted_at == None)  # noqa: E711
-        .order_by(Obligation.due_date)).all()  # type: ignore[arg-type]
+        .order_by(col(Obligation.due_date))).all()
     if len(open_) == 1:
         return open_[0].period_id
     if not open_:
@@ -115,3 +116,21 @@ def single_open_period(session: Session, contract: Contract, today: date) -> str
     raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
                + ", ".join(o.period_id for o in open_[:8]) + ". Send it again with the period in the "
                "caption or subject (e.g. 2025-26-Q1).")
+
+
+def owed_return(session: Session, contract: Contract, period: Period, today: date) -> Obligation:
+    """The return `contract` owes for `period`, or Rejected saying why there is none: the framework has no such
+    return, the period has not begun (no obligation is ever made for it), or the contract does not cover it."""
+    try:
+        return_type = return_type_for(framework_for(contract, period), period)
+    except ReturnTypeError as exc:
+        raise Rejected(Finding("error", "no_such_return", str(exc))) from None
+    if period.start > today:
+        raise Rejected(Finding("error", "future_period", f"{period.label} has not started yet (today is "
+                               f"{today:%d %B %Y})", fix="Check the period on the cover sheet or in your message."))
+    obligation = obligation_for(session, contract.id, return_type, period.id)
+    if obligation is None:
+        raise Rejected(Finding("error", "no_obligation", f"{contract.name} owes no {return_type} return for "
+                               f"{period.label}", fix=f"The contract runs from {contract.start:%d %B %Y}"
+                               + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period."))
+    return obligation

@@ -1,21 +1,26 @@
-"""The intake's last step: write an assessed return, its new version, its reply and the PDF still to draw.
+"""The intake's last step: write an assessed return, its new version, its review, its reply and the PDF still to
+draw.
 
 Called inside one write transaction holding the obligation's lock (see `Intake._save`); rows are inserted in bulk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot import config
 from bot.assessment.in_context import Assessed
-from bot.intake import replies
-from bot.intake.received import IntakeResult, Received
+from bot.intake import replies, undoing
+from bot.intake.received import IntakeResult, Outcome, Received
 from bot.outbox.email_threads import reply_headers
 from bot.processes import leases
+from bot.review import hooks as review
 from bot.storage.audit import record
 from bot.storage.db import lock_row
 from bot.storage.models import (
@@ -29,9 +34,24 @@ from bot.storage.models import (
     RenderJob,
     Submission,
 )
+from kpi_core.findings import Finding
 
-CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram", "web": "email"}  # web: the page shows it too
+CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram",
+                 "web": "email"}  # web: the page shows the answer too
+REMOVE = "remove"  # an outbox row that deletes a chat message instead of sending one
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
+
+
+@dataclass(frozen=True)
+class Undone:
+    """A version that undoes corrections (bot/intake/undoing.py): what the commissioners are told when it is saved."""
+
+    undo: undoing.Undo
+    confirmed: bool  # the sender confirmed it in a chat
+    provider_name: str
+    period_label: str
+    telegram: bool  # a bot token is configured: commissioners with a linked chat hear there
+    zone: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ class Save:
     obligation: Obligation
     assessed: Assessed
     on_time: bool
+    undone: Undone | None = None
 
 
 def reply_key(submission_id: int | None, stage: str = "") -> str:
@@ -73,7 +94,21 @@ def earlier_in_flight(session: Session, submission: Submission, now: datetime) -
         col(Submission.id) < submission.id, Submission.status == "received",
         sa.or_(col(Submission.obligation_id) == submission.obligation_id,
                col(Submission.obligation_id).is_(None)))).all()
-    return any(not leases.expired(until, owner, now) for until, owner in rows)
+    # One released to wait for its file (no owner) is not being processed: nothing waits for it.
+    return any(owner is not None and not leases.expired(until, owner, now) for until, owner in rows)
+
+
+def newer_version(session: Session, submission: Submission) -> Submission | None:
+    """The latest version of the submission's return saved from a submission received after it (a higher id: the
+    order of receipt), if any. A return finishing after a later one was saved must not replace it."""
+    return session.exec(select(Submission).where(
+        Submission.obligation_id == submission.obligation_id, col(Submission.version).is_not(None),
+        col(Submission.id) > submission.id).order_by(col(Submission.id).desc())).first()
+
+
+def in_force(session: Session, obligation_id: int | None) -> Submission | None:
+    return session.exec(select(Submission).where(Submission.obligation_id == obligation_id,
+                                                 Submission.status == "accepted")).first()
 
 
 def identical_latest(session: Session, submission: Submission) -> Submission | None:
@@ -91,8 +126,8 @@ def next_version(session: Session, obligation_id: int | None) -> int:
 
 
 def save(session: Session, submission: Submission, job: Save, version: int, reply: replies.Reply,
-         now: datetime) -> IntakeResult:
-    """Write everything about an assessed return and commit."""
+         now: datetime, settings: config.Settings) -> IntakeResult:
+    """Write everything about an assessed return, open its review (or move the review onto it) and commit."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
     at = received.received_at
     submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
@@ -102,14 +137,14 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     submission.processed_at = at
     submission.lease_owner = submission.lease_until = None
     superseded = None
+    outcome: Outcome = "accepted" if assessment.accepted else "rejected"
     if assessment.accepted:
-        superseded = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
-                                                           Submission.status == "accepted")).first()
+        superseded = in_force(session, obligation.id)
         if superseded is not None:
             superseded.status = "superseded"
             superseded.superseded_by_id = submission.id
             session.flush()  # the one-accepted-version index sees the old one go before the new one comes
-        submission.status = "accepted"
+        submission.status = outcome
         row = session.get(Obligation, obligation.id)
         assert row is not None
         if row.first_accepted_at is None:
@@ -118,19 +153,28 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
         save_values(session, submission.id, job.assessed)
         save_results(session, submission.id, job.assessed)
     else:
-        submission.status = "rejected"
+        submission.status = outcome
         submission.reason = f"{len(assessment.errors)} error(s) in the return"
         session.flush()
     save_findings(session, submission.id, list(assessment.findings)[:MAX_FINDINGS_STORED])
-    render = queue_render(session, submission.id, job.assessed, at) if reply.attachment_name else None
+    added = [job.undone.undo.finding(job.undone.zone, job.undone.confirmed)] if job.undone else []
+    render = queue_render(session, submission.id, job.assessed, at, added) if reply.attachment_name else None
     queue_reply(session, submission.id, job.contact_id, received, reply.text, reply.subject, render=render,
                 fallback_text=reply.fallback_text, attachment_name=reply.attachment_name)
+    u = job.undone
+    if u is not None and submission.status == "accepted":
+        spec = assessment.framework.returns.get(obligation.return_type)
+        undoing.tell_commissioners(session, job.contract, u.provider_name, u.undo, version, submission.id, at,
+                                   received.channel, u.confirmed, u.telegram, u.zone, u.period_label,
+                                   spec.label if spec else obligation.return_type)
     record(session, at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
            {"contract": job.contract.id, "period": obligation.period_id, "version": version,
             "errors": submission.error_count, "warnings": submission.warning_count,
             "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
+    if submission.status == "accepted":  # it waits for the council's review (or the review follows it)
+        review.version_accepted(session, settings, submission, superseded, received.channel, reply.summary, at)
     session.commit()
-    return IntakeResult(submission.status, submission.id, reply.text, job.contract.id,  # type: ignore[arg-type]
+    return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,
                         reply_to=reply_to(received))
 
@@ -160,20 +204,36 @@ def save_results(session: Session, submission_id: int | None, assessed: Assessed
         session.execute(sa.insert(PaymentRow), payments)
 
 
-def save_findings(session: Session, submission_id: int | None, findings: list) -> None:  # type: ignore[type-arg]
+def save_findings(session: Session, submission_id: int | None, findings: Sequence[Finding]) -> None:
     rows = [dict(submission_id=submission_id, severity=f.severity, code=f.code[:64], message=f.message,
                  location=f.where[:200], fix=f.fix, item=f.item[:64]) for f in findings]
     if rows:
         session.execute(sa.insert(FindingRow), rows)
 
 
-def queue_render(session: Session, submission_id: int | None, assessed: Assessed, now: datetime) -> RenderJob:
-    """The return report, to be drawn by the render queue exactly as this assessment judged the return."""
+def queue_render(session: Session, submission_id: int | None, assessed: Assessed, now: datetime,
+                 added: list[Finding] | None = None) -> RenderJob:
+    """The return report, to be drawn by the render queue exactly as this assessment judged the return, with the
+    findings the intake `added` beyond the file's own (e.g. that it undoes corrections)."""
+    inputs: dict[str, object] = {"history": assessed.history_versions}
+    if added:
+        inputs["added"] = [f.as_dict() for f in added]
     job = RenderJob(key=f"return:submission:{submission_id}", kind="return", submission_id=submission_id,
-                    inputs={"history": assessed.history_versions}, next_attempt_at=now, created_at=now)
+                    inputs=inputs, next_attempt_at=now, created_at=now)
     session.add(job)
     session.flush()
     return job
+
+
+class _Addressed(TypedDict):
+    """What every message of one reply shares: its recipient, channel and threading headers."""
+
+    created_at: datetime
+    contact_id: int | None
+    channel: str
+    address: str
+    next_attempt_at: datetime
+    headers: dict[str, Any]
 
 
 def queue_reply(session: Session, submission_id: int | None, contact_id: int | None, received: Received, text: str,
@@ -182,10 +242,10 @@ def queue_reply(session: Session, submission_id: int | None, contact_id: int | N
     """Queue the reply on the channel the file came in on. A PDF still to draw goes with an email (which waits
     for it) and follows a Telegram summary as a document of its own."""
     channel = CHANNEL_REPLY[received.channel]
-    base = dict(created_at=received.received_at, contact_id=contact_id, channel=channel, address=received.sender,
-                next_attempt_at=received.received_at,
-                headers=reply_headers(received.message_id, received.references, received.caption)
-                if channel == "email" else {})
+    base = _Addressed(created_at=received.received_at, contact_id=contact_id, channel=channel,
+                      address=received.sender, next_attempt_at=received.received_at,
+                      headers=reply_headers(received.message_id, received.references, received.caption)
+                      if channel == "email" else {})
     if render is not None and channel == "telegram":
         session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
                                   body_text=text, **base))
@@ -197,6 +257,18 @@ def queue_reply(session: Session, submission_id: int | None, contact_id: int | N
                               body_text=text, render_job_id=render.id if render else None,
                               fallback_text=fallback_text if render else None,
                               attachment_name=attachment_name if render else None, **base))
+
+
+def queue_removal(session: Session, submission_id: int | None, contact_id: int | None, received: Received) -> None:
+    """Have the chat message that carried a quarantined file deleted (a bot may delete what a person sent it in a
+    private chat): the file must not stay where it was sent. Only Telegram keeps what it was sent this way; an
+    email is deleted from the mailbox by the email channel."""
+    if received.channel != "telegram":
+        return
+    session.add(OutboxMessage(dedupe_key=f"remove:submission:{submission_id}", created_at=received.received_at,
+                              contact_id=contact_id, channel="telegram", address=received.sender, kind=REMOVE,
+                              body_text="", next_attempt_at=received.received_at,
+                              headers={"message_id": received.message_id.rsplit(":", 1)[-1]}))
 
 
 def _what(session: Session, render: RenderJob) -> tuple[str, str]:

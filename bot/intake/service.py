@@ -8,9 +8,12 @@
 3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), pin the
    submission to its obligation, and spot a file identical to the version already in force.
 4. Validate and score, reading the accepted history, still with no write transaction open.
-5. Save under the obligation's lock, after any earlier-received submission of the same return: the next version
-   (unique, in order of receipt), superseding the old, values, results, findings, the reply and the PDF to draw,
-   in one short transaction.
+5. Save under the obligation's lock, after any earlier-received submission of the same return (waited for while
+   its process lives, at most 30 s): the next version (unique, in order of receipt), superseding the old, values,
+   results, findings, the reply and the PDF to draw, in one short transaction. A submission finishing after one
+   received later was saved (it was resumed after a crash, or was slower than the wait) is not applied: versions
+   follow the order of receipt (the submission's id), never the order of saving, and its sender is told which
+   version is in force.
 A fault after step 1 marks the submission failed and rolls the rest back; the raw file and the record stay. A
 process killed after step 1 leaves the submission `received`: the next process to look (a resend of the same
 message, `kpibot init`, the running service) resumes it, so it is answered once.
@@ -20,24 +23,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import Assessed, assess_in_context, framework_for, terms_of
+from bot.assessment.in_context import Assessed, assess_in_context, terms_of
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
-from bot.intake import replies, saving
+from bot.intake import replies, saving, undoing
 from bot.intake.endings import Endings
+from bot.intake.fetching import Fetcher, Fetching
 from bot.intake.received import IntakeResult, Received, normalised
-from bot.intake.records import Lost, Sender, by_key, mine, replay
-from bot.intake.resolve import Held, Rejected, identify
+from bot.intake.records import Lost, Sender, by_key, mine, received_again, replay, sender_of, waiting_for_file
+from bot.intake.resolve import Held, Rejected, identify, owed_return
 from bot.processes import leases
 from bot.reports.context import ReturnMeta, build_return_report
+from bot.review import hooks as review
+from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
@@ -49,9 +55,7 @@ from bot.storage.models import (
     StoredFile,
     Submission,
 )
-from bot.storage.queries import obligation_for
 from bot.storage.sync import ensure_obligations
-from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
@@ -66,18 +70,25 @@ WAIT_FOR_EARLIER = timedelta(seconds=30)  # the most a version waits for an earl
 class Unavailable(RuntimeError):
     """The database cannot be reached: nothing was recorded, and the channel should try again later."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))  # a driver's error may quote the database URL
+
 
 class Intake:
     def __init__(self, engine: sa.Engine, settings: config.Settings, files: FileStore,
                  reader: Reader | None = None, clock: Callable[[], datetime] = utc_now,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, fetchers: Mapping[str, Fetcher] | None = None) -> None:
         """`reader` reads a file into a ParsedReturn; services pass an IsolatedReader (a capped worker process),
-        the default reads in this process with the configured limits. `clock` is read only for leases."""
+        the default reads in this process with the configured limits. `clock` is read only for leases and for how
+        long a file is waited for. `fetchers` fetch the files of submissions recorded before their file came, by
+        channel (Telegram's downloads a document by its file id)."""
         self.engine = engine
         self.settings = settings
         self.files = files
         self.clock = clock
         self.sleep = sleep
+        self.fetchers: dict[str, Fetcher] = dict(fetchers or {})
+        self.fetching = Fetching(engine, settings, files, self.fetchers, clock, sleep)
         self._ensured: set[tuple[int, date]] = set()  # obligations are never deleted: once a day per sender is enough
         limits = config.read_limits(settings)
         self.endings = Endings(engine, settings, files, sleep)
@@ -89,15 +100,27 @@ class Intake:
         """Process a received file end to end; never raises for bad input. Raises Unavailable when the database
         cannot be reached, having recorded nothing."""
         received = normalised(received)
+        step = self.record(received)
+        if isinstance(step, IntakeResult):
+            return step
+        return self._process_guarded(step, received)  # as handed in: e.g. an email's References, kept for the reply
+
+    def record(self, received: Received) -> IntakeResult | int:
+        """Step 1 alone: record what was received (a file, or with `source` and no data, where to fetch it) and
+        commit; return the submission's id, now this process's to `proceed` with, or the outcome when there is
+        nothing to do (already answered, being processed elsewhere, an unknown sender). Raises Unavailable."""
+        received = normalised(received)
         try:
-            step = retrying(lambda: self._receive(received), sleep=self.sleep)
+            return retrying(lambda: self._receive(received), sleep=self.sleep)
         except sa.exc.DBAPIError as exc:
             if is_transient(exc):
                 raise Unavailable(f"the database is busy or unreachable: {str(exc.orig).strip()[:200]}") from None
             raise
-        if isinstance(step, IntakeResult):
-            return step
-        return self._process_guarded(step, received)
+
+    def proceed(self, submission_id: int) -> IntakeResult:
+        """Steps 2-5 for a submission this process recorded or took over (fetching its file first if it came
+        without one)."""
+        return self._process_guarded(submission_id, self._again_from_record(submission_id))
 
     def resume_unfinished(self, limit: int = 100) -> list[IntakeResult]:
         """Finish every submission a stopped process left half done (its lease run out or its process gone),
@@ -106,46 +129,63 @@ class Intake:
         with Session(self.engine) as session:
             stuck = session.exec(select(Submission).where(Submission.status == "received")
                                  .order_by(col(Submission.id)).limit(limit)).all()
-            candidates = [s.id for s in stuck if leases.expired(s.lease_until, s.lease_owner, now)]
+            candidates = [s.id for s in stuck if leases.expired(s.lease_until, s.lease_owner, now)
+                          and (not waiting_for_file(s) or self.fetching.can_fetch(s.channel))]
         results = []
         for submission_id in candidates:
             assert submission_id is not None
             if not retrying(lambda: self._claim(submission_id), sleep=self.sleep):
                 continue
-            received = self._received_again(submission_id)
-            log.info("resuming submission %s (%s from %s)", submission_id, received.filename, received.sender)
-            results.append(self._process_guarded(submission_id, received))
+            log.info("resuming submission %s", submission_id)  # its id only: a file name can hold personal data
+            results.append(self.proceed(submission_id))
         return results
 
     def answer(self, submission_id: int, contract_id: str, period_id: str | None = None) -> IntakeResult:
         """Resume a held submission with the sender's answer (contract, and period when asked), without a new
         upload: the Telegram channel's inline keyboard ends here."""
         with write_session(self.engine) as session:
-            updated = session.execute(
+            updated = session.exec(
                 sa.update(Submission).where(col(Submission.id) == submission_id, col(Submission.status) == "held")
                 .values(status="received", requested_contract_id=contract_id, requested_period_id=period_id,
                         lease_owner=leases.me(), lease_until=leases.until(self.clock(), LEASE_SECONDS)))
             session.commit()
-        if updated.rowcount != 1:  # type: ignore[attr-defined]
+        if updated.rowcount != 1:
             with Session(self.engine) as session:
                 submission = session.get(Submission, submission_id)
                 if submission is None:
                     raise ValueError(f"no submission {submission_id}")
                 return replay(session, submission)
-        return self._process_guarded(submission_id, self._received_again(submission_id))
+        return self._process_guarded(submission_id, self._again_from_record(submission_id))
+
+    def confirm(self, submission_id: int, use: bool, actor: str) -> IntakeResult:
+        """The sender's answer to "these figures undo the corrections made since: use them?" (a chat's buttons):
+        save them as the next version, the commissioners told, or keep the version in force. A process stopped
+        before saving asks again rather than guess."""
+        now = self.clock()
+        kept = None if use else self.endings.keep(submission_id, actor, now)
+        if use and retrying(lambda: undoing.resume(self.engine, submission_id, actor, now, LEASE_SECONDS)):
+            return self._process_guarded(submission_id, self._again_from_record(submission_id), confirmed=True)
+        if kept is not None:
+            return kept
+        with Session(self.engine) as session:  # answered already (another press, another process)
+            submission = session.get(Submission, submission_id)
+            if submission is None:
+                raise ValueError(f"no submission {submission_id}")
+            return replay(session, submission)
 
     # -- 1. receive ------------------------------------------------------------------------------------------
 
     def _receive(self, received: Received) -> IntakeResult | int:
         with Session(self.engine) as session:
             earlier = by_key(session, received.key)
-            sender = None if earlier else self._sender(session, received)
+            sender = None if earlier else sender_of(session, received)
         if earlier is not None:
             return self._again(received)
         if sender is None:
             return self.endings.unknown_sender(received)
         digest = None
-        if len(received.data) <= self.settings.intake.max_upload_bytes:
+        later = bool(received.source) and not received.data  # recorded now, fetched by whoever processes it
+        if not later and len(received.data) <= self.settings.intake.max_upload_bytes:
             digest = self.files.put(received.data)  # before the transaction: no lock held during disk writes
         now = self.clock()
         with write_session(self.engine) as session:
@@ -154,15 +194,16 @@ class Intake:
                                                         first_seen_at=received.received_at))
                 # The same bytes from an unknown sender were kept restricted (or purged): a registered sender's
                 # copy is a return like any other, kept for good.
-                session.execute(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
-                                                            col(StoredFile.restricted) == True)  # noqa: E712
-                                .values(restricted=False, purge_after=None, purged_at=None))
+                session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
+                                                         col(StoredFile.restricted) == True)  # noqa: E712
+                             .values(restricted=False, purge_after=None, purged_at=None))
             submission = Submission(
                 idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
                 filename=received.filename, sha256=digest, size=len(received.data), caption=received.caption,
                 requested_contract_id=received.contract_id, requested_period_id=received.period_id,
-                on_behalf=sender.on_behalf, lease_owner=leases.me(), lease_until=leases.until(now, LEASE_SECONDS))
+                on_behalf=sender.on_behalf, lease_owner=leases.me(), lease_until=leases.until(now, LEASE_SECONDS),
+                source_ref=received.source or None)
             session.add(submission)
             try:
                 session.flush()
@@ -202,35 +243,15 @@ class Intake:
             session.commit()
             return True
 
-    def _received_again(self, submission_id: int) -> Received:
-        """Rebuild what the channel handed in from the submission's record and its stored raw file."""
+    def _again_from_record(self, submission_id: int) -> Received:
         with Session(self.engine) as session:
-            s = session.get(Submission, submission_id)
-            assert s is not None
-            data = self.files.get(s.sha256) if s.sha256 else b"\0" * s.size
-            part = int(s.idempotency_key.rsplit(":", 1)[1]) if s.idempotency_key.count(":") >= 2 else 0
-            return Received(channel=s.channel, message_id=s.channel_message_id,  # type: ignore[arg-type]
-                            sender=s.sender_address, filename=s.filename, data=data, received_at=s.received_at,
-                            caption=s.caption, contract_id=s.requested_contract_id,
-                            period_id=s.requested_period_id, part=part)
-
-    def _sender(self, session: Session, received: Received) -> Sender | None:
-        if received.channel == "telegram":
-            try:
-                chat_id = int(received.sender)
-            except ValueError:
-                return None
-            query = select(Contact).where(Contact.telegram_chat_id == chat_id)
-        else:
-            query = select(Contact).where(Contact.email == received.sender)
-        contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
-        return None if contact is None else Sender.of(contact)
+            return received_again(session, self.files, submission_id)
 
     # -- 2-5. process ----------------------------------------------------------------------------------------
 
-    def _process_guarded(self, submission_id: int, received: Received) -> IntakeResult:
+    def _process_guarded(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
         try:
-            return self._process(submission_id, received)
+            return self._process(submission_id, received, confirmed)
         except Lost:
             with Session(self.engine) as session:
                 submission = session.get(Submission, submission_id)
@@ -248,14 +269,22 @@ class Intake:
             log.exception("processing submission %s failed", submission_id)
             return self.endings.fail(submission_id, received, exc)
 
-    def _process(self, submission_id: int, received: Received) -> IntakeResult:
+    def _process(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
         with Session(self.engine) as session:
             submission = session.get(Submission, submission_id)
             assert submission is not None and submission.sender_contact_id is not None
             contact = session.get(Contact, submission.sender_contact_id)
             assert contact is not None
             sender = Sender.of(contact)
-            stored = submission.sha256 is not None
+            stored, fetch = submission.sha256 is not None, waiting_for_file(submission)
+        if fetch:
+            fetched = self.fetching.fetch(submission_id, received)
+            if fetched is None:  # the channel will not give the file yet: tried again later, by any process
+                return IntakeResult("pending", submission_id, replies.fetch_later(received.filename),
+                                    reply_to=saving.reply_to(received))
+            if isinstance(fetched, Finding):
+                return self.endings.reject(submission_id, sender, received, None, None, [fetched])
+            received, stored = fetched, True
         if not stored:
             limit = self.settings.intake.max_upload_bytes
             return self.endings.reject(submission_id, sender, received, None, None, [Finding(
@@ -280,22 +309,12 @@ class Intake:
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             session.expunge(contract)
-            framework = framework_for(contract, period)
             try:
-                return_type = return_type_for(framework, period)
-            except ReturnTypeError as exc:
-                return self.endings.reject(submission_id, sender, received, contract, period,
-                                    [Finding("error", "no_such_return", str(exc))])
-            if period.start > today:  # never create obligations for a period that has not begun
-                return self.endings.reject(submission_id, sender, received, contract, None, [Finding(
-                    "error", "future_period", f"{period.label} has not started yet (today is {today:%d %B %Y})",
-                    fix="Check the period on the cover sheet or in your message.")])
-            obligation = obligation_for(session, contract.id, return_type, period.id)
-            if obligation is None:
-                return self.endings.reject(submission_id, sender, received, contract, period, [Finding(
-                    "error", "no_obligation", f"{contract.name} owes no {return_type} return for {period.label}",
-                    fix=f"The contract runs from {contract.start:%d %B %Y}"
-                        + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period.")])
+                obligation = owed_return(session, contract, period, today)
+            except Rejected as rejected:  # a period that has not begun is named on no record
+                known = None if rejected.findings[0].code == "future_period" else period
+                return self.endings.reject(submission_id, sender, received, contract, known,
+                                           list(rejected.findings))
             session.expunge(obligation)
         retrying(lambda: self._pin(submission_id, contract, obligation), sleep=self.sleep)
         same = self._identical_version(submission_id, obligation)
@@ -307,10 +326,21 @@ class Intake:
             provider = session.get(Organisation, contract.provider_id)
             provider_name = provider.name if provider else contract.provider_id
             expected = saving.next_version(session, obligation.id)
+            undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
+                                   assessed.assessment.interpretation.values) if assessed.assessment.accepted else None
+            note = review.reply_note(review.before(session, self.settings, obligation.id),
+                                     assessed.assessment.accepted)
+        if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
+            return self.endings.ask_undo(submission_id, sender, received, contract, obligation, undo.question(
+                received.filename, contract.name, period.label, self.settings.timezone))
+        if undo is not None:
+            assessed = undoing.with_warning(assessed, undo.finding(self.settings.timezone, confirmed))
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
-        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time)
+        job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
+                          saving.Undone(undo, confirmed, provider_name, period.label,
+                                        bool(self.settings.telegram_token), self.settings.timezone) if undo else None)
         build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version,  # noqa: E731
-                                            on_time)
+                                            on_time, note)
         prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first
         return retrying(lambda: self._save(job, build, prebuilt), sleep=self.sleep)
 
@@ -328,7 +358,7 @@ class Intake:
         version of the same return waits for it (versions follow the order of receipt)."""
         with write_session(self.engine) as session:
             mine(session, submission_id)
-            session.execute(sa.update(Submission).where(col(Submission.id) == submission_id).values(
+            session.exec(sa.update(Submission).where(col(Submission.id) == submission_id).values(
                 contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
             session.commit()
 
@@ -343,12 +373,12 @@ class Intake:
             return latest
 
     def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
-               assessed: Assessed, version: int, on_time: bool) -> replies.Reply:
+               assessed: Assessed, version: int, on_time: bool, review_note: str = "") -> replies.Reply:
         meta = ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version, on_time,
                           obligation.due_date, received.filename)
         # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
         report = build_return_report(assessed.assessment, meta, timezone=self.settings.timezone, charts=False)
-        return replies.assessed(received.channel, report, self.settings.reports.attach_pdf)
+        return replies.assessed(received.channel, report, self.settings.reports.attach_pdf, review_note)
 
     def _save(self, job: saving.Save, build: Callable[[int], replies.Reply],
               prebuilt: tuple[int, replies.Reply]) -> IntakeResult:
@@ -365,9 +395,11 @@ class Intake:
                 elif (same := saving.identical_latest(session, submission)) is not None:
                     return self.endings.write_duplicate(session, submission, job.contact_id, job.actor, job.received,
                                                  job.contract.id, job.obligation.period_id, same)
+                elif (newer := saving.newer_version(session, submission)) is not None:  # received after it
+                    return self.endings.write_overtaken(session, submission, job, newer)
                 else:
                     version = saving.next_version(session, job.obligation.id)
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
-                    return saving.save(session, submission, job, version, reply, self.clock())
+                    return saving.save(session, submission, job, version, reply, self.clock(), self.settings)
             self.sleep(step.total_seconds())
             waited += step

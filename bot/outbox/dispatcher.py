@@ -9,8 +9,11 @@
 2. Claim one due message with a conditional update (only one process wins it); a message whose PDF is still
    being drawn waits for it. Deliver outside any transaction, then record the outcome: sent; retry later (with
    exponential back-off, or when the far end said); or failed for good.
-A permanent failure (the user blocked the bot, the address does not exist) also disables that channel for the
-contact, so nothing more is queued into a void.
+A permanent failure of the recipient (the user blocked the bot, the address does not exist) also disables that
+channel for the contact, so nothing more is queued into a void; a permanent failure of one message (its content
+refused) fails it alone. A failure of the whole channel (its server refuses the connection or kpibot's sign-in, or
+says it is unavailable) pauses the channel instead (pauses.py): the message waits without using up an attempt, no
+contact is disabled, and everything goes once the channel works again.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from functools import partial
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.outbox import pauses
 from bot.outbox.transport import Outbound, Transport, TransportError
 from bot.processes import leases
+from bot.settings.redaction import redact
 from bot.storage.audit import record
 from bot.storage.db import retrying, write_session
 from bot.storage.files import FileStore
@@ -89,7 +94,8 @@ class Dispatcher:
             session.commit()
 
     def retry(self, message_id: int, now: datetime, actor: str = "operator") -> OutboxMessage:
-        """Send an interrupted or failed message again (from the first part not yet delivered)."""
+        """Send an interrupted or failed message again (from the first part not yet delivered), to a contact whose
+        channel its failure disabled too: the operator retrying it says the address is good again."""
         with write_session(self.engine, expire_on_commit=False) as session:
             message = session.get(OutboxMessage, message_id)
             if message is None:
@@ -99,6 +105,12 @@ class Dispatcher:
                                  "are retried")
             message.status, message.next_attempt_at, message.attempts = "pending", now, 0
             record(session, now, actor, "outbox_retry", f"outbox:{message.id}", {"to": message.address})
+            contact = session.get(Contact, message.contact_id) if message.contact_id is not None else None
+            if contact is not None and message.channel in ("email", "telegram") and \
+                    getattr(contact, f"{message.channel}_disabled"):  # the operator says the address is good again
+                setattr(contact, f"{message.channel}_disabled", False)
+                record(session, now, actor, f"{message.channel}_enabled", f"contact:{contact.id}",
+                       {"reason": f"outbox message {message.id} retried"})
             session.commit()
             return message
 
@@ -107,23 +119,26 @@ class Dispatcher:
     def _due(self, session: Session, now: datetime) -> list[int]:
         ready = sa.or_(col(OutboxMessage.render_job_id).is_(None),
                        col(RenderJob.status).in_(("done", "failed")))
-        return list(session.exec(
-            select(OutboxMessage.id).outerjoin(RenderJob, col(RenderJob.id) == OutboxMessage.render_job_id)
-            .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now, ready)
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(5)).all())  # type: ignore[arg-type]
+        stopped = pauses.paused(session, now)
+        ids = session.exec(
+            select(col(OutboxMessage.id)).outerjoin(RenderJob, col(RenderJob.id) == OutboxMessage.render_job_id)
+            .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now, ready,
+                   col(OutboxMessage.channel).not_in(stopped))
+            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)).limit(5)).all()
+        return [message_id for message_id in ids if message_id is not None]  # a stored row always has its id
 
     def _claim(self, now: datetime) -> int | None:
         with Session(self.engine) as session:
             candidates = self._due(session, now)
         for message_id in candidates:
             with write_session(self.engine) as session:
-                claimed = session.execute(
+                claimed = session.exec(
                     sa.update(OutboxMessage)
                     .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "pending")
                     .values(status="sending", claimed_at=now, claimed_by=leases.me(),
                             attempts=OutboxMessage.attempts + 1))
                 session.commit()
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            if claimed.rowcount == 1:
                 return message_id
         return None
 
@@ -140,7 +155,8 @@ class Dispatcher:
         transport = self.transports.get(channel)
         try:
             if transport is None:
-                raise TransportError(f"no transport configured for channel {channel!r}", permanent=True)
+                raise TransportError(f"no transport configured for channel {channel!r}", permanent=True,
+                                     scope="message")  # kpibot's set-up, not the contact's doing
             transport.send(outbound)
         except TransportError as exc:
             retrying(partial(self._failed, message_id, now, exc))
@@ -174,8 +190,8 @@ class Dispatcher:
 
     def _progress(self, message_id: int | None, count: int) -> None:
         with write_session(self.engine) as session:
-            session.execute(sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
-                            .values(parts_sent=count))
+            session.exec(sa.update(OutboxMessage).where(col(OutboxMessage.id) == message_id)
+                         .values(parts_sent=count))
             session.commit()
 
     def _sent(self, message_id: int, now: datetime) -> None:
@@ -185,14 +201,18 @@ class Dispatcher:
             message.status, message.sent_at, message.last_error, message.claimed_by = "sent", now, "", None
             record(session, now, "system", "outbox_sent", f"outbox:{message.id}",
                    {"channel": message.channel, "to": message.address, "kind": message.kind})
+            pauses.resume(session, message.channel, now)
             session.commit()
 
     def _failed(self, message_id: int, now: datetime, exc: TransportError) -> None:
         with write_session(self.engine) as session:
             message = session.get(OutboxMessage, message_id)
             assert message is not None
-            message.last_error, message.claimed_by = str(exc)[:2000], None
-            if exc.interrupted:  # it may have arrived: like a sender killed after sending (see `recover`)
+            message.last_error, message.claimed_by = redact(str(exc))[:2000], None
+            if exc.scope == "channel":  # nobody's fault but the channel's: it pauses, the message waits unharmed
+                message.status, message.attempts = "pending", max(message.attempts - 1, 0)
+                pauses.pause(session, message.channel, message.last_error, now, self.backoff)
+            elif exc.interrupted:  # it may have arrived: like a sender killed after sending (see `recover`)
                 message.status = "interrupted"
                 message.last_error = (f"{message.last_error[:1800]}. It may have arrived: check with the recipient, "
                                       f"then `kpibot outbox retry {message.id}` sends it again.")
@@ -201,13 +221,14 @@ class Dispatcher:
                        {"to": message.address, "channel": message.channel, "kind": message.kind})
             elif exc.permanent or message.attempts >= self.max_attempts:
                 message.status = "failed"
-                if exc.permanent and message.contact_id is not None:
+                if exc.permanent and exc.scope == "recipient" and message.contact_id is not None:
                     contact = session.get(Contact, message.contact_id)
                     if contact is not None and message.channel in ("email", "telegram"):
                         setattr(contact, f"{message.channel}_disabled", True)
                 log.warning("outbox message %s to %s failed: %s", message.id, message.address, message.last_error)
                 record(session, now, "system", "outbox_failed", f"outbox:{message.id}",
-                       {"error": message.last_error, "permanent": exc.permanent, "attempts": message.attempts})
+                       {"error": message.last_error, "permanent": exc.permanent, "attempts": message.attempts,
+                        "disabled": exc.permanent and exc.scope == "recipient"})
             else:
                 if exc.retry_after is not None:
                     delay = timedelta(seconds=exc.retry_after)
@@ -215,4 +236,6 @@ class Dispatcher:
                     delay = min(self.backoff * (2 ** (message.attempts - 1)), MAX_BACKOFF)
                 message.status = "pending"
                 message.next_attempt_at = now + delay
+                log.info("outbox message %s to %s: %s; trying again at %s", message.id, message.address,
+                         message.last_error, message.next_attempt_at.isoformat(timespec="seconds"))
             session.commit()

@@ -6,10 +6,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.storage.models import OutboxMessage, RenderJob
 from kpi_core.formatting import plural
+
+STATE_ORDER = ("pending", "sending", "failed", "interrupted", "sent")
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,34 @@ def listing(engine: sa.Engine, statuses: tuple[str, ...], limit: int) -> list[Ro
         return rows
 
 
+def counts(engine: sa.Engine) -> dict[str, int]:
+    """How many messages the outbox holds in each state."""
+    with Session(engine) as session:
+        return dict(session.exec(select(OutboxMessage.status, func.count())
+                                 .group_by(col(OutboxMessage.status))).all())
+
+
+def left_out(counts: dict[str, int], statuses: tuple[str, ...], shown: int) -> str:
+    """What a listing of `statuses` did not show, in words (empty when it showed everything)."""
+    parts = []
+    listed = sum(counts.get(s, 0) for s in statuses)
+    if listed > shown:
+        parts.append(f"the newest {shown} of {listed} are shown (--limit {listed} shows them all)")
+    hidden = sorted((s for s, n in counts.items() if n and s not in statuses), key=_in_order)
+    if hidden:
+        parts.append(f"not shown: {', '.join(f'{counts[s]} {s}' for s in hidden)} (add "
+                     f"{' '.join(f'--status {s}' for s in hidden)}, or use --all)")
+    return "; ".join(parts)
+
+
+def _in_order(status: str) -> int:
+    return STATE_ORDER.index(status) if status in STATE_ORDER else len(STATE_ORDER)
+
+
 def statuses(engine: sa.Engine) -> dict[int, str]:
     with Session(engine) as session:
-        return {i: s for i, s in session.exec(select(OutboxMessage.id, OutboxMessage.status).where(
-            col(OutboxMessage.status) != "sent"))}  # type: ignore[misc]
+        return {i: s for i, s in session.exec(select(col(OutboxMessage.id), col(OutboxMessage.status)).where(
+            col(OutboxMessage.status) != "sent")) if i is not None}  # a stored row always has its id
 
 
 def needing_attention(engine: sa.Engine) -> list[Row]:

@@ -9,12 +9,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.processes import leases
+from bot.settings.redaction import redacted
 from bot.storage.db import insert_ignore, write_session
 from bot.storage.models import Heartbeat
 
 
 def beat(engine: sa.Engine, name: str, now: datetime, detail: dict[str, Any]) -> None:
-    """Record that `name` just ran (the newest beat per name is kept)."""
+    """Record that `name` just ran (the newest beat per name is kept); an error in `detail` is redacted."""
+    detail = redacted(detail)
     with write_session(engine) as session:
         if insert_ignore(session, Heartbeat, dict(name=name, at=now, owner=leases.me(), detail=detail)) == 0:
             row = session.get(Heartbeat, name)

@@ -51,8 +51,11 @@ def owner_gone(owner: str | None) -> bool:
 
 
 def expired(lease_until: datetime | None, owner: str | None, now: datetime) -> bool:
-    """May another process take this work over?"""
-    return lease_until is None or lease_until <= now or owner_gone(owner)
+    """May another process take this work over? (Work released with no owner but a time, `lease_until`, waits
+    until then: e.g. an upload whose file could not be fetched yet.)"""
+    if lease_until is None or lease_until <= now:
+        return True
+    return owner is not None and owner_gone(owner)
 
 
 def until(now: datetime, seconds: float) -> datetime:

@@ -68,6 +68,10 @@ def _marker(status: str, x: float, y: float) -> str:
         return f'<path d="M {x:.1f} {y - 5:.1f} L {x + 5:.1f} {y + 4:.1f} L {x - 5:.1f} {y + 4:.1f} Z" {common}/>'
     if status == "green":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" {common}/>'
+    if status == "part":  # ◐, a circle with its left half filled: a payment tier
+        return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.2" fill="#FFFFFF" stroke="{INK}" stroke-width="0.8"/>'
+                f'<path d="M {x:.1f} {y - 4.2:.1f} A 4.2 4.2 0 0 0 {x:.1f} {y + 4.2:.1f} Z" fill="{view.colour}" '
+                f'stroke="{INK}" stroke-width="0.8"/>')
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#FFFFFF" stroke="{INK}" stroke-width="0.8"/>'
 
 
@@ -78,7 +82,7 @@ def _text(x: float, y: float, text: str, *, size: float = 7.5, anchor: str = "mi
     return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{weight}>{escape(text)}</text>'
 
 
-def _labels(labels: list[tuple[float, float, str]], *, anchor: str, size: float = 6.5) -> str:
+def _labels(labels: Sequence[tuple[float, float, str]], *, anchor: str, size: float = 6.5) -> str:
     """Several labels, one <text> each: in a chart drawn as an image, WeasyPrint sets separate texts a little
     faster than one text of positioned <tspan>s."""
     return "".join(_text(x, y, text, size=size, anchor=anchor) for x, y, text in labels)
@@ -119,15 +123,16 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
                      'stroke-dasharray="4 3"/>')
     for run in _runs(points):
         if len(run) > 1:
-            coords = " ".join(f"{x_of(i):.1f},{y_of(points[i].value):.1f}" for i in run)  # type: ignore[arg-type]
+            coords = " ".join(f"{x_of(i):.1f},{y_of(value):.1f}" for i, value in run)
             parts.append(f'<polyline points="{coords}" fill="none" stroke="#555555" stroke-width="1.4"/>')
     parts.append(_labels([(x_of(i), HEIGHT - 6, p.label) for i, p in enumerate(points)], anchor="middle"))
     for index, point in enumerate(points):
         if point.value is not None:
             parts.append(_marker(point.status, x_of(index), y_of(point.value)))
     last = len(points) - 1
-    if last >= 0 and points[last].value is not None and points[last].value_text:
-        x, y = x_of(last), y_of(points[last].value)  # type: ignore[arg-type]
+    final = points[last].value if last >= 0 else None
+    if final is not None and points[last].value_text:
+        x, y = x_of(last), y_of(final)
         target = points[last].target
         anchor = "end" if len(points) > 1 else "middle"
         parts.append(_text(x + (5 if anchor == "end" else 0), label_y(y, None if target is None else y_of(target)),
@@ -146,12 +151,12 @@ def label_y(y: float, target_y: float | None) -> float:
     return below if above - 8 <= target_y <= above + 3 else above
 
 
-def _runs(points: Sequence[ChartPoint]) -> list[list[int]]:
-    """Indexes of consecutive points with a value: the line breaks where a period has no data."""
-    runs: list[list[int]] = [[]]
+def _runs(points: Sequence[ChartPoint]) -> list[list[tuple[int, float]]]:
+    """Indexes and values of consecutive points with a value: the line breaks where a period has no data."""
+    runs: list[list[tuple[int, float]]] = [[]]
     for index, point in enumerate(points):
         if point.value is None:
             runs.append([])
         else:
-            runs[-1].append(index)
+            runs[-1].append((index, point.value))
     return [r for r in runs if r]

@@ -40,6 +40,7 @@ class ChatSummary:
     attention: tuple[IndicatorRow, ...]  # red, then amber
     no_data: str  # refs that could not be judged, `1.3R, 2.1` or ''
     on_target: str  # `1.1, 1.4, 2.1` or ''
+    part_payment: tuple[IndicatorRow, ...]  # payment tiers: past the minimum, short of the stretch target
     payments: tuple[PaymentView, ...]
     errors: tuple[FindingView, ...]  # every one: the provider must fix them all
     warnings: tuple[FindingView, ...]
@@ -47,10 +48,11 @@ class ChatSummary:
     more_warnings: int  # how many the chat message leaves to the report
     uncertain: bool  # some colour is too uncertain to call (marked `(?)`)
     version_note: str  # `Version 2: it replaces the version sent before.`, or '' for a first version
+    review_note: str = ""  # what the council's review of it means now (bot/review/hooks.py), or ''
 
 
-def chat_summary(report: ReturnReport) -> ChatSummary:
-    """The values the message templates print."""
+def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
+    """The values the message templates print; `review_note` says what the council's review of it means."""
     warnings = tuple(f for f in report.findings if not f.is_error)
     attention = tuple(r for r in report.attention if r.status.key in ("red", "amber"))
     return ChatSummary(
@@ -66,6 +68,7 @@ def chat_summary(report: ReturnReport) -> ChatSummary:
         attention=attention,
         no_data=", ".join(r.ref for r in report.attention if r.status.key == "no_data"),
         on_target=", ".join(r.ref for r in report.on_target),
+        part_payment=tuple(r for section in report.sections for r in section.rows if r.status.key == "part"),
         payments=report.payments,
         errors=tuple(f for f in report.findings if f.is_error),
         warnings=warnings,
@@ -73,6 +76,7 @@ def chat_summary(report: ReturnReport) -> ChatSummary:
         more_warnings=max(0, len(warnings) - MAX_CHAT_WARNINGS),
         uncertain=any(r.low_confidence for r in attention),
         version_note=_version_note(report),
+        review_note=review_note,
     )
 
 
@@ -84,9 +88,9 @@ def _version_note(report: ReturnReport) -> str:
     return f"Version {report.version}: the version accepted before stays in force."
 
 
-def telegram_text(report: ReturnReport) -> str:
+def telegram_text(report: ReturnReport, review_note: str = "") -> str:
     """The whole Telegram summary, before splitting."""
-    return render_text("messages/return_summary.telegram.txt", s=chat_summary(report)).strip()
+    return render_text("messages/return_summary.telegram.txt", s=chat_summary(report, review_note)).strip()
 
 
 def telegram_messages(report: ReturnReport, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -94,9 +98,9 @@ def telegram_messages(report: ReturnReport, limit: int = TELEGRAM_LIMIT) -> list
     return split_message(telegram_text(report), limit)
 
 
-def email_text(report: ReturnReport, attached: bool = True) -> tuple[str, str]:
+def email_text(report: ReturnReport, attached: bool = True, review_note: str = "") -> tuple[str, str]:
     """(subject, plain-text body) of the summary email; `attached` says the PDF report goes with it."""
-    summary = chat_summary(report)
+    summary = chat_summary(report, review_note)
     subject = render_text("messages/return_summary.email-subject.txt", s=summary)
     body = render_text("messages/return_summary.email.txt", s=summary, attached=attached)
     return " ".join(subject.split()), body.strip() + "\n"

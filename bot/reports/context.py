@@ -6,9 +6,10 @@ stateless `kpibot score --pdf` fills what a file can tell. Templates only loop o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from fractions import Fraction
 
 from markupsafe import Markup
 
@@ -16,6 +17,7 @@ from bot.reports import display
 from bot.reports.action_plans import ActionPlan
 from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.charts import ChartPoint, trend_chart
+from bot.reports.review_view import ReviewView
 from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
 from bot.reports.trends import TrendPoint, Trends, short_labels, trends_from_history
 from kpi_core import formatting
@@ -24,10 +26,11 @@ from kpi_core.duedates import due_date
 from kpi_core.findings import Finding
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.results import STATUS_ORDER, IndicatorResult, PaymentResult
 
 MAX_TREND_POINTS = 8
-COLOURED = ("red", "amber", "green")
+COLOURED = ("red", "amber", "part", "green")
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class PaymentView:
     amount: str
     maximum: str
     basis: str  # `the year-end forecast: 52.5%`
-    state: str  # `Forecast`, `Confirmed`, or `Not counted` (the return was rejected)
+    state: str  # `Forecast`, `Provisional`, `Calculated`, `Confirmed` (by a person), `Not counted` (rejected)
     summary: str  # `£9,000.00, a forecast: 1.5 is heading for 52.5% this year`
     lines: tuple[str, ...]
     critical_failure: bool
@@ -143,9 +146,11 @@ class ReturnReport:
     action_plans: tuple[ActionPlan, ...]
     notes: tuple[str, ...]
     generated: str
+    review: ReviewView | None = None  # the council's review of the version and its history (stored returns)
 
 
-def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow:
+def indicator_row(result: IndicatorResult, framework: Framework, payment: PaymentResult | None = None) -> IndicatorRow:
+    """The row of one indicator; `payment`, the payment worked out on it, says what a payment tier earns."""
     ind, j = result.indicator, result.judgement
     cumulative = ind.cumulative and result.ytd is not None
     measure = result.period_value
@@ -158,6 +163,8 @@ def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow
         notes.append(f"Critical failure: at or past the critical level ({level}).")
     if j.stretch_met:
         notes.append(f"Stretch target met ({display.threshold_only(ind, framework, 'stretch', j.stretch)}).")
+    if j.status == "part" and payment is not None:
+        notes.append(part_payment_note(payment, ind))
     notes += [n for n in result.notes if n]
     if j.note:
         notes.append(j.note)
@@ -187,6 +194,21 @@ def indicator_row(result: IndicatorResult, framework: Framework) -> IndicatorRow
         critical_failure=j.critical_failure,
         exception_required=ind.exception_report,
     )
+
+
+def part_payment_note(payment: PaymentResult, ind: Indicator) -> str:
+    """`Part payment: £9,000.00 of £36,000.00 (a forecast), in proportion between the minimum (50%) and the stretch
+    target (60%).`"""
+    rule = payment.rule
+    if not isinstance(rule, LinearPayment):
+        return ""
+    earned = (f"{formatting.money(payment.amount)} of {formatting.money(payment.maximum)}"
+              if payment.amount is not None and payment.maximum is not None
+              else f"{formatting.share(payment.earned_share)} of contract value")
+    state = {"forecast": " (a forecast)", "provisional": " (provisional)"}.get(payment.state, "")
+    low, high = (display.value_text(Fraction(str(v)), ind) for v in (rule.minimum, rule.stretch))
+    return (f"Part payment: {earned}{state}, in proportion between the minimum ({low}) and the stretch target "
+            f"({high}).")
 
 
 def sections_of(rows: list[IndicatorRow]) -> tuple[Section, ...]:
@@ -236,18 +258,25 @@ BASIS_NAME = {"year": "the full year", "forecast for the year": "the year-end fo
               "year to date": "the year so far"}
 
 
-def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True) -> PaymentView:
+def payment_view(payment: PaymentResult, framework: Framework, accepted: bool = True,
+                 confirmed: str = "") -> PaymentView:
+    """`confirmed`: who confirmed this very figure and when (`by Carol on 20 May 2026 at 10:00`), read from
+    storage; kpibot itself never confirms a payment, it calculates it."""
     ind = framework.indicator(payment.indicator)
     basis = display.value_text(payment.basis, ind)
     amount = formatting.money(payment.amount) if payment.amount is not None else "no contract value given"
-    # Confirmed, Forecast, or Provisional (periods of the year missing); nothing while the return is rejected
-    state = "Not counted" if not accepted else payment.state.capitalize()
+    # Calculated, Forecast, or Provisional (periods of the year missing); nothing while the return is rejected;
+    # Confirmed only when a person confirmed this figure
+    state = "Not counted" if not accepted else "Confirmed" if confirmed else payment.state.capitalize()
     if payment.basis is None:
         reading = f"{ind.ref} has no figure yet"
     else:
         reading = f"{ind.ref} {PAYMENT_BASIS.get(payment.basis_label, payment.basis_label + ': {}').format(basis)}"
     why = {"Not counted": "not counted while the return is rejected", "Forecast": "a forecast",
-           "Confirmed": "confirmed", "Provisional": "provisional until the year's missing returns arrive"}[state]
+           "Calculated": "calculated on the full year; the council confirms it once it has signed off the year's "
+                         "returns",
+           "Confirmed": f"confirmed {confirmed}",
+           "Provisional": "provisional until the year's missing returns arrive"}[state]
     return PaymentView(
         name=payment.rule.name,
         indicator=payment.indicator,
@@ -269,7 +298,7 @@ def counts_of(results: tuple[IndicatorResult, ...]) -> tuple[CountView, ...]:
     counts = {status: 0 for status in STATUS_ORDER}
     for result in results:
         counts[result.status] += 1
-    order = ("red", "amber", "green", "no_data", "info")
+    order = ("red", "amber", "part", "green", "no_data", "info")
     return tuple(CountView(status_view(s), counts[s]) for s in order if counts[s])
 
 
@@ -282,26 +311,30 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
     if any(r.low_confidence for r in results):
         notes.append("? marks a colour that is too uncertain to call: the numbers are small or the 95% interval "
                      "spans a threshold (the note under the indicator names it).")
+    part = ("◐ PART PAYMENT past a payment's minimum and short of its stretch target (paid in part, not a failure), "
+            if any(r.status == "part" for r in results) else "")
     notes.append("Status is shown by shape and word as well as colour: ● GREEN on target, ▲ AMBER close to "
-                 "target, ■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
+                 f"target, {part}■ RED off target, ○ NO DATA, ◇ INFO (not judged).")
     return tuple(notes) + tuple(assessment.scorecard.notes)
 
 
 def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends | None = None, *,
                         generated_at: datetime | None = None, timezone: str = "Europe/London",
-                        charts: bool = True) -> ReturnReport:
+                        charts: bool = True, confirmed: Mapping[str, str] | None = None) -> ReturnReport:
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
     when None, the earlier periods carried in the file are scored (`trends_from_history`). Without `charts` (for a
     chat or email summary, which shows neither) no trend is scored, no chart drawn and no breakdown tabled.
+    `confirmed` names, by payment rule, who confirmed this very figure and when (from storage).
     """
     framework, card = assessment.framework, assessment.scorecard
     spec = framework.returns[assessment.return_id]
     if trends is None and charts:
         trends = trends_from_history(assessment)
     results = card.indicators
-    rows = [indicator_row(r, framework) for r in results]
+    paid = {p.indicator: p for p in card.payments} if assessment.accepted else {}  # nothing is paid on a rejection
+    rows = [indicator_row(r, framework, paid.get(r.ref)) for r in results]
     drawn = []
     for result, row in zip(results, rows):
         if charts and trends is not None and result.status in COLOURED:
@@ -336,7 +369,8 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         attention=attention_rows(rows),
         on_target=tuple(r for r in rows if r.status.key == "green"),
         charts=tuple(drawn),
-        payments=tuple(payment_view(p, framework, assessment.accepted) for p in card.payments),
+        payments=tuple(payment_view(p, framework, assessment.accepted, (confirmed or {}).get(p.rule.id, ""))
+                       for p in card.payments),
         findings=tuple(finding_view(f) for f in sorted(assessment.findings, key=lambda f: not f.is_error)),
         disaggregations=disaggregation_tables(framework, assessment.return_id, assessment.interpretation.values)
         if charts else (),

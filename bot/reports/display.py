@@ -98,10 +98,10 @@ def threshold_only(ind: Indicator, framework: Framework, which: str = "critical"
     return pretty(describe_threshold(ind, threshold, bound))
 
 
-def value_text(value: object, ind: Indicator, near: formatting.Near = None) -> str:
+def value_text(value: formatting.Number | None, ind: Indicator, near: formatting.Near = None) -> str:
     """A value in the indicator's unit; `near`: the bounds it is judged against, which it never prints equal to
     unless it is (1.99% against a 2% target is `1.99%`)."""
-    return formatting.value(value, ind.kind, ind.per, near)  # type: ignore[arg-type]
+    return formatting.value(value, ind.kind, ind.per, near)
 
 
 def bounds(judgement: Judgement | None) -> tuple[Fraction | None, ...]:

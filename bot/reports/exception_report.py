@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from bot.reports import display
 from bot.reports.context import CountView, counts_of, indicator_row, payment_view
+from bot.reports.review_view import WaitingRow
 from bot.reports.status import StatusView, status_view
 from kpi_core import formatting
 from kpi_core.assess import Assessment
@@ -29,6 +30,7 @@ class DataKpi:
     out_of: int  # returns due so far this year
     target_percent: Fraction = Fraction(95)
     when_none: str = "no returns due yet"  # what to print when `out_of` is 0 (accuracy: none received yet)
+    reasons: tuple[str, ...] = ()  # each return that counts against it, and why
 
     @property
     def percent(self) -> Fraction | None:
@@ -75,6 +77,8 @@ class ContractPeriodStatus:
     accuracy: DataKpi | None = None
     return_label: str = "Quarterly return"  # the return the period's row is about
     overdue: tuple[OverdueReturn, ...] = ()  # the contract's other returns still owed, oldest first
+    waiting: tuple[WaitingRow, ...] = ()  # returns whose review waits on the council or the provider
+    confirmed: dict[str, str] = field(default_factory=dict)  # who confirmed each payment of the period, by rule
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,7 @@ class DataKpiRow:
     value: str  # `95% (19 of 20)`
     target: str
     status: StatusView
+    reasons: tuple[str, ...] = ()  # why returns count against it
 
 
 @dataclass(frozen=True)
@@ -170,13 +175,20 @@ class ExceptionReport:
     totals: tuple[CountView, ...]
     notes: tuple[str, ...]
     at_risk: tuple[CriticalRow, ...] = ()  # in-year: forecast past an annual critical level, not yet a failure
+    waiting: tuple[WaitingRow, ...] = ()  # returns waiting for review, overdue queries first
 
     @property
     def summary(self) -> str:
-        """`3 red or amber indicators · 1 missing or late return · 0 critical failures`."""
-        return " · ".join((display.plural(len(self.exceptions), "red or amber indicator"),
-                           display.plural(len(self.late), "missing or late return"),
-                           display.plural(len(self.critical), "critical failure")))
+        """`3 red or amber indicators · 1 missing or late return · 0 critical failures · 2 returns waiting for
+        review · 1 query overdue` (the last two only when there are any)."""
+        parts = [display.plural(len(self.exceptions), "red or amber indicator"),
+                 display.plural(len(self.late), "missing or late return"),
+                 display.plural(len(self.critical), "critical failure")]
+        on_council = sum(1 for row in self.waiting if row.on.startswith("The council"))
+        overdue = sum(1 for row in self.waiting if row.overdue)
+        parts += [display.plural(on_council, "return") + " waiting for review"] if on_council else []
+        parts += [display.plural(overdue, "query", "queries") + " overdue"] if overdue else []
+        return " · ".join(parts)
 
 
 def return_state(status: ContractPeriodStatus, timezone: str) -> str:
@@ -210,7 +222,7 @@ def data_kpi_row(contract_name: str, kpi: DataKpi) -> DataKpiRow:
     value = (f"{formatting.number(percent)}% ({kpi.achieved:,} of {kpi.out_of:,})" if percent is not None
              else kpi.when_none)
     return DataKpiRow(contract_name, kpi.name, value, f"≥ {formatting.number(kpi.target_percent)}%",
-                      status_view(kpi.status))
+                      status_view(kpi.status), kpi.reasons)
 
 
 @dataclass
@@ -249,7 +261,7 @@ def _add_results(out: _Sections, status: ContractPeriodStatus, assessment: Asses
     if rows:
         out.groups.append(ExceptionGroup(name, status.provider_name, tuple(rows)))
     for payment in assessment.scorecard.payments:
-        view = payment_view(payment, framework)
+        view = payment_view(payment, framework, confirmed=status.confirmed.get(payment.rule.id, ""))
         out.payments.append(PaymentRow(name, view.name, view.indicator, view.basis, view.amount, view.maximum,
                                        view.state, view.critical_failure))
         if payment.critical_failure and not any(c.contract_name == name and c.ref == payment.indicator
@@ -288,11 +300,13 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
                                              counts, escalation_text(status)))
     exceptions = [row for group in out.groups for row in group.rows]
     exceptions.sort(key=lambda r: r.status.key != "red")  # stable: contract order within each colour
-    order = ("red", "amber", "green", "no_data", "info")
+    waiting = sorted((row for status in statuses for row in status.waiting), key=lambda r: not r.overdue)
+    order = ("red", "amber", "part", "green", "no_data", "info")
     notes = ("Values of cumulative indicators are the year to date, judged against the share of the annual target "
              "expected by the end of the period.",
-             "Payments marked Forecast are worked out on the year so far and confirmed on the full year's figures; "
-             "Provisional ones lack figures for some periods of the year and are never final until they are in.",
+             "Payments marked Forecast are worked out on the year so far; Calculated ones on the full year, until "
+             "the council confirms them once every return they rest on is signed off (then Confirmed); Provisional "
+             "ones lack figures for some periods of the year and are never final until they are in.",
              "An annual critical failure level is judged on the full year; in-year, a year-end forecast past it is "
              "listed as at risk of critical failure.")
     return ExceptionReport(
@@ -309,4 +323,5 @@ def build_exception_report(statuses: list[ContractPeriodStatus], period_label: s
         data_kpis=tuple(out.data_kpis),
         totals=tuple(CountView(status_view(s), out.totals[s]) for s in order if out.totals.get(s)),
         notes=notes,
+        waiting=tuple(waiting),
     )

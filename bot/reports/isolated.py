@@ -34,10 +34,12 @@ class RenderPool:
             raise RenderError(f"laying out the report took longer than {self.timeout_seconds:g} seconds")
         if outcome == "died":
             raise RenderError("laying out the report needed more memory than kpibot allows for one report")
-        kind, value = answer  # type: ignore[misc]
+        assert isinstance(answer, tuple) and len(answer) == 2  # render_worker.handle's answer
+        kind, value = answer
         if kind != "pdf":
             raise RenderError(str(value))
-        return value  # type: ignore[no-any-return]
+        assert isinstance(value, bytes)
+        return value
 
     def close(self) -> None:
         for worker in self._all:

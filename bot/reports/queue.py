@@ -17,10 +17,12 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache, partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -43,6 +45,7 @@ from bot.storage.models import (
     Submission,
 )
 from kpi_core.calendar import parse_period
+from kpi_core.findings import Finding
 from kpi_core.returns.reader import read_return
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,7 @@ def renderer_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict) -> str:  # type: ignore[type-arg]
+def cache_key(kind: str, submission: Submission, framework_version: str, inputs: dict[str, Any]) -> str:
     material = json.dumps({"kind": kind, "submission": submission.id, "sha256": submission.sha256,
                            "version": submission.version, "framework": framework_version, "inputs": inputs,
                            "renderer": renderer_fingerprint()}, sort_keys=True)
@@ -92,7 +95,7 @@ class RenderQueue:
         width = self.pool.size if self.pool is not None else 1
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix="render") as threads:
             while done < limit:
-                claimed = []
+                claimed: list[int] = []
                 while len(claimed) < min(width, limit - done):
                     job_id = retrying(self._claim_next)
                     if job_id is None:
@@ -169,6 +172,11 @@ class RenderQueue:
             history = {k: int(v) for k, v in job.inputs.get("history", {}).items()}
             assessed = assess_in_context(session, contract, period, parsed, sub.received_at, self.settings.timezone,
                                          terms=terms_of(self.settings, contract, period), history_versions=history)
+            added = tuple(Finding(**f) for f in job.inputs.get("added", []))  # what the intake found beyond the file
+            if added:
+                a = assessed.assessment
+                assessed = replace(assessed, assessment=replace(a, findings=(
+                    *(f for f in a.findings if f.is_error), *added, *(f for f in a.findings if not f.is_error))))
             provider = session.get(Organisation, contract.provider_id)
             meta = ReturnMeta(contract.id, contract.name, provider.name if provider else contract.provider_id,
                               sub.received_at, sub.version, sub.on_time, obligation.due_date, sub.filename)

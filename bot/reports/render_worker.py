@@ -10,7 +10,8 @@ def handle(request: object) -> tuple[str, object]:
     """(html, drawings by URL) -> ("pdf", bytes) or ("error", why)."""
     from bot.reports.pdf import Drawings, TemplatesOnlyFetcher, html_to_pdf
 
-    html, served = request  # type: ignore[misc]
+    assert isinstance(request, tuple) and len(request) == 2
+    html, served = request
     drawings = Drawings()
     drawings.served = dict(served)
     try:

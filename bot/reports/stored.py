@@ -6,22 +6,26 @@ figures in force; reports are kept in the file store like every other file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from fractions import Fraction
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import assess_in_context, framework_for, terms_of
+from bot.assessment.reviews import confirmations, waiting
 from bot.assessment.submission_kpis import SubmissionKpis, local_date, submission_kpis, trailing_late
+from bot.reports import display
 from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
 from bot.reports.exception_report import ContractPeriodStatus, DataKpi, OverdueReturn, build_exception_report
 from bot.reports.render import render_exception_report, render_return_report
+from bot.reports.review_view import review_view, waiting_rows
 from bot.reports.trends import trends_from_history
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
+    Contact,
     Contract,
     Obligation,
     Organisation,
@@ -36,6 +40,7 @@ from kpi_core.escalation import ServiceFailureRule, escalation_for, escalation_r
 from kpi_core.formatting import plural
 from kpi_core.returns.reader import read_return
 from kpi_core.terms import ContractTerms
+from kpi_core.values import Key
 
 # How an overdue return stands, from its latest submission (none: not received).
 OWED_STATE = {"rejected": "Rejected and not yet sent again", "held": "Received, waiting for the provider to say "
@@ -62,13 +67,13 @@ def locate(session: Session, contract: Contract, period: Period) -> Located:
                           "started since)")
     subs = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
                                                  Submission.version != None)  # noqa: E711
-                        .order_by(Submission.received_at.desc(), Submission.id.desc())).all()  # type: ignore[attr-defined]
+                        .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())).all()
     current = next((s for s in subs if s.status == "accepted"), subs[0] if subs else None)
     return Located(contract, period, obligation, current)
 
 
 def stored_assessment(session: Session, files: FileStore, settings: config.Settings,
-                      found: Located) -> tuple[Assessment, dict]:  # type: ignore[type-arg]
+                      found: Located) -> tuple[Assessment, dict[str, dict[Key, Fraction]]]:
     """Re-assess a stored submission from its raw file, as of when it was received."""
     submission = found.submission
     assert submission is not None and submission.sha256 is not None
@@ -102,8 +107,30 @@ def report_of(session: Session, files: FileStore, settings: config.Settings, fou
     assert sub is not None
     meta = ReturnMeta(contract.id, contract.name, provider_name(session, contract), sub.received_at, sub.version,
                       sub.on_time, found.obligation.due_date, sub.filename)
-    return build_return_report(assessment, meta, trends_from_history(assessment, history),
-                               generated_at=generated_at, timezone=settings.timezone)
+    report = build_return_report(assessment, meta, trends_from_history(assessment, history),
+                                 generated_at=generated_at, timezone=settings.timezone,
+                                 confirmed=confirmed_payments(session, settings, contract, assessment, sub.id))
+    if sub.status != "accepted":
+        return report
+    return replace(report, review=review_view(session, found.obligation.id, settings.timezone))
+
+
+def confirmed_payments(session: Session, settings: config.Settings, contract: Contract, assessment: Assessment,
+                       submission_id: int | None) -> dict[str, str]:
+    """Who confirmed each payment of the assessment, when the confirmation rests on this version and is of this
+    very figure: `by Carol on 20 May 2026 at 10:00`, by payment rule. Any other figure stays as kpibot calculated
+    it."""
+    kept = confirmations(session, contract.id, assessment.period.year.id)
+    found = {}
+    for payment in assessment.scorecard.payments:
+        confirmation = kept.get(payment.rule.id)
+        if confirmation is None or submission_id not in confirmation.rests_on \
+                or confirmation.amount != payment.amount:
+            continue
+        who = session.get(Contact, confirmation.confirmed_by)
+        found[payment.rule.id] = (f"by {who.name if who else 'the council'} on "
+                                  f"{display.moment(confirmation.confirmed_at, settings.timezone)}")
+    return found
 
 
 def contract_period_status(session: Session, files: FileStore, settings: config.Settings, contract: Contract,
@@ -126,22 +153,32 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
     assessment = stored_assessment(session, files, settings, found)[0] if sub is not None else None
     returns = terms.returns
     label = returns[obligation.return_type].label if obligation.return_type in returns else obligation.return_type
+    labels = {key: spec.label for key, spec in returns.items()}
     return ContractPeriodStatus(
         contract.id, contract.name, provider_name(session, contract), period, obligation.due_date,
         sub.received_at if sub else None, on_time, days_late, escalation.level, escalation.label, assessment,
-        *data_kpis(terms, kpis), return_label=label,
-        overdue=overdue_returns(session, contract, obligation, kpis, today, terms, rule))
+        *data_kpis(terms, kpis, labels, contract.year_start_month), return_label=label,
+        overdue=overdue_returns(session, contract, obligation, kpis, today, terms, rule),
+        waiting=waiting_rows(waiting(session, [contract.id]), {contract.id: contract.year_start_month}, labels,
+                             today, settings.timezone),
+        confirmed=confirmed_payments(session, settings, contract, assessment, sub.id if sub else None)
+        if assessment is not None else {})
 
 
-def data_kpis(terms: ContractTerms, kpis: SubmissionKpis) -> tuple[DataKpi | None, DataKpi | None]:
-    """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs."""
+def data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str],
+               start_month: int) -> tuple[DataKpi | None, DataKpi | None]:
+    """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs; accuracy says why each
+    return that counts against it does."""
     spec = terms.data_submission
     if spec is None:
         return None, None
     none_received = f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet"
+    why = tuple(f"{labels.get(r.obligation.return_type, r.obligation.return_type)}, "
+                f"{parse_period(r.obligation.period_id, start_month).label}: {'; '.join(r.why_inaccurate)}"
+                for r in kpis.records if r.accurate is False)
     return (DataKpi("Timeliness of returns", kpis.timely, kpis.due, Fraction(str(spec.timeliness_target))),
             DataKpi("Accuracy of returns", kpis.accurate, kpis.submitted, Fraction(str(spec.accuracy_target)),
-                    when_none=none_received))
+                    when_none=none_received, reasons=why))
 
 
 def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpis: SubmissionKpis,
@@ -149,11 +186,11 @@ def overdue_returns(session: Session, contract: Contract, shown: Obligation, kpi
     """The contract's other returns, of every type, past their due date with no accepted version, oldest first."""
     owed = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.due_date < today, Obligation.id != shown.id,
-        Obligation.first_accepted_at == None).order_by(Obligation.due_date, Obligation.id)).all()  # type: ignore[arg-type]  # noqa: E711
+        col(Obligation.first_accepted_at).is_(None)).order_by(col(Obligation.due_date), col(Obligation.id))).all()
     found = []
     for obligation in owed:
         latest = session.exec(select(Submission).where(Submission.obligation_id == obligation.id)
-                              .order_by(Submission.received_at.desc())).first()  # type: ignore[attr-defined]
+                              .order_by(col(Submission.received_at).desc())).first()
         run = trailing_late([r for r in kpis.records if r.obligation.return_type == obligation.return_type
                              and r.obligation.due_date <= obligation.due_date])
         escalation = escalation_for(max(run, 1), rule)
@@ -184,7 +221,7 @@ def exception_statuses(session: Session, files: FileStore, settings: config.Sett
         else:
             latest = session.exec(select(Obligation).where(
                 Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
-                Obligation.due_date <= today).order_by(Obligation.due_date.desc())).first()  # type: ignore[attr-defined]
+                Obligation.due_date <= today).order_by(col(Obligation.due_date).desc())).first()
             if latest is None:
                 notes.append(f"{contract.name}: no quarterly return due yet")
                 continue
@@ -204,7 +241,7 @@ def keep_report(session: Session, files: FileStore, pdf: bytes, kind: str, perio
     digest = files.put(pdf)
 
     def write() -> None:
-        with write_session(session.get_bind()) as writing:  # type: ignore[arg-type]
+        with write_session(session.get_bind()) as writing:
             insert_ignore(writing, StoredFile, dict(sha256=digest, size=len(pdf), first_seen_at=now))
             writing.add(RenderedReport(kind=kind, contract_id=contract_id, period_id=period_id,
                                        submission_id=submission_id, sha256=digest, created_at=now))

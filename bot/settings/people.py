@@ -38,9 +38,9 @@ class Contract(Model):
     @field_validator("framework")
     @classmethod
     def _known_framework(cls, value: str) -> str:
-        known = loader.shipped()
+        known = loader.known()
         if value not in known:
-            raise ValueError(f"unknown framework {value!r}; shipped: {', '.join(sorted(known))}")
+            raise ValueError(f"unknown framework {value!r}; known: {', '.join(sorted(known))}")
         return value
 
     @model_validator(mode="after")

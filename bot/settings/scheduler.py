@@ -37,8 +37,9 @@ class Scheduler(Model):
     digest_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday"] = "monday"
     send_from: time = time(9, 0)  # notices go out on working days between these local times
     send_until: time = time(17, 30)
-    # Returns due before this date are not chased or escalated, and never count in a run of late periods: for a
-    # deployment that starts in the middle of a contract, whose earlier returns were handled outside kpibot.
+    # Returns due before this date are not chased or escalated, and never count in a run of late periods. Unset,
+    # it is the day the first `kpibot init` loaded the database (jobs/chase.py): a deployment starting in the
+    # middle of a contract leaves its earlier returns to whoever handled them; an earlier day asks for them.
     chase_from: date | None = None
 
     @model_validator(mode="after")

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.settings.redaction import redacted
 from bot.storage.models import AuditEvent
 
 
 def record(session: Session, at: datetime, actor: str, action: str, subject: str = "",
            detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Add an audit event to the session's transaction (it commits or rolls back with the work it describes)."""
-    event = AuditEvent(at=at, actor=actor, action=action, subject=subject, detail=detail or {})
+    """Add an audit event to the session's transaction (it commits or rolls back with the work it describes); an
+    error quoted in `detail` is redacted (bot/settings/redaction.py)."""
+    event = AuditEvent(at=at, actor=actor, action=action, subject=subject, detail=redacted(detail or {}))
     session.add(event)
     return event

@@ -10,11 +10,12 @@ time the rows are written, never across parsing or rendering.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar, TypeVarTuple, cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,12 +23,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-WRITE = "kpibot_write"  # execution option: this transaction will write
+WRITE: Final = "kpibot_write"  # execution option: this transaction will write
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -41,7 +44,7 @@ def make_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
@@ -50,7 +53,7 @@ def make_engine(url: str) -> sa.Engine:
             dbapi_connection.isolation_level = None  # we say BEGIN ourselves (below), as SQLAlchemy's docs advise
 
         @sa.event.listens_for(engine, "begin")
-        def _begin(connection):  # type: ignore[no-untyped-def]
+        def _begin(connection: sa.Connection) -> None:
             immediate = connection.get_execution_options().get(WRITE)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -65,7 +68,7 @@ def begin_write(session: Session) -> None:
 
 
 @contextmanager
-def write_session(engine: sa.Engine, **options: Any) -> Iterator[Session]:
+def write_session(engine: sa.Engine | sa.Connection, **options: Any) -> Iterator[Session]:
     """A session for one writing transaction (see `begin_write`); the caller commits."""
     with Session(engine, **options) as session:
         begin_write(session)
@@ -76,9 +79,15 @@ def lock_row(session: Session, model: type[SQLModel], key: object) -> None:
     """Serialise writers of one row (e.g. one obligation) until the transaction ends. PostgreSQL locks the row;
     SQLite's write transaction (`begin_write`) already excludes every other writer."""
     if session.get_bind().dialect.name == "postgresql":
-        table = model.__table__  # type: ignore[attr-defined]
-        pk = list(table.primary_key.columns)[0]
+        pk = sa.inspect(model).primary_key[0]
         session.execute(sa.select(pk).where(pk == key).with_for_update())
+
+
+def fetch_rows(session: Session, statement: sa.Select[*Ts]) -> Sequence[sa.Row[*Ts]]:
+    """Run a select of more columns than `sqlmodel.select` has types for (it stops at four), keeping each
+    column's type. The same call as `session.exec`."""
+    # sqlmodel's Session.execute is SQLAlchemy's, but its stub drops the row type the statement carries.
+    return cast("sa.Result[*Ts]", session.execute(statement)).all()
 
 
 def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, Any]] | dict[str, Any]) -> int:
@@ -88,7 +97,7 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, 
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)  # type: ignore[arg-type]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
     result = session.connection().execute(insert.on_conflict_do_nothing(), rows)  # Core: no ORM identity map
     return max(result.rowcount, 0)
 

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+Word = TypeVar("Word", bound=str)
+
+
+def one_of(text: str, words: tuple[Word, ...]) -> Word:
+    """A text column's value as the Literal type its few words make (`channel` holds cli, telegram or email)."""
+    for word in words:
+        if word == text:
+            return word
+    raise ValueError(f"stored value {text!r} is not one of {', '.join(words)}")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -142,7 +152,7 @@ class Submission(SQLModel, table=True):
     obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     period_id: str | None = Field(default=None, max_length=16)
     version: int | None = None
-    # received | accepted | rejected | superseded | failed | held | duplicate | quarantined
+    # received | accepted | rejected | superseded | failed | held | duplicate | quarantined | overtaken
     status: str = Field(default="received", max_length=16, index=True)
     on_time: bool | None = None
     error_count: int = 0
@@ -159,6 +169,7 @@ class Submission(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=120)
     lease_until: datetime | None = _ts(nullable=True)
     duplicate_of_id: int | None = Field(default=None, foreign_key="submission.id")  # identical to that version
+    source_ref: str | None = Field(default=None, max_length=300)  # recorded before its file came: where to fetch it
     on_behalf: bool = False  # a commissioner submitted it for the provider
 
 
@@ -384,3 +395,12 @@ class BenchmarkRow(SQLModel, table=True):
     published: date | None = None
     loaded_at: datetime = _ts()
     loaded_from: str = Field(default="", max_length=255)  # the file's name
+
+
+class Deployment(SQLModel, table=True):
+    """The day `kpibot init` first loaded this database: returns due before it are not chased."""
+
+    __tablename__ = "deployment"
+    id: int = Field(default=1, primary_key=True)  # one row
+    started_on: date  # in the deployment's time zone
+    started_at: datetime = _ts()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fractions import Fraction
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
+from bot.storage.db import fetch_rows
 from bot.storage.models import DataValue, Obligation, Submission
 from kpi_core.calendar import Period
 from kpi_core.values import Key
@@ -31,12 +33,12 @@ def accepted_versions(session: Session, contract_id: str, return_type: str,
     if not wanted:
         return {}
     rows = session.exec(
-        select(Obligation.period_id, Submission.id)
-        .join(Submission, Submission.obligation_id == Obligation.id)  # type: ignore[arg-type]
+        select(col(Obligation.period_id), col(Submission.id))
+        .join(Submission, col(Submission.obligation_id) == col(Obligation.id))
         .where(Obligation.contract_id == contract_id, Obligation.return_type == return_type,
-               Obligation.period_id.in_(wanted), Submission.status == "accepted")  # type: ignore[attr-defined]
+               col(Obligation.period_id).in_(wanted), Submission.status == "accepted")
     )
-    return {period_id: submission_id for period_id, submission_id in rows}  # type: ignore[misc]
+    return {period_id: submission_id for period_id, submission_id in rows if submission_id is not None}
 
 
 def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
@@ -44,9 +46,9 @@ def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, 
     if not versions:
         return {}
     # Columns, not ORM objects: a year of a large framework is thousands of rows, read on every submission.
-    rows = session.exec(select(DataValue.period_id, DataValue.submission_id, DataValue.item_id, DataValue.breakdown,
-                               DataValue.exact).where(
-        DataValue.submission_id.in_(set(versions.values()))))  # type: ignore[attr-defined]
+    rows = fetch_rows(session, sa.select(
+        col(DataValue.period_id), col(DataValue.submission_id), col(DataValue.item_id), col(DataValue.breakdown),
+        col(DataValue.exact)).where(col(DataValue.submission_id).in_(set(versions.values()))))
     found: dict[str, dict[Key, Fraction]] = {period_id: {} for period_id in versions}
     for period_id, submission_id, item_id, breakdown, exact in rows:
         if versions.get(period_id) == submission_id:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
+from typing import NotRequired, TypedDict
 
 from sqlmodel import Session, select
 
@@ -27,40 +29,66 @@ from kpi_core.duedates import due_date
 from kpi_core.framework.returns import ReturnType
 
 
+class _ContractFields(TypedDict):
+    """The columns of a contract row that config.toml sets."""
+
+    name: str
+    framework_id: str
+    framework_version: str
+    provider_id: str
+    commissioner_id: str
+    value: Decimal
+    start: date
+    end: date | None
+    year_start_month: int
+
+
+class _ContactFields(TypedDict):
+    """The columns of a contact row that config.toml sets (a Telegram chat only when it names one)."""
+
+    name: str
+    organisation_id: str
+    role: str
+    channel: str
+    active: bool
+    telegram_chat_id: NotRequired[int]
+
+
 def sync_settings(session: Session, settings: config.Settings, now: datetime) -> dict[str, int]:
     """Upsert organisations, contracts and contacts from `settings`; return counts of rows changed."""
     changed = {"organisations": 0, "contracts": 0, "contacts": 0}
     for org in settings.organisations:
-        row = session.get(Organisation, org.id)
-        if row is None:
+        org_row = session.get(Organisation, org.id)
+        if org_row is None:
             session.add(Organisation(id=org.id, name=org.name, kind=org.kind))
             changed["organisations"] += 1
-        elif (row.name, row.kind) != (org.name, org.kind):
-            row.name, row.kind = org.name, org.kind
+        elif (org_row.name, org_row.kind) != (org.name, org.kind):
+            org_row.name, org_row.kind = org.name, org.kind
             changed["organisations"] += 1
     session.flush()
     for c in settings.contracts:
         fw = loader.get(c.framework)
-        wanted = dict(name=c.name, framework_id=c.framework, framework_version=fw.version, provider_id=c.provider,
-                      commissioner_id=c.commissioner, value=c.value, start=c.start, end=c.end,
-                      year_start_month=c.start_month)
-        row = session.get(Contract, c.id)
-        if row is None:
-            session.add(Contract(id=c.id, **wanted))
+        terms = _ContractFields(name=c.name, framework_id=c.framework, framework_version=fw.version,
+                                provider_id=c.provider, commissioner_id=c.commissioner, value=c.value, start=c.start,
+                                end=c.end, year_start_month=c.start_month)
+        contract_row = session.get(Contract, c.id)
+        if contract_row is None:
+            session.add(Contract(id=c.id, **terms))
             changed["contracts"] += 1
-        elif any(getattr(row, k) != v for k, v in wanted.items()):
-            for key, value in wanted.items():
-                setattr(row, key, value)
+        elif any(getattr(contract_row, k) != v for k, v in terms.items()):
+            for key, value in terms.items():
+                setattr(contract_row, key, value)
             changed["contracts"] += 1
     session.flush()
     configured = {c.email for c in settings.contacts}
-    for c in settings.contacts:
-        row = session.exec(select(Contact).where(Contact.email == c.email)).first()
-        wanted = dict(name=c.name, organisation_id=c.organisation, role=c.role, channel=c.channel, active=True)
-        if c.telegram_chat_id is not None:  # else keep the chat linked with an invite (`/start CODE`)
-            wanted["telegram_chat_id"] = c.telegram_chat_id
+    for person in settings.contacts:
+        row = session.exec(select(Contact).where(Contact.email == person.email)).first()
+        wanted = _ContactFields(name=person.name, organisation_id=person.organisation, role=person.role,
+                                channel=person.channel, active=True)
+        if person.telegram_chat_id is not None:  # else keep the chat linked with an invite (`/start CODE`)
+            wanted["telegram_chat_id"] = person.telegram_chat_id
         if row is None:
-            row = Contact(email=c.email, **wanted)
+            row = Contact(email=person.email, **wanted)
             session.add(row)
             changed["contacts"] += 1
         elif any(getattr(row, k) != v for k, v in wanted.items()):
@@ -68,17 +96,19 @@ def sync_settings(session: Session, settings: config.Settings, now: datetime) ->
                 setattr(row, key, value)
             changed["contacts"] += 1
         session.flush()
+        contact_id = row.id
+        assert contact_id is not None  # the flush gave a new contact its id
         scope = {link.contract_id for link in session.exec(select(ContactContract).where(
-            ContactContract.contact_id == row.id))}
-        if scope != set(c.contracts):
-            for link in session.exec(select(ContactContract).where(ContactContract.contact_id == row.id)):
+            ContactContract.contact_id == contact_id))}
+        if scope != set(person.contracts):
+            for link in session.exec(select(ContactContract).where(ContactContract.contact_id == contact_id)):
                 session.delete(link)
             session.flush()
-            session.add_all(ContactContract(contact_id=row.id, contract_id=cid) for cid in c.contracts)
+            session.add_all(ContactContract(contact_id=contact_id, contract_id=cid) for cid in person.contracts)
             changed["contacts"] += 1
-    for row in session.exec(select(Contact).where(Contact.active == True)):  # noqa: E712
-        if row.email not in configured:
-            row.active = False
+    for stale in session.exec(select(Contact).where(Contact.active == True)):  # noqa: E712
+        if stale.email not in configured:
+            stale.active = False
             changed["contacts"] += 1
     if any(changed.values()):
         record(session, now, "system", "config_synced", settings.source, changed)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from datetime import date, time, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 import openpyxl
@@ -17,14 +19,18 @@ from kpi_core.framework.model import Framework
 from kpi_core.returns import layout
 from kpi_core.values import Key
 
+CellValue = str | int | float | Decimal | date | time | timedelta | None  # what a cell holds (a datetime is a date)
 
-def cell_value(value: object, item: DataItem | None = None) -> object:
+
+def cell_value(value: object, item: DataItem | None = None) -> CellValue:
     """What a person types: whole numbers as ints, Yes/No for yes-no items."""
     if isinstance(value, Fraction):
         if item is not None and item.type == "yes_no":
             return "Yes" if value else "No"
         return int(value) if value.denominator == 1 else float(value)
-    return value
+    if value is None or isinstance(value, (str, int, float, Decimal, date, time, timedelta)):
+        return value
+    raise ValueError(f"Cannot convert {value!r} to Excel")  # as openpyxl says it
 
 
 def template_cells(book: openpyxl.Workbook) -> dict[Key, tuple[str, str]]:

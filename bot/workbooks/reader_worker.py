@@ -21,7 +21,9 @@ def refusal(filename: str, what: str, why: str) -> ParsedReturn:
 
 
 def handle(request: object) -> ParsedReturn:
-    data, filename, limits = request  # type: ignore[misc]
+    """(data, filename, limits), as IsolatedReader.read sends them -> the return as read."""
+    assert isinstance(request, tuple) and len(request) == 3
+    data, filename, limits = request
     try:
         return read_return(data, filename, limits=limits)
     except MemoryError:

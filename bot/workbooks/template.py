@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -36,6 +37,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
 UNLOCKED = Protection(locked=False)
 LINE_HEIGHT = 15
+ValidationKey = tuple[Literal["list", "whole", "decimal"], float, float | None]  # the rule, its lowest, highest
 
 
 def build_template(
@@ -59,7 +61,7 @@ def build_template(
     cover = book.active
     assert cover is not None
     cover.title = layout.COVER_SHEET
-    values = {
+    values: dict[str, str | int] = {
         "template": layout.MARKER,
         "template_version": layout.TEMPLATE_VERSION,
         "framework": framework.id,
@@ -87,7 +89,7 @@ def build_template(
     return out.getvalue()
 
 
-def _cover(sheet: Worksheet, title: str, values: Mapping[str, object]) -> None:
+def _cover(sheet: Worksheet, title: str, values: Mapping[str, str | int]) -> None:
     sheet["A1"] = title
     sheet["A1"].font = TITLE
     sheet["A2"] = ("kpibot reads this sheet to know what the workbook is: please do not change it. Fill in the Data "
@@ -129,7 +131,7 @@ def _data_sheet(sheet: Worksheet, framework: Framework, items: list[DataItem], p
         cell = sheet.cell(header_row, col, text)
         cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, WRAP
     rows: dict[str, int] = {}
-    validations: dict[tuple[object, ...], DataValidation] = {}
+    validations: dict[ValidationKey, DataValidation] = {}
     value_col = layout.VALUE_COL + 1
     for offset, item in enumerate(items):
         row = header_row + 1 + offset
@@ -144,10 +146,10 @@ def _data_sheet(sheet: Worksheet, framework: Framework, items: list[DataItem], p
             sheet.cell(row, col, text).alignment = WRAP
         # openpyxl cannot measure text and not every program fits rows on opening: size them for the wrap.
         sheet.row_dimensions[row].height = LINE_HEIGHT * max(_lines(item.label, 55), _lines(guidance, 55))
-        cell = sheet.cell(row, value_col)
-        cell.fill, cell.protection, cell.alignment = INPUT_FILL, UNLOCKED, TOP
-        cell.number_format = "#,##0" if item.type == "count" else "General"
-        _validate(sheet, validations, item, cell.coordinate)
+        entry = sheet.cell(row, value_col)
+        entry.fill, entry.protection, entry.alignment = INPUT_FILL, UNLOCKED, TOP
+        entry.number_format = "#,##0" if item.type == "count" else "General"
+        _validate(sheet, validations, item, entry.coordinate)
         for col, period_id in enumerate(previous, start=value_col + 1):
             known = earlier[period_id].get((item.id, ""))
             ref = sheet.cell(row, col, _number(known))
@@ -156,7 +158,7 @@ def _data_sheet(sheet: Worksheet, framework: Framework, items: list[DataItem], p
         sheet.column_dimensions[layout.column_letter(col - 1)].width = width
     for col in range(len(layout.DATA_COLUMNS) + 1, len(headers) + 1):
         sheet.column_dimensions[layout.column_letter(col - 1)].width = 18
-    sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
     _protect(sheet)
     return rows
 
@@ -178,7 +180,7 @@ def _breakdown_sheet(sheet: Worksheet, framework: Framework, dim: str, items: li
     for offset, (cat_id, label) in enumerate(categories):
         sheet.cell(first + offset, 1, cat_id)
         sheet.cell(first + offset, 2, label).alignment = WRAP
-    validations: dict[tuple[object, ...], DataValidation] = {}
+    validations: dict[ValidationKey, DataValidation] = {}
     lines = 1
     labels = (["Total of the categories", "Total on the Data sheet", "Check"] if disaggregation.exhaustive
               else ["Total on the Data sheet"])
@@ -191,10 +193,10 @@ def _breakdown_sheet(sheet: Worksheet, framework: Framework, dim: str, items: li
         lines = max(lines, _lines(item.label, 18))
         sheet.column_dimensions[letter].width = 18
         for row in range(first, last + 1):
-            cell = sheet.cell(row, col)
-            cell.fill, cell.protection = INPUT_FILL, UNLOCKED
-            cell.number_format = "#,##0" if item.type == "count" else "General"
-            _validate(sheet, validations, item, cell.coordinate)
+            entry = sheet.cell(row, col)
+            entry.fill, entry.protection = INPUT_FILL, UNLOCKED
+            entry.number_format = "#,##0" if item.type == "count" else "General"
+            _validate(sheet, validations, item, entry.coordinate)
         value_letter = layout.column_letter(layout.VALUE_COL)
         total_at = f"{layout.quote_sheet(layout.DATA_SHEET)}!{value_letter}{data_rows[item.id]}"
         formulas = {"Total of the categories": f"=SUM({letter}{first}:{letter}{last})",
@@ -212,7 +214,7 @@ def _breakdown_sheet(sheet: Worksheet, framework: Framework, dim: str, items: li
     sheet.cell(last + 2 + len(labels) + 1, 2, note)
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 40
-    sheet.freeze_panes = sheet.cell(first, layout.BREAKDOWN_FIRST_COL + 1)
+    sheet.freeze_panes = sheet.cell(first, layout.BREAKDOWN_FIRST_COL + 1).coordinate
     _protect(sheet)
 
 
@@ -221,12 +223,12 @@ def _lines(text: str, width: int) -> int:
     return max(1, -(-len(text) * 11 // (10 * width)))  # a tenth more: words do not break mid-way
 
 
-def _validate(sheet: Worksheet, validations: dict[tuple[object, ...], DataValidation], item: DataItem,
+def _validate(sheet: Worksheet, validations: dict[ValidationKey, DataValidation], item: DataItem,
               coordinate: str) -> None:
     """Add the cell to the Excel data validation that fits the item: whole counts, ranges, Yes/No."""
     low = item.minimum if item.minimum is not None else 0
     if item.type == "yes_no":
-        key: tuple[object, ...] = ("list",)
+        key: ValidationKey = ("list", 0, None)
     elif item.type == "count":
         key = ("whole", low, item.maximum)
     else:
@@ -239,11 +241,11 @@ def _validate(sheet: Worksheet, validations: dict[tuple[object, ...], DataValida
     validation.add(coordinate)
 
 
-def _validation(item: DataItem, key: tuple[object, ...]) -> DataValidation:
-    if key[0] == "list":
+def _validation(item: DataItem, key: ValidationKey) -> DataValidation:
+    kind, low, high = key
+    if kind == "list":
         return DataValidation(type="list", formula1='"Yes,No"', allow_blank=True, showErrorMessage=True,
                               errorTitle="Yes or No", error="Choose Yes or No.")
-    kind, low, high = key
     what = "a whole number" if kind == "whole" else "a number"
     if high is None:
         return DataValidation(type=kind, operator="greaterThanOrEqual", formula1=_formula(low), allow_blank=True,
@@ -254,8 +256,8 @@ def _validation(item: DataItem, key: tuple[object, ...]) -> DataValidation:
                           error=f"Enter {what} from {formatting.number(low)} to {formatting.number(high)}.")
 
 
-def _formula(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
+def _formula(value: float) -> str:
+    number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
 
 
@@ -268,7 +270,9 @@ def _number(value: Fraction | None) -> int | float | None:
 def _print_to_width(sheet: Worksheet) -> None:
     """Print landscape, one page wide (as many pages long as needed)."""
     sheet.page_setup.orientation = "landscape"
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    setup = sheet.sheet_properties.pageSetUpPr
+    assert setup is not None  # openpyxl gives every sheet its page set-up properties
+    setup.fitToPage = True
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
 

@@ -15,7 +15,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
-def share(value: float | str) -> Fraction:
+def share(value: object) -> Fraction:
     """Accept 0.05 or '5%' for a share of contract value."""
     if isinstance(value, str):
         text = value.strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from kpi_core import expressions
 from kpi_core.framework.indicators import (
     DataItem,
@@ -46,11 +48,21 @@ def part_within_whole_rules(rules: tuple[ValidationRule, ...], items_: tuple[Dat
                 continue
             seen.add(key)
             out.append(ValidationRule(
-                id=(base + suffix)[:64], check=f"{_plain(left)} <= {_plain(right)}", generated=True,
+                id=rule_id(base + suffix), check=f"{_plain(left)} <= {_plain(right)}", generated=True,
                 message=f"{_describe(items, disaggregations, left)} cannot exceed "
                         f"{_describe(items, disaggregations, right)} ({ind.ref}: the first is "
                         "part of the second)"))
     return tuple(out)
+
+
+MAX_RULE_ID = 59  # a finding's code is `rule:<id>`, stored in 64 characters
+
+
+def rule_id(text: str) -> str:
+    """A generated rule's id: `text`, or when longer than fits, its start and a short hash (still unique)."""
+    if len(text) <= MAX_RULE_ID:
+        return text
+    return f"{text[:MAX_RULE_ID - 9]}_{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
 def _pair_key(node: expressions.Node) -> tuple[str, str] | None:
@@ -73,3 +85,72 @@ def _describe(items: dict[str, DataItem], disaggregations: dict[str, Disaggregat
     cats = [disaggregations[d].categories.get(c, c) for d, c in node.breakdown if d in disaggregations]
     return label + (f" ({', '.join(cats)})" if cats else "")
 
+
+
+def per_category_rules(rules: tuple[ValidationRule, ...], items_: tuple[DataItem, ...],
+                       disaggregations: dict[str, Disaggregation]) -> tuple[ValidationRule, ...]:
+    """Each `per_category` rule checked in every category of each breakdown all its items share: "4-week quitters
+    plus those lost to follow-up cannot exceed those who set a quit date" holds for pregnant women as for everyone.
+    A pair an explicit rule already compares keeps the explicit rule."""
+    items = {i.id: i for i in items_}
+    seen = {_pair_key(expressions.parse(r.check, allow_comparison=True)) for r in rules}
+    out: list[ValidationRule] = []
+    for rule in rules:
+        if not rule.per_category:
+            continue
+        node = expressions.parse(rule.check, allow_comparison=True)
+        refs = expressions.refs(node)
+        if not refs or any(r.item not in items for r in refs):
+            continue  # an unknown item is reported where the rule is defined
+        used = {dim for r in refs for dim, _ in r.breakdown}
+        shared = [d for d in items[refs[0].item].breakdowns
+                  if d in disaggregations and d not in used and all(d in items[r.item].breakdowns for r in refs)]
+        for dim in shared:
+            for cat, label in disaggregations[dim].categories.items():
+                narrowed = _in_category(node, dim, cat)
+                key = _pair_key(narrowed)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(ValidationRule(
+                    id=rule_id(f"{rule.id}_{dim}_{cat}"), check=_plain(narrowed), severity=rule.severity,
+                    message=f"{label} ({disaggregations[dim].label.lower()}): {rule.message}", returns=rule.returns,
+                    generated=True))
+    return tuple(out)
+
+
+def same_people_rules(items_: tuple[DataItem, ...],
+                      disaggregations: dict[str, Disaggregation]) -> tuple[ValidationRule, ...]:
+    """`item[a=x] == item[b=y]` for every item broken down both ways, where a category of one breakdown counts the
+    same people as a category of another (`same_as`): the under 18s among the priority groups are the under 18s of
+    the age bands."""
+    out: list[ValidationRule] = []
+    for dim, dis in disaggregations.items():
+        for cat, other in dis.same_as.items():
+            other_dim, _, other_cat = other.partition("=")
+            if other_dim not in disaggregations or other_cat not in disaggregations[other_dim].categories:
+                continue  # reported where the disaggregation is defined
+            for item in items_:
+                if dim in item.breakdowns and other_dim in item.breakdowns:
+                    first = f"{dis.categories.get(cat, cat)} ({dis.label.lower()})"
+                    second = (f"{disaggregations[other_dim].categories[other_cat]} "
+                              f"({disaggregations[other_dim].label.lower()})")
+                    out.append(ValidationRule(
+                        id=rule_id(f"same_{item.id}_{dim}_{cat}"),
+                        check=f"{item.id}[{dim}={cat}] == {item.id}[{other_dim}={other_cat}]",
+                        message=f"{item.label}: {first} and {second} are the same people, so the two figures must "
+                                "be equal", generated=True))
+    return tuple(out)
+
+
+def _in_category(node: expressions.Node, dim: str, cat: str) -> expressions.Node:
+    """The same expression with every figure narrowed to one category of `dim`."""
+    if isinstance(node, expressions.Ref):
+        return expressions.Ref(node.item, node.breakdown + ((dim, cat),))
+    if isinstance(node, expressions.Neg):
+        return expressions.Neg(_in_category(node.operand, dim, cat))
+    if isinstance(node, (expressions.BinOp, expressions.Compare)):
+        return type(node)(node.op, _in_category(node.left, dim, cat), _in_category(node.right, dim, cat))
+    if isinstance(node, expressions.Call):
+        return expressions.Call(node.name, tuple(_in_category(a, dim, cat) for a in node.args))
+    return node

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -27,6 +27,9 @@ class Disaggregation(Model):
     label: str
     exhaustive: bool = True
     categories: dict[Id, str]
+    # A category that counts the same people as a category of another breakdown (`under_18 = "age_band=under_18"`):
+    # for an item broken down both ways the two figures must be equal.
+    same_as: dict[Id, str] = {}
     assumed: str = ""
 
     @field_validator("categories")
@@ -55,6 +58,13 @@ class DataItem(Model):
     # commissioner loads per period (`kpibot benchmarks load`), never taken from the return.
     source: Literal["provider", "system", "commissioner"] = "provider"
     assumed: str = ""
+
+    @model_validator(mode="after")
+    def _range(self) -> "DataItem":
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum {self.minimum:g} is above maximum {self.maximum:g}: no figure could be "
+                             "entered")
+        return self
 
 
 class Amber(Model):
@@ -132,7 +142,7 @@ class Indicator(Model):
     def _threshold(cls, value: object) -> object:
         if value is None or isinstance(value, Threshold):
             return value
-        return parse_threshold(value)  # type: ignore[arg-type]
+        return parse_threshold(value)
 
     @field_validator("expression", "numerator", "denominator")
     @classmethod
@@ -146,24 +156,41 @@ class Indicator(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Indicator":
+        problems = self._shape_problems()
+        if not problems and not self.information_only:
+            problems = self._threshold_problems()
+        if problems:
+            raise ValueError("\n".join(problems))  # one mistake a line
+        return self
+
+    def _shape_problems(self) -> list[str]:
         fraction_kinds = ("percentage", "rate", "ratio")
+        problems = []
         if self.cohort is not None and not (self.numerator and self.denominator):
-            raise ValueError("a cohort replaces the denominator: give numerator and denominator")
+            problems.append("a cohort replaces the denominator: give numerator and denominator")
         if self.kind in fraction_kinds:
             if not (self.numerator and self.denominator) or self.expression:
-                raise ValueError(f"a {self.kind} indicator needs numerator and denominator (and no expression)")
+                problems.append(f"a {self.kind} indicator needs numerator and denominator (and no expression)")
         elif self.expression is None:
             if not (self.numerator and self.denominator):
-                raise ValueError(f"a {self.kind} indicator needs an expression (or numerator and denominator)")
+                problems.append(f"a {self.kind} indicator needs an expression (or numerator and denominator)")
         if self.kind == "rate" and self.per is None:
-            raise ValueError("a rate needs per, e.g. per = 100000 for a rate per 100,000")
+            problems.append("a rate needs per, e.g. per = 100000 for a rate per 100,000")
+        if isinstance(self.trajectory, tuple):
+            if any(share < 0 for share in self.trajectory) or abs(sum(self.trajectory) - 1) > 1e-9:
+                problems.append("a custom trajectory lists each period's share of the annual target, adding to 1")
         if self.information_only:
-            return self  # reported, never coloured: thresholds, if any, are shown for context only
+            return problems  # reported, never coloured: thresholds, if any, are shown for context only
         if self.target is None:
-            raise ValueError("give a target, or set information_only = true for baseline or information indicators")
+            problems.append("give a target, or set information_only = true for baseline or information indicators")
+        return problems
+
+    def _threshold_problems(self) -> list[str]:
+        assert self.target is not None
+        problems = [p for name in ("target", "critical", "stretch") for p in self._possible(name)]
         direction = "higher" if self.target.higher_is_better else "lower"
         if self.direction is not None and self.direction != direction:
-            raise ValueError(f"direction is {self.direction!r} but target {self.target.text!r} says {direction}")
+            problems.append(f"direction is {self.direction!r} but target {self.target.text!r} says {direction}")
         for name in ("critical", "stretch"):
             other: Threshold | None = getattr(self, name)
             if other is None:
@@ -171,17 +198,40 @@ class Indicator(Model):
             # A critical threshold names the failing side; a stretch the good side.
             good_side = other.higher_is_better if name == "stretch" else not other.higher_is_better
             if good_side != self.target.higher_is_better:
-                raise ValueError(f"{name} {other.text!r} points the other way from target {self.target.text!r}")
-            if self.target.bound is not None and other.bound is not None:
+                problems.append(f"{name} {other.text!r} points the other way from target {self.target.text!r}")
+            elif self.target.bound is not None and other.bound is not None:
                 better = other.bound >= self.target.bound if direction == "higher" else other.bound <= self.target.bound
                 if name == "critical" and better and other.bound != self.target.bound:
-                    raise ValueError(f"critical {other.text!r} lies on the good side of target {self.target.text!r}")
+                    problems.append(f"critical {other.text!r} lies on the good side of target {self.target.text!r}")
                 if name == "stretch" and not better:
-                    raise ValueError(f"stretch {other.text!r} is easier than target {self.target.text!r}")
-        if isinstance(self.trajectory, tuple):
-            if any(share < 0 for share in self.trajectory) or abs(sum(self.trajectory) - 1) > 1e-9:
-                raise ValueError("a custom trajectory lists each period's share of the annual target, adding to 1")
-        return self
+                    problems.append(f"stretch {other.text!r} is easier than target {self.target.text!r}")
+        return problems
+
+    def _possible(self, name: str) -> list[str]:
+        """A fixed threshold that no figure could ever meet, or that every figure meets, is a mistake: a
+        percentage above 100 or below 0, a count or rate below 0."""
+        threshold: Threshold | None = getattr(self, name)
+        if threshold is None or threshold.bound is None:
+            return []
+        op, bound = threshold.op, threshold.bound
+        low = Fraction(0)
+        high = Fraction(100) if self.kind == "percentage" else None
+        what = "a percentage runs from 0 to 100" if high is not None else f"a {self.kind} is never below 0"
+        if self.kind not in ("percentage", "count", "rate"):
+            return []
+        above = high is not None and (bound >= high if op == ">" else bound > high if op == ">=" else False)
+        below = bound <= low if op == "<" else bound < low if op == "<=" else False
+        never = above or below
+        always = (op == ">=" and bound <= low) or (op == ">" and bound < low) or (
+            high is not None and ((op == "<=" and bound >= high) or (op == "<" and bound > high)))
+        if never:
+            example = "'< 15'" if op in ("<", "<=") else "'>= 95'" if high is not None else "'>= 10'"
+            return [f"{name} {threshold.text!r} can never be met ({what}); write a level inside that range, e.g. "
+                    f"{example}"]
+        if always:
+            return [f"{name} {threshold.text!r} is met by every figure ({what}), so it judges nothing; write the "
+                    "level the contract sets, or information_only = true"]
+        return []
 
     @property
     def higher_is_better(self) -> bool:
@@ -200,13 +250,20 @@ class Indicator(Model):
 
 
 class ValidationRule(Model):
-    """A check over data items, e.g. `quits_4wk <= quit_dates`."""
+    """A check over data items, e.g. `quits_4wk <= quit_dates`.
 
-    id: Id
+    An error is a figure that cannot be true (a part above its whole); a warning one that can be but seldom is,
+    its message quoting what the schedule expects. `per_category` checks the rule in every category of each
+    breakdown all its items share as well (4-week quitters plus those lost, per priority group); `returns` limits
+    it to some return types (a quarter's figures, not the year's)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=59)]  # a finding's code is `rule:<id>`
     check: str
     severity: Literal["error", "warning"] = "error"
     message: str
-    generated: bool = False  # made by kpibot from an indicator whose numerator is part of its denominator
+    per_category: bool = False
+    returns: tuple[Id, ...] = ()  # empty: every return type
+    generated: bool = False  # made by kpibot (a part within its whole, a rule per category, the same people twice)
 
     @field_validator("check")
     @classmethod

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
 from kpi_core import expressions
 from kpi_core.framework.base import Id, Model
-from kpi_core.framework.implied_rules import part_within_whole_rules
+from kpi_core.framework.implied_rules import part_within_whole_rules, per_category_rules, same_people_rules
 from kpi_core.framework.indicators import (
     Amber,
     DataItem,
@@ -18,7 +20,7 @@ from kpi_core.framework.indicators import (
     ValidationRule,
 )
 from kpi_core.framework.notes import Assumption, Discrepancy, NotEncoded, Version
-from kpi_core.framework.payment_rules import PaymentRule
+from kpi_core.framework.payment_rules import LinearPayment, PaymentRule
 from kpi_core.framework.returns import ReturnType
 
 
@@ -78,78 +80,18 @@ class Framework(Model):
 
     @model_validator(mode="after")
     def _references(self) -> "Framework":
-        problems: list[str] = []
-        item_ids = [i.id for i in self.items]
-        problems += [f"items: {d!r} is defined twice" for d in _duplicates(item_ids)]
-        problems += [f"indicators: ref {d!r} is defined twice" for d in _duplicates([i.ref for i in self.indicators])]
-        problems += [f"rules: id {d!r} is defined twice" for d in _duplicates([r.id for r in self.rules])]
-        problems += [f"payments: id {d!r} is defined twice" for d in _duplicates([p.id for p in self.payments])]
-        items = {i.id: i for i in self.items}
-        known_returns = set(self.returns)
-        for index, item in enumerate(self.items):
-            where = f"items[{index}] ({item.id})"
-            for dim in item.breakdowns:
-                if dim not in self.disaggregations:
-                    problems.append(f"{where}: breakdown {dim!r} is not a disaggregation; known: {_known(self.disaggregations)}")
-            for ret in item.returns:
-                if ret not in known_returns:
-                    problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
-            if item.weight is not None and item.weight not in items:
-                problems.append(f"{where}: weight {item.weight!r} is not a data item")
-        for index, ind in enumerate(self.indicators):
-            where = f"indicators[{index}] ({ind.ref})"
-            nodes = [expressions.parse(text) for text in ind.expression_texts()]
-            # Threshold bounds are already parsed; rendering them back to text could lose digits (1e-05).
-            nodes += [t.expression for t in (ind.target, ind.critical, ind.stretch) if t and t.expression is not None]
-            for node in nodes:
-                for ref in expressions.refs(node):
-                    problems += self._check_ref(ref, items, where)
-            for ret in ind.returns:
-                if ret not in known_returns:
-                    problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
-            if isinstance(ind.trajectory, tuple) and ind.cumulative:
-                periods = {"monthly": 12, "quarterly": 4, "annual": 1}
-                counts = {periods[self.returns[r].frequency] for r in (ind.returns or tuple(self.returns))
-                          if r in self.returns}  # an unknown return is reported above
-                if counts and len(ind.trajectory) not in counts:
-                    problems.append(f"{where}: trajectory has {len(ind.trajectory)} shares; expected one per period")
-        for index, rule in enumerate(self.rules):
-            for ref in expressions.refs(expressions.parse(rule.check, allow_comparison=True)):
-                problems += self._check_ref(ref, items, f"rules[{index}] ({rule.id})")
-        for index, ind in enumerate(self.indicators):
-            if ind.cohort is not None:
-                for name in (ind.cohort.item, ind.cohort.fallback):
-                    if name is not None and name not in items:
-                        problems.append(f"indicators[{index}] ({ind.ref}).cohort: {name!r} is not a data item")
-        refs = {i.ref for i in self.indicators}
-        for index, version in enumerate(self.versions):
-            for change in version.indicators:
-                if change.ref not in refs:
-                    problems.append(f"versions[{index}] ({version.version}): indicator {change.ref!r} is not defined")
-        for index, pay in enumerate(self.payments):
-            if pay.indicator not in refs:
-                problems.append(f"payments[{index}] ({pay.id}): indicator {pay.indicator!r} is not defined")
+        problems = reference_problems(self.returns, self.disaggregations, list(enumerate(self.items)),
+                                      list(enumerate(self.indicators)), list(enumerate(self.rules)),
+                                      list(enumerate(self.payments)), list(enumerate(self.versions)))
         if problems:
-            raise ValueError("; ".join(problems))
-        # Rules that follow from the indicators themselves: every part is at most its whole, per category.
-        implied = part_within_whole_rules(self.rules, self.items, self.indicators, self.disaggregations)
-        object.__setattr__(self, "rules", self.rules + implied)
+            raise ValueError("\n".join(problems))  # one mistake a line
+        # Rules written once for every category, the same people counted in two breakdowns, and those that follow
+        # from the indicators themselves: every part is at most its whole, per category.
+        rules = self.rules + per_category_rules(self.rules, self.items, self.disaggregations)
+        rules += same_people_rules(self.items, self.disaggregations)
+        rules += part_within_whole_rules(rules, self.items, self.indicators, self.disaggregations)
+        object.__setattr__(self, "rules", rules)
         return self
-
-    def _check_ref(self, ref: expressions.Ref, items: dict[str, DataItem], where: str) -> list[str]:
-        if ref.item not in items:
-            close = difflib.get_close_matches(ref.item, items, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"data items: {_known(items)}"
-            return [f"{where}: {ref.item!r} is not a data item; {hint}"]
-        problems = []
-        item = items[ref.item]
-        for dim, cat in ref.breakdown:
-            if dim not in item.breakdowns:
-                problems.append(f"{where}: {ref.item!r} is not broken down by {dim!r}; it is by: {_known(item.breakdowns)}")
-            elif cat not in self.disaggregations[dim].categories:
-                known = _known(self.disaggregations[dim].categories)
-                problems.append(f"{where}: {cat!r} is not a category of {dim!r}; known: {known}")
-        return problems
 
     # Convenience lookups used throughout kpibot.
     def item(self, item_id: str) -> DataItem:
@@ -166,11 +108,134 @@ class Framework(Model):
 
 
 
+def entry(table: str, index: int, key: str, name: object) -> str:
+    """`indicators #4 (ref '1.4')`: an entry of a list of tables, counted from 1 and named, as a person finds it."""
+    return f"{table} #{index + 1} ({key} {name!r})"
+
+
+def reference_problems(returns: Mapping[str, ReturnType], disaggregations: Mapping[str, Disaggregation],
+                       items_: Sequence[tuple[int, DataItem]], indicators: Sequence[tuple[int, Indicator]],
+                       rules: Sequence[tuple[int, ValidationRule]], payments: Sequence[tuple[int, PaymentRule]],
+                       versions: Sequence[tuple[int, Version]], invalid: Collection[str] = ()) -> list[str]:
+    """Every reference between the parts of a framework that does not hold, and every impossible threshold a
+    payment sets. Entries come with their place in the file; `invalid` names entries (items, indicators) that are
+    in the file but have mistakes of their own, so nothing is reported twice."""
+    problems: list[str] = []
+    item_list = [i for _, i in items_]
+    problems += [f"items: id {d!r} is defined twice" for d in _duplicates([i.id for i in item_list])]
+    problems += [f"indicators: ref {d!r} is defined twice" for d in _duplicates([i.ref for _, i in indicators])]
+    problems += [f"rules: id {d!r} is defined twice" for d in _duplicates([r.id for _, r in rules])]
+    problems += [f"payments: id {d!r} is defined twice" for d in _duplicates([p.id for _, p in payments])]
+    items = {i.id: i for i in item_list}
+    known_returns = set(returns)
+    checker = _References(items, disaggregations, set(invalid))
+    for index, item in items_:
+        where = entry("items", index, "id", item.id)
+        for dim in item.breakdowns:
+            if dim not in disaggregations and dim not in invalid:
+                problems.append(f"{where}: breakdown {dim!r} is not a disaggregation; known: {_known(disaggregations)}")
+        for ret in item.returns:
+            if ret not in known_returns and ret not in invalid:
+                problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
+        if item.weight is not None and item.weight not in items and item.weight not in invalid:
+            problems.append(f"{where}: weight {item.weight!r} is not a data item")
+    for index, ind in indicators:
+        where = entry("indicators", index, "ref", ind.ref)
+        nodes = [expressions.parse(text) for text in ind.expression_texts()]
+        # Threshold bounds are already parsed; rendering them back to text could lose digits (1e-05).
+        nodes += [t.expression for t in (ind.target, ind.critical, ind.stretch) if t and t.expression is not None]
+        for node in nodes:
+            for ref in expressions.refs(node):
+                problems += checker.check(ref, where)
+        for ret in ind.returns:
+            if ret not in known_returns and ret not in invalid:
+                problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
+        if isinstance(ind.trajectory, tuple) and ind.cumulative:
+            periods = {"monthly": 12, "quarterly": 4, "annual": 1}
+            counts = {periods[returns[r].frequency] for r in (ind.returns or tuple(returns))
+                      if r in returns}  # an unknown return is reported above
+            if counts and len(ind.trajectory) not in counts:
+                problems.append(f"{where}: trajectory has {len(ind.trajectory)} shares; expected one per period")
+        if ind.cohort is not None:
+            for name in (ind.cohort.item, ind.cohort.fallback):
+                if name is not None and name not in items and name not in invalid:
+                    problems.append(f"{where}: cohort: {name!r} is not a data item")
+    for index, rule in rules:
+        where = entry("rules", index, "id", rule.id)
+        for ref in expressions.refs(expressions.parse(rule.check, allow_comparison=True)):
+            problems += checker.check(ref, where)
+        for ret in rule.returns:
+            if ret not in known_returns and ret not in invalid:
+                problems.append(f"{where}: return {ret!r} is unknown; known: {_known(known_returns)}")
+    for key, dis in disaggregations.items():
+        for cat, other in dis.same_as.items():
+            other_dim, _, other_cat = other.partition("=")
+            where = f"disaggregations.{key}.same_as.{cat}"
+            if cat not in dis.categories:
+                problems.append(f"{where}: {cat!r} is not a category of {key!r}; known: {_known(dis.categories)}")
+            elif other_dim not in disaggregations:
+                problems.append(f"{where}: write the other breakdown's category as \"breakdown=category\", e.g. "
+                                f"\"age_band=under_18\"; {other_dim!r} is not a disaggregation")
+            elif other_cat not in disaggregations[other_dim].categories:
+                problems.append(f"{where}: {other_cat!r} is not a category of {other_dim!r}; known: "
+                                f"{_known(disaggregations[other_dim].categories)}")
+    by_ref = {i.ref: i for _, i in indicators}
+    for index, version in versions:
+        for change in version.indicators:
+            if change.ref not in by_ref and change.ref not in invalid:
+                problems.append(f"{entry('versions', index, 'version', version.version)}: indicator "
+                                f"{change.ref!r} is not defined")
+    for index, pay in payments:
+        where = entry("payments", index, "id", pay.id)
+        target = by_ref.get(pay.indicator)
+        if target is None:
+            if pay.indicator not in invalid:
+                problems.append(f"{where}: indicator {pay.indicator!r} is not defined")
+            continue
+        problems += [f"{where}: {p}" for p in payment_bounds(pay, target)]
+    return problems
+
+
+def payment_bounds(pay: PaymentRule, ind: Indicator) -> list[str]:
+    """Levels a payment sets that its indicator can never reach (a percentage above 100 or below 0)."""
+    if ind.kind != "percentage":
+        return []
+    levels = ([("minimum", pay.minimum), ("stretch", pay.stretch)] if isinstance(pay, LinearPayment)
+              else [(f"tier #{n} at", t.at) for n, t in enumerate(pay.tiers, start=1)])
+    return [f"{name} {value:g} is not a percentage ({ind.ref} is a percentage, from 0 to 100); write the level "
+            f"as a percentage, e.g. {min(max(value, 0), 100):g}" for name, value in levels if not 0 <= value <= 100]
+
+
+class _References:
+    """Checks that a reference in an expression names a data item, a breakdown it has and a category of it."""
+
+    def __init__(self, items: Mapping[str, DataItem], disaggregations: Mapping[str, Disaggregation],
+                 invalid: set[str]) -> None:
+        self.items, self.disaggregations, self.invalid = items, disaggregations, invalid
+
+    def check(self, ref: expressions.Ref, where: str) -> list[str]:
+        if ref.item in self.invalid:
+            return []  # the item has mistakes of its own, reported where it is defined
+        if ref.item not in self.items:
+            close = difflib.get_close_matches(ref.item, self.items, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"data items: {_known(self.items)}"
+            return [f"{where}: {ref.item!r} is not a data item; {hint}"]
+        problems = []
+        item = self.items[ref.item]
+        for dim, cat in ref.breakdown:
+            if dim not in item.breakdowns:
+                problems.append(f"{where}: {ref.item!r} is not broken down by {dim!r}; it is by: "
+                                f"{_known(item.breakdowns)}")
+            elif dim in self.disaggregations and cat not in self.disaggregations[dim].categories:
+                problems.append(f"{where}: {cat!r} is not a category of {dim!r}; known: "
+                                f"{_known(self.disaggregations[dim].categories)}")
+        return problems
+
+
 def _duplicates(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return sorted({v for v in values if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+    return sorted(v for v, count in Counter(values).items() if count > 1)
 
 
-def _known(values: object) -> str:
-    names = sorted(values) if values else []  # type: ignore[call-overload]
+def _known(values: Collection[str]) -> str:
+    names = sorted(values) if values else []
     return ", ".join(names) if names else "(none)"

@@ -18,7 +18,7 @@ class Tier(Model):
     @field_validator("share", mode="before")
     @classmethod
     def _share(cls, value: object) -> Fraction:
-        return share(value)  # type: ignore[arg-type]
+        return share(value)
 
 
 class LinearPayment(Model):
@@ -36,7 +36,7 @@ class LinearPayment(Model):
     @field_validator("share", mode="before")
     @classmethod
     def _share(cls, value: object) -> Fraction:
-        return share(value)  # type: ignore[arg-type]
+        return share(value)
 
     @model_validator(mode="after")
     def _order(self) -> "LinearPayment":

@@ -61,6 +61,7 @@ _DIGIT = re.compile(r"\d")
 _BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
 _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation + "\u2018\u2019"})
 HEADER_KIND = {text: kind for kind, texts in HEADERS.items() for text in texts}
+_SEPARATORS = re.compile(r"[_\-.,()\[\]{}+#~]+")  # between the words of a file name
 _WORD = re.compile(r"(?:[A-Za-z]{1,3}['’])?[A-Za-z]+(?:-[A-Za-z]+)*\.?")
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,15 @@ def is_nhs_number(digits: str) -> bool:
     if check == 10:
         return False
     return (0 if check == 11 else check) == int(digits[9])
+
+
+def looks_personal(text: str) -> bool:
+    """Does a short text, such as a file name, hold what looks like personal data: a valid NHS number, a full
+    postcode, or a person's name (a title or a common given name with one or two more capitalised words)?"""
+    if any(is_nhs_number("".join(m.groups())) for m in _TEN_DIGITS.finditer(text)) or _POSTCODE.search(text):
+        return True
+    words = _SEPARATORS.sub(" ", text).split()
+    return any(_name_shape(" ".join(words[i:i + n])) == 2 for n in (2, 3) for i in range(len(words) - n + 1))
 
 
 def find(sheets: Iterable[tuple[str | None, int, Sequence[Sequence[object]]]], max_rows: int = MAX_ROWS,

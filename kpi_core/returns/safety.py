@@ -195,7 +195,8 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, budget: int, keep: bool) -> tup
             raise _TooLarge
         return len(raw), zlib.crc32(raw), bytes(raw) if keep else None
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    size, crc, out = 0, 0, [] if keep else None
+    size, crc = 0, 0
+    out: list[bytes] | None = [] if keep else None
     try:
         # Feed the input in slices and cap each output step, so memory stays bounded whatever the part claims.
         for offset in range(0, len(raw), CHUNK):

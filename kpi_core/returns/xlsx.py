@@ -9,6 +9,7 @@ same. Cached formula results are read; formulas are never evaluated, and one wit
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,7 +37,7 @@ Cell = object
 @dataclass
 class Sheet:
     name: str
-    rows: list[list[Cell]]
+    rows: Sequence[Sequence[Cell]]
     scan: SheetScan
 
     def get(self, row: int, col: int) -> Cell:
@@ -196,8 +197,9 @@ def _read_cover(sheets: list[Sheet], parsed: ParsedReturn) -> Sheet | None:
                 parsed.findings.append(Finding("warning", "template_version", f"the workbook says it is template "
                                                f"version {version}, which this kpibot does not know; it was read "
                                                "by its column headings", where=parsed.cover_cells["template_version"],
-                                               fix="Download a fresh template with `kpibot template` if figures "
-                                                   "are missing."))
+                                               fix="If figures are missing, copy them into a fresh return "
+                                                   "workbook (kpibot attaches one to its reminders; in Telegram, "
+                                                   "send /template)."))
             return sheet
     return None
 
@@ -330,8 +332,9 @@ def _not_a_template(source: str, has_cover: bool) -> Finding:
                        "id' and 'Value' columns", fix="Send the workbook as downloaded, with its Data sheet and "
                                                       "header row kept.")
     return Finding("error", "not_a_template", f"{source} is not a kpibot return: no sheet has the columns 'Item id' "
-                   "and 'Value'", fix="Fill in the template made by `kpibot template` (or send a CSV with "
-                                      "columns item,breakdown,value).")
+                   "and 'Value'", fix="Fill in the return workbook kpibot attaches to its reminders (in "
+                                      "Telegram, send /template), or send a CSV with the columns "
+                                      "item,breakdown,value.")
 
 
 def _corrupt(source: str, why: str) -> Finding:

@@ -114,7 +114,8 @@ def consistent_values(framework: Framework, return_id: str, fixed: Mapping[str, 
                            or i.maximum is not None}
     for _ in range(MAX_REPAIRS):
         values = expand(framework, items.values(), totals)
-        failing = [f for f in check_rules(framework, values) if f.code.startswith("rule:")]
+        # Errors only: a warning (more than a few under 18s) may stand in a return that is accepted.
+        failing = [f for f in check_rules(framework, values) if f.code.startswith("rule:") and f.is_error]
         if not failing:
             return values
         repaired: set[frozenset[str]] = set()  # a rule per breakdown category names the same items: grow once
@@ -175,4 +176,15 @@ def expand(framework: Framework, items: Iterable[DataItem], totals: Mapping[str,
                 shares = {c: Fraction(int(total * (n % 3 + 1) // 4)) for n, c in enumerate(categories)}
             for cat, value in shares.items():
                 values[(item.id, f"{dim}={cat}")] = value
+        for dim, disaggregation in framework.disaggregations.items():  # the same people counted in two breakdowns
+            for cat, other in disaggregation.same_as.items():
+                other_dim, _, other_cat = other.partition("=")
+                if dim not in item.breakdowns or item.type not in ("count", "sum"):
+                    continue
+                if other_dim in item.breakdowns:
+                    values[(item.id, f"{dim}={cat}")] = values[(item.id, other)]
+                else:  # the share the other breakdown would give them, as for the items broken down both ways
+                    categories = list(framework.disaggregations[other_dim].categories)
+                    weight = Fraction(categories.index(other_cat) + 1, len(categories) * (len(categories) + 1) // 2)
+                    values[(item.id, f"{dim}={cat}")] = Fraction(int(total * weight))
     return values

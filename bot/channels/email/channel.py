@@ -5,7 +5,7 @@ It runs inside `kpibot run` on a thread of its own (imap-tools is synchronous), 
 
 1. Connect (reading.py) and go through the folder's messages, oldest first: each is dealt with once
    (processing.py), recorded and committed, and only then moved to the processed folder. Mail is never
-   deleted.
+   deleted, except a message that carried a file refused as possible personal data: it leaves the mailbox.
 2. Wait for new mail: IDLE where the server offers it, re-issued every `poll_seconds` (under the 29 minutes RFC 2177
    allows), so a missed notification costs at most one interval; a plain poll at that interval otherwise.
 3. On any mailbox or database fault, log it, record it in the heartbeat (`kpibot status` shows it), wait (longer
@@ -111,7 +111,10 @@ class EmailChannel:
             fetched = mailbox.fetch(uid, uidvalidity)
             if fetched is None or not self.processor.handle_safely(fetched):
                 continue
-            mailbox.move(uid)
+            if self.processor.to_delete(fetched.where):
+                mailbox.delete(uid)  # it carried a file refused as possible personal data
+            else:
+                mailbox.move(uid)
             retrying(lambda: self._moved(fetched.where))
             done += 1
         self._beat(done)
@@ -149,7 +152,8 @@ class EmailChannel:
 
 def channels_for(app: Parts) -> list[EmailChannel]:
     """The email channel when a mailbox is configured (`[email] imap_user`), else none. Refuses to start without
-    the secret the settings need (the IMAP password, or with `auth = "oauth2"` the app's client secret)."""
+    the secret the settings need (the IMAP password, or with `auth = "oauth2"` the app's client secret), or with
+    the DMARC hold on but no receiving server named to trust."""
     if app.settings.email.auth == "oauth2" and not app.settings.oauth_client_secret:
         raise config.ConfigError(f'[email] auth = "oauth2" but {OAUTH_SECRET_ENV} is not set: set it in the '
                                  "environment to the app's client secret (docs/email.md)")
@@ -158,4 +162,9 @@ def channels_for(app: Parts) -> list[EmailChannel]:
     if app.settings.email.auth == "password" and not app.settings.imap_password:
         raise config.ConfigError(f"[email] imap_user is set ({app.settings.email.imap_user}) but "
                                  "KPIBOT_IMAP_PASSWORD is not: set it in the environment, or leave imap_user empty")
+    if app.settings.email.require_dmarc_pass and not app.settings.email.authserv_id:
+        raise config.ConfigError(
+            "[email] require_dmarc_pass is on but authserv_id is empty: set it to the name your mail server writes "
+            'first in its Authentication-Results header (e.g. "mx.example-council.gov.uk"; "microsoft365" for '
+            "Exchange Online), or kpibot cannot tell that server's result from one a sender wrote (docs/email.md)")
     return [EmailChannel(app)]

@@ -72,7 +72,7 @@ def record(session: Session, where: Location, message: Inbound, arrived: datetim
 
 
 def moved(session: Session, where: Location, now: datetime) -> None:
-    session.execute(sa.update(InboundMail).where(
+    session.exec(sa.update(InboundMail).where(
         col(InboundMail.account) == where.account, col(InboundMail.folder) == where.folder,
         col(InboundMail.uidvalidity) == where.uidvalidity, col(InboundMail.uid) == where.uid).values(moved_at=now))
 
@@ -119,7 +119,7 @@ def commissioners_for(session: Session, contact: Contact) -> list[Contact]:
         return []
     return list(session.exec(select(Contact).where(
         col(Contact.organisation_id).in_(councils), Contact.role == "commissioner",
-        Contact.active == True).order_by(Contact.id)))  # noqa: E712
+        Contact.active == True).order_by(col(Contact.id))))  # noqa: E712
 
 
 def contract_names(session: Session, contact: Contact) -> str:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import email
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
+from html import unescape
 
 from bot.intake.received import MAX_MESSAGE_ID, stable_id
 from bot.outbox.email_threads import message_ids, one_line
 
 log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 20  # files read from one message; more are left in the mailbox's copy of it
+MAX_BODY_BYTES = 64 * 1024  # of a body's words read (an answer is far shorter)
 SPREADSHEET_TYPES = {  # content types of nameless parts that may be a return, and the name to give them
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
     "application/vnd.ms-excel.sheet.macroenabled.12": "xlsm",
@@ -52,6 +55,7 @@ class Inbound:
     attachments: tuple[Attachment, ...] = ()
     more_attachments: int = 0  # files beyond MAX_ATTACHMENTS, not read
     unreadable: bool = False  # the parser gave up: nothing in it is trusted, nobody is answered
+    text: str = ""  # the body as plain text (the first text part), bounded: an answer to a query is read from it
 
     @property
     def sender(self) -> str:
@@ -92,7 +96,28 @@ def _parse(raw: bytes) -> Inbound:
     files, extra = _attachments(message)
     return Inbound(message_id=message_id, senders=senders, subject=one_line(_text(message.get("Subject", "")), 1000),
                    references=references, headers=headers, content_type=message.get_content_type(),
-                   attachments=tuple(files), more_attachments=extra)
+                   attachments=tuple(files), more_attachments=extra, text=_body(message))
+
+
+def _body(message: Message) -> str:
+    """The message's words: its first plain-text part, else its first HTML part without the markup; bounded."""
+    found: dict[str, str] = {}
+    for part in message.walk():
+        kind = part.get_content_type()
+        if part.is_multipart() or kind not in ("text/plain", "text/html") or kind in found or part.get_filename() \
+                or part.get_content_disposition() == "attachment":
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            try:
+                found[kind] = payload[:MAX_BODY_BYTES].decode(part.get_content_charset() or "utf-8", errors="replace")
+            except LookupError:  # a charset Python does not know
+                found[kind] = payload[:MAX_BODY_BYTES].decode("utf-8", errors="replace")
+    if "text/plain" in found:
+        return found["text/plain"]
+    html = found.get("text/html", "")
+    html = re.sub(r"(?is)<(script|style).*?</\1>|<br\s*/?>|</p>|</div>", "\n", html)
+    return unescape(re.sub(r"<[^>]*>", "", html))
 
 
 def _text(value: object) -> str:

@@ -3,25 +3,29 @@
 1. A message already in the ledger was dealt with: it only needs moving (the process stopped between the commit
    and the move).
 2. From its header alone: a message that must not be answered (`email_rules.silent_reason`) is recorded, unread;
-   one whose DMARC check failed, under `require_dmarc_pass`, is held and its sender's commissioners are told; a
+   one whose receiving server did not record `dmarc=pass` (it failed, or there is no result of the council's own
+   server), under `require_dmarc_pass`, is held and its sender's commissioners are told; a
    contact set up for Telegram only is told to use it; a message too large to open gets a short answer.
 3. From the whole message: the same message seen before (its folder renumbered, or delivered twice) is recorded as
    such. An unknown sender's files go to the intake, which keeps them restricted and never answers an unknown
    address; a registered contact's files that may be returns go to the intake one by one (each answered by the
-   intake, in the thread); an email without one gets a short answer saying what to send, unless it answers one of
-   kpibot's own messages (a "thank you").
+   intake, in the thread); an email without one that replies in the thread of the council's query answers it
+   (bot/review); any other gets a short answer saying what to send, unless it answers one of kpibot's own
+   messages (a "thank you").
 4. No more than `max_replies_per_hour` emails go to one address: a message with files waits in the folder until it
    may be answered; one without is recorded unanswered.
 Each step records the message, with the answers it queues, in one transaction committed before the caller moves
-the message. A file handed to the intake again (the process stopped before that commit) is one submission: the
-intake keys it on the Message-ID and the file's number.
+the message (or deletes it: one that carried a file refused as possible personal data does not stay in the mailbox;
+the file is kept restricted and purged, and the ledger keeps no subject for it). A file handed to the intake again
+(the process stopped before that commit) is one submission: the intake keys it on the Message-ID and the file's
+number.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -32,16 +36,21 @@ from bot import config
 from bot.channels.email import ledger as ledger
 from bot.channels.email.ledger import Location
 from bot.channels.email.message import Inbound, parse
-from bot.channels.email.rules import dmarc_result, is_return_file, replies_to_us, silent_reason
+from bot.channels.email.quoting import reply_text
+from bot.channels.email.rules import dmarc_result, is_return_file, our_messages, replies_to_us, silent_reason
 from bot.clock import utc_now
-from bot.intake.received import Received
+from bot.intake.received import Received, shown_filename
 from bot.intake.service import Intake, Unavailable
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
+from bot.review import actions, prompts
+from bot.review.scene import Act, Refused
 from bot.storage.db import is_transient, retrying, write_session
-from bot.storage.models import Contact, Organisation
+from bot.storage.models import Contact, Organisation, Submission
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 3  # a message that makes processing fail this many times running is recorded as failed and moved
+QUARANTINED = "quarantined"  # a file refused as possible personal data: the email is deleted, not moved
+WITHHELD = "(withheld: the email carried a file refused as possible personal data)"  # its subject, in the ledger
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class Processor:
             return self._finish(fetched.where, head, arrived, f"ignored:{reason}")
         contact = self._contact(head.sender)
         verdict = dmarc_result(head, self.email.authserv_id)
-        if self.email.require_dmarc_pass and verdict not in (None, "pass"):
+        if self.email.require_dmarc_pass and verdict != "pass":  # no result is no proof either
             return self._hold(fetched, head, arrived, contact, verdict)
         if contact is not None and contact.channel == "telegram":
             text = render_text("messages/email_telegram_only.email.txt", subject=head.subject)
@@ -129,9 +138,9 @@ class Processor:
             text = render_text("messages/email_too_large.email.txt", subject=head.subject,
                                size=megabytes(fetched.size), limit=megabytes(self.max_message_bytes),
                                file_limit=megabytes(self.settings.intake.max_upload_bytes))
-            answer = Answer(contact, head.message_id, "too large", "Your email was too large to open",
-                            text) if contact else None
-            return self._finish(fetched.where, head, arrived, "too large", answer)
+            refusal = Answer(contact, head.message_id, "too large", "Your email was too large to open",
+                             text) if contact else None
+            return self._finish(fetched.where, head, arrived, "too large", refusal)
         message = parse(fetched.body())
         with Session(self.engine) as session:
             if ledger.same_message(session, fetched.where.account, message) is not None:
@@ -141,13 +150,23 @@ class Processor:
             self._submit(key, message, arrived)
             return self._finish(fetched.where, message, arrived, "unknown sender")
         if not any(is_return_file(a) for a in message.attachments):
-            return self._no_return(fetched.where, key, message, arrived, contact)
+            answered = self._answer(fetched.where, key, message, arrived, contact)
+            return answered if answered is not None else self._no_return(fetched.where, key, message, arrived,
+                                                                           contact)
         if self._capped(contact.email):
             log.warning("email %s from %s waits: %d emails went to that address in the last hour", message.message_id,
                         contact.email, self.email.max_replies_per_hour)
             return False
-        self._submit(key, message, arrived)
+        if self._submit(key, message, arrived):  # a file refused as personal data: the email leaves the mailbox
+            return self._finish(fetched.where, replace(message, subject=WITHHELD), arrived, QUARANTINED)
         return self._finish(fetched.where, message, arrived, "processed")
+
+    def to_delete(self, where: Location) -> bool:
+        """Is the recorded message one to delete from the mailbox rather than move (it carried a file refused as
+        possible personal data: the file is kept restricted until purged, the email not at all)?"""
+        with Session(self.engine) as session:
+            row = ledger.recorded(session, where)
+            return row is not None and row.outcome == QUARANTINED
 
     # -- steps ---------------------------------------------------------------------------------------------------
 
@@ -166,12 +185,14 @@ class Processor:
         with Session(self.engine) as session:
             return ledger.replies_this_hour(session, address, self.clock()) >= self.email.max_replies_per_hour
 
-    def _submit(self, key: str, message: Inbound, arrived: datetime) -> None:
+    def _submit(self, key: str, message: Inbound, arrived: datetime) -> bool:
         """Hand each file that may be a return to the intake: one submission each (keyed on the message's identity
-        and the file's number), answered by the intake."""
+        and the file's number), answered by the intake. True when one was quarantined (now, or by a process that
+        finished it earlier). Logs name the submission, never the file (its name can hold personal data)."""
         if message.more_attachments:
             log.warning("email %s holds %d more files than kpibot reads from one message; they were not read",
                         message.message_id, message.more_attachments)
+        quarantined = False
         for attachment in message.attachments:
             if not is_return_file(attachment):
                 continue
@@ -179,35 +200,62 @@ class Processor:
                 channel="email", message_id=key, sender=message.sender, filename=attachment.filename,
                 data=attachment.data, received_at=arrived, caption=message.subject, part=attachment.number,
                 references=message.references))
-            log.info("email %s file %d (%s) from %s: %s", message.message_id, attachment.number, attachment.filename,
-                     message.sender, result.outcome)
+            log.info("email %s file %d from %s: submission %s, %s", message.message_id, attachment.number,
+                     message.sender, result.submission_id, result.outcome)
+            quarantined = quarantined or self._quarantined(result.outcome, result.submission_id)
+        return quarantined
+
+    def _quarantined(self, outcome: str, submission_id: int | None) -> bool:
+        if outcome == QUARANTINED or submission_id is None or outcome != "duplicate":
+            return outcome == QUARANTINED
+        with Session(self.engine) as session:  # a replay: what became of it the first time
+            submission = session.get(Submission, submission_id)
+            return submission is not None and submission.status == QUARANTINED
+
+    def _answer(self, where: Location, key: str, message: Inbound, arrived: datetime,
+                contact: Contact) -> bool | None:
+        """A reply in the thread of the council's query: its words answer it (bot/review), and the sender is told
+        what became of them, in the thread. None when the message answers no query."""
+        with Session(self.engine) as session:
+            query_id = prompts.query_told_by(session, our_messages(message, self.email.from_address))
+        if query_id is None or contact.id is None:
+            return None
+        act = Act(contact.id, "email", arrived, key=f"email:{key}")
+        try:
+            said = actions.answer(self.engine, self.settings, act, query_id, reply_text(message.text)).text
+        except Refused as exc:
+            said = exc.text
+        text = render_text("messages/review_email_answer.email.txt", said=said, subject=message.subject)
+        return self._finish(where, message, arrived, "query answer",
+                            Answer(contact, key, "query answer", "Your answer to the council's query", text))
 
     def _no_return(self, where: Location, key: str, message: Inbound, arrived: datetime, contact: Contact) -> bool:
         if replies_to_us(message, self.email.from_address):
             return self._finish(where, message, arrived, "no return (answers kpibot)")
         with Session(self.engine) as session:
             contracts = ledger.contract_names(session, contact)
-        found = ", ".join(a.filename for a in message.attachments[:5])
+        found = ", ".join(shown_filename(a.filename) for a in message.attachments[:5])
         text = render_text("messages/email_no_return.email.txt", subject=message.subject, found=found,
                            contracts=contracts, limit=megabytes(self.settings.intake.max_upload_bytes))
         return self._finish(where, message, arrived, "no return",
                             Answer(contact, key, "no return", "No return was attached", text))
 
     def _hold(self, fetched: Fetched, message: Inbound, arrived: datetime, contact: Contact | None,
-              verdict: str) -> bool:
+              verdict: str | None) -> bool:
         """Keep a message whose sender could not be confirmed out of the scoring, and tell the commissioners."""
-        log.warning("email %s from %s held: DMARC %s", message.message_id, message.sender, verdict)
+        log.warning("email %s from %s held: DMARC %s", message.message_id, message.sender,
+                    verdict or "result missing (none from the council's mail server)")
 
         def write() -> bool:
             with write_session(self.engine) as session:
-                ledger.record(session, fetched.where, message, arrived, f"held:dmarc {verdict}")
+                ledger.record(session, fetched.where, message, arrived, f"held:dmarc {verdict or 'missing'}")
                 if contact is not None:
                     org = session.get(Organisation, contact.organisation_id)
                     when = arrived.astimezone(ZoneInfo(self.settings.timezone))
                     text = render_text("messages/email_held.email.txt", sender=message.sender,
                                        who=f"{contact.name}, {org.name if org else contact.organisation_id}",
                                        received=f"{when:%d %B %Y %H:%M}", subject=message.subject,
-                                       files=f"{megabytes(fetched.size)} in all", result=verdict,
+                                       files=f"{megabytes(fetched.size)} in all", result=verdict or "",
                                        folder=self.email.processed_folder)
                     for person in ledger.commissioners_for(session, contact):
                         by_chat = person.channel == "telegram" and person.telegram_chat_id is not None

@@ -8,7 +8,8 @@
 - Messages are read with BODY.PEEK (never marked as read), the header first, so a bounce or an oversize message is
   never downloaded; then moved to the processed folder with UID MOVE. A server without MOVE gets a copy and the
   original flagged \\Deleted, expunged by its UID only where the server can (UIDPLUS): nothing else is expunged,
-  and nothing is ever deleted without its copy in the processed folder.
+  and nothing is ever deleted without its copy in the processed folder, except a message that carried a file
+  refused as possible personal data, which is deleted outright (`delete`).
 - `wait` idles (RFC 2177) where the server offers IDLE, for at most the poll interval (under 29 minutes), and
   returns at once when new mail arrives or the channel wakes it to stop.
 """
@@ -21,6 +22,7 @@ import select
 import socket
 import ssl
 from datetime import UTC, datetime
+from typing import Any
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError
@@ -31,6 +33,7 @@ from bot.channels.email.ledger import Location
 from bot.channels.email.oauth import TokenError, TokenProvider
 from bot.channels.email.processing import Fetched
 from bot.settings import channels
+from bot.settings.redaction import redact
 
 ERRORS = (imaplib.IMAP4.error, ImapToolsError, OSError, EOFError)  # ssl.SSLError is an OSError
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -38,7 +41,11 @@ _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class MailboxError(RuntimeError):
-    """The mailbox cannot be reached, or refused what kpibot asked; the message says which and why."""
+    """The mailbox cannot be reached, or refused what kpibot asked; the message says which and why (redacted: it
+    quotes imaplib's errors)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 def internaldate(text: str) -> datetime | None:
@@ -69,6 +76,23 @@ class Mailbox:
 
     def open(self) -> None:
         """Connect, log in, make sure both folders exist (creating the processed one) and select the folder."""
+        box = self.connect()
+        e = self.email
+        try:
+            if not box.folder.exists(e.folder):
+                raise MailboxError(f"{self.describe()} has no folder {e.folder!r} (set [email] folder)")
+            if not box.folder.exists(e.processed_folder):
+                box.folder.create(e.processed_folder)
+            box.folder.set(e.folder)
+        except ERRORS as exc:
+            self.close()
+            raise MailboxError(f"{self.describe()}: {exc}") from None
+        except MailboxError:
+            self.close()
+            raise
+
+    def connect(self) -> BaseMailBox:
+        """Connect and log in (no folder selected); MailboxError says what failed and what to check."""
         e = self.email
         try:
             if e.imap_security == "tls":
@@ -96,17 +120,10 @@ class Mailbox:
             typ, data = box.client.capability()
             if typ == "OK" and data and data[-1]:
                 self.capabilities = tuple(data[-1].decode(errors="replace").upper().split())
-            if not box.folder.exists(e.folder):
-                raise MailboxError(f"{self.describe()} has no folder {e.folder!r} (set [email] folder)")
-            if not box.folder.exists(e.processed_folder):
-                box.folder.create(e.processed_folder)
-            box.folder.set(e.folder)
         except ERRORS as exc:
             self.close()
             raise MailboxError(f"{self.describe()}: {exc}") from None
-        except MailboxError:
-            self.close()
-            raise
+        return box
 
     def _sign_in(self, box: BaseMailBox) -> None:
         if self.tokens is None:
@@ -133,7 +150,7 @@ class Mailbox:
                     pass
             self.box = None
 
-    def _uid(self, what: str, *args: str | bytes) -> list:  # type: ignore[type-arg]
+    def _uid(self, what: str, *args: str) -> list[Any]:
         """One UID command (SEARCH, FETCH, MOVE ...); its data, or MailboxError saying `what` failed."""
         if self.box is None:
             raise MailboxError("the mailbox is not open")
@@ -184,11 +201,19 @@ class Mailbox:
 
     def move(self, uid: int) -> None:
         """Move a message to the processed folder (a copy first where the server cannot move)."""
-        target = encode_folder(self.email.processed_folder)
+        target = encode_folder(self.email.processed_folder).decode("ascii")  # modified UTF-7, quoted: ASCII only
         if "MOVE" in self.capabilities:
             self._uid(f"moving message {uid}", "MOVE", str(uid), target)
             return
         self._uid(f"copying message {uid}", "COPY", str(uid), target)
+        self._uid(f"flagging message {uid}", "STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
+        if "UIDPLUS" in self.capabilities:
+            self._uid(f"expunging message {uid}", "EXPUNGE", str(uid))
+
+    def delete(self, uid: int) -> None:
+        """Delete a message (one that carried a file refused as possible personal data must not stay in the
+        mailbox): flagged \\Deleted and expunged by its UID where the server can (UIDPLUS); elsewhere left flagged,
+        for the server to remove (nothing else is ever expunged)."""
         self._uid(f"flagging message {uid}", "STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
         if "UIDPLUS" in self.capabilities:
             self._uid(f"expunging message {uid}", "EXPUNGE", str(uid))

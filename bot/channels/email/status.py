@@ -28,7 +28,7 @@ def status_lines(engine: sa.Engine, settings: config.Settings, now: datetime) ->
                    col(Submission.received_at) >= since)
             .group_by(Submission.sender_address).order_by(func.max(Submission.received_at).desc())).all()
         held = session.exec(select(InboundMail).where(
-            sa.or_(col(InboundMail.outcome).startswith("held:"), InboundMail.outcome == "failed"),
+            sa.or_(col(InboundMail.outcome).startswith("held:"), col(InboundMail.outcome) == "failed"),
             col(InboundMail.received_at) >= since).order_by(col(InboundMail.received_at).desc())).all()
         ignored = session.exec(select(InboundMail.outcome, func.count()).where(
             col(InboundMail.outcome).startswith("ignored:"), col(InboundMail.received_at) >= since)
@@ -53,8 +53,9 @@ def status_lines(engine: sa.Engine, settings: config.Settings, now: datetime) ->
         lines.append(f"  Unknown sender {address}: {count} file(s), last {last.astimezone(zone):%d %b %Y}; not "
                      "answered, files kept restricted. Add them as a contact if they should send returns.")
     for row in held[:MAX_LINES]:
-        why = ("held: the sender check (DMARC) failed" if row.outcome.startswith("held:")
-               else "could not be processed (see the log)")
+        why = ("could not be processed (see the log)" if not row.outcome.startswith("held:") else
+               "held: no sender check (DMARC) from the council's mail server" if row.outcome == "held:dmarc missing"
+               else "held: the sender check (DMARC) failed")
         lines.append(f"  {row.received_at.astimezone(zone):%d %b %Y} email from {row.sender or '?'} "
                      f"\"{row.subject[:60]}\": {why}; kept in folder {settings.email.processed_folder!r}.")
     if ignored:

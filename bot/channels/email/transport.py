@@ -18,6 +18,7 @@ import mimetypes
 import smtplib
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -89,11 +90,14 @@ class EmailTransport:
         smtp.ehlo_or_helo_if_needed()
         token = self.tokens.token()
         try:
-            smtp.auth("XOAUTH2", _responder(self.user, token))
+            smtp.auth("XOAUTH2", _XOAuth2(self.user, token))
         except smtplib.SMTPAuthenticationError:
-            smtp.auth("XOAUTH2", _responder(self.user, self.tokens.renew(token)))
+            smtp.auth("XOAUTH2", _XOAuth2(self.user, self.tokens.renew(token)))
 
     def send(self, message: Outbound) -> None:
+        """Deliver `message`, or raise TransportError saying whose failure it is (RFC 5321's reply classes): a 4xx
+        is temporary, a 5xx for the recipient is permanent for that recipient only, and a server that cannot be
+        reached, refuses kpibot's sign-in or says it is unavailable (421) fails the whole channel."""
         try:
             mail = self.build(message)
         except (ValueError, TypeError) as exc:  # the same every time: retrying cannot help
@@ -104,25 +108,55 @@ class EmailTransport:
                     self._sign_in(smtp)
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise TransportError(f"recipient refused: {exc.recipients}", permanent=True) from None
+            code, text = next(iter(exc.recipients.values()), (0, b""))
+            raise _refused(code, text, f"the server refused the recipient {message.address[:100]}") from None
         except TokenError as exc:
-            raise TransportError(f"no OAuth token for SMTP: {exc}") from None
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused) as exc:
-            # kpibot's own account or address is refused: not the recipient's fault, so never permanent for them
+            raise TransportError(f"no OAuth token for SMTP: {exc}", scope="channel") from None
+        except smtplib.SMTPAuthenticationError as exc:
+            # kpibot's own account is refused: not the recipient's fault, and the same for every message
             check = ("the app's SMTP.SendAsApp permission and its SendAs right on from_address (docs/email.md)"
-                     if self.tokens else "KPIBOT_SMTP_PASSWORD and from_address")
-            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r} (check [email] smtp_user, {check})") \
-                from None
-        except smtplib.SMTPResponseException as exc:
-            permanent = 500 <= exc.smtp_code < 600
-            raise TransportError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=permanent) from None
+                     if self.tokens else "KPIBOT_SMTP_PASSWORD")
+            raise TransportError(f"the SMTP server refused kpibot's sign-in: SMTP {exc.smtp_code} "
+                                 f"{_text(exc.smtp_error)} (check [email] smtp_user and {check})",
+                                 scope="channel") from None
+        except smtplib.SMTPSenderRefused as exc:
+            raise TransportError(f"the SMTP server refused the sender {self.sender}: SMTP {exc.smtp_code} "
+                                 f"{_text(exc.smtp_error)} (check [email] from_address)", scope="channel") from None
+        except (smtplib.SMTPConnectError, smtplib.SMTPHeloError) as exc:
+            raise TransportError(f"the SMTP server {self.host}:{self.port} would not take mail: SMTP "
+                                 f"{exc.smtp_code} {_text(exc.smtp_error)}", scope="channel") from None
+        except smtplib.SMTPResponseException as exc:  # e.g. DATA refused: this message's content
+            raise _refused(exc.smtp_code, exc.smtp_error, "the server refused the message") from None
+        except smtplib.SMTPServerDisconnected as exc:
+            raise TransportError(f"the SMTP server {self.host}:{self.port} closed the connection: {exc}",
+                                 scope="channel") from None
         except (TimeoutError, smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-            raise TransportError(f"SMTP delivery failed: {exc}") from None
+            raise TransportError(f"cannot connect to the SMTP server {self.host}:{self.port}: {exc}",
+                                 scope="channel") from None
 
 
-def _responder(user: str, token: str) -> Callable[[bytes | None], str]:
+def _text(reply: bytes | str) -> str:
+    return (reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply))[:300]
+
+
+def _refused(code: int, reply: bytes | str, what: str) -> TransportError:
+    """A refusal by its reply code: 421 (the server is closing for everyone) fails the channel, another 4xx is
+    temporary, a 5xx to a recipient is permanent for that recipient, a 5xx to a message for that message."""
+    said = f"{what}: SMTP {code} {_text(reply)}"
+    if code == 421:
+        return TransportError(said, scope="channel")
+    if 500 <= code < 600:
+        return TransportError(said, permanent=True, scope="recipient" if "recipient" in what else "message")
+    return TransportError(said)
+
+
+@dataclass(frozen=True)
+class _XOAuth2:
     """XOAUTH2 for smtplib's auth(): the token in the first response; on a refusal the server sends its reason
     as a challenge, answered with an empty line so it can give its final 535."""
-    def respond(challenge: bytes | None = None) -> str:
-        return "" if challenge is not None else xoauth2(user, token)
-    return respond
+
+    user: str
+    token: str
+
+    def __call__(self, challenge: bytes | None = None, /) -> str:
+        return "" if challenge is not None else xoauth2(self.user, self.token)

@@ -12,6 +12,8 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -20,7 +22,7 @@ from bot import config
 from bot.assessment.contract_status import ObligationStatus, contract_status
 from bot.assessment.submission_kpis import local_date, submission_kpis, trailing_late
 from bot.authz.policy import visible_contracts
-from bot.channels.telegram.transport import REPLY_MARKUP
+from bot.outbox.transport import REPLY_MARKUP
 from bot.reports.exception_report import build_exception_report
 from bot.reports.render import render_exception_report, render_return_report
 from bot.reports.status import status_view
@@ -48,7 +50,7 @@ class Answer:
 
 
 def queue(engine: sa.Engine, files: FileStore, key: str, contact_id: int | None, chat_id: int, answer: Answer,
-          now: datetime, kind: str = "answer", markup: dict | None = None) -> bool:  # type: ignore[type-arg]
+          now: datetime, kind: str = "answer", markup: dict[str, Any] | None = None) -> bool:
     """Queue `answer` for the chat once per `key`; False when it was queued before (a redelivered update)."""
     digest = files.put(answer.attachment) if answer.attachment is not None else None  # no lock held while writing
 
@@ -67,13 +69,13 @@ def queue(engine: sa.Engine, files: FileStore, key: str, contact_id: int | None,
     return retrying(write)
 
 
-def attach_markup(engine: sa.Engine, key: str, markup: dict) -> bool:  # type: ignore[type-arg]
+def attach_markup(engine: sa.Engine, key: str, markup: dict[str, Any]) -> bool:
     """Put an inline keyboard on a queued message not yet claimed for sending; False when too late."""
     def write() -> bool:
         with write_session(engine) as session:
-            done = session.execute(sa.update(OutboxMessage).where(
+            done = session.exec(sa.update(OutboxMessage).where(
                 col(OutboxMessage.dedupe_key) == key, col(OutboxMessage.status) == "pending")
-                .values(headers={REPLY_MARKUP: json.dumps(markup)})).rowcount  # type: ignore[attr-defined]
+                .values(headers={REPLY_MARKUP: json.dumps(markup)})).rowcount
             session.commit()
             return bool(done)
     return retrying(write)
@@ -131,8 +133,8 @@ def status(session: Session, contact: Contact, today: date, zone: str) -> Answer
     return Answer(f"Status on {today:%d %B %Y}\n\n" + "\n\n".join(blocks))
 
 
-def _pct(value: object) -> str:
-    return "n/a" if value is None else f"{formatting.number(value)}%"  # type: ignore[arg-type]
+def _pct(value: Fraction | None) -> str:
+    return "n/a" if value is None else f"{formatting.number(value)}%"
 
 
 def _obligation_line(o: ObligationStatus) -> str:
@@ -150,7 +152,7 @@ def _obligation_line(o: ObligationStatus) -> str:
 
 
 def _red_first(item: tuple[str, int]) -> int:
-    order = ("red", "amber", "green", "no_data", "info")
+    order = ("red", "amber", "part", "green", "no_data", "info")
     return order.index(item[0]) if item[0] in order else len(order)
 
 

@@ -4,7 +4,8 @@
   council firewalls allow) or `start_webhook` with a secret token, never `run_polling`, which would own the loop.
 - Handlers (handlers.py for commands, uploads.py for files) are thin: they find the chat's contact, ask
   bot/authz, hand files to the one intake and queue answers in the outbox. Updates of different chats are
-  handled at once; one chat's in order.
+  handled at once; one chat's in order. A return file is recorded before its update is confirmed to Telegram
+  (receipts.py: the application's queue records it as it is queued), so none is lost to a kill.
 - The channel's bot is the outbox's too (attached to the shared TelegramTransport, with its Throttle), and after
   queueing anything the channel delivers at once (the outbox, then the PDFs it waits for) instead of waiting for
   the service's next outbox run.
@@ -31,14 +32,19 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
 
+from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import review as r
 from bot.channels.telegram import uploads as u
 from bot.channels.telegram.kit import KIT, Kit
+from bot.channels.telegram.receipts import RecordingQueue, record_upload
 from bot.channels.telegram.texts import COMMANDS, COMMISSIONER_COMMANDS
 from bot.channels.telegram.throttle import Throttle
 from bot.channels.telegram.transport import TelegramTransport, shared_transport
@@ -50,6 +56,9 @@ from bot.storage.db import retrying
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = (5, 15, 60, 300)  # waits between attempts to reach Telegram, the last repeated
 UPDATES = ["message", "callback_query"]
+# The application as TelegramChannel builds it: python-telegram-bot's default context types, no job queue.
+BotApplication = Application[ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+                             None]
 NOT_RETURNS = (filters.PHOTO | filters.Sticker.ALL | filters.VOICE | filters.AUDIO | filters.VIDEO
                | filters.VIDEO_NOTE | filters.ANIMATION | filters.LOCATION | filters.CONTACT)
 
@@ -84,19 +93,21 @@ class InOrderPerChat(BaseUpdateProcessor):
         pass
 
 
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(application: BotApplication) -> None:
     """Every command and kind of message, each to its own small handler."""
     new = filters.UpdateType.MESSAGE  # an edited message is not sent again
     application.add_handler(CommandHandler("start", h.start_with_code, new, has_args=True))
     for name, handler in (("start", h.start), ("help", h.help_command), ("status", h.status),
                           ("template", h.template), ("report", h.report), ("check", h.check_command),
-                          ("late", h.late), ("exceptions", h.exceptions)):
+                          ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command)):
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))
     application.add_handler(MessageHandler(new & filters.Document.ALL, u.document))
     application.add_handler(MessageHandler(new & NOT_RETURNS, u.not_a_file))
     application.add_handler(MessageHandler(new & filters.TEXT, h.plain_text))
+    application.add_handler(CallbackQueryHandler(confirming.choice, pattern=confirming.PATTERN))
+    application.add_handler(CallbackQueryHandler(r.pressed, pattern=r"^rv:"))  # the review's buttons
     application.add_handler(CallbackQueryHandler(u.choice))
     application.add_error_handler(h.on_error)
 
@@ -105,7 +116,7 @@ class TelegramChannel:
     name = "telegram"
 
     def __init__(self, app: Parts, clock: Callable[[], datetime] = utc_now, throttle: Throttle | None = None,
-                 poll_seconds: float = 10.0) -> None:
+                 poll_seconds: int = 10) -> None:
         """`clock` dates what the channel decides (invite expiry, `today`); `throttle` paces every message."""
         settings = app.settings
         t = settings.telegram
@@ -116,9 +127,10 @@ class TelegramChannel:
         self.dispatcher = app.dispatcher()
         self.application = (Application.builder().token(settings.telegram_token).base_url(t.base_url)
                             .base_file_url(t.base_file_url).concurrent_updates(InOrderPerChat())
-                            .job_queue(None).build())
-        self.application.bot_data[KIT] = Kit(app, self.transport, clock, settings.telegram_token.split(":")[0],
-                                                  self.deliver_soon, self.show_commissioner_menu)
+                            .update_queue(RecordingQueue(self._record)).job_queue(None).build())
+        self.kit = Kit(app, self.transport, clock, settings.telegram_token.split(":")[0], self.deliver_soon,
+                       self.show_commissioner_menu)
+        self.application.bot_data[KIT] = self.kit
         add_handlers(self.application)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -131,8 +143,8 @@ class TelegramChannel:
         self._tasks.append(asyncio.create_task(self._deliver_when_woken()))
         try:
             await self._connect()
-        except InvalidToken as exc:
-            self._noted({"error": f"Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): {exc}"})
+        except InvalidToken:  # its message quotes the token: never shown, stored or logged
+            self._noted({"error": "Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): check it with @BotFather"})
             log.error("Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): the Telegram channel is off")
         except TelegramError as exc:
             log.warning("Telegram cannot be reached (%s); trying again in the background", exc)
@@ -188,6 +200,10 @@ class TelegramChannel:
         if application.running:
             await application.stop()
         await application.shutdown()
+
+    def _record(self, update: object) -> None:
+        """Record an upload before its update is queued, so before it is confirmed to Telegram (receipts.py)."""
+        record_upload(self.kit, self.application.bot.id, update)
 
     def _noted(self, detail: dict[str, Any]) -> None:
         """Record the channel's state as its heartbeat, for `kpibot status`."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -28,8 +28,9 @@ from bot.storage.models import Contact
 
 KIT = "kpibot"
 T = TypeVar("T")
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-LinkedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Contact], Awaitable[None]]
+# What python-telegram-bot calls: a coroutine function (an awaitable is not enough for its handler types).
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+LinkedHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Contact], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Kit:
     deliver_soon: Callable[[], None]
     show_commissioner_menu: Callable[[int], Awaitable[None]]
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # Uploads recorded by receipts.py as their update came, not yet taken up by their handler: key -> submission id
+    fresh: dict[str, int] = field(default_factory=dict)
 
     @property
     def engine(self) -> sa.Engine:
@@ -67,14 +70,14 @@ class Kit:
         await self.transport.say(chat_id, text, **options)
 
     async def queue(self, message: Message, contact: Contact, answer: answers.Answer, what: str,
-                    markup: dict | None = None) -> None:  # type: ignore[type-arg]
+                    markup: dict[str, Any] | None = None) -> None:
         await asyncio.to_thread(answers.queue, self.engine, self.app.files, self.key(message, what), contact.id,
                                 message.chat_id, answer, self.clock(), markup=markup)
         self.deliver_soon()
 
 
 def kit(context: ContextTypes.DEFAULT_TYPE) -> Kit:
-    return context.bot_data[KIT]  # type: ignore[no-any-return]
+    return context.bot_data[KIT]
 
 
 def linked(handler: LinkedHandler) -> Handler:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -71,9 +71,9 @@ def issue(engine: sa.Engine, email: str, now: datetime, days: int = DEFAULT_DAYS
             contact = _contact(session, email)
             if not contact.active:
                 raise LookupError(f"{contact.email} is no longer an active contact (removed from config.toml)")
-            revoked = session.execute(sa.update(Invite).where(
+            revoked = session.exec(sa.update(Invite).where(
                 col(Invite.contact_id) == contact.id, col(Invite.used_at).is_(None),
-                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount
             expires = now + timedelta(days=days)
             assert contact.id is not None
             session.add(Invite(code_hash=code_hash(code), contact_id=contact.id, created_at=now, expires_at=expires))
@@ -89,9 +89,9 @@ def revoke(engine: sa.Engine, email: str, now: datetime) -> Revoked:
     def write() -> Revoked:
         with write_session(engine) as session:
             contact = _contact(session, email)
-            revoked = session.execute(sa.update(Invite).where(
+            revoked = session.exec(sa.update(Invite).where(
                 col(Invite.contact_id) == contact.id, col(Invite.used_at).is_(None),
-                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount  # type: ignore[attr-defined]
+                col(Invite.revoked_at).is_(None)).values(revoked_at=now)).rowcount
             chat, contact.telegram_chat_id = contact.telegram_chat_id, None
             record(session, now, "operator", "telegram_unlinked", f"contact:{contact.id}",
                    {"chat": chat, "invites_revoked": revoked})
@@ -110,10 +110,10 @@ def redeem(engine: sa.Engine, code: str, chat_id: int, now: datetime) -> Redeeme
                 return Redeemed("unknown")
             contact = session.get(Contact, invite.contact_id)
             assert contact is not None
-            who = dict(contact_id=contact.id, contact_name=contact.name, role=contact.role)
+            linked = Redeemed("linked", contact_id=contact.id, contact_name=contact.name, role=contact.role)
             if invite.used_at is not None:
                 same = invite.used_by_chat == chat_id and contact.telegram_chat_id == chat_id
-                return Redeemed("already_linked" if same else "used", **who)  # type: ignore[arg-type]
+                return replace(linked, outcome="already_linked" if same else "used")
             if invite.revoked_at is not None:
                 return Redeemed("revoked")
             if invite.expires_at <= now:
@@ -132,7 +132,7 @@ def redeem(engine: sa.Engine, code: str, chat_id: int, now: datetime) -> Redeeme
             record(session, now, str(chat_id), "telegram_linked", f"contact:{contact.id}",
                    {"chat": chat_id, "invite": invite.id, "replaced_chat": replaced})
             session.commit()
-            return Redeemed("linked", replaced_chat=replaced, **who)  # type: ignore[arg-type]
+            return replace(linked, replaced_chat=replaced)
     return retrying(write)
 
 
@@ -150,9 +150,9 @@ def enable_again(engine: sa.Engine, contact_id: int, now: datetime) -> None:
     """A contact whose bot was blocked wrote again (so unblocked it): deliver to them again."""
     def write() -> None:
         with write_session(engine) as session:
-            updated = session.execute(sa.update(Contact).where(
+            updated = session.exec(sa.update(Contact).where(
                 col(Contact.id) == contact_id, col(Contact.telegram_disabled) == True)  # noqa: E712
-                .values(telegram_disabled=False)).rowcount  # type: ignore[attr-defined]
+                .values(telegram_disabled=False)).rowcount
             if updated:
                 record(session, now, "system", "telegram_enabled", f"contact:{contact_id}",
                        {"reason": "the contact wrote to the bot again"})
@@ -180,9 +180,9 @@ def follow_migration(engine: sa.Engine, old: int, new: int, now: datetime) -> in
 def commissioner_chats(engine: sa.Engine) -> list[int]:
     """Chats of active commissioners: they get the commissioner-only commands in their menu."""
     with Session(engine) as session:
-        return [c for c in session.exec(select(Contact.telegram_chat_id).where(
+        return [c for c in session.exec(select(col(Contact.telegram_chat_id)).where(
             Contact.role == "commissioner", Contact.active == True,  # noqa: E712
-            col(Contact.telegram_chat_id).is_not(None)))]  # type: ignore[misc]
+            col(Contact.telegram_chat_id).is_not(None))) if c is not None]
 
 
 def status_lines(engine: sa.Engine, now: datetime) -> list[str]:

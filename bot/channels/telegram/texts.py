@@ -17,14 +17,15 @@ COMMANDS = (
     ("template", "The return workbook to fill in: /template [contract] [period]"),
     ("report", "The PDF report of a return: /report [contract] [period]"),
     ("check", "Score the next file without storing it (a dry run)"),
+    ("review", "What waits for review: returns to sign off, or the council's queries to answer"),
 )
 COMMISSIONER_COMMANDS = (
     ("late", "Returns overdue across your contracts, with escalation level"),
     ("exceptions", "The exception report PDF: /exceptions [period]"),
 )
 
-UNLINKED = ("This chat is not linked to kpibot yet. Ask your commissioning team for a Telegram invite (they run "
-            "`kpibot invite --contact YOUR-EMAIL`), then open the invite link, or send /start followed by the code.")
+UNLINKED = ("This chat is not linked to kpibot yet. Ask your commissioning team for a Telegram invite, then open "
+            "the invite link, or send /start followed by the code it gives.")
 
 
 def help_text(name: str, commissioner: bool) -> str:
@@ -76,6 +77,10 @@ def too_large(filename: str, size: int, limit: int) -> str:
 
 def received(filename: str) -> str:
     return f"📥 Received {filename}: checking it now…"
+
+
+def not_downloaded(filename: str) -> str:
+    return f"kpibot could not download {filename} from Telegram just now. Please send it again in a few minutes."
 
 
 def check_prompt() -> str:

@@ -11,7 +11,8 @@
   each delivered part is reported (`Outbound.on_part`), so a split reply is never partly repeated.
 - A group that became a supergroup is followed: the message goes to the new chat and contacts linked to the old
   one are moved to it. A blocked bot (403) or a chat that does not exist is a permanent failure: the dispatcher
-  then disables Telegram for that contact (shown in `kpibot status`).
+  then disables Telegram for that contact (shown in `kpibot status`). A refused token or a Telegram that cannot
+  be reached is the whole channel's failure: the outbox pauses Telegram, blaming no contact.
 """
 
 from __future__ import annotations
@@ -33,20 +34,24 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
 
 from bot.channels.telegram.throttle import Throttle
 from bot.clock import utc_now
-from bot.outbox.transport import Outbound, TransportError
+from bot.intake.fetching import FetchError
+from bot.intake.saving import REMOVE
+from bot.outbox.transport import REPLY_MARKUP, Outbound, TransportError
 from bot.reports.chat import split_message
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_WAIT = 5.0  # seconds a delivery may wait for its slot; beyond that the outbox reschedules it
 SEND_TIMEOUT = 180.0  # seconds a worker thread waits for one delivery (PTB's own timeouts end it sooner)
-REPLY_MARKUP = "reply_markup"  # OutboxMessage.headers key: an inline keyboard as JSON, on the last part
+DOWNLOAD_WAITS = (1.0, 4.0, 15.0)  # seconds between tries of a file download (then the intake tries again later)
 
 
 class Later(Exception):
@@ -70,6 +75,7 @@ class TelegramTransport:
         self._private: _PrivateLoop | None = None
         self._engine: sa.Engine | None = None
         self._in_flight: set[concurrent.futures.Future[Any]] = set()  # deliveries running on the attached loop
+        self.download_waits: tuple[float, ...] = DOWNLOAD_WAITS
 
     # -- where calls run -------------------------------------------------------------------------------------
 
@@ -118,7 +124,7 @@ class TelegramTransport:
             return future.result(SEND_TIMEOUT)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TransportError(f"Telegram did not answer within {SEND_TIMEOUT:.0f} s") from None
+            raise TransportError(f"Telegram did not answer within {SEND_TIMEOUT:.0f} s", scope="channel") from None
         except concurrent.futures.CancelledError:  # the loop stopped under it before it finished
             raise TransportError("delivery cut short: the service stopped while sending") from None
 
@@ -151,10 +157,18 @@ class TelegramTransport:
         except BadRequest as exc:
             gone = "chat not found" in str(exc).lower()
             raise TransportError(f"Telegram bad request: {exc}", permanent=gone) from None
-        except TelegramError as exc:  # network faults, timeouts, a 502, a revoked token: worth trying again
+        except InvalidToken:  # every message would fail the same way: the channel pauses, no contact is blamed
+            raise TransportError("Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN): check it with "
+                                 "@BotFather", scope="channel") from None
+        except NetworkError as exc:  # Telegram unreachable, timing out or answering 5xx: the same for every chat
+            raise TransportError(f"Telegram cannot be reached: {exc}", scope="channel") from None
+        except TelegramError as exc:  # anything else: worth trying this message again
             raise TransportError(f"Telegram delivery failed: {exc}") from None
 
     async def _deliver(self, bot: Bot, chat_id: int, message: Outbound) -> None:
+        if message.kind == REMOVE:
+            await self._remove(bot, chat_id, int(message.headers["message_id"]))
+            return
         parts = split_message(message.text) if message.text.strip() else []
         markup = keyboard_from(message.headers, bot)
         for index, part in enumerate(parts):
@@ -171,6 +185,17 @@ class TelegramTransport:
         if message.attachment is not None:
             attachment, name = message.attachment, message.attachment_name or "report"
             await self._call(chat_id, lambda chat: bot.send_document(chat, attachment, filename=name))
+
+    async def _remove(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        """Delete a message a person sent the bot (a file refused as personal data); one already gone is done."""
+        await self._pace(chat_id)
+        try:
+            await bot.delete_message(chat_id, message_id)
+        except BadRequest as exc:
+            if "not found" in str(exc).lower():
+                return
+            raise TransportError(f"the message could not be removed from the chat (ask the sender to delete it): "
+                                 f"{exc}", permanent=True, scope="message") from None
 
     async def _call(self, chat_id: int, make: Callable[[int], Awaitable[Message]]) -> int:
         """Send one message when its slot comes; return the chat it went to (the new one after a migration)."""
@@ -204,6 +229,41 @@ class TelegramTransport:
 
             self._engine = make_engine(self.database_url)
         follow_migration(self._engine, old, new, utc_now())
+
+    # -- the intake's side: files sent to the bot ---------------------------------------------------------------
+
+    def download(self, file_id: str, limit: int) -> bytes:
+        """The document `file_id` sent to the bot (getFile, then the download, each tried again on a 5xx, a
+        time-out or flood control); raises FetchError, permanent when Telegram refuses the file itself. The intake
+        calls it (bot/intake/fetching.py), from a worker thread."""
+        try:
+            return self._run(lambda bot: self._download(bot, file_id, limit))
+        except FetchError:
+            raise
+        except InvalidToken:
+            raise FetchError("Telegram refused the bot token (KPIBOT_TELEGRAM_TOKEN)") from None
+        except (TelegramError, TransportError) as exc:
+            raise FetchError(f"Telegram did not give the file: {exc}") from None
+
+    async def _download(self, bot: Bot, file_id: str, limit: int) -> bytes:
+        for wait in (*self.download_waits, None):
+            try:
+                found = await bot.get_file(file_id)
+                if found.file_size and found.file_size > limit:
+                    raise FetchError(f"the file is {found.file_size:,} bytes; the limit is {limit:,}", permanent=True)
+                return bytes(await found.download_as_bytearray())
+            except RetryAfter as exc:
+                if wait is None:
+                    raise FetchError(f"Telegram flood control: retry after {retry_after_seconds(exc):g} s") from None
+                await asyncio.sleep(max(wait, retry_after_seconds(exc)))
+            except BadRequest as exc:  # e.g. "file is too big", "wrong file_id": the same every time
+                raise FetchError(f"Telegram refused the file: {exc}", permanent=True) from None
+            except NetworkError as exc:  # a 5xx, a time-out, Telegram unreachable: worth another go
+                if wait is None:
+                    raise FetchError(f"Telegram did not give the file: {exc}") from None
+                log.info("downloading a file from Telegram failed (%s); trying again in %g s", exc, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     def username(self) -> str:
         """The bot's @username, from getMe (for invite links); raises TelegramError when Telegram is not reached."""

@@ -1,16 +1,17 @@
 """Files sent to the bot, and the keyboard that resumes a held one: thin adapters over the one intake.
 
-A document's size is checked against Telegram's 20 MB download limit and the configured upload limit before it is
-downloaded; it is acknowledged at once (once, even if Telegram delivers the update again), then handed to the
-intake with its caption, or scored without being stored when it answers the /check prompt. Photos, stickers and
-the like get a helpful answer and nothing is stored.
+A document's type and size are checked first (against Telegram's 20 MB download limit and the configured upload
+limit), before anything is downloaded. A return file is recorded before its update is confirmed to Telegram
+(receipts.py), acknowledged once ("Received ..."), then downloaded and processed by the intake from that record; a
+file that answers the /check prompt is downloaded and scored without being stored. Photos, stickers and the like get
+a helpful answer and nothing is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import sqlalchemy as sa
@@ -19,13 +20,17 @@ from telegram import Message, Update
 from telegram.constants import FileSizeLimit
 from telegram.ext import ContextTypes
 
+from bot import config
 from bot.channels.telegram import answers as answers
+from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import keyboards as keyboards
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import review as review
 from bot.channels.telegram import texts as texts
 from bot.channels.telegram.check import check as dry_run
 from bot.channels.telegram.kit import Kit, kit, linked
-from bot.intake.received import Received
+from bot.intake.fetching import FetchError
+from bot.intake.received import IntakeResult, Received, shown_filename
 from bot.intake.saving import reply_key
 from bot.intake.service import Unavailable
 from bot.storage.models import Contact, Submission
@@ -36,57 +41,102 @@ RETURN_SUFFIXES = (*WORKBOOK_SUFFIXES, ".csv", ".txt")  # the reader judges the 
 BUSY_RETRIES = (1.0, 2.0, 4.0, 8.0, 15.0)  # seconds between tries while the database does not answer
 
 
-@linked
-async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """A file: check its size before downloading it, acknowledge it, then hand it to the intake (or, after
-    /check, score it without storing it)."""
-    k, message = kit(context), update.effective_message
-    assert message is not None and message.document is not None and contact.id is not None
+@dataclass(frozen=True)
+class Upload:
+    received: Received  # with no data: `source` is the file's id, downloaded when it is processed
+    dry: bool  # sent for /check: scored, never stored
+
+
+def limit_of(settings: config.Settings) -> int:
+    return min(settings.intake.max_upload_bytes, FileSizeLimit.FILESIZE_DOWNLOAD)
+
+
+def upload_of(message: Message, bot_id: int, token_id: str, settings: config.Settings,
+              answering: tuple[str, str] | None = None) -> Upload | str:
+    """What a document sent to the bot is: a return file to take (recorded before anything is downloaded), or,
+    as a string, what to tell the chat instead (not a file kpibot reads, too large). `answering`: the contract and
+    period of the council's query the file answers (the corrected return), when it was sent in reply to one."""
     doc = message.document
+    assert doc is not None
     name = doc.file_name or "file"
     if PurePosixPath(name.lower()).suffix not in RETURN_SUFFIXES:
-        await k.say(message.chat_id, texts.wrong_file_type(name[:120]))
-        return
-    limit = min(k.app.settings.intake.max_upload_bytes, FileSizeLimit.FILESIZE_DOWNLOAD)
+        return texts.wrong_file_type(shown_filename(name))
+    limit = limit_of(settings)
     if doc.file_size and doc.file_size > limit:
-        await k.say(message.chat_id, texts.too_large(name[:120], doc.file_size, limit))
-        return
-    dry = is_check(message, context.bot.id)
-    received = Received(channel="telegram", message_id=f"{k.bot_id}:{message.chat_id}:{message.message_id}",
+        return texts.too_large(shown_filename(name), doc.file_size, limit)
+    received = Received(channel="telegram", message_id=f"{token_id}:{message.chat_id}:{message.message_id}",
                         sender=str(message.chat_id), filename=name, data=b"", received_at=message.date,
-                        caption=_without_check(message.caption or ""))
-    if dry or not await asyncio.to_thread(_seen, k.engine, received.key):
-        await k.say(message.chat_id, texts.received(name[:120]))  # once, even if the update comes again
-    telegram_file = await doc.get_file()
-    if telegram_file.file_size and telegram_file.file_size > limit:
-        await k.say(message.chat_id, texts.too_large(name[:120], telegram_file.file_size, limit))
+                        caption=_without_check(message.caption or ""), source=doc.file_id,
+                        contract_id=answering[0] if answering else None,
+                        period_id=answering[1] if answering else None)
+    return Upload(received, is_check(message, bot_id))
+
+
+@linked
+async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
+    """A file: check its type and size, then take it up from its record (made before the update was confirmed),
+    acknowledge it once, and have the intake download and process it (or, after /check, score it unstored)."""
+    k, message = kit(context), update.effective_message
+    assert message is not None and message.document is not None and contact.id is not None
+    answering = await asyncio.to_thread(review.answered_query, k.engine, message, contact.id, k.clock())
+    upload = upload_of(message, context.bot.id, k.bot_id, k.app.settings, answering)
+    if isinstance(upload, str):
+        await k.say(message.chat_id, upload)
         return
-    data = bytes(await telegram_file.download_as_bytearray())
-    if len(data) > limit:
-        await k.say(message.chat_id, texts.too_large(name[:120], len(data), limit))
-        return
-    received = replace(received, data=data)
-    if dry:
-        text = await asyncio.to_thread(dry_run, k.engine, k.app.settings, k.app.intake.read, contact.id, received,
-                                       k.clock())
+    received, shown = upload.received, shown_filename(upload.received.filename)
+    if upload.dry:
+        await k.say(message.chat_id, texts.received(shown))
+        try:
+            data = await asyncio.to_thread(k.transport.download, received.source, limit_of(k.app.settings))
+        except FetchError as exc:
+            log.warning("chat %s: a /check file could not be downloaded: %s", message.chat_id, exc)
+            await k.say(message.chat_id, texts.not_downloaded(shown))
+            return
+        text = await asyncio.to_thread(dry_run, k.engine, k.app.settings, k.app.intake.read, contact.id,
+                                       replace(received, data=data), k.clock())
         await k.say(message.chat_id, text)  # a dry run leaves nothing in the database, not even its answer
         return
-    await submit(k, message, contact, received)
+    submission_id, fresh = k.fresh.pop(received.key, None), True
+    if submission_id is None:  # delivered again after a restart (or recorded by no queue): take up its record
+        fresh = not await asyncio.to_thread(seen, k.engine, received.key)
+        recorded = await record(k, message, received)
+        if recorded is None:
+            return
+        result = recorded if isinstance(recorded, IntakeResult) else None
+        submission_id = recorded if isinstance(recorded, int) else None
+    if fresh:
+        await k.say(message.chat_id, texts.received(shown))  # once, even if the update comes again
+    if submission_id is not None:
+        result = await asyncio.to_thread(k.app.intake.proceed, submission_id)
+    assert result is not None
+    await answered(k, message, contact, result, fresh)
 
 
-async def submit(k: Kit, message: Message, contact: Contact, received: Received) -> None:
-    """Hand the file to the intake (retrying while the database does not answer); put the keyboard on the
-    question when the intake holds it, then deliver."""
+async def record(k: Kit, message: Message, received: Received) -> IntakeResult | int | None:
+    """Record the upload (retrying while the database does not answer); None when it could not be, and the chat
+    was told to send it again."""
     for delay in (*BUSY_RETRIES, None):
         try:
-            result = await asyncio.to_thread(k.app.intake.submit, received)
-            break
+            return await asyncio.to_thread(k.app.intake.record, received)
         except Unavailable as exc:
             log.warning("chat %s: %s", message.chat_id, exc)
             if delay is None:
-                await k.say(message.chat_id, texts.busy(received.filename))
-                return
+                await k.say(message.chat_id, texts.busy(shown_filename(received.filename)))
+                return None
             await k.sleep(delay)
+    return None
+
+
+async def answered(k: Kit, message: Message, contact: Contact, result: IntakeResult, fresh: bool) -> None:
+    """After the intake: put the keyboard on its question when it holds the return, say why it waits when the file
+    could not be had yet, then deliver what it queued."""
+    if result.outcome == "pending" and fresh:
+        await k.say(message.chat_id, result.reply)
+    if result.outcome == "confirm" and result.submission_id is not None:  # figures that would undo corrections
+        sid = result.submission_id
+        buttons = (await k.read(lambda s: confirming.markup(s, sid))).to_dict()
+        if not await asyncio.to_thread(answers.attach_markup, k.engine, reply_key(sid, "confirm"), buttons):
+            await k.queue(message, contact, answers.Answer("Use these figures?"), "confirm", buttons)  # it went
     if result.outcome == "held" and result.submission_id is not None:
         sid = result.submission_id
         question = await k.read(lambda s: keyboards.first_question(s, contact, sid, k.today()))
@@ -112,7 +162,7 @@ def _without_check(caption: str) -> str:
     return (words[1] if len(words) > 1 else "") if words and words[0].lower() == "/check" else caption
 
 
-def _seen(engine: sa.Engine, key: str) -> bool:
+def seen(engine: sa.Engine, key: str) -> bool:
     with Session(engine) as session:
         return session.exec(select(Submission.id).where(Submission.idempotency_key == key)).first() is not None
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import bot.storage.delivery_models  # noqa: F401  (and the outbox's channel pauses)
 import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import bot.storage.review_models  # noqa: F401  (and the review's)
 import bot.storage.web_models  # noqa: F401  (and the web workspace's)
 
 engine = context.config.attributes["engine"]

@@ -123,7 +123,8 @@ def contract_page(session: Session, files: FileStore, settings: config.Settings,
         lines.append(IndicatorLine(ind.ref, ind.name, tuple(cells), chart, rows.get(ind.ref)))
     terms = terms_of(settings, contract, anchor)
     kpis = submission_kpis(session, contract.id, today, settings.timezone, rule=escalation_rule_for(terms))
-    timeliness, accuracy = data_kpis(terms, kpis)
+    labels = {key: spec.label for key, spec in terms.returns.items()}
+    timeliness, accuracy = data_kpis(terms, kpis, labels, contract.year_start_month)
     shown_kpis = tuple(data_kpi_row(contract.name, k) for k in (timeliness, accuracy) if k is not None)
     return ContractPage(contract.id, contract.name, provider_name(session, contract),
                         framework.name if framework else contract.framework_id,

@@ -1,0 +1,141 @@
+"""Where the council's review of returns stands, read from storage: what waits on whom, each return's history,
+the spot checks and corrections that count against accuracy, and the payments a person has confirmed.
+
+The review's moves are made in bot/review; these reads serve everything below it that shows them (reports, the
+data-submission KPIs) and everything above (the command line, chat, the scheduler's digest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Contact, Contract, Obligation
+from bot.storage.review_models import PaymentConfirmation, Review, ReviewEvent, ReviewQuery, SpotCheck
+
+ON_COUNCIL = ("waiting", "answered")  # the council's move
+ON_PROVIDER = ("queried",)  # the provider's move
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A return whose review waits on someone: the council (to review it, or to read an answer) or the provider
+    (to answer a query, by `respond_by`)."""
+
+    review_id: int
+    contract_id: str
+    contract_name: str
+    obligation_id: int
+    return_type: str
+    period_id: str
+    due_date: date
+    submission_id: int
+    version: int
+    state: str
+    since: datetime
+    on: str  # council | provider
+    query_id: int | None = None
+    asked_at: datetime | None = None
+    respond_by: date | None = None
+    reason: str = ""
+    about: tuple[str, ...] = ()
+
+    def overdue(self, today: date) -> bool:
+        return self.respond_by is not None and today > self.respond_by
+
+
+def waiting(session: Session, contract_ids: list[str] | set[str] | None = None) -> list[Waiting]:
+    """Every review that waits on someone (of `contract_ids`, when given), oldest first."""
+    query = (select(Review, Contract.name, Obligation.return_type, Obligation.due_date)  # type: ignore[call-overload]
+             .join(Contract, col(Contract.id) == Review.contract_id)
+             .join(Obligation, col(Obligation.id) == Review.obligation_id)
+             .where(col(Review.state).in_(ON_COUNCIL + ON_PROVIDER)))
+    if contract_ids is not None:
+        query = query.where(col(Review.contract_id).in_(list(contract_ids)))
+    rows = session.exec(query.order_by(col(Review.since), col(Review.id))).all()
+    open_queries = {q.review_id: q for q in session.exec(select(ReviewQuery).where(
+        col(ReviewQuery.review_id).in_([r.id for r, *_ in rows]), col(ReviewQuery.state).in_(("open", "answered")))
+        .order_by(col(ReviewQuery.id)))} if rows else {}
+    found = []
+    for review, name, return_type, due in rows:
+        assert review.id is not None
+        q = open_queries.get(review.id)
+        found.append(Waiting(
+            review.id, review.contract_id, name, review.obligation_id, return_type, review.period_id, due,
+            review.submission_id, review.version, review.state, review.since,
+            "provider" if review.state in ON_PROVIDER else "council",
+            q.id if q else None, q.asked_at if q else None, q.respond_by if q and q.state == "open" else None,
+            q.reason if q else "", tuple(q.about) if q else ()))
+    return found
+
+
+def review_of(session: Session, obligation_id: int | None) -> Review | None:
+    return session.exec(select(Review).where(Review.obligation_id == obligation_id)).first()
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    action: str
+    version: int | None
+    actor: str  # a name, or "kpibot"
+    channel: str
+    note: str
+    to_state: str
+    query_id: int | None = None  # the query it asked, answered or (a new version) corrected
+
+
+def history(session: Session, review_id: int) -> list[HistoryEntry]:
+    """The review's moves and spot checks, oldest first, with who made each."""
+    rows = session.exec(select(ReviewEvent, Contact.name)
+                        .outerjoin(Contact, col(Contact.id) == ReviewEvent.actor_contact_id)
+                        .where(ReviewEvent.review_id == review_id)
+                        .order_by(col(ReviewEvent.at), col(ReviewEvent.id))).all()
+    return [HistoryEntry(e.at, e.action, e.version, name or e.actor, e.channel, e.note, e.to_state, e.query_id)
+            for e, name in rows]
+
+
+@dataclass(frozen=True)
+class Inaccuracy:
+    """Why a return counts against the accuracy of returns, beyond being rejected or corrected."""
+
+    obligation_id: int
+    at: datetime
+    kind: str  # spot_check | query
+    note: str
+
+
+def inaccuracies(session: Session, obligation_ids: list[int]) -> dict[int, list[Inaccuracy]]:
+    """Spot checks that found a return's figures inaccurate, and queries its provider answered with a corrected
+    version, by obligation (oldest first)."""
+    if not obligation_ids:
+        return {}
+    found: dict[int, list[Inaccuracy]] = {}
+    for check in session.exec(select(SpotCheck).where(col(SpotCheck.obligation_id).in_(obligation_ids),
+                                                      col(SpotCheck.accurate) == False)  # noqa: E712
+                              .order_by(col(SpotCheck.checked_at))):
+        found.setdefault(check.obligation_id, []).append(
+            Inaccuracy(check.obligation_id, check.checked_at, "spot_check", check.note))
+    for query, obligation_id in session.exec(
+            select(ReviewQuery, Review.obligation_id).join(Review, col(Review.id) == ReviewQuery.review_id)
+            .where(col(Review.obligation_id).in_(obligation_ids), col(ReviewQuery.state) == "corrected")
+            .order_by(col(ReviewQuery.asked_at))):
+        found.setdefault(obligation_id, []).append(Inaccuracy(obligation_id, query.asked_at, "query", query.reason))
+    return found
+
+
+def confirmations(session: Session, contract_id: str, year_id: str) -> dict[str, PaymentConfirmation]:
+    """The payments of a contract's year that a person has confirmed (and not reopened since), by rule."""
+    return {c.rule_id: c for c in session.exec(select(PaymentConfirmation).where(
+        PaymentConfirmation.contract_id == contract_id, PaymentConfirmation.year_id == year_id,
+        PaymentConfirmation.state == "confirmed"))}
+
+
+def state_of(session: Session, obligation_ids: list[int]) -> dict[int, str]:
+    """The review state of each obligation that has a review."""
+    if not obligation_ids:
+        return {}
+    return dict(session.exec(select(Review.obligation_id, Review.state)
+                             .where(col(Review.obligation_id).in_(obligation_ids))).all())
