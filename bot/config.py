@@ -184,7 +184,8 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
                           "commissions): start from the example config.toml")
     section = data.get("email")
     email = section if isinstance(section, dict) else {}
-    web = data.get("web") if isinstance(data.get("web"), dict) else {}
+    found = data.get("web")
+    web = found if isinstance(found, dict) else {}
     leaked = sorted(k for k in SECRET_ENV if k in data or k in email or k in web)  # where one might put a secret
     if "teams_urls" in data:
         raise ConfigError(f"{path}: teams_urls must not be in the file; each [[teams]] entry names the environment "

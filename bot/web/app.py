@@ -109,10 +109,6 @@ def create_app(parts: Parts, clock: Callable[[], datetime] = utc_now) -> Starlet
         exception_handlers={HTTPException: http_error, SignIn: sign_in_first, Exception: fault},
     )
     app.state.workspace = web
-    if settings.web.oidc_enabled:
-        from bot.web.oidc import client
-
-        web.oidc = client(settings)
     return app
 
 

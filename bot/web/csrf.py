@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,17 @@ class _Found(Exception):
 
 class _FileFirst(Exception):
     """A file part came before the token."""
+
+
+@dataclass
+class _Part:
+    """What is known of the multipart part being read."""
+
+    field: bytes = b""
+    value: bytes = b""
+    name: bytes = b""
+    file: bool = False
+    data: bytes = b""
 
 
 class CSRF:
@@ -121,33 +133,32 @@ async def _token_in_body(kind: str, receive: Receive) -> tuple[str | None, Recei
         return fields.get(FIELD), replay
     if mime != b"multipart/form-data" or b"boundary" not in options:
         return None, replay
-    part: dict[str, object] = {}
+    part = _Part()
 
     def header_field(data: bytes, start: int, end: int) -> None:
-        part["field"] = bytes(part.get("field", b"")) + data[start:end]  # type: ignore[arg-type]
+        part.field += data[start:end]
 
     def header_value(data: bytes, start: int, end: int) -> None:
-        part["value"] = bytes(part.get("value", b"")) + data[start:end]  # type: ignore[arg-type]
+        part.value += data[start:end]
 
     def header_end() -> None:
-        if bytes(part.pop("field", b"")).lower() == b"content-disposition":  # type: ignore[arg-type]
-            _, params = parse_options_header(bytes(part.pop("value", b"")))  # type: ignore[arg-type]
-            part["name"], part["file"] = params.get(b"name"), b"filename" in params
-        part.pop("value", None)
+        if part.field.lower() == b"content-disposition":
+            _, params = parse_options_header(part.value)
+            part.name, part.file = params.get(b"name", b""), b"filename" in params
+        part.field, part.value = b"", b""
 
     def headers_done() -> None:
-        if part.get("file"):
+        if part.file:
             raise _FileFirst
-        part["data"] = b""
 
     def part_data(data: bytes, start: int, end: int) -> None:
-        if part.get("name") == FIELD.encode():
-            part["data"] = bytes(part["data"]) + data[start:end]  # type: ignore[arg-type]
+        if part.name == FIELD.encode() and len(part.data) < 1024:
+            part.data += data[start:end]
 
     def part_end() -> None:
-        if part.get("name") == FIELD.encode():
-            raise _Found(bytes(part["data"]).decode("latin-1"))  # type: ignore[arg-type]
-        part.clear()
+        if part.name == FIELD.encode():
+            raise _Found(part.data.decode("latin-1"))
+        part.name, part.file, part.data = b"", False, b""  # the next part starts afresh
 
     parser = MultipartParser(options[b"boundary"], {
         "on_header_field": header_field, "on_header_value": header_value, "on_header_end": header_end,

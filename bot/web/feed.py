@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.storage.audit import record
-from bot.storage.db import retrying, write_session
+from bot.storage.db import fetch_rows, retrying, write_session
 from bot.storage.models import Contract, IndicatorResultRow, Obligation, Organisation, Submission
 from bot.storage.web_models import FeedToken
 from bot.web.reads.reviews import review_states
@@ -94,19 +96,23 @@ def council_of(engine: sa.Engine, token: str, now: datetime) -> str | None:
         return council
 
 
+_SELECTED = (col(Contract.id), col(Contract.name), col(Organisation.name), col(Obligation.id),
+             col(Obligation.return_type), col(Obligation.period_id), col(Obligation.period_start),
+             col(Obligation.period_end), col(Submission.version), col(Submission.received_at),
+             col(IndicatorResultRow.ref), col(IndicatorResultRow.status), col(IndicatorResultRow.detail))
+
+
 def rows(session: Session, council_id: str) -> list[list[object]]:
     """The feed's rows for the council's contracts: every indicator of every return version in force."""
-    found = session.exec(
-        select(Contract.id, Contract.name, Organisation.name, Obligation.id, Obligation.return_type,
-               Obligation.period_id, Obligation.period_start, Obligation.period_end, Submission.version,
-               Submission.received_at, IndicatorResultRow.ref, IndicatorResultRow.status, IndicatorResultRow.detail)
+    # Thirteen columns, past those select() gives types to: each is named as it is unpacked below.
+    found: Sequence[Sequence[Any]] = fetch_rows(session, sa.select(*_SELECTED)
         .join(Organisation, col(Organisation.id) == Contract.provider_id)
         .join(Obligation, col(Obligation.contract_id) == Contract.id)
         .join(Submission, col(Submission.obligation_id) == Obligation.id)
         .join(IndicatorResultRow, col(IndicatorResultRow.submission_id) == Submission.id)
-        .where(Contract.commissioner_id == council_id, Submission.status == "accepted")
+        .where(col(Contract.commissioner_id) == council_id, col(Submission.status) == "accepted")
         .order_by(col(Contract.id), col(Obligation.period_start), col(Obligation.return_type),
-                  col(IndicatorResultRow.id))).all()
+                  col(IndicatorResultRow.id)))
     reviews = review_states(session, list({r[3] for r in found}))
     out: list[list[object]] = [list(COLUMNS)]
     for (cid, cname, provider, oid, rtype, period, start, end, version, received, ref, status, detail) in found:

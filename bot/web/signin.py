@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -79,7 +79,7 @@ def ask(engine: sa.Engine, settings: config.Settings, email: str, now: datetime)
                               expires_at=now + timedelta(minutes=MINUTES), channel=channel)
             session.add(link)
             session.flush()
-            values = dict(name=contact.name, link=link_url(settings, token), minutes=MINUTES,
+            values: dict[str, Any] = dict(name=contact.name, link=link_url(settings, token), minutes=MINUTES,
                           until=display.moment(link.expires_at, settings.timezone).split(" at ")[-1])
             message = OutboxMessage(
                 dedupe_key=f"sign-in:{link.id}", created_at=now, contact_id=contact.id, channel=channel,

@@ -9,8 +9,10 @@ the PDF prints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from markupsafe import Markup
 from sqlmodel import Session, col, select
@@ -85,9 +87,9 @@ def contract_page(session: Session, files: FileStore, settings: config.Settings,
     ids = [o.id for o in obligations]
     accepted = {s.obligation_id: s for s in session.exec(select(Submission).where(
         col(Submission.obligation_id).in_(ids), Submission.status == "accepted"))} if ids else {}
-    results: dict[int, dict[str, dict[str, object]]] = {}
+    results: dict[int, dict[str, Mapping[str, Any]]] = {}
     if accepted:
-        by_sub = {s.id: o for o, s in accepted.items()}
+        by_sub = {s.id: o for o, s in accepted.items() if o is not None}
         for sub_id, ref, detail in session.exec(select(IndicatorResultRow.submission_id, IndicatorResultRow.ref,
                                                        IndicatorResultRow.detail)
                                                 .where(col(IndicatorResultRow.submission_id).in_(list(by_sub)))):
@@ -110,11 +112,11 @@ def contract_page(session: Session, files: FileStore, settings: config.Settings,
         points: list[TrendPoint] = []
         cells: list[ValueCell | None] = []
         for o, period in zip(obligations, periods):
-            detail = results.get(o.id or 0, {}).get(ind.ref)
-            if detail is None:
+            stored = results.get(o.id or 0, {}).get(ind.ref)
+            if stored is None:
                 cells.append(None)
                 continue
-            point = point_from_stored(period.id, detail)
+            point = point_from_stored(period.id, stored)
             points.append(point)
             shown = display.value_text(point.value, ind) if point.value is not None else "–"
             cells.append(ValueCell(shown, status_view(point.status)))

@@ -121,7 +121,7 @@ def _facts(session: Session, obligation_ids: list[int]) -> _Facts:
     if by_submission:
         rows = session.exec(select(IndicatorResultRow.submission_id, IndicatorResultRow.status, func.count())
                             .where(col(IndicatorResultRow.submission_id).in_(list(by_submission)))
-                            .group_by(IndicatorResultRow.submission_id, IndicatorResultRow.status)).all()
+                            .group_by(col(IndicatorResultRow.submission_id), col(IndicatorResultRow.status))).all()
         for submission_id, status, count in rows:
             counts.setdefault(by_submission[submission_id], {})[status] = count
     return _Facts(accepted, latest, counts, review_states(session, obligation_ids))

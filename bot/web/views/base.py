@@ -52,7 +52,7 @@ def environment() -> Environment:
 
 
 def workspace(request: Request) -> Workspace:
-    return request.app.state.workspace  # type: ignore[no-any-return]
+    return request.app.state.workspace
 
 
 class SignIn(Exception):
@@ -108,6 +108,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: o
     web = workspace(request)
     token = request.scope.get("csrftoken")
     contact = context.pop("contact", None)
+    assert contact is None or isinstance(contact, Contact)
     html = web.env.get_template(template).render(
         request=request, csrftoken=token() if token else "", contact=contact,
         commissioner=bool(contact and is_commissioner(contact)), path=request.url.path, **context)
