@@ -42,6 +42,8 @@ ROUTES = [
     ("/returns/not-a-number", {"alice": 404, "carol": 404}),
     ("ch_template", {"anon": 303, "alice": 200, "bob": 404, "carol": 200}),
     ("ch_csv", {"alice": 200, "bob": 404, "carol": 200}),
+    ("/contracts/ch-stop-smoking/payments/2025-26", {"anon": 303, "alice": 200, "bob": 404, "carol": 200}),
+    ("/contracts/ch-stop-smoking/payments/not-a-year", {"alice": 404, "carol": 404}),
     ("/provider", {"anon": 303, "alice": 200, "bob": 200, "carol": 200}),
     ("/upload", {"anon": 303, "alice": 200, "bob": 200, "carol": 200}),
     ("/sign-in", {"anon": 200, "alice": 200}),

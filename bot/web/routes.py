@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import contract, feed, overview, provider, returns, signin
+from bot.web.views import contract, feed, overview, payments, provider, returns, review_acts, signin
 
 ROUTES = [
     Route("/", signin.home),
@@ -19,6 +19,11 @@ ROUTES = [
     Route("/contracts/{contract_id}", contract.page),
     Route("/returns/{obligation_id}", returns.page),
     Route("/returns/{obligation_id}/report.pdf", returns.report_pdf),
+    Route("/returns/{obligation_id}/sign-off", review_acts.sign_off, methods=["POST"]),
+    Route("/returns/{obligation_id}/query", review_acts.query, methods=["POST"]),
+    Route("/returns/{obligation_id}/answer", review_acts.answer, methods=["POST"]),
+    Route("/contracts/{contract_id}/payments/{year_id}", payments.page, methods=["GET"]),
+    Route("/contracts/{contract_id}/payments/{year_id}", payments.confirm, methods=["POST"]),
     Route("/returns/{obligation_id}/template.xlsx", provider.template),
     Route("/provider", provider.page),
     Route("/upload", provider.upload_page, methods=["GET"]),

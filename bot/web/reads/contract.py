@@ -70,6 +70,7 @@ class ContractPage:
     latest_obligation: int | None
     data_kpis: tuple[DataKpiRow, ...]
     payments: tuple[PaymentView, ...]
+    year_id: str = ""  # the reporting year of the latest period shown: its payments' page
 
     def csv_rows(self) -> list[list[str]]:
         out = [["indicator", "name", *[p.label for p in self.periods]]]
@@ -131,4 +132,5 @@ def contract_page(session: Session, files: FileStore, settings: config.Settings,
     return ContractPage(contract.id, contract.name, provider_name(session, contract),
                         framework.name if framework else contract.framework_id,
                         f"{formatting.money(contract.value)} a year", columns, tuple(lines), report,
-                        latest_done.id if latest_done else None, shown_kpis, report.payments if report else ())
+                        latest_done.id if latest_done else None, shown_kpis, report.payments if report else (),
+                        anchor.year.id if anchor else "")

@@ -13,10 +13,12 @@ from datetime import date
 
 from sqlmodel import Session, col, func, select
 
+from bot.assessment.reviews import waiting
 from bot.authz.policy import visible_contracts
+from bot.reports import display
 from bot.reports.context import CountView
 from bot.reports.status import status_view
-from bot.storage.models import Contact, IndicatorResultRow, Obligation, Organisation, Submission
+from bot.storage.models import Contact, Contract, IndicatorResultRow, Obligation, Organisation, Submission
 from bot.web.reads.reviews import ReviewState, review_states
 from bot.web.reads.states import StateView, state_of
 from kpi_core.calendar import parse_period
@@ -179,7 +181,7 @@ def overview(session: Session, contact: Contact, today: date, zone: str, return_
     columns = {k: Column(k, *((next(iter(names_of[k])), quarter_span(k)) if len(names_of[k]) == 1
                               else (quarter_span(k), ""))) for k in keys}
     cells: dict[tuple[str, tuple[int, int]], Cell] = {}
-    late, waiting, queries = [], [], []
+    late: list[Item] = []
     for o in kept:
         assert o.id is not None
         contract = by_contract[o.contract_id]
@@ -193,23 +195,36 @@ def overview(session: Session, contact: Contact, today: date, zone: str, return_
         period_label = labels[o.id]
         if state.key == "late":
             late.append(Item(o.id, contract.name, period_label, state.detail))
-        review = facts.reviews.get(o.id)
-        if review is not None and review.state in ("waiting", "answered"):
-            waiting.append(Item(o.id, contract.name, period_label, f"version {review.version}: {state.detail}"))
-        if review is not None and review.state == "queried":
-            by = f", to be answered by {review.respond_by.day} {review.respond_by:%B %Y}" if review.respond_by else ""
-            overdue = " (overdue)" if review.respond_by and today > review.respond_by else ""
-            queries.append(Item(o.id, contract.name, period_label, f"{review.reason[:140]}{by}{overdue}"))
     ordered = tuple(columns[k] for k in keys)
     rows = tuple(GridRow(c.id, c.name, names.get(c.provider_id, c.provider_id),
                          tuple(cells.get((c.id, col_.key)) for col_ in ordered)) for c in contracts)
     late.sort(key=lambda i: i.obligation_id)
+    council, providers = waiting_panels(session, by_contract, today, zone)
     panels = (
         Panel(f"Late returns ({len(late)})", tuple(late), "No return is late."),
-        Panel(f"Waiting for review ({len(waiting)})", tuple(waiting), "Nothing waits for review."),
-        Panel(f"Open queries ({len(queries)})", tuple(queries), "No query is open."),
+        Panel(f"Waiting for review ({len(council)})", council, "Nothing waits for review."),
+        Panel(f"Open queries ({len(providers)})", providers, "No query is open."),
     )
     return Overview(ordered, rows, panels, today)
+
+
+def waiting_panels(session: Session, contracts: dict[str, Contract], today: date,
+                   zone: str) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
+    """What waits for the council's review, and the queries waiting for providers' answers, oldest first, of any
+    return of the contracts (bot/assessment/reviews.py says what waits on whom)."""
+    council, providers = [], []
+    for w in waiting(session, list(contracts)):
+        label = parse_period(w.period_id, contracts[w.contract_id].year_start_month).label
+        if w.on == "council":
+            what = "query answered: waiting for review" if w.state == "answered" else "waiting for review"
+            council.append(Item(w.obligation_id, w.contract_name, label,
+                                f"version {w.version}: {what} since {display.moment(w.since, zone)}"))
+        else:
+            by = f", to be answered by {display.day(w.respond_by)}" if w.respond_by else ""
+            overdue = " (overdue)" if w.overdue(today) else ""
+            reason = w.reason if len(w.reason) <= 140 else w.reason[:139] + "…"
+            providers.append(Item(w.obligation_id, w.contract_name, label, f"“{reason}”{by}{overdue}"))
+    return tuple(council), tuple(providers)
 
 
 def summary(view: Overview) -> str:

@@ -15,7 +15,8 @@ from bot import config
 from bot.assessment.in_context import terms_of
 from bot.authz.policy import visible_contracts
 from bot.reports import display
-from bot.storage.models import Contact, Obligation, Submission
+from bot.review.listing import waiting_for
+from bot.storage.models import Contact, Contract, Obligation, Submission
 from bot.web.reads.returns import CHANNEL_WORDS, STATUS_WORDS
 from kpi_core.calendar import parse_period
 from kpi_core.formatting import plural
@@ -51,6 +52,32 @@ class ProviderPage:
     owed: tuple[Owed, ...]
     history: tuple[Sent, ...]
     choices: tuple[Owed, ...]  # what an upload may be for: every return owed whose period has begun
+    queries: tuple[Query, ...] = ()  # the council's queries waiting for their answer
+
+
+@dataclass(frozen=True)
+class Query:
+    obligation_id: int
+    contract_name: str
+    period_label: str
+    version: int
+    reason: str
+    respond_by: str  # `Wednesday 29 October 2025`
+    overdue: bool
+
+
+def queries_for(session: Session, contact: Contact, today: date) -> tuple[Query, ...]:
+    """The queries waiting on `contact`'s answer, oldest first (bot/review/listing.py: a provider's are the
+    queries of the contracts they may see)."""
+    found = []
+    for w in waiting_for(session, contact):
+        if w.on != "provider":
+            continue
+        contract = session.get(Contract, w.contract_id)  # in the session already: visible_contracts read it
+        period = parse_period(w.period_id, contract.year_start_month if contract else 4)
+        found.append(Query(w.obligation_id, w.contract_name, period.label, w.version, w.reason,
+                           display.day(w.respond_by) if w.respond_by else "", w.overdue(today)))
+    return tuple(found)
 
 
 def when_due(due: date, today: date) -> tuple[str, bool]:
@@ -95,4 +122,4 @@ def provider_page(session: Session, settings: config.Settings, contact: Contact,
     history = tuple(Sent(s.obligation_id or 0, *labels[s.obligation_id or 0], s.version,
                          display.moment(s.received_at, settings.timezone), CHANNEL_WORDS.get(s.channel, s.channel),
                          STATUS_WORDS.get(s.status, s.status)) for s in subs[:HISTORY])
-    return ProviderPage(tuple(owed), history, tuple(reversed(choices)))
+    return ProviderPage(tuple(owed), history, tuple(reversed(choices)), queries_for(session, contact, today))

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import framework_for, terms_of
+from bot.assessment.reviews import history as review_history
 from bot.reports import display
 from bot.reports.context import ReturnReport
 from bot.reports.stored import Located, provider_name, report_of
@@ -157,6 +158,9 @@ def return_page(session: Session, files: FileStore, settings: config.Settings, o
     if chosen is not None and chosen.sha256 is not None and chosen.status not in ("quarantined", "failed"):
         report = report_of(session, files, settings, Located(contract, period, obligation, chosen))
     review = review_states(session, [obligation.id]).get(obligation.id)
+    lines = history(session, settings, [i for i in ids if i is not None], people)
+    if review is not None:
+        lines += review_lines(session, settings, review.review_id)
     first = obligation.first_accepted_at
     arrived = display.local_day(first, zone) if first else None
     late = (arrived - obligation.due_date).days if arrived and arrived > obligation.due_date else None
@@ -165,15 +169,15 @@ def return_page(session: Session, files: FileStore, settings: config.Settings, o
     shown = next((v for v in versions if chosen is not None and v.submission_id == chosen.id), None)
     return ReturnPage(obligation.id, contract.id, contract.name, provider_name(session, contract), label,
                       period.label, display.day(obligation.due_date), state, tuple(reversed(versions)), shown,
-                      report, history(session, settings, [i for i in ids if i is not None], people), review,
+                      report, tuple(line for _, line in sorted(lines, key=lambda x: x[0])), review,
                       contract, period, obligation.return_type)
 
 
 def history(session: Session, settings: config.Settings, submission_ids: list[int],
-            people: dict[int | None, Contact]) -> tuple[HistoryLine, ...]:
-    """Every recorded action on the return's versions, oldest first (the review's are added by reviews.py)."""
+            people: dict[int | None, Contact]) -> list[tuple[datetime, HistoryLine]]:
+    """Every recorded action on the return's versions, oldest first (the review's: review_lines)."""
     if not submission_ids:
-        return ()
+        return []
     events = session.exec(select(AuditEvent).where(col(AuditEvent.subject).in_(
         [f"submission:{i}" for i in submission_ids])).order_by(col(AuditEvent.at), col(AuditEvent.id))).all()
     by_email = {c.email: c.name for c in people.values()}
@@ -184,9 +188,27 @@ def history(session: Session, settings: config.Settings, submission_ids: list[in
         who = by_email.get(event.actor, "kpibot" if event.actor == "system" else event.actor)
         what = ACTION_WORDS.get(event.action, event.action.replace("_", " "))
         version = event.detail.get("version") if isinstance(event.detail, dict) else None
-        lines.append(HistoryLine(display.moment(event.at, settings.timezone), who,
-                                 f"{what}{f' (version {version})' if version else ''}"))
-    return tuple(lines)
+        lines.append((event.at, HistoryLine(display.moment(event.at, settings.timezone), who,
+                                            f"{what}{f' (version {version})' if version else ''}")))
+    return lines
+
+
+REVIEW_WORDS = {"sign_off": "signed it off", "query": "queried it", "answer": "answered the query",
+                "spot_check": "recorded a spot check"}
+
+
+def review_lines(session: Session, settings: config.Settings, review_id: int) -> list[tuple[datetime, HistoryLine]]:
+    """The people's moves in the council's review (bot/assessment/reviews.py), with what they wrote; the review's
+    own opening and following of new versions are the versions' lines already."""
+    lines = []
+    for e in review_history(session, review_id):
+        if e.action not in REVIEW_WORDS:
+            continue
+        where = CHANNEL_WORDS.get(e.channel, "")
+        note = f": “{e.note}”" if e.note else ""
+        lines.append((e.at, HistoryLine(display.moment(e.at, settings.timezone), e.actor,
+                                        f"{REVIEW_WORDS[e.action]} (version {e.version}) {where}{note}")))
+    return lines
 
 
 def when(moment: datetime | None, settings: config.Settings) -> str:

@@ -1,13 +1,15 @@
-"""The council's review of returns, as the workspace reads it (bot/review keeps the rules; this only reads).
-
-Filled in once the review workflow is on this branch; until then no return has a review."""
+"""The council's review of returns, as the workspace reads it: bot/review keeps the rules and makes the moves;
+bot/assessment/reviews.py says what waits on whom. This reads, for many returns at once (two queries), the state
+of each return's review and its query still waiting, for the grid, the return page and the feed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+
+from bot.storage.review_models import Review, ReviewQuery
 
 
 @dataclass(frozen=True)
@@ -18,11 +20,27 @@ class ReviewState:
     version: int
     state: str  # waiting | queried | answered | signed_off
     since: datetime
-    query_id: int | None = None
-    respond_by: date | None = None
+    query_id: int | None = None  # the query still waiting (asked, or answered and not yet settled)
+    respond_by: date | None = None  # while it waits for the provider's answer
     reason: str = ""
 
 
 def review_states(session: Session, obligation_ids: list[int]) -> dict[int, ReviewState]:
-    """Each obligation's review, by obligation id (none before reviews exist)."""
-    return {}
+    """Each obligation's review, by obligation id (an obligation with no accepted version has none)."""
+    if not obligation_ids:
+        return {}
+    reviews = session.exec(select(Review).where(col(Review.obligation_id).in_(obligation_ids))).all()
+    asked: dict[int, ReviewQuery] = {}
+    for q in session.exec(select(ReviewQuery).where(col(ReviewQuery.review_id).in_([r.id for r in reviews]),
+                                                    col(ReviewQuery.state).in_(("open", "answered")))
+                          .order_by(col(ReviewQuery.id))) if reviews else ():
+        asked[q.review_id] = q  # the latest, as bot/review/scene.py's open_query
+    found = {}
+    for r in reviews:
+        assert r.id is not None
+        waiting = asked.get(r.id)
+        found[r.obligation_id] = ReviewState(
+            r.id, r.obligation_id, r.submission_id, r.version, r.state, r.since, waiting.id if waiting else None,
+            waiting.respond_by if waiting is not None and waiting.state == "open" else None,
+            waiting.reason if waiting else "")
+    return found

@@ -27,6 +27,7 @@ from bot.reports.status import STATUSES
 from bot.service.parts import Parts
 from bot.storage.models import Contact
 from bot.web.guards import Throttle
+from kpi_core import formatting
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "web"
 SESSION_KEY = "contact"
@@ -48,6 +49,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["statuses"] = tuple(STATUSES.values())
+    env.globals["money"] = lambda amount: formatting.money(amount) if amount is not None else "no contract value given"
     return env
 
 

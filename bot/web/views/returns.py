@@ -13,6 +13,7 @@ from bot.reports.stored import Located, keep_report, report_of
 from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
 from bot.web.reads.returns import ReturnPage, return_page
 from bot.web.views.base import now, render, require, workspace
+from bot.web.views.review import actions_for
 
 
 def obligation_for(request: Request, session: Session, action: str) -> tuple[Contact, Obligation]:
@@ -43,8 +44,6 @@ def page_data(request: Request, session: Session) -> tuple[Contact, ReturnPage]:
 
 
 def page(request: Request) -> Response:
-    from bot.web.views.review import actions_for
-
     web = workspace(request)
     with Session(web.parts.engine) as session:
         contact, view = page_data(request, session)
