@@ -25,6 +25,7 @@ from kpi_core.calendar import parse_period
 from kpi_core.formatting import plural
 
 COLUMNS = 8  # quarters shown, the latest that have begun
+PANEL_ITEMS = 10  # lines a panel beside the grid shows until all are asked for: it is read at a glance
 COUNT_ORDER = ("red", "amber", "green", "no_data", "info")
 
 
@@ -70,8 +71,9 @@ class Item:
 @dataclass(frozen=True)
 class Panel:
     title: str
-    items: tuple[Item, ...]
+    items: tuple[Item, ...]  # the first PANEL_ITEMS, unless all were asked for
     empty: str  # what to say when there is nothing
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,24 +102,35 @@ class Overview:
 class _Facts:
     """What the queries found, by obligation."""
 
-    accepted: dict[int, Submission]
-    latest: dict[int, Submission]
+    accepted: dict[int, Sent]
+    latest: dict[int, Sent]
     counts: dict[int, dict[str, int]]
     reviews: dict[int, ReviewState]
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What the grid needs of a version (plain columns: hundreds of ORM objects a page cost more than the SQL)."""
+
+    id: int
+    status: str
+    version: int | None
+
+
 def _facts(session: Session, obligation_ids: list[int]) -> _Facts:
-    accepted: dict[int, Submission] = {}
-    latest: dict[int, Submission] = {}
+    accepted: dict[int, Sent] = {}
+    latest: dict[int, Sent] = {}
     if obligation_ids:
-        subs = session.exec(select(Submission).where(col(Submission.obligation_id).in_(obligation_ids),
-                                                     col(Submission.version).is_not(None))
+        subs = session.exec(select(col(Submission.obligation_id), col(Submission.id), col(Submission.status),
+                                   col(Submission.version))
+                            .where(col(Submission.obligation_id).in_(obligation_ids),
+                                   col(Submission.version).is_not(None))
                             .order_by(col(Submission.received_at), col(Submission.id))).all()
-        for s in subs:
-            assert s.obligation_id is not None
-            latest[s.obligation_id] = s
-            if s.status == "accepted":
-                accepted[s.obligation_id] = s
+        for obligation_id, sub_id, status, version in subs:
+            assert obligation_id is not None and sub_id is not None
+            latest[obligation_id] = found = Sent(sub_id, status, version)
+            if status == "accepted":
+                accepted[obligation_id] = found
     by_submission = {s.id: o for o, s in accepted.items()}
     counts: dict[int, dict[str, int]] = {}
     if by_submission:
@@ -155,7 +168,8 @@ def quarter_span(key: tuple[int, int]) -> str:
     return f"{first:%B} to {last:%B %Y}"
 
 
-def overview(session: Session, contact: Contact, today: date, zone: str, return_type: str = "quarterly") -> Overview:
+def overview(session: Session, contact: Contact, today: date, zone: str, return_type: str = "quarterly",
+             limit: int | None = PANEL_ITEMS) -> Overview:
     """The grid of the contracts `contact` may see, with the latest COLUMNS quarters that have begun."""
     from bot.assessment.submission_kpis import local_date
 
@@ -201,9 +215,9 @@ def overview(session: Session, contact: Contact, today: date, zone: str, return_
     late.sort(key=lambda i: i.obligation_id)
     council, providers = waiting_panels(session, by_contract, today, zone)
     panels = (
-        Panel(f"Late returns ({len(late)})", tuple(late), "No return is late."),
-        Panel(f"Waiting for review ({len(council)})", council, "Nothing waits for review."),
-        Panel(f"Open queries ({len(providers)})", providers, "No query is open."),
+        Panel(f"Late returns ({len(late)})", tuple(late[:limit]), "No return is late.", len(late)),
+        Panel(f"Waiting for review ({len(council)})", council[:limit], "Nothing waits for review.", len(council)),
+        Panel(f"Open queries ({len(providers)})", providers[:limit], "No query is open.", len(providers)),
     )
     return Overview(ordered, rows, panels, today)
 
@@ -229,6 +243,6 @@ def waiting_panels(session: Session, contracts: dict[str, Contract], today: date
 
 def summary(view: Overview) -> str:
     """`3 late returns · 2 waiting for review · 1 open query`."""
-    late, waiting, queries = (len(p.items) for p in view.panels[:3])
+    late, waiting, queries = (p.total for p in view.panels[:3])
     return " · ".join((plural(late, "late return"), f"{waiting} waiting for review",
                        plural(queries, "open query", "open queries")))

@@ -6,7 +6,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.web.reads.overview import overview, summary
+from bot.web.reads.overview import PANEL_ITEMS, overview, summary
 from bot.web.views.base import csv_response, now, render, require, workspace
 
 
@@ -15,7 +15,8 @@ def _view(request: Request) -> tuple[object, object]:
     settings = web.parts.settings
     with Session(web.parts.engine) as session:
         contact = require(request, session, "overview")
-        view = overview(session, contact, web.parts.today(now(request)), settings.timezone)
+        view = overview(session, contact, web.parts.today(now(request)), settings.timezone,
+                        limit=None if request.query_params.get("all") else PANEL_ITEMS)
     return contact, view
 
 
