@@ -154,13 +154,19 @@ def core_tasks(app: App) -> list[Task]:
 
 
 def all_tasks(app: App) -> list[Task]:
-    """The core tasks and the scheduler's sweeps (reminders, notices, escalations, reports) from jobs/."""
-    return [*core_tasks(app), *scheduler_tasks(app.engine, app.settings, app.files)]
+    """The core tasks and the scheduler's sweeps (reminders, notices, escalations, reports) from jobs/; the web
+    workspace's when it is served."""
+    tasks = [*core_tasks(app), *scheduler_tasks(app.engine, app.settings, app.files)]
+    if app.settings.web.enabled:
+        from bot.web.server import web_tasks
+
+        tasks += web_tasks(app)
+    return tasks
 
 
 def configured_channels(app: App) -> list[Channel]:
     """The channels this deployment has settings for (Telegram: a bot token in the environment; email: a
-    mailbox in `[email]`, its password in the environment)."""
+    mailbox in `[email]`, its password in the environment; the web workspace: `[web] enabled`)."""
     from bot.channels.email.channel import channels_for as email_channels
 
     channels: list[Channel] = []
@@ -168,7 +174,12 @@ def configured_channels(app: App) -> list[Channel]:
         from bot.channels.telegram.channel import TelegramChannel
 
         channels.append(TelegramChannel(app))
-    return channels + list(email_channels(app))
+    channels += list(email_channels(app))
+    if app.settings.web.enabled:  # the web workspace, on the same event loop (bot/web/server.py)
+        from bot.web.server import WebChannel
+
+        channels.append(WebChannel(app))
+    return channels
 
 
 def connection_checks(app: App) -> list[Check]:

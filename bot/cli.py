@@ -55,6 +55,10 @@ COMMANDS: dict[str, Entry] = {
                                                   "force), with action plans for reds."),
     "exceptions": Entry("bot.commands.report:exceptions", "Write the commissioners' exception report across all "
                                                           "contracts."),
+    "web": Entry("bot.commands.web:command", "Serve the web workspace: commissioners' overview, contracts, returns; "
+                                             "providers' uploads and answers."),
+    "feed": Entry("bot.commands.feed:group", "Create, list and revoke the tokens of the CSV feed of scored results "
+                                             "(Power BI, Excel)."),
     "review": Entry("bot.commands.review:group", "Review returns: list what waits, sign off, query, record spot "
                                                  "checks."),
     "answer": Entry("bot.commands.review:answer_command", "Answer the council's query on a return with an "

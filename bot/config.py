@@ -31,6 +31,7 @@ from bot.settings.review import Review
 from bot.settings.scheduler import Scheduler
 from bot.settings.storage import Storage
 from bot.settings.teams import TeamsChannel, url_problem, webhook_urls
+from bot.settings.web import Web
 from kpi_core import loader, plain_errors
 from kpi_core.returns.safety import Limits
 
@@ -50,6 +51,7 @@ class Settings(Model):
     telegram: Telegram = Telegram()
     outbox: Outbox = Outbox()
     scheduler: Scheduler = Scheduler()
+    web: Web = Web()  # the web workspace (bot/settings/web.py)
     review: Review = Review()
     frameworks: Frameworks = Frameworks()
     plans: Plans = Plans()
@@ -62,6 +64,8 @@ class Settings(Model):
     smtp_password: str = Field(default="", exclude=True, repr=False)
     imap_password: str = Field(default="", exclude=True, repr=False)
     oauth_client_secret: str = Field(default="", exclude=True, repr=False)
+    web_secret: str = Field(default="", exclude=True, repr=False)  # signs the web workspace's session cookies
+    web_oidc_client_secret: str = Field(default="", exclude=True, repr=False)  # the Entra ID app's secret
     teams_urls: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)  # by [[teams]] name
     source: str = Field(default="", exclude=True)
 
@@ -166,7 +170,8 @@ class Settings(Model):
 
 
 SECRET_ENV = {"telegram_token": "KPIBOT_TELEGRAM_TOKEN", "smtp_password": "KPIBOT_SMTP_PASSWORD",
-              "imap_password": "KPIBOT_IMAP_PASSWORD", "oauth_client_secret": "KPIBOT_OAUTH_CLIENT_SECRET"}
+              "imap_password": "KPIBOT_IMAP_PASSWORD", "oauth_client_secret": "KPIBOT_OAUTH_CLIENT_SECRET",
+              "web_secret": "KPIBOT_WEB_SECRET", "web_oidc_client_secret": "KPIBOT_WEB_OIDC_CLIENT_SECRET"}
 
 
 def load(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -181,7 +186,9 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
                           "commissions): start from the example config.toml")
     section = data.get("email")
     email = section if isinstance(section, dict) else {}
-    leaked = sorted(k for k in SECRET_ENV if k in data or k in email)  # where someone might well put a secret
+    found = data.get("web")
+    web = found if isinstance(found, dict) else {}
+    leaked = sorted(k for k in SECRET_ENV if k in data or k in email or k in web)  # where one might put a secret
     if "teams_urls" in data:
         raise ConfigError(f"{path}: teams_urls must not be in the file; each [[teams]] entry names the environment "
                           "variable holding its URL (url_env)")

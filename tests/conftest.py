@@ -83,3 +83,6 @@ def _forget_secrets() -> Iterator[None]:
 
 # The review (review_fixtures.py): a second commissioner of the same council, and a commissioner of another one.
 from review_fixtures import desk  # noqa: E402,F401
+
+# The web workspace over that deployment, driven in-process (web_fixtures.py).
+from web_fixtures import workspace  # noqa: E402,F401

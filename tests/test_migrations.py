@@ -14,6 +14,7 @@ import bot.storage.delivery_models  # noqa: F401  (the outbox's channel pauses, 
 import bot.storage.plan_models  # noqa: F401  (the action plans and requests, compared with the migrations too)
 import bot.storage.review_models  # noqa: F401  (the review's tables, compared with the migrations too)
 import bot.storage.setup_models  # noqa: F401  (benchmarks and the deployment's first day)
+import bot.storage.web_models  # noqa: F401  (the web workspace's sign-in links and feed tokens)
 from bot.storage import db
 from bot.storage.models import Organisation, OutboxMessage
 

@@ -33,6 +33,7 @@ import bot.storage.delivery_models  # noqa: F401  (every table is searched)
 import bot.storage.plan_models  # noqa: F401  (every table is searched)
 import bot.storage.review_models  # noqa: F401  (every table is searched)
 import bot.storage.setup_models  # noqa: F401  (every table is searched)
+import bot.storage.web_models  # noqa: F401  (every table is searched)
 from bot.clock import utc_now
 from bot.storage import db
 from bot.storage.models import Contact, Heartbeat, OutboxMessage

@@ -43,6 +43,25 @@ def may_see(session: Session, contact: Contact, contract_id: str) -> bool:
     return any(c.id == contract_id for c in visible_contracts(session, contact))
 
 
+# What each role may do in the web workspace (bot/web): every route asks `allowed` and nothing else. A contract's
+# pages need `may_see` as well, so another provider's contract, and one that does not exist, are refused alike.
+WEB_ACTIONS: dict[str, tuple[str, ...]] = {
+    "overview": ("commissioner",),  # the grid of every contract, and its CSV
+    "see_contract": ("commissioner", *PROVIDER_ROLES),  # a contract's page, its returns, their PDFs and history
+    "submit": ("commissioner", *PROVIDER_ROLES),  # upload a return (a commissioner: on the provider's behalf)
+    "review": ("commissioner",),  # sign off, query, confirm the year's payment
+    "answer": PROVIDER_ROLES,  # answer the council's query
+    "feed": ("commissioner",),  # the council's CSV feed of scored results
+}
+
+
+def allowed(session: Session, contact: Contact | None, action: str, contract_id: str | None = None) -> bool:
+    """May `contact` take `action` (one of WEB_ACTIONS), on `contract_id` when it names one?"""
+    if contact is None or not contact.active or contact.role not in WEB_ACTIONS[action]:
+        return False
+    return contract_id is None or may_see(session, contact, contract_id)
+
+
 def review_role(session: Session, contact: Contact, contract_id: str) -> str | None:
     """The part `contact` plays in the review of `contract_id`'s returns: the council reviewing it
     (`commissioner`), the provider answering for it (`provider`), or None when they may not see the contract."""

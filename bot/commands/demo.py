@@ -51,6 +51,13 @@ def command(state: State, folder: str, as_of: datetime) -> None:
                        f"{counts_text(o.counts)}".rstrip())
     click.echo(f"\nReports (PDF): {folder}/reports/. Replies, queries and sign-offs: {folder}/outbox/. "
                f"Raw returns as received: {folder}/files/.")
+    commissioner = next((c.email for c in settings.contacts if c.role == "commissioner"), None)
+    provider = next((c.email for c in settings.contacts if c.role != "commissioner"), None)
+    if commissioner and provider:
+        click.echo(f"\nOpen the web workspace on this machine, signed in as the demo's commissioner:\n"
+                   f"  kpibot web --dir {folder} --as {commissioner}\n"
+                   f"or as a provider:\n  kpibot web --dir {folder} --as {provider}\n"
+                   "(each prints a sign-in link for http://127.0.0.1:8080/ that works once)")
 
 
 def _show(step: Step) -> None:

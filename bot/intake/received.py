@@ -15,7 +15,7 @@ from kpi_core.returns.personal_data import looks_personal
 if TYPE_CHECKING:
     from kpi_core.assess import Assessment
 
-Channel = Literal["cli", "email", "telegram"]
+Channel = Literal["cli", "email", "telegram", "web"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
                   "pending", "overtaken", "confirm"]  # confirm: a chat is asked whether to undo corrections
 CHANNELS: tuple[Channel, ...] = get_args(Channel)

@@ -37,7 +37,8 @@ from bot.storage.models import (
 )
 from kpi_core.findings import Finding
 
-CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram"}
+CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram",
+                 "web": "email"}  # web: the page shows the answer too
 REMOVE = "remove"  # an outbox row that deletes a chat message instead of sending one
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
 

@@ -6,7 +6,7 @@ stateless `kpibot score --pdf` fills what a file can tell. Templates only loop o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from fractions import Fraction
@@ -244,7 +244,12 @@ def attention_rows(rows: list[IndicatorRow]) -> tuple[IndicatorRow, ...]:
 
 
 def chart_view(result: IndicatorResult, row: IndicatorRow, series: tuple[TrendPoint, ...], start_month: int) -> ChartView:
-    ind = result.indicator
+    return ChartView(result.ref, result.indicator.name, row.status, trend_svg(result.indicator, series, start_month),
+                     row.target)
+
+
+def trend_svg(ind: Indicator, series: Sequence[TrendPoint], start_month: int) -> Markup:
+    """The indicator's trend chart over the last MAX_TREND_POINTS points (the report's and the workspace's)."""
     points = list(series)[-MAX_TREND_POINTS:]
     labels = short_labels([p.period_id for p in points], start_month)
     chart_points = [ChartPoint(label=label,
@@ -254,9 +259,8 @@ def chart_view(result: IndicatorResult, row: IndicatorRow, series: tuple[TrendPo
                                value_text=display.value_text(p.value, ind) if p.value is not None else "")
                     for label, p in zip(labels, points)]
     percentage = ind.kind == "percentage"
-    svg = trend_chart(chart_points, title=f"{ind.ref} {ind.name}: trend", suffix="%" if percentage else "",
-                      cap=100 if percentage else None)
-    return ChartView(ind.ref, ind.name, row.status, svg, row.target)
+    return trend_chart(chart_points, title=f"{ind.ref} {ind.name}: trend", suffix="%" if percentage else "",
+                       cap=100 if percentage else None)
 
 
 def series_with_current(result: IndicatorResult, period_id: str, series: tuple[TrendPoint, ...]) -> tuple[TrendPoint, ...]:

@@ -100,8 +100,15 @@ def return_report(session: Session, files: FileStore, settings: config.Settings,
     if found.submission is None:
         raise ReportError(f"no return has been received from {contract.name} for {period.label} "
                           f"(due {found.obligation.due_date:%d %B %Y})")
+    return report_of(session, files, settings, found, generated_at)
+
+
+def report_of(session: Session, files: FileStore, settings: config.Settings, found: Located,
+              generated_at: datetime | None = None) -> ReturnReport:
+    """The return report of the submission `found` names (the version in force, or any other version)."""
     assessment, history = stored_assessment(session, files, settings, found)
-    sub = found.submission
+    sub, contract = found.submission, found.contract
+    assert sub is not None
     meta = ReturnMeta(contract.id, contract.name, provider_name(session, contract), sub.received_at, sub.version,
                       sub.on_time, found.obligation.due_date, sub.filename)
     report = build_return_report(assessment, meta, trends_from_history(assessment, history),
@@ -157,7 +164,7 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
     return ContractPeriodStatus(
         contract.id, contract.name, provider_name(session, contract), period, obligation.due_date,
         sub.received_at if sub else None, on_time, days_late, escalation.level, escalation.label, assessment,
-        *_data_kpis(terms, kpis, labels, contract.year_start_month), return_label=label,
+        *data_kpis(terms, kpis, labels, contract.year_start_month), return_label=label,
         overdue=overdue_returns(session, contract, obligation, kpis, today, terms, rule),
         waiting=waiting_rows(waiting(session, [contract.id]), {contract.id: contract.year_start_month}, labels,
                              today, settings.timezone),
@@ -168,7 +175,7 @@ def contract_period_status(session: Session, files: FileStore, settings: config.
         plans=tuple(plan_views(session, today, [contract.id])))
 
 
-def _data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str],
+def data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str],
                start_month: int) -> tuple[DataKpi | None, DataKpi | None]:
     """Timeliness and accuracy, only for a contract whose terms have data-submission KPIs; accuracy says why each
     return that counts against it does."""

@@ -10,6 +10,7 @@ import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metad
 import bot.storage.plan_models  # noqa: F401  (and the action plans and requests)
 import bot.storage.review_models  # noqa: F401  (and the review's)
 import bot.storage.setup_models  # noqa: F401  (and the benchmarks and the deployment's first day)
+import bot.storage.web_models  # noqa: F401  (and the web workspace's)
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

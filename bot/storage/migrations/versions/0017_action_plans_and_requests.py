@@ -1,7 +1,7 @@
 """Action plans the provider completes and the council follows; requests for information
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-06 14:18:19
 
 One open action plan per contract and indicator (a partial unique index), its actions (what, how, who, when) by
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The web workspace: commissioners see every contract at a glance and act; providers submit and answer."""

@@ -1,0 +1,33 @@
+"""Every page of the workspace, in one table (datasette's style): path, view, methods."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from bot.web.views import contract, feed, overview, payments, provider, returns, review_acts, signin
+
+ROUTES = [
+    Route("/", signin.home),
+    Route("/sign-in", signin.sign_in_page, methods=["GET"]),
+    Route("/sign-in", signin.sign_in, methods=["POST"]),
+    Route("/sign-in/link/{token}", signin.link_page, methods=["GET"]),
+    Route("/sign-in/link", signin.use_link, methods=["POST"]),
+    Route("/sign-out", signin.sign_out, methods=["POST"]),
+    Route("/overview", overview.page),
+    Route("/overview.csv", overview.as_csv),
+    Route("/contracts/{contract_id}.csv", contract.as_csv),
+    Route("/contracts/{contract_id}", contract.page),
+    Route("/returns/{obligation_id}", returns.page),
+    Route("/returns/{obligation_id}/report.pdf", returns.report_pdf),
+    Route("/returns/{obligation_id}/sign-off", review_acts.sign_off, methods=["POST"]),
+    Route("/returns/{obligation_id}/query", review_acts.query, methods=["POST"]),
+    Route("/returns/{obligation_id}/answer", review_acts.answer, methods=["POST"]),
+    Route("/contracts/{contract_id}/payments/{year_id}", payments.page, methods=["GET"]),
+    Route("/contracts/{contract_id}/payments/{year_id}", payments.confirm, methods=["POST"]),
+    Route("/returns/{obligation_id}/template.xlsx", provider.template),
+    Route("/provider", provider.page),
+    Route("/upload", provider.upload_page, methods=["GET"]),
+    Route("/upload", provider.upload, methods=["POST"]),
+    Route("/feed.csv", feed.feed),
+    Route("/accessibility", signin.accessibility),
+]
