@@ -86,6 +86,7 @@ def assert_plain_language(text: str, settings: config.Settings, people: tuple[st
     for framework_id in loader.shipped():
         framework = loader.get(framework_id)
         ids |= {i.id for i in framework.items if "_" in i.id} | {p.id for p in framework.payments if "_" in p.id}
+    ids -= {"council"}  # a channel of that name in the tests' config.toml is also a plain word ("the council's review")
     words = set(re.findall(r"[A-Za-z0-9][A-Za-z0-9_\-\[\]=]*", text))
     assert not ids & words, f"internal identifiers: {sorted(ids & words)}"
     assert not EMAIL.search(text), EMAIL.search(text)

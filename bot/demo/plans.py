@@ -18,6 +18,7 @@ from bot.app import App
 from bot.intake.received import IntakeResult
 from bot.plans import acts, requests
 from bot.plans.drafts import ActionDraft
+from bot.reports.pdf import html_to_pdf
 from bot.review.scene import Act, Outcome
 from bot.storage.models import Contact, Contract
 from bot.storage.plan_models import ActionPlan
@@ -27,7 +28,8 @@ CONTRACT = "ch-stop-smoking"
 REASON = ("Two community pharmacies stopped offering the service in the quarter, and referrals from primary care "
           "fell while the new GP pathway was agreed.")
 RETURNED = "Action 1 needs a named owner and a date before the next return, so we can follow it."
-INSPECTION = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+INSPECTION = ("<h1>Inspection report</h1><p>Breathe Easy Stop Smoking CIC, inspected last September: rated Good. "
+              "The provider's action plan follows the inspector's two recommendations.</p>")
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class DemoPlans:
             return outcome, [Step(self.at(add_working_days(day, 1), 15), "request_answer", outcome.review_id or 0)]
         if step.what == "request_answer":
             return requests.answer(app.engine, app.settings, app.files, provider, step.target,
-                                   "inspection-report.pdf", INSPECTION, "The CQC report of last September."), []
+                                   "inspection-report.pdf", html_to_pdf(INSPECTION), "The CQC report of last September."), []
         if step.what == "plan_complete":
             when = day + timedelta(days=35)
             who = "Clinic lead" if revision == 0 else "Rebecca Mellor, service manager"

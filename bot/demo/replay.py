@@ -44,6 +44,10 @@ from bot.workbooks.fill import fill
 from bot.workbooks.template import build_template
 from kpi_core import loader, sample_comparators, samples
 from kpi_core.calendar import parse_period
+from kpi_core.framework.model import Framework
+from kpi_core.sample_breakdowns import resplit
+from kpi_core.sample_rules import keep_rules
+from kpi_core.values import Key
 
 AS_OF = date(2026, 5, 20)  # after the 2025-26 financial year's last quarterly return
 MARKER = ".kpibot-demo"  # in every folder the demo made: only such a folder is ever emptied
@@ -88,6 +92,17 @@ def _plan(obligation: Obligation, index: int) -> list[tuple[int, float, dict[tup
     if obligation.contract_id == "ch-substance-misuse" and index == 3:
         return []  # never arrives
     return [(3, level, {})]
+
+
+def _counted_once(framework: Framework, return_id: str, values: dict[Key, Fraction]) -> dict[Key, Fraction]:
+    """The queried return corrected as the council's query asks: the 4-week quitters counted twice taken out
+    (about one in twelve), the breakdowns and the rules kept."""
+    corrected = dict(values)
+    quits = ("quits_4wk", "")
+    corrected[quits] -= max(Fraction(3), Fraction(int(corrected[quits] / 12)))
+    resplit(framework, corrected, "quits_4wk")
+    keep_rules(framework, return_id, corrected, 1.0)
+    return corrected
 
 
 def prepare(folder: Path) -> None:
@@ -156,8 +171,9 @@ def _replay(app: App, zone: str, as_of: date, progress: Callable[[Step], None],
             moments.append((_moment(obligation.due_date - timedelta(days=days_early), zone, 10 + attempt),
                             contract, obligation, contact, fill(template, values, framework), attempt))
         if (contract.id, obligation.period_id) == QUERIED:  # the figures as they should have been
-            values = samples.sample_values(framework, obligation.return_type, seed=index, level=0.85)
-            corrections[QUERIED] = (contract, obligation, contact, fill(template, values, framework), 9)
+            corrections[QUERIED] = (contract, obligation, contact,
+                                    fill(template, _counted_once(framework, obligation.return_type, values), framework),
+                                    9)
     # Replies in the demo are written to the outbox folder, never sent to a mail server or Telegram.
     local = LocalTransport(app.settings.storage.outbox_dir)
     transports: dict[str, Transport] = {"email": local, "telegram": local, "local": local,
