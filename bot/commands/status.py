@@ -10,6 +10,9 @@ import click
 from bot.commands.common import State, counts_text, echo_json, plural, table
 
 if TYPE_CHECKING:  # the command line imports what a command needs only when it runs
+    from datetime import date
+
+    from bot.app import App
     from bot.assessment.contract_status import ObligationStatus
     from bot.assessment.submission_kpis import SubmissionKpis
     from kpi_core.framework.model import DataSubmissionTerms
@@ -65,7 +68,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
 REVIEW_WORDS = {"waiting": "to review", "queried": "queried", "answered": "answered", "signed_off": "signed off"}
 
 
-def review_lines(app, today, contract_id: str | None) -> list[str]:  # type: ignore[no-untyped-def]
+def review_lines(app: App, today: date, contract_id: str | None) -> list[str]:
     """What waits on whom: returns for the council to review (or whose answer it has to read), queries for the
     providers to answer, and how many of those are overdue."""
     from sqlmodel import Session
