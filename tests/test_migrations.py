@@ -21,6 +21,24 @@ from bot.storage.models import Organisation, OutboxMessage
 NOW = datetime(2025, 10, 1, 9, tzinfo=UTC)
 
 
+def test_the_head_read_from_the_version_files_is_alembics_own() -> None:
+    """`db.head_revision` reads the files' revision lines (so `kpibot score` starts without Alembic); Alembic,
+    executing every file, must find the same last migration and the same one line."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db.alembic_config(sa.create_engine("sqlite://")))
+    assert script.get_heads() == [db.head_revision()]
+    assert db.head_revision() == max(r.revision for r in script.walk_revisions())  # numbered in order
+
+
+def test_current_revision_is_none_before_init_and_the_head_after(empty_database_url: str) -> None:
+    engine = db.make_engine(empty_database_url)
+    assert db.current_revision(engine) is None
+    db.upgrade(engine, "0002")
+    assert db.current_revision(engine) == "0002"
+    engine.dispose()
+
+
 def test_it_upgrades_an_empty_database_to_exactly_the_models(empty_database_url: str) -> None:
     engine = db.make_engine(empty_database_url)
     db.upgrade(engine)

@@ -7,7 +7,7 @@ use the database or draw PDFs pay for SQLAlchemy or WeasyPrint.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -16,6 +16,8 @@ import click
 from kpi_core.formatting import plural
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from bot import config
     from bot.app import App
     from bot.settings import people
@@ -32,6 +34,7 @@ class State:
         self.config_path = config_path
         self._settings: config.Settings | None = None
         self._app: App | None = None
+        self._engine: sa.Engine | None = None
 
     @property
     def settings(self) -> config.Settings:
@@ -65,6 +68,17 @@ class State:
             self._app = App(self.settings)
         return self._app
 
+    def engine(self) -> sa.Engine:
+        """The database alone, for commands that only read it (`kpibot score`): the app (intake, outbox, channels,
+        PDF drawing) is not loaded, so such a command starts at once."""
+        if self._app is not None:
+            return self._app.engine
+        if self._engine is None:
+            from bot.storage.db import make_engine
+
+            self._engine = make_engine(self.settings.storage.database_url)
+        return self._engine
+
     def database_exists(self) -> bool:
         """Whether the configured database may hold data, without creating an empty SQLite file to find out."""
         path = self.settings.storage.sqlite_path
@@ -74,6 +88,8 @@ class State:
         """Stop what the app started (the reader process, database connections)."""
         if self._app is not None:
             self._app.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def contract(self, contract_id: str) -> people.Contract:
         from bot import config
@@ -86,12 +102,18 @@ class State:
 
 def schema_problem(app: App) -> str | None:
     """Why the app's database cannot be used as it is (missing, or older than this kpibot), or None."""
+    return database_problem(app.settings, lambda: app.engine)
+
+
+def database_problem(settings: config.Settings, engine: Callable[[], sa.Engine]) -> str | None:
+    """Why the configured database cannot be used as it is (missing, or older than this kpibot), or None. The
+    engine is made only once a SQLite file is known to exist: making one creates its folder."""
     from bot.storage import db
 
-    path = app.settings.storage.sqlite_path
+    path = settings.storage.sqlite_path
     if path is not None and not path.is_file():
         return NOT_SET_UP
-    current = db.current_revision(app.engine)
+    current = db.current_revision(engine())
     if current is None:
         return NOT_SET_UP
     if current != db.head_revision():

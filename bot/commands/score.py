@@ -18,12 +18,12 @@ import click
 from bot import config
 from bot.commands.common import (
     State,
+    database_problem,
     echo_json,
     fail,
     output_path,
     period_arg,
     plural,
-    schema_problem,
     table,
 )
 from bot.settings import people
@@ -133,12 +133,12 @@ def _judge_with_database(state: State, contract: people.Contract, period: Period
     from bot.clock import utc_now
     from bot.storage.models import Contract
 
-    app = state.unchecked_app()
-    if schema_problem(app):
+    if database_problem(state.settings, state.engine):
         return None
+    engine = state.engine()
     zone = state.settings.timezone
     when = utc_now() if today is None else datetime.combine(today.date(), time(12), ZoneInfo(zone))
-    with Session(app.engine) as session:
+    with Session(engine) as session:
         stored = session.get(Contract, contract.id)
         if stored is None:  # in config.toml but not loaded yet
             return None

@@ -10,21 +10,21 @@ time the rows are written, never across parsing or rendering.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, TypeVarTuple, cast
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE: Final = "kpibot_write"  # execution option: this transaction will write
@@ -130,6 +130,8 @@ def retrying(work: Callable[[], T], attempts: int = 6, first_wait: float = 0.2,
 
 
 def alembic_config(engine: sa.Engine) -> Config:
+    from alembic.config import Config  # Alembic loads only to migrate: `kpibot score` starts without it
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -138,16 +140,33 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to `revision`, keeping the data."""
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    """The revision the database is at (None before `kpibot init`), read as Alembic stores it: one row of
+    `alembic_version`, since the migrations are one line."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+REVISION_LINE = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*["\']?([\w]+)["\']?', re.M)
 
 
 def head_revision() -> str:
-    script = ScriptDirectory.from_config(alembic_config(sa.create_engine("sqlite://")))
-    head = script.get_current_head()
-    assert head is not None
-    return head
+    """The last migration, read from the version files' `revision` and `down_revision` lines without importing
+    them (Alembic's ScriptDirectory executes every file; tests/test_migrations.py checks both agree)."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            down = found.get("down_revision")
+            revisions[found["revision"]] = None if down in (None, "None") else down
+    heads = set(revisions) - {down for down in revisions.values() if down}
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations must form one line; found heads {sorted(heads)}")
+    return heads.pop()
