@@ -107,6 +107,9 @@ class Settings(Model):
                     problems.append(f"{where}: contracts: {cid!r} is not a contract")
         problems += self._scheduler_references()
         problems += self._teams_problems()
+        if self.web.oidc_enabled and not self.web_oidc_client_secret:
+            problems.append("web: oidc_client_id is set, so the Entra ID app's client secret must be set too, in "
+                            "the environment variable KPIBOT_WEB_OIDC_CLIENT_SECRET")
         if problems:
             raise ValueError("; ".join(problems))
         return self

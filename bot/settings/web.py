@@ -54,9 +54,6 @@ class Web(Model):
         if scheme == "http" and not is_loopback(host):
             raise ValueError("base_url: sign-in links and session cookies must travel over HTTPS; use an https:// "
                              "address (a reverse proxy ends TLS: docs/web.md), or http:// only to this machine")
-        if self.oidc_client_id:  # the settings are kept so a council can prepare; the sign-in is not built yet
-            raise ValueError("oidc_client_id: sign-in with Microsoft Entra ID is not available in this version of "
-                             "kpibot; remove it, and people sign in with a link sent by email or Telegram")
         if self.oidc_client_id and "{tenant}" in self.oidc_metadata_url and not self.oidc_tenant:
             raise ValueError("oidc_client_id is set, so oidc_tenant is needed too (the Directory (tenant) ID)")
         meta_scheme, _, meta_rest = self.metadata_url.partition("://")

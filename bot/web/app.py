@@ -30,6 +30,7 @@ from bot.service.parts import Parts
 from bot.web import routes
 from bot.web.csrf import CSRF
 from bot.web.guards import Guard, Throttle
+from bot.web.oidc import client_for
 from bot.web.views.base import TEMPLATES, SignIn, Workspace, environment
 
 log = logging.getLogger("kpibot.web")
@@ -61,7 +62,7 @@ def create_app(parts: Parts, clock: Callable[[], datetime] = utc_now) -> Starlet
     """The workspace over `parts` (the running application); `clock` is read once per request."""
     settings = parts.settings
     env = environment()
-    web = Workspace(parts, clock, env, Throttle(settings.web.sign_in_requests_per_minute))
+    web = Workspace(parts, clock, env, Throttle(settings.web.sign_in_requests_per_minute), oidc=client_for(settings))
     secret = secret_of(parts)
 
     def page(status: int, title: str = "", body: str = "") -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import contract, feed, overview, payments, provider, returns, review_acts, signin
+from bot.web.views import contract, entra, feed, overview, payments, provider, returns, review_acts, signin
 
 ROUTES = [
     Route("/", signin.home),
     Route("/sign-in", signin.sign_in_page, methods=["GET"]),
     Route("/sign-in", signin.sign_in, methods=["POST"]),
+    Route("/sign-in/entra", entra.start, methods=["GET"]),
+    Route("/sign-in/entra/callback", entra.callback, methods=["GET"]),
     Route("/sign-in/link/{token}", signin.link_page, methods=["GET"]),
     Route("/sign-in/link", signin.use_link, methods=["POST"]),
     Route("/sign-out", signin.sign_out, methods=["POST"]),
