@@ -17,8 +17,8 @@ async def feed(request: Request) -> Response:
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token", "")
     council = await run_in_threadpool(council_of, web.parts.engine, token[:200], now(request))
     if council is None:
-        return PlainTextResponse("This feed needs a valid token: ask the council's kpibot administrator for one "
-                                 "(`kpibot feed create`).", status_code=401,
+        return PlainTextResponse("This feed needs a valid token, and this one is missing, unknown or revoked: ask "
+                                 "the council's kpibot administrator for a feed token.", status_code=401,
                                  headers={"www-authenticate": 'Bearer realm="kpibot feed"'})
 
     def read() -> list[list[object]]:
