@@ -7,11 +7,15 @@ data-submission KPIs) and everything above (the command line, chat, the schedule
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.storage.db import fetch_rows
 from bot.storage.models import Contact, Contract, Obligation
 from bot.storage.review_models import PaymentConfirmation, Review, ReviewEvent, ReviewQuery, SpotCheck
 
@@ -47,27 +51,36 @@ class Waiting:
 
 
 def waiting(session: Session, contract_ids: list[str] | set[str] | None = None) -> list[Waiting]:
-    """Every review that waits on someone (of `contract_ids`, when given), oldest first."""
-    query = (select(Review, Contract.name, Obligation.return_type, Obligation.due_date)  # type: ignore[call-overload]
+    """Every review that waits on someone (of `contract_ids`, when given), oldest first. Plain columns, not ORM
+    objects: the overview and the digest read hundreds of these a page."""
+    query = (sa.select(col(Review.id), col(Review.contract_id), col(Contract.name), col(Review.obligation_id),
+                       col(Obligation.return_type), col(Review.period_id), col(Obligation.due_date),
+                       col(Review.submission_id), col(Review.version), col(Review.state), col(Review.since))
              .join(Contract, col(Contract.id) == Review.contract_id)
              .join(Obligation, col(Obligation.id) == Review.obligation_id)
              .where(col(Review.state).in_(ON_COUNCIL + ON_PROVIDER)))
     if contract_ids is not None:
         query = query.where(col(Review.contract_id).in_(list(contract_ids)))
-    rows = session.exec(query.order_by(col(Review.since), col(Review.id))).all()
-    open_queries = {q.review_id: q for q in session.exec(select(ReviewQuery).where(
-        col(ReviewQuery.review_id).in_([r.id for r, *_ in rows]), col(ReviewQuery.state).in_(("open", "answered")))
-        .order_by(col(ReviewQuery.id)))} if rows else {}
+    rows: Sequence[Sequence[Any]] = fetch_rows(session, query.order_by(col(Review.since), col(Review.id)))
+    open_queries: dict[int, Sequence[Any]] = {}
+    if rows:
+        for row in fetch_rows(session, sa.select(col(ReviewQuery.review_id), col(ReviewQuery.id),
+                                               col(ReviewQuery.asked_at), col(ReviewQuery.respond_by),
+                                               col(ReviewQuery.state), col(ReviewQuery.reason),
+                                               col(ReviewQuery.about))
+                            .where(col(ReviewQuery.review_id).in_([r[0] for r in rows]),
+                                   col(ReviewQuery.state).in_(("open", "answered")))
+                            .order_by(col(ReviewQuery.id))):
+            open_queries[row[0]] = row  # the latest, as bot/review/scene.py's open_query
     found = []
-    for review, name, return_type, due in rows:
-        assert review.id is not None
-        q = open_queries.get(review.id)
+    for review_id, contract_id, name, obligation_id, return_type, period_id, due, submission_id, version, state, \
+            since in rows:
+        q = open_queries.get(review_id)
         found.append(Waiting(
-            review.id, review.contract_id, name, review.obligation_id, return_type, review.period_id, due,
-            review.submission_id, review.version, review.state, review.since,
-            "provider" if review.state in ON_PROVIDER else "council",
-            q.id if q else None, q.asked_at if q else None, q.respond_by if q and q.state == "open" else None,
-            q.reason if q else "", tuple(q.about) if q else ()))
+            review_id, contract_id, name, obligation_id, return_type, period_id, due, submission_id, version, state,
+            since, "provider" if state in ON_PROVIDER else "council",
+            q[1] if q else None, q[2] if q else None, q[3] if q and q[4] == "open" else None,
+            q[5] if q else "", tuple(q[6]) if q else ()))
     return found
 
 

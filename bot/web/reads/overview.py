@@ -8,9 +8,12 @@ versions in force, and the reviews.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from bot.assessment.reviews import waiting
@@ -18,6 +21,7 @@ from bot.authz.policy import visible_contracts
 from bot.reports import display
 from bot.reports.context import CountView
 from bot.reports.status import status_view
+from bot.storage.db import fetch_rows
 from bot.storage.models import Contact, Contract, IndicatorResultRow, Obligation, Organisation, Submission
 from bot.web.reads.reviews import ReviewState, review_states
 from bot.web.reads.states import StateView, state_of
@@ -146,9 +150,20 @@ def count_views(counts: dict[str, int]) -> tuple[CountView, ...]:
     return tuple(CountView(status_view(s), counts[s]) for s in COUNT_ORDER if counts.get(s))
 
 
-def cell_state(obligation: Obligation, facts: _Facts, today: date, zone_day: date | None) -> StateView:
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What the grid needs of an obligation (plain columns, like `Sent`)."""
+
+    id: int
+    contract_id: str
+    period_id: str
+    period_end: date
+    due_date: date
+    first_accepted_at: datetime | None
+
+
+def cell_state(obligation: Owed, facts: _Facts, today: date, zone_day: date | None) -> StateView:
     """`zone_day`: the council's day the return was first accepted (for how late it arrived)."""
-    assert obligation.id is not None
     accepted = obligation.id in facts.accepted
     review = facts.reviews.get(obligation.id)
     latest = facts.latest.get(obligation.id)
@@ -176,18 +191,20 @@ def overview(session: Session, contact: Contact, today: date, zone: str, return_
     contracts = visible_contracts(session, contact)
     ids = [c.id for c in contracts]
     names = dict(session.exec(select(Organisation.id, Organisation.name)).all())
-    obligations = session.exec(select(Obligation).where(col(Obligation.contract_id).in_(ids),
-                                                        Obligation.return_type == return_type,
-                                                        col(Obligation.period_start) <= today)
-                               .order_by(col(Obligation.period_start))).all() if ids else []
+    found: Sequence[Sequence[Any]] = fetch_rows(session, sa.select(
+        col(Obligation.id), col(Obligation.contract_id), col(Obligation.period_id), col(Obligation.period_end),
+        col(Obligation.due_date), col(Obligation.first_accepted_at))
+        .where(col(Obligation.contract_id).in_(ids), col(Obligation.return_type) == return_type,
+               col(Obligation.period_start) <= today)
+        .order_by(col(Obligation.period_start))) if ids else []
+    obligations = [Owed(*row) for row in found]
     keys = sorted({quarter_of(o.period_end) for o in obligations})[-COLUMNS:]
     kept = [o for o in obligations if quarter_of(o.period_end) in keys]
-    facts = _facts(session, [o.id for o in kept if o.id is not None])
+    facts = _facts(session, [o.id for o in kept])
     by_contract = {c.id: c for c in contracts}
     names_of: dict[tuple[int, int], Counter[str]] = {k: Counter() for k in keys}
     labels: dict[int, str] = {}
     for o in kept:
-        assert o.id is not None
         labels[o.id] = parse_period(o.period_id, by_contract[o.contract_id].year_start_month).label
         names_of[quarter_of(o.period_end)][labels[o.id].split(" (")[0]] += 1
     # A quarter every contract calls by the same name is headed by it; otherwise by its months, and each cell
@@ -197,7 +214,6 @@ def overview(session: Session, contact: Contact, today: date, zone: str, return_
     cells: dict[tuple[str, tuple[int, int]], Cell] = {}
     late: list[Item] = []
     for o in kept:
-        assert o.id is not None
         contract = by_contract[o.contract_id]
         key = quarter_of(o.period_end)
         own = labels[o.id].split(" (")[0]

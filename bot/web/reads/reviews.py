@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.storage.db import fetch_rows
 from bot.storage.review_models import Review, ReviewQuery
@@ -35,17 +35,20 @@ def review_states(session: Session, obligation_ids: list[int]) -> dict[int, Revi
     reviews = fetch_rows(session, sa.select(col(Review.id), col(Review.obligation_id), col(Review.submission_id),
                                             col(Review.version), col(Review.state), col(Review.since))
                          .where(col(Review.obligation_id).in_(obligation_ids)))
-    asked: dict[int, ReviewQuery] = {}
-    for q in session.exec(select(ReviewQuery).where(col(ReviewQuery.review_id).in_([r[0] for r in reviews]),
-                                                    col(ReviewQuery.state).in_(("open", "answered")))
-                          .order_by(col(ReviewQuery.id))) if reviews else ():
-        asked[q.review_id] = q  # the latest, as bot/review/scene.py's open_query
+    asked: dict[int, tuple[int, date | None, str, str]] = {}  # review: its latest query's id, by, state, reason
+    for of_review, query_id, respond_by, query_state, reason in fetch_rows(session, sa.select(
+            col(ReviewQuery.review_id), col(ReviewQuery.id), col(ReviewQuery.respond_by), col(ReviewQuery.state),
+            col(ReviewQuery.reason))
+            .where(col(ReviewQuery.review_id).in_([r[0] for r in reviews]),
+                   col(ReviewQuery.state).in_(("open", "answered")))
+            .order_by(col(ReviewQuery.id))) if reviews else ():
+        assert query_id is not None
+        asked[of_review] = (query_id, respond_by, query_state, reason)  # the latest, as bot/review/scene.py's
     found = {}
     for review_id, obligation_id, submission_id, version, state, since in reviews:
         assert review_id is not None
         waiting = asked.get(review_id)
         found[obligation_id] = ReviewState(
-            review_id, obligation_id, submission_id, version, state, since, waiting.id if waiting else None,
-            waiting.respond_by if waiting is not None and waiting.state == "open" else None,
-            waiting.reason if waiting else "")
+            review_id, obligation_id, submission_id, version, state, since, waiting[0] if waiting else None,
+            waiting[1] if waiting is not None and waiting[2] == "open" else None, waiting[3] if waiting else "")
     return found
