@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import contract, feed, overview, payments, provider, returns, review_acts, signin
+from bot.web.views import contract, feed, overview, payments, plan_acts, plans, provider, returns, review_acts, signin
 
 ROUTES = [
     Route("/", signin.home),
@@ -28,6 +28,12 @@ ROUTES = [
     Route("/provider", provider.page),
     Route("/upload", provider.upload_page, methods=["GET"]),
     Route("/upload", provider.upload, methods=["POST"]),
+    Route("/plans", plans.list_page),
+    Route("/plans/{plan_id}", plans.plan_page),
+    Route("/plans/{plan_id}/complete", plan_acts.complete, methods=["POST"]),
+    Route("/plans/{plan_id}/agree", plan_acts.agree, methods=["POST"]),
+    Route("/plans/{plan_id}/return", plan_acts.send_back, methods=["POST"]),
+    Route("/plans/{plan_id}/close", plan_acts.close, methods=["POST"]),
     Route("/feed.csv", feed.feed),
     Route("/accessibility", signin.accessibility),
 ]
