@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import contract, feed, overview, payments, plan_acts, plans, provider, returns, review_acts, signin
+from bot.web.views import (
+    contract,
+    feed,
+    overview,
+    payments,
+    plan_acts,
+    plans,
+    provider,
+    requests,
+    returns,
+    review_acts,
+    signin,
+)
 
 ROUTES = [
     Route("/", signin.home),
@@ -34,6 +46,10 @@ ROUTES = [
     Route("/plans/{plan_id}/agree", plan_acts.agree, methods=["POST"]),
     Route("/plans/{plan_id}/return", plan_acts.send_back, methods=["POST"]),
     Route("/plans/{plan_id}/close", plan_acts.close, methods=["POST"]),
+    Route("/requests", requests.page, methods=["GET"]),
+    Route("/requests", requests.ask, methods=["POST"]),
+    Route("/requests/{request_id}/answer", requests.answer, methods=["POST"]),
+    Route("/requests/{request_id}/answer-file", requests.answer_file),
     Route("/feed.csv", feed.feed),
     Route("/accessibility", signin.accessibility),
 ]
