@@ -52,7 +52,8 @@ def requests_page(session: Session, contact: Contact, today: date, zone: str) ->
         col(Contract.id).in_({r.contract_id for r in found})))}
     names = dict(session.exec(select(Organisation.id, Organisation.name)).all())
     ids = {r.asked_by for r in found} | {r.answered_by for r in found if r.answered_by is not None}
-    people = dict(session.exec(select(Contact.id, Contact.name).where(col(Contact.id).in_(ids))).all())
+    people: dict[int, str] = {i: n for i, n in session.exec(select(Contact.id, Contact.name).where(
+        col(Contact.id).in_(ids))).all() if i is not None}
     items = [_item(r, contracts[r.contract_id], names, people, today, zone) for r in found]
     answered = sorted((i for i, r in zip(items, found) if r.state == "answered"),
                       key=lambda i: -i.id)
