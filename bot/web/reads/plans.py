@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from bot.assessment.plans import PlanView, day_text
+from bot.assessment.plans import PlanView, day_text, plan_views
 from bot.authz.policy import review_role
 from bot.plans import table as t
 from bot.reports import display
@@ -60,8 +60,12 @@ class PlanItem:
 
     @property
     def words(self) -> str:
-        """`requested from the provider, due by 25 July 2025` (overdue is shown by its own tag beside it)."""
-        return self.plan.state_words.replace(" (OVERDUE)", "")
+        """What follows the state's tag: `to be completed by 25 July 2025` (overdue has a tag of its own)."""
+        plan = self.plan
+        if plan.state in (t.REQUESTED, t.RETURNED):
+            return f"to be completed by the provider by {day_text(plan.respond_by)}"
+        return {t.SUBMITTED: "completed by the provider: waiting for the council to agree it or return it",
+                t.AGREED: "its actions are followed, each to its date"}.get(plan.state, plan.closed_how)
 
     @property
     def late(self) -> bool:
@@ -110,3 +114,15 @@ def overdue_first(items: list[PlanItem], today: date) -> list[PlanItem]:
     """Late ones first, then by the date they are waited for."""
     return sorted(items, key=lambda i: (not i.late, i.plan.respond_by if i.plan.state in (t.REQUESTED, t.RETURNED)
                                         else min((a.due for a in i.plan.actions), default=today), i.plan.id))
+
+
+def plans_of_return(session: Session, contact: Contact, obligation_id: int, contract_id: str,
+                    today: date) -> list[PlanItem]:
+    """The plans a return's versions opened or last updated (closed ones too), for its page."""
+    versions = select(Submission.id).where(Submission.obligation_id == obligation_id)
+    ids = list(session.exec(select(ActionPlan.id).where(
+        ActionPlan.contract_id == contract_id,
+        col(ActionPlan.submission_id).in_(versions) | col(ActionPlan.opened_by_id).in_(versions))))
+    if not ids:
+        return []
+    return plan_items(session, contact, plan_views(session, today, [contract_id], True, [i for i in ids if i]))

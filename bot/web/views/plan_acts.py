@@ -72,7 +72,9 @@ def _complete(request: Request, form: FormData) -> Response:
         shown.rows = filled + [blank() for _ in range(max(1, len(shown.rows) + 1 - len(filled)))]
         shown.rows = shown.rows[:MAX_ACTIONS]
         return plan_page(request, form=shown)
-    shown.rows = filled + [blank()] if len(filled) < MAX_ACTIONS else filled  # blank rows shown again are spare
+    # Shown again with the actions first, as numbered in the mistakes, and as many rows as before.
+    shown.rows = filled + [blank() for _ in range(max(0 if len(filled) >= MAX_ACTIONS else 1,
+                                                      len(shown.rows) - len(filled)))]
     drafts = [ActionDraft(r["what"], r["how"], r["who"], r["when"]) for r in filled]
     act = _act(contact, request, shown.key)
     _, _, found = problems(shown.reason, drafts, local_date(act.at, web.parts.settings.timezone))
