@@ -10,11 +10,13 @@ import re
 from typing import Any
 
 import pytest
+import test_web_browser as shared
 from intake_fixtures import ALICE
-from test_web_browser import accessible, browser, database_url, fits, shoot, sign_in_by_link, site  # noqa: F401
 from web_fixtures import CAROL, Workspace
 
 pytestmark = pytest.mark.browser
+browser, site, database_url = shared.browser, shared.site, shared.database_url  # the same fixtures
+accessible, fits, shoot, sign_in_by_link = shared.accessible, shared.fits, shared.shoot, shared.sign_in_by_link
 PLAN = 2  # City and Hackney's 4.4, red in its Q1 return (web_fixtures.py): a plan requested of Breathe Easy
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 REASON = "Two advisers left in May and the clinic at Homerton closed for six weeks."
