@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,11 @@ from services import free_port
 from sqlmodel import Session, col, select
 from web_fixtures import CAROL, Workspace
 
-from bot.storage.models import OutboxMessage
+from bot.plans import acts
+from bot.plans import requests as asks
+from bot.plans.drafts import ActionDraft
+from bot.review.scene import Act
+from bot.storage.models import Contact, OutboxMessage
 from bot.web import signin as links
 from bot.web.server import _Server, config_for
 
@@ -320,11 +325,33 @@ def test_a_commissioner_asks_for_a_document_and_the_provider_answers_with_a_pdf(
     assert open(download.value.path(), "rb").read() == PDF
 
 
+def _agreed_plan_and_requests(ws: Workspace) -> int:
+    """Plan 1 completed in July and agreed, its first action now overdue; a request open and one answered."""
+    with Session(ws.engine) as session:
+        alice, carol = (session.exec(select(Contact.id).where(Contact.email == e)).one() for e in (ALICE, CAROL))
+    july = datetime(2025, 7, 20, 9, tzinfo=UTC)
+    settings = ws.app.settings
+    acts.complete(ws.engine, settings, Act(alice or 0, "cli", july), 1, PLAN_REASON, [
+        ActionDraft("Train every adviser in recording ethnicity", "Two sessions led by the data lead",
+                    "Data lead", "30 September 2025"),
+        ActionDraft("Outreach at the Eastern European community centre", "Monthly drop-in clinic",
+                    "Outreach worker", "31 March 2026")])
+    acts.agree(ws.engine, settings, Act(carol or 0, "cli", july + timedelta(days=2)), 1)
+    now = Act(carol or 0, "cli", ws.clock())
+    asks.ask(ws.engine, settings, now, "ch-stop-smoking", "Inspection report", "2 working days",
+             "The CQC report of the September inspection")
+    done = asks.ask(ws.engine, settings, now, "ch-stop-smoking", "Workforce development plan", "10 working days")
+    asks.answer(ws.engine, settings, ws.app.files, Act(alice or 0, "cli", ws.clock()), done.review_id or 0,
+                "workforce-plan-2025.pdf", PDF, "As agreed at the July meeting")
+    return 1
+
+
 def test_the_plan_and_request_pages_pass_axe_and_fit_a_phone(workspace: Workspace, browser: Any, site: str) -> None:
+    agreed = _agreed_plan_and_requests(workspace)
     for width in (1280, 390):
         alice = sign_in_by_link(workspace, browser, site, ALICE, width)
         for path, name in (("/plans", "plans-provider"), (f"/plans/{PLAN}", "plan-complete"),
-                           ("/requests", "requests-provider")):
+                           (f"/plans/{agreed}", "plan-agreed"), ("/requests", "requests-provider")):
             alice.goto(path)
             accessible(alice)
             fits(alice)
@@ -339,7 +366,7 @@ def test_the_plan_and_request_pages_pass_axe_and_fit_a_phone(workspace: Workspac
 
         carol = sign_in_by_link(workspace, browser, site, CAROL, width)
         for path, name in (("/overview", "overview"), ("/plans", "plans-council"), (f"/plans/{PLAN}", "plan-council"),
-                           ("/requests", "requests-council")):
+                           (f"/plans/{agreed}", "plan-agreed-council"), ("/requests", "requests-council")):
             carol.goto(path)
             accessible(carol)
             fits(carol)
