@@ -289,7 +289,10 @@ def test_a_commissioner_asks_and_mistakes_are_answered_beside_the_fields(workspa
     with Session(workspace.engine) as session:
         told = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "plan")).all()
         assert sorted(m.address for m in told if "Inspection report" in m.body_text) == [ALICE, DAVE]
-    assert "Inspection report" in person(workspace, "alice").get("/requests").text
+    alice = person(workspace, "alice")
+    assert "Inspection report" in alice.get("/requests").text
+    home = alice.get("/provider").text  # what waits for her, on her home page
+    assert '1 request for information to answer' in home and 'action plans to complete</a>' in home
     assert "Inspection report" in carol.get("/overview").text  # outstanding, beside the grid
 
 

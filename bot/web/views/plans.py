@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session
 from starlette.exceptions import HTTPException
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from bot.assessment.plans import PlanView
 from bot.plans import table as t
 from bot.plans.listing import plan_for, plans_for
+from bot.plans.requests import requests_for
 from bot.review.scene import Refused
 from bot.storage.models import Contact
 from bot.storage.plan_models import ActionPlan
@@ -73,6 +75,15 @@ def item_of(request: Request, session: Session, contact: Contact, plan_id: int) 
     except Refused:
         raise HTTPException(404) from None
     return plan_items(session, contact, [found])[0]
+
+
+def waiting_on(session: Session, contact: Contact, today: date) -> tuple[int, int]:
+    """How many plans wait for `contact` to complete them and requests for their answer (a provider's home page);
+    none for a commissioner, whose overview says what waits for them."""
+    if contact.role == "commissioner":
+        return 0, 0
+    plans = to_complete(plan_items(session, contact, plans_for(session, contact, today)))
+    return len(plans), len(requests_for(session, contact))
 
 
 def list_page(request: Request) -> Response:
