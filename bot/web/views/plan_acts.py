@@ -1,7 +1,9 @@
 """The forms of an action plan's page: the provider completes it (seed 002's reason and actions), the council agrees
 it, returns it with a comment or closes it with a note. Each calls bot/plans/acts.py, the functions the command
 line and chat call; they decide who may do what in which state (bot/plans/table.py), and a refusal comes back in
-their words beside the form, with what was typed still in it.
+their words beside the form, with what was typed still in it. Before that, each form asks bot/authz/policy.py (the
+provider's people `answer` the council, its commissioners `review`): another provider's or council's plan and one
+that does not exist are the same 404.
 
 The completion form works without a script: it offers blank action rows, and "Add another action" sends the form
 back with one more row (nothing is saved until "Send the plan"). Rows left blank are not actions. Each form carries

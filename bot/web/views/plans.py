@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.assessment.plans import PlanView
+from bot.authz.policy import is_commissioner
 from bot.plans import table as t
 from bot.plans.listing import plan_for, plans_for
 from bot.plans.requests import requests_for
@@ -80,7 +81,7 @@ def item_of(request: Request, session: Session, contact: Contact, plan_id: int) 
 def waiting_on(session: Session, contact: Contact, today: date) -> tuple[int, int]:
     """How many plans wait for `contact` to complete them and requests for their answer (a provider's home page);
     none for a commissioner, whose overview says what waits for them."""
-    if contact.role == "commissioner":
+    if is_commissioner(contact):
         return 0, 0
     plans = to_complete(plan_items(session, contact, plans_for(session, contact, today)))
     return len(plans), len(requests_for(session, contact))
@@ -94,7 +95,7 @@ def list_page(request: Request) -> Response:
         today = web.parts.today(now(request))
         items = overdue_first(plan_items(session, contact, plans_for(session, contact, today,
                                                                       include_closed=closed)), today)
-    if contact.role == "commissioner":
+    if is_commissioner(contact):
         first = [i for i in items if t.AGREE in i.may and i.plan.state == t.SUBMITTED]
         sections = [("to-agree", "Action plans to agree or return", first, "No completed plan waits for you."),
                     ("open", "Other action plans" if not closed else "Other action plans, closed ones too",

@@ -2,7 +2,9 @@
 `2 working days` or a date) and downloads the answers; a provider answers each with any document. Both through
 bot/plans/requests.py, the functions the command line and chat call: the same checks of the deadline, the same
 caps and checks of the file (bot/plans/evidence.py), kept in the file store and never read as a return. A refusal
-comes back in those functions' words beside the field, with what was typed still in it."""
+comes back in those functions' words beside the field, with what was typed still in it. Each route asks
+bot/authz/policy.py first: asking is the council's (`review`), answering the provider's (`answer`), and another
+provider's or council's request and one that does not exist are the same 404."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.assessment.submission_kpis import local_date
-from bot.authz.policy import visible_contracts
+from bot.authz.policy import is_commissioner, visible_contracts
 from bot.plans import requests as asks
 from bot.review.scene import Act, Refused
 from bot.storage.models import Contact
@@ -42,17 +44,13 @@ def page(request: Request, status: int = 200, typed: Typed | None = None) -> Res
     with Session(web.parts.engine) as session:
         contact = require(request, session, "see_contract")
         view = requests_page(session, contact, web.parts.today(now(request)), web.parts.settings.timezone)
-        contracts = [(c.id, c.name) for c in visible_contracts(session, contact)] if _council(contact) else []
+        contracts = [(c.id, c.name) for c in visible_contracts(session, contact)] if is_commissioner(contact) else []
     typed = typed or Typed()
     title = "Requests for information"
     return render(request, "requests.html", status, contact=contact, view=view, contracts=contracts,
                   typed=typed.values, errors=typed.errors, message=request.session.pop(FLASH, ""),
                   limit=web.parts.settings.intake.max_upload_bytes,
                   title=f"Error: {title}" if typed.errors else title)
-
-
-def _council(contact: Contact) -> bool:
-    return contact.role == "commissioner"
 
 
 async def ask(request: Request) -> Response:
