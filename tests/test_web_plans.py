@@ -246,7 +246,10 @@ def test_a_plan_is_completed_returned_with_a_comment_corrected_and_agreed(worksp
     page = alice.get(f"/plans/{ch}").text
     assert "15 December 2025" in page and "Carol agreed the plan" in page and "Carol returned the plan" in page
     refused = alice.post(f"/plans/{ch}/complete", data={**form, "key": "third"})
-    assert refused.status_code == 400 and "The plan is agreed" in refused.text  # acts.py's words, beside the form
+    assert refused.status_code == 400 and "The plan is agreed" in refused.text  # acts.py's words
+    assert 'href="#actions"' in refused.text and 'id="actions"' in refused.text  # the summary leads somewhere
+    late = carol.post(f"/plans/{ch}/agree", data={"csrftoken": token})  # agreed already: the form is gone
+    assert late.status_code == 400 and "already agreed" in late.text and 'href="#actions"' in late.text
 
     workspace.clock.advance(days=60)  # 19 December: action 1's date has passed
     carol = person(workspace, "carol")  # signed in again: the old session ended while idle

@@ -87,8 +87,8 @@ def _complete(request: Request, form: FormData) -> Response:
         return plan_page(request, 400, form=shown)
     try:
         outcome = acts.complete(web.parts.engine, web.parts.settings, act, plan.id or 0, shown.reason, drafts)
-    except Refused as refused:
-        shown.errors = {"reason": refused.text}
+    except Refused as refused:  # the plan moved on (agreed, or someone acted first): said above its actions
+        shown.errors = {"reason" if refused.code == "bad_plan" else "actions": refused.text}
         return plan_page(request, 409 if refused.code == "acted_first" else 400, form=shown)
     return _done(request, outcome, plan.id or 0)
 
@@ -114,7 +114,8 @@ def _council_now(request: Request, form: FormData, action: str) -> Response:
         else:
             outcome = acts.close(web.parts.engine, web.parts.settings, act, plan.id or 0, text)
     except Refused as refused:
-        shown = CouncilForms({field: text}, {field: refused.text}, key)
+        where = field if refused.code in ("no_comment", "no_note") else "actions"  # the form may be gone now
+        shown = CouncilForms({field: text}, {where: refused.text}, key)
         return plan_page(request, 409 if refused.code == "acted_first" else 400, council=shown)
     return _done(request, outcome, plan.id or 0)
 
