@@ -3,7 +3,7 @@ the grid what needs them: late returns, returns waiting for review, open queries
 requests outstanding.
 
 Five queries whatever the size of the grid: contracts, obligations, their versions, the result counts of the
-versions in force, and the reviews.
+versions in force, and the reviews; and a few more for the panels, however many plans and requests there are.
 """
 
 from __future__ import annotations
