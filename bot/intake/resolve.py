@@ -31,6 +31,10 @@ _PERIOD_IN_TEXT = re.compile(r"\b(?:\d{4}\s*[-/]\s*\d{2,4}\s*[-\s_]?\s*[QqMm]\d{
                              r"(?:\s*[-/]\s*\d{2,4})?|\d{4}\s*[-/]\s*\d{2,4})\b")
 
 
+# The web's upload form names the return in a list, where chat and email name it in the caption or subject.
+WEB_AGAIN = "Upload it again and choose the return it is for in the form's list of returns."
+
+
 class Held(Exception):
     """Processing cannot go on without more from the sender (e.g. which period); not a failure."""
 
@@ -62,9 +66,9 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
         elif len(allowed) == 1:
             contract_id = allowed[0].id
         else:
-            raise Held("Which contract is this return for? Send it again with the contract in the "
-                       f"{'caption' if received.channel == 'telegram' else 'subject'}: "
-                       + ", ".join(c.id for c in allowed))
+            raise Held("Which contract is this return for? " + (
+                WEB_AGAIN if received.channel == "web" else "Send it again with the contract in the "
+                f"{'caption' if received.channel == 'telegram' else 'subject'}: " + ", ".join(c.id for c in allowed)))
     contract = next((c for c in allowed if c.id == contract_id), None)
     if contract is None:  # the same answer whether or not it exists: nothing is told of others' contracts
         raise Rejected(Finding("error", "not_your_contract", f"{contract_id!r} is not one of your contracts",
@@ -74,7 +78,7 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
         match = _PERIOD_IN_TEXT.search(received.caption)
         period_text = match.group(0) if match else None
     if period_text is None:
-        period_text = single_open_period(session, contract, local_date(received.received_at, zone))
+        period_text = single_open_period(session, contract, local_date(received.received_at, zone), received.channel)
     try:
         period = parse_period(period_text, contract.year_start_month)
     except PeriodError as exc:
@@ -103,7 +107,7 @@ def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -
                                f"send this one as the return for {said} without naming another contract."))
 
 
-def single_open_period(session: Session, contract: Contract, today: date) -> str:
+def single_open_period(session: Session, contract: Contract, today: date, channel: str = "") -> str:
     open_ = session.exec(select(Obligation).where(
         Obligation.contract_id == contract.id, Obligation.period_end < today,
         Obligation.first_accepted_at == None)  # noqa: E711
@@ -111,11 +115,13 @@ def single_open_period(session: Session, contract: Contract, today: date) -> str
     if len(open_) == 1:
         return open_[0].period_id
     if not open_:
-        raise Held(f"Which period is this return for? {contract.name} has no return outstanding; write the "
-                   "period (e.g. 2025-26-Q1) in the caption or subject.")
+        raise Held(f"Which period is this return for? {contract.name} has no return outstanding; " + (
+            WEB_AGAIN[0].lower() + WEB_AGAIN[1:] if channel == "web"
+            else "write the period (e.g. 2025-26-Q1) in the caption or subject."))
     raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
-               + ", ".join(o.period_id for o in open_[:8]) + ". Send it again with the period in the "
-               "caption or subject (e.g. 2025-26-Q1).")
+               + ", ".join(o.period_id for o in open_[:8]) + ". " + (
+                   WEB_AGAIN if channel == "web"
+                   else "Send it again with the period in the caption or subject (e.g. 2025-26-Q1)."))
 
 
 def owed_return(session: Session, contract: Contract, period: Period, today: date) -> Obligation:

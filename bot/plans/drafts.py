@@ -65,36 +65,56 @@ def from_line(line: str, number: int) -> ActionDraft:
     return ActionDraft(*parts)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a plan, and the part to correct: `reason`, or `action-2-when` (action 2's date)."""
+
+    where: str
+    text: str
+
+
 def checked(reason: str, drafts: Sequence[ActionDraft], today: date) -> tuple[str, tuple[Action, ...]]:
     """The reason and actions, cleaned and checked, or Refused naming the first mistake of each action."""
+    text, actions, found = problems(reason, drafts, today)
+    if found:
+        raise Refused(" ".join(p.text for p in found) + " Nothing was saved.", "bad_plan")
+    return text, actions
+
+
+def problems(reason: str, drafts: Sequence[ActionDraft],
+             today: date) -> tuple[str, tuple[Action, ...], tuple[Problem, ...]]:
+    """The reason and actions cleaned, and the first mistake of each part (a form shows each beside its field)."""
     reason = clean(reason)
-    problems: list[str] = []
+    found: list[Problem] = []
     if len(reason) < MIN_REASON:
-        problems.append("The reason for non-compliance is missing: say why the indicator is off target.")
+        found.append(Problem("reason", "The reason for non-compliance is missing: say why the indicator is off "
+                                "target."))
     if not drafts:
-        problems.append("A plan needs at least one action: what is required, how, who is responsible and when.")
+        found.append(Problem("action-1-what", "A plan needs at least one action: what is required, how, who is "
+                                "responsible and when."))
     if len(drafts) > MAX_ACTIONS:
-        problems.append(f"A plan holds at most {MAX_ACTIONS} actions; this one has {len(drafts)}.")
+        found.append(Problem(f"action-{MAX_ACTIONS + 1}-what",
+                                f"A plan holds at most {MAX_ACTIONS} actions; this one has {len(drafts)}."))
     actions = []
     for number, draft in enumerate(drafts, start=1):
         values = {p: clean(getattr(draft, p)) for p in PARTS}
-        missing = [PART_WORDS[p] for p in PARTS if not values[p]]
+        missing = [p for p in PARTS if not values[p]]
         if missing:
-            problems.append(f"Action {number} has no {' and no '.join(missing)}.")
+            found.append(Problem(f"action-{number}-{missing[0]}", f"Action {number} has no "
+                                    f"{' and no '.join(PART_WORDS[p] for p in missing)}."))
             continue
         due = parse_day(values["when"])
         if due is None:
-            problems.append(f"Action {number}: '{values['when']}' is not a date; write when results will be realised "
-                            "as a date, for example 31 March 2026.")
+            found.append(Problem(f"action-{number}-when", f"Action {number}: '{values['when']}' is not a date; "
+                                    "write when results will be realised as a date, for example 31 March 2026."))
             continue
         if due < today:
-            problems.append(f"Action {number}: {due.day} {due:%B %Y} has passed; give the date results will be "
-                            "realised from now on.")
+            found.append(Problem(f"action-{number}-when", f"Action {number}: {due.day} {due:%B %Y} has passed; "
+                                    "give the date results will be realised from now on."))
             continue
         if len(values["who"]) > MAX_WHO:
-            problems.append(f"Action {number}: 'who' is longer than {MAX_WHO} characters; name the person or team.")
+            found.append(Problem(f"action-{number}-who", f"Action {number}: 'who' is longer than {MAX_WHO} "
+                                    "characters; name the person or team."))
             continue
         actions.append(Action(number, values["what"], values["how"], values["who"], due))
-    if problems:
-        raise Refused(" ".join(problems) + " Nothing was saved.", "bad_plan")
-    return reason, tuple(actions)
+    return reason, tuple(actions), tuple(found)

@@ -78,9 +78,14 @@ def create_app(parts: Parts, clock: Callable[[], datetime] = utc_now) -> Starlet
 
     async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
         limit = settings.intake.max_upload_bytes
-        html = page(413, "The file is too large", f"kpibot accepts return files of up to {_size(limit)}. A return "
-                    "workbook is usually far smaller: check you chose the right file, save it as .xlsx without "
-                    "pictures or extra sheets, and try again.")
+        if str(scope.get("path", "")).startswith("/requests/"):  # a document answering a request for information
+            html = page(413, "The file is too large", f"kpibot accepts documents of up to {_size(limit)}. Nothing "
+                        "was kept and the request stays open: send a smaller file (a PDF of the document, or its "
+                        "pages in parts).")
+        else:
+            html = page(413, "The file is too large", f"kpibot accepts return files of up to {_size(limit)}. A "
+                        "return workbook is usually far smaller: check you chose the right file, save it as .xlsx "
+                        "without pictures or extra sheets, and try again.")
         await HTMLResponse(html, status_code=413)(scope, _nothing, send)
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from bot.web.views import contract, entra, feed, overview, payments, provider, returns, review_acts, signin
+from bot.web.views import (
+    contract,
+    entra,
+    feed,
+    overview,
+    payments,
+    plan_acts,
+    plans,
+    provider,
+    requests,
+    returns,
+    review_acts,
+    signin,
+)
 
 ROUTES = [
     Route("/", signin.home),
@@ -30,6 +43,16 @@ ROUTES = [
     Route("/provider", provider.page),
     Route("/upload", provider.upload_page, methods=["GET"]),
     Route("/upload", provider.upload, methods=["POST"]),
+    Route("/plans", plans.list_page),
+    Route("/plans/{plan_id}", plans.plan_page),
+    Route("/plans/{plan_id}/complete", plan_acts.complete, methods=["POST"]),
+    Route("/plans/{plan_id}/agree", plan_acts.agree, methods=["POST"]),
+    Route("/plans/{plan_id}/return", plan_acts.send_back, methods=["POST"]),
+    Route("/plans/{plan_id}/close", plan_acts.close, methods=["POST"]),
+    Route("/requests", requests.page, methods=["GET"]),
+    Route("/requests", requests.ask, methods=["POST"]),
+    Route("/requests/{request_id}/answer", requests.answer, methods=["POST"]),
+    Route("/requests/{request_id}/answer-file", requests.answer_file),
     Route("/feed.csv", feed.feed),
     Route("/accessibility", signin.accessibility),
 ]

@@ -1,8 +1,9 @@
 """The commissioners' overview: contracts x quarters, each cell the return's state and its RAG counts, and beside
-the grid what needs them: late returns, returns waiting for review, open queries.
+the grid what needs them: late returns, returns waiting for review, open queries, action plans overdue and
+requests outstanding.
 
 Five queries whatever the size of the grid: contracts, obligations, their versions, the result counts of the
-versions in force, and the reviews.
+versions in force, and the reviews; and a few more for the panels, however many plans and requests there are.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from bot.assessment.plans import day_text, plan_views
 from bot.assessment.reviews import waiting
 from bot.authz.policy import visible_contracts
+from bot.plans.requests import requests_for
 from bot.reports import display
 from bot.reports.context import CountView
 from bot.reports.status import status_view
@@ -70,6 +73,7 @@ class Item:
     contract_name: str
     period_label: str
     detail: str
+    href: str = ""  # where the line leads when it is not a return (an action plan, a request)
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,7 @@ def overview(session: Session, contact: Contact, today: date, zone: str, return_
         Panel(f"Late returns ({len(late)})", tuple(late[:limit]), "No return is late.", len(late)),
         Panel(f"Waiting for review ({len(council)})", council[:limit], "Nothing waits for review.", len(council)),
         Panel(f"Open queries ({len(providers)})", providers[:limit], "No query is open.", len(providers)),
+        *followup_panels(session, contact, by_contract, today, limit),
     )
     return Overview(ordered, rows, panels, today)
 
@@ -257,8 +262,35 @@ def waiting_panels(session: Session, contracts: dict[str, Contract], today: date
     return tuple(council), tuple(providers)
 
 
+def followup_panels(session: Session, contact: Contact, contracts: dict[str, Contract], today: date,
+                    limit: int | None) -> tuple[Panel, Panel]:
+    """Action plans overdue (not completed by their deadline, or agreed with an action past its date:
+    bot/assessment/plans.py says which), and requests outstanding, overdue first, of `contracts` (the ones
+    `contact` sees). Three queries whatever the number of contracts."""
+    late = []
+    for p in plan_views(session, today, list(contracts)):
+        if p.overdue:
+            detail = f"not completed: it was due by {day_text(p.respond_by)}"
+        elif p.overdue_actions:
+            detail = f"{plural(len(p.overdue_actions), 'action')} overdue: " + "; ".join(
+                f"{a.what} ({a.who}), by {a.when}" for a in p.overdue_actions[:2])
+        else:
+            continue
+        late.append(Item(0, p.contract_name, f"action plan {p.id}: {p.ref} {p.title}", detail, f"/plans/{p.id}"))
+    asked = []
+    for r in sorted(requests_for(session, contact), key=lambda r: (r.due, r.id or 0)):
+        contract = contracts.get(r.contract_id)
+        overdue = " (overdue)" if r.due < today else ""
+        asked.append(Item(0, contract.name if contract else r.contract_id, f"request {r.id}: {r.what}",
+                          f"to be answered by {day_text(r.due)}{overdue}", f"/requests#request-{r.id}"))
+    return (Panel(f"Action plans overdue ({len(late)})", tuple(late[:limit]), "No action plan is overdue.", len(late)),
+            Panel(f"Requests outstanding ({len(asked)})", tuple(asked[:limit]), "No request waits for an answer.",
+                  len(asked)))
+
+
 def summary(view: Overview) -> str:
-    """`3 late returns · 2 waiting for review · 1 open query`."""
-    late, waiting, queries = (p.total for p in view.panels[:3])
+    """`3 late returns · 2 waiting for review · 1 open query · 2 action plans overdue · 0 requests outstanding`."""
+    late, waiting, queries, plans, asked = (p.total for p in view.panels[:5])
     return " · ".join((plural(late, "late return"), f"{waiting} waiting for review",
-                       plural(queries, "open query", "open queries")))
+                       plural(queries, "open query", "open queries"), plural(plans, "action plan") + " overdue",
+                       plural(asked, "request") + " outstanding"))

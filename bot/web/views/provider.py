@@ -17,6 +17,7 @@ from bot.storage.models import Contract, Obligation, Organisation, Submission
 from bot.storage.queries import accepted_values
 from bot.web.reads.provider import provider_page
 from bot.web.views.base import SignIn, form_text, now, render, require, signed_in, workspace
+from bot.web.views.plans import waiting_on
 from bot.web.views.returns import obligation_for
 from bot.workbooks.template import build_template
 from kpi_core.assess import return_type_for
@@ -30,8 +31,10 @@ def page(request: Request) -> Response:
     web = workspace(request)
     with Session(web.parts.engine) as session:
         contact = require(request, session, "submit")
-        view = provider_page(session, web.parts.settings, contact, web.parts.today(now(request)))
-    return render(request, "provider.html", contact=contact, view=view, title="Returns")
+        today = web.parts.today(now(request))
+        view = provider_page(session, web.parts.settings, contact, today)
+        waiting = waiting_on(session, contact, today)
+    return render(request, "provider.html", contact=contact, view=view, waiting=waiting, title="Returns")
 
 
 def template(request: Request) -> Response:

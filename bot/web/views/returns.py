@@ -11,8 +11,10 @@ from starlette.responses import Response
 from bot.reports.render import render_return_report
 from bot.reports.stored import Located, keep_report, report_of
 from bot.storage.models import Contact, Contract, Obligation, RenderedReport, Submission
+from bot.web.reads.plans import plans_of_return
 from bot.web.reads.returns import ReturnPage, return_page
 from bot.web.views.base import now, render, require, workspace
+from bot.web.views.plans import CouncilForms
 from bot.web.views.review import actions_for
 
 
@@ -48,8 +50,9 @@ def page(request: Request) -> Response:
     with Session(web.parts.engine) as session:
         contact, view = page_data(request, session)
         actions = actions_for(request, session, contact, view)
-    return render(request, "return.html", contact=contact, view=view, actions=actions,
-                  title=f"{view.contract_name}, {view.period_label}")
+        plans = plans_of_return(session, contact, view.obligation_id, view.contract_id, web.parts.today(now(request)))
+    return render(request, "return.html", contact=contact, view=view, actions=actions, plans=plans,
+                  council=CouncilForms(), title=f"{view.contract_name}, {view.period_label}")
 
 
 def report_pdf(request: Request) -> Response:
