@@ -7,10 +7,11 @@ opened it: a reminder goes `[plans] reminder_days` before (on the working day be
 overdue notice the working day after, to the provider, with the council told. An agreed plan's actions are
 dated commitments: `[plans] action_reminder_days` before an action's date the provider is reminded; the working
 day after it, the provider and the council are told it has passed; at each later overdue notice (`[scheduler]
-overdue_every_days`, up to `overdue_max`) it is a warning, the provider's manager and the commissioner told. Each notice is keyed by plan (or action) and
-stage, so it goes once; a plan closed, completed or returned stops what no longer applies. A request for
-information is reminded `[plans] reminder_days` before its deadline and chased after it like a return (`[scheduler]
-overdue_every_days`, up to `overdue_max`), the council told too, until it is answered.
+overdue_every_days`, up to `overdue_max`) it is a warning, the provider's manager and the commissioner told.
+Each notice is keyed by plan (or action) and stage (or rung), so it goes once; a plan closed, completed or
+returned stops what no longer applies. A request for information is reminded `[plans] reminder_days` before its
+deadline and chased after it like a return (`[scheduler] overdue_every_days`, up to `overdue_max`), the council
+told too, until it is answered.
 """
 
 from __future__ import annotations
