@@ -32,6 +32,7 @@ from kpi_core.calendar import parse_period
 from kpi_core.duedates import is_working_day
 
 log = logging.getLogger("kpibot.scheduler")
+PACK = "meeting_pack"  # templates/messages/meeting_pack.*: for people (a file to read), no Teams card
 WINDOW = timedelta(days=120)  # a meeting falls within weeks of its return's due date: older obligations have none
 
 
@@ -131,6 +132,6 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
                               sha256=digest, created_at=clock.now, cache_key=None))]
     name = f"meeting-pack-{contract_id}-{period_id}.pdf"
     for person in people:
-        message = render("meeting_pack", person, pack=pack, meeting=day_text(meeting))
+        message = render(PACK, person, pack=pack, meeting=day_text(meeting))
         decision.outgoing.append(Outgoing(person, replace(message, attachment_sha256=digest, attachment_name=name)))
     return decision
