@@ -1,13 +1,14 @@
 """Action plans and requests for information chased like returns: a plan still to complete is reminded before its
 deadline and chased once after it; each agreed action is reminded once before its date and, once past it, climbs the
-escalation ladder (jobs/ladder.py) at each overdue notice until its plan closes or is completed again.
+escalation ladder (jobs/ladder.py) at each overdue notice (four at most) until its plan closes or is completed again.
 
 A plan asked of the provider (or returned to them) is due `[plans] response_working_days` after the return whose red
 opened it: a reminder goes `[plans] reminder_days` before (on the working day before when that is a holiday), an
 overdue notice the working day after, to the provider, with the council told. An agreed plan's actions are
 dated commitments: `[plans] action_reminder_days` before an action's date the provider is reminded; the working
 day after it, the provider and the council are told it has passed; at each later overdue notice (`[scheduler]
-overdue_every_days`, up to `overdue_max`) it is a warning, the provider's manager and the commissioner told.
+overdue_every_days`, up to `overdue_max`, four at most) it is a warning, the provider's manager and the
+commissioner told.
 Each notice is keyed by plan (or action) and stage (or rung), so it goes once; a plan closed, completed or
 returned stops what no longer applies. A request for information is reminded `[plans] reminder_days` before its
 deadline and chased after it like a return (`[scheduler] overdue_every_days`, up to `overdue_max`), the council
@@ -49,6 +50,10 @@ Planned = tuple[Decision, Build]
 # working day after its date, then warned with the provider's manager and the commissioner told. The contract's
 # service-failure count is about late returns, not actions: an action's ladder has no such rung.
 ACTION_LADDER = Ladder(None)
+# An action is chased at most this many times (a month of weekly notices, the last three warnings to the manager and
+# the commissioners); after that it stays in the reports, the digest and the meeting pack as overdue until its plan
+# closes. A return is chased until it is accepted, but an action has no "done" for kpibot to see.
+ACTION_NOTICES = 4
 
 
 def plan_decisions(session: Session, settings: config.Settings,
@@ -80,7 +85,8 @@ def plan_decisions(session: Session, settings: config.Settings,
             key = f"plan-action-reminder:a{action.id}"
             found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_reminder",
                                        PROVIDER, when=when_text((action.due - clock.today).days))))
-        n = due_overdue(action.due, clock.today, s.overdue_every_days, s.overdue_max)
+        most = min(s.overdue_max or ACTION_NOTICES, ACTION_NOTICES)
+        n = due_overdue(action.due, clock.today, s.overdue_every_days, most)
         if n is None:
             continue
         step, overdue = ACTION_LADDER.step(n), days_text((clock.today - action.due).days)
@@ -92,6 +98,7 @@ def plan_decisions(session: Session, settings: config.Settings,
             key = f"plan-action-ladder:a{action.id}:n{n}"
             found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_warning",
                                        step.audience, level=step.level, overdue=overdue, notice=ordinal(n),
+                                       last=n == most,
                                        every="week" if s.overdue_every_days == 7 else days_text(s.overdue_every_days))))
     found += _after_returns(session, settings, clock)
     found += _request_decisions(session, settings, clock)

@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from meeting_fixtures import ANSWER, CONTRACT, COUNCIL, QUERY, morning, quarter, set_up
 from sqlmodel import Session, col, select
 
-from bot.reports.meeting_stored import meeting_day, render_stored_meeting_pack
+from bot.reports.meeting_stored import meeting_day, meeting_pack, render_stored_meeting_pack
 from bot.reports.stored import return_report
 from bot.storage.deployment import record_start
 from bot.storage.models import Contract, OutboxMessage
-from jobs.meetings import meeting_sweep, pack_day
+from jobs.meetings import meeting_sweep, pack_day, planned_packs
+from jobs.messages import render
+from jobs.recipients import Recipient
 from kpi_core.calendar import parse_period
 from kpi_core.duedates import is_working_day
 
@@ -87,7 +89,10 @@ def test_the_pack_is_queued_once_on_its_day_to_the_contracts_commissioner(engine
     while not is_working_day(before):
         before -= timedelta(days=1)
     assert meeting_sweep(engine, q.settings, q.files, morning(before)) == 0
+    [planned] = planned_packs(engine, q.settings, morning(day))  # what `kpibot run --dry-run` shows
+    assert [o.recipient.address for o in planned.outgoing] == [COUNCIL] and "meeting pack" in planned.why
     assert meeting_sweep(engine, q.settings, q.files, morning(day)) == 1
+    assert planned_packs(engine, q.settings, morning(day)) == []
     assert meeting_sweep(engine, q.settings, q.files, morning(day, 15)) == 0  # a second sweep, or process
     assert meeting_sweep(engine, q.settings, q.files, morning(day + timedelta(days=1))) == 0
     sent = packs(engine)
@@ -98,6 +103,12 @@ def test_the_pack_is_queued_once_on_its_day_to_the_contracts_commissioner(engine
     assert sent[0].attachment_sha256 is not None
     pdf = q.files.get(sent[0].attachment_sha256)
     assert "Quarterly performance meeting" in text_of(pdf, tmp_path)
+    with Session(engine) as session:
+        pack = meeting_pack(session, q.files, q.settings, CONTRACT, q.obligation.period_id, morning(day))
+    chat = render("meeting_pack", Recipient(1, "Morgan Reid", "commissioner", "telegram", "5"), pack=pack,
+                  meeting="Friday 29 May 2026")
+    assert chat.text.startswith("🗓 Meeting pack: One You Lifestyle Programmes, ")
+    assert "/meeting records its notes" in chat.text and "1 request for information outstanding" in chat.text
 
 
 def test_five_working_days_before_the_meeting_by_default() -> None:
