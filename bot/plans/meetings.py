@@ -34,6 +34,7 @@ MIN_NOTES = 10  # characters: "ok" is not a meeting's notes
 MAX_ACTIONS = 30
 MAX_WHO = 200
 SEPARATOR = ";"
+NO_NOTES = "Write the meeting's notes: what was discussed and decided (at least a sentence)."
 EXAMPLE = "'Send the revised referral pathway; Jo Bloggs, service manager; 15 January 2027'"
 
 
@@ -96,10 +97,13 @@ def record_notes(engine: sa.Engine, settings: config.Settings, act: Act, contrac
             contact = actor(session, act)
             contract = commissioned(session, contact, contract_id)
             period_id, held_on = _meeting(session, settings, contract, period_text, act)
-            if len(text) < MIN_NOTES:
-                raise Refused("Write the meeting's notes: what was discussed and decided (at least a sentence). "
-                              "Nothing was saved.", "no_notes")
-            agreed = agreed_actions(actions, held_on)
+            short = len(text) < MIN_NOTES
+            try:
+                agreed = agreed_actions(actions, held_on)
+            except Refused as exc:  # every mistake at once: the notes' and the actions'
+                raise Refused(f"{NO_NOTES} {exc.text}" if short else exc.text, exc.code) from None
+            if short:
+                raise Refused(f"{NO_NOTES} Nothing was saved.", "no_notes")
             note = MeetingNote(contract_id=contract.id, period_id=period_id, held_on=held_on, notes=text,
                                recorded_by=contact.id or 0, recorded_at=act.at, channel=act.channel,
                                source_key=act.key)
