@@ -104,7 +104,7 @@ def planned_packs(engine: sa.Engine, settings: config.Settings, now: datetime) -
             contract = session.get(Contract, contract_id)
             if key in done or contract is None:
                 continue
-            decision = Decision(key, "report", "meeting_pack", organisations=(contract.commissioner_id,),
+            decision = Decision(key, "meeting", "meeting", organisations=(contract.commissioner_id,),
                                 why=f"the meeting pack of {contract.name} for the performance meeting on "
                                     f"{day_text(meeting)} (its PDF is drawn when it is sent)")
             decision.outgoing += [Outgoing(p, Message("", "")) for p in audience(session, settings, contract)]
@@ -117,7 +117,7 @@ def _draw(engine: sa.Engine, settings: config.Settings, files: FileStore, clock:
     with Session(engine) as session:
         contract = session.get(Contract, contract_id)
         assert contract is not None
-        decision = Decision(key, "report", "meeting_pack", organisations=(contract.commissioner_id,),
+        decision = Decision(key, "meeting", "meeting", organisations=(contract.commissioner_id,),
                             why=f"the meeting pack of {contract.name} for {period_id}")
         people = audience(session, settings, contract)
         if not people:

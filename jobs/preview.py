@@ -28,7 +28,7 @@ from jobs.timing import Clock, next_sending
 from kpi_core.formatting import plural
 
 KIND = {"reminder": "Reminder", "overdue": "Overdue notice", "ladder": "Escalation", "digest": "Weekly digest",
-        "report": "Exception report"}
+        "report": "Exception report", "meeting": "Meeting pack"}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from kpi_core.formatting import ago, plural
 
 SWEEP = "sweep"  # the task (and heartbeat) name of the notices sweep
 NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest", "query_reminder", "query_overdue",
-                "meeting_pack")
+                "meeting")
 
 
 def scheduler_lines(engine: sa.Engine, settings: config.Settings, now: datetime) -> list[str]:

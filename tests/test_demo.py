@@ -58,7 +58,7 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         # The lifestyle contract's meeting: its pack sent before it, its notes recorded after it (bot/demo/meeting.py)
         [noted] = session.exec(select(MeetingNote)).all()
         assert (noted.contract_id, noted.period_id, noted.held_on) == ("lifestyle", "2025-26-Q1", date(2026, 2, 27))
-        [pack] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_pack")).all()
+        [pack] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting")).all()
         assert pack.created_at.date() == date(2026, 2, 20) and pack.attachment_name == \
             "meeting-pack-lifestyle-2025-26-Q1.pdf"
         drawn, pdf = render_stored_meeting_pack(session, app.files, app.settings, "lifestyle", "2025-26-Q2",
@@ -70,7 +70,7 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
                   "practices", "OVERDUE", "Timeliness of returns", "5. Payments to date", "Service user survey results",
                   "days overdue", "Meeting of 27 February 2026", "Send the revised GP referral pathway"):
         assert words in page
-    assert "meeting_pack" in sent and "plan_action_warning" in sent  # an overdue action climbed the ladder
+    assert "meeting" in sent and "plan_action_warning" in sent  # an overdue action climbed the ladder
     assert sent.count("reply") == len(steps)
     assert {"reminder", "overdue", "report", "digest", "review"} <= set(sent)  # the scheduler ran on the same clock
     outbox = tmp_path / "demo" / "outbox"

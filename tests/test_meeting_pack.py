@@ -19,6 +19,7 @@ from bot.storage.deployment import record_start
 from bot.storage.models import Contract, OutboxMessage
 from jobs.meetings import meeting_sweep, pack_day, planned_packs
 from jobs.messages import render
+from jobs.preview import lines, preview
 from jobs.recipients import Recipient
 from kpi_core.calendar import parse_period
 from kpi_core.duedates import is_working_day
@@ -91,6 +92,9 @@ def test_the_pack_is_queued_once_on_its_day_to_the_contracts_commissioner(engine
     assert meeting_sweep(engine, q.settings, q.files, morning(before)) == 0
     [planned] = planned_packs(engine, q.settings, morning(day))  # what `kpibot run --dry-run` shows
     assert [o.recipient.address for o in planned.outgoing] == [COUNCIL] and "meeting pack" in planned.why
+    shown = lines(preview(engine, q.settings, q.files, morning(day)), q.settings)
+    assert any(line.startswith("Meeting pack: the meeting pack of One You Lifestyle Programmes for the performance "
+                               f"meeting on {meeting:%A} {meeting.day} {meeting:%B %Y}") for line in shown)
     assert meeting_sweep(engine, q.settings, q.files, morning(day)) == 1
     assert planned_packs(engine, q.settings, morning(day)) == []
     assert meeting_sweep(engine, q.settings, q.files, morning(day, 15)) == 0  # a second sweep, or process
@@ -142,5 +146,5 @@ def _contract(engine: sa.Engine) -> Contract:
 
 def packs(engine: sa.Engine) -> list[OutboxMessage]:
     with Session(engine) as session:
-        return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_pack")
+        return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting")
                                  .order_by(col(OutboxMessage.id))))

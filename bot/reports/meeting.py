@@ -113,8 +113,10 @@ class MeetingPack:
         """The lines on the cover: where the return stands, what is red, late or open."""
         lines = [self.missing or self.return_state]
         if self.report is not None and self.report.accepted:
-            counts = ", ".join(f"{c.count} {c.status.word.lower()}" for c in self.report.counts)
-            lines.append(f"Indicators: {counts}.")
+            counts = ", ".join(f"{c.count} {c.status.word.lower()}" for c in self.report.counts
+                               if c.status.key != "info")
+            lines.append(f"Indicators judged: {counts}" + (f" ({self.information_only} more for information only)."
+                                                           if self.information_only else "."))
             lines += [f"Critical failure: {row.critical_text}." for row in self.report.critical]
         late = sum(1 for p in self.plans if p.overdue or p.overdue_actions)
         if self.plans:

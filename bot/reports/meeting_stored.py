@@ -63,13 +63,15 @@ def meeting_pack(session: Session, files: FileStore, settings: config.Settings, 
     this = [n for n in notes if n[0] == period.id]
     earlier = [n for n in notes if parse_period(n[0], contract.year_start_month).end < period.end]
     return build_meeting_pack(PackFacts(
-        status=status, report=report, information_only=information, framework_name=framework_for(contract, period).name,
+        status=status, report=report, information_only=information,
+        framework_name=framework_for(contract, period).name,
         meeting_day=meeting_day(settings, contract, period, found.obligation.return_type),
-        requests=open_requests(session, contract.id, today), previous=earlier[-1][1] if earlier else None,
+        requests=open_requests(session, contract.id, today, settings.timezone),
+        previous=earlier[-1][1] if earlier else None,
         this_meeting=this[-1][1] if this else None, today=today, generated_at=now, timezone=settings.timezone))
 
 
-def open_requests(session: Session, contract_id: str, today: date) -> tuple[RequestRow, ...]:
+def open_requests(session: Session, contract_id: str, today: date, timezone: str) -> tuple[RequestRow, ...]:
     """The contract's unanswered requests for information, soonest due first."""
     rows = session.exec(select(InfoRequest).where(InfoRequest.contract_id == contract_id, InfoRequest.state == "open")
                         .order_by(col(InfoRequest.due), col(InfoRequest.id))).all()
@@ -78,8 +80,8 @@ def open_requests(session: Session, contract_id: str, today: date) -> tuple[Requ
         days = (today - r.due).days
         state = (f"{display.plural(days, 'day')} overdue" if days > 0 else "due today" if days == 0
                  else f"due in {display.plural(-days, 'day')}")
-        found.append(RequestRow(r.what, r.detail, display.day(r.asked_at.date()), display.day(r.due), state,
-                                days > 0))
+        found.append(RequestRow(r.what, r.detail, display.day(local_date(r.asked_at, timezone)), display.day(r.due),
+                                state, days > 0))
     return tuple(found)
 
 
