@@ -70,6 +70,8 @@ COMMANDS: dict[str, Entry] = {
                                                               "information by a deadline."),
     "requests": Entry("bot.commands.requests:group", "Requests for information: list them, answer one with a "
                                                      "document."),
+    "meeting": Entry("bot.commands.meeting:group", "The quarterly performance meeting: its pack, and the notes and "
+                                                   "actions agreed at it."),
 }
 
 

@@ -25,6 +25,7 @@ from bot.settings.base import Model
 from bot.settings.channels import Email, Telegram
 from bot.settings.frameworks import Frameworks
 from bot.settings.limits import Intake, Outbox, Reports
+from bot.settings.meetings import Meetings
 from bot.settings.people import Contact, Contract, Organisation
 from bot.settings.plans import Plans
 from bot.settings.review import Review
@@ -55,6 +56,7 @@ class Settings(Model):
     review: Review = Review()
     frameworks: Frameworks = Frameworks()
     plans: Plans = Plans()
+    meetings: Meetings = Meetings()
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()

@@ -80,15 +80,29 @@ def _exception_report(title: str, *, report: ExceptionReport, contracts: list[st
     off = [f"{r.status.label} {r.contract_name}: {r.ref} {r.name}: {r.value}"
            + (" year to date" if r.value_label == "year to date" else "") + f", target {r.target}"
            + (f": {r.gap}" if r.gap else "") for r in report.exceptions]
+    plans, on_track = plan_lines(report)
     return Card(title, report.summary,
                 counts=tuple(Count(c.status.key, c.status.label, c.count) for c in report.totals),
                 sections=(*section("Critical performance failures", critical, "attention"),
                           *section("At risk of critical failure", at_risk, "warning"),
                           *section("Missing or late returns", late, "warning"),
                           *section("Red and amber indicators", off),
+                          *section("Action plans with something overdue", plans, "warning"),
+                          *section("", [on_track] if on_track else [], counted=False),
                           *section("Contracts in the report", contracts),
                           *section("Left out of the report", notes, counted=False)),
                 note=SEE_REPORT, tone="attention" if report.critical else "")
+
+
+def plan_lines(report: ExceptionReport) -> tuple[list[str], str]:
+    """The open action plans past a deadline or with an agreed action past its date, as the PDF report lists them
+    (each overdue action on the plan's line), and how many others are open and on time."""
+    late = [f"{row.contract_name}: {row.plan.headline}" + "".join(f"; {a.line}" for a in row.plan.overdue_actions)
+            for row in report.plans if row.late]
+    others = len(report.plans) - len(late)
+    on_track = (f"{others} other open action plan{'s' if others != 1 else ''}: nothing overdue." if late else
+                f"{others} open action plan{'s' if others != 1 else ''}: nothing overdue.") if others else ""
+    return late, on_track
 
 
 def _digest(title: str, *, week: str, late: list[str], red: list[str], refused: list[str], summary: str,

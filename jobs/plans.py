@@ -1,14 +1,18 @@
 """Action plans and requests for information chased like returns: a plan still to complete is reminded before its
-deadline and chased once after it; each agreed action is reminded once before its date and chased once after it.
+deadline and chased once after it; each agreed action is reminded once before its date and, once past it, climbs the
+escalation ladder (jobs/ladder.py) at each overdue notice (four at most) until its plan closes or is completed again.
 
 A plan asked of the provider (or returned to them) is due `[plans] response_working_days` after the return whose red
 opened it: a reminder goes `[plans] reminder_days` before (on the working day before when that is a holiday), an
 overdue notice the working day after, to the provider, with the council told. An agreed plan's actions are
 dated commitments: `[plans] action_reminder_days` before an action's date the provider is reminded; the working
-day after it, the provider and the council are told it has passed. Each notice is keyed by plan (or action) and
-stage, so it goes once; a plan closed, completed or returned stops what no longer applies. A request for
-information is reminded `[plans] reminder_days` before its deadline and chased after it like a return (`[scheduler]
-overdue_every_days`, up to `overdue_max`), the council told too, until it is answered.
+day after it, the provider and the council are told it has passed; at each later overdue notice (`[scheduler]
+overdue_every_days`, up to `overdue_max`, four at most) it is a warning, the provider's manager and the
+commissioner told.
+Each notice is keyed by plan (or action) and stage (or rung), so it goes once; a plan closed, completed or
+returned stops what no longer applies. A request for information is reminded `[plans] reminder_days` before its
+deadline and chased after it like a return (`[scheduler] overdue_every_days`, up to `overdue_max`), the council
+told too, until it is answered.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from bot.plans.requests import story_of
 from bot.plans.scene import scene_of, short_day, story
 from bot.storage.models import Contract
 from bot.storage.plan_models import ActionPlan, InfoRequest, PlanAction, PlanEvent
-from jobs.messages import days_text, render, when_text
+from jobs.ladder import Ladder
+from jobs.messages import days_text, ordinal, render, when_text
 from jobs.owed import Describer
 from jobs.queueing import Decision, Outgoing
 from jobs.recipients import Directory
@@ -40,12 +45,21 @@ RECENT_DAYS = 14  # a return's plans are told by the next sweep in sending hours
 COUNCIL = ("commissioner",)
 Build = Callable[[Session, Directory, Describer], None]
 Planned = tuple[Decision, Build]
+# An agreed action still past its date climbs the escalation ladder of late returns (jobs/ladder.py), one rung at
+# each overdue notice ([scheduler] overdue_every_days, up to overdue_max): told to the provider and the council the
+# working day after its date, then warned with the provider's manager and the commissioner told. The contract's
+# service-failure count is about late returns, not actions: an action's ladder has no such rung.
+ACTION_LADDER = Ladder(None)
+# An action is chased at most this many times (a month of weekly notices, the last three warnings to the manager and
+# the commissioners); after that it stays in the reports, the digest and the meeting pack as overdue until its plan
+# closes. A return is chased until it is accepted, but an action has no "done" for kpibot to see.
+ACTION_NOTICES = 4
 
 
 def plan_decisions(session: Session, settings: config.Settings,
                    clock: Clock) -> list[tuple[str, Callable[[], Planned]]]:
     """The reminder or overdue notice each open plan and agreed action needs now, by key."""
-    p = settings.plans
+    p, s = settings.plans, settings.scheduler
     found: list[tuple[str, Callable[[], Planned]]] = []
     waiting = session.exec(select(ActionPlan).where(col(ActionPlan.state).in_((t.REQUESTED, t.RETURNED)))
                            .order_by(col(ActionPlan.id))).all()
@@ -71,10 +85,21 @@ def plan_decisions(session: Session, settings: config.Settings,
             key = f"plan-action-reminder:a{action.id}"
             found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_reminder",
                                        PROVIDER, when=when_text((action.due - clock.today).days))))
-        if clock.today >= first_overdue_day(action.due):
+        most = min(s.overdue_max or ACTION_NOTICES, ACTION_NOTICES)
+        n = due_overdue(action.due, clock.today, s.overdue_every_days, most)
+        if n is None:
+            continue
+        step, overdue = ACTION_LADDER.step(n), days_text((clock.today - action.due).days)
+        if step.kind == "late":  # the first rung: the provider and the council told the date has passed
             key = f"plan-action-overdue:a{action.id}"
             found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_overdue",
-                                       PROVIDER + COUNCIL, overdue=days_text((clock.today - action.due).days))))
+                                       PROVIDER + COUNCIL, level=step.level, overdue=overdue)))
+        else:  # still not done at the next overdue notice: a warning, the provider's manager and the council told
+            key = f"plan-action-ladder:a{action.id}:n{n}"
+            found.append((key, partial(_action_notice, session, settings, key, plan, action, "plan_action_warning",
+                                       step.audience, level=step.level, overdue=overdue, notice=ordinal(n),
+                                       last=n == most,
+                                       every="week" if s.overdue_every_days == 7 else days_text(s.overdue_every_days))))
     found += _after_returns(session, settings, clock)
     found += _request_decisions(session, settings, clock)
     return found
@@ -116,6 +141,13 @@ def _after_return(session: Session, settings: config.Settings, submission_id: in
                     decision.outgoing.append(Outgoing(person, render(
                         AFTER_RETURN, person, r=what, council=org == contract.commissioner_id)))
     return decision, build
+
+
+def names(found: list[str]) -> str:
+    """`Ann`, `Ann and Bob`, `Ann, Bob and Cy`."""
+    if not found:
+        return "nobody"
+    return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
 
 
 def _nothing(session: Session, directory: Directory, describer: Describer) -> None:
@@ -183,8 +215,10 @@ def _plan_notice(session: Session, settings: config.Settings, key: str, plans: l
 
 
 def _action_notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, action: PlanAction,
-                   kind: str, roles: tuple[str, ...], **words: object) -> Planned:
-    return _notice(session, settings, key, plan, action, kind, roles, **words)
+                   kind: str, roles: tuple[str, ...], level: int = 0, **words: object) -> Planned:
+    decision, build = _notice(session, settings, key, plan, action, kind, roles, **words)
+    decision.level = level  # the ladder's rung, recorded with the notice
+    return decision, build
 
 
 def _notice(session: Session, settings: config.Settings, key: str, plan: ActionPlan, action: PlanAction | None,
@@ -199,14 +233,15 @@ def _notice(session: Session, settings: config.Settings, key: str, plan: ActionP
         told = story(session, settings, scene_of(session, plan))
         line = ActionLine(action.number, action.what, action.how, action.who, short_day(action.due)) \
             if action else None
-        for org, wanted in ((contract.provider_id, PROVIDER), (contract.commissioner_id, COUNCIL)):
-            if not set(wanted) & set(roles):
-                continue
-            for person in directory.people(org, contract.id, wanted):
-                if person.channel == "teams":  # plan notices are for people: no Teams card is written for them
-                    continue
-                message = render(kind, person, p=told, action=line,
-                                 council=org == contract.commissioner_id, **words)
-                decision.outgoing.append(Outgoing(person, message))
+        people = [(org, person) for org, wanted in ((contract.provider_id, PROVIDER),
+                                                    (contract.commissioner_id, COUNCIL))
+                  if set(wanted) & set(roles)
+                  for person in directory.people(org, contract.id, [r for r in wanted if r in roles])
+                  if person.channel != "teams"]  # plan notices are for people: no Teams card is written for them
+        copied = names([person.name for _, person in people])
+        for org, person in people:
+            message = render(kind, person, p=told, action=line, council=org == contract.commissioner_id,
+                             copied=copied, **words)
+            decision.outgoing.append(Outgoing(person, message))
     return decision, build
 

@@ -19,6 +19,7 @@ from bot import config
 from bot.storage.files import FileStore
 from bot.storage.models import ServiceFailureRow
 from jobs.chase import ChaseFrom, chase_from, left_alone
+from jobs.meetings import planned_packs
 from jobs.messages import day_text, short_day
 from jobs.queueing import Decision
 from jobs.reports import planned_reports
@@ -27,7 +28,7 @@ from jobs.timing import Clock, next_sending
 from kpi_core.formatting import plural
 
 KIND = {"reminder": "Reminder", "overdue": "Overdue notice", "ladder": "Escalation", "digest": "Weekly digest",
-        "report": "Exception report"}
+        "report": "Exception report", "meeting": "Meeting pack"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Preview:
 def preview(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> Preview:
     """What the next sweep would queue, found by the sweep's own code, with nothing queued."""
     at = next_sending(Clock.of(now, settings))
-    found = [*planned(engine, settings, files, at), *planned_reports(engine, settings, at)]
+    found = [*planned(engine, settings, files, at), *planned_reports(engine, settings, at),
+             *planned_packs(engine, settings, at)]
     with Session(engine) as session:
         chase = chase_from(session, settings)
         alone = left_alone(session, chase.day, at)

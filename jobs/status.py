@@ -14,7 +14,8 @@ from jobs.chase import chase_from
 from kpi_core.formatting import ago, plural
 
 SWEEP = "sweep"  # the task (and heartbeat) name of the notices sweep
-NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest", "query_reminder", "query_overdue")
+NOTICE_KINDS = ("reminder", "overdue", "escalation", "report", "digest", "query_reminder", "query_overdue",
+                "meeting")
 
 
 def scheduler_lines(engine: sa.Engine, settings: config.Settings, now: datetime) -> list[str]:

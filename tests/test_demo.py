@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from bot import config
 from bot.app import App
 from bot.cli import main
 from bot.demo import replay as demo
+from bot.reports.meeting_stored import render_stored_meeting_pack
+from bot.storage.meeting_models import MeetingNote
 from bot.storage.models import OutboxMessage, Submission
 from bot.storage.review_models import PaymentConfirmation, Review, ReviewQuery
 
@@ -51,7 +55,22 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         [confirmed] = session.exec(select(PaymentConfirmation)).all()
         assert (confirmed.contract_id, confirmed.year_id, confirmed.state) == ("ch-stop-smoking", "2025-26",
                                                                                "confirmed")
+        # The lifestyle contract's meeting: its pack sent before it, its notes recorded after it (bot/demo/meeting.py)
+        [noted] = session.exec(select(MeetingNote)).all()
+        assert (noted.contract_id, noted.period_id, noted.held_on) == ("lifestyle", "2025-26-Q1", date(2026, 2, 27))
+        [pack] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting")).all()
+        assert pack.created_at.date() == date(2026, 2, 20) and pack.attachment_name == \
+            "meeting-pack-lifestyle-2025-26-Q1.pdf"
+        drawn, pdf = render_stored_meeting_pack(session, app.files, app.settings, "lifestyle", "2025-26-Q2",
+                                                demo._moment(demo.AS_OF, settings.timezone, 9))
     app.close()
+    page = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert drawn.meeting == "Friday 29 May 2026" and drawn.report is not None and drawn.previous is not None
+    for words in ("1. The quarter's results", "Signed off by Morgan Reid", "Restore GP referrals from the two "
+                  "practices", "OVERDUE", "Timeliness of returns", "5. Payments to date", "Service user survey results",
+                  "days overdue", "Meeting of 27 February 2026", "Send the revised GP referral pathway"):
+        assert words in page
+    assert "meeting" in sent and "plan_action_warning" in sent  # an overdue action climbed the ladder
     assert sent.count("reply") == len(steps)
     assert {"reminder", "overdue", "report", "digest", "review"} <= set(sent)  # the scheduler ran on the same clock
     outbox = tmp_path / "demo" / "outbox"

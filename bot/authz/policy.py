@@ -79,3 +79,9 @@ def people_for(session: Session, contract: Contract, part: str) -> list[Contact]
     found = session.exec(select(Contact).where(Contact.organisation_id == organisation,
                                                Contact.active == True).order_by(col(Contact.id))).all()  # noqa: E712
     return [c for c in found if c.role in roles and review_role(session, c, contract.id) == part]
+
+
+def commissions(session: Session, contact: Contact, contract_id: str) -> bool:
+    """Is `contact` a commissioner of the council that commissions `contract_id` (and may see it)? Only they
+    receive the quarterly meeting pack and record the meeting's notes (bot/plans/meetings.py)."""
+    return review_role(session, contact, contract_id) == COMMISSIONER

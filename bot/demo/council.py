@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.demo.meeting import DemoMeeting
 from bot.demo.plans import DemoPlans
 from bot.demo.plans import Step as PlanStep
 from bot.intake.received import IntakeResult
@@ -50,9 +51,11 @@ class Council:
     said: Callable[[datetime, str], None] = lambda at, text: None
     outcomes: list[tuple[datetime, Outcome]] = field(default_factory=list)
     plans: DemoPlans | None = None  # the action plans and a request for information (bot/demo/plans.py)
+    meeting: DemoMeeting | None = None  # the lifestyle contract's quarterly meeting (bot/demo/meeting.py)
 
     def __post_init__(self) -> None:
         self.plans = DemoPlans(self.app, self.zone)
+        self.meeting = DemoMeeting(self.app, self.zone)
 
     def at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), ZoneInfo(self.zone)).astimezone(UTC)
@@ -61,8 +64,10 @@ class Council:
         """What the council does about a return that has just been received."""
         if result.outcome != "accepted" or result.period_id is None:
             return []
-        assert self.plans is not None
+        assert self.plans is not None and self.meeting is not None
         also = [Later(s.at, s.what, contract.id, str(s.target)) for s in self.plans.after(result, contract, received_at)]
+        also += [Later(s.at, s.what, contract.id, str(s.target))
+                 for s in self.meeting.after(result, contract, received_at)]
         return also + self._review(result, contract, received_at)
 
     def _review(self, result: IntakeResult, contract: Contract, received_at: datetime) -> list[Later]:
@@ -76,7 +81,7 @@ class Council:
     def act(self, later: Later) -> list[Later]:
         """Do `later` as the commissioner; what follows from it (a query is answered by a correction)."""
         app = self.app
-        if later.what.startswith(("plan_", "request")):
+        if later.what.startswith(("plan_", "request", "meeting_")):
             return self._plans(later)
         with Session(app.engine) as session:
             commissioner = session.exec(select(Contact).where(Contact.role == "commissioner")
@@ -109,10 +114,13 @@ class Council:
         return []
 
     def _plans(self, later: Later) -> list[Later]:
-        """An act of the action plan's or the request's story (either side)."""
-        assert self.plans is not None
+        """An act of the action plan's, the request's or the meeting's story (either side)."""
+        assert self.plans is not None and self.meeting is not None
         try:
-            outcome, follows = self.plans.act(PlanStep(later.at, later.what, int(later.period_id)))
+            if later.what.startswith("meeting_"):
+                outcome, follows = self.meeting.act(PlanStep(later.at, later.what, int(later.period_id)))
+            else:
+                outcome, follows = self.plans.act(PlanStep(later.at, later.what, int(later.period_id)))
         except Refused as exc:
             self.said(later.at, f"refused: {exc.text}")
             return []

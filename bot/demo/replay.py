@@ -11,7 +11,7 @@
 3. Deliver the replies through the local channel (files in the demo folder; each Teams card as the JSON it would
    be posted as, for every [[teams]] entry, with no tenant needed), print where every contract stands,
    and write the commissioners' exception report, each contract's latest return report and the queried return's
-   report as PDFs, with the review history.
+   report as PDFs, with the review history, and the pack for the lifestyle contract's next performance meeting.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from bot.intake.received import IntakeResult, Received
 from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Transport
+from bot.reports.meeting_stored import meeting_day, render_stored_meeting_pack
 from bot.reports.stored import ReportError, render_stored_exception_report, render_stored_return_report
 from bot.storage.models import Contact, Contract, Obligation
 from bot.workbooks.fill import fill
@@ -258,3 +259,19 @@ def _write_reports(app: App, session: Session, now: datetime) -> None:
         except ReportError:  # a demo run to an earlier date: the queried return has not arrived yet
             continue
         (folder / f"{contract_id}-{period_id}.pdf").write_bytes(pdf)
+    _write_meeting_pack(app, session, folder, now)
+
+
+def _write_meeting_pack(app: App, session: Session, folder: Path, now: datetime) -> None:
+    """The pack for the next performance meeting of each contract whose schedule sets one (the lifestyle contract's:
+    its latest return, the last meeting's notes and agreed actions, its plans and the request still outstanding)."""
+    for contract in session.exec(select(Contract).order_by(Contract.id)):
+        latest = session.exec(select(Obligation).where(
+            Obligation.contract_id == contract.id, Obligation.return_type == "quarterly",
+            Obligation.due_date <= now.date()).order_by(col(Obligation.due_date).desc())).first()
+        if latest is None or meeting_day(app.settings, contract, parse_period(latest.period_id,
+                                                                               contract.year_start_month),
+                                         latest.return_type) is None:
+            continue
+        _, pdf = render_stored_meeting_pack(session, app.files, app.settings, contract.id, latest.period_id, now)
+        (folder / f"meeting-pack-{contract.id}-{latest.period_id}.pdf").write_bytes(pdf)

@@ -21,6 +21,7 @@ from bot.outbox.dispatcher import Dispatcher
 from bot.outbox.local import LocalTransport
 from bot.outbox.transport import Transport
 from bot.storage.models import Contact, OutboxMessage
+from jobs.meetings import meeting_sweep
 from jobs.reports import report_sweep
 from jobs.status import NOTICE_KINDS
 from jobs.sweep import sweep
@@ -73,6 +74,7 @@ class Replay:
         sweep(app.engine, app.settings, app.files, now)
         if self.reports:
             report_sweep(app.engine, app.settings, app.files, now)
+            meeting_sweep(app.engine, app.settings, app.files, now)
         with Session(app.engine) as session:
             rows = session.exec(select(OutboxMessage, Contact.name)
                                 .outerjoin(Contact, col(Contact.id) == OutboxMessage.contact_id)

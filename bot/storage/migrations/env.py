@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.storage.delivery_models  # noqa: F401  (and the outbox's channel pauses)
+import bot.storage.meeting_models  # noqa: F401  (and the quarterly meeting's notes)
 import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import bot.storage.plan_models  # noqa: F401  (and the action plans and requests)
 import bot.storage.review_models  # noqa: F401  (and the review's)
