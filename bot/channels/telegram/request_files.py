@@ -24,7 +24,8 @@ from bot.storage.models import Contact
 
 def request_of(message: Message, bot_id: int) -> int | None:
     """The request a document answers: the one its caption names, else the one the bot's message it replies to
-    names (only when that message names exactly one), else None."""
+    names (only when that message names exactly one), else None. A photo counts too (a certificate photographed).
+    """
     named = documents.named_request(message.caption or "")
     if named is not None:
         return named
@@ -34,23 +35,36 @@ def request_of(message: Message, bot_id: int) -> int | None:
     return documents.named_request(reply_to.text or reply_to.caption or "")
 
 
+def file_of(message: Message) -> tuple[str, str, int] | None:
+    """(name, Telegram file id, size) of the document or photo the message carries (a photo at its largest)."""
+    if message.document is not None:
+        doc = message.document
+        return doc.file_name or "document", doc.file_id, doc.file_size or 0
+    if message.photo:
+        photo = message.photo[-1]
+        return f"photo-{message.message_id}.jpg", photo.file_id, photo.file_size or 0
+    return None
+
+
 def record(k: Kit, message: Message, contact: Contact, request_id: int) -> Taken:
     """Record the document for the request (its file id: downloaded after), once per Telegram message."""
-    doc = message.document
-    assert doc is not None and contact.id is not None
+    found = file_of(message)
+    assert found is not None and contact.id is not None
+    name, file_id, size = found
     received = Received(channel="telegram", message_id=f"{k.bot_id}:{message.chat_id}:{message.message_id}",
-                        sender=str(message.chat_id), filename=doc.file_name or "document", data=b"",
-                        received_at=message.date, caption=message.caption or "", source=doc.file_id)
+                        sender=str(message.chat_id), filename=name, data=b"", received_at=message.date,
+                        caption=message.caption or "", source=file_id)
     return documents.record(k.engine, k.app.settings, k.app.intake.files, received, contact.id, request_id,
-                            size=doc.file_size or 0)
+                            size=size)
 
 
 async def answer_file(k: Kit, message: Message, contact: Contact, request_id: int) -> None:
     """Take up the recorded document (recording it now if the queue did not), say it came, then download, check and
     link it, and say what became of it."""
     taken = await asyncio.to_thread(record, k, message, contact, request_id)
-    assert message.document is not None
-    shown = shown_filename(message.document.file_name or "document")
+    found = file_of(message)
+    assert found is not None
+    shown = shown_filename(found[0])
     if taken.state == "received":
         await k.say(message.chat_id, f"📥 Received {shown} for request {request_id}: checking it now…")
         limit = min(k.app.settings.intake.max_upload_bytes, FileSizeLimit.FILESIZE_DOWNLOAD)

@@ -174,9 +174,14 @@ def seen(engine: sa.Engine, key: str) -> bool:
 
 @linked
 async def not_a_file(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """A photo, sticker, voice note or the like: say how to send the return."""
+    """A photo, sticker, voice note or the like: say how to send the return. A photo for the council's request for
+    information answers it."""
     message = update.effective_message
     assert message is not None
+    request_id = request_files.request_of(message, context.bot.id) if message.photo else None
+    if request_id is not None:
+        await request_files.answer_file(kit(context), message, contact, request_id)
+        return
     kind = next((w for attr, w in (("photo", "photo"), ("sticker", "sticker"), ("voice", "voice message"),
                                    ("video_note", "video message"), ("video", "video"), ("audio", "sound file"),
                                    ("animation", "GIF"), ("location", "location"), ("contact", "contact card"))
