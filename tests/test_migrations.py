@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel
 
-import bot.storage.delivery_models  # noqa: F401  (the outbox's channel pauses, compared with the migrations too)
 import bot.storage.answer_models  # noqa: F401  (the files sent in answer to requests, compared too)
+import bot.storage.delivery_models  # noqa: F401  (the outbox's channel pauses, compared with the migrations too)
 import bot.storage.plan_models  # noqa: F401  (the action plans and requests, compared with the migrations too)
 import bot.storage.review_models  # noqa: F401  (the review's tables, compared with the migrations too)
 import bot.storage.setup_models  # noqa: F401  (benchmarks and the deployment's first day)
