@@ -22,6 +22,7 @@ from bot.plans.requests import story_of
 from bot.plans.scene import long_day
 from bot.storage.models import Contract
 from bot.storage.plan_models import InfoRequest
+from jobs.chase import chase_from
 from jobs.messages import render, when_text
 from jobs.owed import Describer
 from jobs.queueing import Decision, Outgoing
@@ -36,8 +37,11 @@ Planned = tuple[Decision, Build]
 
 
 def open_evidence(engine: sa.Engine, settings: config.Settings, now: datetime) -> int:
-    """Ask for the evidence documents now due to be asked for; how many requests were made."""
-    return len(open_due(engine, settings, now))
+    """Ask for the evidence documents now due to be asked for (of returns due from the day the scheduler chases
+    from); how many requests were made."""
+    with Session(engine) as session:
+        since = chase_from(session, settings).day
+    return len(open_due(engine, settings, now, since))
 
 
 def expiry_decisions(session: Session, settings: config.Settings,

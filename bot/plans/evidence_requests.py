@@ -5,8 +5,9 @@ annual monitoring return: the insurance certificate, the workforce development p
 of a type that holds such items comes within `[plans] evidence_lead_days` of its due date, or arrives earlier, kpibot
 asks the provider for each document as a request (bot/plans/requests.py: the same reminders, overdue notices,
 answers by any channel and timeliness KPI), due with the return. One request per contract, item and year (a partial
-unique index), however many times this runs. On a deployment's first day nothing is asked for returns that fell due
-before it started: a council going live does not chase years of old certificates.
+unique index), however many times this runs. Nothing is asked for returns that fell due before the day the scheduler
+chases from (the deployment's first day, or `[scheduler] chase_from`): a council going live does not chase years of
+old certificates.
 
 An item that `expires` (the insurance certificate) is answered with its expiry date (`expires 31 March 2027` in the
 caption or subject, `--expires` on the command line); jobs/evidence.py reminds the provider and the council
@@ -29,7 +30,6 @@ from bot.plans.notify import queue
 from bot.plans.requests import story_of
 from bot.storage.audit import record
 from bot.storage.db import retrying, write_session
-from bot.storage.deployment import started_on
 from bot.storage.models import Contract, Obligation
 from bot.storage.plan_models import InfoRequest
 from kpi_core.calendar import parse_period
@@ -47,12 +47,13 @@ def evidence_items(contract: Contract, obligation: Obligation) -> list[DataItem]
     return [i for i in framework.items if i.document and (not i.returns or obligation.return_type in i.returns)]
 
 
-def open_due(engine: sa.Engine, settings: config.Settings, now: datetime) -> list[int]:
-    """Ask for the evidence documents of every return now within the lead time of its due date (or already
-    received), not asked yet; return the new requests' ids. Each contract's requests commit together."""
+def open_due(engine: sa.Engine, settings: config.Settings, now: datetime, since: date | None = None) -> list[int]:
+    """Ask for the evidence documents of every return due from `since` (the day the scheduler chases returns from;
+    None: from today) now within the lead time of its due date (or already received), not asked yet; return the
+    new requests' ids. Each return's requests commit together."""
     today = local_date(now, settings.timezone)
     with Session(engine) as session:
-        first_day = started_on(session) or today
+        first_day = since or today
         horizon = today + timedelta(days=settings.plans.evidence_lead_days)
         found = session.exec(select(Obligation).where(
             Obligation.due_date >= first_day, Obligation.period_start <= today,
