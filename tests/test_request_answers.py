@@ -19,10 +19,11 @@ from sqlmodel import Session, func, select
 
 from bot.assessment.submission_kpis import submission_kpis
 from bot.intake import documents
+from bot.intake.fetching import FetchError
 from bot.intake.received import Received
 from bot.plans import requests as rq
 from bot.storage.answer_models import RequestUpload
-from bot.storage.models import StoredFile, Submission
+from bot.storage.models import OutboxMessage, StoredFile, Submission
 from bot.storage.plan_models import InfoRequest
 
 LONDON = ZoneInfo("Europe/London")
@@ -180,3 +181,26 @@ def test_a_request_is_named_as_people_write_it(text: str, number: int | None) ->
 ])
 def test_an_expiry_date_is_read_from_the_caption(text: str, expires: date | None) -> None:
     assert documents.expiry_in(text) == expires
+
+
+def test_a_telegram_file_not_downloaded_yet_is_finished_later_and_its_sender_told(desk: Desk) -> None:
+    request_id = ask(desk)
+    received = Received(channel="telegram", message_id="1:1001:7", sender="1001", filename="inspection.pdf", data=b"",
+                        received_at=NOW + timedelta(hours=2), caption=f"request {request_id}", source="file-7")
+    taken = documents.record(desk.engine, desk.settings, desk.files, received, desk.contact(ALICE), request_id,
+                             size=len(PDF))
+
+    def down(ref: str, limit: int) -> bytes:
+        raise FetchError("Telegram answered 502")
+
+    waiting = documents.download(desk.engine, desk.settings, desk.files, taken.upload_id, {"telegram": down},
+                                 NOW + timedelta(hours=2))
+    assert waiting.state == "received" and request(desk, request_id).state == "open"  # tried again later
+    finished = documents.resume(desk.engine, desk.settings, desk.files, {"telegram": lambda ref, limit: PDF},
+                                lambda: NOW + timedelta(hours=3))
+    assert [t.state for t in finished] == ["answered"] and request(desk, request_id).on_time is True
+    with Session(desk.engine) as session:
+        told = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"request_upload:"
+                                                        f"{taken.upload_id}:reply")).one()
+    assert told.address == ALICE and "as the answer to request 1 (Inspection report), on time" in told.body_text
+    assert documents.resume(desk.engine, desk.settings, desk.files, {}, lambda: NOW) == []  # nothing left

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from bot import config
 from bot.intake.fetching import GIVE_UP, Fetcher, FetchError
 from bot.intake.received import Received, normalised, shown_filename
+from bot.outbox.addressing import channel_of
 from bot.plans.drafts import parse_day
 from bot.plans.requests import answer_in
 from bot.review.scene import Act, Refused
@@ -34,7 +35,7 @@ from bot.storage.answer_models import RequestUpload
 from bot.storage.audit import record as audit
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import Contact, StoredFile
+from bot.storage.models import Contact, OutboxMessage, StoredFile
 
 log = logging.getLogger(__name__)
 # `request 3`, `Request #3`, `request no. 3`, `req 3`, `RFI 3`: what a provider writes, as the request's message asks.
@@ -191,7 +192,8 @@ def download(engine: sa.Engine, settings: config.Settings, files: FileStore, upl
 
 def resume(engine: sa.Engine, settings: config.Settings, files: FileStore, fetchers: Mapping[str, Fetcher],
            clock: Callable[[], datetime], limit: int = 100) -> list[Taken]:
-    """Finish the uploads a stopped process left recorded but not taken (the service's resume task calls this)."""
+    """Finish the uploads a stopped process left recorded but not taken (the service's resume task calls this), and
+    tell each sender what became of theirs."""
     with Session(engine) as session:
         left = session.exec(select(RequestUpload.id).where(RequestUpload.state == "received")
                             .order_by(col(RequestUpload.id)).limit(limit)).all()
@@ -199,10 +201,32 @@ def resume(engine: sa.Engine, settings: config.Settings, files: FileStore, fetch
     for upload_id in left:
         assert upload_id is not None
         try:
-            done.append(download(engine, settings, files, upload_id, fetchers, clock()))
+            taken = download(engine, settings, files, upload_id, fetchers, clock())
         except Exception:  # noqa: BLE001 - logged; one bad upload must not stop the others
             log.exception("request upload %s could not be finished", upload_id)
-    return [t for t in done if t.state != "received"]
+            continue
+        if taken.state != "received":
+            retrying(lambda: _tell(engine, settings, taken, clock()))  # noqa: B023
+            done.append(taken)
+    return done
+
+
+def _tell(engine: sa.Engine, settings: config.Settings, taken: Taken, now: datetime) -> None:
+    """Tell the sender what became of a file finished after its channel's handler had stopped: through the outbox,
+    once (its chat was told only that it came)."""
+    with write_session(engine) as session:
+        upload = session.get(RequestUpload, taken.upload_id)
+        contact = session.get(Contact, upload.sender_contact_id) if upload else None
+        where = channel_of(contact, bool(settings.telegram_token)) if contact else None
+        if where is None or contact is None:
+            return
+        insert_ignore(session, OutboxMessage, dict(
+            dedupe_key=f"request_upload:{taken.upload_id}:reply", created_at=now, contact_id=contact.id,
+            channel=where[0], address=where[1], kind="reply", subject=f"Received for request {taken.request_id}",
+            body_text=taken.reply, body_html=None, attachment_sha256=None, attachment_name=None, status="pending",
+            attempts=0, next_attempt_at=now, claimed_at=None, sent_at=None, last_error="", render_job_id=None,
+            fallback_text=None, parts_sent=0, claimed_by=None, headers={}))
+        session.commit()
 
 
 def _fetched(engine: sa.Engine, settings: config.Settings, files: FileStore, upload_id: int, data: bytes) -> Taken:

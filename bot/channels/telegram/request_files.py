@@ -14,7 +14,6 @@ import asyncio
 from telegram import Message
 from telegram.constants import FileSizeLimit
 
-from bot.channels.telegram import texts as texts
 from bot.channels.telegram.kit import Kit
 from bot.intake import documents
 from bot.intake.documents import Taken
@@ -72,7 +71,8 @@ async def answer_file(k: Kit, message: Message, contact: Contact, request_id: in
         taken = await asyncio.to_thread(documents.download, k.engine, k.app.settings, k.app.intake.files,
                                         taken.upload_id, fetchers, k.clock())
     if taken.state == "received":  # Telegram did not give the file yet: the service's resume task tries again
-        await k.say(message.chat_id, texts.not_downloaded(shown))
+        await k.say(message.chat_id, f"kpibot could not download {shown} from Telegram just now: it will try again "
+                                     "and tell you what became of it. There is no need to send it again.")
         return
     await k.say(message.chat_id, ("✅ " if taken.state == "answered" else "⚠️ ") + taken.reply)
     k.deliver_soon()  # the document to the council
