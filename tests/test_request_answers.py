@@ -164,6 +164,7 @@ def test_only_the_contracts_provider_answers_a_request(desk: Desk, who: str, say
 def test_a_file_naming_no_request_of_the_senders_is_refused_without_saying_whose_it_is(desk: Desk) -> None:
     taken = send(desk, 42)
     assert taken.state == "refused" and "not one of your contracts" in taken.reply
+    assert documents.existing_request(desk.engine, 42) is None  # the channels send such a file on as usual
 
 
 @pytest.mark.parametrize(("text", "number"), [

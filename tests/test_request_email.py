@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from intake_fixtures import ALICE, NOW
+from intake_fixtures import ALICE, NOW, sample_csv
 from mail_fixtures import KPIBOT, MailServer, SmtpServer, build, email_settings  # noqa: F401
 from sqlmodel import Session, func, select
 from test_review_email import body, contact_id, dispatch, scan
@@ -108,3 +108,10 @@ def test_a_new_email_naming_the_request_answers_it_late_and_a_hostile_file_is_re
     assert scan_at(intake, settings, mail_server, NOW + timedelta(days=6, hours=1)) == 1
     assert state(intake.engine, request_id) == ("answered", False, "survey.pdf")
     assert rows(intake.engine, Submission) == 0
+
+
+def test_a_return_whose_subject_happens_to_name_a_number_like_a_request_is_still_a_return(
+        intake: Intake, settings: config.Settings, mail_server: MailServer) -> None:
+    mail_server.deliver(build(subject="Q2 2025-26 return, RFI 2025", files=(("return.csv", sample_csv()),)))
+    assert scan(intake, settings, mail_server) == 1
+    assert rows(intake.engine, RequestUpload) == 0 and rows(intake.engine, Submission) == 1

@@ -36,6 +36,7 @@ from bot.storage.audit import record as audit
 from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contact, OutboxMessage, StoredFile
+from bot.storage.plan_models import InfoRequest
 
 log = logging.getLogger(__name__)
 # `request 3`, `Request #3`, `request no. 3`, `req 3`, `RFI 3`: what a provider writes, as the request's message asks.
@@ -58,6 +59,15 @@ def named_request(text: str) -> int | None:
     """The one request a caption, subject or message of kpibot's names (`request 3`), or None (none, or several)."""
     found = {int(n) for n in NAMED.findall(text or "")}
     return found.pop() if len(found) == 1 else None
+
+
+def existing_request(engine: sa.Engine, request_id: int | None) -> int | None:
+    """`request_id` when such a request exists (anyone's: whether the sender may answer it is decided later), else
+    None: "RFI 2025" in a return's subject names no request, and the file goes on as a return."""
+    if request_id is None:
+        return None
+    with Session(engine) as session:
+        return request_id if session.get(InfoRequest, request_id) is not None else None
 
 
 def expiry_in(text: str) -> date | None:

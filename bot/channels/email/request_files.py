@@ -21,14 +21,16 @@ from bot.intake import documents
 from bot.intake.received import Received, shown_filename
 from bot.storage.files import FileStore
 from bot.storage.models import OutboxMessage
+from bot.storage.plan_models import InfoRequest
 
 PICTURES = ("png", "jpg", "jpeg", "gif", "bmp")
 
 
 def request_named(session: Session, message: Inbound, from_address: str) -> int | None:
-    """The one request the email's subject names, else the one named by the latest of kpibot's emails it answers."""
+    """The one request the email's subject names, else the one named by the latest of kpibot's emails it answers;
+    a number naming no request at all is no request (the email goes on as usual)."""
     named = documents.named_request(message.subject)
-    if named is not None:
+    if named is not None and session.get(InfoRequest, named) is not None:  # "RFI 2025" names no request
         return named
     ours = our_messages(message, from_address)
     if not ours:
@@ -38,7 +40,7 @@ def request_named(session: Session, message: Inbound, from_address: str) -> int 
     by_id = dict(subjects)
     for outbox_id in ours:  # latest first
         found = documents.named_request(by_id.get(outbox_id) or "")
-        if found is not None:
+        if found is not None and session.get(InfoRequest, found) is not None:
             return found
     return None
 

@@ -65,7 +65,7 @@ def record_upload(k: Kit, bot_id: int, update: object) -> None:
     if contact is None:
         return  # its handler tells the chat how to get linked; nothing of a stranger's is taken
     assert contact.id is not None
-    request_id = request_files.request_of(message, bot_id)
+    request_id = request_files.request_of(k.engine, message, bot_id)
     if request_id is not None:  # a document for the council's request: recorded as such, never as a return
         request_files.record(k, message, contact, request_id)
         return

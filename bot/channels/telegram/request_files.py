@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
 from telegram import Message
 from telegram.constants import FileSizeLimit
 
@@ -21,17 +22,15 @@ from bot.intake.received import Received, shown_filename
 from bot.storage.models import Contact
 
 
-def request_of(message: Message, bot_id: int) -> int | None:
+def request_of(engine: sa.Engine, message: Message, bot_id: int) -> int | None:
     """The request a document answers: the one its caption names, else the one the bot's message it replies to
-    names (only when that message names exactly one), else None. A photo counts too (a certificate photographed).
-    """
+    names (only when that message names exactly one), else None; a number naming no request at all is no request.
+    A photo counts too (a certificate photographed). Reads the database: call it from a thread."""
     named = documents.named_request(message.caption or "")
-    if named is not None:
-        return named
     reply_to = message.reply_to_message
-    if reply_to is None or reply_to.from_user is None or reply_to.from_user.id != bot_id:
-        return None
-    return documents.named_request(reply_to.text or reply_to.caption or "")
+    if named is None and reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == bot_id:
+        named = documents.named_request(reply_to.text or reply_to.caption or "")
+    return documents.existing_request(engine, named)
 
 
 def file_of(message: Message) -> tuple[str, str, int] | None:

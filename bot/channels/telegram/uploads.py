@@ -79,7 +79,7 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: 
     acknowledge it once, and have the intake download and process it (or, after /check, score it unstored)."""
     k, message = kit(context), update.effective_message
     assert message is not None and message.document is not None and contact.id is not None
-    request_id = request_files.request_of(message, context.bot.id)
+    request_id = await asyncio.to_thread(request_files.request_of, k.engine, message, context.bot.id)
     if request_id is not None:  # a document for the council's request: kept and linked, never read as a return
         await request_files.answer_file(k, message, contact, request_id)
         return
@@ -178,7 +178,8 @@ async def not_a_file(update: Update, context: ContextTypes.DEFAULT_TYPE, contact
     information answers it."""
     message = update.effective_message
     assert message is not None
-    request_id = request_files.request_of(message, context.bot.id) if message.photo else None
+    request_id = await asyncio.to_thread(request_files.request_of, kit(context).engine, message, context.bot.id) \
+        if message.photo else None
     if request_id is not None:
         await request_files.answer_file(kit(context), message, contact, request_id)
         return
