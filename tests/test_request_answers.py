@@ -18,6 +18,7 @@ from review_fixtures import CAROL, Desk
 from sqlmodel import Session, func, select
 
 from bot.assessment.submission_kpis import submission_kpis
+from bot.commands.status import data_kpis_text
 from bot.intake import documents
 from bot.intake.fetching import FetchError
 from bot.intake.received import Received
@@ -25,6 +26,7 @@ from bot.plans import requests as rq
 from bot.storage.answer_models import RequestUpload
 from bot.storage.models import OutboxMessage, StoredFile, Submission
 from bot.storage.plan_models import InfoRequest
+from jobs.sweep import sweep
 
 LONDON = ZoneInfo("Europe/London")
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -205,3 +207,19 @@ def test_a_telegram_file_not_downloaded_yet_is_finished_later_and_its_sender_tol
                                                         f"{taken.upload_id}:reply")).one()
     assert told.address == ALICE and "as the answer to request 1 (Inspection report), on time" in told.body_text
     assert documents.resume(desk.engine, desk.settings, desk.files, {}, lambda: NOW) == []  # nothing left
+
+
+def test_the_digest_and_status_tell_of_requests_overdue_and_late(desk: Desk) -> None:
+    overdue, late = ask(desk), ask(desk, "Service user survey results")
+    send(desk, late, at=morning(date(2025, 10, 7)), caption=f"request {late}")
+    sweep(desk.engine, desk.settings, desk.files, morning(date(2025, 10, 13)))  # Monday: the digest
+    with Session(desk.engine) as session:
+        [digest] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "digest",
+                                                            OutboxMessage.address == CAROL)).all()
+    assert "1 request for information overdue" in digest.subject
+    assert "REQUESTS FOR INFORMATION OVERDUE (1)" in digest.body_text
+    assert f"City and Hackney Stop Smoking Service: request {overdue}, Inspection report, due 3 October 2025, 10 days " \
+           "overdue" in digest.body_text
+    with Session(desk.engine) as session:  # what `kpibot status` prints, as of a day after both deadlines
+        said = data_kpis_text(submission_kpis(session, CONTRACT, date(2025, 10, 20)), None)
+    assert said.startswith("timeliness 0% (0 of 4 on time, 2 requests for information among them)")  # 2 returns
