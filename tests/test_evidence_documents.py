@@ -66,11 +66,18 @@ def test_evidence_documents_are_asked_for_as_the_annual_return_nears_and_the_ins
     with Session(engine) as session:
         sam = session.exec(select(Contact.id).where(Contact.email == SAM)).one()
     expires = date(2028, 12, 1)  # reminded on Wednesday 1 November, in sending hours
-    caption = f"Request {insurance}: our certificate, expires {expires.day} {expires:%B %Y}"
-    recorded = documents.record(engine, settings, app.files, Received(
-        channel="email", message_id="ins-1", sender=SAM, filename="insurance.pdf", data=PDF,
-        received_at=at(due - timedelta(days=10)), caption=caption), sam or 0, insurance)
-    taken = documents.take(engine, settings, app.files, recorded.upload_id)
+
+    def answer(caption: str, message: str) -> documents.Taken:
+        recorded = documents.record(engine, settings, app.files, Received(
+            channel="email", message_id=message, sender=SAM, filename="insurance.pdf", data=PDF,
+            received_at=at(due - timedelta(days=10)), caption=caption), sam or 0, insurance)
+        return documents.take(engine, settings, app.files, recorded.upload_id)
+
+    missing = answer(f"Request {insurance}: our certificate", "ins-1")
+    assert missing.state == "refused" and "Give the insurance certificate's expiry date with it" in missing.reply
+    lapsed = answer(f"Request {insurance}, expires 1 January 2028", "ins-2")
+    assert lapsed.state == "refused" and "expired on Saturday 1 January 2028" in lapsed.reply
+    taken = answer(f"Request {insurance}: our certificate, expires {expires.day} {expires:%B %Y}", "ins-3")
     assert taken.state == "answered" and "on time" in taken.reply
     assert asked(engine)[0].expires == expires
 

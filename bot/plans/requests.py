@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
+from bot.assessment.in_context import framework_for
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import COMMISSIONER, PROVIDER, people_for, review_role, visible_contracts
 from bot.plans.drafts import parse_day
@@ -32,6 +33,7 @@ from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contact, Contract, Organisation, StoredFile
 from bot.storage.plan_models import InfoRequest
+from kpi_core.calendar import parse_period
 from kpi_core.duedates import add_working_days
 
 NOT_YOURS = "That request is not one you may see: it is not one of your contracts."
@@ -128,6 +130,13 @@ def answer_in(session: Session, settings: config.Settings, files: FileStore, act
     if request.state != "open":
         raise Refused(f"Request {request_id} was answered on {when(request.answered_at, settings)}: nothing more "
                       "is asked.", "closed")
+    if expires is not None and expires <= local_date(act.at, settings.timezone):
+        raise Refused(f"That {request.what.lower()} expired on {long_day(expires)}: send the current one, with its "
+                      "expiry date. The request stays open.", "expired")
+    if expires is None and _expires(session, request):
+        raise Refused(f"Give the {request.what.lower()}'s expiry date with it, so the council is reminded before it "
+                      "lapses: write it in the caption or the email's subject, for example \"expires 31 March "
+                      "2027\" (on the command line, --expires). The request stays open.", "no_expiry")
     try:
         check(shown, data, settings.intake.max_upload_bytes, settings.intake.max_uncompressed_bytes)
     except Unsafe as unsafe:
@@ -186,6 +195,15 @@ def story_of(session: Session, settings: config.Settings, request: InfoRequest, 
     provider = session.get(Organisation, contract.provider_id)
     return RequestStory(request.id or 0, contract.name, provider.name if provider else contract.provider_id,
                         request.what, request.detail, long_day(request.due), **values)  # type: ignore[arg-type]
+
+
+def _expires(session: Session, request: InfoRequest) -> bool:
+    """Does the request ask for an evidence document that runs out (the framework's item says `expires`)?"""
+    contract = session.get(Contract, request.contract_id) if request.item_id else None
+    if contract is None:
+        return False
+    framework = framework_for(contract, parse_period(request.period_id, contract.year_start_month))
+    return any(i.id == request.item_id and i.expires for i in framework.items)
 
 
 def _run(engine: sa.Engine, work: Callable[[Session], Outcome]) -> Outcome:
