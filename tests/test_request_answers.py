@@ -23,10 +23,13 @@ from bot.intake import documents
 from bot.intake.fetching import FetchError
 from bot.intake.received import Received
 from bot.plans import requests as rq
+from bot.reports.stored import data_kpis
 from bot.storage.answer_models import RequestUpload
 from bot.storage.models import OutboxMessage, StoredFile, Submission
 from bot.storage.plan_models import InfoRequest
 from jobs.sweep import sweep
+from kpi_core import loader
+from kpi_core.terms import contract_terms
 
 LONDON = ZoneInfo("Europe/London")
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -223,3 +226,19 @@ def test_the_digest_and_status_tell_of_requests_overdue_and_late(desk: Desk) -> 
     with Session(desk.engine) as session:  # what `kpibot status` prints, as of a day after both deadlines
         said = data_kpis_text(submission_kpis(session, CONTRACT, date(2025, 10, 20)), None)
     assert said.startswith("timeliness 0% (0 of 4 on time, 2 requests for information among them)")  # 2 returns
+
+
+def test_the_reports_name_the_requests_that_count_against_timeliness(desk: Desk) -> None:
+    on_time, late = ask(desk), ask(desk, "Service user survey results")
+    send(desk, on_time, message="a")
+    send(desk, late, at=morning(date(2025, 10, 7)), caption=f"request {late}", message="b")
+    never = ask(desk, "Safeguarding policy")
+    terms = contract_terms(loader.get("lifestyle"))  # a contract with data-submission KPIs
+    with Session(desk.engine) as session:
+        kpis = submission_kpis(session, CONTRACT, date(2025, 10, 20))
+    timeliness, _ = data_kpis(terms, kpis, {}, 4)
+    assert timeliness is not None and timeliness.name == "Timeliness of returns and requests"
+    assert (timeliness.achieved, timeliness.out_of) == (kpis.timely + 1, kpis.due + 3)
+    assert timeliness.reasons == (
+        f"Request {late} (Service user survey results), due by 3 October 2025: answered after its deadline",
+        f"Request {never} (Safeguarding policy), due by 3 October 2025: not answered")
