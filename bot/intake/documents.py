@@ -100,7 +100,7 @@ def record(engine: sa.Engine, settings: config.Settings, files: FileStore, recei
             if earlier is not None:
                 return _taken(earlier)
             if digest is not None:
-                insert_ignore(session, StoredFile, dict(sha256=digest, size=length, first_seen_at=received.received_at))
+                _keep(session, digest, length, received.received_at)
             upload = RequestUpload(
                 idempotency_key=received.key, request_id=request_id, channel=received.channel,
                 sender_contact_id=contact_id, received_at=received.received_at, filename=received.filename,
@@ -253,8 +253,7 @@ def _fetched(engine: sa.Engine, settings: config.Settings, files: FileStore, upl
 
     def write() -> None:
         with write_session(engine) as session:
-            insert_ignore(session, StoredFile, dict(sha256=digest, size=len(data), first_seen_at=_received(session,
-                                                                                                    upload_id)))
+            _keep(session, digest, len(data), _received(session, upload_id))
             session.execute(sa.update(RequestUpload).where(col(RequestUpload.id) == upload_id,
                                                            col(RequestUpload.sha256).is_(None))
                             .values(sha256=digest, size=len(data)))
@@ -276,6 +275,15 @@ def refuse(engine: sa.Engine, upload_id: int, reply: str, still_open: bool = Tru
                 session.commit()
             return _taken(upload)
     return retrying(write)
+
+
+def _keep(session: Session, digest: str, size: int, at: datetime) -> None:
+    """Record the stored file, kept for good: the same bytes from an unknown sender were kept restricted (or purged),
+    a registered sender's copy is not (as the intake does for a return's file)."""
+    insert_ignore(session, StoredFile, dict(sha256=digest, size=size, first_seen_at=at))
+    session.execute(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
+                                                col(StoredFile.restricted) == True)  # noqa: E712
+                    .values(restricted=False, purge_after=None, purged_at=None))
 
 
 def _received(session: Session, upload_id: int) -> datetime:
