@@ -143,7 +143,10 @@ def core_tasks(app: App) -> list[Task]:
     dispatcher = app.dispatcher()
 
     def resume(now: datetime) -> int:
-        return len(app.intake.resume_unfinished())
+        from bot.intake import documents  # files for requests for information, recorded but not taken
+
+        taken = documents.resume(app.engine, app.settings, app.intake.files, app.intake.fetchers, app.intake.clock)
+        return len(app.intake.resume_unfinished()) + len(taken)
 
     return [
         Task("resume", resume, 60),

@@ -107,7 +107,7 @@ def plan_lines(report: ExceptionReport) -> tuple[list[str], str]:
 
 def _digest(title: str, *, week: str, late: list[str], red: list[str], refused: list[str], summary: str,
             critical: list[str] | None = None, review: list[str] | None = None,
-            overdue_queries: list[str] | None = None, **_: Any) -> Card:
+            overdue_queries: list[str] | None = None, overdue_requests: list[str] | None = None, **_: Any) -> Card:
     red_view = status_view("red")
     return Card(title, "What needs attention this week.",
                 counts=(Count("red", red_view.label, len(red)),) if red else (),
@@ -116,6 +116,7 @@ def _digest(title: str, *, week: str, late: list[str], red: list[str], refused: 
                           *section("Queries overdue: the provider has not answered in time", overdue_queries or [],
                                    "attention"),
                           *section("Late returns", late, "warning"),
+                          *section("Requests for information overdue", overdue_requests or [], "warning"),
                           *section(f"{red_view.label} in the latest returns", red, "attention"),
                           *section("Files refused as possible personal data in the last 7 days", refused),
                           *section("Waiting for the council's review", review or [])),

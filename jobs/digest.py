@@ -6,11 +6,11 @@ commissioner, covering the contracts they may see: first the critical failures o
 return and the indicators at risk of an annual one; then late returns (past due, not accepted) with their place on
 the escalation ladder; the red indicators of those returns, compared with their targets exactly as the replies
 compare them (the year to date against the share expected by now; `IndicatorRow.comparison`), in natural order of
-ref; and the files refused in the last seven days as possible patient-level data from the providers of those
-contracts (that they exist, who sent them and when they are deleted; never their name or content). A commissioner
-with nothing to hear of gets no message that week. A digest missed while the scheduler was down is sent later in
-the same week, never for a week gone by. A Teams channel, read by more people than the commissioners, is not told
-who sent a refused file.
+ref; the council's requests for information still open past their deadline; and the files refused in the last seven
+days as possible patient-level data from the providers of those contracts (that they exist, who sent them and when
+they are deleted; never their name or content). A commissioner with nothing to hear of gets no message that week. A
+digest missed while the scheduler was down is sent later in the same week, never for a week gone by. A Teams
+channel, read by more people than the commissioners, is not told who sent a refused file.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from bot.storage.models import (
     StoredFile,
     Submission,
 )
+from bot.storage.plan_models import InfoRequest
 from jobs import owed as reads
 from jobs.messages import days_text, render, short_day
 from jobs.queueing import Decision, Outgoing
@@ -86,14 +87,15 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock, settings
         critical, red = _results(session, council, clock, settings, files)
         refused = _refused_lines(session, council, clock)
         to_review, overdue = _review_lines(session, council, settings, clock)
+        requests = _request_lines(session, council, clock)
         for person in directory.everyone(council, "commissioner"):
             visible = directory.visible(person)
             mine = lambda lines: [x.text for x in lines if visible is None or x.contract_id in visible]  # noqa: E731
             mine_critical, mine_late, mine_red = mine(critical), mine(late), mine(red)
-            mine_review, mine_overdue = mine(to_review), mine(overdue)
+            mine_review, mine_overdue, mine_requests = mine(to_review), mine(overdue), mine(requests)
             mine_refused = [shared if person.channel == "teams" else text for contracts, text, shared in refused
                             if visible is None or contracts & visible]
-            if mine_critical or mine_late or mine_red or mine_refused or mine_review or mine_overdue:
+            if mine_critical or mine_late or mine_red or mine_refused or mine_review or mine_overdue or mine_requests:
                 summary = f"{plural(len(mine_late), 'late return')}, {plural(len(mine_red), 'red indicator')}"
                 if mine_critical:  # said first, in the subject too
                     summary = f"{_critical_count(mine_critical)}, {summary}"
@@ -101,11 +103,14 @@ def _builder(decision: Decision, council: str, week: str, clock: Clock, settings
                     summary += f", {plural(len(mine_review), 'return')} to review"
                 if mine_overdue:
                     summary += f", {plural(len(mine_overdue), 'query', 'queries')} overdue"
+                if mine_requests:
+                    summary += f", {plural(len(mine_requests), 'request')} for information overdue"
                 if mine_refused:
                     summary += f", {plural(len(mine_refused), 'file')} refused as possible personal data"
                 decision.outgoing.append(Outgoing(person, render(
                     "digest", person, week=week_of, critical=mine_critical, late=mine_late, red=mine_red,
-                    refused=mine_refused, review=mine_review, overdue_queries=mine_overdue, summary=summary)))
+                    refused=mine_refused, review=mine_review, overdue_queries=mine_overdue,
+                    overdue_requests=mine_requests, summary=summary)))
     return build
 
 
@@ -119,6 +124,16 @@ def _review_lines(session: Session, council: str, settings: config.Settings,
     overdue = [Line(w.contract_id, describe(session, settings, w, clock.today)) for w in items
                if w.on == "provider" and w.overdue(clock.today)]
     return to_review, overdue
+
+
+def _request_lines(session: Session, council: str, clock: Clock) -> list[Line]:
+    """The council's requests for information still open past their deadline, oldest deadline first."""
+    rows = session.exec(select(InfoRequest, Contract.name).join(Contract, col(Contract.id) == InfoRequest.contract_id)
+                        .where(col(Contract.commissioner_id) == council, InfoRequest.state == "open",
+                               col(InfoRequest.due) < clock.today)
+                        .order_by(col(InfoRequest.due), col(InfoRequest.id))).all()
+    return [Line(r.contract_id, f"{name}: request {r.id}, {r.what}, due {short_day(r.due)}, "
+                                f"{days_text((clock.today - r.due).days)} overdue") for r, name in rows]
 
 
 def _critical_count(lines: list[str]) -> str:

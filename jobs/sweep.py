@@ -33,6 +33,7 @@ from jobs import owed as reads
 from jobs.attachments import workbook_for
 from jobs.chase import clock_at
 from jobs.digest import digest_decisions
+from jobs.evidence import expiry_decisions
 from jobs.ladder import Ladder, Step, ladder_for
 from jobs.messages import days_text, number, ordinal, render, short_day, when_text
 from jobs.notices import LatePeriod
@@ -86,6 +87,7 @@ class _Sweep:
         later += [_made(*p) for p in digest_decisions(self.session, self.settings, self.clock, self.files)]
         later += query_decisions(self.session, self.settings, self.clock)  # the council's queries, chased
         later += plan_decisions(self.session, self.settings, self.clock)  # action plans and their actions
+        later += expiry_decisions(self.session, self.settings, self.clock)  # insurance certificates lapsing
         done = existing(self.session, [key for key, _ in later])
         todo = [make() for key, make in later if key not in done]
         if not todo:

@@ -262,8 +262,8 @@ def test_an_invalid_entry_is_not_also_reported_as_a_missing_list() -> None:
     only_item = BASE.split("[[items]]")[0] + '[[items]]\nid = "a"\nlabel = "A"\ncolour = 1\n'
     problems = problems_of(only_item)
     assert problems == ["items #1 (id 'a'): colour: is not a known key (check its spelling); allowed: assumed, "
-                        "breakdowns, guidance, id, label, maximum, minimum, required, returns, source, type, unit, "
-                        "weight"]
+                        "breakdowns, document, expires, guidance, id, label, maximum, minimum, required, returns, "
+                        "source, type, unit, weight"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -467,3 +467,8 @@ def test_every_shipped_version_builds_and_keeps_the_returns(framework_id: str) -
     first = loader.get(framework_id)
     for version, framework in loader.versions(framework_id):
         assert framework.version == version.version and framework.returns == first.returns
+
+
+def test_only_a_document_expires() -> None:
+    only_item = BASE.split("[[items]]")[0] + '[[items]]\nid = "a"\nlabel = "A"\nexpires = true\n'
+    assert any("only a document expires" in p for p in problems_of(only_item))

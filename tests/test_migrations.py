@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel
 
+import bot.storage.answer_models  # noqa: F401  (the files sent in answer to requests, compared too)
 import bot.storage.delivery_models  # noqa: F401  (the outbox's channel pauses, compared with the migrations too)
 import bot.storage.meeting_models  # noqa: F401  (the meeting notes, compared with the migrations too)
 import bot.storage.plan_models  # noqa: F401  (the action plans and requests, compared with the migrations too)

@@ -50,6 +50,6 @@ def test_requests_lists_open_requests_with_their_deadlines_for_both_sides(desk: 
         stranger = requests_answer(session, contact(session, BOB), date(2025, 10, 2)).text
     assert "Request 1: Inspection report, City and Hackney Stop Smoking Service: due by 3 October 2025 (OVERDUE)" \
         in provider
-    assert "Send each document to the council" in provider and "Send each document" not in council
+    assert "Send each document" in provider and "\"request 1\"" in provider and "Send each document" not in council
     assert "due by 3 October 2025" in council and "OVERDUE" not in council
     assert stranger.startswith("✅ No request")

@@ -64,7 +64,7 @@ def stored_files(desk: Desk) -> int:
 def test_a_request_answered_on_time_is_kept_linked_and_passed_to_the_council(desk: Desk) -> None:
     asked = ask(desk)
     assert "by Friday 3 October 2025" in asked.text and "Told: Alice and Dave." in asked.text
-    told = [m for m in messages(desk) if m.subject.startswith("Request from the council")]
+    told = [m for m in messages(desk) if m.subject.startswith("Request 1 from the council")]
     assert sorted(m.address for m in told) == [ALICE, DAVE] and "Inspection report" in told[0].body_text
     done = answer(desk, asked.review_id or 0)
     assert "on time" in done.text

@@ -352,9 +352,9 @@ def test_kpibot_run_sweeps_and_status_shows_when_the_last_sweep_ran(engine: sa.E
     app = app_on(settings, engine, date(2021, 4, 1))
     now = at(date(2021, 7, 1), 9)
     assert scheduler_lines(engine, settings, now)[0].startswith("Scheduler: has never run on this database")
-    assert [t.name for t in all_tasks(app)][-3:] == ["sweep", "reports", "meetings"]
+    assert [t.name for t in all_tasks(app)][-4:] == ["sweep", "reports", "meetings", "evidence"]
     done = Service(app, tasks=scheduler_tasks(app.engine, app.settings, app.files), clock=lambda: now).run_once()
-    assert done == {"sweep": 1, "reports": 0, "meetings": 0}
+    assert done == {"sweep": 1, "reports": 0, "meetings": 0, "evidence": 0}  # City and Hackney asks for no document
     lines = scheduler_lines(engine, settings, now + timedelta(minutes=3))
     assert lines == [f"Scheduler: last sweep 3 minutes ago (01 Jul 2021 09:00, {leases.me()}), queued 1 message; "
                      "1 notice waiting to be sent."]

@@ -29,6 +29,7 @@ from services import free_port
 from sqlmodel import Session, SQLModel, select
 from test_telegram_service import until
 
+import bot.storage.answer_models  # noqa: F401  (every table is searched)
 import bot.storage.delivery_models  # noqa: F401  (every table is searched)
 import bot.storage.meeting_models  # noqa: F401  (every table is searched)
 import bot.storage.plan_models  # noqa: F401  (every table is searched)

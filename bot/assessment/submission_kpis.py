@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from bot.assessment.reviews import Inaccuracy, inaccuracies
 from bot.storage.models import Obligation, ServiceFailureRow, Submission
+from bot.storage.plan_models import InfoRequest
 from kpi_core.calendar import add_months
 from kpi_core.escalation import (
     PeriodRecord,
@@ -74,6 +75,17 @@ class ObligationRecord:
 
 
 @dataclass(frozen=True)
+class RequestRecord:
+    """A request for information as timeliness counts it: due in the window (or answered on time by then)."""
+
+    request_id: int
+    what: str
+    due: date
+    timely: bool  # answered by the end of its due date
+    answered: bool = False
+
+
+@dataclass(frozen=True)
 class SubmissionKpis:
     contract_id: str
     window_start: date
@@ -85,10 +97,25 @@ class SubmissionKpis:
     records: tuple[ObligationRecord, ...]
     consecutive_late: int = 0  # the longest run of late or missing returns, up to now, of one return type
     service_failures: tuple[ServiceFailure, ...] = ()  # on the record: happened in the rolling 12 months
+    requests: tuple[RequestRecord, ...] = ()  # the council's requests for information that count, oldest first
+
+    @property
+    def requests_on_time(self) -> int:
+        return sum(r.timely for r in self.requests)
+
+    @property
+    def due_all(self) -> int:
+        """Returns and requests for information that count towards timeliness."""
+        return self.due + len(self.requests)
+
+    @property
+    def timely_all(self) -> int:
+        return self.timely + self.requests_on_time
 
     @property
     def timeliness(self) -> Fraction | None:
-        return Fraction(100 * self.timely, self.due) if self.due else None
+        """Returns and requests for information on time, of those that count (as a % of them)."""
+        return Fraction(100 * self.timely_all, self.due_all) if self.due_all else None
 
     @property
     def accuracy(self) -> Fraction | None:
@@ -96,7 +123,7 @@ class SubmissionKpis:
 
     def system_values(self) -> dict[tuple[str, str], Fraction]:
         """Figures for framework items with source = "system"."""
-        return {("returns_due", ""): Fraction(self.due), ("returns_on_time", ""): Fraction(self.timely),
+        return {("returns_due", ""): Fraction(self.due_all), ("returns_on_time", ""): Fraction(self.timely_all),
                 ("returns_submitted", ""): Fraction(self.submitted),
                 ("returns_accurate", ""): Fraction(self.accurate),
                 ("returns_late_consecutive", ""): Fraction(self.consecutive_late),
@@ -233,7 +260,26 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         timely=sum(r.timely for r in records), submitted=sum(r.submitted for r in records),
         accurate=sum(bool(r.accurate) for r in records), records=tuple(records),
         consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0),
-        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months, moment, judging)))
+        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months, moment, judging)),
+        requests=request_records(session, contract_id, start, as_of, zone, moment))
+
+
+def request_records(session: Session, contract_id: str, start: date, as_of: date, zone: str,
+                    moment: datetime | None = None) -> tuple[RequestRecord, ...]:
+    """The contract's requests for information that count towards timeliness, as returns do: each due in
+    [start, as_of] whose due date has passed, or answered on time by then (an early answer counts at once).
+    Timely: answered by the end of its due date, Europe/London time. Withdrawn requests do not count."""
+    found = []
+    for request in session.exec(select(InfoRequest).where(
+            InfoRequest.contract_id == contract_id, InfoRequest.due >= start, InfoRequest.state != "withdrawn")
+            .order_by(col(InfoRequest.due), col(InfoRequest.id))):
+        if moment is not None and request.asked_at > moment:
+            continue
+        answered = request.answered_at if moment is None or (request.answered_at or moment) <= moment else None
+        timely = answered is not None and local_date(answered, zone) <= request.due
+        if request.due < as_of or timely:
+            found.append(RequestRecord(request.id or 0, request.what, request.due, timely, answered is not None))
+    return tuple(found)
 
 
 def record_service_failures(session: Session, contract_id: str, as_of: date, rule: ServiceFailureRule | None,

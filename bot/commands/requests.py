@@ -75,12 +75,19 @@ def list_command(state: State, who: str | None, include_answered: bool, as_json:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @WHO
 @click.option("--note", default="", help="What to tell the council with the document.")
+@click.option("--expires", default="", help="The document's expiry date (an insurance certificate), e.g. "
+              "'31 March 2027': reminded before it lapses.")
 @click.pass_obj
-def answer_command(state: State, request_id: int, path: Path, who: str, note: str) -> None:
+def answer_command(state: State, request_id: int, path: Path, who: str, note: str, expires: str) -> None:
     """Answer a request with a document (PDF, Word, Excel, an image...), as the provider."""
+    from bot.plans.drafts import parse_day
     from bot.plans.requests import answer
     from bot.review.scene import Refused
     from bot.storage.files import FileStore
+
+    expiry = parse_day(expires) if expires else None
+    if expires and expiry is None:
+        fail(f"--expires '{expires}' is not a date: write it as '31 March 2027' or '31/03/2027'.")
 
     try:
         data = path.read_bytes()
@@ -89,6 +96,6 @@ def answer_command(state: State, request_id: int, path: Path, who: str, note: st
     app = state.app
     try:
         done(answer(app.engine, app.settings, FileStore(app.settings.storage.files_dir), acting(state, who),
-                    request_id, path.name, data, note))
+                    request_id, path.name, data, note, expiry))
     except Refused as exc:
         fail(exc.text)

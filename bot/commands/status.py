@@ -46,6 +46,7 @@ def command(state: State, contract_id: str | None, as_json: bool) -> None:
             "id": s.contract.id, "name": s.contract.name,
             "timeliness": _pct(s.kpis.timeliness), "accuracy": _pct(s.kpis.accuracy),
             "returns_due": s.kpis.due, "returns_on_time": s.kpis.timely,
+            "requests_due": len(s.kpis.requests), "requests_on_time": s.kpis.requests_on_time,
             "obligations": [o.as_dict() for o in s.obligations]} for s in statuses]})
         return
     if not statuses:
@@ -98,7 +99,9 @@ def data_kpis_text(kpis: SubmissionKpis, targets: DataSubmissionTerms | None) ->
     against the contract's own targets; a contract without data-submission KPIs gets the counts only."""
     from kpi_core import formatting
 
-    timeliness = _share(kpis.timeliness, kpis.timely, kpis.due, "on time", "no returns due yet")
+    timeliness = _share(kpis.timeliness, kpis.timely_all, kpis.due_all, "on time" if not kpis.requests else
+                        f"on time, {plural(len(kpis.requests), 'request')} for information among them",
+                        "no returns due yet")
     accuracy = _share(kpis.accuracy, kpis.accurate, kpis.submitted, "accepted first time",
                       f"none received of {plural(kpis.due, 'return')} due" if kpis.due else "no returns due yet")
     if targets is None:

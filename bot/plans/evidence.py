@@ -1,10 +1,11 @@
 """A document sent in answer to a request for information, checked before it is kept: never read as a return.
 
-Any ordinary document is welcome (PDF, Word, OpenDocument, Excel, an image, plain text) within the intake's size
-cap (`[intake] max_upload_bytes`). Refused, with a clear answer and nothing kept: a file whose content is not what
-its name says, a program, a macro-enabled or encrypted Office file, a PDF that runs scripts or launches programs,
-and a zip whose parts declare more than `[intake] max_uncompressed_bytes` (kpibot never opens it, but a council
-officer will). A file name that looks like personal data is kept and shown under a neutral name.
+Any ordinary document is welcome (PDF, Word, OpenDocument, Excel, an image, plain text) within the intake's size cap
+(`[intake] max_upload_bytes`). Refused, with a clear answer and nothing linked to the request (a file sent by
+Telegram or email stays in the file store as sent, like a refused return's: bot/intake/documents.py): a file whose
+content is not what its name says, a program, a macro-enabled or encrypted Office file, a PDF that runs scripts or
+launches programs, and a zip whose parts declare more than `[intake] max_uncompressed_bytes` (kpibot never opens it,
+but a council officer will). A file name that looks like personal data is kept and shown under a neutral name.
 """
 
 from __future__ import annotations

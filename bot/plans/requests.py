@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
+from bot.assessment.in_context import framework_for
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import COMMISSIONER, PROVIDER, people_for, review_role, visible_contracts
 from bot.plans.drafts import parse_day
@@ -32,6 +33,7 @@ from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contact, Contract, Organisation, StoredFile
 from bot.storage.plan_models import InfoRequest
+from kpi_core.calendar import parse_period
 from kpi_core.duedates import add_working_days
 
 NOT_YOURS = "That request is not one you may see: it is not one of your contracts."
@@ -105,53 +107,65 @@ def ask(engine: sa.Engine, settings: config.Settings, act: Act, contract_id: str
 
 
 def answer(engine: sa.Engine, settings: config.Settings, files: FileStore, act: Act, request_id: int,
-           filename: str, data: bytes, note: str = "") -> Outcome:
+           filename: str, data: bytes, note: str = "", expires: date | None = None) -> Outcome:
     """The provider answers a request with a document: checked, kept, linked; the council is told with it attached.
     A refused file leaves the request open and keeps nothing of the file."""
-    note = clean(note)
-    shown = shown_name(filename)
+    return _run(engine, lambda session: answer_in(session, settings, files, act, request_id, filename, data, note,
+                                                  expires))
 
-    def work(session: Session) -> Outcome:
-        contact = actor(session, act)
-        request = session.get(InfoRequest, request_id)
-        part = review_role(session, contact, request.contract_id) if request is not None else None
-        if request is None or part is None:
-            raise Refused(NOT_YOURS, "not_yours")
-        if part != PROVIDER:
-            raise Refused("Only the provider answers a request for information.", "not_allowed")
-        if request.state != "open":
-            raise Refused(f"Request {request_id} was answered on {when(request.answered_at, settings)}: nothing more "
-                          "is asked.", "closed")
-        try:
-            check(shown, data, settings.intake.max_upload_bytes, settings.intake.max_uncompressed_bytes)
-        except Unsafe as unsafe:
-            record(session, act.at, contact.email, "request_answer_refused", f"info_request:{request_id}",
-                   {"size": len(data), "channel": act.channel, "why": str(unsafe)[:200]})
-            session.commit()  # the refusal is on the record; the request stays open
-            raise Refused(f"{unsafe} The request stays open: send the document again.", "unsafe") from None
-        sha = files.put(data)
-        insert_ignore(session, StoredFile, [dict(sha256=sha, size=len(data), first_seen_at=act.at, restricted=False)])
-        late = local_date(act.at, settings.timezone) > request.due
-        done = session.execute(sa.update(InfoRequest).where(col(InfoRequest.id) == request_id,
-                                                            col(InfoRequest.state) == "open").values(
-            state="answered", answered_by=contact.id, answered_at=act.at, answer_channel=act.channel, sha256=sha,
-            filename=shown, size=len(data), note=note, on_time=not late))
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            raise Refused("Someone answered this request a moment before you. Nothing was changed.", "acted_first")
-        session.refresh(request)
-        contract = session.get(Contract, request.contract_id)
-        assert contract is not None
-        story = story_of(session, settings, request, who=contact.name, when=when(act.at, settings), filename=shown,
-                       note=note, late=late)
-        told = queue(session, settings, people_for(session, contract, COMMISSIONER), "request_answered",
-                     f"request:{request.id}:answered", act.at, attach=(sha, shown), r=story)
-        record(session, act.at, contact.email, "request_answered", f"info_request:{request_id}",
-               {"contract": request.contract_id, "sha256": sha, "size": len(data), "on_time": not late,
-                "channel": act.channel, "told": len(told)})
-        return Outcome("answer", "answered", f"Thank you: {shown} was passed to {names(told)} as the answer to "
-                       f"request {request_id} ({request.what}){', after its deadline' if late else ', on time'}.",
-                       request_id)
-    return _run(engine, work)
+
+def answer_in(session: Session, settings: config.Settings, files: FileStore, act: Act, request_id: int,
+              filename: str, data: bytes, note: str = "", expires: date | None = None) -> Outcome:
+    """`answer` within the caller's transaction (the intake records what became of the file in the same one). A
+    refused file raises Refused; an unsafe one is put on the record (committed) first. `expires`: an insurance
+    certificate's expiry date, reminded before it lapses (jobs/evidence.py)."""
+    note, shown = clean(note), shown_name(filename)
+    contact = actor(session, act)
+    request = session.get(InfoRequest, request_id)
+    part = review_role(session, contact, request.contract_id) if request is not None else None
+    if request is None or part is None:
+        raise Refused(NOT_YOURS, "not_yours")
+    if part != PROVIDER:
+        raise Refused("Only the provider answers a request for information.", "not_allowed")
+    if request.state != "open":
+        raise Refused(f"Request {request_id} was answered on {when(request.answered_at, settings)}: nothing more "
+                      "is asked.", "closed")
+    if expires is not None and expires <= local_date(act.at, settings.timezone):
+        raise Refused(f"That {request.what.lower()} expired on {long_day(expires)}: send the current one, with its "
+                      "expiry date. The request stays open.", "expired")
+    if expires is None and _expires(session, request):
+        raise Refused(f"Give the {request.what.lower()}'s expiry date with it, so the council is reminded before it "
+                      "lapses: write it in the caption or the email's subject, for example \"expires 31 March "
+                      "2027\" (on the command line, --expires). The request stays open.", "no_expiry")
+    try:
+        check(shown, data, settings.intake.max_upload_bytes, settings.intake.max_uncompressed_bytes)
+    except Unsafe as unsafe:
+        record(session, act.at, contact.email, "request_answer_refused", f"info_request:{request_id}",
+               {"size": len(data), "channel": act.channel, "why": str(unsafe)[:200]})
+        session.commit()  # the refusal is on the record; the request stays open
+        raise Refused(f"{unsafe} The request stays open: send the document again.", "unsafe") from None
+    sha = files.put(data)
+    insert_ignore(session, StoredFile, [dict(sha256=sha, size=len(data), first_seen_at=act.at, restricted=False)])
+    late = local_date(act.at, settings.timezone) > request.due
+    done = session.execute(sa.update(InfoRequest).where(col(InfoRequest.id) == request_id,
+                                                        col(InfoRequest.state) == "open").values(
+        state="answered", answered_by=contact.id, answered_at=act.at, answer_channel=act.channel, sha256=sha,
+        filename=shown, size=len(data), note=note, on_time=not late, expires=expires))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused("Someone answered this request a moment before you. Nothing was changed.", "acted_first")
+    session.refresh(request)
+    contract = session.get(Contract, request.contract_id)
+    assert contract is not None
+    story = story_of(session, settings, request, who=contact.name, when=when(act.at, settings), filename=shown,
+                     note=note, late=late)
+    told = queue(session, settings, people_for(session, contract, COMMISSIONER), "request_answered",
+                 f"request:{request.id}:answered", act.at, attach=(sha, shown), r=story)
+    record(session, act.at, contact.email, "request_answered", f"info_request:{request_id}",
+           {"contract": request.contract_id, "sha256": sha, "size": len(data), "on_time": not late,
+            "channel": act.channel, "told": len(told), "expires": expires.isoformat() if expires else None})
+    return Outcome("answer", "answered", f"Thank you: {shown} was passed to {names(told)} as the answer to "
+                   f"request {request_id} ({request.what}){', after its deadline' if late else ', on time'}.",
+                   request_id)
 
 
 def requests_for(session: Session, contact: Contact | None, include_answered: bool = False) -> list[InfoRequest]:
@@ -181,6 +195,15 @@ def story_of(session: Session, settings: config.Settings, request: InfoRequest, 
     provider = session.get(Organisation, contract.provider_id)
     return RequestStory(request.id or 0, contract.name, provider.name if provider else contract.provider_id,
                         request.what, request.detail, long_day(request.due), **values)  # type: ignore[arg-type]
+
+
+def _expires(session: Session, request: InfoRequest) -> bool:
+    """Does the request ask for an evidence document that runs out (the framework's item says `expires`)?"""
+    contract = session.get(Contract, request.contract_id) if request.item_id else None
+    if contract is None:
+        return False
+    framework = framework_for(contract, parse_period(request.period_id, contract.year_start_month))
+    return any(i.id == request.item_id and i.expires for i in framework.items)
 
 
 def _run(engine: sa.Engine, work: Callable[[Session], Outcome]) -> Outcome:

@@ -186,7 +186,11 @@ def data_kpis(terms: ContractTerms, kpis: SubmissionKpis, labels: dict[str, str]
     why = tuple(f"{labels.get(r.obligation.return_type, r.obligation.return_type)}, "
                 f"{parse_period(r.obligation.period_id, start_month).label}: {'; '.join(r.why_inaccurate)}"
                 for r in kpis.records if r.accurate is False)
-    return (DataKpi("Timeliness of returns", kpis.timely, kpis.due, Fraction(str(spec.timeliness_target))),
+    late = tuple(f"Request {r.request_id} ({r.what}), due by {r.due.day} {r.due:%B %Y}: "
+                 f"{'answered after its deadline' if r.answered else 'not answered'}"
+                 for r in kpis.requests if not r.timely)
+    name = "Timeliness of returns and requests" if kpis.requests else "Timeliness of returns"
+    return (DataKpi(name, kpis.timely_all, kpis.due_all, Fraction(str(spec.timeliness_target)), reasons=late),
             DataKpi("Accuracy of returns", kpis.accurate, kpis.submitted, Fraction(str(spec.accuracy_target)),
                     when_none=none_received, reasons=why))
 

@@ -23,6 +23,7 @@ from sqlmodel import Field, SQLModel
 from bot.storage.models import UTCDateTime
 
 OPEN_PLAN = sa.text("state != 'closed'")
+EVIDENCE = sa.text("item_id != ''")  # one request per annual-return evidence item of a contract's year
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Any:
@@ -101,6 +102,10 @@ class InfoRequest(SQLModel, table=True):
     """The council's request for a document or information, with its own deadline, and the file that answered it."""
 
     __tablename__ = "info_request"
+    __table_args__ = (
+        sa.Index("one_request_per_evidence_item", "contract_id", "item_id", "period_id", unique=True,
+                 sqlite_where=EVIDENCE, postgresql_where=EVIDENCE),
+    )
     id: int | None = Field(default=None, primary_key=True)
     contract_id: str = Field(foreign_key="contract.id", max_length=64, index=True)
     what: str = Field(max_length=300)  # `Inspection report`
@@ -118,3 +123,6 @@ class InfoRequest(SQLModel, table=True):
     size: int = 0
     note: str = Field(default="", sa_type=sa.Text)  # what the provider wrote with the file
     on_time: bool | None = None
+    item_id: str = Field(default="", max_length=64)  # the annual return's evidence item it asks for, if any
+    period_id: str = Field(default="", max_length=32)  # the year whose evidence it is (with item_id)
+    expires: date | None = None  # an insurance certificate's expiry date, given with the answer

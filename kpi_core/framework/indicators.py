@@ -58,9 +58,17 @@ class DataItem(Model):
     # commissioner loads per period (`kpibot benchmarks load`), never taken from the return.
     source: Literal["provider", "system", "commissioner"] = "provider"
     assumed: str = ""
+    # The evidence is a document the provider attaches (`Insurance certificate`): kpibot asks for it as a request
+    # for information when the return it belongs to falls due; the figure in the return is the provider's word
+    # that it is in place. `expires`: the document runs out (an insurance certificate): its expiry date is
+    # recorded with it and reminded before it lapses.
+    document: str = ""
+    expires: bool = False
 
     @model_validator(mode="after")
     def _range(self) -> "DataItem":
+        if self.expires and not self.document:
+            raise ValueError("only a document expires: give `document` (what the provider attaches) too")
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValueError(f"minimum {self.minimum:g} is above maximum {self.maximum:g}: no figure could be "
                              "entered")

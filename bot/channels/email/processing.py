@@ -8,7 +8,9 @@
    contact set up for Telegram only is told to use it; a message too large to open gets a short answer.
 3. From the whole message: the same message seen before (its folder renumbered, or delivered twice) is recorded as
    such. An unknown sender's files go to the intake, which keeps them restricted and never answers an unknown
-   address; a registered contact's files that may be returns go to the intake one by one (each answered by the
+   address; a registered contact's files sent for the council's request for information (in the request's
+   thread, or naming it in the subject) are kept and linked to it, never read as returns (request_files.py); a
+   registered contact's files that may be returns go to the intake one by one (each answered by the
    intake, in the thread); an email without one that replies in the thread of the council's query answers it
    (bot/review); any other gets a short answer saying what to send, unless it answers one of kpibot's own
    messages (a "thank you").
@@ -37,6 +39,7 @@ from bot.channels.email import ledger as ledger
 from bot.channels.email.ledger import Location
 from bot.channels.email.message import Inbound, parse
 from bot.channels.email.quoting import reply_text
+from bot.channels.email.request_files import answer_files, request_named
 from bot.channels.email.rules import dmarc_result, is_return_file, our_messages, replies_to_us, silent_reason
 from bot.clock import utc_now
 from bot.intake.received import Received, shown_filename
@@ -149,6 +152,10 @@ class Processor:
         if contact is None:
             self._submit(key, message, arrived)
             return self._finish(fetched.where, message, arrived, "unknown sender")
+        with Session(self.engine) as session:  # files for the council's request: kept and linked, never a return
+            request_id = request_named(session, message, self.email.from_address) if message.attachments else None
+        if request_id is not None:
+            return self._request_files(fetched.where, key, message, arrived, contact, request_id)
         if not any(is_return_file(a) for a in message.attachments):
             answered = self._answer(fetched.where, key, message, arrived, contact)
             return answered if answered is not None else self._no_return(fetched.where, key, message, arrived,
@@ -228,6 +235,17 @@ class Processor:
         text = render_text("messages/review_email_answer.email.txt", said=said, subject=message.subject)
         return self._finish(where, message, arrived, "query answer",
                             Answer(contact, key, "query answer", "Your answer to the council's query", text))
+
+    def _request_files(self, where: Location, key: str, message: Inbound, arrived: datetime, contact: Contact,
+                       request_id: int) -> bool:
+        """Files sent for the council's request (bot/channels/email/request_files.py), answered in the thread."""
+        if self._capped(contact.email):
+            return False  # waits in the folder until it may be answered
+        said = answer_files(self.engine, self.settings, self.intake.files, key, message, arrived, contact.id or 0,
+                            request_id)
+        text = render_text("messages/request_email_files.email.txt", said=said, subject=message.subject)
+        return self._finish(where, message, arrived, "request answer",
+                            Answer(contact, key, "request answer", f"Received for request {request_id}", text))
 
     def _no_return(self, where: Location, key: str, message: Inbound, arrived: datetime, contact: Contact) -> bool:
         if replies_to_us(message, self.email.from_address):

@@ -47,6 +47,7 @@ from bot.channels.telegram import review as r
 from bot.channels.telegram import uploads as u
 from bot.channels.telegram.kit import KIT, Kit
 from bot.channels.telegram.receipts import RecordingQueue, record_upload
+from bot.channels.telegram.request_command import request_command
 from bot.channels.telegram.texts import COMMANDS, COMMISSIONER_COMMANDS
 from bot.channels.telegram.throttle import Throttle
 from bot.channels.telegram.transport import TelegramTransport, shared_transport
@@ -103,7 +104,7 @@ def add_handlers(application: BotApplication) -> None:
                           ("template", h.template), ("report", h.report), ("check", h.check_command),
                           ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command),
                           ("plans", p.plans_command), ("requests", p.requests_command),
-                          ("meeting", mt.meeting_command)):
+                          ("meeting", mt.meeting_command), ("request", request_command)):
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))

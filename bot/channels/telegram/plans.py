@@ -61,8 +61,9 @@ def requests_answer(session: Session, contact: Contact, today: date) -> Answer:
     lines = [f"📨 Open requests for information: {len(found)}"]
     lines += [f"• {request_line(session, r, today)}" for r in found[:MOST]]
     if not is_commissioner(contact):
-        lines.append("\nSend each document to the council as usual (a PDF, Word or Excel document, or an image): "
-                     "it is recorded against its request.")
+        lines.append(f"\nSend each document (a PDF, Word or Excel document, or an image) with its request's number "
+                     f"as the caption, e.g. \"request {found[0].id}\", or as a reply to the request's message: it is "
+                     "recorded against that request.")
     return Answer("\n".join(lines))
 
 

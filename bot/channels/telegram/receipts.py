@@ -20,6 +20,7 @@ from collections.abc import Callable
 from telegram import Update
 
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import request_files as request_files
 from bot.channels.telegram import review as review
 from bot.channels.telegram.kit import Kit
 from bot.channels.telegram.uploads import Upload, seen, upload_of
@@ -55,14 +56,21 @@ class RecordingQueue(asyncio.Queue):  # type: ignore[type-arg]
 
 
 def record_upload(k: Kit, bot_id: int, update: object) -> None:
-    """Record a return file a linked contact sent (not a /check dry run, which is never stored), once."""
-    if not isinstance(update, Update) or update.message is None or update.message.document is None:
+    """Record a return file a linked contact sent (not a /check dry run, which is never stored), or a document
+    answering a request for information, once."""
+    if not isinstance(update, Update) or update.message is None or request_files.file_of(update.message) is None:
         return
     message = update.message
     contact = linking.linked_contact(k.engine, message.chat_id)
     if contact is None:
         return  # its handler tells the chat how to get linked; nothing of a stranger's is taken
     assert contact.id is not None
+    request_id = request_files.request_of(k.engine, message, bot_id)
+    if request_id is not None:  # a document for the council's request: recorded as such, never as a return
+        request_files.record(k, message, contact, request_id)
+        return
+    if message.document is None:
+        return  # a photo that answers no request: its handler says how to send a return
     answering = review.answered_query(k.engine, message, contact.id, k.clock())
     upload = upload_of(message, bot_id, k.bot_id, k.app.settings, answering)
     if not isinstance(upload, Upload) or upload.dry or seen(k.engine, upload.received.key):

@@ -25,6 +25,7 @@ COMMISSIONER_COMMANDS = (
     ("late", "Returns overdue across your contracts, with escalation level"),
     ("exceptions", "The exception report PDF: /exceptions [period]"),
     ("meeting", "Record a performance meeting's notes and agreed actions: /meeting contract period notes"),
+    ("request", "Ask a provider for a document: /request contract | what | deadline"),
 )
 
 UNLINKED = ("This chat is not linked to kpibot yet. Ask your commissioning team for a Telegram invite, then open "

@@ -25,6 +25,7 @@ from bot.channels.telegram import answers as answers
 from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import keyboards as keyboards
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import request_files as request_files
 from bot.channels.telegram import review as review
 from bot.channels.telegram import texts as texts
 from bot.channels.telegram.check import check as dry_run
@@ -78,6 +79,10 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: 
     acknowledge it once, and have the intake download and process it (or, after /check, score it unstored)."""
     k, message = kit(context), update.effective_message
     assert message is not None and message.document is not None and contact.id is not None
+    request_id = await asyncio.to_thread(request_files.request_of, k.engine, message, context.bot.id)
+    if request_id is not None:  # a document for the council's request: kept and linked, never read as a return
+        await request_files.answer_file(k, message, contact, request_id)
+        return
     answering = await asyncio.to_thread(review.answered_query, k.engine, message, contact.id, k.clock())
     upload = upload_of(message, context.bot.id, k.bot_id, k.app.settings, answering)
     if isinstance(upload, str):
@@ -169,9 +174,15 @@ def seen(engine: sa.Engine, key: str) -> bool:
 
 @linked
 async def not_a_file(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """A photo, sticker, voice note or the like: say how to send the return."""
+    """A photo, sticker, voice note or the like: say how to send the return. A photo for the council's request for
+    information answers it."""
     message = update.effective_message
     assert message is not None
+    request_id = await asyncio.to_thread(request_files.request_of, kit(context).engine, message, context.bot.id) \
+        if message.photo else None
+    if request_id is not None:
+        await request_files.answer_file(kit(context), message, contact, request_id)
+        return
     kind = next((w for attr, w in (("photo", "photo"), ("sticker", "sticker"), ("voice", "voice message"),
                                    ("video_note", "video message"), ("video", "video"), ("audio", "sound file"),
                                    ("animation", "GIF"), ("location", "location"), ("contact", "contact card"))

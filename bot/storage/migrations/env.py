@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import bot.storage.answer_models  # noqa: F401  (and the files sent in answer to requests)
 import bot.storage.delivery_models  # noqa: F401  (and the outbox's channel pauses)
 import bot.storage.meeting_models  # noqa: F401  (and the quarterly meeting's notes)
 import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
