@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-from intake_fixtures import ALICE, BOB, NOW, received
+from intake_fixtures import ALICE, BOB, DAVE, NOW, received
 from openpyxl import load_workbook
 from review_fixtures import CAROL, Desk
 from sqlmodel import Session, col, select
@@ -214,3 +214,33 @@ def test_the_capped_reader_process_reads_the_plan_and_looks_for_personal_data_el
     assert read.action_plan is not None and read.action_plan.reason == REASON
     assert [r.values[2] for r in read.action_plan.rows] == ["Rebecca Mellor, Public Health", "Service manager"]
     assert listed.personal_data and listed.action_plan is None  # a list of people is refused, whatever else it is
+
+
+def test_the_sweep_sends_each_plan_asked_for_with_its_workbook_attached_and_again_when_returned(
+        desk: Desk, tmp_path: Path) -> None:
+    from jobs.sweep import sweep
+
+    plan_id = red_plan(desk)
+
+    def sent() -> list[OutboxMessage]:
+        with Session(desk.engine) as session:
+            return list(session.exec(select(OutboxMessage).where(
+                OutboxMessage.kind == "plan_workbook",
+                col(OutboxMessage.attachment_name).startswith(f"action-plan-{plan_id}-")).order_by(col(OutboxMessage.id))))
+    sweep(desk.engine, desk.settings, desk.files, NOW + timedelta(hours=1))
+    sweep(desk.engine, desk.settings, desk.files, NOW + timedelta(hours=2))  # once only
+    first = sent()
+    assert sorted(m.address for m in first) == [ALICE, DAVE]  # the provider's people, not the council
+    message = first[0]
+    assert message.subject.startswith("Action plan to complete: City and Hackney Stop Smoking Service, 1.4 ")
+    assert message.attachment_name == f"action-plan-{plan_id}-1_4-2025-26-Q2.xlsx"
+    assert "reply to this email with the workbook attached by Wednesday 15 October 2025" in " ".join(message.body_text.split())
+    assert message.attachment_sha256 is not None
+    attached = desk.files.get(message.attachment_sha256)
+    assert send(desk, filled(attached), "from-email").outcome == "action_plan"  # the attachment, filled in
+    acts.send_back(desk.engine, desk.settings, desk.act(CAROL, at=NOW + timedelta(hours=3)), plan_id,
+                   "Name a measure of success for each action.")
+    sweep(desk.engine, desk.settings, desk.files, NOW + timedelta(hours=4))
+    again = sent()[2:]
+    assert len(again) == 2 and "The council returned it with this comment: Name a measure of success" in \
+        again[0].body_text
