@@ -9,20 +9,21 @@ answer. Bob (another provider's, chat 4004) and Carol (the council's commissione
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
 from intake_fixtures import BOB, NOW
 from review_fixtures import CAROL, Desk
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, running_channel, send
 
 from bot.app import App, fetchers_from
 from bot.intake.service import Intake
 from bot.plans import conversation
 from bot.reports.queue import RenderQueue
-from bot.storage.models import Contact
+from bot.storage.models import Contact, Submission
 from bot.storage.plan_models import ActionPlan, PlanAction, PlanChat, PlanEvent
 
 pytestmark = pytest.mark.timeout(180)
@@ -178,3 +179,33 @@ def test_a_plan_closed_while_it_is_being_completed_ends_the_conversation(app: Ap
         assert "The plan is closed" in alice.says(f"/plan {plan_id}")["text"]
     with Session(desk.engine) as session:
         assert session.exec(select(PlanChat)).first() is None
+
+
+def test_the_workbook_sent_back_in_the_chat_completes_another_plan_and_is_never_scored(
+        app: App, api: FakeBotApi, desk: Desk, tmp_path: Path) -> None:
+    """One plan by the workbook (a document in the chat), another by the conversation: both reach the council."""
+    from test_plan_workbook import filled, made
+
+    red_plan(desk)
+    with Session(desk.engine) as session:
+        by_chat, by_workbook = session.exec(select(ActionPlan.id).order_by(col(ActionPlan.id))).all()[:2]
+    assert by_chat is not None and by_workbook is not None
+    alice = Chat(api, ALICE_CHAT)
+    with running_channel(app):
+        send(api, ALICE_CHAT, 50, document=api.add_file(filled(made(desk, by_workbook, tmp_path)), "plan.xlsx"))
+        api.wait_for(lambda calls: any(c.method == "sendMessage" and c.chat_id == ALICE_CHAT
+                                       and c.params["text"].startswith("Thank you: action plan") for c in calls))
+        alice.seen = len([c for c in api.calls if c.method == "sendMessage" and c.ok and c.chat_id == ALICE_CHAT])
+        alice.says(f"/plan {by_chat}")
+        alice.says("Two pharmacies stopped the service in August.")
+        for answer in ("Re-train pharmacy advisers", "Monthly sessions", "Rebecca Mellor", "31 October 2025", "no"):
+            alice.says(answer)
+        assert alice.says(conversation.SEND)["text"].startswith("Thank you: action plan")
+    with Session(desk.engine) as session:
+        states = {p.id: (p.state, p.revision) for p in session.exec(select(ActionPlan))}
+        assert states[by_chat] == states[by_workbook] == ("submitted", 1)
+        channels = sorted((e.plan_id, e.channel) for e in session.exec(
+            select(PlanEvent).where(PlanEvent.action == "complete")))
+        assert channels == sorted([(by_chat, "telegram"), (by_workbook, "telegram")])
+        taken = session.exec(select(Submission).where(Submission.filename == "plan.xlsx")).one()
+        assert (taken.status, taken.version, taken.obligation_id) == ("action_plan", None, None)
