@@ -244,3 +244,15 @@ def test_the_sweep_sends_each_plan_asked_for_with_its_workbook_attached_and_agai
     again = sent()[2:]
     assert len(again) == 2 and "The council returned it with this comment: Name a measure of success" in \
         again[0].body_text
+
+
+def test_kpibot_submit_of_a_filled_in_workbook_completes_the_plan_with_exit_code_0(desk: Desk, tmp_path: Path) -> None:
+    plan_id = red_plan(desk)
+    path = tmp_path / "filled.xlsx"
+    later = tuple((*row[:3], "31 March 2030") for row in ROWS)  # `kpibot submit` dates it by the real clock
+    path.write_bytes(filled(made(desk, plan_id, tmp_path), rows=later))
+    done = kpibot(desk, "submit", str(path), "--as", ALICE)
+    assert done.exit_code == 0, done.output
+    assert "Thank you: action plan" in done.output and "with 2 actions" in done.output
+    again = kpibot(desk, "submit", str(path), "--as", ALICE)  # another message: the plan waits for the council now
+    assert again.exit_code == 2 and "older version of action plan" in again.output
