@@ -1,5 +1,6 @@
 """The action-plan workbook sent to the provider with each plan asked of them (and again, with the council's comment
-and what they wrote, when the council returns it): one message per plan and person, the workbook attached
+and what they wrote, when the council returns it): one message per plan to the provider's submitters (as a
+reminder goes: its managers when it has none), the workbook attached
 (bot/plans/workbook.py). Filled in and sent back through any channel, it completes the plan.
 
 Keyed by plan, revision and state, so each asking sends it once; only plans asked within the last two weeks, so
@@ -30,7 +31,6 @@ from jobs.queueing import Decision, Outgoing
 from jobs.recipients import Directory
 from jobs.timing import Clock
 
-PROVIDER = ("provider_submitter", "provider_manager")
 KIND = "plan_workbook"  # templates/messages/plan_workbook.*
 RECENT_DAYS = 14
 Planned = tuple[Decision, Callable[[Session, Directory, Describer], None]]
@@ -54,7 +54,8 @@ def _workbook(session: Session, settings: config.Settings, clock: Clock, files: 
                         why=f"the workbook of action plan {plan.id} ({plan.ref}) of {contract.name}")
 
     def build(session: Session, directory: Directory, describer: Describer) -> None:
-        people = [p for p in directory.people(contract.provider_id, contract.id, PROVIDER) if p.channel != "teams"]
+        people = [p for p in directory.submitters(contract.provider_id, contract.id)  # whom returns are asked of
+                  if p.channel != "teams" and p.contact_id is not None]
         if not people:
             return
         facts = facts_of(session, plan)

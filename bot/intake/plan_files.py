@@ -33,7 +33,7 @@ DONE: Final = "action_plan"
 def take(engine: sa.Engine, settings: config.Settings, submission_id: int, sender: Sender, received: Received,
          sheet: PlanSheet, sleep: Callable[[float], None] = time.sleep) -> IntakeResult:
     """Complete the workbook's plan, then end the receipt with the answer (queued on the channel it came by)."""
-    act = Act(sender.id, received.channel, received.received_at, key=f"intake:{received.key}")
+    act = Act(sender.id, received.channel, received.received_at, key=f"intake:submission:{submission_id}")
     try:
         outcome = complete_from(engine, settings, act, sheet)
         done, text, plan_id = True, outcome.text, str(outcome.review_id)  # the plan's id
