@@ -257,3 +257,26 @@ def test_kpibot_submit_of_a_filled_in_workbook_completes_the_plan_with_exit_code
     assert "Thank you: action plan" in done.output and "with 2 actions" in done.output
     again = kpibot(desk, "submit", str(path), "--as", ALICE)  # another message: the plan waits for the council now
     assert again.exit_code == 2 and "older version of action plan" in again.output
+
+
+def test_a_renamed_plan_sheet_still_reads_and_a_removed_one_is_named() -> None:
+    from bot.workbooks.action_plan import PlanFacts, build_plan_workbook
+    from kpi_core.returns.reader import read_return
+
+    facts = PlanFacts(3, 0, "ch-stop-smoking", "City and Hackney Stop Smoking Service", "Breathe Easy CIC", "1.4",
+                      "Smoking quitters", "3500", "1693", "1807 off target", "2025-26-Q2", "Q2 2025-26",
+                      "15 October 2025")
+    book = load_workbook(io.BytesIO(filled(build_plan_workbook(facts))))
+    book[plan_sheet.PLAN_SHEET].title = "Our plan"
+    out = io.BytesIO()
+    book.save(out)
+    renamed = read_return(out.getvalue(), "plan.xlsx").action_plan
+    assert renamed is not None and renamed.sheet == "Our plan" and renamed.reason == REASON
+    assert renamed.reason_cell == "'Our plan'!B12" and len(renamed.rows) == 2
+    del book["Our plan"]
+    book.create_sheet("Notes").append(["Our own notes"])
+    out = io.BytesIO()
+    book.save(out)
+    removed = read_return(out.getvalue(), "plan.xlsx").action_plan
+    assert removed is not None and "the sheet 'Action plan' with the reason and the actions is missing" in \
+        removed.problem

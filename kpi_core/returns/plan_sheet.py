@@ -51,6 +51,7 @@ class PlanSheet:
     reason_cell: str = ""
     rows: tuple[PlanRow, ...] = ()
     problem: str = ""  # the plan sheet could not be found: what to do instead
+    sheet: str = ""  # the name of the sheet the reason and actions were read from
 
 
 def text_of(value: Cell) -> str:
@@ -116,7 +117,7 @@ def read_plan(sheets: Sequence[tuple[str, Sequence[Sequence[Cell]]]]) -> PlanShe
         if any(values):
             cells = tuple(f"{quoted(name)}!{column(c)}{r + 1}" for c in range(FIRST_PART_COL, FIRST_PART_COL + 4))
             actions.append(PlanRow(r + 1, values, cells))  # type: ignore[arg-type]
-    return PlanSheet(marker, reason, reason_cell, tuple(actions))
+    return PlanSheet(marker, reason, reason_cell, tuple(actions), sheet=name)
 
 
 def plan_rows(sheets: Sequence[tuple[str, Sequence[Sequence[Cell]]]]) -> tuple[str, Sequence[Sequence[Cell]]] | None:

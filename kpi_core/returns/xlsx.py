@@ -129,7 +129,7 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
     # An action-plan workbook (kpi_core/returns/plan_sheet.py) names each action's owner: that column is not a list.
     tabs = _tab_numbers(listed)
     plan = plan_sheet.read_plan([(sheet.name, sheet.rows) for sheet in sheets])
-    screen = {plan_sheet.PLAN_SHEET} if plan is not None else set()
+    screen = {plan.sheet} if plan is not None else set()
     sightings = personal_data.find(((sheet.name, tabs.get(sheet.name, 0), plan_sheet.screened(sheet.rows)
                                      if sheet.name in screen else sheet.rows) for sheet in sheets), limits.max_rows)
     if sightings:
