@@ -52,7 +52,8 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
         assert (confirmed.contract_id, confirmed.year_id, confirmed.state) == ("ch-stop-smoking", "2025-26",
                                                                                "confirmed")
     app.close()
-    assert sent.count("reply") == len(steps)
+    assert sent.count("reply") == len(steps) + 1  # and the answer to the action-plan workbook emailed back
+    assert "plan_workbook" in sent  # each plan asked for went with its workbook (bot/demo/plan_routes.py)
     assert {"reminder", "overdue", "report", "digest", "review"} <= set(sent)  # the scheduler ran on the same clock
     outbox = tmp_path / "demo" / "outbox"
     cards = sorted(outbox.glob("*-teams-*.json"))  # what each [[teams]] channel would be posted, no tenant needed
