@@ -64,8 +64,8 @@ COMMANDS: dict[str, Entry] = {
     "answer": Entry("bot.commands.review:answer_command", "Answer the council's query on a return with an "
                                                           "explanation (a corrected file goes by `kpibot submit`)."),
     "payments": Entry("bot.commands.payments:group", "Show a year's payments and what they rest on; confirm them."),
-    "plans": Entry("bot.commands.plans:group", "Action plans for red indicators: list, show, complete, agree, "
-                                               "return, close."),
+    "plans": Entry("bot.commands.plans:group", "Action plans for red indicators: list, show, workbook, complete, "
+                                               "agree, return, close."),
     "request": Entry("bot.commands.requests:request_command", "Ask a contract's provider for a document or "
                                                               "information by a deadline."),
     "requests": Entry("bot.commands.requests:group", "Requests for information: list them, answer one with a "

@@ -39,6 +39,7 @@ from jobs.messages import days_text, number, ordinal, render, short_day, when_te
 from jobs.notices import LatePeriod
 from jobs.obligations import ensure_current
 from jobs.owed import Describer, Owed
+from jobs.plan_workbooks import workbook_decisions
 from jobs.plans import plan_decisions
 from jobs.queries import query_decisions
 from jobs.queueing import Decision, Outgoing, existing, queue
@@ -88,6 +89,7 @@ class _Sweep:
         later += query_decisions(self.session, self.settings, self.clock)  # the council's queries, chased
         later += plan_decisions(self.session, self.settings, self.clock)  # action plans and their actions
         later += expiry_decisions(self.session, self.settings, self.clock)  # insurance certificates lapsing
+        later += workbook_decisions(self.session, self.settings, self.clock, self.files)  # plans' workbooks
         done = existing(self.session, [key for key, _ in later])
         todo = [make() for key, make in later if key not in done]
         if not todo:

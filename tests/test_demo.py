@@ -71,7 +71,8 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
                   "days overdue", "Meeting of 27 February 2026", "Send the revised GP referral pathway"):
         assert words in page
     assert "meeting" in sent and "plan_action_warning" in sent  # an overdue action climbed the ladder
-    assert sent.count("reply") == len(steps)
+    assert sent.count("reply") == len(steps) + 1  # and the answer to the action-plan workbook emailed back
+    assert "plan_workbook" in sent  # each plan asked for went with its workbook (bot/demo/plan_routes.py)
     assert {"reminder", "overdue", "report", "digest", "review"} <= set(sent)  # the scheduler ran on the same clock
     outbox = tmp_path / "demo" / "outbox"
     cards = sorted(outbox.glob("*-teams-*.json"))  # what each [[teams]] channel would be posted, no tenant needed

@@ -1,6 +1,7 @@
 """A quarter end with action plans, for each shipped framework, on the example deployment (config.toml) and a real
 database of each kind: a return with reds is accepted, plans are asked for (one message to each of the provider's
-people), two are completed, one is returned once and then agreed, an agreed action goes past its date and is
+people, each plan's workbook attached), two are completed (one through its workbook emailed back, one in the chat),
+one is returned once and then agreed, an agreed action goes past its date and is
 chased on both sides, and the next return closes the plans of the indicators back on target and updates the rest.
 The outbox holds every message each side would receive, with the right recipients and dates."""
 
@@ -13,11 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from test_plan_workbook import filled
 
 from bot import config
 from bot.intake.received import Received
 from bot.intake.service import Intake
-from bot.plans import acts
+from bot.plans import acts, conversation
 from bot.plans import table as t
 from bot.plans.drafts import ActionDraft
 from bot.review.scene import Act
@@ -97,14 +99,26 @@ def test_a_quarter_end_with_action_plans(tmp_path: Path, database_url: str, engi
     assert all(m.created_at == arrived + timedelta(hours=1) for m in asked)
     assert all(f"Action plan {p.id}: {p.ref} " in asked[0].body_text for p in plans)
 
-    # 2. Two plans completed by the provider; the council returns one once, then agrees both.
+    # 2. Two plans completed by the provider, one through the workbook kpibot attached to it (filled in and
+    # emailed back), the other in the chat, step by step; the council returns one once, then agrees both.
     a, b = plans[0].id or 0, plans[1].id or 0
     when = first.due_date + timedelta(days=30)
-    act = Act(people[sender], "cli", arrived + timedelta(days=1))
     line = ActionDraft("Recover the missed activity", "Weekly review of the pipeline", "Service manager",
                        f"{when.day} {when:%B %Y}")
-    for plan_id in (a, b):
-        acts.complete(engine, settings, act, plan_id, "Staff vacancies in the quarter reduced capacity.", [line])
+    reason = "Staff vacancies in the quarter reduced capacity."
+    [attached] = [m for m in outbox(engine, "plan_workbook") if (m.attachment_name or "").startswith(
+        f"action-plan-{a}-")]
+    assert attached.address == sender and attached.attachment_sha256 is not None
+    by_workbook = intake.submit(Received(
+        channel="email", message_id=f"{contract_id}-plan", sender=sender, filename=attached.attachment_name or "",
+        data=filled(files.get(attached.attachment_sha256), reason, ((line.what, line.how, line.who, line.when),)),
+        received_at=arrived + timedelta(days=1)))
+    assert by_workbook.outcome == "action_plan", by_workbook.reply
+    chat, at = 9001, arrived + timedelta(days=1)
+    conversation.start(engine, settings, people[sender], chat, b, at)
+    for n, text in enumerate((reason, line.what, line.how, line.who, line.when, "no", conversation.SEND)):
+        said = conversation.answer(engine, settings, people[sender], chat, text, at, f"chat:{n}")
+    assert said is not None and said.text.startswith("Thank you"), said
     council = Act(people[COUNCIL], "cli", arrived + timedelta(days=2))
     acts.send_back(engine, settings, council, a, "Name the person responsible, not a role.")
     acts.complete(engine, settings, Act(people[sender], "cli", arrived + timedelta(days=3)), a,

@@ -104,7 +104,7 @@ def test_a_year_of_an_april_start_quarterly_contract(engine: sa.Engine, tmp_path
     assert "Q1 2021-22" not in failure.text  # on time: not part of the run
     with Session(engine) as session:  # every notice is recorded once under its key, with its message
         keys = session.exec(select(Notice.key).where(col(Notice.outbox_id).is_not(None))).all()
-        chased = ("digest", "plans_after_return", "plan_reminder", "plan_overdue")  # plans (test_plans.py)
+        chased = ("digest", "plans_after_return", "plan_reminder", "plan_overdue", "plan_workbook")  # plans
         assert len(keys) == len(set(keys)) == len(sent) + len(notices(engine, chased))
 
 

@@ -1,4 +1,4 @@
-"""`kpibot plans list|show|complete|agree|return|close`: action plans from the command line.
+"""`kpibot plans list|show|workbook|complete|agree|return|close`: action plans from the command line.
 
 Each acts for a registered person (`--as EMAIL`) through the same functions as chat (bot/plans/acts.py), so the
 same rules hold: only the contract's commissioners agree, return or close a plan; a provider's contacts see and
@@ -18,7 +18,7 @@ PLAN = click.argument("plan_id", type=int, metavar="PLAN")
 
 @click.group("plans")
 def group() -> None:
-    """Action plans for red indicators: list, show, complete, agree, return, close."""
+    """Action plans for red indicators: list, show, workbook, complete, agree, return, close."""
 
 
 @group.command("list")
@@ -149,3 +149,35 @@ def close_command(state: State, plan_id: int, who: str, note: str) -> None:
         done(close(state.app.engine, state.app.settings, acting(state, who), plan_id, note))
     except Refused as exc:
         fail(exc.text)
+
+
+@group.command("workbook")
+@PLAN
+@click.option("--as", "who", default=None, help="Make it as this person may see the plan (default: any plan).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the .xlsx file.")
+@click.pass_obj
+def workbook_command(state: State, plan_id: int, who: str | None, out: str) -> None:
+    """Write an open plan's action-plan workbook (.xlsx) to fill in; sent back through any channel, it completes
+    the plan."""
+    from pathlib import Path
+
+    from sqlmodel import Session
+
+    from bot.clock import utc_now
+    from bot.plans.workbook import workbook
+    from bot.review.listing import contact_by_email
+    from bot.review.scene import Refused
+
+    app = state.app
+    with Session(app.engine) as session:
+        try:
+            contact = contact_by_email(session, who) if who else None
+            name, data = workbook(session, contact, plan_id, app.today(utc_now()))
+        except Refused as exc:
+            fail(exc.text)
+    try:
+        Path(out).write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
+    click.echo(f"Wrote {out} ({name}, {len(data):,} bytes): fill in the yellow cells and send it back like a return.")

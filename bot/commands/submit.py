@@ -66,7 +66,7 @@ def command(state: State, path: str, sender: str, contract_id: str | None, perio
                        "message): it was received and not refused. `kpibot status` shows its outcome once "
                        "checked, and the reply is queued then.", err=True)
         raise SystemExit(IN_PROGRESS)
-    accepted = result.outcome == "accepted" or (result.outcome == "duplicate" and not any(
+    accepted = result.outcome in ("accepted", "action_plan") or (result.outcome == "duplicate" and not any(
         f.is_error for f in result.findings) and result.version is not None)
     raise SystemExit(0 if accepted else 2)
 

@@ -1,8 +1,10 @@
 """The action plans and a request for information in the demo, on the replay's clock.
 
 After City and Hackney's first accepted return, the provider completes the action plan of its first red
-indicator; the commissioner returns it once with a comment, the provider completes it again and the commissioner
-agrees it, so the scheduler's sweeps remind and chase its action's date. The commissioner also asks for the
+indicator by filling in the action-plan workbook and emailing it back (the intake recognises it and completes the
+plan); the commissioner returns it once with a comment, the provider completes it again in the chat, step by step
+(bot/plans/conversation.py, as `/plan N` in Telegram), and the commissioner agrees it, so the scheduler's sweeps
+remind and chase its action's date. The commissioner also asks for the
 service's latest inspection report within 2 working days, which the provider sends the next working day.
 """
 
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.app import App
+from bot.demo.plan_routes import by_chat, by_workbook
 from bot.intake.received import IntakeResult
 from bot.plans import acts, requests
 from bot.plans.drafts import ActionDraft
@@ -92,7 +95,8 @@ class DemoPlans:
             action = ActionDraft("Restore pharmacy coverage in the two areas without a service",
                                  "Recruit and train two replacement pharmacies; monthly referral review with GPs",
                                  who, f"{when.day} {when:%B %Y}")
-            outcome = acts.complete(app.engine, app.settings, provider, step.target, REASON, [action])
+            done = by_workbook if revision == 0 else by_chat
+            outcome = done(app, provider, step.target, REASON, action)
             return outcome, [Step(later, "plan_return" if revision == 0 else "plan_agree", step.target)]
         if step.what == "plan_return":
             return acts.send_back(app.engine, app.settings, council, step.target, RETURNED), \

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 Channel = Literal["cli", "email", "telegram", "web"]
 Outcome = Literal["accepted", "rejected", "failed", "held", "unknown_sender", "duplicate", "quarantined",
-                  "pending", "overtaken", "confirm"]  # confirm: a chat is asked whether to undo corrections
+                  "pending", "overtaken", "confirm", "action_plan"]  # confirm: a chat is asked whether to undo
+# corrections; action_plan: an action-plan workbook completed its plan (bot/intake/plan_files.py)
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 
 MAX_FILENAME = 120

@@ -34,7 +34,7 @@ from bot.assessment.in_context import Assessed, assess_in_context, terms_of
 from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
-from bot.intake import replies, saving, undoing
+from bot.intake import plan_files, replies, saving, undoing
 from bot.intake.endings import Endings
 from bot.intake.fetching import Fetcher, Fetching
 from bot.intake.received import IntakeResult, Received, normalised
@@ -304,6 +304,8 @@ class Intake:
         parsed = self.read(received.data, received.filename)
         if parsed.personal_data:
             return self.endings.quarantine(submission_id, sender, received, parsed.findings)
+        if parsed.action_plan is not None:  # an action-plan workbook completes its plan: never scored
+            return plan_files.take(self.engine, self.settings, submission_id, sender, received, parsed.action_plan)
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
             return self.endings.reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)

@@ -54,6 +54,26 @@ def parse_day(text: str) -> date | None:
     return None
 
 
+def when_checked(text: str, today: date) -> tuple[date | None, str]:
+    """The date `text` names, and what is wrong with it ("" when it is a date from `today` on): the one rule for
+    "when", whatever the channel (the command line, the chat's step, a workbook's row)."""
+    text = clean(text)
+    due = parse_day(text)
+    if due is None:
+        return None, (f"'{text}' is not a date; write when results will be realised as a date, for example "
+                      "31 March 2026.")
+    if due < today:
+        return due, f"{due.day} {due:%B %Y} has passed; give the date results will be realised from now on."
+    return due, ""
+
+
+def who_problem(text: str) -> str:
+    """What is wrong with the name of who is responsible ("" when nothing is)."""
+    if len(clean(text)) > MAX_WHO:
+        return f"'who' is longer than {MAX_WHO} characters; name the person or team."
+    return ""
+
+
 def from_line(line: str, number: int) -> ActionDraft:
     """An action written on one line as `what | how | who | when` (the command line's --action, a chat message)."""
     parts = [p.strip() for p in line.split(SEPARATOR)]
@@ -103,18 +123,13 @@ def problems(reason: str, drafts: Sequence[ActionDraft],
             found.append(Problem(f"action-{number}-{missing[0]}", f"Action {number} has no "
                                     f"{' and no '.join(PART_WORDS[p] for p in missing)}."))
             continue
-        due = parse_day(values["when"])
-        if due is None:
-            found.append(Problem(f"action-{number}-when", f"Action {number}: '{values['when']}' is not a date; "
-                                    "write when results will be realised as a date, for example 31 March 2026."))
+        due, wrong = when_checked(values["when"], today)
+        if due is None or wrong:
+            found.append(Problem(f"action-{number}-when", f"Action {number}: {wrong}"))
             continue
-        if due < today:
-            found.append(Problem(f"action-{number}-when", f"Action {number}: {due.day} {due:%B %Y} has passed; "
-                                    "give the date results will be realised from now on."))
-            continue
-        if len(values["who"]) > MAX_WHO:
-            found.append(Problem(f"action-{number}-who", f"Action {number}: 'who' is longer than {MAX_WHO} "
-                                    "characters; name the person or team."))
+        wrong = who_problem(values["who"])
+        if wrong:
+            found.append(Problem(f"action-{number}-who", f"Action {number}: {wrong}"))
             continue
         actions.append(Action(number, values["what"], values["how"], values["who"], due))
     return reason, tuple(actions), tuple(found)

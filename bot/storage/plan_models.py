@@ -126,3 +126,23 @@ class InfoRequest(SQLModel, table=True):
     item_id: str = Field(default="", max_length=64)  # the annual return's evidence item it asks for, if any
     period_id: str = Field(default="", max_length=32)  # the year whose evidence it is (with item_id)
     expires: date | None = None  # an insurance certificate's expiry date, given with the answer
+
+
+class PlanChat(SQLModel, table=True):
+    """A chat's unfinished guided action plan (bot/plans/conversation.py): kept in the database, not the bot's
+    memory, so it survives a restart and any process can take the next answer. One per chat; gone once the plan is
+    sent to the council or the conversation is cancelled."""
+
+    __tablename__ = "plan_chat"
+    __table_args__ = (sa.UniqueConstraint("chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    plan_id: int = Field(foreign_key="action_plan.id", index=True)
+    revision: int  # the plan's revision when the conversation began
+    step: str = Field(max_length=16)  # reason | what | how | who | when | more | confirm
+    reason: str = Field(default="", sa_type=sa.Text)
+    actions: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)  # what, how, who, when as written
+    turn: int = 0  # moved by a conditional update: two processes never both take one answer
+    started_at: datetime = _ts()
+    updated_at: datetime = _ts()

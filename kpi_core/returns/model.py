@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kpi_core.findings import Finding, has_errors
+from kpi_core.returns.plan_sheet import PlanSheet
 
 PERSONAL_DATA = "personal_data"  # the code of the one finding of a file refused as personal data
 
@@ -44,6 +45,7 @@ class ParsedReturn:
     cover: dict[str, str] = field(default_factory=dict)  # contract, period, framework, template_version...
     cover_cells: dict[str, str] = field(default_factory=dict)  # cover key -> the cell it was read from
     blank_cells: dict[str, str] = field(default_factory=dict)  # item id as written -> its empty value cell
+    action_plan: PlanSheet | None = None  # kpibot's action-plan workbook: never a return (plan_sheet.py)
 
     @property
     def unreadable(self) -> bool:

@@ -17,7 +17,7 @@ from decimal import Decimal
 import python_calamine
 
 from kpi_core.findings import Finding, cap_findings
-from kpi_core.returns import layout, personal_data
+from kpi_core.returns import layout, personal_data, plan_sheet
 from kpi_core.returns.bounds import BeyondDeclared, scan_declared
 from kpi_core.returns.model import Entry, ParsedReturn, UncachedFormula
 from kpi_core.returns.safety import Limits, open_package
@@ -126,14 +126,20 @@ def parse_xlsx(data: bytes, source: str = "return.xlsx", limits: Limits | None =
         parsed.findings.append(_corrupt(source, f"the reader stopped: {exc}"))
         return parsed
     # Personal data first, in the raw cells of every sheet (hidden ones too): its refusal is the only finding.
+    # An action-plan workbook (kpi_core/returns/plan_sheet.py) names each action's owner: that column is not a list.
     tabs = _tab_numbers(listed)
-    sightings = personal_data.find(((sheet.name, tabs.get(sheet.name, 0), sheet.rows) for sheet in sheets),
-                                   limits.max_rows)
+    plan = plan_sheet.read_plan([(sheet.name, sheet.rows) for sheet in sheets])
+    screen = {plan.sheet} if plan is not None else set()
+    sightings = personal_data.find(((sheet.name, tabs.get(sheet.name, 0), plan_sheet.screened(sheet.rows)
+                                     if sheet.name in screen else sheet.rows) for sheet in sheets), limits.max_rows)
     if sightings:
         parsed.findings.append(personal_data.refusal(
             sightings, csv=False, max_rows=limits.max_rows, named={s.name for s in sheets if _made_by_kpibot(s)},
             hidden={s.name for s in sheets if s.scan.hidden}))
         _keep_identity(sheets, sightings, parsed)
+        return parsed
+    if plan is not None:  # never read as a return: bot/plans/workbook.py completes its plan
+        parsed.action_plan = plan
         return parsed
     cover = _read_cover(sheets, parsed)
     found = {"main": 0, "long": 0, "grid": 0}

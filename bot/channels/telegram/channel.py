@@ -42,6 +42,7 @@ from bot.channels.telegram import confirming as confirming
 from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
 from bot.channels.telegram import meeting as mt
+from bot.channels.telegram import plan_chat as pc
 from bot.channels.telegram import plans as p
 from bot.channels.telegram import review as r
 from bot.channels.telegram import uploads as u
@@ -103,8 +104,9 @@ def add_handlers(application: BotApplication) -> None:
     for name, handler in (("start", h.start), ("help", h.help_command), ("status", h.status),
                           ("template", h.template), ("report", h.report), ("check", h.check_command),
                           ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command),
-                          ("plans", p.plans_command), ("requests", p.requests_command),
-                          ("meeting", mt.meeting_command), ("request", request_command)):
+                          ("plans", p.plans_command), ("plan", pc.plan_command), ("cancel", pc.cancel_command),
+                          ("requests", p.requests_command), ("meeting", mt.meeting_command),
+                          ("request", request_command)):
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))

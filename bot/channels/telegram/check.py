@@ -41,6 +41,9 @@ def check(engine: sa.Engine, settings: config.Settings, read: Reader, contact_id
         return _refused(received, personal)
     if parsed.unreadable:
         return _refused(received, list(parsed.findings))
+    if parsed.action_plan is not None:  # checked only when it is sent: completing a plan is not a dry run
+        return f"{CHECK_PROMPT} {NOTHING_STORED}.\n\nThis is an action-plan workbook, not a return: send it " \
+            "without /check and kpibot sends the plan to the council."
     with Session(engine) as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None

@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot.authz.policy import is_commissioner
 from bot.channels.telegram import answers as answers
 from bot.channels.telegram import linking as linking
+from bot.channels.telegram import plan_chat as plan_chat
 from bot.channels.telegram import review as review
 from bot.channels.telegram import texts as texts
 from bot.channels.telegram.kit import Kit, LinkedHandler, kit, linked
@@ -69,12 +70,15 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE, co
 
 @linked
 async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE, contact: Contact) -> None:
-    """Words, not a file or a command: a query's reason or an answer for the review, else what kpibot
-    understands."""
+    """Words, not a file or a command: an answer in the action-plan conversation, a query's reason or an answer
+    for the review, else what kpibot understands. A reply to one of kpibot's messages is for the review first."""
     assert update.effective_chat is not None
-    message = update.effective_message
-    if message is not None and message.text and await review.words(kit(context), message, contact):
-        return
+    message, k = update.effective_message, kit(context)
+    if message is not None and message.text:
+        first, then = (review.words, plan_chat.words) if message.reply_to_message else \
+            (plan_chat.words, review.words)
+        if await first(k, message, contact) or await then(k, message, contact):
+            return
     await kit(context).say(update.effective_chat.id, texts.help_text(contact.name, is_commissioner(contact)))
 
 

@@ -3,8 +3,8 @@
 
 A provider sees its own contracts' plans (what to complete, by when; agreed actions and their dates) and the
 council's open requests; a commissioner sees those of the contracts their council commissions (plans to agree,
-overdue actions, requests not yet answered). Completing, agreeing or returning a plan in the chat (the guided
-conversation) is not built yet: those acts go through bot/plans/acts.py from the command line.
+overdue actions, requests not yet answered). A provider completes a plan in the chat with `/plan N`, the guided
+conversation of plan_chat.py; agreeing or returning one goes through bot/plans/acts.py from the command line.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def plans_answer(session: Session, contact: Contact, today: date) -> Answer:
 def _next_step(plan: PlanView, council: bool) -> str:
     if plan.state in ("requested", "returned"):
         return "Waiting for the provider to complete it." if council else \
-            "To do: the reason for non-compliance, then each action (what, how, who, when)."
+            "To do: the reason for non-compliance, then each action (what, how, who, when). Send " \
+            f"/plan {plan.id} to complete it here, step by step."
     if plan.state == "submitted":
         return "To do: agree it, or return it with a comment." if council else "Waiting for the council to agree it."
     upcoming = [a for a in plan.actions if not a.overdue]

@@ -19,6 +19,8 @@ COMMANDS = (
     ("check", "Score the next file without storing it (a dry run)"),
     ("review", "What waits for review: returns to sign off, or the council's queries to answer"),
     ("plans", "Open action plans for red indicators: what is due, and actions past their date"),
+    ("plan", "Complete an action plan here, step by step: /plan [number]"),
+    ("cancel", "Stop completing an action plan (nothing is sent)"),
     ("requests", "The council's open requests for information, with their deadlines"),
 )
 COMMISSIONER_COMMANDS = (
