@@ -359,3 +359,24 @@ def test_a_return_uploaded_without_saying_which_is_asked_about_in_the_webs_words
     assert answer.status_code == 200 and "Which return is this?" in answer.text
     assert "choose the return it is for in the form" in answer.text
     assert "caption" not in answer.text and "subject" not in answer.text
+
+
+def test_an_action_plan_workbook_uploaded_on_the_web_completes_its_plan(workspace: Workspace) -> None:
+    """The web upload is the one intake: the action-plan workbook kpibot made is recognised there too, completes its
+    plan, and the page says so in its own words (not "Return not accepted")."""
+    from test_plan_workbook import REASON as WORKBOOK_REASON
+    from test_plan_workbook import filled
+
+    from bot.plans.workbook import workbook
+
+    plan_id = plan_of(workspace, "ch-stop-smoking")
+    with Session(workspace.engine) as session:
+        alice = session.exec(select(Contact).where(Contact.email == ALICE)).one()
+        name, data = workbook(session, alice, plan_id, workspace.clock().date())
+    client = person(workspace, "alice")
+    page = client.post("/upload", data={"csrftoken": csrf(client, "/upload")},
+                       files={"file": (name, filled(data), "application/vnd.ms-excel")})
+    assert page.status_code == 200 and "<h1 class=\"heading-l\">Action plan sent to the council</h1>" in page.text
+    assert "<title>Action plan sent to the council" in page.text and "Return not accepted" not in page.text
+    plan = stored(workspace, plan_id)
+    assert (plan.state, plan.reason) == ("submitted", WORKBOOK_REASON)

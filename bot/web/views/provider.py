@@ -27,6 +27,11 @@ from kpi_core.loader import for_period
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# The page's title for each outcome of the intake (templates/web/uploaded.html heads the page the same way).
+UPLOADED_TITLES = {"accepted": "Return accepted", "duplicate": "Already received", "held": "Which return is this?",
+                   "pending": "Being checked", "action_plan": "Action plan sent to the council"}
+
+
 def page(request: Request) -> Response:
     web = workspace(request)
     with Session(web.parts.engine) as session:
@@ -111,5 +116,4 @@ async def upload(request: Request) -> Response:
         submission = session.get(Submission, result.submission_id) if result.submission_id else None
         where = submission.obligation_id if submission else None
     return render(request, "uploaded.html", contact=contact, result=result, filename=received.filename,
-                  obligation_id=where, title="Return accepted" if result.outcome == "accepted" else
-                  "Return not accepted")
+                  obligation_id=where, title=UPLOADED_TITLES.get(result.outcome, "Return not accepted"))
