@@ -802,4 +802,4 @@ def test_the_templates_folder_holds_the_shared_print_stylesheet_and_partials() -
     names = {p.name for p in REPORTS.iterdir()}
     assert {"print.css", "return_report.html", "exception_report.html", "action_plans.html"} <= names
     assert all(n.startswith("_") for n in names - {"print.css", "return_report.html", "exception_report.html",
-                                                    "action_plans.html"})
+                                                    "action_plans.html", "meeting_pack.html"})
