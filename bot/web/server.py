@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable, Generator
 from datetime import datetime
@@ -57,6 +58,7 @@ class WebChannel:
                 self.task.result()
                 raise RuntimeError("the web workspace stopped as it started (is the port already in use?)")
             await asyncio.sleep(0.05)
+        settle_heap()
         config = self.server.config
         log.info("web workspace on http://%s:%s (people open %s)", config.host, config.port,
                  "the [web] base_url address")
@@ -65,6 +67,15 @@ class WebChannel:
         self.server.should_exit = True
         if self.task is not None:
             await self.task
+
+
+def settle_heap() -> None:
+    """Collect once, then move everything alive (modules, settings, frameworks, mappers: what the process keeps
+    for its whole life) out of the garbage collector's sight. Its full collections then walk only what requests
+    made: on the overview of 50 contracts they had paused one request in twenty by 130-150 ms (gc.freeze's own
+    advice for long-running servers)."""
+    gc.collect()
+    gc.freeze()
 
 
 def web_tasks(parts: Parts) -> list[Task]:
