@@ -191,3 +191,19 @@ def test_requests_from_the_command_line(desk: Desk, tmp_path: Path) -> None:
     assert "Carol" in answered.output and "Frank" in answered.output
     missing = kpibot(desk, "requests", "answer", "1", str(tmp_path / "nothing.pdf"), "--as", ALICE)
     assert missing.exit_code == 1 and "Error: cannot read" in missing.output
+
+
+def test_the_same_chat_message_asking_twice_makes_one_request(desk: Desk) -> None:
+    """Telegram may deliver `/request` again (a restart before it was confirmed): the message's key makes it one
+    request and one message to the provider, and the second answer says so."""
+    act = desk.act(CAROL, channel="telegram", key="telegram:555:request")
+    first = rq.ask(desk.engine, desk.settings, act, "ch-stop-smoking", "Inspection report", "2 working days")
+    again = rq.ask(desk.engine, desk.settings, act, "ch-stop-smoking", "Inspection report", "2 working days")
+    assert first.review_id == again.review_id and again.text.startswith(f"Request {first.review_id} was already sent")
+    with Session(desk.engine) as session:
+        assert len(session.exec(select(InfoRequest)).all()) == 1
+        asked = [m for m in session.exec(select(OutboxMessage)) if "Inspection report" in m.body_text]
+    assert sorted(m.address for m in asked) == [ALICE, DAVE]
+    other = rq.ask(desk.engine, desk.settings, desk.act(CAROL, channel="telegram", key="telegram:556:request"),
+                   "ch-stop-smoking", "Inspection report", "2 working days")
+    assert other.review_id != first.review_id  # another message is another request

@@ -380,3 +380,24 @@ def test_an_action_plan_workbook_uploaded_on_the_web_completes_its_plan(workspac
     assert "<title>Action plan sent to the council" in page.text and "Return not accepted" not in page.text
     plan = stored(workspace, plan_id)
     assert (plan.state, plan.reason) == ("submitted", WORKBOOK_REASON)
+
+
+def test_a_request_form_sent_twice_makes_one_request(workspace: Workspace) -> None:
+    """A double click, or the browser sending the form again: the form's key makes it one request, one message."""
+    carol = person(workspace, "carol")
+    page = carol.get("/requests").text
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key, "the request form carries its own key"
+    form = {"csrftoken": csrf(carol, "/requests"), "key": key.group(1), "contract": "ch-stop-smoking",
+            "what": "Inspection report", "due": "2 working days"}
+    assert carol.post("/requests", data=form).status_code == 303
+    again = carol.post("/requests", data=form)
+    assert again.status_code == 303 and "Request 1 was already sent" in carol.get("/requests").text
+    with Session(workspace.engine) as session:
+        assert len(session.exec(select(InfoRequest)).all()) == 1
+        told = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "plan")).all()
+        assert sorted(m.address for m in told if "Inspection report" in m.body_text) == [ALICE, DAVE]
+    fresh = {**form, "key": re.findall(r'name="key" value="([^"]+)"', carol.get("/requests").text)[0]}
+    assert fresh["key"] != form["key"] and carol.post("/requests", data=fresh).status_code == 303
+    with Session(workspace.engine) as session:  # a new form is a new request, even for the same document
+        assert len(session.exec(select(InfoRequest)).all()) == 2

@@ -82,6 +82,8 @@ def ask(engine: sa.Engine, settings: config.Settings, act: Act, contract_id: str
 
     def work(session: Session) -> Outcome:
         contact = actor(session, act)
+        if act.key is not None and (earlier := _asked_by(session, act.key)) is not None:
+            return earlier
         contract = session.get(Contract, contract_id)
         part = review_role(session, contact, contract_id) if contract is not None else None
         if contract is None or part is None:
@@ -93,7 +95,7 @@ def ask(engine: sa.Engine, settings: config.Settings, act: Act, contract_id: str
                           "results').", "no_what")
         deadline = due_date(due, local_date(act.at, settings.timezone))
         request = InfoRequest(contract_id=contract_id, what=what, detail=detail, due=deadline,
-                              asked_by=contact.id or 0, asked_at=act.at, channel=act.channel)
+                              asked_by=contact.id or 0, asked_at=act.at, channel=act.channel, source_key=act.key)
         session.add(request)
         session.flush()
         story = story_of(session, settings, request, who=contact.name, when=when(act.at, settings))
@@ -103,7 +105,19 @@ def ask(engine: sa.Engine, settings: config.Settings, act: Act, contract_id: str
                {"contract": contract_id, "due": deadline.isoformat(), "channel": act.channel, "told": len(told)})
         return Outcome("ask", "open", f"Request {request.id} sent: {what}, from {story.provider_name} by "
                        f"{story.due}. Told: {names(told)}.", request.id)
-    return _run(engine, work)
+    try:
+        return _run(engine, work)
+    except sa.exc.IntegrityError:  # the same message in two processes at once: the other one asked; say so
+        return _run(engine, work)
+
+
+def _asked_by(session: Session, key: str) -> Outcome | None:
+    """The request the message or form `key` already made, told again rather than asked twice."""
+    found = session.exec(select(InfoRequest).where(InfoRequest.source_key == key)).first()
+    if found is None:
+        return None
+    return Outcome("ask", found.state, f"Request {found.id} was already sent: {found.what}, due "
+                   f"{long_day(found.due)}. Nothing more was sent.", found.id)
 
 
 def answer(engine: sa.Engine, settings: config.Settings, files: FileStore, act: Act, request_id: int,

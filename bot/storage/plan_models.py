@@ -105,6 +105,7 @@ class InfoRequest(SQLModel, table=True):
     __table_args__ = (
         sa.Index("one_request_per_evidence_item", "contract_id", "item_id", "period_id", unique=True,
                  sqlite_where=EVIDENCE, postgresql_where=EVIDENCE),
+        sa.Index("one_request_per_message", "source_key", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     contract_id: str = Field(foreign_key="contract.id", max_length=64, index=True)
@@ -126,6 +127,8 @@ class InfoRequest(SQLModel, table=True):
     item_id: str = Field(default="", max_length=64)  # the annual return's evidence item it asks for, if any
     period_id: str = Field(default="", max_length=32)  # the year whose evidence it is (with item_id)
     expires: date | None = None  # an insurance certificate's expiry date, given with the answer
+    # The message or form that asked (a chat message, a web form's key): the same one twice is one request.
+    source_key: str | None = Field(default=None, max_length=200)
 
 
 class PlanChat(SQLModel, table=True):

@@ -8,6 +8,7 @@ provider's or council's request and one that does not exist are the same 404."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -47,8 +48,9 @@ def page(request: Request, status: int = 200, typed: Typed | None = None) -> Res
         contracts = [(c.id, c.name) for c in visible_contracts(session, contact)] if is_commissioner(contact) else []
     typed = typed or Typed()
     title = "Requests for information"
+    key = typed.values.get("key") or secrets.token_urlsafe(12)  # the form sent twice is one request
     return render(request, "requests.html", status, contact=contact, view=view, contracts=contracts,
-                  typed=typed.values, errors=typed.errors, message=request.session.pop(FLASH, ""),
+                  typed=typed.values, errors=typed.errors, message=request.session.pop(FLASH, ""), key=key,
                   limit=web.parts.settings.intake.max_upload_bytes,
                   title=f"Error: {title}" if typed.errors else title)
 
@@ -63,6 +65,7 @@ def _ask(request: Request, form: FormData) -> Response:
     mistakes shows both."""
     web = workspace(request)
     values = {k: form_text(form.get(k), 4000 if k == "detail" else 300) for k in ("contract", "what", "detail", "due")}
+    values["key"] = form_text(form.get("key"), 40)
     errors: dict[str, str] = {}
     with Session(web.parts.engine) as session:
         contact = require(request, session, "review")
@@ -71,7 +74,7 @@ def _ask(request: Request, form: FormData) -> Response:
         else:
             errors["contract"] = "Choose the contract the request is for"
     assert contact.id is not None
-    act = Act(contact.id, "web", now(request))
+    act = Act(contact.id, "web", now(request), key=f"web:{contact.id}:{values['key']}" if values["key"] else None)
     if not values["what"]:
         errors["what"] = "Say what is requested, for example Inspection report"
     if not values["due"]:
