@@ -43,6 +43,7 @@ from bot.channels.telegram import handlers as h
 from bot.channels.telegram import linking as linking
 from bot.channels.telegram import meeting as mt
 from bot.channels.telegram import plan_chat as pc
+from bot.channels.telegram import plan_council as pcl
 from bot.channels.telegram import plans as p
 from bot.channels.telegram import review as r
 from bot.channels.telegram import uploads as u
@@ -106,7 +107,8 @@ def add_handlers(application: BotApplication) -> None:
                           ("late", h.late), ("exceptions", h.exceptions), ("review", r.review_command),
                           ("plans", p.plans_command), ("plan", pc.plan_command), ("cancel", pc.cancel_command),
                           ("requests", p.requests_command), ("meeting", mt.meeting_command),
-                          ("request", request_command)):
+                          ("request", request_command), ("agree", pcl.agree_command),
+                          ("sendback", pcl.send_back_command), ("closeplan", pcl.close_command)):
         application.add_handler(CommandHandler(name, handler, new))
     application.add_handler(MessageHandler(new & filters.COMMAND, h.unknown_command))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated))

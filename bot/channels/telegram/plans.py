@@ -49,7 +49,8 @@ def _next_step(plan: PlanView, council: bool) -> str:
             "To do: the reason for non-compliance, then each action (what, how, who, when). Send " \
             f"/plan {plan.id} to complete it here, step by step."
     if plan.state == "submitted":
-        return "To do: agree it, or return it with a comment." if council else "Waiting for the council to agree it."
+        return (f"To do: agree it (/agree {plan.id}), or return it with a comment (/sendback {plan.id} and "
+                "what to change)." if council else "Waiting for the council to agree it.")
     upcoming = [a for a in plan.actions if not a.overdue]
     return f"Next action date: {upcoming[0].when}." if upcoming else "Every action's date has passed."
 

@@ -28,6 +28,9 @@ COMMISSIONER_COMMANDS = (
     ("exceptions", "The exception report PDF: /exceptions [period]"),
     ("meeting", "Record a performance meeting's notes and agreed actions: /meeting contract period notes"),
     ("request", "Ask a provider for a document: /request contract | what | deadline"),
+    ("agree", "Agree an action plan the provider completed: /agree number"),
+    ("sendback", "Return an action plan with what to change: /sendback number comment"),
+    ("closeplan", "Close an action plan, saying why: /closeplan number note"),
 )
 
 UNLINKED = ("This chat is not linked to kpibot yet. Ask your commissioning team for a Telegram invite, then open "
