@@ -1,6 +1,7 @@
 """The web workspace in a real browser: Debian's headless Chromium driven by Playwright for Python, against a real
 uvicorn on 127.0.0.1 serving the deployment of web_fixtures.py. A commissioner and a provider sign in by the link
-the outbox carries, act, and see each other's acts (reviews, action plans, requests for information); axe-core
+the outbox carries (or, council staff, with their Entra ID account through a stand-in OpenID provider), act, and
+see each other's acts (reviews, action plans, requests for information); axe-core
 checks every page for WCAG 2.2 A and AA; every page fits a phone's width. Marker `browser` (`pytest -m "not
 browser"` leaves them out); without Chromium they skip, except in CI (KPIBOT_REQUIRE_SERVICES=1), where that is a failure.
 
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_oidc import CLIENT_ID, CLIENT_SECRET, TENANT, Provider
+from fake_oidc import serve as serve_oidc
 from intake_fixtures import ALICE, sample_csv
 from services import free_port
 from sqlmodel import Session, col, select
@@ -376,3 +379,40 @@ def test_the_plan_and_request_pages_pass_axe_and_fit_a_phone(workspace: Workspac
         accessible(carol)
         fits(carol)
         shoot(carol, "requests-council-error")
+
+
+@pytest.fixture
+def entra(workspace: Workspace) -> Iterator[Provider]:
+    """Sign-in with Entra ID set up against the stand-in OpenID provider (tests/fake_oidc.py); ask for it before
+    `site`, which serves the settings as they are then."""
+    for provider in serve_oidc():
+        s = workspace.app.settings
+        workspace.app.settings = s.model_copy(update={
+            "web": s.web.model_copy(update={"oidc_tenant": TENANT, "oidc_client_id": CLIENT_ID,
+                                            "oidc_metadata_url": provider.metadata_url}),
+            "web_oidc_client_secret": CLIENT_SECRET})
+        yield provider
+
+
+def test_signing_in_with_the_council_account_in_the_browser(entra: Provider, workspace: Workspace, browser: Any,
+                                                            site: str) -> None:
+    """Chromium follows the real redirects to the provider and back: a registered commissioner lands on the
+    overview, an unknown account on a plain page; both pages pass axe and fit a phone."""
+    for width in (1280, 390):
+        page = browser.new_context(viewport={"width": width, "height": 900}, base_url=site).new_page()
+        page.goto("/sign-in")
+        accessible(page)
+        fits(page)
+        shoot(page, f"entra-sign-in-{width}")
+        entra.sign_in_as("nobody@example-council.example")
+        page.get_by_role("button", name="Sign in with your council account").click()
+        page.get_by_role("heading", name="You are not signed in").wait_for()
+        assert "is not registered with kpibot" in page.content()
+        accessible(page)
+        fits(page)
+        shoot(page, f"entra-refused-{width}")
+        entra.sign_in_as(CAROL)
+        page.goto("/sign-in")
+        page.get_by_role("button", name="Sign in with your council account").click()
+        page.get_by_role("heading", name="Overview").wait_for()
+        page.context.close()
