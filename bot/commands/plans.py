@@ -7,6 +7,9 @@ complete only their own. A refusal is one `Error:` line saying why and what to d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from bot.commands.common import State, echo_json, fail
@@ -14,6 +17,9 @@ from bot.commands.review import acting, done
 
 WHO = click.option("--as", "who", required=True, help="The email address of the registered person acting.")
 PLAN = click.argument("plan_id", type=int, metavar="PLAN")
+
+if TYPE_CHECKING:
+    from bot.review.scene import Outcome
 
 
 @click.group("plans")
@@ -104,6 +110,16 @@ def complete_command(state: State, plan_id: int, who: str, reason: str, actions:
         fail(exc.text)
 
 
+def _council_act(state: State, who: str, act: Callable[..., Outcome], plan_id: int, *words: str) -> None:
+    """Agree, return or close a plan as `who` (bot/plans/acts.py decides whether they may); a refusal is one line."""
+    from bot.review.scene import Refused
+
+    try:
+        done(act(state.app.engine, state.app.settings, acting(state, who), plan_id, *words))
+    except Refused as exc:
+        fail(exc.text)
+
+
 @group.command("agree")
 @PLAN
 @WHO
@@ -111,12 +127,8 @@ def complete_command(state: State, plan_id: int, who: str, reason: str, actions:
 def agree_command(state: State, plan_id: int, who: str) -> None:
     """Agree a completed plan as the council: its actions' dates become commitments, reminded and chased."""
     from bot.plans.acts import agree
-    from bot.review.scene import Refused
 
-    try:
-        done(agree(state.app.engine, state.app.settings, acting(state, who), plan_id))
-    except Refused as exc:
-        fail(exc.text)
+    _council_act(state, who, agree, plan_id)
 
 
 @group.command("return")
@@ -127,12 +139,8 @@ def agree_command(state: State, plan_id: int, who: str) -> None:
 def return_command(state: State, plan_id: int, who: str, comment: str) -> None:
     """Return a plan to the provider with a comment saying what to change."""
     from bot.plans.acts import send_back
-    from bot.review.scene import Refused
 
-    try:
-        done(send_back(state.app.engine, state.app.settings, acting(state, who), plan_id, comment))
-    except Refused as exc:
-        fail(exc.text)
+    _council_act(state, who, send_back, plan_id, comment)
 
 
 @group.command("close")
@@ -143,12 +151,8 @@ def return_command(state: State, plan_id: int, who: str, comment: str) -> None:
 def close_command(state: State, plan_id: int, who: str, note: str) -> None:
     """Close a plan as the council (a plan also closes itself when the indicator is back on target)."""
     from bot.plans.acts import close
-    from bot.review.scene import Refused
 
-    try:
-        done(close(state.app.engine, state.app.settings, acting(state, who), plan_id, note))
-    except Refused as exc:
-        fail(exc.text)
+    _council_act(state, who, close, plan_id, note)
 
 
 @group.command("workbook")
