@@ -27,7 +27,7 @@ from kpi_core.loader import for_period
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-# The page's title for each outcome of the intake (templates/web/uploaded.html heads the page the same way).
+# The page's title and heading (templates/web/uploaded.html) for each outcome of the intake.
 UPLOADED_TITLES = {"accepted": "Return accepted", "duplicate": "Already received", "held": "Which return is this?",
                    "pending": "Being checked", "action_plan": "Action plan sent to the council"}
 
