@@ -298,3 +298,20 @@ def test_kpibot_score_prints_what_the_orm_judged(logged: Intake, settings: confi
         json.dumps(as_dict(CONTRACT, orm.assessment), default=str))
     assert text.output.startswith(render_text(configured.name, orm.assessment).split("\n")[0])
     assert render_text(configured.name, orm.assessment).split("\n", 2)[2] in text.output
+
+
+def test_a_damaged_database_file_is_one_error_line_naming_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from intake_fixtures import deployment
+
+    from bot.cli import main
+
+    deployment(tmp_path, f"sqlite:///{tmp_path / 'kpibot.db'}")
+    (tmp_path / "kpibot.db").write_bytes(b"not a database " * 1000)
+    path = tmp_path / "q1.csv"
+    path.write_bytes(sample_csv())
+    done = CliRunner().invoke(main, ["--config", str(tmp_path / "config.toml"), "score", str(path), "--contract",
+                                     CONTRACT, "--period", "2025-26-Q1"])
+    assert done.exit_code == 1
+    assert done.output.splitlines() == [f"Error: the database sqlite:///{tmp_path / 'kpibot.db'} refused the "
+                                        "operation: file is not a database"]
