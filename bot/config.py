@@ -200,6 +200,7 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     if leaked:
         raise ConfigError(f"{path}: {', '.join(leaked)} must not be in the file; set "
                           f"{', '.join(SECRET_ENV[k] for k in leaked)} in the environment instead")
+    loader.use_cache(framework_cache_folder(env))
     _use_frameworks(path, data)
     from_env = bool(env.get("DATABASE_URL"))
     if from_env:
@@ -233,6 +234,15 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
     frameworks = settings.frameworks.model_copy(update={"folder": frameworks_folder_of(path, data)})
     return settings.model_copy(update={"source": str(path), "storage": storage, "frameworks": frameworks})
+
+
+def framework_cache_folder(env: dict[str, str]) -> Path | None:
+    """Where checked frameworks are kept between runs: $KPIBOT_CACHE_DIR (empty: nowhere), else the user's cache
+    folder ($XDG_CACHE_HOME/kpibot or ~/.cache/kpibot); nowhere when the environment names no home."""
+    if "KPIBOT_CACHE_DIR" in env:
+        return Path(env["KPIBOT_CACHE_DIR"]) / "frameworks" if env["KPIBOT_CACHE_DIR"] else None
+    base = env.get("XDG_CACHE_HOME") or (str(Path(env["HOME"]) / ".cache") if env.get("HOME") else "")
+    return Path(base) / "kpibot" / "frameworks" if base else None
 
 
 def config_path(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Path:

@@ -22,6 +22,7 @@ from kpi_core.calendar import Period
 from kpi_core.framework.model import Framework
 from kpi_core.framework.notes import Version
 from kpi_core.framework.problems import every_problem
+from kpi_core.framework_cache import FrameworkCache
 
 SHIPPED = "frameworks"
 
@@ -93,6 +94,36 @@ def later_versions(data: dict[str, Any], framework: Framework, source: str) -> l
 
 
 Entry = tuple[dict[str, Any], Framework, str]  # the file as read, its framework, where it came from
+Later = tuple[tuple[Version, Framework], ...]
+Checked = tuple[dict[str, Any], Framework, Later]  # a valid file: as read, its framework, its later versions
+
+_cache: FrameworkCache | None = None  # where validated frameworks are kept between runs (`use_cache`)
+_later: dict[str, Later] = {}  # later versions already built, by source
+
+
+def use_cache(folder: Path | None) -> None:
+    """Keep validated frameworks in `folder` between runs (None: check every file in full each time)."""
+    global _cache
+    _cache = FrameworkCache(folder) if folder is not None else None
+
+
+def _from_cache(text: str) -> Checked | None:
+    return _cache.get(text) if _cache is not None else None
+
+
+def _to_cache(text: str, checked: Checked) -> None:
+    if _cache is not None:
+        _cache.put(text, checked)
+
+
+def _parse_checked(text: str, source: str) -> Checked:
+    """A framework file and its later versions, validated (from the cache when this text was checked before)."""
+    checked = _from_cache(text)
+    if checked is None:
+        data, framework = _parse(text, source)
+        checked = (data, framework, tuple(later_versions(data, framework, source)))
+        _to_cache(text, checked)
+    return checked
 
 
 @cache
@@ -102,7 +133,7 @@ def _shipped_data() -> dict[str, Entry]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             source = f"kpi_core/{SHIPPED}/{entry.name}"
-            data, framework = _parse(entry.read_text(encoding="utf-8"), source)
+            data, framework, _later[source] = _parse_checked(entry.read_text(encoding="utf-8"), source)
             if framework.id in found:
                 raise FrameworkError(entry.name, [f"framework id {framework.id!r} is already used"])
             found[framework.id] = (data, framework, source)
@@ -144,7 +175,7 @@ def _entry(framework_id: str) -> Entry:
 @cache
 def _versions(framework_id: str, source: str) -> tuple[tuple[Version, Framework], ...]:
     data, framework, source = _entry(framework_id)
-    return tuple(later_versions(data, framework, source))
+    return _later[source] if source in _later else tuple(later_versions(data, framework, source))
 
 
 def versions(framework_id: str) -> tuple[tuple[Version, Framework], ...]:
@@ -187,15 +218,23 @@ def check_file(path: str | Path,
 
 def _checked(path: Path, others: dict[str, Entry]) -> tuple[dict[str, Any], Framework, list[tuple[Version, Framework]]]:
     text = _read(path)
-    data, framework = _parse(text, str(path))
-    problems = _id_taken(framework, text, others)
-    try:
-        later = later_versions(data, framework, str(path))
-    except FrameworkError as exc:
-        problems += exc.problems
-        later = []
+    cached = _from_cache(text)
+    if cached is not None:
+        data, framework, later = cached[0], cached[1], list(cached[2])
+        problems = _id_taken(framework, text, others)
+    else:
+        data, framework = _parse(text, str(path))
+        problems = _id_taken(framework, text, others)
+        try:
+            later = later_versions(data, framework, str(path))
+        except FrameworkError as exc:
+            problems += exc.problems
+            later = []
+        if not problems:
+            _to_cache(text, (data, framework, tuple(later)))
     if problems:
         raise FrameworkError(str(path), problems)
+    _later[str(path)] = tuple(later)
     return data, framework, later
 
 

@@ -81,6 +81,15 @@ def _forget_secrets() -> Iterator[None]:
     redaction.forget_all()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _framework_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands run by the tests keep checked frameworks (kpi_core/framework_cache.py) in a folder of the run's
+    own, not in the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KPIBOT_CACHE_DIR", str(tmp_path_factory.mktemp("kpibot-cache")))
+        yield
+
+
 # The review (review_fixtures.py): a second commissioner of the same council, and a commissioner of another one.
 from review_fixtures import desk  # noqa: E402,F401
 

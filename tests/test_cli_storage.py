@@ -194,9 +194,10 @@ def test_a_submission_still_being_checked_exits_3_saying_so_not_2_as_if_refused(
 
 
 def test_score_with_history_loads_the_database_alone_not_the_app(tmp_path: Path) -> None:
-    """`kpibot score` judged with the database's history imports storage, the engine and kpi_core only: not the
-    app (intake, outbox, channels), not the PDF drawing, not Alembic (benchmarks/bench_start.py measures the
-    start). Run in a fresh process, since this one has imported everything already."""
+    """`kpibot score` judged with the database's history imports its plain reads and kpi_core only: not the app
+    (intake, outbox, channels), not the PDF drawing, not Alembic, and on SQLite not SQLAlchemy, SQLModel or the
+    table models (half a second; benchmarks/bench_start.py measures the start). Run in a fresh process, since this
+    one has imported everything already."""
     import subprocess
     import sys
 
@@ -210,13 +211,15 @@ def test_score_with_history_loads_the_database_alone_not_the_app(tmp_path: Path)
              f"try:\n    main(['--config', {str(config)!r}, 'score', {str(q2)!r}, '--contract', 'ch-stop-smoking', "
              "'--period', '2025-26-Q2', '--json'])\nexcept SystemExit:\n    pass\n"
              "print('|'.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "('bot', 'jobs', 'weasyprint', 'alembic', 'openpyxl', 'jinja2', 'telegram', 'httpx'))))")
+             "('bot', 'jobs', 'weasyprint', 'alembic', 'openpyxl', 'jinja2', 'telegram', 'httpx', 'sqlalchemy', "
+             "'sqlmodel'))))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     *printed, modules = done.stdout.strip().splitlines()
     assert json.loads("\n".join(printed))["judged_with"]["periods"] == ["2025-26-Q1"]
     loaded = set(modules.split("|"))
-    assert "bot.assessment.in_context" in loaded  # it did judge with the history
+    assert {"bot.assessment.in_context", "bot.storage.plain_reads"} <= loaded  # it did judge with the history
     heavy = {m for m in loaded if m.split(".")[0] in ("jobs", "weasyprint", "alembic", "openpyxl", "jinja2",
-                                                      "telegram", "httpx")
-             or m in ("bot.app", "bot.intake.service", "bot.outbox.dispatcher", "bot.reports.pdf")}
+                                                      "telegram", "httpx", "sqlalchemy", "sqlmodel")
+             or m in ("bot.app", "bot.intake.service", "bot.outbox.dispatcher", "bot.reports.pdf")
+             or m.startswith("bot.storage.") and m.endswith("models")}
     assert heavy == set()

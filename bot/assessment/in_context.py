@@ -7,18 +7,16 @@ the contract's terms, and the commissioner's benchmarks for the period.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Protocol
 
 from bot import config
-from bot.assessment.comparators import benchmarks_for
-from bot.assessment.submission_kpis import Judging, local_date, submission_kpis, system_values_for
-from bot.storage.models import Contract
-from bot.storage.queries import accepted_versions, obligation_for, values_of_versions
+from bot.assessment.submission_kpis import Judging, kpis_from, local_date, log_start, system_values_for
+from bot.assessment.submission_log import SubmissionLog, read_log
 from kpi_core import loader
 from kpi_core.annual import part_return
 from kpi_core.assess import Assessment, assess, return_type_for
@@ -32,6 +30,68 @@ from kpi_core.returns.model import ParsedReturn
 from kpi_core.terms import ContractTerms, apply_terms, contract_terms
 from kpi_core.values import Key
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+class StoredContract(Protocol):
+    """A contract as stored: the ORM's `Contract`, or `plain_reads.ContractRow` for `kpibot score`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def framework_id(self) -> str: ...
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def start(self) -> date: ...
+    @property
+    def end(self) -> date | None: ...
+    @property
+    def year_start_month(self) -> int: ...
+
+
+class Store(Protocol):
+    """The reads that judging a return in context makes: through the ORM (`SessionStore`) or as plain SQL
+    (`bot.assessment.plain_store.PlainStore`, for `kpibot score`)."""
+
+    def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None: ...
+    def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog: ...
+    def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]: ...
+    def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]: ...
+    def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]: ...
+
+
+class SessionStore:
+    """The reads through an ORM session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None:
+        from bot.storage.queries import obligation_for
+
+        obligation = obligation_for(self.session, contract_id, return_type, period_id)
+        return obligation.id if obligation is not None else None
+
+    def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog:
+        return read_log(self.session, contract_id, start, as_of)
+
+    def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]:
+        from bot.storage.queries import accepted_versions
+
+        return accepted_versions(self.session, contract_id, return_type, periods)
+
+    def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
+        from bot.storage.queries import values_of_versions
+
+        return values_of_versions(self.session, versions)
+
+    def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]:
+        from bot.assessment.comparators import benchmarks_for
+
+        return benchmarks_for(self.session, framework, period, start_month)
+
 
 @dataclass(frozen=True)
 class Assessed:
@@ -40,12 +100,12 @@ class Assessed:
     history_versions: dict[str, int]  # which version of each earlier period: period id -> submission id
 
 
-def framework_for(contract: Contract, period: Period) -> Framework:
+def framework_for(contract: StoredContract, period: Period) -> Framework:
     """The framework version in force for `period` of `contract` (year-2 targets for year 2, ...)."""
     return loader.for_period(contract.framework_id, period, contract.start)
 
 
-def terms_of(settings: config.Settings, contract: Contract, period: Period | None = None) -> ContractTerms:
+def terms_of(settings: config.Settings, contract: StoredContract, period: Period | None = None) -> ContractTerms:
     """The contract's terms as configured; the framework's own when it is no longer in config.toml."""
     try:
         return settings.contract(contract.id).contract_terms()
@@ -54,7 +114,7 @@ def terms_of(settings: config.Settings, contract: Contract, period: Period | Non
         return contract_terms(framework)
 
 
-def span_of(contract: Contract) -> ContractSpan:
+def span_of(contract: StoredContract) -> ContractSpan:
     """When the contract runs: a contract that starts or ends mid-year owes only the periods it overlaps."""
     return ContractSpan(contract.start, contract.end)
 
@@ -66,7 +126,7 @@ def history_periods(framework: Framework, return_type: str, period: Period) -> l
     return list(dict.fromkeys(wanted))
 
 
-def assess_in_context(session: Session, contract: Contract, period: Period, parsed: ParsedReturn,
+def assess_in_context(session: Session, contract: StoredContract, period: Period, parsed: ParsedReturn,
                       received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
                       benchmarks: Sequence[Benchmark] | None = None,
                       history_versions: dict[str, int] | None = None, submission_id: int | None = None) -> Assessed:
@@ -76,6 +136,14 @@ def assess_in_context(session: Session, contract: Contract, period: Period, pars
     commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
     earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force);
     `submission_id` is the stored submission being judged, if there is one (a preview has none)."""
+    return assess_with(SessionStore(session), contract, period, parsed, received_at, zone, terms=terms,
+                       benchmarks=benchmarks, history_versions=history_versions, submission_id=submission_id)
+
+
+def assess_with(store: Store, contract: StoredContract, period: Period, parsed: ParsedReturn, received_at: datetime,
+                zone: str, *, terms: ContractTerms | None = None, benchmarks: Sequence[Benchmark] | None = None,
+                history_versions: dict[str, int] | None = None, submission_id: int | None = None) -> Assessed:
+    """`assess_in_context` with the stored context read from `store`."""
     framework = framework_for(contract, period)
     terms = terms or contract_terms(framework)
     framework = apply_terms(framework, terms)
@@ -83,29 +151,29 @@ def assess_in_context(session: Session, contract: Contract, period: Period, pars
     today = local_date(received_at, zone)
     # The data-submission KPIs as the log stood when the return arrived, the return itself counted: every
     # report of it (the reply, its PDF drawn later, a report drawn again) shows the same figures.
-    obligation = obligation_for(session, contract.id, return_type, period.id)
-    judging = (Judging(obligation.id, received_at, submission_id)
-               if obligation is not None and obligation.id is not None else None)
-    kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms), moment=received_at,
-                           judging=judging)
+    obligation_id = store.obligation_id(contract.id, return_type, period.id)
+    judging = Judging(obligation_id, received_at, submission_id) if obligation_id is not None else None
+    rule = escalation_rule_for(terms)
+    log = store.log(contract.id, log_start(today, rule=rule), today)
+    kpis = kpis_from(log, contract.id, today, zone, rule=rule, moment=received_at, judging=judging)
     system = system_values_for(kpis, framework, terms)
     if history_versions is None:
-        history_versions = accepted_versions(session, contract.id, return_type,
-                                             history_periods(framework, return_type, period))
-    history = values_of_versions(session, history_versions)
+        history_versions = store.accepted_versions(contract.id, return_type,
+                                                   history_periods(framework, return_type, period))
+    history = store.values_of_versions(history_versions)
     if benchmarks is None:
-        benchmarks = benchmarks_for(session, framework, period, contract.year_start_month)
+        benchmarks = store.benchmarks(framework, period, contract.year_start_month)
     assessment = assess(framework, period, parsed, history=history, contract_value=contract.value, today=today,
                         extra_values=system, expected_contract=contract.id, benchmarks=benchmarks,
-                        span=span_of(contract), period_returns=year_parts(session, contract, framework, period))
+                        span=span_of(contract), period_returns=year_parts(store, contract, framework, period))
     return Assessed(assessment, history, history_versions)
 
 
-def year_parts(session: Session, contract: Contract, framework: Framework,
+def year_parts(store: Store, contract: StoredContract, framework: Framework,
                period: Period) -> dict[str, dict[Key, Fraction]] | None:
     """For an annual return, the accepted returns of its year's periods (its quarters), by period id."""
     sub = part_return(framework) if period.frequency == "annual" else None
     if sub is None:
         return None
     parts = period.year.periods(framework.returns[sub].frequency)
-    return values_of_versions(session, accepted_versions(session, contract.id, sub, parts))
+    return store.values_of_versions(store.accepted_versions(contract.id, sub, parts))

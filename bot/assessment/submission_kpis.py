@@ -23,16 +23,21 @@ have them get the figures (`system_values_for`).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
-
-from bot.assessment.reviews import Inaccuracy, inaccuracies
-from bot.storage.models import Obligation, ServiceFailureRow, Submission
-from bot.storage.plan_models import InfoRequest
+from bot.assessment.submission_log import (
+    LoggedFinding,
+    LoggedObligation,
+    LoggedRequest,
+    LoggedSubmission,
+    SubmissionLog,
+    read_log,
+)
 from kpi_core.calendar import add_months
 from kpi_core.escalation import (
     PeriodRecord,
@@ -43,6 +48,11 @@ from kpi_core.escalation import (
 )
 from kpi_core.framework.model import Framework
 from kpi_core.terms import ContractTerms
+
+if TYPE_CHECKING:  # the ORM loads only where a session reads the log: `kpibot score` reads it as plain rows
+    from sqlmodel import Session
+
+    from bot.storage.models import ServiceFailureRow
 
 WAS_ACCEPTED = ("accepted", "superseded")
 NOT_DECIDED = ("failed", "received")  # kpibot's own failure, or still being processed
@@ -67,7 +77,7 @@ class _Seen:
 
 @dataclass(frozen=True)
 class ObligationRecord:
-    obligation: Obligation
+    obligation: LoggedObligation
     submitted: bool
     timely: bool
     accurate: bool | None  # None when nothing was submitted
@@ -170,8 +180,8 @@ FIRST_NOT_ACCEPTED = {"rejected": "the first version was rejected", "held": "the
                       "this return", "quarantined": "the first file was refused as possible personal data"}
 
 
-def record_of(obligation: Obligation, submissions: list[Submission] | list[_Seen], zone: str,
-              found: list[Inaccuracy] | None = None) -> ObligationRecord:
+def record_of(obligation: LoggedObligation, submissions: Sequence[LoggedSubmission | _Seen], zone: str,
+              found: Sequence[LoggedFinding] | None = None) -> ObligationRecord:
     """What the submissions of one obligation (in order of receipt) say of its timeliness and accuracy, with the
     council's findings on it (`found`: spot checks that found it inaccurate, queries answered by a correction)."""
     subs = [s for s in submissions if s.status not in NOT_DECIDED]
@@ -198,31 +208,35 @@ def _day(moment: datetime, zone: str) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _records(session: Session, contract_id: str, start: date, as_of: date, zone: str,
-             moment: datetime | None = None, judging: Judging | None = None) -> list[ObligationRecord]:
+def log_start(as_of: date, months: int = 12, rule: ServiceFailureRule | None = None) -> date:
+    """The first due date `submission_kpis` reads from the log: a run of late returns that ended in the window may
+    have begun up to a year of monthly periods before it."""
+    return months_before(as_of, 2 * months + 12 if rule is not None else months) + timedelta(days=1)
+
+
+def records_from(log: SubmissionLog, start: date, as_of: date, zone: str, moment: datetime | None = None,
+                 judging: Judging | None = None) -> list[ObligationRecord]:
     """The obligations due in [start, as_of], and those of periods begun by then that are already met, with what
     the log held at `moment` (default: all of it) and the return being judged."""
-    obligations = list(session.exec(select(Obligation).where(
-        Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.period_start <= as_of)
-        .order_by(col(Obligation.due_date), col(Obligation.id))))
-    # Every submission of these obligations in one query (a submission judges the contract's whole year).
-    received: dict[int | None, list[Submission] | list[_Seen]] = {o.id: [] for o in obligations}
-    if obligations:
-        query = select(Submission).where(col(Submission.obligation_id).in_(list(received)))
-        if moment is not None:
-            query = query.where(col(Submission.received_at) <= moment)
-        for sub in session.exec(query.order_by(col(Submission.received_at), col(Submission.id))):
-            received[sub.obligation_id].append(sub)  # type: ignore[arg-type]
+    if start < log.start:
+        raise ValueError(f"the log was read from {log.start}, not from {start}")
+    obligations = [o for o in log.obligations if o.due_date >= start and o.period_start <= as_of]
+    received: dict[int | None, list[LoggedSubmission | _Seen]] = {o.id: [] for o in obligations}
+    for sub in log.submissions:
+        if sub.obligation_id in received and (moment is None or sub.received_at <= moment):
+            received[sub.obligation_id].append(sub)
     if judging is not None and judging.obligation_id in received:
         subs = received[judging.obligation_id]
-        if any(s.id == judging.submission_id for s in subs if isinstance(s, Submission)):
+        if any(s.id == judging.submission_id for s in subs if not isinstance(s, _Seen)):
             received[judging.obligation_id] = [
                 _Seen("accepted" if s.id == judging.submission_id else s.status, s.received_at, s.version)
-                for s in subs if isinstance(s, Submission)]
+                for s in subs if not isinstance(s, _Seen)]
         else:
-            subs.append(_Seen("accepted", judging.received_at))  # type: ignore[arg-type]
-    findings = {oid: [f for f in found if moment is None or f.at <= moment]
-                for oid, found in inaccuracies(session, [o.id for o in obligations if o.id is not None]).items()}
+            subs.append(_Seen("accepted", judging.received_at))
+    findings: dict[int, list[LoggedFinding]] = {}
+    for found in log.findings:
+        if moment is None or found.at <= moment:
+            findings.setdefault(found.obligation_id, []).append(found)
     records = []
     for obligation in obligations:
         record = record_of(obligation, received[obligation.id], zone, findings.get(obligation.id or 0))
@@ -231,27 +245,36 @@ def _records(session: Session, contract_id: str, start: date, as_of: date, zone:
     return records
 
 
+def failures_from(log: SubmissionLog, as_of: date, rule: ServiceFailureRule | None, zone: str = "Europe/London",
+                  months: int = 12, moment: datetime | None = None,
+                  judging: Judging | None = None) -> list[ServiceFailure]:
+    """The service failures that happened in the `months` up to `as_of` (runs that began earlier count too)."""
+    if rule is None:
+        return []
+    records = [PeriodRecord(r.obligation.return_type, r.obligation.period_id, r.obligation.due_date, r.timely)
+               for r in records_from(log, log_start(as_of, months, rule), as_of, zone, moment, judging)]
+    return on_record(service_failures(records, rule), as_of, months)
+
+
 def failures_as_of(session: Session, contract_id: str, as_of: date, rule: ServiceFailureRule | None,
                    zone: str = "Europe/London", months: int = 12, moment: datetime | None = None,
                    judging: Judging | None = None) -> list[ServiceFailure]:
     """The service failures that happened in the `months` up to `as_of` (runs that began earlier count too)."""
     if rule is None:
         return []
-    # A run that ended in the window may have begun up to a year of monthly periods before it.
-    start = months_before(as_of, 2 * months + 12) + timedelta(days=1)
-    records = [PeriodRecord(r.obligation.return_type, r.obligation.period_id, r.obligation.due_date, r.timely)
-               for r in _records(session, contract_id, start, as_of, zone, moment, judging)]
-    return on_record(service_failures(records, rule), as_of, months)
+    log = read_log(session, contract_id, log_start(as_of, months, rule), as_of)
+    return failures_from(log, as_of, rule, zone, months, moment, judging)
 
 
-def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str = "Europe/London",
-                    months: int = 12, rule: ServiceFailureRule | None = None, *, moment: datetime | None = None,
-                    judging: Judging | None = None) -> SubmissionKpis:
+def kpis_from(log: SubmissionLog, contract_id: str, as_of: date, zone: str = "Europe/London", months: int = 12,
+              rule: ServiceFailureRule | None = None, *, moment: datetime | None = None,
+              judging: Judging | None = None) -> SubmissionKpis:
     """Timeliness and accuracy of a contract's returns due in the `months` up to `as_of` (after the same day
     `months` earlier, up to and including `as_of`) or met by then, as the log stood at `moment` (default: now),
-    with the return being `judged` counted; with `rule`, the service failures on the record."""
+    with the return being `judged` counted; with `rule`, the service failures on the record. `log` is read from
+    `log_start(as_of, months, rule)` or earlier."""
     start = months_before(as_of, months) + timedelta(days=1)
-    records = _records(session, contract_id, start, as_of, zone, moment, judging)
+    records = records_from(log, start, as_of, zone, moment, judging)
     by_type: dict[str, list[ObligationRecord]] = {}
     for record in records:
         by_type.setdefault(record.obligation.return_type, []).append(record)
@@ -260,20 +283,26 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         timely=sum(r.timely for r in records), submitted=sum(r.submitted for r in records),
         accurate=sum(bool(r.accurate) for r in records), records=tuple(records),
         consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0),
-        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months, moment, judging)),
-        requests=request_records(session, contract_id, start, as_of, zone, moment))
+        service_failures=tuple(failures_from(log, as_of, rule, zone, months, moment, judging)),
+        requests=requests_from(log.requests, start, as_of, zone, moment))
 
 
-def request_records(session: Session, contract_id: str, start: date, as_of: date, zone: str,
-                    moment: datetime | None = None) -> tuple[RequestRecord, ...]:
+def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str = "Europe/London",
+                    months: int = 12, rule: ServiceFailureRule | None = None, *, moment: datetime | None = None,
+                    judging: Judging | None = None) -> SubmissionKpis:
+    """`kpis_from` the log as the session reads it."""
+    log = read_log(session, contract_id, log_start(as_of, months, rule), as_of)
+    return kpis_from(log, contract_id, as_of, zone, months, rule, moment=moment, judging=judging)
+
+
+def requests_from(requests: Sequence[LoggedRequest], start: date, as_of: date, zone: str,
+                  moment: datetime | None = None) -> tuple[RequestRecord, ...]:
     """The contract's requests for information that count towards timeliness, as returns do: each due in
     [start, as_of] whose due date has passed, or answered on time by then (an early answer counts at once).
-    Timely: answered by the end of its due date, Europe/London time. Withdrawn requests do not count."""
+    Timely: answered by the end of its due date, Europe/London time. Withdrawn requests are not in the log."""
     found = []
-    for request in session.exec(select(InfoRequest).where(
-            InfoRequest.contract_id == contract_id, InfoRequest.due >= start, InfoRequest.state != "withdrawn")
-            .order_by(col(InfoRequest.due), col(InfoRequest.id))):
-        if moment is not None and request.asked_at > moment:
+    for request in requests:
+        if request.due < start or (moment is not None and request.asked_at > moment):
             continue
         answered = request.answered_at if moment is None or (request.answered_at or moment) <= moment else None
         timely = answered is not None and local_date(answered, zone) <= request.due
@@ -286,6 +315,10 @@ def record_service_failures(session: Session, contract_id: str, as_of: date, rul
                             now: datetime, zone: str = "Europe/London") -> list[ServiceFailureRow]:
     """Store each service failure up to `as_of` not stored yet, and return the new ones (for the scheduler to
     tell the commissioner once). Idempotent: a failure is stored once, keyed by its last late period."""
+    from sqlmodel import select
+
+    from bot.storage.models import ServiceFailureRow
+
     if rule is None:
         return []
     known = {(r.return_type, r.last_period_id) for r in session.exec(

@@ -113,11 +113,17 @@ def database_problem(settings: config.Settings, engine: Callable[[], sa.Engine])
     path = settings.storage.sqlite_path
     if path is not None and not path.is_file():
         return NOT_SET_UP
-    current = db.current_revision(engine())
+    return revision_problem(db.current_revision(engine()))
+
+
+def revision_problem(current: str | None) -> str | None:
+    """Why a database at revision `current` (None: no schema) cannot be used by this kpibot, or None."""
+    from bot.storage.revisions import head_revision
+
     if current is None:
         return NOT_SET_UP
-    if current != db.head_revision():
-        return (f"the database is at revision {current} and this kpibot needs {db.head_revision()}; run "
+    if current != head_revision():
+        return (f"the database is at revision {current} and this kpibot needs {head_revision()}; run "
                 "`kpibot init` to upgrade it")
     return None
 

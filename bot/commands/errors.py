@@ -7,6 +7,7 @@ how to see the details. Modules are inspected by name so that `kpibot --help` ne
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from bot.commands.common import NOT_SET_UP
@@ -20,7 +21,7 @@ MISSING_TABLE = ("no such table", "undefinedtable", "does not exist")
 
 def explain(exc: BaseException, state: State | None = None) -> str:
     """One line saying what went wrong and what to do."""
-    if type(exc).__module__.startswith("sqlalchemy"):
+    if type(exc).__module__.startswith("sqlalchemy") or isinstance(exc, sqlite3.Error):  # sqlite3: `kpibot score`
         return _database(exc, _database_url(state))
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
@@ -35,7 +36,7 @@ def _database(exc: BaseException, url: str) -> str:
     text = f"{type(getattr(exc, 'orig', None)).__name__} {exc}".lower()
     if any(marker in text for marker in MISSING_TABLE):
         return NOT_SET_UP
-    if isinstance(exc, sa_exc.OperationalError):
+    if isinstance(exc, sa_exc.OperationalError | sqlite3.OperationalError):
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return f"cannot use the database {url}: {reason}"
     if isinstance(exc, sa_exc.ArgumentError | sa_exc.NoSuchModuleError):

@@ -18,12 +18,12 @@ import click
 from bot import config
 from bot.commands.common import (
     State,
-    database_problem,
     echo_json,
     fail,
     output_path,
     period_arg,
     plural,
+    revision_problem,
     table,
 )
 from bot.settings import people
@@ -127,23 +127,27 @@ def judge(state: State, contract: people.Contract, period: Period, parsed: Parse
 
 def _judge_with_database(state: State, contract: people.Contract, period: Period, parsed: ParsedReturn,
                          today: datetime | None) -> Judged | None:
-    from sqlmodel import Session
-
-    from bot.assessment.in_context import assess_in_context
+    """Judge as the intake would, reading the database as plain SQL: the ORM is not loaded (it costs a command line
+    more than half a second), and the same judging code runs on the same rows (`bot/assessment/plain_store.py`)."""
+    from bot.assessment.in_context import assess_with
+    from bot.assessment.plain_store import PlainStore
     from bot.clock import utc_now
-    from bot.storage.models import Contract
+    from bot.storage import plain_reads
 
-    if database_problem(state.settings, state.engine):
-        return None
-    engine = state.engine()
+    storage = state.settings.storage
     zone = state.settings.timezone
     when = utc_now() if today is None else datetime.combine(today.date(), time(12), ZoneInfo(zone))
-    with Session(engine) as session:
-        stored = session.get(Contract, contract.id)
+    reader = plain_reads.PlainReader(storage.database_url, storage.sqlite_path)
+    try:
+        if revision_problem(plain_reads.revision(reader)):
+            return None
+        stored = plain_reads.contract(reader, contract.id)
         if stored is None:  # in config.toml but not loaded yet
             return None
-        assessed = assess_in_context(session, stored, period, parsed, when, zone,
-                                     terms=contract.contract_terms())
+        assessed = assess_with(PlainStore(reader), stored, period, parsed, when, zone,
+                               terms=contract.contract_terms())
+    finally:
+        reader.close()
     periods = sorted(assessed.history)
     shown = ", ".join(periods) if periods else "none accepted yet"
     note = (f"Judged as `kpibot submit` would on {when.astimezone(ZoneInfo(zone)):%d %B %Y}, with the accepted "

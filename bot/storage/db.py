@@ -10,7 +10,6 @@ time the rows are written, never across parsing or rendering.
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,10 +22,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
 
+from bot.storage.revisions import MIGRATIONS, head_revision  # noqa: F401  (db.head_revision for callers)
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE: Final = "kpibot_write"  # execution option: this transaction will write
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -152,21 +152,3 @@ def current_revision(engine: sa.Engine) -> str | None:
         if not sa.inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-
-
-REVISION_LINE = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*["\']?([\w]+)["\']?', re.M)
-
-
-def head_revision() -> str:
-    """The last migration, read from the version files' `revision` and `down_revision` lines without importing
-    them (Alembic's ScriptDirectory executes every file; tests/test_migrations.py checks both agree)."""
-    revisions: dict[str, str | None] = {}
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        found = dict(REVISION_LINE.findall(path.read_text(encoding="utf-8")))
-        if "revision" in found:
-            down = found.get("down_revision")
-            revisions[found["revision"]] = None if down in (None, "None") else down
-    heads = set(revisions) - {down for down in revisions.values() if down}
-    if len(heads) != 1:
-        raise RuntimeError(f"the migrations must form one line; found heads {sorted(heads)}")
-    return heads.pop()

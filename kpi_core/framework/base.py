@@ -12,7 +12,9 @@ Ref = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # Validators are built when first used: frameworks read back from kpi_core/framework_cache.py are never
+    # validated again, so a command line that scores one return does not build them.
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 def share(value: object) -> Fraction:

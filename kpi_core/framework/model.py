@@ -79,7 +79,8 @@ class Framework(Model):
     # read them (`DS.1 Timeliness of data and information submissions`), shown as not applicable.
     _not_applicable: tuple[str, ...] = PrivateAttr(default=())
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True,
+                              defer_build=True)
 
     @model_validator(mode="after")
     def _references(self) -> "Framework":

@@ -31,7 +31,7 @@ class NotEncoded(Model):
 class IndicatorChange(Model):
     """Fields of one indicator that change in a later version (a new target, a reviewed threshold)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
     ref: Ref
 
 

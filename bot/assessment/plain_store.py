@@ -1,0 +1,42 @@
+"""The reads of judging a return in context as plain SQL (`bot.storage.plain_reads`), for `kpibot score`: the same
+rows the ORM reads (`in_context.SessionStore`), handed to the same judging code, without loading the ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from fractions import Fraction
+
+from bot.assessment.submission_log import SubmissionLog
+from bot.storage import plain_reads
+from bot.storage.plain_reads import PlainReader
+from kpi_core.calendar import Period
+from kpi_core.comparators import Benchmark, in_force
+from kpi_core.framework.model import Framework
+from kpi_core.values import Key
+
+
+class PlainStore:
+    """`in_context.Store` on a read-only plain connection."""
+
+    def __init__(self, reader: PlainReader) -> None:
+        self.reader = reader
+
+    def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None:
+        return plain_reads.obligation_id(self.reader, contract_id, return_type, period_id)
+
+    def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog:
+        obligations = plain_reads.obligations(self.reader, contract_id, start, as_of)
+        ids = [o.id for o in obligations if o.id is not None]
+        return SubmissionLog(start, obligations, plain_reads.submissions(self.reader, ids),
+                             plain_reads.findings(self.reader, ids),
+                             plain_reads.requests(self.reader, contract_id, start))
+
+    def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]:
+        return plain_reads.accepted_versions(self.reader, contract_id, return_type, [p.id for p in periods])
+
+    def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
+        return plain_reads.values_of_versions(self.reader, versions)
+
+    def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]:
+        return in_force(plain_reads.benchmarks(self.reader, framework.id), period, start_month)

@@ -1,0 +1,255 @@
+"""The reads `kpibot score` judges a return with, as plain SQL on a read-only connection, without the ORM.
+
+Importing SQLAlchemy, SQLModel and defining every table model costs a command line more than half a second, while
+a preview reads a handful of rows from eight tables. On SQLite these queries run on Python's own `sqlite3`; on any
+other database they run as `text()` on the SQLAlchemy engine (the driver costs as much as the ORM there). The
+intake and the reports read the same rows through the ORM (`bot.storage.queries`, `bot.assessment.submission_kpis`);
+tests/test_plain_reads.py checks every column named here against the models and that both reads agree.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from kpi_core.comparators import Benchmark
+from kpi_core.values import Key
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    id: str
+    framework_id: str
+    value: Decimal
+    start: date
+    end: date | None
+    year_start_month: int
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    id: int | None
+    return_type: str
+    period_id: str
+    period_start: date
+    due_date: date
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    id: int | None
+    obligation_id: int | None
+    status: str
+    received_at: datetime
+    version: int | None
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A spot check that found a return inaccurate, or a query answered with a correction (`kind`)."""
+
+    obligation_id: int
+    at: datetime
+    kind: str  # spot_check | query
+    note: str
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: int | None
+    what: str
+    due: date
+    asked_at: datetime
+    answered_at: datetime | None
+
+
+class PlainReader:
+    """A read-only connection to the configured database that runs plain SQL with `:name` parameters."""
+
+    def __init__(self, database_url: str, sqlite_path: Path | None) -> None:
+        self._sqlite: sqlite3.Connection | None = None
+        self._engine: sa.Engine | None = None
+        if sqlite_path is not None:
+            # mode=rw: never create a database file that is not there; the SQLAlchemy engine's busy timeout.
+            self._sqlite = sqlite3.connect(f"file:{quote(str(sqlite_path))}?mode=rw", uri=True, timeout=30)
+            self._sqlite.execute("PRAGMA query_only = ON")
+        else:
+            from bot.storage.db import make_engine
+
+            self._engine = make_engine(database_url)
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        """The rows `sql` selects, as tuples of the driver's values (`moment`, `day` and `money` convert them)."""
+        if self._sqlite is not None:  # SQLite keeps dates as ISO text
+            params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+            return self._sqlite.execute(sql, params).fetchall()
+        import sqlalchemy as sa
+
+        assert self._engine is not None
+        with self._engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql), params)]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._sqlite is not None
+
+    def close(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def moment(value: datetime | str | None) -> datetime | None:
+    """A stored time as aware UTC, as `models.UTCDateTime` reads it (SQLite keeps naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _moment(value: datetime | str) -> datetime:
+    found = moment(value)
+    assert found is not None
+    return found
+
+
+def day(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _day(value: date | str) -> date:
+    found = day(value)
+    assert found is not None
+    return found
+
+
+def money(value: Decimal | float | int | str) -> Decimal:
+    """A Numeric(14, 2) as SQLAlchemy returns it: a Decimal with two places (SQLite keeps a number)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str):
+        return Decimal(value)
+    return Decimal(f"{value:.2f}")
+
+
+def _in(name: str, values: Iterable[object]) -> tuple[str, dict[str, object]]:
+    """`(:name0, :name1, ...)` and its parameters, for `IN`."""
+    params = {f"{name}{i}": value for i, value in enumerate(values)}
+    return "(" + ", ".join(f":{key}" for key in params) + ")", params
+
+
+def revision(reader: PlainReader) -> str | None:
+    """The revision the schema is at (Alembic's one row), or None before `kpibot init`."""
+    tables = ("sqlite_master WHERE type = 'table' AND name = :name" if reader.is_sqlite else
+              "information_schema.tables WHERE table_name = :name AND table_schema = current_schema()")
+    if not reader.rows(f"SELECT 1 FROM {tables}", name="alembic_version"):
+        return None
+    found = reader.rows("SELECT version_num FROM alembic_version")
+    return found[0][0] if found else None
+
+
+def contract(reader: PlainReader, contract_id: str) -> ContractRow | None:
+    found = reader.rows('SELECT id, framework_id, value, start, "end", year_start_month FROM contract '
+                        "WHERE id = :id", id=contract_id)
+    if not found:
+        return None
+    cid, framework_id, value, start, end, year_start_month = found[0]
+    return ContractRow(cid, framework_id, money(value), _day(start), day(end), year_start_month)
+
+
+def obligation_id(reader: PlainReader, contract_id: str, return_type: str, period_id: str) -> int | None:
+    found = reader.rows("SELECT id FROM obligation WHERE contract_id = :contract AND return_type = :type AND "
+                        "period_id = :period", contract=contract_id, type=return_type, period=period_id)
+    return found[0][0] if found else None
+
+
+def obligations(reader: PlainReader, contract_id: str, start: date, as_of: date) -> list[ObligationRow]:
+    """The contract's obligations due from `start` whose periods began by `as_of`, by due date."""
+    return [ObligationRow(oid, return_type, period_id, _day(period_start), _day(due_date))
+            for oid, return_type, period_id, period_start, due_date in reader.rows(
+                "SELECT id, return_type, period_id, period_start, due_date FROM obligation WHERE contract_id = "
+                ":contract AND due_date >= :start AND period_start <= :as_of ORDER BY due_date, id",
+                contract=contract_id, start=start, as_of=as_of)]
+
+
+def submissions(reader: PlainReader, obligation_ids: Sequence[int]) -> list[SubmissionRow]:
+    """Every submission of these obligations, in order of receipt."""
+    if not obligation_ids:
+        return []
+    wanted, params = _in("o", obligation_ids)
+    return [SubmissionRow(sid, oid, status, _moment(received_at), version) for sid, oid, status, received_at, version
+            in reader.rows("SELECT id, obligation_id, status, received_at, version FROM submission WHERE "
+                           f"obligation_id IN {wanted} ORDER BY received_at, id", **params)]
+
+
+def findings(reader: PlainReader, obligation_ids: Sequence[int]) -> list[FindingRow]:
+    """Spot checks that found these returns inaccurate, then queries answered with a correction, each oldest
+    first (as `bot.assessment.reviews.inaccuracies` reads them)."""
+    if not obligation_ids:
+        return []
+    wanted, params = _in("o", obligation_ids)
+    checks = reader.rows(f"SELECT obligation_id, checked_at, note FROM spot_check WHERE obligation_id IN {wanted} "
+                         "AND accurate = :no ORDER BY checked_at", no=False, **params)
+    queries = reader.rows("SELECT review.obligation_id, review_query.asked_at, review_query.reason FROM review_query "
+                          f"JOIN review ON review.id = review_query.review_id WHERE review.obligation_id IN {wanted} "
+                          "AND review_query.state = 'corrected' ORDER BY review_query.asked_at", **params)
+    return ([FindingRow(oid, _moment(at), "spot_check", note) for oid, at, note in checks]
+            + [FindingRow(oid, _moment(at), "query", reason) for oid, at, reason in queries])
+
+
+def requests(reader: PlainReader, contract_id: str, start: date) -> list[RequestRow]:
+    """The contract's requests for information due from `start`, not withdrawn, by due date."""
+    return [RequestRow(rid, what, _day(due), _moment(asked_at), moment(answered_at))
+            for rid, what, due, asked_at, answered_at in reader.rows(
+                "SELECT id, what, due, asked_at, answered_at FROM info_request WHERE contract_id = :contract AND "
+                "due >= :start AND state != 'withdrawn' ORDER BY due, id", contract=contract_id, start=start)]
+
+
+def accepted_versions(reader: PlainReader, contract_id: str, return_type: str,
+                      period_ids: Iterable[str]) -> dict[str, int]:
+    """The accepted version in force for each period that has one: period id -> submission id."""
+    wanted = sorted(set(period_ids))
+    if not wanted:
+        return {}
+    periods, params = _in("p", wanted)
+    return {period_id: sid for period_id, sid in reader.rows(
+        "SELECT obligation.period_id, submission.id FROM obligation JOIN submission ON submission.obligation_id = "
+        "obligation.id WHERE obligation.contract_id = :contract AND obligation.return_type = :type AND "
+        f"obligation.period_id IN {periods} AND submission.status = 'accepted'",
+        contract=contract_id, type=return_type, **params) if sid is not None}
+
+
+def values_of_versions(reader: PlainReader, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
+    """The stored figures of each period's given version."""
+    if not versions:
+        return {}
+    ids, params = _in("s", sorted(set(versions.values())))
+    found: dict[str, dict[Key, Fraction]] = {period_id: {} for period_id in versions}
+    for period_id, sid, item_id, breakdown, exact in reader.rows(
+            f"SELECT period_id, submission_id, item_id, breakdown, exact FROM data_value WHERE submission_id IN {ids}",
+            **params):
+        if versions.get(period_id) == sid:
+            found[period_id][(item_id, breakdown)] = Fraction(exact)
+    return found
+
+
+def benchmarks(reader: PlainReader, framework_id: str) -> list[Benchmark]:
+    """The benchmarks loaded for a framework (as `bot.assessment.comparators.stored_benchmarks` reads them)."""
+    return [Benchmark(fid, period_id, item_id, breakdown, Fraction(exact), source, day(published))
+            for fid, period_id, item_id, breakdown, exact, source, published in reader.rows(
+                "SELECT framework_id, period_id, item_id, breakdown, exact, source, published FROM benchmark "
+                "WHERE framework_id = :framework ORDER BY period_id, item_id, breakdown", framework=framework_id)]
