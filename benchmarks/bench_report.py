@@ -94,8 +94,8 @@ def framework_toml(indicators: int = 60) -> str:
 
 
 def assessed():  # type: ignore[no-untyped-def]
-    """A sample Q3 return of the 60-indicator framework (Q1 and Q2 in the same file), assessed."""
-    from bot.reports.samples import sample_return_csv
+    """A sample Q3 return of the 60-indicator framework with Q1 and Q2 as accepted history: (assessment, history)."""
+    from bot.reports.samples import sample_year
     from kpi_core.assess import assess
     from kpi_core.calendar import ReportingYear
     from kpi_core.loader import load_text
@@ -103,8 +103,9 @@ def assessed():  # type: ignore[no-untyped-def]
 
     framework = load_text(framework_toml(), "bench-sixty.toml")
     period = ReportingYear.starting(2025, 4).periods("quarterly")[2]
-    data = sample_return_csv(framework, period, level=0.8)
-    return assess(framework, period, parse_csv(data, "bench.csv"), contract_value=1_000_000)
+    data, history = sample_year(framework, period, level=0.8)
+    assessment = assess(framework, period, parse_csv(data, "bench.csv"), history=history, contract_value=1_000_000)
+    return assessment, history
 
 
 def build_and_render(plans: bool, judged=None) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
