@@ -1,12 +1,15 @@
-"""The inline SVG trend chart: valid SVG, status shapes, the target line, gaps, axes and escaping."""
+"""The inline SVG trend chart: valid SVG, status shapes, the target line, gaps, axes, escaping, and labels placed
+by their start from the font's widths."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from bot.reports.charts import ChartPoint, axis_range, nice_step, tick_text, trend_chart
+from bot.reports.glyph_widths import CHARACTERS, text_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -98,3 +101,28 @@ def test_the_latest_value_is_never_printed_on_the_target_line(values: tuple[floa
     label = next(e for e in root.iter() if e.tag == f"{SVG}text" and e.get("font-weight") == "bold")
     baseline = float(label.get("y"))
     assert not baseline - 8 <= float(line.get("y1")) <= baseline + 3  # the line stays out of the text's band
+
+
+def test_labels_are_placed_by_their_start_so_none_is_drawn_in_a_layer_of_its_own() -> None:
+    svg = str(trend_chart(points(40, 45, 52.5), title="t", suffix="%", cap=100))
+    texts = {e.text: e for e in parse(svg).iter(f"{SVG}text")}
+    assert "text-anchor" not in svg  # WeasyPrint draws each middle- or end-anchored text as a form XObject
+    centres = [float(texts[q].get("x")) + text_width(q, 6.5) / 2 for q in ("Q1", "Q2", "Q3")]
+    assert centres == pytest.approx([71.7, 139.0, 206.3], abs=0.1)  # centred under each period's marker
+    ends = [float(texts[t].get("x")) + text_width(t, 6.5) for t in ("0%", "60%")]
+    assert ends == pytest.approx([34.0, 34.0], abs=0.1)  # right-aligned against the axis
+
+
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@pytest.mark.skipif(not (FONTS / "DejaVuSans.ttf").is_file(), reason="DejaVu Sans is not installed here")
+@pytest.mark.parametrize(("name", "bold"), [("DejaVuSans.ttf", False), ("DejaVuSans-Bold.ttf", True)])
+def test_the_width_table_is_the_installed_fonts_own(name: str, bold: bool) -> None:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(FONTS / name)
+    cmap, metrics = font.getBestCmap(), font["hmtx"]
+    scale = font["head"].unitsPerEm
+    for character in CHARACTERS:
+        assert text_width(character, scale, bold=bold) == metrics[cmap[ord(character)]][0], character
