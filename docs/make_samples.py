@@ -91,7 +91,7 @@ def main() -> None:
                                                                  datetime.min.time(), UTC).replace(hour=10)
         result, history = assessed(contract.framework, period, level, scale, contract.value)
         late = arrived is None or arrived > 0
-        escalation = escalation_for(run + 1 if late else 0)
+        escalation = escalation_for(run + 1 if late else 0, None)
         sent = 4 - (arrived is None)  # four returns due in the rolling year; a missing one was never sent
         statuses.append(ContractPeriodStatus(
             contract_id=contract.id, contract_name=contract.name, provider_name=provider, period=period,

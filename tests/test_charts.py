@@ -1,12 +1,15 @@
-"""The inline SVG trend chart: valid SVG, status shapes, the target line, gaps, axes and escaping."""
+"""The inline SVG trend chart: valid SVG, status shapes, the target line, gaps, axes, escaping, and labels placed
+by their start from the font's widths."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from bot.reports.charts import ChartPoint, axis_range, nice_step, tick_text, trend_chart
+from bot.reports.glyph_widths import CHARACTERS, text_width
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -98,3 +101,42 @@ def test_the_latest_value_is_never_printed_on_the_target_line(values: tuple[floa
     label = next(e for e in root.iter() if e.tag == f"{SVG}text" and e.get("font-weight") == "bold")
     baseline = float(label.get("y"))
     assert not baseline - 8 <= float(line.get("y1")) <= baseline + 3  # the line stays out of the text's band
+
+
+def test_labels_are_placed_letter_by_letter_so_none_is_drawn_in_a_layer_of_its_own() -> None:
+    svg = str(trend_chart(points(40, 45, 52.5), title="t", suffix="%", cap=100))
+    small, value = parse(svg).iter(f"{SVG}text")  # the axis and period labels in one text, the latest value
+    assert "text-anchor" not in svg  # WeasyPrint draws each middle- or end-anchored text as a form XObject
+    assert small.text == "0%60%Q1Q2Q3" and value.text == "52.5%"
+    xs = [float(x) for x in small.get("x").split()]
+    ys = [float(y) for y in small.get("y").split()]
+    assert len(xs) == len(ys) == len(small.text)
+    assert xs[1] == pytest.approx(xs[0] + text_width("0", 6.5), abs=0.06)  # each letter after the one before
+    starts = {label: small.text.index(label) for label in ("0%", "60%", "Q1", "Q2", "Q3")}
+    centres = [xs[starts[q]] + text_width(q, 6.5) / 2 for q in ("Q1", "Q2", "Q3")]
+    assert centres == pytest.approx([71.7, 139.0, 206.3], abs=0.1)  # centred under each period's marker
+    ends = [xs[starts[t]] + text_width(t, 6.5) for t in ("0%", "60%")]
+    assert ends == pytest.approx([34.0, 34.0], abs=0.1)  # right-aligned against the axis
+    assert ys[starts["0%"]] > ys[starts["60%"]] and {ys[starts[q]] for q in ("Q1", "Q2", "Q3")} == {114.0}
+
+
+def test_a_label_with_spaces_keeps_a_position_for_each_letter() -> None:
+    series = [ChartPoint(label, 40, 50, "green") for label in ("Q4  24-25 ", "Q1 25-26")]
+    (small,) = parse(trend_chart(series, title="t")).iter(f"{SVG}text")
+    assert small.text.endswith("Q4 24-25Q1 25-26")  # spaces collapsed as the SVG's reader collapses them
+    assert len(small.get("x").split()) == len(small.text)
+
+
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@pytest.mark.skipif(not (FONTS / "DejaVuSans.ttf").is_file(), reason="DejaVu Sans is not installed here")
+@pytest.mark.parametrize(("name", "bold"), [("DejaVuSans.ttf", False), ("DejaVuSans-Bold.ttf", True)])
+def test_the_width_table_is_the_installed_fonts_own(name: str, bold: bool) -> None:
+    ttlib = pytest.importorskip("fontTools.ttLib")  # installed with WeasyPrint
+
+    font = ttlib.TTFont(FONTS / name)
+    cmap, metrics = font.getBestCmap(), font["hmtx"]
+    scale = font["head"].unitsPerEm
+    for character in CHARACTERS:
+        assert text_width(character, scale, bold=bold) == metrics[cmap[ord(character)]][0], character

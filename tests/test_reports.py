@@ -363,7 +363,8 @@ def test_a_series_from_storage_gets_this_period_added_once() -> None:
                TrendPoint(result.period.id, Fraction(1), Fraction(1), "green"))  # a stale copy of this period
     report = build_return_report(result, meta("ch-stop-smoking"), {"1.4": earlier})
     svg = str(next(c for c in report.charts if c.ref == "1.4").svg)
-    assert svg.count("<text") == 2 + 2 + 1  # two period labels, the axis' two ends and the latest value
+    assert svg.count('stroke-width="0.8"') == 2  # a marker for Q1 and one for this period, not two
+    assert 'Q1Q3</text>' in svg  # the small labels (the axis' ends, then the periods) end with Q1 and this Q3
     assert display.value_text(result.scorecard.result("1.4").value, result.framework.indicator("1.4")) in svg
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from bot.reports.glyph_widths import text_width
 from bot.reports.status import STATUSES
 
 WIDTH, HEIGHT = 250, 120
@@ -77,15 +78,32 @@ def _marker(status: str, x: float, y: float) -> str:
 
 def _text(x: float, y: float, text: str, *, size: float = 7.5, anchor: str = "middle", bold: bool = False) -> str:
     # Font and colour are inherited from the chart's <g>; a per-text font-weight="normal" makes WeasyPrint
-    # look the font up again for every label (a third of the chart's rendering time).
+    # look the font up again for every label (a third of the chart's rendering time). The label is placed by its
+    # start, worked out from the font's widths: WeasyPrint draws a `middle` or `end` anchored text in a layer
+    # (a PDF form XObject) of its own.
+    shift = {"start": 0.0, "middle": 0.5, "end": 1.0}[anchor] * text_width(text, size, bold=bold)
     weight = ' font-weight="bold"' if bold else ""
-    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{weight}>{escape(text)}</text>'
+    return f'<text x="{x - shift:.1f}" y="{y:.1f}" font-size="{size}"{weight}>{escape(text)}</text>'
 
 
-def _labels(labels: Sequence[tuple[float, float, str]], *, anchor: str, size: float = 6.5) -> str:
-    """Several labels, one <text> each: in a chart drawn as an image, WeasyPrint sets separate texts a little
-    faster than one text of positioned <tspan>s."""
-    return "".join(_text(x, y, text, size=size, anchor=anchor) for x, y, text in labels)
+def _labels(labels: Sequence[tuple[float, float, str, str]], *, size: float = 6.5) -> str:
+    """Several small labels (x, y, text, anchor) as one `<text>` with a position for each letter: WeasyPrint sets
+    an SVG text one letter at a time anyway, and each `<text>` costs it a graphics state of its own. A label's
+    spaces are collapsed (the SVG's own rule), so each letter keeps its position."""
+    xs: list[str] = []
+    ys: list[str] = []
+    texts: list[str] = []
+    for x, y, text, anchor in labels:
+        text = " ".join(text.split())
+        left = x - {"start": 0.0, "middle": 0.5, "end": 1.0}[anchor] * text_width(text, size)
+        for character in text:
+            xs.append(f"{left:.1f}")
+            ys.append(f"{y:.1f}")
+            left += text_width(character, size)
+        texts.append(text)
+    if not texts:
+        return ""
+    return f'<text x="{" ".join(xs)}" y="{" ".join(ys)}" font-size="{size}">{escape("".join(texts))}</text>'
 
 
 def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", cap: float | None = None) -> Markup:
@@ -110,8 +128,7 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
     parts.append(f'<path d="{grid}" stroke="{GRID}" stroke-width="0.6" fill="none"/>')
     # Only the bottom and top of the axis are labelled: every SVG label costs WeasyPrint about a millisecond,
     # and the chart's own figures (value, target) are printed beside it.
-    ends = [(LEFT - 4, y_of(value) + 2.5, tick_text(value, suffix)) for value in (bottom, top)]
-    parts.append(_labels(ends, anchor="end"))
+    ends = [(LEFT - 4, y_of(value) + 2.5, tick_text(value, suffix), "end") for value in (bottom, top)]
     targets = [(x_of(i), y_of(p.target)) for i, p in enumerate(points) if p.target is not None]
     if targets and len({round(y, 2) for _, y in targets}) == 1:
         y = targets[0][1]
@@ -125,7 +142,7 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
         if len(run) > 1:
             coords = " ".join(f"{x_of(i):.1f},{y_of(value):.1f}" for i, value in run)
             parts.append(f'<polyline points="{coords}" fill="none" stroke="#555555" stroke-width="1.4"/>')
-    parts.append(_labels([(x_of(i), HEIGHT - 6, p.label) for i, p in enumerate(points)], anchor="middle"))
+    parts.append(_labels(ends + [(x_of(i), HEIGHT - 6, p.label, "middle") for i, p in enumerate(points)]))
     for index, point in enumerate(points):
         if point.value is not None:
             parts.append(_marker(point.status, x_of(index), y_of(point.value)))
