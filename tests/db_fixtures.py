@@ -62,8 +62,9 @@ def fresh_postgres_url(server: Postgres, template: str | None = "kpibot_template
     return server.database_url(name)
 
 
-# The schema as PostgreSQL describes it: every column, index and constraint of the public schema. A copy handed on
-# must still have the template's, or the next test would run on what this one left.
+# The schema as PostgreSQL describes it: every column, index, constraint, trigger, function, view, rule and sequence
+# of the public schema, and the schemas there are. A copy handed on must still have the template's, or the next test
+# would run on what this one left (a test's trigger that fails every insert, say).
 _SCHEMA = """
 SELECT md5(string_agg(line, '|' ORDER BY line)) FROM (
     SELECT format('c %s.%s %s %s %s', table_name, column_name, data_type, is_nullable, column_default) AS line
@@ -71,6 +72,12 @@ SELECT md5(string_agg(line, '|' ORDER BY line)) FROM (
     UNION ALL SELECT 'i ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
     UNION ALL SELECT format('k %s %s', conrelid::regclass, pg_get_constraintdef(oid)) FROM pg_constraint
     WHERE connamespace = 'public'::regnamespace
+    UNION ALL SELECT format('t %s %s', tgrelid::regclass, tgname) FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL SELECT 'f ' || oid::regprocedure::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+    UNION ALL SELECT 'v ' || viewname FROM pg_views WHERE schemaname = 'public'
+    UNION ALL SELECT format('u %s %s', tablename, rulename) FROM pg_rules WHERE schemaname = 'public'
+    UNION ALL SELECT 's ' || sequencename FROM pg_sequences WHERE schemaname = 'public'
+    UNION ALL SELECT 'n ' || nspname FROM pg_namespace
     UNION ALL SELECT 'r ' || version_num FROM alembic_version) AS schema_lines
 """
 
