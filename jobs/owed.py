@@ -48,6 +48,8 @@ class Owed:
     provider_id: str
     commissioner_id: str
     year_start_month: int
+    next_notice_on: date | None = None  # jobs/next_notice.py (read by `candidates` only)
+    ladder_decided: bool = False  # its place on the escalation ladder is recorded (read by `candidates` only)
 
     def accepted_by(self, now: datetime) -> bool:
         return self.first_accepted_at is not None and self.first_accepted_at <= now
@@ -78,27 +80,31 @@ def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> lis
     return [Owed(*row) for row in rows]
 
 
+def candidates(session: Session, clock: Clock, full: bool) -> list[Owed]:
+    """The obligations a sweep looks at: those whose next notice day has come or is not worked out yet, read
+    through the index on that day, so a sweep on a day with nothing due reads nothing. With `full`, also every
+    obligation that may still need a notice (not accepted, or not yet placed on the escalation ladder): the days
+    written under other settings are worked out again."""
+    day = col(Obligation.next_notice_on)
+    looked: sa.ColumnElement[bool] = sa.or_(day.is_(None), day <= clock.today)
+    decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
+    if full:
+        looked = sa.or_(looked, not_accepted(clock.now),
+                        sa.and_(col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided))
+    where = [looked] if clock.since is None else [looked, col(Obligation.due_date) >= clock.since]
+    query = (sa.select(*COLUMNS, day, decided.label("decided"))
+             .join(Contract, col(Contract.id) == Obligation.contract_id).where(*where))
+    rows: Sequence[Sequence[Any]] = fetch_rows(session, query.order_by(col(Obligation.id)))
+    return [Owed(*row) for row in rows]
+
+
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(col(Obligation.first_accepted_at).is_(None), col(Obligation.first_accepted_at) > now)
-
-
-def upcoming(session: Session, clock: Clock, longest_notice: int) -> list[Owed]:
-    """Returns not yet accepted that fall due within the reminder window (today included)."""
-    last = clock.today + timedelta(days=longest_notice + 7)  # a reminder moved back over a long holiday
-    return _owed(session, clock, col(Obligation.due_date) >= clock.today, col(Obligation.due_date) <= last,
-                 not_accepted(clock.now))
 
 
 def overdue(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> list[Owed]:
     """Returns past their due date and not accepted (of the contracts `where` selects)."""
     return _owed(session, clock, col(Obligation.due_date) < clock.today, not_accepted(clock.now), *where)
-
-
-def undecided(session: Session, clock: Clock) -> list[Owed]:
-    """Returns past their due date whose place on the escalation ladder is not recorded yet."""
-    decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
-    return _owed(session, clock, col(Obligation.due_date) < clock.today,
-                 col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided)
 
 
 def history(session: Session, contract_ids: Iterable[str], clock: Clock) -> dict[tuple[str, str], list[Owed]]:
