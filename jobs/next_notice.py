@@ -43,23 +43,24 @@ CHUNK = 500
 _swept: dict[tuple[str, str], datetime] = {}  # (database, settings) -> the latest sweep since a full look
 
 
-def _identity(engine: sa.Engine, settings: config.Settings) -> tuple[str, str]:
-    return engine.url.render_as_string(hide_password=True), settings.timezone + settings.scheduler.model_dump_json()
+def _identity(engine: sa.Engine, settings: config.Settings, clock: Clock) -> tuple[str, str]:
+    return (engine.url.render_as_string(hide_password=True),
+            f"{settings.timezone} {clock.since} {settings.scheduler.model_dump_json()}")
 
 
-def needs_full_look(engine: sa.Engine, settings: config.Settings, now: datetime) -> bool:
-    """Must a sweep at `now` look at every obligation that may need a notice? Yes on a process's first sweep with
-    these settings on this database, and when its clock has gone back since."""
-    last = _swept.get(_identity(engine, settings))
-    return last is None or now < last
+def needs_full_look(engine: sa.Engine, settings: config.Settings, clock: Clock) -> bool:
+    """Must this sweep look at every obligation that may need a notice? Yes on a process's first sweep with these
+    settings (and this day the chasing begins) on this database, and when its clock has gone back since."""
+    last = _swept.get(_identity(engine, settings, clock))
+    return last is None or clock.now < last
 
 
-def swept(engine: sa.Engine, settings: config.Settings, now: datetime, full: bool) -> None:
-    """Record a sweep at `now` that wrote the days of what it looked at (every obligation that may need a notice,
-    when `full`)."""
-    key = _identity(engine, settings)
+def swept(engine: sa.Engine, settings: config.Settings, clock: Clock, full: bool) -> None:
+    """Record a sweep that wrote the days of what it looked at (every obligation that may need a notice, when
+    `full`)."""
+    key = _identity(engine, settings, clock)
     if full or key in _swept:
-        _swept[key] = max(now, _swept.get(key, now))
+        _swept[key] = max(clock.now, _swept.get(key, clock.now))
 
 
 def next_day(o: Owed, clock: Clock, settings: Scheduler) -> date:
@@ -68,6 +69,8 @@ def next_day(o: Owed, clock: Clock, settings: Scheduler) -> date:
     Today's sweep records every notice due by today (reminders and overdue notices collapse into the latest, the
     ladder decides each period once), so only the days after it count."""
     today = clock.today
+    if clock.since is not None and o.due < clock.since:  # kpibot's pre-history: never chased (jobs/chase.py)
+        return NEVER
     days = []
     ladder = first_overdue_day(o.due)
     if not o.ladder_decided and ladder > today:  # else decided today, or too old to escalate now

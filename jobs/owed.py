@@ -91,11 +91,12 @@ def candidates(session: Session, clock: Clock, full: bool) -> list[Owed]:
     if full:
         looked = sa.or_(looked, not_accepted(clock.now),
                         sa.and_(col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided))
-    where = [looked] if clock.since is None else [looked, col(Obligation.due_date) >= clock.since]
+        if clock.since is not None:
+            looked = sa.and_(looked, col(Obligation.due_date) >= clock.since)
     query = (sa.select(*COLUMNS, day, decided.label("decided"))
-             .join(Contract, col(Contract.id) == Obligation.contract_id).where(*where))
-    rows: Sequence[Sequence[Any]] = fetch_rows(session, query.order_by(col(Obligation.id)))
-    return [Owed(*row) for row in rows]
+             .join(Contract, col(Contract.id) == Obligation.contract_id).where(looked))
+    rows: Sequence[Sequence[Any]] = fetch_rows(session, query)  # sorted here: in SQL, SQLite would scan by id
+    return sorted((Owed(*row) for row in rows), key=lambda o: o.id)
 
 
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:

@@ -64,11 +64,10 @@ def sweep(engine: sa.Engine, settings: config.Settings, files: FileStore, now: d
     the day each obligation looked at needs looking at again (jobs/next_notice.py), once its notices are queued."""
     if not Clock.of(now, settings).sending:
         return 0
-    full = next_notice.needs_full_look(engine, settings, now)
-    run = _planned(engine, settings, files, now, full)
+    run = _planned(engine, settings, files, now, full=None)
     queued = queue(engine, run.decisions, now)
-    next_notice.write(engine, run.owed, run.clock, settings)
-    next_notice.swept(engine, settings, now, full)
+    next_notice.write(engine, run.looked, run.clock, settings)
+    next_notice.swept(engine, settings, run.clock, run.full)
     return queued
 
 
@@ -79,11 +78,17 @@ def planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now:
     return _planned(engine, settings, files, now, full=True).decisions
 
 
-def _planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime, full: bool) -> _Sweep:
+def _planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime,
+             full: bool | None) -> _Sweep:
+    """A sweep's decisions. `full`: look at every obligation that may need a notice; None: when jobs/next_notice.py
+    says so, else only at those whose next notice day has come."""
     ensure_current(engine, Clock.of(now, settings).today, settings)
     with Session(engine) as session:
         clock = clock_at(session, now, settings)
-        run = _Sweep(session, settings, files, clock, reads.candidates(session, clock, full))
+        full = next_notice.needs_full_look(engine, settings, clock) if full is None else full
+        owed = reads.candidates(session, clock, full)
+        run = _Sweep(session, settings, files, clock, [o for o in owed if clock.since is None or o.due >= clock.since])
+        run.looked, run.full = owed, full  # all get their next day, those before the chasing began too
         run.decisions = run.decide()
     return run
 
@@ -94,6 +99,7 @@ class _Sweep:
     def __init__(self, session: Session, settings: config.Settings, files: FileStore, clock: Clock,
                  owed: list[Owed]) -> None:
         self.session, self.settings, self.files, self.clock, self.owed = session, settings, files, clock, owed
+        self.looked, self.full = owed, False  # the obligations read, whose next day the sweep writes; all of them?
         self.ladders: dict[tuple[str, str], Ladder | None] = {}
         self.levels: dict[int, int] = {}  # ladder levels decided in this sweep, by obligation
         self.decisions: list[Decision] = []

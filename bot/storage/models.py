@@ -100,8 +100,7 @@ class Obligation(SQLModel, table=True):
     """One return a contract owes: contract x return type x period, with its due date."""
 
     __tablename__ = "obligation"
-    __table_args__ = (sa.UniqueConstraint("contract_id", "return_type", "period_id"),
-                      sa.Index("ix_obligation_next_notice", "next_notice_on", "due_date"))
+    __table_args__ = (sa.UniqueConstraint("contract_id", "return_type", "period_id"),)
     id: int | None = Field(default=None, primary_key=True)
     contract_id: str = Field(foreign_key="contract.id", max_length=64, index=True)
     return_type: str = Field(max_length=32)
@@ -113,7 +112,7 @@ class Obligation(SQLModel, table=True):
     escalation_level: int = 0
     # The first day the sweep need look at this obligation again (jobs/next_notice.py): every notice it could
     # need before then is recorded. None: not worked out yet (a new obligation, or its due date changed).
-    next_notice_on: date | None = None
+    next_notice_on: date | None = Field(default=None, index=True)
 
 
 class StoredFile(SQLModel, table=True):
