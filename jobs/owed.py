@@ -87,16 +87,26 @@ def candidates(session: Session, clock: Clock, full: bool) -> list[Owed]:
     written under other settings are worked out again."""
     day = col(Obligation.next_notice_on)
     looked: sa.ColumnElement[bool] = sa.or_(day.is_(None), day <= clock.today)
-    decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
     if full:
+        decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
         looked = sa.or_(looked, not_accepted(clock.now),
                         sa.and_(col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided))
         if clock.since is not None:
             looked = sa.and_(looked, col(Obligation.due_date) >= clock.since)
-    query = (sa.select(*COLUMNS, day, decided.label("decided"))
-             .join(Contract, col(Contract.id) == Obligation.contract_id).where(looked))
+    query = sa.select(*COLUMNS, day).join(Contract, col(Contract.id) == Obligation.contract_id).where(looked)
     rows: Sequence[Sequence[Any]] = fetch_rows(session, query)  # sorted here: in SQL, SQLite would scan by id
-    return sorted((Owed(*row) for row in rows), key=lambda o: o.id)
+    placed = _placed(session, [row[0] for row in rows if row[4] < clock.today])
+    return sorted((Owed(*row, ladder_decided=row[0] in placed) for row in rows), key=lambda o: o.id)
+
+
+def _placed(session: Session, ids: list[int]) -> set[int]:
+    """Which of these obligations have their place on the escalation ladder recorded: looked up by id, so the
+    cost follows the obligations read, not every ladder decision ever made."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        found.update(session.exec(select(col(Notice.obligation_id)).where(
+            col(Notice.kind) == "ladder", col(Notice.obligation_id).in_(ids[start:start + 500]))).all())
+    return found
 
 
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:
