@@ -8,7 +8,7 @@ run for a moment in the past (the demo's replay) sees only what had arrived by t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -95,8 +95,9 @@ def candidates(session: Session, clock: Clock, full: bool) -> list[Owed]:
             looked = sa.and_(looked, col(Obligation.due_date) >= clock.since)
     query = sa.select(*COLUMNS, day).join(Contract, col(Contract.id) == Obligation.contract_id).where(looked)
     rows: Sequence[Sequence[Any]] = fetch_rows(session, query)  # sorted here: in SQL, SQLite would scan by id
-    placed = _placed(session, [row[0] for row in rows if row[4] < clock.today])
-    return sorted((Owed(*row, ladder_decided=row[0] in placed) for row in rows), key=lambda o: o.id)
+    owed = sorted((Owed(*row) for row in rows), key=lambda o: o.id)
+    placed = _placed(session, [o.id for o in owed if o.due < clock.today])
+    return [replace(o, ladder_decided=True) if o.id in placed else o for o in owed]
 
 
 def _placed(session: Session, ids: list[int]) -> set[int]:
@@ -104,8 +105,8 @@ def _placed(session: Session, ids: list[int]) -> set[int]:
     cost follows the obligations read, not every ladder decision ever made."""
     found: set[int] = set()
     for start in range(0, len(ids), 500):
-        found.update(session.exec(select(col(Notice.obligation_id)).where(
-            col(Notice.kind) == "ladder", col(Notice.obligation_id).in_(ids[start:start + 500]))).all())
+        found.update(oid for oid in session.exec(select(col(Notice.obligation_id)).where(
+            col(Notice.kind) == "ladder", col(Notice.obligation_id).in_(ids[start:start + 500]))) if oid is not None)
     return found
 
 
