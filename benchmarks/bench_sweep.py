@@ -1,21 +1,25 @@
-"""Time the scheduler's sweep over 10,000 contracts with a year of history.
+"""Time the scheduler's sweep over 1,000, 10,000 and 50,000 contracts with a year of history.
 
-Run: `.venv/bin/python benchmarks/bench_sweep.py [--contracts 10000] [--postgres] [--runs 7]`
+Run: `.venv/bin/python benchmarks/bench_sweep.py [--contracts 1000,10000,50000] [--postgres] [--runs 7]`
 
-The database (a SQLite file, or with --postgres a throwaway PostgreSQL server started as the tests do) holds 50
-councils, 5,000 providers (a submitter and a manager each) and N contracts on the four shipped frameworks (April
-and November years), with every obligation since April 2025 and its submissions: 85% of returns accepted on time,
-10% late, 5% never sent, each accepted return with two indicator results (a fifth of them red).
+For each contract count, a fresh database (a SQLite file, or with --postgres a throwaway PostgreSQL server started
+as the tests do) holds 50 councils, N/2 providers (a submitter and a manager each) and N contracts on the four
+shipped frameworks (April and November years), with every obligation since April 2025 and its submissions: 85% of
+returns accepted on time, 10% late, 5% never sent, each accepted return with two indicator results (a fifth red).
 
 Measured, CPU time of this process and wall time (PostgreSQL's own CPU is not in the CPU figure):
 1. the first sweep on this history (a scheduler started for the first time, or after a long outage: every ladder
    decision of the year and the latest overdue notice of each missing return are caught up at once);
-2. the steady sweep that runs every few minutes (nothing new is due): the issue's bar is under 2 s, the aim 0.5 s;
-3. the sweep on a reminder day (every April-start contract's 14-day reminder at once), and the steady sweep after;
+2. the steady sweep that runs every few minutes (nothing new is due), beside the floor measured interleaved with
+   it: a session and one indexed select that finds nothing;
+3. the sweep on a reminder day (every April-start contract's 14-day reminder at once), and the steady sweep after
+   it, while every one of those reminders' returns is still owed (the backlog that made a sweep grow with it);
+   then the first sweep of a restarted process, which looks again at every return that may need a notice;
 4. the sweep on the working day after a deadline (every April-start return's ladder decision, overdue notices and
-   warnings);
+   warnings), and the steady sweep after it;
 5. the cost per reminder of building the workbook an emailed reminder attaches (built once per contract and
    period, then reused), from a sample. The busy sweeps above send by Telegram, which attaches no workbook.
+A table of the steady figures by contract count closes the run.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import sqlalchemy as sa  # noqa: E402
-from sqlmodel import Session, func, select  # noqa: E402
+from sqlmodel import Session, col, func, select  # noqa: E402
 
 from bot import config  # noqa: E402
 from bot.storage import db  # noqa: E402
@@ -50,6 +54,7 @@ from bot.storage.models import (  # noqa: E402
     OutboxMessage,
     Submission,
 )
+from jobs import next_notice  # noqa: E402
 from jobs.sweep import sweep  # noqa: E402
 from kpi_core import loader  # noqa: E402
 from kpi_core.calendar import ReportingYear  # noqa: E402
@@ -135,38 +140,61 @@ def timed(work) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     return time.process_time() - cpu, time.perf_counter() - wall, found
 
 
-def measure(engine: sa.Engine, settings: config.Settings, files: FileStore, runs: int) -> None:
+def floor(engine: sa.Engine) -> int:
+    """The least a sweep can do: open a session and run one indexed select that finds nothing."""
+    with Session(engine) as session:
+        return len(session.exec(select(Obligation.id).where(
+            col(Obligation.next_notice_on) < date(1900, 1, 1))).all())
+
+
+def measure(engine: sa.Engine, settings: config.Settings, files: FileStore, runs: int) -> dict[str, str]:
+    """Print each figure; return the table's cells (steady sweeps, each beside its floor)."""
+    cells: dict[str, str] = {}
+
     def once(moment: datetime) -> tuple[float, float, int]:
         return timed(lambda: sweep(engine, settings, files, moment))
 
-    def steady(day: date, label: str) -> None:
-        figures = [once(at(day, 9, 5 + n)) for n in range(runs)]
+    def steady(day: date, label: str, cell: str) -> None:
+        figures, floors = [], []
+        for n in range(runs):  # interleaved, so both see the same load
+            floors.append(timed(lambda: floor(engine)))
+            figures.append(once(at(day, 9, 5 + n)))
         assert all(f[2] == 0 for f in figures), "a steady sweep found work"
         cpu = statistics.median(f[0] for f in figures)
         wall = statistics.median(f[1] for f in figures)
-        print(f"  {label}: median of {runs}: {cpu * 1000:.0f} ms CPU, {wall * 1000:.0f} ms wall "
-              f"(min {min(f[1] for f in figures) * 1000:.0f}, max {max(f[1] for f in figures) * 1000:.0f} ms wall)")
+        base = statistics.median(f[0] for f in floors)
+        print(f"  {label}: median of {runs}: {cpu * 1000:.1f} ms CPU, {wall * 1000:.1f} ms wall "
+              f"(min {min(f[1] for f in figures) * 1000:.1f}, max {max(f[1] for f in figures) * 1000:.1f} ms wall); "
+              f"floor {base * 1000:.2f} ms CPU")
+        cells[cell] = f"{cpu * 1000:.1f} ms"
+        cells["floor"] = f"{base * 1000:.2f} ms"
 
-    def busy(moment: datetime, label: str) -> None:
+    def busy(moment: datetime, label: str, cell: str = "") -> None:
         cpu, wall, found = once(moment)
         print(f"  {label}: {found} messages queued in {cpu:.2f} s CPU, {wall:.2f} s wall"
               + (f" ({wall / found * 1000:.2f} ms each)" if found else ""))
+        if cell:
+            cells[cell] = f"{cpu:.2f} s" if cpu >= 1 else f"{cpu * 1000:.0f} ms"
 
     first = date(2026, 5, 6)
-    busy(at(first, 9), "1. first sweep on a year of history (catch-up)")
-    steady(first, "2. steady sweep, nothing new")
+    busy(at(first, 9), "1. first sweep on a year of history (catch-up)", "catch-up")
+    steady(first, "2. steady sweep, nothing new", "steady")
     reminder_day = date(2026, 7, 1)  # 14 days before 15 July: every April-start contract's Q1 reminder
-    busy(at(reminder_day, 9), "3. reminder day (14-day reminders)")
-    steady(reminder_day, "   steady sweep after it")
+    busy(at(reminder_day, 9), "3. reminder day (14-day reminders)", "reminder day")
+    steady(reminder_day, "   steady sweep after it, its reminders pending", "steady after")
+    next_notice._swept.clear()  # as a restarted process starts
+    busy(at(reminder_day, 11), "   a restarted process's first sweep (looks at every return that may need a notice)",
+         "restart")
     after_deadline = date(2026, 7, 16)
     with Session(engine) as session:  # 90% of the April-start Q1 returns arrive on time, the rest do not
         q1 = session.exec(select(Obligation.id).where(Obligation.period_id == "2026-27-Q1")).all()
         for oid in q1[: int(len(q1) * 0.9)]:
-            session.execute(sa.update(Obligation).where(Obligation.id == oid)
+            session.execute(sa.update(Obligation).where(col(Obligation.id) == oid)
                             .values(first_accepted_at=at(date(2026, 7, 10), 11)))
         session.commit()
     busy(at(after_deadline, 9), "4. the working day after a deadline (ladder, overdue, warnings)")
-    steady(after_deadline, "   steady sweep after it")
+    steady(after_deadline, "   steady sweep after it", "steady after deadline")
+    return cells
 
 
 def workbook_cost(settings: config.Settings, engine: sa.Engine, files: FileStore) -> None:
@@ -187,16 +215,12 @@ def workbook_cost(settings: config.Settings, engine: sa.Engine, files: FileStore
           f"to build (once per contract and period; later reminders reuse it), over {len(built)} contracts")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--contracts", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL (a throwaway server) instead of SQLite")
-    args = parser.parse_args()
+def run(contracts: int, runs: int, postgres: bool) -> dict[str, str]:
+    """Build a database of `contracts` contracts, measure its sweeps, and return the table's cells."""
     folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     server = None
     try:
-        if args.postgres:
+        if postgres:
             from services import start_postgres
 
             server = start_postgres()
@@ -210,25 +234,41 @@ def main() -> None:
         engine = db.make_engine(url)
         db.upgrade(engine)
         started = time.perf_counter()
-        sizes = populate(engine, args.contracts)
+        sizes = populate(engine, contracts)
         print(f"{engine.dialect.name}: {', '.join(f'{v:,} {k}' for k, v in sizes.items())} "
               f"(built in {time.perf_counter() - started:.0f} s)")
-        # The weekly digest goes on Fridays here, so no measured day (Wednesdays and a Thursday) builds it: it
-        # re-assesses each contract's latest return from its file, and these synthetic returns have none.
+        # The weekly digest goes on Fridays here, so no measured day (Wednesdays and a Thursday) builds it.
         defaults = config.Settings()
         settings = defaults.model_copy(update={"telegram_token": "bench", "scheduler": defaults.scheduler.model_copy(
             update={"digest_weekday": "friday"})})
         files = FileStore(folder / "files")
-        measure(engine, settings, files, args.runs)
+        next_notice._swept.clear()
+        cells = measure(engine, settings, files, runs)
         with Session(engine) as session:
             total = session.exec(select(func.count()).select_from(OutboxMessage)).one()
         print(f"   ({total:,} messages queued in all)")
         workbook_cost(settings, engine, files)
         engine.dispose()
+        return cells
     finally:
         if server is not None:
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contracts", default="1000,10000,50000", help="contract counts, comma-separated")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL (a throwaway server) instead of SQLite")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.contracts.split(",")]
+    table = {n: run(n, args.runs, args.postgres) for n in counts}
+    columns = ("catch-up", "steady", "reminder day", "steady after", "restart", "steady after deadline", "floor")
+    print("\nCPU time of this process, by contracts (steady: median; floor: a session and one select of nothing)")
+    print(f"{'contracts':>10} " + " ".join(f"{c:>22}" for c in columns))
+    for n, cells in table.items():
+        print(f"{n:>10,} " + " ".join(f"{cells.get(c, ''):>22}" for c in columns))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ run for a moment in the past (the demo's replay) sees only what had arrived by t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,8 @@ class Owed:
     provider_id: str
     commissioner_id: str
     year_start_month: int
+    next_notice_on: date | None = None  # jobs/next_notice.py (read by `candidates` only)
+    ladder_decided: bool = False  # its place on the escalation ladder is recorded (read by `candidates` only)
 
     def accepted_by(self, now: datetime) -> bool:
         return self.first_accepted_at is not None and self.first_accepted_at <= now
@@ -78,27 +80,43 @@ def _owed(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> lis
     return [Owed(*row) for row in rows]
 
 
+def candidates(session: Session, clock: Clock, full: bool) -> list[Owed]:
+    """The obligations a sweep looks at: those whose next notice day has come or is not worked out yet, read
+    through the index on that day, so a sweep on a day with nothing due reads nothing. With `full`, also every
+    obligation that may still need a notice (not accepted, or not yet placed on the escalation ladder): the days
+    written under other settings are worked out again."""
+    day = col(Obligation.next_notice_on)
+    looked: sa.ColumnElement[bool] = sa.or_(day.is_(None), day <= clock.today)
+    if full:
+        decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
+        looked = sa.or_(looked, not_accepted(clock.now),
+                        sa.and_(col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided))
+        if clock.since is not None:
+            looked = sa.and_(looked, col(Obligation.due_date) >= clock.since)
+    query = sa.select(*COLUMNS, day).join(Contract, col(Contract.id) == Obligation.contract_id).where(looked)
+    rows: Sequence[Sequence[Any]] = fetch_rows(session, query)  # sorted here: in SQL, SQLite would scan by id
+    owed = sorted((Owed(*row) for row in rows), key=lambda o: o.id)
+    placed = _placed(session, [o.id for o in owed if o.due < clock.today])
+    return [replace(o, ladder_decided=True) if o.id in placed else o for o in owed]
+
+
+def _placed(session: Session, ids: list[int]) -> set[int]:
+    """Which of these obligations have their place on the escalation ladder recorded: looked up by id, so the
+    cost follows the obligations read, not every ladder decision ever made."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        found.update(oid for oid in session.exec(select(col(Notice.obligation_id)).where(
+            col(Notice.kind) == "ladder", col(Notice.obligation_id).in_(ids[start:start + 500]))) if oid is not None)
+    return found
+
+
 def not_accepted(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(col(Obligation.first_accepted_at).is_(None), col(Obligation.first_accepted_at) > now)
-
-
-def upcoming(session: Session, clock: Clock, longest_notice: int) -> list[Owed]:
-    """Returns not yet accepted that fall due within the reminder window (today included)."""
-    last = clock.today + timedelta(days=longest_notice + 7)  # a reminder moved back over a long holiday
-    return _owed(session, clock, col(Obligation.due_date) >= clock.today, col(Obligation.due_date) <= last,
-                 not_accepted(clock.now))
 
 
 def overdue(session: Session, clock: Clock, *where: sa.ColumnElement[bool]) -> list[Owed]:
     """Returns past their due date and not accepted (of the contracts `where` selects)."""
     return _owed(session, clock, col(Obligation.due_date) < clock.today, not_accepted(clock.now), *where)
-
-
-def undecided(session: Session, clock: Clock) -> list[Owed]:
-    """Returns past their due date whose place on the escalation ladder is not recorded yet."""
-    decided = sa.exists().where(col(Notice.obligation_id) == Obligation.id, col(Notice.kind) == "ladder")
-    return _owed(session, clock, col(Obligation.due_date) < clock.today,
-                 col(Obligation.due_date) >= clock.today - LADDER_LOOKBACK, ~decided)
 
 
 def history(session: Session, contract_ids: Iterable[str], clock: Clock) -> dict[tuple[str, str], list[Owed]]:

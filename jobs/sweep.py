@@ -4,16 +4,16 @@ the council's unanswered queries (jobs/queries.py), decided from the database.
 Run every few minutes by `kpibot run` (and by a test or the demo with any `now`), it is idempotent:
 1. Outside the sending hours (09:00 to 17:30 on working days, by default) it does nothing: what falls due then
    waits for the next sweep inside them, and is not lost.
-2. It creates the obligations of periods that have started (jobs/obligations.py), then reads the returns that
-   may need a notice (due soon and not accepted; past due and not accepted; past due with no place on the
-   escalation ladder recorded) and works out the one notice each needs now, keyed by obligation and stage:
+2. It creates the obligations of periods that have started (jobs/obligations.py), then reads the returns whose
+   next notice day has come (jobs/next_notice.py: a steady sweep reads none; a process's first sweep reads every
+   return that may still need a notice) and works out the one notice each needs now, keyed by obligation and stage:
    the latest reminder whose day has come while the deadline has not passed; the latest overdue notice
    whose day has come (the working day after the due date, then weekly); the ladder step of a period whose due
    date has passed (on time: level 0, resetting the run). Notices missed while the scheduler was down collapse
    into the latest one; a reminder never goes after its deadline; a missed overdue notice or escalation is sent.
 3. It drops the keys already recorded, builds each recipient's message for the rest (a reminder by email attaches
    the workbook) and queues them under unique keys (jobs/queueing.py): two schedulers, or a restart, never queue
-   one twice. The dispatcher sends them.
+   one twice. The dispatcher sends them. Then it writes each return's next notice day.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlmodel import Session
 from bot import config
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, ServiceFailureRow
+from jobs import next_notice
 from jobs import owed as reads
 from jobs.attachments import workbook_for
 from jobs.chase import clock_at
@@ -59,29 +60,51 @@ LADDER_NOTE = {
 
 
 def sweep(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> int:
-    """Queue every notice due at `now` that is not queued yet; return how many messages were queued."""
+    """Queue every notice due at `now` that is not queued yet; return how many messages were queued. Then write
+    the day each obligation looked at needs looking at again (jobs/next_notice.py), once its notices are queued."""
     if not Clock.of(now, settings).sending:
         return 0
-    return queue(engine, planned(engine, settings, files, now), now)
+    run = _planned(engine, settings, files, now, full=None)
+    queued = queue(engine, run.decisions, now)
+    next_notice.write(engine, run.looked, run.clock, settings)
+    next_notice.swept(engine, settings, run.clock, run.full)
+    return queued
 
 
 def planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime) -> list[Decision]:
     """The notices a sweep at `now` decides on and has not queued yet, their messages written, queueing nothing
-    (the sweep queues them; `kpibot run --dry-run` shows them). Sending hours are the caller's business."""
+    (the sweep queues them; `kpibot run --dry-run` shows them). It looks at every obligation that may need a
+    notice, not trusting the days a sweep under other settings wrote. Sending hours are the caller's business."""
+    return _planned(engine, settings, files, now, full=True).decisions
+
+
+def _planned(engine: sa.Engine, settings: config.Settings, files: FileStore, now: datetime,
+             full: bool | None) -> _Sweep:
+    """A sweep's decisions. `full`: look at every obligation that may need a notice; None: when jobs/next_notice.py
+    says so, else only at those whose next notice day has come."""
     ensure_current(engine, Clock.of(now, settings).today, settings)
     with Session(engine) as session:
-        return _Sweep(session, settings, files, clock_at(session, now, settings)).plan()
+        clock = clock_at(session, now, settings)
+        full = next_notice.needs_full_look(engine, settings, clock) if full is None else full
+        owed = reads.candidates(session, clock, full)
+        run = _Sweep(session, settings, files, clock, [o for o in owed if clock.since is None or o.due >= clock.since])
+        run.looked, run.full = owed, full  # all get their next day, those before the chasing began too
+        run.decisions = run.decide()
+    return run
 
 
 class _Sweep:
-    """One sweep's reads and decisions, within one read session."""
+    """One sweep's reads and decisions, within one read session, on the obligations whose day has come."""
 
-    def __init__(self, session: Session, settings: config.Settings, files: FileStore, clock: Clock) -> None:
-        self.session, self.settings, self.files, self.clock = session, settings, files, clock
+    def __init__(self, session: Session, settings: config.Settings, files: FileStore, clock: Clock,
+                 owed: list[Owed]) -> None:
+        self.session, self.settings, self.files, self.clock, self.owed = session, settings, files, clock, owed
+        self.looked, self.full = owed, False  # the obligations read, whose next day the sweep writes; all of them?
         self.ladders: dict[tuple[str, str], Ladder | None] = {}
         self.levels: dict[int, int] = {}  # ladder levels decided in this sweep, by obligation
+        self.decisions: list[Decision] = []
 
-    def plan(self) -> list[Decision]:
+    def decide(self) -> list[Decision]:
         """The decisions not recorded yet, with their messages written. Most sweeps find every key recorded, so
         a decision is only made (and its words written) once its key is known to be new."""
         later = [_made(*p) for p in self.ladder()] + self.overdue() + self.reminders()
@@ -114,7 +137,9 @@ class _Sweep:
     def ladder(self) -> list[Planned]:
         """A ladder decision for each period whose due date has passed: its level, and the notice it calls for."""
         clock = self.clock
-        pending = [o for o in reads.undecided(self.session, clock) if first_overdue_day(o.due) <= clock.today]
+        oldest = clock.today - reads.LADDER_LOOKBACK  # older periods are not escalated for the first time
+        pending = [o for o in self.owed if not o.ladder_decided and oldest <= o.due < clock.today
+                   and first_overdue_day(o.due) <= clock.today]
         late = [o for o in pending if o.late(clock)]
         history = reads.history(self.session, {o.contract_id for o in late}, clock) if late else {}
         planned = []
@@ -168,7 +193,9 @@ class _Sweep:
     def overdue(self) -> list[Later]:
         s, today = self.settings.scheduler, self.clock.today
         found: list[Later] = []
-        for o in reads.overdue(self.session, self.clock):
+        for o in self.owed:
+            if o.due >= today or o.accepted_by(self.clock.now):
+                continue
             n = due_overdue(o.due, today, s.overdue_every_days, s.overdue_max)
             if n is not None:
                 found.append((f"overdue:o{o.id}:n{n}", partial(self._overdue, o, n)))
@@ -204,7 +231,9 @@ class _Sweep:
     def reminders(self) -> list[Later]:
         s, today = self.settings.scheduler, self.clock.today
         found: list[Later] = []
-        for o in reads.upcoming(self.session, self.clock, s.longest_notice):
+        for o in self.owed:  # due_reminder: none once the due date has passed
+            if o.accepted_by(self.clock.now):
+                continue
             days_before = due_reminder(o.due, s.reminder_days_for(o.contract_id, o.return_type), today)
             if days_before is not None:
                 found.append((f"reminder:o{o.id}:d{days_before}", partial(self._reminder, o, days_before)))

@@ -110,6 +110,9 @@ class Obligation(SQLModel, table=True):
     due_date: date = Field(index=True)
     first_accepted_at: datetime | None = _ts(nullable=True)
     escalation_level: int = 0
+    # The first day the sweep need look at this obligation again (jobs/next_notice.py): every notice it could
+    # need before then is recorded. None: not worked out yet (a new obligation, or its due date changed).
+    next_notice_on: date | None = Field(default=None, index=True)
 
 
 class StoredFile(SQLModel, table=True):

@@ -139,7 +139,8 @@ def ensure_obligations(session: Session, contract: Contract, until: date,
                                     period_start=period.start, period_end=period.end, due_date=due,
                                     escalation_level=0))
                 elif row.due_date != due:
-                    row.due_date = due  # the contract's due rule changed
+                    row.due_date = due  # the contract's due rule changed: its notices fall on other days
+                    row.next_notice_on = None
         year = year.next()
     created = insert_ignore(session, Obligation, new)
     session.flush()
