@@ -22,7 +22,7 @@ from bot.outbox.email_threads import reply_headers
 from bot.plans import hooks as plans
 from bot.processes import leases
 from bot.review import hooks as review
-from bot.storage.audit import record
+from bot.storage.audit import event_row, record_all
 from bot.storage.db import lock_row
 from bot.storage.models import (
     Contract,
@@ -138,6 +138,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     submission.processed_at = at
     submission.lease_owner = submission.lease_until = None
     superseded = None
+    scored: list[plans.Scored] = []
     outcome: Outcome = "accepted" if assessment.accepted else "rejected"
     if assessment.accepted:
         superseded = in_force(session, obligation.id)
@@ -152,7 +153,7 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
             row.first_accepted_at = at
         session.flush()
         save_values(session, submission.id, job.assessed)
-        save_results(session, submission.id, job.assessed)
+        scored = save_results(session, submission.id, job.assessed)
     else:
         submission.status = outcome
         submission.reason = f"{len(assessment.errors)} error(s) in the return"
@@ -168,13 +169,15 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
         undoing.tell_commissioners(session, job.contract, u.provider_name, u.undo, version, submission.id, at,
                                    received.channel, u.confirmed, u.telegram, u.zone, u.period_label,
                                    spec.label if spec else obligation.return_type)
-    record(session, at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
-           {"contract": job.contract.id, "period": obligation.period_id, "version": version,
-            "errors": submission.error_count, "warnings": submission.warning_count,
-            "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
+    audits = [event_row(at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
+                        {"contract": job.contract.id, "period": obligation.period_id, "version": version,
+                         "errors": submission.error_count, "warnings": submission.warning_count,
+                         "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})]
     if submission.status == "accepted":  # it waits for the council's review (or the review follows it)
         review.version_accepted(session, settings, submission, superseded, received.channel, reply.summary, at)
-        plans.version_accepted(session, settings, submission, received.channel, at)  # reds ask for action plans
+        audits += plans.version_accepted(session, settings, submission, obligation, scored, received.channel,
+                                         at)  # reds ask for action plans
+    record_all(session, audits)
     session.commit()
     return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,
@@ -193,17 +196,20 @@ def save_values(session: Session, submission_id: int | None, assessed: Assessed)
         session.execute(sa.insert(DataValue), rows)
 
 
-def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> None:
+def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> list[plans.Scored]:
+    """Store the scorecard; return each indicator's ref, status and stored result (for its action plan)."""
     card = assessed.assessment.scorecard
+    scored = [(r.ref, r.status, r.as_dict()) for r in card.indicators]
     rows = [dict(submission_id=submission_id, ref=r.ref, status=r.status,
                  value=None if r.value is None else float(r.value), critical_failure=r.judgement.critical_failure,
-                 detail=r.as_dict()) for r in card.indicators]
+                 detail=detail) for r, (_, _, detail) in zip(card.indicators, scored, strict=True)]
     if rows:
         session.execute(sa.insert(IndicatorResultRow), rows)
     payments = [dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
                      detail=p.as_dict()) for p in card.payments]
     if payments:
         session.execute(sa.insert(PaymentRow), payments)
+    return scored
 
 
 def save_findings(session: Session, submission_id: int | None, findings: Sequence[Finding]) -> None:

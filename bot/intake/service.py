@@ -114,7 +114,11 @@ class Intake:
         step = self.record(received)
         if isinstance(step, IntakeResult):
             return step
-        return self._process_guarded(step, received)  # as handed in: e.g. an email's References, kept for the reply
+        return self.process(step, received)  # as handed in: e.g. an email's References, kept for the reply
+
+    def process(self, submission_id: int, received: Received) -> IntakeResult:
+        """Steps 2-5 for a submission `record` just recorded for `received` (what the channel handed in)."""
+        return self._process_guarded(submission_id, normalised(received))
 
     def record(self, received: Received) -> IntakeResult | int:
         """Step 1 alone: record what was received (a file, or with `source` and no data, where to fetch it) and
