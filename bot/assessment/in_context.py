@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot import config
 from bot.assessment.comparators import benchmarks_for
 from bot.assessment.submission_kpis import Judging, local_date, submission_kpis, system_values_for
-from bot.storage.models import Contract
+from bot.storage.models import Contract, Obligation
 from bot.storage.queries import accepted_versions, obligation_for, values_of_versions
 from kpi_core import loader
 from kpi_core.annual import part_return
@@ -69,13 +69,15 @@ def history_periods(framework: Framework, return_type: str, period: Period) -> l
 def assess_in_context(session: Session, contract: Contract, period: Period, parsed: ParsedReturn,
                       received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
                       benchmarks: Sequence[Benchmark] | None = None,
-                      history_versions: dict[str, int] | None = None, submission_id: int | None = None) -> Assessed:
+                      history_versions: dict[str, int] | None = None, submission_id: int | None = None,
+                      obligation: Obligation | None = None) -> Assessed:
     """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
 
     `terms` are the contract's (`config.Contract.contract_terms()`; default: the framework's own); `benchmarks` the
     commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
     earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force);
-    `submission_id` is the stored submission being judged, if there is one (a preview has none)."""
+    `submission_id` is the stored submission being judged, if there is one (a preview has none); `obligation` the
+    return it is for, when the caller has read it already."""
     framework = framework_for(contract, period)
     terms = terms or contract_terms(framework)
     framework = apply_terms(framework, terms)
@@ -83,7 +85,9 @@ def assess_in_context(session: Session, contract: Contract, period: Period, pars
     today = local_date(received_at, zone)
     # The data-submission KPIs as the log stood when the return arrived, the return itself counted: every
     # report of it (the reply, its PDF drawn later, a report drawn again) shows the same figures.
-    obligation = obligation_for(session, contract.id, return_type, period.id)
+    if obligation is None or (obligation.contract_id, obligation.return_type, obligation.period_id) != \
+            (contract.id, return_type, period.id):
+        obligation = obligation_for(session, contract.id, return_type, period.id)
     judging = (Judging(obligation.id, received_at, submission_id)
                if obligation is not None and obligation.id is not None else None)
     kpis = submission_kpis(session, contract.id, today, zone, rule=escalation_rule_for(terms), moment=received_at,

@@ -239,8 +239,13 @@ def failures_as_of(session: Session, contract_id: str, as_of: date, rule: Servic
         return []
     # A run that ended in the window may have begun up to a year of monthly periods before it.
     start = months_before(as_of, 2 * months + 12) + timedelta(days=1)
+    return _failures(_records(session, contract_id, start, as_of, zone, moment, judging), rule, as_of, months)
+
+
+def _failures(found: list[ObligationRecord], rule: ServiceFailureRule, as_of: date,
+              months: int) -> list[ServiceFailure]:
     records = [PeriodRecord(r.obligation.return_type, r.obligation.period_id, r.obligation.due_date, r.timely)
-               for r in _records(session, contract_id, start, as_of, zone, moment, judging)]
+               for r in found]
     return on_record(service_failures(records, rule), as_of, months)
 
 
@@ -251,7 +256,12 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
     `months` earlier, up to and including `as_of`) or met by then, as the log stood at `moment` (default: now),
     with the return being `judged` counted; with `rule`, the service failures on the record."""
     start = months_before(as_of, months) + timedelta(days=1)
-    records = _records(session, contract_id, start, as_of, zone, moment, judging)
+    # With a rule, the log is read once over the failures' wider window (failures_as_of's) and narrowed here:
+    # an obligation's record does not depend on the window it was read for.
+    wide = None if rule is None else _records(session, contract_id, months_before(as_of, 2 * months + 12)
+                                             + timedelta(days=1), as_of, zone, moment, judging)
+    records = _records(session, contract_id, start, as_of, zone, moment, judging) if wide is None else \
+        [r for r in wide if r.obligation.due_date >= start]
     by_type: dict[str, list[ObligationRecord]] = {}
     for record in records:
         by_type.setdefault(record.obligation.return_type, []).append(record)
@@ -260,7 +270,7 @@ def submission_kpis(session: Session, contract_id: str, as_of: date, zone: str =
         timely=sum(r.timely for r in records), submitted=sum(r.submitted for r in records),
         accurate=sum(bool(r.accurate) for r in records), records=tuple(records),
         consecutive_late=max((trailing_late(rs) for rs in by_type.values()), default=0),
-        service_failures=tuple(failures_as_of(session, contract_id, as_of, rule, zone, months, moment, judging)),
+        service_failures=tuple(() if rule is None or wide is None else _failures(wide, rule, as_of, months)),
         requests=request_records(session, contract_id, start, as_of, zone, moment))
 
 

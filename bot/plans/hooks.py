@@ -27,6 +27,7 @@ from bot.plans import table as t
 from bot.plans.notify import AfterReturn, PlanStory
 from bot.plans.scene import scene_of, story
 from bot.storage.audit import event_row
+from bot.storage.db import table_of
 from bot.storage.models import Contract, Obligation, Organisation, Submission
 from bot.storage.plan_models import ActionPlan, PlanEvent
 from kpi_core.calendar import parse_period
@@ -50,7 +51,7 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
     """Open, update or close the plans of the indicators `submission` scored (`results`, in the framework's order),
     in a few bulk statements; return the audit events to record with the version's own."""
     assert submission.id is not None and submission.contract_id is not None
-    plans = ActionPlan.__table__
+    plans = table_of(ActionPlan)
     open_plans = {row.ref: row for row in session.execute(
         sa.select(plans.c.id, plans.c.ref, plans.c.state, plans.c.period_id, plans.c.period_end)
         .where(plans.c.contract_id == submission.contract_id, plans.c.state.in_(t.OPEN_STATES)))}
@@ -80,11 +81,13 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
                                 closed_how="recovered" if recovered else "", b_since=now if recovered else None))
     if opened:
         respond_by = add_working_days(local_date(now, settings.timezone), settings.plans.response_working_days)
-        for row in opened:
-            row["respond_by"] = respond_by
-        ids = session.execute(plans.insert().returning(plans.c.id, sort_by_parameter_order=True), opened).scalars()
-        moved = [(plan_id, row["ref"], t.OPEN, t.NEW, f"{row['ref']} red in {where}")
-                 for plan_id, row in zip(ids, opened, strict=True)] + moved
+        for new in opened:
+            new["respond_by"] = respond_by
+        # One statement (batched), rows back in any order: one plan opens per indicator, so its ref names it.
+        ids = dict((ref, plan_id) for plan_id, ref in session.execute(
+            plans.insert().returning(plans.c.id, plans.c.ref), opened))
+        moved = [(ids[new["ref"]], new["ref"], t.OPEN, t.NEW, f"{new['ref']} red in {where}")
+                 for new in opened] + moved
     if updates:  # the state moves only on a recovery; `since` too (kept as it was otherwise)
         session.execute(plans.update().where(plans.c.id == sa.bindparam("b_id")).values(
             since=sa.func.coalesce(sa.bindparam("b_since", type_=plans.c.since.type), plans.c.since)), updates)
@@ -99,7 +102,7 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
         audits.append(event_row(now, "kpibot", f"plan_{action}", f"action_plan:{plan_id}",
                                 {"contract": submission.contract_id, "indicator": ref, "submission": submission.id,
                                  "from": prior, "to": row.next, "channel": channel}))
-    session.execute(PlanEvent.__table__.insert(), events)
+    session.execute(table_of(PlanEvent).insert(), events)
     return audits
 
 

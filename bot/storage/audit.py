@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.settings.redaction import redacted
+from bot.storage.db import table_of
 from bot.storage.models import AuditEvent
 
 
@@ -30,4 +31,4 @@ def event_row(at: datetime, actor: str, action: str, subject: str = "",
 def record_all(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add many audit events (`event_row`s) to the session's transaction in one statement, in order."""
     if rows:
-        session.execute(AuditEvent.__table__.insert(), list(rows))  # type: ignore[attr-defined]
+        session.execute(table_of(AuditEvent).insert(), list(rows))
