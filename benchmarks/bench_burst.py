@@ -229,7 +229,7 @@ def run(database_url: str, processes: int, count: int, cache: Path) -> str:
         latencies.sort()
         p95 = latencies[int(0.95 * (len(latencies) - 1))]
         per = 1000 / len(batch)
-        return (f"{database_url.split(':')[0]:<10} {processes} proc  {len(batch) / wall:6.1f} returns/s  "
+        return (f"{database_url.split(':')[0].split('+')[0]:<10} {processes} proc  {len(batch) / wall:6.1f} returns/s  "
                 f"CPU {per * (cpu + worker):5.1f} ms/return ({per * cpu:.1f} process + {per * worker:.1f} reader "
                 f"worker)  floor {per * floor_cpu:.1f} ms ({(cpu + worker) / floor_cpu:.0f}x)  "
                 f"p50 {1000 * statistics.median(latencies):6.1f} ms  p95 {1000 * p95:6.1f} ms  "

@@ -159,6 +159,10 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     `standing` is the id of the version in force (read under the lock), superseded when this one is accepted."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
     at = received.received_at
+    # The contract and obligation, read before the lock, join this session clean: the hooks below find them
+    # there rather than reading them again. (The obligation's first acceptance is set by a statement, below.)
+    session.merge(job.contract, load=False)
+    session.merge(obligation, load=False)
     submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
     submission.period_id, submission.version = obligation.period_id, version
     submission.on_time = job.on_time
