@@ -89,21 +89,21 @@ def test_plans_opened_and_followed_in_bulk_are_one_per_red_indicator_with_their_
     assert second.outcome == "accepted" and second.assessment is not None
     status = {r.ref: r.status for r in second.assessment.scorecard.indicators}
     with Session(intake.engine) as session:
-        plans = {p.ref: p for p in session.exec(select(ActionPlan).where(ActionPlan.state == "requested"))}
-        closed = {p.ref: p for p in session.exec(select(ActionPlan).where(ActionPlan.state == "closed"))}
-        events = {(e.plan_id, e.action) for e in session.exec(select(PlanEvent).where(
+        open_now = {p.ref: p for p in session.exec(select(ActionPlan).where(ActionPlan.state == "requested"))}
+        closed_now = {p.ref: p for p in session.exec(select(ActionPlan).where(ActionPlan.state == "closed"))}
+        moves = {(e.plan_id, e.action) for e in session.exec(select(PlanEvent).where(
             PlanEvent.submission_id == second.submission_id))}
     red_now = {ref for ref, s in status.items() if s == "red"}
-    assert sorted(plans) == sorted(red_now | {ref for ref in reds if status[ref] != "green"})  # amber: stays open
-    assert sorted(closed) == sorted(ref for ref in reds if status[ref] == "green")
-    for ref, plan in plans.items():
+    assert sorted(open_now) == sorted(red_now | {ref for ref in reds if status[ref] != "green"})  # amber: stays open
+    assert sorted(closed_now) == sorted(ref for ref in reds if status[ref] == "green")
+    for ref, plan in open_now.items():
         if ref in red_now:  # the same period: a plan already open is refreshed quietly
             assert plan.submission_id == second.submission_id
-            assert (plan.id, "refresh" if ref in reds else "open") in events
+            assert (plan.id, "refresh" if ref in reds else "open") in moves
         else:
             assert plan.submission_id == first.submission_id
-    for plan in closed.values():
-        assert (plan.closed_how, plan.submission_id, (plan.id, "recover") in events) == \
+    for plan in closed_now.values():
+        assert (plan.closed_how, plan.submission_id, (plan.id, "recover") in moves) == \
             ("recovered", second.submission_id, True)
 
 
