@@ -33,6 +33,8 @@ from kpi_core.values import Key
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from bot.storage.models import Obligation
+
 
 class StoredContract(Protocol):
     """A contract as stored: the ORM's `Contract`, or `plain_reads.ContractRow` for `kpibot score`."""
@@ -129,21 +131,27 @@ def history_periods(framework: Framework, return_type: str, period: Period) -> l
 def assess_in_context(session: Session, contract: StoredContract, period: Period, parsed: ParsedReturn,
                       received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
                       benchmarks: Sequence[Benchmark] | None = None,
-                      history_versions: dict[str, int] | None = None, submission_id: int | None = None) -> Assessed:
+                      history_versions: dict[str, int] | None = None, submission_id: int | None = None,
+                      obligation: Obligation | None = None) -> Assessed:
     """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
 
     `terms` are the contract's (`config.Contract.contract_terms()`; default: the framework's own); `benchmarks` the
     commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
     earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force);
-    `submission_id` is the stored submission being judged, if there is one (a preview has none)."""
+    `submission_id` is the stored submission being judged, if there is one (a preview has none); `obligation` the
+    return it is for, when the caller has read it already."""
     return assess_with(SessionStore(session), contract, period, parsed, received_at, zone, terms=terms,
-                       benchmarks=benchmarks, history_versions=history_versions, submission_id=submission_id)
+                       benchmarks=benchmarks, history_versions=history_versions, submission_id=submission_id,
+                       obligation_id=obligation.id if obligation is not None and (
+                           obligation.contract_id, obligation.period_id) == (contract.id, period.id) else None)
 
 
 def assess_with(store: Store, contract: StoredContract, period: Period, parsed: ParsedReturn, received_at: datetime,
                 zone: str, *, terms: ContractTerms | None = None, benchmarks: Sequence[Benchmark] | None = None,
-                history_versions: dict[str, int] | None = None, submission_id: int | None = None) -> Assessed:
-    """`assess_in_context` with the stored context read from `store`."""
+                history_versions: dict[str, int] | None = None, submission_id: int | None = None,
+                obligation_id: int | None = None) -> Assessed:
+    """`assess_in_context` with the stored context read from `store` (`obligation_id`: the return's, when the
+    caller knows it)."""
     framework = framework_for(contract, period)
     terms = terms or contract_terms(framework)
     framework = apply_terms(framework, terms)
@@ -151,7 +159,8 @@ def assess_with(store: Store, contract: StoredContract, period: Period, parsed: 
     today = local_date(received_at, zone)
     # The data-submission KPIs as the log stood when the return arrived, the return itself counted: every
     # report of it (the reply, its PDF drawn later, a report drawn again) shows the same figures.
-    obligation_id = store.obligation_id(contract.id, return_type, period.id)
+    if obligation_id is None:
+        obligation_id = store.obligation_id(contract.id, return_type, period.id)
     judging = Judging(obligation_id, received_at, submission_id) if obligation_id is not None else None
     rule = escalation_rule_for(terms)
     log = store.log(contract.id, log_start(today, rule=rule), today)

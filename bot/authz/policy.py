@@ -76,9 +76,17 @@ def people_for(session: Session, contract: Contract, part: str) -> list[Contact]
     """The active contacts who play `part` in the review of `contract` (each may see it), by id."""
     organisation, roles = ((contract.commissioner_id, ("commissioner",)) if part == COMMISSIONER
                            else (contract.provider_id, PROVIDER_ROLES))
-    found = session.exec(select(Contact).where(Contact.organisation_id == organisation,
-                                               Contact.active == True).order_by(col(Contact.id))).all()  # noqa: E712
-    return [c for c in found if c.role in roles and review_role(session, c, contract.id) == part]
+    found = [c for c in session.exec(select(Contact).where(Contact.organisation_id == organisation,
+                                                           Contact.active == True)  # noqa: E712
+                                     .order_by(col(Contact.id))) if c.role in roles]
+    # Each sees the contract through their organisation (`visible_contracts`), unless their scope leaves it out:
+    # every scope read in one query rather than one per person.
+    scopes: dict[int | None, set[str]] = {}
+    if found:
+        for link in session.exec(select(ContactContract).where(
+                col(ContactContract.contact_id).in_([c.id for c in found]))):
+            scopes.setdefault(link.contact_id, set()).add(link.contract_id)
+    return [c for c in found if not scopes.get(c.id) or contract.id in scopes[c.id]]
 
 
 def commissions(session: Session, contact: Contact, contract_id: str) -> bool:

@@ -6,16 +6,30 @@ while it is processed, and whether its bytes are the latest version's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot import config
+from bot.assessment.in_context import terms_of
+from bot.authz.policy import visible_contracts
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received
 from bot.processes import leases
-from bot.storage.db import write_session
+from bot.storage.db import table_of, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import Contact, Contract, FindingRow, Obligation, OutboxMessage, Submission, one_of
+from bot.storage.models import (
+    Contact,
+    Contract,
+    FindingRow,
+    Obligation,
+    Organisation,
+    OutboxMessage,
+    Submission,
+    one_of,
+)
+from bot.storage.sync import ensure_obligations
 from kpi_core.findings import SEVERITIES, Finding
 
 
@@ -99,22 +113,46 @@ def sender_of(session: Session, received: Received) -> Sender | None:
     return None if contact is None else Sender.of(contact)
 
 
-def pin(engine: sa.Engine, submission_id: int, contract: Contract, obligation: Obligation) -> None:
+def pin(engine: sa.Engine, submission_id: int, contract: Contract,
+        obligation: Obligation) -> tuple[str | None, saving.Versions]:
     """Say which return the submission is for while it is still being processed, so a later-received version of
-    the same return waits for it (versions follow the order of receipt)."""
+    the same return waits for it (versions follow the order of receipt); Lost when it is no longer this process's.
+    Return the file's digest and the return's saved versions: whether these bytes are the latest's is checked
+    with them, and again under the lock when saving."""
+    table = table_of(Submission)
     with write_session(engine) as session:
-        mine(session, submission_id)
-        session.exec(sa.update(Submission).where(col(Submission.id) == submission_id).values(
-            contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id))
+        pinned = session.execute(table.update().where(
+            table.c.id == submission_id, table.c.status == "received", table.c.lease_owner == leases.me())
+            .values(contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id)
+            .returning(table.c.sha256)).first()
+        if pinned is None:
+            raise Lost(submission_id)
+        versions = saving.versions(session, obligation.id)
         session.commit()
+    return pinned[0], versions
 
 
-def identical_version(engine: sa.Engine, submission_id: int) -> Submission | None:
-    """The latest version of the return, when it has exactly these bytes (checked again under the lock)."""
+def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
+    """A submission, detached (what a copy of it is told)."""
     with Session(engine) as session:
-        this = session.get(Submission, submission_id)
-        assert this is not None
-        latest = saving.identical_latest(session, this)
-        if latest is not None:
-            session.expunge(latest)
-        return latest
+        found = session.get(Submission, submission_id)
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def provider_name_of(session: Session, settings: config.Settings, provider_id: str) -> str:
+    """The provider's name as configured (the database holds the same, synced from it)."""
+    configured = next((o.name for o in settings.organisations if o.id == provider_id), None)
+    provider = None if configured else session.get(Organisation, provider_id)
+    return configured or (provider.name if provider else provider_id)
+
+
+def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact_id: int, today: date) -> None:
+    """Create the obligations of the sender's contracts that have begun, in a short transaction of its own."""
+    with write_session(engine) as session:
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        for contract in visible_contracts(session, contact):
+            ensure_obligations(session, contract, today, terms_of(settings, contract).returns)
+        session.commit()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.reports.chat import email_text, telegram_text
-from bot.reports.context import ReturnReport
+from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
+from kpi_core.assess import Assessment
 from kpi_core.findings import Finding
 
 MAX_FINDINGS = 25
@@ -36,6 +37,14 @@ def assessed(channel: str, report: ReturnReport, with_pdf: bool = True, review_n
     subject, body = email_text(report, attached=with_pdf, review_note=review_note)
     fallback = email_text(report, attached=False, review_note=review_note)[1] if with_pdf else None
     return Reply(subject, body, fallback, name, summary)
+
+
+def for_return(channel: str, meta: ReturnMeta, assessment: Assessment, zone: str, with_pdf: bool,
+               review_note: str = "") -> Reply:
+    """The reply to a scored return, from its assessment (see `assessed`)."""
+    # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
+    return assessed(channel, build_return_report(assessment, meta, timezone=zone, charts=False), with_pdf,
+                    review_note)
 
 
 def review_summary(report: ReturnReport) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from bot import config
 from bot.assessment.in_context import Assessed
@@ -22,8 +22,8 @@ from bot.outbox.email_threads import reply_headers
 from bot.plans import hooks as plans
 from bot.processes import leases
 from bot.review import hooks as review
-from bot.storage.audit import record
-from bot.storage.db import lock_row
+from bot.storage.audit import event_row, record_all
+from bot.storage.db import lock_row, table_of
 from bot.storage.models import (
     Contract,
     DataValue,
@@ -99,12 +99,43 @@ def earlier_in_flight(session: Session, submission: Submission, now: datetime) -
     return any(owner is not None and not leases.expired(until, owner, now) for until, owner in rows)
 
 
+@dataclass(frozen=True)
+class Versions:
+    """The saved versions of one return (id, version, sha256, status of each), read in one statement: what the
+    intake decides a new submission of it is (a copy of the latest, overtaken, or the next version)."""
+
+    rows: Sequence[tuple[int, int, str | None, str]]
+
+    def identical_latest(self, submission_id: int | None, sha256: str | None) -> int | None:
+        """The latest version's submission when it has exactly these bytes: sending the same file again is one
+        submission, not a new version."""
+        others = [r for r in self.rows if r[0] != submission_id]
+        latest = max(others, key=lambda r: r[1], default=None)
+        return latest[0] if latest is not None and latest[2] == sha256 else None
+
+    def newer(self, submission_id: int | None) -> int | None:
+        """The latest version saved from a submission received after this one (a higher id: the order of
+        receipt). A return finishing after a later one was saved must not replace it."""
+        return max((r[0] for r in self.rows if submission_id is not None and r[0] > submission_id), default=None)
+
+    def next(self) -> int:
+        return 1 + len(self.rows)
+
+    def in_force(self) -> int | None:
+        return next((r[0] for r in self.rows if r[3] == "accepted"), None)
+
+
+def versions(session: Session, obligation_id: int | None) -> Versions:
+    table = table_of(Submission)
+    rows = session.execute(sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status)
+                           .where(table.c.obligation_id == obligation_id, table.c.version.is_not(None)))
+    return Versions([(int(i), int(v), h, str(s)) for i, v, h, s in rows])
+
+
 def newer_version(session: Session, submission: Submission) -> Submission | None:
-    """The latest version of the submission's return saved from a submission received after it (a higher id: the
-    order of receipt), if any. A return finishing after a later one was saved must not replace it."""
-    return session.exec(select(Submission).where(
-        Submission.obligation_id == submission.obligation_id, col(Submission.version).is_not(None),
-        col(Submission.id) > submission.id).order_by(col(Submission.id).desc())).first()
+    """The latest version of the submission's return saved from a submission received after it, if any."""
+    newer = versions(session, submission.obligation_id).newer(submission.id)
+    return None if newer is None else session.get(Submission, newer)
 
 
 def in_force(session: Session, obligation_id: int | None) -> Submission | None:
@@ -113,24 +144,25 @@ def in_force(session: Session, obligation_id: int | None) -> Submission | None:
 
 
 def identical_latest(session: Session, submission: Submission) -> Submission | None:
-    """The latest version of the submission's return, when it has exactly the same bytes: sending the same file
-    again is one submission, not a new version."""
-    latest = session.exec(select(Submission).where(
-        Submission.obligation_id == submission.obligation_id, col(Submission.version).is_not(None),
-        col(Submission.id) != submission.id).order_by(col(Submission.version).desc())).first()
-    return latest if latest is not None and latest.sha256 == submission.sha256 else None
+    """The latest version of the submission's return, when it has exactly the same bytes."""
+    same = versions(session, submission.obligation_id).identical_latest(submission.id, submission.sha256)
+    return None if same is None else session.get(Submission, same)
 
 
 def next_version(session: Session, obligation_id: int | None) -> int:
-    return 1 + (session.exec(select(func.count()).select_from(Submission).where(
-        Submission.obligation_id == obligation_id, col(Submission.version).is_not(None))).one() or 0)
+    return versions(session, obligation_id).next()
 
 
 def save(session: Session, submission: Submission, job: Save, version: int, reply: replies.Reply,
-         now: datetime, settings: config.Settings) -> IntakeResult:
-    """Write everything about an assessed return, open its review (or move the review onto it) and commit."""
+         now: datetime, settings: config.Settings, standing: int | None = None) -> IntakeResult:
+    """Write everything about an assessed return, open its review (or move the review onto it) and commit.
+    `standing` is the id of the version in force (read under the lock), superseded when this one is accepted."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
     at = received.received_at
+    # The contract and obligation, read before the lock, join this session clean: the hooks below find them
+    # there rather than reading them again. (The obligation's first acceptance is set by a statement, below.)
+    session.merge(job.contract, load=False)
+    session.merge(obligation, load=False)
     submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
     submission.period_id, submission.version = obligation.period_id, version
     submission.on_time = job.on_time
@@ -138,21 +170,21 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     submission.processed_at = at
     submission.lease_owner = submission.lease_until = None
     superseded = None
+    scored: list[plans.Scored] = []
     outcome: Outcome = "accepted" if assessment.accepted else "rejected"
     if assessment.accepted:
-        superseded = in_force(session, obligation.id)
+        superseded = None if standing is None else session.get(Submission, standing)
         if superseded is not None:
             superseded.status = "superseded"
             superseded.superseded_by_id = submission.id
             session.flush()  # the one-accepted-version index sees the old one go before the new one comes
         submission.status = outcome
-        row = session.get(Obligation, obligation.id)
-        assert row is not None
-        if row.first_accepted_at is None:
-            row.first_accepted_at = at
         session.flush()
+        table = table_of(Obligation)
+        session.execute(table.update().where(table.c.id == obligation.id, table.c.first_accepted_at.is_(None))
+                        .values(first_accepted_at=at))
         save_values(session, submission.id, job.assessed)
-        save_results(session, submission.id, job.assessed)
+        scored = save_results(session, submission.id, job.assessed)
     else:
         submission.status = outcome
         submission.reason = f"{len(assessment.errors)} error(s) in the return"
@@ -161,20 +193,23 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     added = [job.undone.undo.finding(job.undone.zone, job.undone.confirmed)] if job.undone else []
     render = queue_render(session, submission.id, job.assessed, at, added) if reply.attachment_name else None
     queue_reply(session, submission.id, job.contact_id, received, reply.text, reply.subject, render=render,
-                fallback_text=reply.fallback_text, attachment_name=reply.attachment_name)
+                fallback_text=reply.fallback_text, attachment_name=reply.attachment_name,
+                report_of=(job.contract.name, obligation.period_id))
     u = job.undone
     if u is not None and submission.status == "accepted":
         spec = assessment.framework.returns.get(obligation.return_type)
         undoing.tell_commissioners(session, job.contract, u.provider_name, u.undo, version, submission.id, at,
                                    received.channel, u.confirmed, u.telegram, u.zone, u.period_label,
                                    spec.label if spec else obligation.return_type)
-    record(session, at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
-           {"contract": job.contract.id, "period": obligation.period_id, "version": version,
-            "errors": submission.error_count, "warnings": submission.warning_count,
-            "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})
+    audits = [event_row(at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
+                        {"contract": job.contract.id, "period": obligation.period_id, "version": version,
+                         "errors": submission.error_count, "warnings": submission.warning_count,
+                         "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})]
+    if submission.status == "accepted":  # reds ask for action plans (their audit follows the version's)
+        audits += plans.version_accepted(session, settings, submission, obligation, scored, received.channel, at)
+    record_all(session, audits)
     if submission.status == "accepted":  # it waits for the council's review (or the review follows it)
         review.version_accepted(session, settings, submission, superseded, received.channel, reply.summary, at)
-        plans.version_accepted(session, settings, submission, received.channel, at)  # reds ask for action plans
     session.commit()
     return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,
@@ -190,41 +225,43 @@ def save_values(session: Session, submission_id: int | None, assessed: Assessed)
                  cell=interp.where.get((item, breakdown), "") if period_id == assessment.period.id else "")
             for period_id, values in periods.items() for (item, breakdown), value in sorted(values.items())]
     if rows:
-        session.execute(sa.insert(DataValue), rows)
+        session.execute(table_of(DataValue).insert(), rows)
 
 
-def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> None:
+def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> list[plans.Scored]:
+    """Store the scorecard; return each indicator's ref, status and stored result (for its action plan)."""
     card = assessed.assessment.scorecard
+    scored: list[plans.Scored] = [(r.ref, r.status, r.as_dict()) for r in card.indicators]
     rows = [dict(submission_id=submission_id, ref=r.ref, status=r.status,
                  value=None if r.value is None else float(r.value), critical_failure=r.judgement.critical_failure,
-                 detail=r.as_dict()) for r in card.indicators]
+                 detail=detail) for r, (_, _, detail) in zip(card.indicators, scored, strict=True)]
     if rows:
-        session.execute(sa.insert(IndicatorResultRow), rows)
+        session.execute(table_of(IndicatorResultRow).insert(), rows)
     payments = [dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
                      detail=p.as_dict()) for p in card.payments]
     if payments:
-        session.execute(sa.insert(PaymentRow), payments)
+        session.execute(table_of(PaymentRow).insert(), payments)
+    return scored
 
 
 def save_findings(session: Session, submission_id: int | None, findings: Sequence[Finding]) -> None:
     rows = [dict(submission_id=submission_id, severity=f.severity, code=f.code[:64], message=f.message,
                  location=f.where[:200], fix=f.fix, item=f.item[:64]) for f in findings]
     if rows:
-        session.execute(sa.insert(FindingRow), rows)
+        session.execute(table_of(FindingRow).insert(), rows)
 
 
 def queue_render(session: Session, submission_id: int | None, assessed: Assessed, now: datetime,
-                 added: list[Finding] | None = None) -> RenderJob:
+                 added: list[Finding] | None = None) -> int:
     """The return report, to be drawn by the render queue exactly as this assessment judged the return, with the
-    findings the intake `added` beyond the file's own (e.g. that it undoes corrections)."""
+    findings the intake `added` beyond the file's own (e.g. that it undoes corrections); return the job's id."""
     inputs: dict[str, object] = {"history": assessed.history_versions}
     if added:
         inputs["added"] = [f.as_dict() for f in added]
-    job = RenderJob(key=f"return:submission:{submission_id}", kind="return", submission_id=submission_id,
-                    inputs=inputs, next_attempt_at=now, created_at=now)
-    session.add(job)
-    session.flush()
-    return job
+    table = table_of(RenderJob)
+    return int(session.execute(table.insert().values(
+        key=f"return:submission:{submission_id}", kind="return", submission_id=submission_id, inputs=inputs,
+        next_attempt_at=now, created_at=now).returning(table.c.id)).scalar_one())
 
 
 class _Addressed(TypedDict):
@@ -239,26 +276,29 @@ class _Addressed(TypedDict):
 
 
 def queue_reply(session: Session, submission_id: int | None, contact_id: int | None, received: Received, text: str,
-                subject: str, stage: str = "", render: RenderJob | None = None, fallback_text: str | None = None,
-                attachment_name: str | None = None) -> None:
-    """Queue the reply on the channel the file came in on. A PDF still to draw goes with an email (which waits
-    for it) and follows a Telegram summary as a document of its own."""
+                subject: str, stage: str = "", render: int | None = None, fallback_text: str | None = None,
+                attachment_name: str | None = None, report_of: tuple[str, str] | None = None) -> None:
+    """Queue the reply on the channel the file came in on. A PDF still to draw (the render job `render`, of the
+    return `report_of`: contract name and period) goes with an email (which waits for it) and follows a Telegram
+    summary as a document of its own."""
     channel = CHANNEL_REPLY[received.channel]
     base = _Addressed(created_at=received.received_at, contact_id=contact_id, channel=channel,
                       address=received.sender, next_attempt_at=received.received_at,
                       headers=reply_headers(received.message_id, received.references, received.caption)
                       if channel == "email" else {})
+    table = table_of(OutboxMessage)
+    reply = dict(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300], body_text=text,
+                 render_job_id=None, fallback_text=None, attachment_name=None, **base)
     if render is not None and channel == "telegram":
-        session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
-                                  body_text=text, **base))
-        session.add(OutboxMessage(dedupe_key=reply_key(submission_id, "report"), kind="report", body_text="",
-                                  render_job_id=render.id, attachment_name=attachment_name,
-                                  fallback_text=replies.report_missing(*_what(session, render)), **base))
+        assert report_of is not None
+        session.execute(table.insert(), [reply, dict(
+            dedupe_key=reply_key(submission_id, "report"), kind="report", subject="", body_text="",
+            render_job_id=render, fallback_text=replies.report_missing(*report_of),
+            attachment_name=attachment_name, **base)])
         return
-    session.add(OutboxMessage(dedupe_key=reply_key(submission_id, stage), kind="reply", subject=subject[:300],
-                              body_text=text, render_job_id=render.id if render else None,
-                              fallback_text=fallback_text if render else None,
-                              attachment_name=attachment_name if render else None, **base))
+    if render is not None:
+        reply.update(render_job_id=render, fallback_text=fallback_text, attachment_name=attachment_name)
+    session.execute(table.insert(), [reply])
 
 
 def queue_removal(session: Session, submission_id: int | None, contact_id: int | None, received: Received) -> None:
@@ -271,10 +311,3 @@ def queue_removal(session: Session, submission_id: int | None, contact_id: int |
                               contact_id=contact_id, channel="telegram", address=received.sender, kind=REMOVE,
                               body_text="", next_attempt_at=received.received_at,
                               headers={"message_id": received.message_id.rsplit(":", 1)[-1]}))
-
-
-def _what(session: Session, render: RenderJob) -> tuple[str, str]:
-    submission = session.get(Submission, render.submission_id)
-    assert submission is not None
-    contract = session.get(Contract, submission.contract_id)
-    return (contract.name if contract else str(submission.contract_id)), str(submission.period_id)

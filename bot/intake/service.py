@@ -30,9 +30,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import Assessed, assess_in_context, terms_of
+from bot.assessment.in_context import assess_in_context, terms_of
 from bot.assessment.submission_kpis import local_date
-from bot.authz.policy import visible_contracts
 from bot.clock import utc_now
 from bot.intake import plan_files, replies, saving, undoing
 from bot.intake.endings import Endings
@@ -42,9 +41,11 @@ from bot.intake.records import (
     Lost,
     Sender,
     by_key,
-    identical_version,
+    copy_of,
+    ensure_sender_obligations,
     mine,
     pin,
+    provider_name_of,
     received_again,
     replay,
     sender_of,
@@ -52,7 +53,7 @@ from bot.intake.records import (
 )
 from bot.intake.resolve import Held, Rejected, identify, owed_return
 from bot.processes import leases
-from bot.reports.context import ReturnMeta, build_return_report
+from bot.reports.context import ReturnMeta
 from bot.review import hooks as review
 from bot.settings.redaction import redact
 from bot.storage.audit import record
@@ -60,13 +61,9 @@ from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
-    Contract,
-    Obligation,
-    Organisation,
     StoredFile,
     Submission,
 )
-from bot.storage.sync import ensure_obligations
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
@@ -114,7 +111,11 @@ class Intake:
         step = self.record(received)
         if isinstance(step, IntakeResult):
             return step
-        return self._process_guarded(step, received)  # as handed in: e.g. an email's References, kept for the reply
+        return self.process(step, received)  # as handed in: e.g. an email's References, kept for the reply
+
+    def process(self, submission_id: int, received: Received) -> IntakeResult:
+        """Steps 2-5 for a submission `record` just recorded for `received` (what the channel handed in)."""
+        return self._process_guarded(submission_id, normalised(received))
 
     def record(self, received: Received) -> IntakeResult | int:
         """Step 1 alone: record what was received (a file, or with `source` and no data, where to fetch it) and
@@ -288,6 +289,7 @@ class Intake:
             assert contact is not None
             sender = Sender.of(contact)
             stored, fetch = submission.sha256 is not None, waiting_for_file(submission)
+            session.expunge(contact)  # who sent it, read once: the contracts it may be for are looked up below
         if fetch:
             fetched = self.fetching.fetch(submission_id, received)
             if fetched is None:  # the channel will not give the file yet: tried again later, by any process
@@ -310,11 +312,10 @@ class Intake:
             return self.endings.reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)
         if (sender.id, today) not in self._ensured:
-            retrying(lambda: self._ensure_obligations(sender.id, today), sleep=self.sleep)
+            retrying(lambda: ensure_sender_obligations(self.engine, self.settings, sender.id, today),
+                     sleep=self.sleep)
             self._ensured.add((sender.id, today))
         with Session(self.engine) as session:
-            contact = session.get(Contact, sender.id)
-            assert contact is not None
             try:
                 contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
             except Held as held:
@@ -329,19 +330,21 @@ class Intake:
                 return self.endings.reject(submission_id, sender, received, contract, known,
                                            list(rejected.findings))
             session.expunge(obligation)
-        retrying(lambda: pin(self.engine, submission_id, contract, obligation), sleep=self.sleep)
-        same = identical_version(self.engine, submission_id)
+        digest, versions = retrying(lambda: pin(self.engine, submission_id, contract, obligation), sleep=self.sleep)
+        same = versions.identical_latest(submission_id, digest)
         if same is not None:
-            return self.endings.duplicate(submission_id, sender, received, contract, obligation, same)
+            return self.endings.duplicate(submission_id, sender, received, contract, obligation,
+                                          copy_of(self.engine, same))
         with Session(self.engine) as session:
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
                                          self.settings.timezone, terms=terms_of(self.settings, contract, period),
-                                         submission_id=submission_id)
-            provider = session.get(Organisation, contract.provider_id)
-            provider_name = provider.name if provider else contract.provider_id
-            expected = saving.next_version(session, obligation.id)
+                                         submission_id=submission_id, obligation=obligation)
+            provider_name = provider_name_of(session, self.settings, contract.provider_id)
+            expected = versions.next()
+            # Only a version in force can have its corrections undone (the versions were read as it was pinned).
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
-                                   assessed.assessment.interpretation.values) if assessed.assessment.accepted else None
+                                   assessed.assessment.interpretation.values) \
+                if assessed.assessment.accepted and versions.in_force() is not None else None
             note = review.reply_note(review.before(session, self.settings, obligation.id),
                                      assessed.assessment.accepted)
         if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
@@ -353,27 +356,12 @@ class Intake:
         job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
                           saving.Undone(undo, confirmed, provider_name, period.label,
                                         bool(self.settings.telegram_token), self.settings.timezone) if undo else None)
-        build = lambda version: self._reply(received, contract, provider_name, obligation, assessed, version,  # noqa: E731
-                                            on_time, note)
+        build = lambda version: replies.for_return(  # noqa: E731
+            received.channel, ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version,
+                                         on_time, obligation.due_date, received.filename),
+            assessed.assessment, self.settings.timezone, self.settings.reports.attach_pdf, note)
         prebuilt = (expected, build(expected))  # drawn before the lock; again under it only if another came first
         return retrying(lambda: self._save(job, build, prebuilt), sleep=self.sleep)
-
-    def _ensure_obligations(self, contact_id: int, today: date) -> None:
-        """Create the obligations of the sender's contracts that have begun, in a short transaction of its own."""
-        with write_session(self.engine) as session:
-            contact = session.get(Contact, contact_id)
-            assert contact is not None
-            for contract in visible_contracts(session, contact):
-                ensure_obligations(session, contract, today, terms_of(self.settings, contract).returns)
-            session.commit()
-
-    def _reply(self, received: Received, contract: Contract, provider_name: str, obligation: Obligation,
-               assessed: Assessed, version: int, on_time: bool, review_note: str = "") -> replies.Reply:
-        meta = ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version, on_time,
-                          obligation.due_date, received.filename)
-        # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
-        report = build_return_report(assessed.assessment, meta, timezone=self.settings.timezone, charts=False)
-        return replies.assessed(received.channel, report, self.settings.reports.attach_pdf, review_note)
 
     def _save(self, job: saving.Save, build: Callable[[int], replies.Reply],
               prebuilt: tuple[int, replies.Reply]) -> IntakeResult:
@@ -387,14 +375,18 @@ class Intake:
                 saving.lock_obligation(session, job.obligation.id)
                 if waited < WAIT_FOR_EARLIER and saving.earlier_in_flight(session, submission, self.clock()):
                     session.rollback()
-                elif (same := saving.identical_latest(session, submission)) is not None:
-                    return self.endings.write_duplicate(session, submission, job.contact_id, job.actor, job.received,
-                                                 job.contract.id, job.obligation.period_id, same)
-                elif (newer := saving.newer_version(session, submission)) is not None:  # received after it
-                    return self.endings.write_overtaken(session, submission, job, newer)
                 else:
-                    version = saving.next_version(session, job.obligation.id)
+                    saved = saving.versions(session, job.obligation.id)
+                    if (same := saved.identical_latest(submission.id, submission.sha256)) is not None:
+                        return self.endings.write_duplicate(
+                            session, submission, job.contact_id, job.actor, job.received, job.contract.id,
+                            job.obligation.period_id, session.get_one(Submission, same))
+                    if (newer := saved.newer(submission.id)) is not None:  # received after it
+                        return self.endings.write_overtaken(session, submission, job,
+                                                            session.get_one(Submission, newer))
+                    version = saved.next()
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
-                    return saving.save(session, submission, job, version, reply, self.clock(), self.settings)
+                    return saving.save(session, submission, job, version, reply, self.clock(), self.settings,
+                                       saved.in_force())
             self.sleep(step.total_seconds())
             waited += step

@@ -14,19 +14,21 @@ provider completes it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import config
 from bot.assessment.submission_kpis import local_date
 from bot.plans import table as t
 from bot.plans.notify import AfterReturn, PlanStory
 from bot.plans.scene import scene_of, story
-from bot.storage.audit import record
-from bot.storage.models import Contract, IndicatorResultRow, Obligation, Organisation, Submission
+from bot.storage.audit import event_row
+from bot.storage.db import table_of
+from bot.storage.models import Contract, Obligation, Organisation, Submission
 from bot.storage.plan_models import ActionPlan, PlanEvent
 from kpi_core.calendar import parse_period
 from kpi_core.duedates import add_working_days
@@ -41,28 +43,67 @@ def prefilled(detail: dict[str, Any]) -> dict[str, str]:
                 performance=shown[:200], off_target=str(detail.get("gap_text") or "")[:200])
 
 
-def version_accepted(session: Session, settings: config.Settings, submission: Submission, channel: str,
-                     now: datetime) -> None:
-    """Open, update or close the plans of the indicators `submission` scored."""
-    obligation = session.get(Obligation, submission.obligation_id)
-    contract = session.get(Contract, submission.contract_id)
-    if obligation is None or contract is None or submission.id is None:
-        return
-    results = session.exec(select(IndicatorResultRow).where(IndicatorResultRow.submission_id == submission.id)
-                           .order_by(col(IndicatorResultRow.id))).all()
-    open_plans = {p.ref: p for p in session.exec(select(ActionPlan).where(
-        ActionPlan.contract_id == contract.id, col(ActionPlan.state).in_(t.OPEN_STATES)))}
-    for result in results:
-        plan = open_plans.get(result.ref)
+Scored = tuple[str, str, dict[str, Any]]  # an indicator's ref, RAG status and stored result (IndicatorResult.as_dict)
+
+
+def version_accepted(session: Session, settings: config.Settings, submission: Submission, obligation: Obligation,
+                     results: Sequence[Scored], channel: str, now: datetime) -> list[dict[str, Any]]:
+    """Open, update or close the plans of the indicators `submission` scored (`results`, in the framework's order),
+    in a few bulk statements; return the audit events to record with the version's own."""
+    assert submission.id is not None and submission.contract_id is not None
+    plans = table_of(ActionPlan)
+    open_plans = {row.ref: row for row in session.execute(
+        sa.select(plans.c.id, plans.c.ref, plans.c.state, plans.c.period_id, plans.c.period_end)
+        .where(plans.c.contract_id == submission.contract_id, plans.c.state.in_(t.OPEN_STATES)))}
+    opened: list[dict[str, Any]] = []
+    moved: list[tuple[int, str, str, str, str]] = []  # plan id, ref, action, prior state, note
+    updates: list[dict[str, Any]] = []
+    where = f"version {submission.version} of {obligation.period_id}"
+    for ref, status, detail in results:
+        plan = open_plans.get(ref)
         if plan is not None and obligation.period_end < plan.period_end:
             continue  # an older period: it neither updates nor closes a plan opened on a later one
-        if result.status == "red":
-            if plan is None:
-                _open(session, settings, contract, obligation, submission, result, channel, now)
-            else:
-                _red_again(session, plan, obligation, submission, result, channel, now)
-        elif result.status == "green" and plan is not None:
-            _recover(session, plan, obligation, submission, result, channel, now)
+        if status == "red" and plan is None:
+            opened.append(dict(contract_id=submission.contract_id, ref=ref, state=t.REQUESTED, since=now,
+                               opened_at=now, opened_by_id=submission.id, submission_id=submission.id,
+                               period_id=obligation.period_id, period_end=obligation.period_end,
+                               respond_by=None, **prefilled(detail)))
+        elif status == "red" or (status == "green" and plan is not None):
+            assert plan is not None
+            recovered = status == "green"
+            later = obligation.period_id != plan.period_id
+            action = t.RECOVER if recovered else t.RED_AGAIN if later else t.REFRESH
+            moved.append((plan.id, ref, action, plan.state,
+                          f"on target in {where}" if recovered else f"still red in {where}"))
+            updates.append(dict(b_id=plan.id, submission_id=submission.id, period_id=obligation.period_id,
+                                period_end=obligation.period_end, **prefilled(detail),
+                                state=t.CLOSED if recovered else plan.state, closed_at=now if recovered else None,
+                                closed_how="recovered" if recovered else "", b_since=now if recovered else None))
+    if opened:
+        respond_by = add_working_days(local_date(now, settings.timezone), settings.plans.response_working_days)
+        for new in opened:
+            new["respond_by"] = respond_by
+        # One statement (batched), rows back in any order: one plan opens per indicator, so its ref names it.
+        ids = dict((ref, plan_id) for plan_id, ref in session.execute(
+            plans.insert().returning(plans.c.id, plans.c.ref), opened))
+        moved = [(ids[new["ref"]], new["ref"], t.OPEN, t.NEW, f"{new['ref']} red in {where}")
+                 for new in opened] + moved
+    if updates:  # the state moves only on a recovery; `since` too (kept as it was otherwise)
+        session.execute(plans.update().where(plans.c.id == sa.bindparam("b_id")).values(
+            since=sa.func.coalesce(sa.bindparam("b_since", type_=plans.c.since.type), plans.c.since)), updates)
+    if not moved:
+        return []
+    events, audits = [], []
+    for plan_id, ref, action, prior, note in moved:
+        row = t.transition(prior, action)
+        assert row is not None
+        events.append(dict(plan_id=plan_id, action=action, from_state=prior, to_state=row.next, actor="kpibot",
+                           channel="intake", at=now, submission_id=submission.id, note=note))
+        audits.append(event_row(now, "kpibot", f"plan_{action}", f"action_plan:{plan_id}",
+                                {"contract": submission.contract_id, "indicator": ref, "submission": submission.id,
+                                 "from": prior, "to": row.next, "channel": channel}))
+    session.execute(table_of(PlanEvent).insert(), events)
+    return audits
 
 
 def after_return(session: Session, settings: config.Settings, submission_id: int,
@@ -81,52 +122,3 @@ def after_return(session: Session, settings: config.Settings, submission_id: int
     return AfterReturn(contract.name, provider.name if provider else contract.provider_id,
                        parse_period(submission.period_id, contract.year_start_month).label,
                        stories(t.OPEN), stories(t.RED_AGAIN), stories(t.RECOVER))
-
-
-def _open(session: Session, settings: config.Settings, contract: Contract, obligation: Obligation,
-          submission: Submission, result: IndicatorResultRow, channel: str, now: datetime) -> None:
-    respond_by = add_working_days(local_date(now, settings.timezone), settings.plans.response_working_days)
-    shown = prefilled(result.detail)
-    plan = ActionPlan(contract_id=contract.id, ref=result.ref, state=t.REQUESTED, since=now, opened_at=now,
-                      opened_by_id=submission.id or 0, submission_id=submission.id or 0,
-                      period_id=obligation.period_id, period_end=obligation.period_end, respond_by=respond_by,
-                      title=shown["title"], target=shown["target"], performance=shown["performance"],
-                      off_target=shown["off_target"])
-    session.add(plan)
-    session.flush()
-    _event(session, plan, t.OPEN, t.NEW, submission, channel, now,
-           f"{result.ref} red in version {submission.version} of {obligation.period_id}")
-
-
-def _red_again(session: Session, plan: ActionPlan, obligation: Obligation, submission: Submission,
-               result: IndicatorResultRow, channel: str, now: datetime) -> None:
-    """Update the open plan's figures: a later period's red is news to both sides, a correction's is not."""
-    later = obligation.period_id != plan.period_id
-    session.execute(sa.update(ActionPlan).where(col(ActionPlan.id) == plan.id).values(
-        submission_id=submission.id, period_id=obligation.period_id, period_end=obligation.period_end,
-        **prefilled(result.detail)))
-    session.refresh(plan)
-    _event(session, plan, t.RED_AGAIN if later else t.REFRESH, plan.state, submission, channel, now,
-           f"still red in version {submission.version} of {obligation.period_id}")
-
-
-def _recover(session: Session, plan: ActionPlan, obligation: Obligation, submission: Submission,
-             result: IndicatorResultRow, channel: str, now: datetime) -> None:
-    prior = plan.state
-    session.execute(sa.update(ActionPlan).where(col(ActionPlan.id) == plan.id).values(
-        state=t.CLOSED, since=now, closed_at=now, closed_how="recovered", submission_id=submission.id,
-        period_id=obligation.period_id, period_end=obligation.period_end, **prefilled(result.detail)))
-    session.refresh(plan)
-    _event(session, plan, t.RECOVER, prior, submission, channel, now,
-           f"on target in version {submission.version} of {obligation.period_id}")
-
-
-def _event(session: Session, plan: ActionPlan, action: str, prior: str, submission: Submission, channel: str,
-           now: datetime, note: str) -> None:
-    row = t.transition(prior, action)
-    assert row is not None
-    session.add(PlanEvent(plan_id=plan.id or 0, action=action, from_state=prior, to_state=row.next, actor="kpibot",
-                          channel="intake", at=now, submission_id=submission.id, note=note))
-    record(session, now, "kpibot", f"plan_{action}", f"action_plan:{plan.id}",
-           {"contract": plan.contract_id, "indicator": plan.ref, "submission": submission.id, "from": prior,
-            "to": row.next, "channel": channel})

@@ -83,6 +83,11 @@ def lock_row(session: Session, model: type[SQLModel], key: object) -> None:
         session.execute(sa.select(pk).where(pk == key).with_for_update())
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A model's table, for Core statements of plain rows (bulk inserts on the intake's path skip the ORM)."""
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]
+
+
 def fetch_rows(session: Session, statement: sa.Select[*Ts]) -> Sequence[sa.Row[*Ts]]:
     """Run a select of more columns than `sqlmodel.select` has types for (it stops at four), keeping each
     column's type. The same call as `session.exec`."""

@@ -48,7 +48,9 @@ def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, 
     # Columns, not ORM objects: a year of a large framework is thousands of rows, read on every submission.
     rows = fetch_rows(session, sa.select(
         col(DataValue.period_id), col(DataValue.submission_id), col(DataValue.item_id), col(DataValue.breakdown),
-        col(DataValue.exact)).where(col(DataValue.submission_id).in_(set(versions.values()))))
+        col(DataValue.exact)).where(col(DataValue.submission_id).in_(set(versions.values())),
+                                    # each version also keeps the history it was judged with: not wanted here
+                                    col(DataValue.period_id).in_(set(versions))))
     found: dict[str, dict[Key, Fraction]] = {period_id: {} for period_id in versions}
     for period_id, submission_id, item_id, breakdown, exact in rows:
         if versions.get(period_id) == submission_id:
