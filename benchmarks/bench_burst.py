@@ -36,6 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import python_calamine  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from process_cpu import cpu_seconds  # noqa: E402
 
 from bot import config  # noqa: E402
 from bot.app import App  # noqa: E402
@@ -143,15 +144,8 @@ def floor(engine: sa.Engine, received: Received) -> None:
 
 
 def worker_cpu(app: App) -> float:
-    """Seconds of CPU the reader's worker process has used so far (Linux: /proc/PID/schedstat, in nanoseconds)."""
-    pid = app.reader._worker.pid if "reader" in app.__dict__ else None
-    if pid is None:
-        return 0.0
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """Seconds of CPU the reader's worker process has used so far (none started yet: 0)."""
+    return cpu_seconds(app.reader._worker.pid if "reader" in app.__dict__ else None)
 
 
 def submit_all(config_path: Path, batch: list[Received], out: Path) -> None:

@@ -35,6 +35,7 @@ import pandas  # noqa: E402
 import python_calamine  # noqa: E402
 from corpus.filling import consistent_values, fill  # noqa: E402
 from corpus.hostile import minimal_workbook  # noqa: E402
+from process_cpu import cpu_seconds  # noqa: E402
 
 from bot.workbooks.isolated import IsolatedReader  # noqa: E402
 from bot.workbooks.template import build_template
@@ -85,15 +86,8 @@ def workbook(framework: Framework, provider: int = 0) -> bytes:
 
 
 def worker_cpu(reader: IsolatedReader) -> float:
-    """Seconds of CPU the reader's worker process has used (Linux: /proc/PID/schedstat, in nanoseconds)."""
-    pid = reader._worker.pid
-    if pid is None:
-        return 0.0
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """Seconds of CPU the reader's worker process has used."""
+    return cpu_seconds(reader._worker.pid)
 
 
 def calamine_alone(data: bytes) -> None:
