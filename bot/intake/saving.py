@@ -132,25 +132,9 @@ def versions(session: Session, obligation_id: int | None) -> Versions:
     return Versions([(int(i), int(v), h, str(s)) for i, v, h, s in rows])
 
 
-def newer_version(session: Session, submission: Submission) -> Submission | None:
-    """The latest version of the submission's return saved from a submission received after it, if any."""
-    newer = versions(session, submission.obligation_id).newer(submission.id)
-    return None if newer is None else session.get(Submission, newer)
-
-
 def in_force(session: Session, obligation_id: int | None) -> Submission | None:
     return session.exec(select(Submission).where(Submission.obligation_id == obligation_id,
                                                  Submission.status == "accepted")).first()
-
-
-def identical_latest(session: Session, submission: Submission) -> Submission | None:
-    """The latest version of the submission's return, when it has exactly the same bytes."""
-    same = versions(session, submission.obligation_id).identical_latest(submission.id, submission.sha256)
-    return None if same is None else session.get(Submission, same)
-
-
-def next_version(session: Session, obligation_id: int | None) -> int:
-    return versions(session, obligation_id).next()
 
 
 def save(session: Session, submission: Submission, job: Save, version: int, reply: replies.Reply,
