@@ -155,7 +155,6 @@ def test_reminder_days_are_set_per_return_type_and_per_contract(tmp_path: Path) 
     assert s.reminder_days_for("ch", "annual") == ()  # none at all for this contract's annual return
     assert s.reminder_days_for("other", "annual") == (28, 7)
     assert s.reminder_days_for("other", "quarterly") == (10, 0)
-    assert s.longest_notice == 28
 
 
 @pytest.mark.parametrize(("text", "message"), [

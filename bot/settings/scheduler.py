@@ -73,8 +73,3 @@ class Scheduler(Model):
         if for_type is not None and for_type.reminder_days is not None:
             return for_type.reminder_days
         return self.reminder_days
-
-    @property
-    def longest_notice(self) -> int:
-        """The most days before a due date any reminder goes out."""
-        return max(max(days, default=0) for _, days in self._all_days())
