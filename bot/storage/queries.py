@@ -14,12 +14,6 @@ from kpi_core.calendar import Period
 from kpi_core.values import Key
 
 
-def current_submission(session: Session, obligation_id: int) -> Submission | None:
-    """The accepted version in force for an obligation, if any."""
-    return session.exec(select(Submission).where(Submission.obligation_id == obligation_id,
-                                                 Submission.status == "accepted")).first()
-
-
 def values_of(session: Session, submission_id: int, period_id: str) -> dict[Key, Fraction]:
     rows = session.exec(select(DataValue).where(DataValue.submission_id == submission_id,
                                                 DataValue.period_id == period_id))
@@ -58,20 +52,10 @@ def values_of_versions(session: Session, versions: dict[str, int]) -> dict[str, 
     return found
 
 
-def history_periods(period: Period) -> list[Period]:
-    """The periods a return is judged with: the earlier periods of its year and the previous period."""
-    return [*period.earlier_in_year(), period.previous()]
-
-
 def accepted_values(session: Session, contract_id: str, return_type: str,
                     periods: Iterable[Period]) -> dict[str, dict[Key, Fraction]]:
     """The figures of the accepted version in force for each period that has one, by period id."""
     return values_of_versions(session, accepted_versions(session, contract_id, return_type, periods))
-
-
-def history_for(session: Session, contract_id: str, return_type: str, period: Period) -> dict[str, dict[Key, Fraction]]:
-    """Accepted figures of the earlier periods of the year and of the previous period."""
-    return accepted_values(session, contract_id, return_type, history_periods(period))
 
 
 def obligation_for(session: Session, contract_id: str, return_type: str, period_id: str) -> Obligation | None:
