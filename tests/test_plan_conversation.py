@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
-from intake_fixtures import BOB, NOW
+from desk_telegram import telegram_app
+from fake_telegram import FakeBotApi, running_fake_bot_api
+from intake_fixtures import BOB
 from review_fixtures import CAROL, Desk
 from sqlmodel import Session, col, select
 from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, running_channel, send
 
-from bot.app import App, fetchers_from
-from bot.intake.service import Intake
+from bot.app import App
 from bot.plans import conversation
-from bot.reports.queue import RenderQueue
-from bot.storage.models import Contact, Submission
+from bot.storage.models import Submission
 from bot.storage.plan_models import ActionPlan, PlanAction, PlanChat, PlanEvent
 
 pytestmark = pytest.mark.timeout(180)
@@ -39,17 +38,7 @@ def api() -> Iterator[FakeBotApi]:
 @pytest.fixture
 def app(desk: Desk, api: FakeBotApi) -> App:
     """kpibot with a bot token on the desk's database; Carol's and Bob's chats are linked (Alice's is already)."""
-    t = desk.settings.telegram.model_copy(update={"base_url": api.base_url, "base_file_url": api.base_file_url})
-    settings = desk.settings.model_copy(update={"telegram": t, "telegram_token": TOKEN})
-    desk.settings, desk.intake = settings, Intake(desk.engine, settings, desk.files, fetchers=fetchers_from(settings))
-    app = App(settings)
-    app.__dict__.update(engine=desk.engine, intake=desk.intake,
-                        render_queue=RenderQueue(desk.engine, settings, desk.files, clock=lambda: NOW))
-    with Session(desk.engine) as session:
-        for email, chat in ((CAROL, CAROL_CHAT), (BOB, BOB_CHAT)):
-            session.exec(select(Contact).where(Contact.email == email)).one().telegram_chat_id = chat
-        session.commit()
-    return app
+    return telegram_app(desk, api, {CAROL: CAROL_CHAT, BOB: BOB_CHAT})
 
 
 class Chat:

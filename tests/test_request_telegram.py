@@ -11,16 +11,15 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
-from fake_telegram import TOKEN, FakeBotApi, running_fake_bot_api
-from intake_fixtures import BOB, NOW
+from desk_telegram import telegram_app
+from fake_telegram import FakeBotApi, running_fake_bot_api
+from intake_fixtures import BOB
 from review_fixtures import CAROL, ERIN, Desk
 from sqlmodel import Session, select
 from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, WHEN, count, running_channel, send
 from test_review_telegram import bot_message, said
 
-from bot.app import App, fetchers_from
-from bot.intake.service import Intake
-from bot.reports.queue import RenderQueue
+from bot.app import App
 from bot.storage.models import Contact
 from bot.storage.plan_models import InfoRequest
 
@@ -39,18 +38,7 @@ def api() -> Iterator[FakeBotApi]:
 @pytest.fixture
 def app(desk: Desk, api: FakeBotApi) -> App:
     """kpibot with a bot token on the desk's database; Carol's and Erin's chats are linked."""
-    t = desk.settings.telegram.model_copy(update={"base_url": api.base_url, "base_file_url": api.base_file_url})
-    settings = desk.settings.model_copy(update={"telegram": t, "telegram_token": TOKEN})
-    desk.settings, desk.intake = settings, Intake(desk.engine, settings, desk.files, fetchers=fetchers_from(settings))
-    app = App(settings)
-    app.__dict__.update(engine=desk.engine, intake=desk.intake,
-                        render_queue=RenderQueue(desk.engine, settings, desk.files, clock=lambda: NOW))
-    with Session(desk.engine) as session:
-        for email, chat in ((CAROL, CAROL_CHAT), (ERIN, ERIN_CHAT)):
-            person = session.exec(select(Contact).where(Contact.email == email)).one()
-            person.telegram_chat_id = chat
-        session.commit()
-    return app
+    return telegram_app(desk, api, {CAROL: CAROL_CHAT, ERIN: ERIN_CHAT})
 
 
 def macro_document() -> bytes:

@@ -14,16 +14,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from fake_telegram import BOT_USER, TOKEN, FakeBotApi, button_press, running_fake_bot_api
-from intake_fixtures import NOW
+from desk_telegram import telegram_app
+from fake_telegram import BOT_USER, FakeBotApi, button_press, running_fake_bot_api
 from review_fixtures import CAROL, Desk
 from sqlmodel import Session, col, select
 from telegram_fixtures import ALICE_CHAT, CAROL_CHAT, ch_csv, running_channel, send
 
-from bot.app import App, fetchers_from
-from bot.intake.service import Intake
-from bot.reports.queue import RenderQueue
-from bot.storage.models import Contact, Submission
+from bot.app import App
+from bot.storage.models import Submission
 from bot.storage.review_models import ChatPrompt, ReviewQuery
 
 pytestmark = pytest.mark.timeout(120)
@@ -39,17 +37,7 @@ def api() -> Iterator[FakeBotApi]:
 @pytest.fixture
 def app(desk: Desk, api: FakeBotApi) -> App:
     """kpibot with a bot token on the desk's database; Carol's chat is linked."""
-    t = desk.settings.telegram.model_copy(update={"base_url": api.base_url, "base_file_url": api.base_file_url})
-    settings = desk.settings.model_copy(update={"telegram": t, "telegram_token": TOKEN})
-    desk.settings, desk.intake = settings, Intake(desk.engine, settings, desk.files, fetchers=fetchers_from(settings))
-    app = App(settings)
-    app.__dict__.update(engine=desk.engine, intake=desk.intake,
-                        render_queue=RenderQueue(desk.engine, settings, desk.files, clock=lambda: NOW))
-    with Session(desk.engine) as session:
-        carol = session.exec(select(Contact).where(Contact.email == CAROL)).one()
-        carol.telegram_chat_id = CAROL_CHAT
-        session.commit()
-    return app
+    return telegram_app(desk, api, {CAROL: CAROL_CHAT})
 
 
 def said(api: FakeBotApi, chat: int, needle: str) -> dict[str, Any]:
