@@ -8,31 +8,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from desk_cli import error_line, kpibot
 from intake_fixtures import ALICE, BOB, NOW
 from review_fixtures import CAROL, ERIN, Q2, Desk
 from sqlmodel import Session, col, func, select
 
 from bot.channels.telegram.meeting import Written, meeting_reply, read_meeting
-from bot.cli import main
 from bot.storage.meeting_models import MeetingAction, MeetingNote
 from bot.storage.models import AuditEvent, Contact
 
 CONTRACT = "ch-stop-smoking"
 ACTION = "Send the revised referral pathway; Jo Bloggs, service manager; 15 January 2030"
 NOTES = "Quits were below target in August; the provider explained the pharmacy closures."
-
-
-def kpibot(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", desk.settings.source, *args], catch_exceptions=False,
-                              env={"KPIBOT_TELEGRAM_TOKEN": "", "DATABASE_URL": ""})
-
-
-def error_line(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[-1].startswith("Error: ") and "Traceback" not in result.output
-    return lines[-1]
 
 
 def notes_kept(desk: Desk) -> int:

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from desk_cli import kpibot
 from intake_fixtures import ALICE, BOB, NOW, received
 from openpyxl import load_workbook
 from review_fixtures import CAROL, Desk
 from sqlmodel import Session, col, select
 
-from bot.cli import main
 from bot.intake.received import IntakeResult
 from bot.plans import acts
 from bot.storage.models import OutboxMessage, Submission
@@ -30,11 +29,6 @@ REASON = "Two pharmacies stopped the service in August."
 ROWS = (("Re-train pharmacy advisers", "Monthly sessions led by the lead adviser", "Rebecca Mellor, Public Health",
          datetime(2025, 10, 31)),
         ("Open two new clinics", "In the two wards with the most smokers", "Service manager", "31/12/2025"))
-
-
-def kpibot(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", desk.settings.source, *args], catch_exceptions=False,
-                              env={"KPIBOT_TELEGRAM_TOKEN": "", "DATABASE_URL": ""})
 
 
 def red_plan(desk: Desk) -> int:

@@ -4,28 +4,15 @@ refusal one `Error:` line with exit code 1; and the table of transitions walked 
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner, Result
+from desk_cli import error_line, kpibot
 from intake_fixtures import ALICE, BOB
 from review_fixtures import CAROL, Desk
 from sqlmodel import Session, select
 
-from bot.cli import main
 from bot.plans import table as t
 from bot.storage.plan_models import ActionPlan
 
 ACTION = "Re-train pharmacy advisers | Monthly sessions | Rebecca Mellor | 31 March 2030"
-
-
-def kpibot(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", desk.settings.source, *args], catch_exceptions=False,
-                              env={"KPIBOT_TELEGRAM_TOKEN": "", "DATABASE_URL": ""})
-
-
-def error_line(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[-1].startswith("Error: ") and "Traceback" not in result.output
-    return lines[-1]
 
 
 def plan_id(desk: Desk, ref: str = "1.4") -> str:

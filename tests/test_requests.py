@@ -12,12 +12,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner, Result
+from desk_cli import kpibot
 from intake_fixtures import ALICE, BOB, DAVE
 from review_fixtures import CAROL, ERIN, FRANK, Desk
 from sqlmodel import Session, col, select
 
-from bot.cli import main
 from bot.plans import requests as rq
 from bot.review.scene import Outcome, Refused
 from bot.storage.models import AuditEvent, Contact, OutboxMessage
@@ -166,11 +165,6 @@ def test_an_open_request_is_reminded_then_chased_like_a_return_until_answered(de
     answer(desk, asked.review_id or 0, at=morning(date(2025, 10, 10)))
     sweep(desk.engine, desk.settings, desk.files, morning(date(2025, 10, 16)))
     assert len(messages(desk, "request_overdue")) == 4  # answered: chasing stopped
-
-
-def kpibot(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", desk.settings.source, *args], catch_exceptions=False,
-                              env={"KPIBOT_TELEGRAM_TOKEN": "", "DATABASE_URL": ""})
 
 
 def test_requests_from_the_command_line(desk: Desk, tmp_path: Path) -> None:

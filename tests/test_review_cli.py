@@ -6,27 +6,13 @@ from __future__ import annotations
 
 import re
 
-from click.testing import CliRunner, Result
+from desk_cli import error_line, kpibot
 from intake_fixtures import ALICE, BOB
 from review_fixtures import CAROL, CONTRACT, Q2, QUARTERS, Desk
 from sqlmodel import Session, select
 
-from bot.cli import main
 from bot.storage.models import OutboxMessage
 from bot.storage.review_models import PaymentConfirmation
-
-
-def kpibot(desk: Desk, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", desk.settings.source, *args], catch_exceptions=False,
-                              env={"KPIBOT_TELEGRAM_TOKEN": "", "DATABASE_URL": ""})
-
-
-def error_line(result: Result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines[-1].startswith("Error: ") and "Traceback" not in result.output
-    return lines[-1]
-
 
 RETURN = ("--contract", CONTRACT, "--period", Q2)
 
