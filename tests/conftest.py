@@ -14,6 +14,13 @@ from kpi_core.framework.model import Framework
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FRAMEWORKS = REPO_ROOT / "kpi_core" / "frameworks"
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long tests first (marker `long`), in their usual order, then the rest: a worker handed a long test
+    near the end would finish alone while the other waits (pyproject.toml's addopts hand out one test at a time)."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("long") is None)
+
+
 # ----------------------------------------------------------------------------- KPI domain and command line
 
 # A deployment with one contract only: the seed's PbR worked example (a £720,000 contract). Tests that run the
@@ -91,7 +98,10 @@ def _framework_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
 
 
 # The review (review_fixtures.py): a second commissioner of the same council, and a commissioner of another one.
-from review_fixtures import desk  # noqa: E402,F401
+from review_fixtures import desk  # noqa: E402,F401  # isort: skip
+
+# The whole demo year, replayed once per session for every worker (demo_fixtures.py).
+from demo_fixtures import whole_demo  # noqa: E402,F401  # isort: skip
 
 # The web workspace over that deployment, driven in-process (web_fixtures.py).
 from web_fixtures import workspace  # noqa: E402,F401

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
+from demo_fixtures import WholeDemo
 from pypdf import PdfReader
 from sqlmodel import Session, select
 from teams_fixtures import assert_plain_language, assert_valid_message, texts
@@ -26,10 +27,10 @@ from bot.storage.review_models import PaymentConfirmation, Review, ReviewQuery
 
 
 @pytest.mark.timeout(1200)  # a year replayed, its reports drawn: minutes on a busy machine
-def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> None:
+def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path, whole_demo: WholeDemo) -> None:
     settings = config.load(REPO_ROOT / "config.toml", environ={})
-    settings = settings.model_copy(update={"reports": settings.reports.model_copy(update={"attach_pdf": False})})
-    steps, statuses = demo.run(settings, tmp_path / "demo", write_reports=False)  # the command test draws them
+    steps, statuses = whole_demo.steps, whole_demo.statuses
+    folder = whole_demo.copy_of(tmp_path)  # opened below: the shared one stays as the demo left it
     outcomes = {(s.contract_id, s.period_id): s.result.outcome for s in steps}
     assert outcomes[("ch-stop-smoking", "2025-26-Q1")] == "accepted"
     late = [s for s in steps if s.result.on_time is False]
@@ -45,7 +46,7 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     # Lifestyle's two returns came on time; the survey results the council asked for by 30 April never came (the
     # meeting's story), and a request counts in timeliness once its deadline has passed: 2 of 3.
     assert by_contract["lifestyle"].kpis.timeliness == Fraction(200, 3)
-    app = App(demo.demo_settings(settings, tmp_path / "demo"))
+    app = App(demo.demo_settings(settings, folder))
     with Session(app.engine) as session:
         assert {s.filename.rsplit(".", 1)[1] for s in session.exec(select(Submission))} == {"xlsx"}
         pending = session.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all()
@@ -77,7 +78,7 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert sent.count("reply") == len(steps) + 1  # and the answer to the action-plan workbook emailed back
     assert "plan_workbook" in sent  # each plan asked for went with its workbook (bot/demo/plan_routes.py)
     assert {"reminder", "overdue", "report", "digest", "review"} <= set(sent)  # the scheduler ran on the same clock
-    outbox = tmp_path / "demo" / "outbox"
+    outbox = folder / "outbox"
     cards = sorted(outbox.glob("*-teams-*.json"))  # what each [[teams]] channel would be posted, no tenant needed
     assert len(list(outbox.glob("*.txt"))) + len(cards) == len(sent)
     assert {p.name.rsplit("-teams-", 1)[1] for p in cards} == {"example-council.json", "breathe-easy.json"}
@@ -96,6 +97,7 @@ def test_the_demo_replays_a_year_and_every_decision_shows(tmp_path: Path) -> Non
     assert not any("confirmed" in text.lower() for text in early)
 
 
+@pytest.mark.long
 @pytest.mark.timeout(1200)
 def test_the_demo_command_prints_where_each_contract_stands(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(REPO_ROOT / "config.toml"), "demo", "--dir",

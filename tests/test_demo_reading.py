@@ -14,10 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from demo_fixtures import WholeDemo
 
-from bot import config
-from bot.demo import replay as demo
 from bot.reports.breakdowns import column_chunks, disaggregation_tables
 from bot.reports.context import ReturnMeta, build_return_report
 from bot.reports.pdf import html_to_pdf
@@ -65,14 +63,13 @@ def stranded_headings(bbox: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole demo, as `kpibot demo` runs it: replies with their PDFs, notices, the reports."""
-    folder = tmp_path_factory.mktemp("read") / "demo"
-    demo.run(config.load(REPO_ROOT / "config.toml", environ={}), folder)
-    return folder
+@pytest.fixture
+def demo_folder(whole_demo: WholeDemo) -> Path:
+    """The whole demo, as `kpibot demo` runs it: replies with their PDFs, notices, the reports (read only)."""
+    return whole_demo.folder
 
 
+@pytest.mark.long
 @pytest.mark.timeout(1200)  # the whole demo is replayed first (a few minutes on a busy machine)
 def test_no_message_or_page_the_demo_writes_names_an_internal_identifier(demo_folder: Path) -> None:
     texts = {p.name: p.read_text(encoding="utf-8") for p in (demo_folder / "outbox").glob("*.txt")}

@@ -65,6 +65,7 @@ def first_working_day_from_today() -> date:
     return next_working_day(date.today())
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("first_day", [
     pytest.param(first_working_day_from_today(), id="today"),
     pytest.param(date(2026, 11, 16), id="the-working-day-after-a-quarterly-deadline"),

@@ -107,6 +107,7 @@ def test_many_processes_sending_versions_of_one_return_at_once_get_unique_ordere
     assert all(k.startswith(("reply:", "undo:")) for k in keys)
 
 
+@pytest.mark.long
 def test_a_submission_killed_at_random_points_is_finished_once_after_restart(
         intake: Intake, settings: config.Settings) -> None:
     """Issue 14: 'a kill after the receipt is committed leaves the submission received for good'. A process
@@ -140,6 +141,7 @@ def test_a_submission_killed_at_random_points_is_finished_once_after_restart(
     assert all(f"reply:submission:{s.id}" in keys for s in subs)  # each answered, once
 
 
+@pytest.mark.long
 @pytest.mark.timeout(900)  # 50 real kills a database: minutes on a busy two-core machine
 def test_an_earlier_return_killed_while_a_later_one_completes_never_ends_in_force(
         intake: Intake, settings: config.Settings) -> None:

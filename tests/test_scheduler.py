@@ -11,6 +11,7 @@ import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from scheduler_fixtures import (
     ALEX,
@@ -61,6 +62,7 @@ def replay_year(app: App, first: date, last: date,
     scheduler.until(at(last, 18))
 
 
+@pytest.mark.long
 def test_a_year_of_an_april_start_quarterly_contract(engine: sa.Engine, tmp_path: Path) -> None:
     """2021-22: Q1 accepted the day before its 3-day reminder; Q2 late; Q3 due on a Saturday, rejected, then late;
     Q4 due on Good Friday (a bank holiday) and never sent: three late quarters in a row, a service failure; the
@@ -108,6 +110,7 @@ def test_a_year_of_an_april_start_quarterly_contract(engine: sa.Engine, tmp_path
         assert len(keys) == len(set(keys)) == len(sent) + len(notices(engine, chased))
 
 
+@pytest.mark.long
 def test_a_year_of_the_november_start_lifestyle_contract(engine: sa.Engine, tmp_path: Path) -> None:
     """2025-26 (Q1 = November to January): Q1 due on Sunday 15 February, accepted on the Friday before; Q2
     accepted the day before its 3-day reminder; Q3 due on Saturday 15 August and late."""

@@ -15,6 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from scheduler_fixtures import (
     APRIL_END,
@@ -91,6 +92,7 @@ def assert_the_year_queued_once(engine: sa.Engine) -> None:
     assert decisions > 0
 
 
+@pytest.mark.long
 def test_two_schedulers_on_one_database_queue_each_notice_once(engine: sa.Engine, tmp_path: Path) -> None:
     settings, _ = year_with_returns(engine, tmp_path)
     pids = [in_child(scheduler_process(settings, FIRST, tmp_path / f"progress-{n}")) for n in range(2)]
@@ -99,6 +101,7 @@ def test_two_schedulers_on_one_database_queue_each_notice_once(engine: sa.Engine
     assert all(n.to == CAROL for n in notices(engine, ("report", "digest")))
 
 
+@pytest.mark.long
 def test_a_scheduler_killed_mid_year_and_restarted_loses_and_repeats_nothing(engine: sa.Engine,
                                                                             tmp_path: Path) -> None:
     """SIGKILL at random moments (mid-sweep, mid-transaction, while drawing a report); each restart resumes at the

@@ -94,6 +94,7 @@ def with_password(url: str) -> str:
 
 # Each run takes a while (a real service, three broken servers): a password on SQLite, OAuth on PostgreSQL (whose URL
 # carries the database password).
+@pytest.mark.long
 @pytest.mark.parametrize(("database_url", "auth"), [
     ("sqlite", "password"), pytest.param("postgresql", "oauth2", marks=pytest.mark.postgres)], indirect=["database_url"])
 def test_no_secret_is_logged_stored_or_shown_when_every_connection_fails(

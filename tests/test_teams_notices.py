@@ -123,6 +123,7 @@ def replay(app: App, first: date, last: date, returns: list[tuple[str, str, str,
     scheduler.until(at(last, 18))
 
 
+@pytest.mark.long
 def test_a_year_of_notices_reaches_each_channel_once_as_its_people_hear_them(engine: sa.Engine,
                                                                             tmp_path: Path) -> None:
     """City and Hackney 2021-22 (scheduler_fixtures.APRIL_RETURNS): reminders and overdue notices to the provider,

@@ -178,6 +178,7 @@ def test_a_commissioner_queries_one_return_and_signs_off_another_and_the_provide
     assert carol.get_by_text("Alice").count() >= 1
 
 
+@pytest.mark.long
 def test_every_page_passes_axe_and_fits_a_phone(workspace: Workspace, browser: Any, site: str) -> None:
     ch = workspace.obligation("ch-stop-smoking", "2025-26-Q1")
     q2 = workspace.obligation("ch-stop-smoking", "2025-26-Q2")
