@@ -19,7 +19,6 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.storage.files import FileStore
 from bot.storage.models import RenderedReport, StoredFile
 from bot.storage.queries import accepted_versions, values_of_versions
-from bot.workbooks.template import build_template
 from jobs.owed import Owed
 from kpi_core import loader
 from kpi_core.calendar import parse_period
@@ -47,6 +46,8 @@ def workbook_for(session: Session, files: FileStore, owed: Owed, provider_name: 
     if kept is not None and files.exists(kept):
         return Workbook(kept, name)
     earlier = values_of_versions(session, versions)
+    from bot.workbooks.template import build_template  # openpyxl loads only when a workbook is made
+
     data = build_template(framework, contract_id=owed.contract_id, contract_name=owed.contract_name,
                           provider_name=provider_name, period=period,
                           earlier={p.id: earlier[p.id] for p in period.earlier_in_year() if p.id in earlier})

@@ -24,7 +24,7 @@ from bot.plans.workbook import facts_of
 from bot.storage.files import FileStore
 from bot.storage.models import Contract, StoredFile
 from bot.storage.plan_models import ActionPlan
-from bot.workbooks.action_plan import build_plan_workbook, file_name
+from bot.workbooks.plan_facts import file_name
 from jobs.messages import render
 from jobs.owed import Describer
 from jobs.queueing import Decision, Outgoing
@@ -58,6 +58,8 @@ def _workbook(session: Session, settings: config.Settings, clock: Clock, files: 
                   if p.channel != "teams" and p.contact_id is not None]
         if not people:
             return
+        from bot.workbooks.action_plan import build_plan_workbook  # openpyxl loads only when a workbook is made
+
         facts = facts_of(session, plan)
         data, name = build_plan_workbook(facts), file_name(facts)
         digest = files.put(data)

@@ -4,6 +4,7 @@ and a non-zero exit, never a traceback; commands load only what they use."""
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -144,6 +145,27 @@ def test_help_and_calendar_import_neither_the_database_nor_weasyprint(ch_stop_sm
     )
     out = subprocess.run([sys.executable, "-c", script, str(ch_stop_smoking_config)], capture_output=True,
                          text=True, check=True, cwd=REPO_ROOT).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_app_and_its_status_load_neither_weasyprint_nor_openpyxl(tmp_path: Path) -> None:
+    """Every command that opens the app (status, init, review, outbox...) would pay for both at start (about a
+    second on this machine, numpy with openpyxl): they load when a PDF or a workbook is first made."""
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "import bot.app, bot.web.app, jobs.tasks\n"
+        "from bot.cli import main\n"
+        "done = CliRunner().invoke(main, ['--config', sys.argv[1], 'init'])\n"
+        "assert done.exit_code == 0, done.output\n"
+        "done = CliRunner().invoke(main, ['--config', sys.argv[1], 'status'])\n"
+        "assert done.exit_code == 0 and 'City and Hackney' in done.output, done.output\n"
+        "print(sorted(m for m in ('weasyprint', 'openpyxl', 'numpy') if m in sys.modules))\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text((REPO_ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True, text=True, check=True,
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}).stdout
     assert out.strip() == "[]"
 
 

@@ -254,7 +254,8 @@ def test_kpibot_submit_of_a_filled_in_workbook_completes_the_plan_with_exit_code
 
 
 def test_a_renamed_plan_sheet_still_reads_and_a_removed_one_is_named() -> None:
-    from bot.workbooks.action_plan import PlanFacts, build_plan_workbook
+    from bot.workbooks.action_plan import build_plan_workbook
+    from bot.workbooks.plan_facts import PlanFacts
     from kpi_core.returns.reader import read_return
 
     facts = PlanFacts(3, 0, "ch-stop-smoking", "City and Hackney Stop Smoking Service", "Breathe Easy CIC", "1.4",

@@ -26,7 +26,7 @@ from bot.review.actions import clean
 from bot.review.scene import Act, Outcome, Refused, actor
 from bot.storage.models import Contact
 from bot.storage.plan_models import ActionPlan
-from bot.workbooks.action_plan import PlanFacts, build_plan_workbook, file_name
+from bot.workbooks.plan_facts import PlanFacts, file_name
 from kpi_core.returns.plan_sheet import PlanSheet
 
 AGAIN = "Correct the workbook and send it again; nothing was saved."
@@ -53,6 +53,8 @@ def workbook(session: Session, contact: Contact | None, plan_id: int, today: dat
     if plan.state == t.CLOSED:
         raise Refused(f"Action plan {plan_id} ({plan.ref} {plan.title}) is closed: it has no workbook to fill in.",
                       "closed")
+    from bot.workbooks.action_plan import build_plan_workbook  # openpyxl loads only when a workbook is made
+
     facts = facts_of(session, plan)
     return file_name(facts), build_plan_workbook(facts)
 

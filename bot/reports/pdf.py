@@ -10,15 +10,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from markupsafe import Markup
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from bot.reports.templating import REPORTS, TEMPLATES, environment, render_text
+
+if TYPE_CHECKING:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 __all__ = ["REPORTS", "TEMPLATES", "Drawings", "RefusedURL", "TemplatesOnlyFetcher", "environment", "html_to_pdf", "render_text"]
 
@@ -51,12 +54,12 @@ class Drawings:
         return Markup(name)  # a URL the template prints as it is
 
 
-class TemplatesOnlyFetcher(URLFetcher):
+class TemplatesOnlyFetcher:
     """Serve regular files under `root` and the report's own drawings; refuse every other URL and remember it
-    in `refused`."""
+    in `refused`. WeasyPrint is handed it inside its own fetcher class when a PDF is drawn (`_weasyprint_fetcher`),
+    so importing this module does not import WeasyPrint: about half a second of every `kpibot` command's start."""
 
     def __init__(self, root: Path = TEMPLATES, drawings: Drawings | None = None) -> None:
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
         self.root = root.resolve()
         self.drawings = drawings
         self.refused: list[str] = []
@@ -72,6 +75,8 @@ class TemplatesOnlyFetcher(URLFetcher):
         return path
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        from weasyprint.urls import URLFetcherResponse  # drawing a PDF: WeasyPrint is loaded by now
+
         drawing = self.drawings.served.get(url) if self.drawings is not None else None
         if drawing is not None:
             return URLFetcherResponse(url, drawing, {"Content-Type": "image/svg+xml"})
@@ -86,5 +91,23 @@ class TemplatesOnlyFetcher(URLFetcher):
 
 def html_to_pdf(html: str, *, fetcher: TemplatesOnlyFetcher | None = None, base: Path = REPORTS) -> bytes:
     """Lay out `html` as a PDF; relative references resolve against `base` and go through the fetcher."""
-    document = HTML(string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher or TemplatesOnlyFetcher())
-    return document.write_pdf()
+    from weasyprint import HTML  # when the first PDF is drawn, not at start
+
+    url_fetcher = _weasyprint_fetcher()(fetcher or TemplatesOnlyFetcher())
+    return HTML(string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=url_fetcher).write_pdf()
+
+
+@cache
+def _weasyprint_fetcher() -> type[URLFetcher]:
+    """WeasyPrint's fetcher class, answering every URL from a TemplatesOnlyFetcher (defined on first use)."""
+    from weasyprint.urls import URLFetcher
+
+    class Fetcher(URLFetcher):
+        def __init__(self, rules: TemplatesOnlyFetcher) -> None:
+            super().__init__(allowed_protocols=("file",), allow_redirects=False)
+            self.rules = rules
+
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            return self.rules.fetch(url, headers)
+
+    return Fetcher

@@ -12,14 +12,13 @@ prevents slips; kpibot checks what comes back anyway.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.workbooks.plan_facts import PlanFacts
 from kpi_core.returns import plan_sheet as p
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -31,32 +30,6 @@ TITLE = Font(bold=True, size=14)
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
 DATE_FORMAT = "d mmmm yyyy"
-
-
-@dataclass(frozen=True)
-class PlanFacts:
-    """What kpibot knows of the plan, every value ready to print."""
-
-    plan_id: int
-    revision: int
-    contract_id: str
-    contract_name: str
-    provider_name: str
-    ref: str
-    title: str
-    target: str
-    performance: str
-    off_target: str
-    period_id: str
-    period_label: str
-    respond_by: str  # `15 October 2025`
-    comment: str = ""  # the council's, when it returned the plan
-    reason: str = ""  # what the provider wrote last time
-    actions: tuple[tuple[str, str, str, date], ...] = ()  # what, how, who, when, written last time
-
-
-def file_name(facts: PlanFacts) -> str:
-    return f"action-plan-{facts.plan_id}-{facts.ref.replace('.', '_')}-{facts.period_id}.xlsx"
 
 
 def build_plan_workbook(facts: PlanFacts) -> bytes:

@@ -31,7 +31,6 @@ from bot.storage.db import insert_ignore, retrying, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contact, Contract, Obligation, OutboxMessage, StoredFile
 from bot.storage.queries import accepted_values
-from bot.workbooks.template import build_template
 from kpi_core import formatting, loader
 from kpi_core.assess import ReturnTypeError, return_type_for
 from kpi_core.calendar import Period, PeriodError, parse_period
@@ -213,6 +212,8 @@ def template(session: Session, contact: Contact, args: list[str], today: date) -
     except ReturnTypeError as exc:
         return Answer(str(exc))
     earlier = accepted_values(session, contract.id, return_id, period.earlier_in_year())
+    from bot.workbooks.template import build_template  # openpyxl loads only when a workbook is made
+
     data = build_template(framework, contract_id=contract.id, contract_name=contract.name,
                           provider_name=provider_name(session, contract), period=period, earlier=earlier)
     shown = f", with {', '.join(sorted(earlier))} filled in for reference" if earlier else ""

@@ -19,7 +19,6 @@ from bot.web.reads.provider import provider_page
 from bot.web.views.base import SignIn, form_text, now, render, require, signed_in, workspace
 from bot.web.views.plans import waiting_on
 from bot.web.views.returns import obligation_for
-from bot.workbooks.template import build_template
 from kpi_core.assess import return_type_for
 from kpi_core.calendar import parse_period
 from kpi_core.loader import for_period
@@ -54,6 +53,8 @@ def template(request: Request) -> Response:
         return_id = return_type_for(framework, period)
         found = accepted_values(session, contract.id, return_id, period.earlier_in_year())
         provider = session.get(Organisation, contract.provider_id)
+        from bot.workbooks.template import build_template  # openpyxl loads only when a workbook is made
+
         data = build_template(framework, contract_id=contract.id, contract_name=contract.name,
                               provider_name=provider.name if provider else contract.provider_id, period=period,
                               earlier={p.id: found[p.id] for p in period.earlier_in_year() if p.id in found})
