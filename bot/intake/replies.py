@@ -42,8 +42,9 @@ def assessed(channel: str, report: ReturnReport, with_pdf: bool = True, review_n
 def for_return(channel: str, meta: ReturnMeta, assessment: Assessment, zone: str, with_pdf: bool,
                review_note: str = "") -> Reply:
     """The reply to a scored return, from its assessment (see `assessed`)."""
-    # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
-    return assessed(channel, build_return_report(assessment, meta, timezone=zone, charts=False), with_pdf,
+    # The summary shows no charts and names no INFO indicator: no trend is scored and only the rows it can name
+    # are built on the submit path (the PDF, drawn later, has them all).
+    return assessed(channel, build_return_report(assessment, meta, timezone=zone, summary=True), with_pdf,
                     review_note)
 
 

@@ -301,26 +301,37 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
     return tuple(notes) + tuple(assessment.scorecard.notes)
 
 
+def named_in_summary(result: IndicatorResult) -> bool:
+    """Does a chat or email summary name this indicator? Every one but those only reported (INFO), unless one of
+    those is a critical failure or at risk of one (said first everywhere)."""
+    return result.status != "info" or result.judgement.critical_failure or result.judgement.at_risk
+
+
 def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends | None = None, *,
                         generated_at: datetime | None = None, timezone: str = "Europe/London",
-                        charts: bool = True, confirmed: Mapping[str, str] | None = None) -> ReturnReport:
+                        charts: bool = True, confirmed: Mapping[str, str] | None = None,
+                        summary: bool = False) -> ReturnReport:
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
     when None, only this period is plotted (a file's own earlier figures never count). Without `charts` (for a
     chat or email summary, which shows neither) no trend is scored, no chart drawn and no breakdown tabled.
-    `confirmed` names, by payment rule, who confirmed this very figure and when (from storage).
+    `confirmed` names, by payment rule, who confirmed this very figure and when (from storage). With `summary`
+    (only for a chat or email summary, never a PDF: implies no charts) rows are built only for the indicators a
+    summary can name (`named_in_summary`), so `sections`, `with_ytd` and `with_forecast` leave the others out.
     """
     framework, card = assessment.framework, assessment.scorecard
     spec = framework.returns[assessment.return_id]
+    charts = charts and not summary
     if trends is None and charts:
         trends = trends_from_history(assessment)
     results = card.indicators
+    shown = tuple(r for r in results if named_in_summary(r)) if summary else results
     paid = {p.indicator: p for p in card.payments} if assessment.accepted else {}  # nothing is paid on a rejection
-    rows = [indicator_row(r, framework, paid.get(r.ref)) for r in results]
+    rows = [indicator_row(r, framework, paid.get(r.ref)) for r in shown]
     judged = assessment.accepted  # nothing is judged on a rejected return: no colour, count, payment or plan
     drawn = []
-    for result, row in zip(results, rows):
+    for result, row in zip(shown, rows):
         if judged and charts and trends is not None and result.status in COLOURED:
             series = series_with_current(result, card.period.id, tuple(trends.get(result.ref, ())))
             drawn.append(chart_view(result, row, series, card.period.year.start.month))
