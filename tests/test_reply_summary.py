@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from bot.intake.replies import Reply, assessed, for_return
-from bot.reports.context import ReturnMeta, build_return_report, named_in_summary
+from bot.reports.chat import named_in_summary
+from bot.reports.context import ReturnMeta, build_return_report
 from bot.reports.samples import sample_year
 from kpi_core import loader
 from kpi_core.assess import Assessment, assess
