@@ -107,6 +107,16 @@ def framework_for(contract: StoredContract, period: Period) -> Framework:
     return loader.for_period(contract.framework_id, period, contract.start)
 
 
+def organisation_name(session: Session, settings: config.Settings, organisation_id: str) -> str:
+    """An organisation's name as configured (the database holds the same, synced from it; read only when the
+    configuration no longer names it)."""
+    from bot.storage.models import Organisation  # here: `kpibot score` imports this module without the ORM
+
+    configured = next((o.name for o in settings.organisations if o.id == organisation_id), None)
+    stored = None if configured else session.get(Organisation, organisation_id)
+    return configured or (stored.name if stored else organisation_id)
+
+
 def terms_of(settings: config.Settings, contract: StoredContract, period: Period | None = None) -> ContractTerms:
     """The contract's terms as configured; the framework's own when it is no longer in config.toml."""
     try:
@@ -132,15 +142,16 @@ def assess_in_context(session: Session, contract: StoredContract, period: Period
                       received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
                       benchmarks: Sequence[Benchmark] | None = None,
                       history_versions: dict[str, int] | None = None, submission_id: int | None = None,
-                      obligation: Obligation | None = None) -> Assessed:
+                      obligation: Obligation | None = None, store: Store | None = None) -> Assessed:
     """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
 
     `terms` are the contract's (`config.Contract.contract_terms()`; default: the framework's own); `benchmarks` the
     commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
     earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force);
     `submission_id` is the stored submission being judged, if there is one (a preview has none); `obligation` the
-    return it is for, when the caller has read it already."""
-    return assess_with(SessionStore(session), contract, period, parsed, received_at, zone, terms=terms,
+    return it is for, when the caller has read it already; `store` what reads the rest (default: the ORM, in
+    `session`)."""
+    return assess_with(store or SessionStore(session), contract, period, parsed, received_at, zone, terms=terms,
                        benchmarks=benchmarks, history_versions=history_versions, submission_id=submission_id,
                        obligation_id=obligation.id if obligation is not None and (
                            obligation.contract_id, obligation.period_id) == (contract.id, period.id) else None)
