@@ -61,6 +61,8 @@ class Store(Protocol):
     def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog: ...
     def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]: ...
     def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]: ...
+    def accepted_values(self, contract_id: str, return_type: str,
+                        periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]: ...
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]: ...
 
 
@@ -88,6 +90,11 @@ class SessionStore:
         from bot.storage.queries import values_of_versions
 
         return values_of_versions(self.session, versions)
+
+    def accepted_values(self, contract_id: str, return_type: str,
+                        periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
+        versions = self.accepted_versions(contract_id, return_type, periods)
+        return versions, self.values_of_versions(versions)
 
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]:
         from bot.assessment.comparators import benchmarks_for
@@ -177,10 +184,11 @@ def assess_with(store: Store, contract: StoredContract, period: Period, parsed: 
     log = store.log(contract.id, log_start(today, rule=rule), today)
     kpis = kpis_from(log, contract.id, today, zone, rule=rule, moment=received_at, judging=judging)
     system = system_values_for(kpis, framework, terms)
-    if history_versions is None:
-        history_versions = store.accepted_versions(contract.id, return_type,
-                                                   history_periods(framework, return_type, period))
-    history = store.values_of_versions(history_versions)
+    if history_versions is None:  # the versions in force and their figures
+        history_versions, history = store.accepted_values(contract.id, return_type,
+                                                          history_periods(framework, return_type, period))
+    else:
+        history = store.values_of_versions(history_versions)
     if benchmarks is None:
         benchmarks = store.benchmarks(framework, period, contract.year_start_month)
     assessment = assess(framework, period, parsed, history=history, contract_value=contract.value, today=today,
@@ -196,4 +204,4 @@ def year_parts(store: Store, contract: StoredContract, framework: Framework,
     if sub is None:
         return None
     parts = period.year.periods(framework.returns[sub].frequency)
-    return store.values_of_versions(store.accepted_versions(contract.id, sub, parts))
+    return store.accepted_values(contract.id, sub, parts)[1]

@@ -34,6 +34,10 @@ class PlainStore:
     def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]:
         return plain_reads.accepted_versions(self.reader, contract_id, return_type, [p.id for p in periods])
 
+    def accepted_values(self, contract_id: str, return_type: str,
+                        periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
+        return plain_reads.accepted_values(self.reader, contract_id, return_type, [p.id for p in periods])
+
     def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
         return plain_reads.values_of_versions(self.reader, versions)
 

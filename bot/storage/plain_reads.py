@@ -201,9 +201,11 @@ def obligations(reader: PlainReader, contract_id: str, start: date,
     found: dict[int, ObligationRow] = {}
     submissions = []
     for oid, return_type, period_id, period_start, due_date, sid, status, received_at, version in reader.rows(
-            "SELECT o.id, o.return_type, o.period_id, o.period_start, o.due_date, s.id, s.status, s.received_at, "
-            "s.version FROM obligation o LEFT OUTER JOIN submission s ON s.obligation_id = o.id WHERE o.contract_id = "
-            ":contract AND o.due_date >= :start AND o.period_start <= :as_of ORDER BY o.due_date, o.id",
+            "SELECT obligation.id, obligation.return_type, obligation.period_id, obligation.period_start, "
+            "obligation.due_date, submission.id, submission.status, submission.received_at, submission.version FROM "
+            "obligation LEFT OUTER JOIN submission ON submission.obligation_id = obligation.id WHERE "
+            "obligation.contract_id = :contract AND obligation.due_date >= :start AND obligation.period_start <= "
+            ":as_of ORDER BY obligation.due_date, obligation.id",
             contract=contract_id, start=start, as_of=as_of):
         if oid not in found:
             found[oid] = ObligationRow(oid, return_type, period_id, _day(period_start), _day(due_date))
@@ -218,11 +220,11 @@ def findings(reader: PlainReader, obligation_ids: Sequence[int]) -> list[Finding
     if not obligation_ids:
         return []
     wanted, params = _in("o", obligation_ids)
-    rows = reader.rows(f"SELECT obligation_id, checked_at AS at, 0 AS kind, note FROM spot_check WHERE obligation_id "
-                       f"IN {wanted} AND accurate = :no UNION ALL SELECT review.obligation_id, review_query.asked_at, "
-                       "1, review_query.reason FROM review_query JOIN review ON review.id = review_query.review_id "
-                       f"WHERE review.obligation_id IN {wanted} AND review_query.state = 'corrected' "
-                       "ORDER BY kind, at", no=False, **params)
+    rows = reader.rows(f"SELECT obligation_id, checked_at, 0, note FROM spot_check WHERE obligation_id IN {wanted} "
+                       "AND accurate = :no UNION ALL SELECT review.obligation_id, review_query.asked_at, 1, "
+                       "review_query.reason FROM review_query JOIN review ON review.id = review_query.review_id "
+                       f"WHERE review.obligation_id IN {wanted} AND review_query.state = 'corrected' ORDER BY 3, 2",
+                       no=False, **params)
     return [FindingRow(oid, _moment(at), "query" if kind else "spot_check", note) for oid, at, kind, note in rows]
 
 
@@ -246,6 +248,28 @@ def accepted_versions(reader: PlainReader, contract_id: str, return_type: str,
         "obligation.id WHERE obligation.contract_id = :contract AND obligation.return_type = :type AND "
         f"obligation.period_id IN {periods} AND submission.status = 'accepted'",
         contract=contract_id, type=return_type, **params) if sid is not None}
+
+
+def accepted_values(reader: PlainReader, contract_id: str, return_type: str,
+                    period_ids: Iterable[str]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
+    """`accepted_versions` and their `values_of_versions`, in one statement."""
+    wanted = sorted(set(period_ids))
+    if not wanted:
+        return {}, {}
+    periods, params = _in("p", wanted)
+    versions: dict[str, int] = {}
+    found: dict[str, dict[Key, Fraction]] = {}
+    for period_id, sid, item_id, breakdown, exact in reader.rows(
+            "SELECT obligation.period_id, submission.id, data_value.item_id, data_value.breakdown, data_value.exact "
+            "FROM obligation JOIN submission ON submission.obligation_id = obligation.id LEFT OUTER JOIN data_value "
+            "ON data_value.submission_id = submission.id AND data_value.period_id = obligation.period_id WHERE "
+            f"obligation.contract_id = :contract AND obligation.return_type = :type AND obligation.period_id IN "
+            f"{periods} AND submission.status = 'accepted'", contract=contract_id, type=return_type, **params):
+        versions[period_id] = sid
+        values = found.setdefault(period_id, {})
+        if item_id is not None:
+            values[(item_id, breakdown)] = exact_value(exact)
+    return versions, found
 
 
 def values_of_versions(reader: PlainReader, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
