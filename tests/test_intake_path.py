@@ -57,8 +57,9 @@ def test_a_new_version_after_its_receipt_is_pinned_then_saved_in_two_commits(int
         result = intake.process(submission_id, again)
     assert (result.outcome, result.version) == ("accepted", 2)
     assert counted.commits == 2  # the pin, then everything about the version
-    # Measured at 54 on SQLite for a second version (its review moves, its plans follow it): a bound, not a target.
-    assert counted.statements <= 60, counted.statements
+    # Measured at 39 on SQLite, 40 on PostgreSQL (its lock) for a second version (its review moves, its plans
+    # follow it; 54 before the review hook, the log and the history were read in fewer statements): a bound.
+    assert counted.statements <= 42, counted.statements
 
 
 def test_the_saved_versions_read_in_one_statement_decide_copy_overtaken_next_and_in_force() -> None:

@@ -61,6 +61,8 @@ class Store(Protocol):
     def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog: ...
     def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]: ...
     def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]: ...
+    def accepted_values(self, contract_id: str, return_type: str,
+                        periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]: ...
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]: ...
 
 
@@ -89,6 +91,11 @@ class SessionStore:
 
         return values_of_versions(self.session, versions)
 
+    def accepted_values(self, contract_id: str, return_type: str,
+                        periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
+        versions = self.accepted_versions(contract_id, return_type, periods)
+        return versions, self.values_of_versions(versions)
+
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]:
         from bot.assessment.comparators import benchmarks_for
 
@@ -105,6 +112,16 @@ class Assessed:
 def framework_for(contract: StoredContract, period: Period) -> Framework:
     """The framework version in force for `period` of `contract` (year-2 targets for year 2, ...)."""
     return loader.for_period(contract.framework_id, period, contract.start)
+
+
+def organisation_name(session: Session, settings: config.Settings, organisation_id: str) -> str:
+    """An organisation's name as configured (the database holds the same, synced from it; read only when the
+    configuration no longer names it)."""
+    from bot.storage.models import Organisation  # here: `kpibot score` imports this module without the ORM
+
+    configured = next((o.name for o in settings.organisations if o.id == organisation_id), None)
+    stored = None if configured else session.get(Organisation, organisation_id)
+    return configured or (stored.name if stored else organisation_id)
 
 
 def terms_of(settings: config.Settings, contract: StoredContract, period: Period | None = None) -> ContractTerms:
@@ -132,15 +149,16 @@ def assess_in_context(session: Session, contract: StoredContract, period: Period
                       received_at: datetime, zone: str, *, terms: ContractTerms | None = None,
                       benchmarks: Sequence[Benchmark] | None = None,
                       history_versions: dict[str, int] | None = None, submission_id: int | None = None,
-                      obligation: Obligation | None = None) -> Assessed:
+                      obligation: Obligation | None = None, store: Store | None = None) -> Assessed:
     """Interpret, validate and score `parsed` as of `received_at`, with stored history and system figures.
 
     `terms` are the contract's (`config.Contract.contract_terms()`; default: the framework's own); `benchmarks` the
     commissioner's in force for the period (default: those loaded in the database); `history_versions` pins the
     earlier periods' versions (to draw a report exactly as the reply judged it; default: the versions in force);
     `submission_id` is the stored submission being judged, if there is one (a preview has none); `obligation` the
-    return it is for, when the caller has read it already."""
-    return assess_with(SessionStore(session), contract, period, parsed, received_at, zone, terms=terms,
+    return it is for, when the caller has read it already; `store` what reads the rest (default: the ORM, in
+    `session`)."""
+    return assess_with(store or SessionStore(session), contract, period, parsed, received_at, zone, terms=terms,
                        benchmarks=benchmarks, history_versions=history_versions, submission_id=submission_id,
                        obligation_id=obligation.id if obligation is not None and (
                            obligation.contract_id, obligation.period_id) == (contract.id, period.id) else None)
@@ -166,10 +184,11 @@ def assess_with(store: Store, contract: StoredContract, period: Period, parsed: 
     log = store.log(contract.id, log_start(today, rule=rule), today)
     kpis = kpis_from(log, contract.id, today, zone, rule=rule, moment=received_at, judging=judging)
     system = system_values_for(kpis, framework, terms)
-    if history_versions is None:
-        history_versions = store.accepted_versions(contract.id, return_type,
-                                                   history_periods(framework, return_type, period))
-    history = store.values_of_versions(history_versions)
+    if history_versions is None:  # the versions in force and their figures
+        history_versions, history = store.accepted_values(contract.id, return_type,
+                                                          history_periods(framework, return_type, period))
+    else:
+        history = store.values_of_versions(history_versions)
     if benchmarks is None:
         benchmarks = store.benchmarks(framework, period, contract.year_start_month)
     assessment = assess(framework, period, parsed, history=history, contract_value=contract.value, today=today,
@@ -185,4 +204,4 @@ def year_parts(store: Store, contract: StoredContract, framework: Framework,
     if sub is None:
         return None
     parts = period.year.periods(framework.returns[sub].frequency)
-    return store.values_of_versions(store.accepted_versions(contract.id, sub, parts))
+    return store.accepted_values(contract.id, sub, parts)[1]

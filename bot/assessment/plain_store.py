@@ -17,7 +17,7 @@ from kpi_core.values import Key
 
 
 class PlainStore:
-    """`in_context.Store` on a read-only plain connection."""
+    """`in_context.Store` on a read-only plain connection (or the intake's own, `PlainReader.on`)."""
 
     def __init__(self, reader: PlainReader) -> None:
         self.reader = reader
@@ -26,14 +26,17 @@ class PlainStore:
         return plain_reads.obligation_id(self.reader, contract_id, return_type, period_id)
 
     def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog:
-        obligations = plain_reads.obligations(self.reader, contract_id, start, as_of)
+        obligations, submissions = plain_reads.obligations(self.reader, contract_id, start, as_of)
         ids = [o.id for o in obligations if o.id is not None]
-        return SubmissionLog(start, obligations, plain_reads.submissions(self.reader, ids),
-                             plain_reads.findings(self.reader, ids),
+        return SubmissionLog(start, obligations, submissions, plain_reads.findings(self.reader, ids),
                              plain_reads.requests(self.reader, contract_id, start))
 
     def accepted_versions(self, contract_id: str, return_type: str, periods: Iterable[Period]) -> dict[str, int]:
         return plain_reads.accepted_versions(self.reader, contract_id, return_type, [p.id for p in periods])
+
+    def accepted_values(self, contract_id: str, return_type: str,
+                        periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
+        return plain_reads.accepted_values(self.reader, contract_id, return_type, [p.id for p in periods])
 
     def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
         return plain_reads.values_of_versions(self.reader, versions)

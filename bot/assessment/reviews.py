@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.storage.db import fetch_rows
+from bot.storage.db import fetch_rows, table_of
 from bot.storage.models import Contact, Contract, Obligation
 from bot.storage.review_models import PaymentConfirmation, Review, ReviewEvent, ReviewQuery, SpotCheck
 
@@ -125,17 +125,19 @@ def inaccuracies(session: Session, obligation_ids: list[int]) -> dict[int, list[
     version, by obligation (oldest first)."""
     if not obligation_ids:
         return {}
+    # Both kinds in one statement: the spot checks first, then the queries, each oldest first.
+    spot, query, review = table_of(SpotCheck), table_of(ReviewQuery), table_of(Review)
+    checks = sa.select(spot.c.obligation_id.label("obligation_id"), spot.c.checked_at.label("at"),
+                       sa.literal(0).label("kind"), spot.c.note.label("note")) \
+        .where(spot.c.obligation_id.in_(obligation_ids), spot.c.accurate.is_(False))
+    queries = sa.select(review.c.obligation_id, query.c.asked_at, sa.literal(1), query.c.reason) \
+        .join(review, review.c.id == query.c.review_id) \
+        .where(review.c.obligation_id.in_(obligation_ids), query.c.state == "corrected")
     found: dict[int, list[Inaccuracy]] = {}
-    for check in session.exec(select(SpotCheck).where(col(SpotCheck.obligation_id).in_(obligation_ids),
-                                                      col(SpotCheck.accurate) == False)  # noqa: E712
-                              .order_by(col(SpotCheck.checked_at))):
-        found.setdefault(check.obligation_id, []).append(
-            Inaccuracy(check.obligation_id, check.checked_at, "spot_check", check.note))
-    for query, obligation_id in session.exec(
-            select(ReviewQuery, Review.obligation_id).join(Review, col(Review.id) == ReviewQuery.review_id)
-            .where(col(Review.obligation_id).in_(obligation_ids), col(ReviewQuery.state) == "corrected")
-            .order_by(col(ReviewQuery.asked_at))):
-        found.setdefault(obligation_id, []).append(Inaccuracy(obligation_id, query.asked_at, "query", query.reason))
+    for obligation_id, at, kind, note in session.execute(
+            sa.union_all(checks, queries).order_by(sa.literal_column("kind"), sa.literal_column("at"))):
+        found.setdefault(obligation_id, []).append(
+            Inaccuracy(obligation_id, at, "query" if kind else "spot_check", note))
     return found
 
 

@@ -89,13 +89,15 @@ def read_log(session: Session, contract_id: str, start: date, as_of: date) -> Su
     from bot.storage.models import Obligation, Submission
     from bot.storage.plan_models import InfoRequest
 
-    obligations = list(session.exec(select(Obligation).where(
-        Obligation.contract_id == contract_id, Obligation.due_date >= start, Obligation.period_start <= as_of)
-        .order_by(col(Obligation.due_date), col(Obligation.id))))
+    # The obligations and every submission of them in one query (a submission judges the contract's whole year).
+    rows = session.exec(select(Obligation, Submission)
+                        .outerjoin(Submission, col(Submission.obligation_id) == Obligation.id)
+                        .where(Obligation.contract_id == contract_id, Obligation.due_date >= start,
+                               Obligation.period_start <= as_of)
+                        .order_by(col(Obligation.due_date), col(Obligation.id))).all()
+    obligations = list({o.id: o for o, _ in rows}.values())
     ids = [o.id for o in obligations if o.id is not None]
-    # Every submission of these obligations in one query (a submission judges the contract's whole year).
-    submissions = list(session.exec(select(Submission).where(col(Submission.obligation_id).in_(ids))
-                                    .order_by(col(Submission.received_at), col(Submission.id)))) if ids else []
+    submissions = sorted((s for _, s in rows if s is not None), key=lambda s: (s.received_at, s.id or 0))
     requests = list(session.exec(select(InfoRequest).where(
         InfoRequest.contract_id == contract_id, InfoRequest.due >= start, InfoRequest.state != "withdrawn")
         .order_by(col(InfoRequest.due), col(InfoRequest.id))))

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Contact, ContactContract, Contract
@@ -33,10 +34,11 @@ def visible_contracts(session: Session, contact: Contact) -> list[Contract]:
     if not contact.active:
         return []
     column = Contract.commissioner_id if is_commissioner(contact) else Contract.provider_id
-    contracts = list(session.exec(select(Contract).where(column == contact.organisation_id).order_by(Contract.id)))
-    scope = {link.contract_id for link in session.exec(
-        select(ContactContract).where(ContactContract.contact_id == contact.id))}
-    return [c for c in contracts if not scope or c.id in scope]
+    # Narrowed to the contact's scope when the configuration gives one: one statement either way.
+    scope = select(ContactContract.contract_id).where(ContactContract.contact_id == contact.id)
+    return list(session.exec(select(Contract).where(
+        column == contact.organisation_id, sa.or_(~scope.exists(), col(Contract.id).in_(scope)))
+        .order_by(Contract.id)))
 
 
 def may_see(session: Session, contact: Contact, contract_id: str) -> bool:
@@ -74,19 +76,23 @@ def review_role(session: Session, contact: Contact, contract_id: str) -> str | N
 
 def people_for(session: Session, contract: Contract, part: str) -> list[Contact]:
     """The active contacts who play `part` in the review of `contract` (each may see it), by id."""
-    organisation, roles = ((contract.commissioner_id, ("commissioner",)) if part == COMMISSIONER
-                           else (contract.provider_id, PROVIDER_ROLES))
-    found = [c for c in session.exec(select(Contact).where(Contact.organisation_id == organisation,
-                                                           Contact.active == True)  # noqa: E712
-                                     .order_by(col(Contact.id))) if c.role in roles]
+    return people_by_part(session, contract, (part,))[part]
+
+
+def people_by_part(session: Session, contract: Contract,
+                   parts: tuple[str, ...] = (COMMISSIONER, PROVIDER)) -> dict[str, list[Contact]]:
+    """`people_for` each of `parts`, read together in one statement."""
+    wanted = {part: ((contract.commissioner_id, ("commissioner",)) if part == COMMISSIONER
+                     else (contract.provider_id, PROVIDER_ROLES)) for part in parts}
     # Each sees the contract through their organisation (`visible_contracts`), unless their scope leaves it out:
-    # every scope read in one query rather than one per person.
-    scopes: dict[int | None, set[str]] = {}
-    if found:
-        for link in session.exec(select(ContactContract).where(
-                col(ContactContract.contact_id).in_([c.id for c in found]))):
-            scopes.setdefault(link.contact_id, set()).add(link.contract_id)
-    return [c for c in found if not scopes.get(c.id) or contract.id in scopes[c.id]]
+    # the scopes are asked within the same statement.
+    links = select(ContactContract.contract_id).where(ContactContract.contact_id == Contact.id)
+    contacts = list(session.exec(select(Contact).where(
+        col(Contact.organisation_id).in_({organisation for organisation, _ in wanted.values()}),
+        Contact.active == True,  # noqa: E712
+        sa.or_(~links.exists(), sa.literal(contract.id).in_(links))).order_by(col(Contact.id))))
+    return {part: [c for c in contacts if c.organisation_id == organisation and c.role in roles]
+            for part, (organisation, roles) in wanted.items()}
 
 
 def commissions(session: Session, contact: Contact, contract_id: str) -> bool:

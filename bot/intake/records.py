@@ -24,7 +24,6 @@ from bot.storage.models import (
     Contract,
     FindingRow,
     Obligation,
-    Organisation,
     OutboxMessage,
     Submission,
     one_of,
@@ -139,13 +138,6 @@ def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
         assert found is not None
         session.expunge(found)
         return found
-
-
-def provider_name_of(session: Session, settings: config.Settings, provider_id: str) -> str:
-    """The provider's name as configured (the database holds the same, synced from it)."""
-    configured = next((o.name for o in settings.organisations if o.id == provider_id), None)
-    provider = None if configured else session.get(Organisation, provider_id)
-    return configured or (provider.name if provider else provider_id)
 
 
 def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact_id: int, today: date) -> None:

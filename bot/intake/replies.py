@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.reports.chat import email_text, telegram_text
+from bot.reports.chat import email_text, named_in_summary, telegram_text
 from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
 from kpi_core.assess import Assessment
 from kpi_core.findings import Finding
@@ -42,9 +42,10 @@ def assessed(channel: str, report: ReturnReport, with_pdf: bool = True, review_n
 def for_return(channel: str, meta: ReturnMeta, assessment: Assessment, zone: str, with_pdf: bool,
                review_note: str = "") -> Reply:
     """The reply to a scored return, from its assessment (see `assessed`)."""
-    # The summary shows no charts: no trend is scored on the submit path (the PDF, drawn later, has them).
-    return assessed(channel, build_return_report(assessment, meta, timezone=zone, charts=False), with_pdf,
-                    review_note)
+    # The summary shows no charts and prints the rows of only some indicators: no trend is scored and no other
+    # row built on the submit path (the PDF, drawn later, has them all).
+    report = build_return_report(assessment, meta, timezone=zone, charts=False, only=named_in_summary)
+    return assessed(channel, report, with_pdf, review_note)
 
 
 def review_summary(report: ReturnReport) -> str:

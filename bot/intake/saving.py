@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot import config
 from bot.assessment.in_context import Assessed
@@ -25,6 +25,7 @@ from bot.review import hooks as review
 from bot.storage.audit import event_row, record_all
 from bot.storage.db import lock_row, table_of
 from bot.storage.models import (
+    Contact,
     Contract,
     DataValue,
     FindingRow,
@@ -68,6 +69,7 @@ class Save:
     assessed: Assessed
     on_time: bool
     undone: Undone | None = None
+    sender: Contact | None = None  # the contact who sent it, read before the lock (detached)
 
 
 def reply_key(submission_id: int | None, stage: str = "") -> str:
@@ -88,15 +90,22 @@ def lock_obligation(session: Session, obligation_id: int | None) -> None:
     lock_row(session, Obligation, obligation_id)
 
 
-def earlier_in_flight(session: Session, submission: Submission, now: datetime) -> bool:
-    """Is a submission received before this one still being processed, and may it be a version of the same
-    return (pinned to it, or not yet pinned to any)? Its process must be alive, or it is not waited for."""
-    rows = session.exec(select(Submission.lease_until, Submission.lease_owner).where(
-        col(Submission.id) < submission.id, Submission.status == "received",
-        sa.or_(col(Submission.obligation_id) == submission.obligation_id,
-               col(Submission.obligation_id).is_(None)))).all()
+def under_lock(session: Session, submission: Submission, now: datetime) -> tuple[bool, Versions]:
+    """What the save decides from, read in one statement: is a submission received before this one still being
+    processed, and may it be a version of the same return (pinned to it, or not yet pinned to any)? Its process
+    must be alive, or it is not waited for. And the return's saved `versions`."""
+    table = table_of(Submission)
+    mine = table.c.obligation_id == submission.obligation_id
+    rows = session.execute(sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status,
+                                     table.c.obligation_id, table.c.lease_until, table.c.lease_owner).where(sa.or_(
+        sa.and_(mine, table.c.version.is_not(None)),
+        sa.and_(table.c.id < submission.id, table.c.status == "received",
+                sa.or_(mine, table.c.obligation_id.is_(None)))))).all()
     # One released to wait for its file (no owner) is not being processed: nothing waits for it.
-    return any(owner is not None and not leases.expired(until, owner, now) for until, owner in rows)
+    earlier = any(i < (submission.id or 0) and status == "received" and owner is not None
+                  and not leases.expired(until, owner, now) for i, _, _, status, _, until, owner in rows)
+    return earlier, Versions([(int(i), int(v), h, str(s)) for i, v, h, s, o, _, _ in rows
+                              if o == submission.obligation_id and v is not None])
 
 
 @dataclass(frozen=True)
@@ -143,10 +152,10 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     `standing` is the id of the version in force (read under the lock), superseded when this one is accepted."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
     at = received.received_at
-    # The contract and obligation, read before the lock, join this session clean: the hooks below find them
-    # there rather than reading them again. (The obligation's first acceptance is set by a statement, below.)
-    session.merge(job.contract, load=False)
-    session.merge(obligation, load=False)
+    # The contract, obligation and sender, read before the lock, join this session clean: the hooks below find
+    # them there rather than reading them again. The session holds objects weakly, so they are kept referenced
+    # until the commit. (The obligation's first acceptance is set by a statement, below.)
+    held = [session.merge(o, load=False) for o in (job.contract, obligation, job.sender) if o is not None]
     submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
     submission.period_id, submission.version = obligation.period_id, version
     submission.on_time = job.on_time
@@ -164,9 +173,10 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
             session.flush()  # the one-accepted-version index sees the old one go before the new one comes
         submission.status = outcome
         session.flush()
-        table = table_of(Obligation)
-        session.execute(table.update().where(table.c.id == obligation.id, table.c.first_accepted_at.is_(None))
-                        .values(first_accepted_at=at))
+        if obligation.first_accepted_at is None:  # once set it is never cleared: nothing to do otherwise
+            table = table_of(Obligation)
+            session.execute(table.update().where(table.c.id == obligation.id, table.c.first_accepted_at.is_(None))
+                            .values(first_accepted_at=at))
         save_values(session, submission.id, job.assessed)
         scored = save_results(session, submission.id, job.assessed)
     else:
@@ -191,10 +201,12 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
                          "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})]
     if submission.status == "accepted":  # reds ask for action plans (their audit follows the version's)
         audits += plans.version_accepted(session, settings, submission, obligation, scored, received.channel, at)
+        # It waits for the council's review (or the review follows it).
+        audits += review.version_accepted(session, settings, submission, superseded, received.channel,
+                                          reply.summary, at)
     record_all(session, audits)
-    if submission.status == "accepted":  # it waits for the council's review (or the review follows it)
-        review.version_accepted(session, settings, submission, superseded, received.channel, reply.summary, at)
     session.commit()
+    del held
     return IntakeResult(outcome, submission.id, reply.text, job.contract.id,
                         obligation.period_id, version, job.on_time, assessment.findings, assessment,
                         reply_to=reply_to(received))

@@ -30,7 +30,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import assess_in_context, terms_of
+from bot.assessment.in_context import assess_in_context, organisation_name, terms_of
+from bot.assessment.plain_store import PlainStore
 from bot.assessment.submission_kpis import local_date
 from bot.clock import utc_now
 from bot.intake import plan_files, replies, saving, undoing
@@ -45,7 +46,6 @@ from bot.intake.records import (
     ensure_sender_obligations,
     mine,
     pin,
-    provider_name_of,
     received_again,
     replay,
     sender_of,
@@ -64,6 +64,7 @@ from bot.storage.models import (
     StoredFile,
     Submission,
 )
+from bot.storage.plain_reads import PlainReader
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
 from kpi_core.returns.reader import read_return
@@ -282,11 +283,9 @@ class Intake:
             return self.endings.fail(submission_id, received, exc)
 
     def _process(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
-        with Session(self.engine) as session:
-            submission = session.get(Submission, submission_id)
-            assert submission is not None and submission.sender_contact_id is not None
-            contact = session.get(Contact, submission.sender_contact_id)
-            assert contact is not None
+        with Session(self.engine) as session:  # the submission and who sent it, in one statement
+            submission, contact = session.exec(select(Submission, Contact).join(
+                Contact, col(Contact.id) == Submission.sender_contact_id).where(Submission.id == submission_id)).one()
             sender = Sender.of(contact)
             stored, fetch = submission.sha256 is not None, waiting_for_file(submission)
             session.expunge(contact)  # who sent it, read once: the contracts it may be for are looked up below
@@ -336,10 +335,12 @@ class Intake:
             return self.endings.duplicate(submission_id, sender, received, contract, obligation,
                                           copy_of(self.engine, same))
         with Session(self.engine) as session:
+            # Judged on the history read as plain rows (as `kpibot score` reads it), in this session's snapshot.
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
                                          self.settings.timezone, terms=terms_of(self.settings, contract, period),
-                                         submission_id=submission_id, obligation=obligation)
-            provider_name = provider_name_of(session, self.settings, contract.provider_id)
+                                         submission_id=submission_id, obligation=obligation,
+                                         store=PlainStore(PlainReader.on(session.connection())))
+            provider_name = organisation_name(session, self.settings, contract.provider_id)
             expected = versions.next()
             # Only a version in force can have its corrections undone (the versions were read as it was pinned).
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
@@ -355,7 +356,8 @@ class Intake:
         on_time = local_date(received.received_at, self.settings.timezone) <= obligation.due_date
         job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
                           saving.Undone(undo, confirmed, provider_name, period.label,
-                                        bool(self.settings.telegram_token), self.settings.timezone) if undo else None)
+                                        bool(self.settings.telegram_token), self.settings.timezone) if undo else None,
+                          contact)
         build = lambda version: replies.for_return(  # noqa: E731
             received.channel, ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version,
                                          on_time, obligation.due_date, received.filename),
@@ -373,10 +375,10 @@ class Intake:
             with write_session(self.engine, expire_on_commit=False) as session:
                 submission = mine(session, job.submission_id)
                 saving.lock_obligation(session, job.obligation.id)
-                if waited < WAIT_FOR_EARLIER and saving.earlier_in_flight(session, submission, self.clock()):
+                earlier, saved = saving.under_lock(session, submission, self.clock())
+                if waited < WAIT_FOR_EARLIER and earlier:
                     session.rollback()
                 else:
-                    saved = saving.versions(session, job.obligation.id)
                     if (same := saved.identical_latest(submission.id, submission.sha256)) is not None:
                         return self.endings.write_duplicate(
                             session, submission, job.contact_id, job.actor, job.received, job.contract.id,

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import config
-from bot.authz.policy import COMMISSIONER, PROVIDER, people_for
+from bot.authz.policy import COMMISSIONER, PROVIDER, people_by_part
 from bot.outbox.addressing import channel_of
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 from bot.storage.models import Contact, Contract, OutboxMessage
@@ -63,7 +63,8 @@ class People:
 
     @classmethod
     def of(cls, session: Session, contract: Contract, exclude: int | None) -> "People":
-        return cls(people_for(session, contract, PROVIDER), people_for(session, contract, COMMISSIONER), exclude)
+        people = people_by_part(session, contract)
+        return cls(people[PROVIDER], people[COMMISSIONER], exclude)
 
     def take(self, audience: str) -> list[Contact]:
         found = [c for c in (self.provider if audience == "provider" else self.council)

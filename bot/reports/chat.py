@@ -16,6 +16,7 @@ from bot.reports.context import FindingView, IndicatorRow, ReturnReport
 from bot.reports.payment_view import PaymentView
 from bot.reports.status import StatusView
 from bot.reports.templating import render_text
+from kpi_core.results import IndicatorResult
 
 TELEGRAM_LIMIT = 4096
 PART_MARK = "({index}/{count})\n"
@@ -57,6 +58,12 @@ class ChatSummary:
     review_note: str = ""  # what the council's review of it means now (bot/review/hooks.py), or ''
 
 
+def named_in_summary(result: IndicatorResult) -> bool:
+    """Does a summary print this indicator's row? Every one but those only reported (INFO) and those on target
+    (GREEN, named by their ref alone), unless one is a critical failure or at risk of one (said first)."""
+    return result.status not in ("info", "green") or result.judgement.critical_failure or result.judgement.at_risk
+
+
 def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
     """The values the message templates print; `review_note` says what the council's review of it means."""
     warnings = tuple(f for f in report.findings if not f.is_error)
@@ -76,7 +83,7 @@ def chat_summary(report: ReturnReport, review_note: str = "") -> ChatSummary:
         headline=headline(report),
         attention=attention,
         no_data=", ".join(r.ref for r in report.attention if r.status.key == "no_data"),
-        on_target=", ".join(r.ref for r in report.on_target),
+        on_target=", ".join(report.on_target_refs),
         part_payment=tuple(r for section in report.sections for r in section.rows if r.status.key == "part"),
         payments=report.payments,
         errors=tuple(f for f in report.findings if f.is_error),

@@ -6,10 +6,9 @@ stateless `kpibot score --pdf` fills what a file can tell. Templates only loop o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from fractions import Fraction
 
 from markupsafe import Markup
 
@@ -17,7 +16,7 @@ from bot.reports import display
 from bot.reports.action_plans import ActionPlan
 from bot.reports.breakdowns import DisaggregationTable, disaggregation_tables
 from bot.reports.charts import ChartPoint, trend_chart
-from bot.reports.payment_view import PaymentView, payment_view
+from bot.reports.payment_view import PaymentView, part_payment_note, payment_view
 from bot.reports.review_view import ReviewView
 from bot.reports.status import ATTENTION_ORDER, StatusView, status_view
 from bot.reports.trends import TrendPoint, Trends, short_labels, trends_from_history
@@ -27,7 +26,6 @@ from kpi_core.duedates import due_date
 from kpi_core.findings import Finding
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
-from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.results import STATUS_ORDER, IndicatorResult, PaymentResult
 
 MAX_TREND_POINTS = 8
@@ -156,6 +154,7 @@ class ReturnReport:
     generated: str
     not_applicable: str = ""  # `DS.1 Timeliness ..., DS.2 Accuracy ...`: not terms of this contract
     review: ReviewView | None = None  # the council's review of the version and its history (stored returns)
+    on_target_refs: tuple[str, ...] = ()  # the refs of `on_target`, also when a summary built no row for them
 
 
 def indicator_row(result: IndicatorResult, framework: Framework, payment: PaymentResult | None = None) -> IndicatorRow:
@@ -211,21 +210,6 @@ def indicator_row(result: IndicatorResult, framework: Framework, payment: Paymen
         at_risk=at_risk,
         critical_level=level,
     )
-
-
-def part_payment_note(payment: PaymentResult, ind: Indicator) -> str:
-    """`Part payment: £9,000.00 of £36,000.00 (a forecast), in proportion between the minimum (50%) and the stretch
-    target (60%).`"""
-    rule = payment.rule
-    if not isinstance(rule, LinearPayment):
-        return ""
-    earned = (f"{formatting.money(payment.amount)} of {formatting.money(payment.maximum)}"
-              if payment.amount is not None and payment.maximum is not None
-              else f"{formatting.share(payment.earned_share)} of contract value")
-    state = {"forecast": " (a forecast)", "provisional": " (provisional)"}.get(payment.state, "")
-    low, high = (display.value_text(Fraction(str(v)), ind) for v in (rule.minimum, rule.stretch))
-    return (f"Part payment: {earned}{state}, in proportion between the minimum ({low}) and the stretch target "
-            f"({high}).")
 
 
 def sections_of(rows: list[IndicatorRow]) -> tuple[Section, ...]:
@@ -303,24 +287,27 @@ def report_notes(assessment: Assessment) -> tuple[str, ...]:
 
 def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends | None = None, *,
                         generated_at: datetime | None = None, timezone: str = "Europe/London",
-                        charts: bool = True, confirmed: Mapping[str, str] | None = None) -> ReturnReport:
+                        charts: bool = True, confirmed: Mapping[str, str] | None = None,
+                        only: Callable[[IndicatorResult], bool] | None = None) -> ReturnReport:
     """Turn an assessed return and what storage knows about it into the return report's context.
 
     `trends` maps indicator refs to earlier points (oldest first; this period's point is added when missing);
     when None, only this period is plotted (a file's own earlier figures never count). Without `charts` (for a
     chat or email summary, which shows neither) no trend is scored, no chart drawn and no breakdown tabled.
-    `confirmed` names, by payment rule, who confirmed this very figure and when (from storage).
+    `confirmed` names, by payment rule, who confirmed this very figure and when (from storage). `only` (for a
+    summary, never a PDF) builds rows only for the indicators it picks: the rows' fields leave out the others.
     """
     framework, card = assessment.framework, assessment.scorecard
     spec = framework.returns[assessment.return_id]
     if trends is None and charts:
         trends = trends_from_history(assessment)
     results = card.indicators
+    shown = tuple(r for r in results if only(r)) if only else results
     paid = {p.indicator: p for p in card.payments} if assessment.accepted else {}  # nothing is paid on a rejection
-    rows = [indicator_row(r, framework, paid.get(r.ref)) for r in results]
+    rows = [indicator_row(r, framework, paid.get(r.ref)) for r in shown]
     judged = assessment.accepted  # nothing is judged on a rejected return: no colour, count, payment or plan
     drawn = []
-    for result, row in zip(results, rows):
+    for result, row in zip(shown, rows):
         if judged and charts and trends is not None and result.status in COLOURED:
             series = series_with_current(result, card.period.id, tuple(trends.get(result.ref, ())))
             drawn.append(chart_view(result, row, series, card.period.year.start.month))
@@ -364,6 +351,7 @@ def build_return_report(assessment: Assessment, meta: ReturnMeta, trends: Trends
         notes=report_notes(assessment),
         generated=display.moment(generated_at, timezone) if generated_at else "",
         not_applicable=", ".join(framework.not_applicable),
+        on_target_refs=tuple(r.ref for r in results if r.status == "green") if judged else (),
     )
     return replace(report, action_plans=action_plans_for(report)) if judged else report
 

@@ -9,10 +9,13 @@ shown for one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from bot.reports import display
 from kpi_core import formatting
+from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
+from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.results import PaymentResult
 
 
@@ -63,3 +66,18 @@ def payment_view(payment: PaymentResult, framework: Framework, confirmed: str = 
         lines=payment.arithmetic,
         critical_failure=payment.critical_failure,
     )
+
+
+def part_payment_note(payment: PaymentResult, ind: Indicator) -> str:
+    """`Part payment: £9,000.00 of £36,000.00 (a forecast), in proportion between the minimum (50%) and the stretch
+    target (60%).`"""
+    rule = payment.rule
+    if not isinstance(rule, LinearPayment):
+        return ""
+    earned = (f"{formatting.money(payment.amount)} of {formatting.money(payment.maximum)}"
+              if payment.amount is not None and payment.maximum is not None
+              else f"{formatting.share(payment.earned_share)} of contract value")
+    state = {"forecast": " (a forecast)", "provisional": " (provisional)"}.get(payment.state, "")
+    low, high = (display.value_text(Fraction(str(v)), ind) for v in (rule.minimum, rule.stretch))
+    return (f"Part payment: {earned}{state}, in proportion between the minimum ({low}) and the stretch target "
+            f"({high}).")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -24,7 +25,7 @@ from bot.review.accuracy import counts_against
 from bot.review.messages import tell, when
 from bot.review.payments import reopen_payments
 from bot.review.scene import audiences, open_query, scene_of
-from bot.storage.audit import record
+from bot.storage.audit import event_row
 from bot.storage.models import Contact, Submission
 from bot.storage.review_models import Review, ReviewEvent
 
@@ -79,13 +80,13 @@ def reply_note(was: Before, accepted: bool) -> str:
 
 
 def version_accepted(session: Session, settings: config.Settings, submission: Submission,
-                     superseded: Submission | None, channel: str, summary: str, now: datetime) -> None:
-    """Open the review of the return `submission` is a version of, or move it onto `submission`."""
+                     superseded: Submission | None, channel: str, summary: str, now: datetime) -> list[dict[str, Any]]:
+    """Open the review of the return `submission` is a version of, or move it onto `submission`; return the audit
+    events to record with the version's own."""
     sender = session.get(Contact, submission.sender_contact_id) if submission.sender_contact_id else None
     review = review_of(session, submission.obligation_id)
     if review is None:
-        _open(session, settings, submission, sender, channel, summary, now)
-        return
+        return _open(session, settings, submission, sender, channel, summary, now)
     for _ in range(ATTEMPTS):
         review = session.exec(select(Review).where(Review.id == review.id)
                               .execution_options(populate_existing=True)).one()
@@ -125,13 +126,13 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
     people = audiences(session, scene.contract, exclude=None, asker=query.asked_by if query else None, signer=signer)
     people.seen.add(sender.id or 0 if sender and sender.role != "commissioner" else 0)  # their reply says it
     tell(session, settings, row, event, story, people, query.id if query else None)
-    _audit(session, review, event, now)
     if old_id is not None:
         reopen_payments(session, settings, scene, old_id, submission, sender, channel, now)
+    return [_audit(review, event, now)]
 
 
 def _open(session: Session, settings: config.Settings, submission: Submission, sender: Contact | None, channel: str,
-          summary: str, now: datetime) -> None:
+          summary: str, now: datetime) -> list[dict[str, Any]]:
     assert submission.obligation_id is not None and submission.contract_id and submission.period_id
     assert submission.id is not None and submission.version is not None
     review = Review(obligation_id=submission.obligation_id, contract_id=submission.contract_id,
@@ -146,7 +147,7 @@ def _open(session: Session, settings: config.Settings, submission: Submission, s
     story = scene.story(who=sender.name if sender else "the provider", when=when(now, settings),
                         lead=f"📥 New return for your review, received {when(now, settings)}", summary=summary)
     tell(session, settings, row, event, story, audiences(session, scene.contract, exclude=None))
-    _audit(session, review, event, now)
+    return [_audit(review, event, now)]
 
 
 def _event(session: Session, review: Review, action: str, prior: str, sender: Contact | None, channel: str,
@@ -160,7 +161,8 @@ def _event(session: Session, review: Review, action: str, prior: str, sender: Co
     return event
 
 
-def _audit(session: Session, review: Review, event: ReviewEvent, now: datetime) -> None:
-    record(session, now, event.actor, f"review_{event.action}", f"review:{review.id}",
-           {"contract": review.contract_id, "period": review.period_id, "version": review.version,
-            "channel": event.channel, "from": event.from_state, "to": event.to_state, "query": event.query_id})
+def _audit(review: Review, event: ReviewEvent, now: datetime) -> dict[str, Any]:
+    return event_row(now, event.actor, f"review_{event.action}", f"review:{review.id}",
+                     {"contract": review.contract_id, "period": review.period_id, "version": review.version,
+                      "channel": event.channel, "from": event.from_state, "to": event.to_state,
+                      "query": event.query_id})

@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import framework_for, terms_of
-from bot.authz.policy import COMMISSIONER, PROVIDER, people_for, review_role
+from bot.assessment.in_context import framework_for, organisation_name, terms_of
+from bot.authz.policy import COMMISSIONER, PROVIDER, people_by_part, review_role
 from bot.review import table as t
 from bot.review.messages import Audiences, Story
-from bot.storage.models import Contact, Contract, Obligation, Organisation, Submission
+from bot.storage.models import Contact, Contract, Obligation, Submission
 from bot.storage.review_models import Review, ReviewQuery
 from kpi_core.calendar import Period, parse_period
 from kpi_core.framework.model import Framework
@@ -76,11 +76,10 @@ def scene_of(session: Session, settings: config.Settings, review: Review) -> Sce
     obligation = session.get(Obligation, review.obligation_id)
     assert contract is not None and obligation is not None
     period = parse_period(review.period_id, contract.year_start_month)
-    provider = session.get(Organisation, contract.provider_id)
     returns = terms_of(settings, contract, period).returns
     label = returns[obligation.return_type].label if obligation.return_type in returns else obligation.return_type
     return Scene(review, contract, obligation, period, framework_for(contract, period),
-                 provider.name if provider else contract.provider_id, label)
+                 organisation_name(session, settings, contract.provider_id), label)
 
 
 def actor(session: Session, act: Act) -> Contact:
@@ -99,9 +98,10 @@ def part_of(session: Session, contact: Contact, contract: Contract) -> str | Non
 def audiences(session: Session, contract: Contract, exclude: int | None, asker: int | None = None,
               signer: int | None = None) -> Audiences:
     """Who each audience of the tables means for a return (or a year's payment) of `contract`."""
-    council = people_for(session, contract, COMMISSIONER)
+    people = people_by_part(session, contract)
+    council = people[COMMISSIONER]
     found: dict[str, list[Contact]] = {
-        t.PROVIDER: people_for(session, contract, PROVIDER),
+        t.PROVIDER: people[PROVIDER],
         t.REVIEWERS: council,
         t.COUNCIL: council,
         t.ASKER: [c for c in council if c.id == asker],
