@@ -141,6 +141,7 @@ def _shipped_data() -> dict[str, Entry]:
 
 
 _local: dict[str, Entry] = {}  # the council's own frameworks (`use_folder`), by id
+_texts: dict[str, str] = {}  # each council framework file's text as last read, by source
 
 
 @cache
@@ -208,6 +209,11 @@ def use_folder(folder: str | Path | None) -> list[Framework]:
     return [framework for _, framework, _ in found.values()]
 
 
+def local_texts() -> dict[str, str]:
+    """The text of each of the council's frameworks in use, by file, as `use_folder` read it."""
+    return {source: _texts[source] for _, _, source in _local.values()}
+
+
 def check_file(path: str | Path,
                others: dict[str, Entry] | None = None) -> tuple[Framework, list[tuple[Version, Framework]]]:
     """A council's framework file and its later versions, validated, with its id not already taken by a shipped
@@ -218,6 +224,7 @@ def check_file(path: str | Path,
 
 def _checked(path: Path, others: dict[str, Entry]) -> tuple[dict[str, Any], Framework, list[tuple[Version, Framework]]]:
     text = _read(path)
+    _texts[str(path)] = text
     cached = _from_cache(text)
     if cached is not None:
         data, framework, later = cached[0], cached[1], list(cached[2])
