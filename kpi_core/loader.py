@@ -127,17 +127,56 @@ def _parse_checked(text: str, source: str) -> Checked:
 
 
 @cache
+def _shipped_files() -> tuple[tuple[str, str, str], ...]:
+    """Each framework file shipped with kpibot: its name, where it came from and its text, by name."""
+    folder = resources.files("kpi_core") / SHIPPED
+    return tuple((entry.name, f"kpi_core/{SHIPPED}/{entry.name}", entry.read_text(encoding="utf-8"))
+                 for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".toml"))
+
+
+_opened: dict[str, Entry] = {}  # shipped files read so far, by source: each is read once, whoever asks first
+_ids: dict[str, str] = {}  # each shipped framework's source by id, as kept in the cache
+
+
+def _shipped_file(source: str, text: str) -> Entry:
+    if source not in _opened:
+        data, framework, _later[source] = _parse_checked(text, source)
+        _opened[source] = (data, framework, source)
+    return _opened[source]
+
+
+@cache
 def _shipped_data() -> dict[str, Entry]:
     found: dict[str, Entry] = {}
-    folder = resources.files("kpi_core") / SHIPPED
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            source = f"kpi_core/{SHIPPED}/{entry.name}"
-            data, framework, _later[source] = _parse_checked(entry.read_text(encoding="utf-8"), source)
-            if framework.id in found:
-                raise FrameworkError(entry.name, [f"framework id {framework.id!r} is already used"])
-            found[framework.id] = (data, framework, source)
+    for name, source, text in _shipped_files():
+        entry = _shipped_file(source, text)
+        if entry[1].id in found:
+            raise FrameworkError(name, [f"framework id {entry[1].id!r} is already used"])
+        found[entry[1].id] = entry
+    ids = {fid: source for fid, (_, _, source) in found.items()}
+    if _cache is not None and _cache.get(_ids_text()) != ids:
+        _cache.put(_ids_text(), ids)
     return found
+
+
+def _ids_text() -> str:
+    """What the shipped frameworks' ids are kept under in the cache: every shipped file's name and text."""
+    return "\0".join(["ids of the shipped frameworks", *(f"{name}\0{text}" for name, _, text in _shipped_files())])
+
+
+def _shipped_entry(framework_id: str) -> Entry:
+    """A shipped framework by id (KeyError if none has it). Before every shipped file is asked for, only the file
+    that the cache says holds this id is read: `kpibot score` needs one framework, not all of them."""
+    if not _shipped_data.cache_info().currsize and _cache is not None:
+        if not _ids:
+            found = _cache.get(_ids_text())
+            _ids.update(found if isinstance(found, dict) else {})
+        source = _ids.get(framework_id)
+        if source is not None:
+            entry = _shipped_file(source, next(text for _, s, text in _shipped_files() if s == source))
+            if entry[1].id == framework_id:
+                return entry
+    return _shipped_data()[framework_id]
 
 
 _local: dict[str, Entry] = {}  # the council's own frameworks (`use_folder`), by id
@@ -163,14 +202,15 @@ def source_of(framework_id: str) -> str:
 
 def get(framework_id: str) -> Framework:
     """A framework by id (shipped, or the council's own); KeyError lists the known ones."""
-    frameworks = known()
-    if framework_id not in frameworks:
-        raise KeyError(f"unknown framework {framework_id!r}; known: {', '.join(sorted(frameworks))}")
-    return frameworks[framework_id]
+    try:
+        return _entry(framework_id)[1]
+    except KeyError:
+        frameworks = known()
+        raise KeyError(f"unknown framework {framework_id!r}; known: {', '.join(sorted(frameworks))}") from None
 
 
 def _entry(framework_id: str) -> Entry:
-    return _local[framework_id] if framework_id in _local else _shipped_data()[framework_id]
+    return _local[framework_id] if framework_id in _local else _shipped_entry(framework_id)
 
 
 @cache
@@ -207,6 +247,11 @@ def use_folder(folder: str | Path | None) -> list[Framework]:
     _local.clear()
     _local.update(found)
     return [framework for _, framework, _ in found.values()]
+
+
+def shipped_texts() -> dict[str, str]:
+    """The text of each framework file shipped with kpibot, by source."""
+    return {source: text for _, source, text in _shipped_files()}
 
 
 def local_texts() -> dict[str, str]:

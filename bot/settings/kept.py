@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 from hashlib import sha256
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,5 @@ def entry_text(data: Mapping[str, Any], secrets: Iterable[str]) -> str:
     """What a validation of `data` (with the `secrets` keys holding the environment's secrets) depends on, in one
     text: the data with each secret as whether it is set, the frameworks in use, and the code."""
     shown = {key: (bool(value) if key in secrets else value) for key, value in data.items()}
-    shipped = resources.files("kpi_core") / loader.SHIPPED
-    frameworks = sorted((entry.name, entry.read_text(encoding="utf-8")) for entry in shipped.iterdir()
-                        if entry.name.endswith(".toml"))
-    return repr((settings_code(), frameworks, sorted(loader.local_texts().items()), shown))
+    frameworks = sorted({**loader.shipped_texts(), **loader.local_texts()}.items())
+    return repr((settings_code(), frameworks, shown))
