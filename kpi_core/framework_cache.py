@@ -19,7 +19,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -81,6 +80,8 @@ class FrameworkCache:
         key = key_of(text)
         try:
             payload = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+            import tempfile  # only a run that writes an entry needs it
+
             handle, name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
         except (OSError, pickle.PicklingError):
             return

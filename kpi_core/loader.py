@@ -12,7 +12,6 @@ import copy
 import tomllib
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,12 @@ from pydantic import ValidationError
 from kpi_core.calendar import Period
 from kpi_core.framework.model import Framework
 from kpi_core.framework.notes import Version
-from kpi_core.framework.problems import every_problem
 from kpi_core.framework_cache import FrameworkCache
 
 SHIPPED = "frameworks"
+# The package's own folder, not importlib.resources: kpibot is installed as files, and importing resources (with
+# tempfile, shutil and the compression modules behind it) was a hundredth of `kpibot score`'s start.
+SHIPPED_FOLDER = Path(__file__).parent / SHIPPED
 
 
 class FrameworkError(ValueError):
@@ -44,6 +45,8 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], Framework]:
     try:
         return data, Framework.model_validate(data)
     except ValidationError:
+        from kpi_core.framework.problems import every_problem  # only a file with a mistake needs it
+
         raise FrameworkError(source, every_problem(data)) from None
 
 
@@ -88,6 +91,8 @@ def later_versions(data: dict[str, Any], framework: Framework, source: str) -> l
         except ValidationError:
             where = (f"versions #{index + 1} (version {version.version!r}, from contract year "
                      f"{version.from_contract_year})")
+            from kpi_core.framework.problems import every_problem
+
             raise FrameworkError(source, [f"{where}: {p}" for p in every_problem(current)]) from None
         current = copy.deepcopy(current)
     return built
@@ -129,9 +134,8 @@ def _parse_checked(text: str, source: str) -> Checked:
 @cache
 def _shipped_files() -> tuple[tuple[str, str, str], ...]:
     """Each framework file shipped with kpibot: its name, where it came from and its text, by name."""
-    folder = resources.files("kpi_core") / SHIPPED
     return tuple((entry.name, f"kpi_core/{SHIPPED}/{entry.name}", entry.read_text(encoding="utf-8"))
-                 for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".toml"))
+                 for entry in sorted(SHIPPED_FOLDER.iterdir(), key=lambda e: e.name) if entry.name.endswith(".toml"))
 
 
 _opened: dict[str, Entry] = {}  # shipped files read so far, by source: each is read once, whoever asks first
@@ -294,7 +298,7 @@ def _id_taken(framework: Framework, text: str, others: dict[str, Entry]) -> list
     """Why `framework`'s id cannot be used: a shipped framework or another file of the folder has it."""
     shipped_entry = _shipped_data().get(framework.id)
     if shipped_entry is not None:
-        shipped_file = resources.files("kpi_core") / SHIPPED / Path(shipped_entry[2]).name
+        shipped_file = SHIPPED_FOLDER / Path(shipped_entry[2]).name
         if shipped_file.read_text(encoding="utf-8") != text:  # checking the shipped file itself is fine
             return [f"id: {framework.id!r} is the id of a framework shipped with kpibot ({shipped_entry[1].name}); "
                     f"give this one its own id, e.g. id = \"{framework.id}-local\""]
