@@ -16,8 +16,8 @@ Each command runs once first, unmeasured, so Python's compiled modules exist and
 validated settings are kept (in the temporary folder), as after any first run; it prints the median and the 90th
 percentile of each, and each one's ratio to the floor.
 
-Where `kpibot score` with history goes (CPU in one process, gc paused, at load 5, 0.29 s in all): Python and click
-0.06 s (the floor); importing pydantic 0.08 s, which the framework and settings models need (their pickles too);
+Where `kpibot score` with history goes (CPU timed inside one process at load 5, 0.30 s in all): Python's start and
+click 0.06 s (the floor); importing pydantic 0.08 s, which the framework and settings models need (their pickles too);
 defining the 27 framework models 0.025 s and the settings models with bot/config.py 0.03 s (their validators are
 deferred and never built when both come from the cache); the loader, terms, reader and assessing modules 0.06 s
 (about sixty dataclasses); the kept settings 0.01 s and the one framework 0.005 s read back; reading the history and
