@@ -8,7 +8,8 @@ every time, so its errors read as they always do. Entries are written to a tempo
 so two processes writing at once leave one whole entry; an entry that cannot be read is treated as missing.
 
 Entries are pickles, which run code when read: the folder must belong to the user running kpibot and be writable by
-no one else (it is created so), or the cache is not used.
+no one else (it is created so), or the cache is not used. The loader also keeps here which shipped file holds each
+framework id, and bot/settings/kept.py keeps validated settings the same way in a folder beside this one.
 """
 
 from __future__ import annotations
