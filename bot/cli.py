@@ -8,7 +8,9 @@ command's own docstring).
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +77,26 @@ COMMANDS: dict[str, Entry] = {
 }
 
 
+def load_command(target: str) -> click.Command:
+    """The click command at `module:attribute`. Its modules are imported with the cyclic garbage collector paused
+    and then frozen: they live as long as the process, and collecting the young objects again and again while
+    hundreds of modules and classes are made was a tenth of `kpibot score`'s start (benchmarks/bench_start.py)."""
+    module, attribute = target.split(":")
+    if module not in sys.modules:
+        gc.collect()  # what is garbage now is freed, not frozen for the rest of the process
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            importlib.import_module(module)
+        finally:
+            gc.freeze()  # later collections skip the modules' objects, which are never garbage
+            if collecting:
+                gc.enable()
+    command = getattr(sys.modules[module], attribute)
+    assert isinstance(command, click.Command)
+    return command
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command runs, and turns every failure into one
     `Error:` line with exit code 1 (usage mistakes keep click's own answer, exit code 2)."""
@@ -90,10 +112,7 @@ class LazyGroup(click.Group):
         entry = self.entries.get(name)
         if entry is None:
             return super().get_command(ctx, name)
-        module, attribute = entry.target.split(":")
-        command = getattr(importlib.import_module(module), attribute)
-        assert isinstance(command, click.Command)
-        return command
+        return load_command(entry.target)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.settings import redaction
+from bot.settings import kept, redaction
 from bot.settings.base import Model
 from bot.settings.channels import Email, Telegram
 from bot.settings.frameworks import Frameworks
@@ -34,6 +34,7 @@ from bot.settings.storage import Storage
 from bot.settings.teams import TeamsChannel, url_problem, webhook_urls
 from bot.settings.web import Web
 from kpi_core import loader, plain_errors
+from kpi_core.framework_cache import FrameworkCache
 from kpi_core.returns.safety import Limits
 
 DEFAULT_PATH = Path("config.toml")
@@ -45,18 +46,18 @@ class ConfigError(ValueError):
 
 class Settings(Model):
     timezone: str = "Europe/London"
-    storage: Storage = Storage()
-    intake: Intake = Intake()
-    reports: Reports = Reports()
-    email: Email = Email()
-    telegram: Telegram = Telegram()
-    outbox: Outbox = Outbox()
-    scheduler: Scheduler = Scheduler()
-    web: Web = Web()  # the web workspace (bot/settings/web.py)
-    review: Review = Review()
-    frameworks: Frameworks = Frameworks()
-    plans: Plans = Plans()
-    meetings: Meetings = Meetings()
+    storage: Storage = Field(default_factory=Storage)
+    intake: Intake = Field(default_factory=Intake)
+    reports: Reports = Field(default_factory=Reports)
+    email: Email = Field(default_factory=Email)
+    telegram: Telegram = Field(default_factory=Telegram)
+    outbox: Outbox = Field(default_factory=Outbox)
+    scheduler: Scheduler = Field(default_factory=Scheduler)
+    web: Web = Field(default_factory=Web)  # the web workspace (bot/settings/web.py)
+    review: Review = Field(default_factory=Review)
+    frameworks: Frameworks = Field(default_factory=Frameworks)
+    plans: Plans = Field(default_factory=Plans)
+    meetings: Meetings = Field(default_factory=Meetings)
     organisations: tuple[Organisation, ...] = ()
     contracts: tuple[Contract, ...] = ()
     contacts: tuple[Contact, ...] = ()
@@ -209,8 +210,42 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
     shown = dict(data)
     data.update({key: env.get(var, "") for key, var in SECRET_ENV.items()})
     data["teams_urls"] = webhook_urls(data.get("teams"), env)
+    keep = _keeping(env, data)
+    settings = keep[0].get(keep[1]) if keep else None
+    if isinstance(settings, Settings):  # validated before, secrets blanked: they are the environment's again
+        settings = settings.model_copy(update={key: data[key] for key in SECRET_ENV})
+    else:
+        settings = _validated(path, data, shown, from_env)
+        if keep:
+            keep[0].put(keep[1], settings.model_copy(update=dict.fromkeys(SECRET_ENV, "")))
+    # Paths in the file mean the same wherever kpibot runs from: `--config /srv/kpibot/config.toml status` from
+    # another folder must find the same database, not create an empty one. DATABASE_URL is read like any path
+    # given on the command line, from the current folder.
+    password = _password(settings.storage.database_url)
+    redaction.register(*(getattr(settings, key) for key in SECRET_ENV), *settings.teams_urls.values(), password,
+                       unquote(password))
+    base = path.absolute().parent
+    storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
+    frameworks = settings.frameworks.model_copy(update={"folder": frameworks_folder_of(path, data)})
+    return settings.model_copy(update={"source": str(path), "storage": storage, "frameworks": frameworks})
+
+
+def _keeping(env: dict[str, str], data: dict[str, Any]) -> tuple[FrameworkCache, str] | None:
+    """Where the validation of `data` is kept between runs and under what (bot/settings/kept.py); None when it must
+    not be: no cache folder, or its validation reads a secret's value (a Teams webhook URL) or it holds one (a
+    database URL with a password)."""
+    folder = framework_cache_folder(env)
+    storage = data.get("storage")
+    url = storage.get("database_url") if isinstance(storage, dict) else None
+    if folder is None or data["teams_urls"] or (isinstance(url, str) and _password(url)):
+        return None
+    return FrameworkCache(folder.with_name("settings")), kept.entry_text(data, SECRET_ENV)
+
+
+def _validated(path: Path, data: dict[str, Any], shown: dict[str, Any], from_env: bool) -> Settings:
+    """`data` validated as Settings, or ConfigError naming the file and every bad key (`shown`: the file's own)."""
     try:
-        settings = Settings.model_validate(data)
+        return Settings.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
@@ -224,16 +259,6 @@ def load(path: str | Path | None = None, environ: dict[str, str] | None = None) 
                 key = "DATABASE_URL (from the environment)"
             problems.append(f"{key}: {message}" if key else message)
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None
-    # Paths in the file mean the same wherever kpibot runs from: `--config /srv/kpibot/config.toml status` from
-    # another folder must find the same database, not create an empty one. DATABASE_URL is read like any path
-    # given on the command line, from the current folder.
-    password = _password(settings.storage.database_url)
-    redaction.register(*(getattr(settings, key) for key in SECRET_ENV), *settings.teams_urls.values(), password,
-                       unquote(password))
-    base = path.absolute().parent
-    storage = settings.storage.resolved(base, Path.cwd() if from_env else base)
-    frameworks = settings.frameworks.model_copy(update={"folder": frameworks_folder_of(path, data)})
-    return settings.model_copy(update={"source": str(path), "storage": storage, "frameworks": frameworks})
 
 
 def framework_cache_folder(env: dict[str, str]) -> Path | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+from typing import NamedTuple
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
@@ -58,7 +59,7 @@ class Ref:
 
 
 def breakdown_text(pairs: tuple[tuple[str, str], ...]) -> str:
-    return ",".join(f"{dim}={cat}" for dim, cat in sorted(pairs))
+    return ",".join([f"{dim}={cat}" for dim, cat in sorted(pairs)]) if pairs else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +112,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: made for every token of every expression, so it must be cheap to make
     kind: str  # "num" | "name" | "op" | "end"
     text: str
     pos: int
@@ -120,13 +120,15 @@ class _Token:
 
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        if text[pos].isspace():
-            pos += 1
-            continue
-        match = _TOKEN.match(text, pos)
+    pos, end = 0, len(text)
+    while pos < end:
+        match = _TOKEN.match(text, pos)  # the pattern skips the spaces before a token itself
         if not match or match.end() == pos:
+            start = pos
+            while pos < end and text[pos].isspace():
+                pos += 1
+            if pos > start:
+                continue
             raise ExpressionError(f"unexpected character {text[pos]!r} at position {pos + 1}")
         kind = match.lastgroup or "op"
         tokens.append(_Token(kind, match.group(kind), match.start(kind)))

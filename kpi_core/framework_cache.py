@@ -8,7 +8,8 @@ every time, so its errors read as they always do. Entries are written to a tempo
 so two processes writing at once leave one whole entry; an entry that cannot be read is treated as missing.
 
 Entries are pickles, which run code when read: the folder must belong to the user running kpibot and be writable by
-no one else (it is created so), or the cache is not used.
+no one else (it is created so), or the cache is not used. The loader also keeps here which shipped file holds each
+framework id, and bot/settings/kept.py keeps validated settings the same way in a folder beside this one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,8 @@ class FrameworkCache:
         key = key_of(text)
         try:
             payload = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+            import tempfile  # only a run that writes an entry needs it
+
             handle, name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
         except (OSError, pickle.PicklingError):
             return

@@ -12,7 +12,6 @@ import copy
 import tomllib
 from datetime import date
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,12 @@ from pydantic import ValidationError
 from kpi_core.calendar import Period
 from kpi_core.framework.model import Framework
 from kpi_core.framework.notes import Version
-from kpi_core.framework.problems import every_problem
 from kpi_core.framework_cache import FrameworkCache
 
 SHIPPED = "frameworks"
+# The package's own folder, not importlib.resources: kpibot is installed as files, and importing resources (with
+# tempfile, shutil and the compression modules behind it) was a hundredth of `kpibot score`'s start.
+SHIPPED_FOLDER = Path(__file__).parent / SHIPPED
 
 
 class FrameworkError(ValueError):
@@ -44,6 +45,8 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], Framework]:
     try:
         return data, Framework.model_validate(data)
     except ValidationError:
+        from kpi_core.framework.problems import every_problem  # only a file with a mistake needs it
+
         raise FrameworkError(source, every_problem(data)) from None
 
 
@@ -88,6 +91,8 @@ def later_versions(data: dict[str, Any], framework: Framework, source: str) -> l
         except ValidationError:
             where = (f"versions #{index + 1} (version {version.version!r}, from contract year "
                      f"{version.from_contract_year})")
+            from kpi_core.framework.problems import every_problem
+
             raise FrameworkError(source, [f"{where}: {p}" for p in every_problem(current)]) from None
         current = copy.deepcopy(current)
     return built
@@ -127,20 +132,59 @@ def _parse_checked(text: str, source: str) -> Checked:
 
 
 @cache
+def _shipped_files() -> tuple[tuple[str, str, str], ...]:
+    """Each framework file shipped with kpibot: its name, where it came from and its text, by name."""
+    return tuple((entry.name, f"kpi_core/{SHIPPED}/{entry.name}", entry.read_text(encoding="utf-8"))
+                 for entry in sorted(SHIPPED_FOLDER.iterdir(), key=lambda e: e.name) if entry.name.endswith(".toml"))
+
+
+_opened: dict[str, Entry] = {}  # shipped files read so far, by source: each is read once, whoever asks first
+_ids: dict[str, str] = {}  # each shipped framework's source by id, as kept in the cache
+
+
+def _shipped_file(source: str, text: str) -> Entry:
+    if source not in _opened:
+        data, framework, _later[source] = _parse_checked(text, source)
+        _opened[source] = (data, framework, source)
+    return _opened[source]
+
+
+@cache
 def _shipped_data() -> dict[str, Entry]:
     found: dict[str, Entry] = {}
-    folder = resources.files("kpi_core") / SHIPPED
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            source = f"kpi_core/{SHIPPED}/{entry.name}"
-            data, framework, _later[source] = _parse_checked(entry.read_text(encoding="utf-8"), source)
-            if framework.id in found:
-                raise FrameworkError(entry.name, [f"framework id {framework.id!r} is already used"])
-            found[framework.id] = (data, framework, source)
+    for name, source, text in _shipped_files():
+        entry = _shipped_file(source, text)
+        if entry[1].id in found:
+            raise FrameworkError(name, [f"framework id {entry[1].id!r} is already used"])
+        found[entry[1].id] = entry
+    ids = {fid: source for fid, (_, _, source) in found.items()}
+    if _cache is not None and _cache.get(_ids_text()) != ids:
+        _cache.put(_ids_text(), ids)
     return found
 
 
+def _ids_text() -> str:
+    """What the shipped frameworks' ids are kept under in the cache: every shipped file's name and text."""
+    return "\0".join(["ids of the shipped frameworks", *(f"{name}\0{text}" for name, _, text in _shipped_files())])
+
+
+def _shipped_entry(framework_id: str) -> Entry:
+    """A shipped framework by id (KeyError if none has it). Before every shipped file is asked for, only the file
+    that the cache says holds this id is read: `kpibot score` needs one framework, not all of them."""
+    if not _shipped_data.cache_info().currsize and _cache is not None:
+        if not _ids:
+            found = _cache.get(_ids_text())
+            _ids.update(found if isinstance(found, dict) else {})
+        source = _ids.get(framework_id)
+        if source is not None:
+            entry = _shipped_file(source, next(text for _, s, text in _shipped_files() if s == source))
+            if entry[1].id == framework_id:
+                return entry
+    return _shipped_data()[framework_id]
+
+
 _local: dict[str, Entry] = {}  # the council's own frameworks (`use_folder`), by id
+_texts: dict[str, str] = {}  # each council framework file's text as last read, by source
 
 
 @cache
@@ -162,14 +206,15 @@ def source_of(framework_id: str) -> str:
 
 def get(framework_id: str) -> Framework:
     """A framework by id (shipped, or the council's own); KeyError lists the known ones."""
-    frameworks = known()
-    if framework_id not in frameworks:
-        raise KeyError(f"unknown framework {framework_id!r}; known: {', '.join(sorted(frameworks))}")
-    return frameworks[framework_id]
+    try:
+        return _entry(framework_id)[1]
+    except KeyError:
+        frameworks = known()
+        raise KeyError(f"unknown framework {framework_id!r}; known: {', '.join(sorted(frameworks))}") from None
 
 
 def _entry(framework_id: str) -> Entry:
-    return _local[framework_id] if framework_id in _local else _shipped_data()[framework_id]
+    return _local[framework_id] if framework_id in _local else _shipped_entry(framework_id)
 
 
 @cache
@@ -208,6 +253,16 @@ def use_folder(folder: str | Path | None) -> list[Framework]:
     return [framework for _, framework, _ in found.values()]
 
 
+def shipped_texts() -> dict[str, str]:
+    """The text of each framework file shipped with kpibot, by source."""
+    return {source: text for _, source, text in _shipped_files()}
+
+
+def local_texts() -> dict[str, str]:
+    """The text of each of the council's frameworks in use, by file, as `use_folder` read it."""
+    return {source: _texts[source] for _, _, source in _local.values()}
+
+
 def check_file(path: str | Path,
                others: dict[str, Entry] | None = None) -> tuple[Framework, list[tuple[Version, Framework]]]:
     """A council's framework file and its later versions, validated, with its id not already taken by a shipped
@@ -218,6 +273,7 @@ def check_file(path: str | Path,
 
 def _checked(path: Path, others: dict[str, Entry]) -> tuple[dict[str, Any], Framework, list[tuple[Version, Framework]]]:
     text = _read(path)
+    _texts[str(path)] = text
     cached = _from_cache(text)
     if cached is not None:
         data, framework, later = cached[0], cached[1], list(cached[2])
@@ -242,7 +298,7 @@ def _id_taken(framework: Framework, text: str, others: dict[str, Entry]) -> list
     """Why `framework`'s id cannot be used: a shipped framework or another file of the folder has it."""
     shipped_entry = _shipped_data().get(framework.id)
     if shipped_entry is not None:
-        shipped_file = resources.files("kpi_core") / SHIPPED / Path(shipped_entry[2]).name
+        shipped_file = SHIPPED_FOLDER / Path(shipped_entry[2]).name
         if shipped_file.read_text(encoding="utf-8") != text:  # checking the shipped file itself is fine
             return [f"id: {framework.id!r} is the id of a framework shipped with kpibot ({shipped_entry[1].name}); "
                     f"give this one its own id, e.g. id = \"{framework.id}-local\""]

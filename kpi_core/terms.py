@@ -20,7 +20,7 @@ from kpi_core.thresholds import parse_threshold
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built when a contract's terms are read
 
 
 class ReturnChange(_Model):

@@ -90,8 +90,8 @@ def _forget_secrets() -> Iterator[None]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _framework_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Commands run by the tests keep checked frameworks (kpi_core/framework_cache.py) in a folder of the run's
-    own, not in the user's cache."""
+    """Commands run by the tests keep checked frameworks (kpi_core/framework_cache.py) and validated settings
+    (bot/settings/kept.py) in a folder of the run's own, not in the user's cache."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KPIBOT_CACHE_DIR", str(tmp_path_factory.mktemp("kpibot-cache")))
         yield

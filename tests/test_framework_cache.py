@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _forget() -> None:
     """Drop what this process has loaded, so the next call reads the files (or the cache) again."""
     loader._shipped_data.cache_clear()
+    loader._opened.clear()
+    loader._ids.clear()
     loader.shipped.cache_clear()
     loader._versions.cache_clear()
     loader._later.clear()
@@ -47,7 +49,7 @@ def entries(folder: Path) -> list[Path]:
 
 def test_frameworks_from_the_cache_are_the_frameworks_checked_in_full(cached: Path) -> None:
     checked = {fid: (framework, loader.versions(fid)) for fid, framework in loader.known().items()}
-    assert len(entries(cached)) == len(checked)  # one entry per shipped file, written on the first load
+    assert len(entries(cached)) == len(checked) + 1  # one per shipped file, and which file holds each id
     _forget()
     written = {path: path.stat().st_mtime_ns for path in entries(cached)}
     again = {fid: (framework, loader.versions(fid)) for fid, framework in loader.known().items()}
@@ -56,12 +58,24 @@ def test_frameworks_from_the_cache_are_the_frameworks_checked_in_full(cached: Pa
     assert {path: path.stat().st_mtime_ns for path in entries(cached)} == written  # a hit writes nothing
 
 
+def test_a_framework_asked_for_by_id_is_read_alone_and_is_the_one_every_framework_holds(cached: Path) -> None:
+    every = {fid: (framework, loader.versions(fid)) for fid, framework in loader.known().items()}
+    _forget()
+    framework = loader.get("ch-stop-smoking")
+    assert list(loader._opened) == ["kpi_core/frameworks/ch-stop-smoking.toml"]  # its own file only
+    assert (framework, loader.versions("ch-stop-smoking")) == every["ch-stop-smoking"]
+    assert loader.known()["ch-stop-smoking"] is framework  # read once: asking for all gives the same object
+    assert {fid: (f, loader.versions(fid)) for fid, f in loader.known().items()} == every
+    with pytest.raises(KeyError, match="unknown framework 'no-such'; known: ch-stop-smoking, "):
+        loader.get("no-such")
+
+
 def test_a_changed_framework_file_is_checked_again_never_served_stale(cached: Path, tmp_path: Path) -> None:
     folder = tmp_path / "own"
     folder.mkdir()
     (folder / "quit-line.toml").write_text(OWN, encoding="utf-8")
     first = loader.use_folder(folder)[0]
-    assert len(entries(cached)) == 5  # the shipped four (checked against its id) and this one
+    assert len(entries(cached)) == 6  # the shipped four (checked against its id), their ids, and this one
     (folder / "quit-line.toml").write_text(OWN.replace('target = ">= 40"', 'target = ">= 45"'), encoding="utf-8")
     changed = loader.use_folder(folder)[0]
     assert first.indicators[0].target != changed.indicators[0].target  # the new target, from the new text
@@ -71,7 +85,7 @@ def test_a_changed_framework_file_is_checked_again_never_served_stale(cached: Pa
     for _ in range(2):  # a mistake is never stored: it is reported in full every time
         with pytest.raises(loader.FrameworkError, match="quits"):
             loader.use_folder(folder)
-    assert len(entries(cached)) == 6
+    assert len(entries(cached)) == 7
 
 
 def test_another_kpibot_or_a_torn_or_foreign_entry_is_not_used(cached: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,7 +140,7 @@ def test_processes_writing_the_cache_at_once_leave_whole_entries(tmp_path: Path)
         printed = {writer.communicate(timeout=120)[0] for writer in writers}
         assert [writer.returncode for writer in writers] == [0] * 4
         assert len(printed) == 1
-    assert sorted(p.suffix for p in folder.iterdir()) == [".pickle"] * 4  # no temporary file left behind
+    assert sorted(p.suffix for p in folder.iterdir()) == [".pickle"] * 5  # no temporary file left behind
     store = FrameworkCache(folder)
     for path in (ROOT / "kpi_core" / "frameworks").glob("*.toml"):
         _, framework, _ = store.get(path.read_text(encoding="utf-8"))
@@ -160,4 +174,5 @@ def test_kpibot_score_prints_the_same_from_a_cold_cache_a_warm_one_and_none(tmp_
         assert done.returncode in (0, 2), done.stderr
         printed.append(done.stdout)
     assert printed[0] == printed[1] == printed[2] and '"indicators"' in printed[0]
-    assert len(list((tmp_path / "cache" / "frameworks").glob("*.pickle"))) == 4
+    assert len(list((tmp_path / "cache" / "frameworks").glob("*.pickle"))) == 5  # the four, and their ids
+    assert len(list((tmp_path / "cache" / "settings").glob("*.pickle"))) == 1

@@ -10,4 +10,6 @@ Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-_]*$", max_length=64)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built when first used: settings read back from bot/settings/kept.py are not validated again,
+    # so a command line that finds them there builds none.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

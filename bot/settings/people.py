@@ -33,7 +33,7 @@ class Contract(Model):
     year_start_month: int | None = Field(default=None, ge=1, le=12)
     # The commissioner's changes to the framework's terms for this contract: due dates, returns, data-submission
     # KPIs, the late-returns service failure rule (`false` removes one). See kpi_core/terms.py.
-    terms: TermOverrides = TermOverrides()
+    terms: TermOverrides = Field(default_factory=TermOverrides)
 
     @field_validator("framework")
     @classmethod

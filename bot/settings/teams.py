@@ -23,7 +23,7 @@ MAX_URL = 4000
 
 
 class TeamsChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: Id  # how `kpibot status` and the outbox name this channel
     organisation: Id  # a council (its commissioners' notices) or a provider (its people's)

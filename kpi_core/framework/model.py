@@ -62,9 +62,9 @@ class Framework(Model):
     version: str = "1"
     description: str = ""
     source: str = ""
-    calendar: CalendarSpec = CalendarSpec()
-    scoring: ScoringSpec = ScoringSpec()
-    terms: Terms = Terms()
+    calendar: CalendarSpec = Field(default_factory=CalendarSpec)
+    scoring: ScoringSpec = Field(default_factory=ScoringSpec)
+    terms: Terms = Field(default_factory=Terms)
     returns: dict[Id, ReturnType] = Field(min_length=1)
     disaggregations: dict[Id, Disaggregation] = {}
     items: tuple[DataItem, ...] = Field(min_length=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -25,7 +26,12 @@ from kpi_core.framework.returns import ReturnType
 # pydantic names the branch of a tagged union in an error's location; the reader knows only the keys.
 BRANCHES = ("linear", "tiers", "day_of_next_month", "date_after", "working_days_after", "days_after",
             "end_of_next_month")
-PAYMENT = TypeAdapter(PaymentRule)
+
+
+@cache
+def _payment() -> TypeAdapter[PaymentRule]:
+    """The payment rule's validator, built only when a framework file has a mistake to explain."""
+    return TypeAdapter(PaymentRule)
 
 
 def every_problem(data: dict[str, Any]) -> list[str]:
@@ -99,7 +105,7 @@ def _references_between_sound_parts(data: dict[str, Any]) -> list[str]:
     items = sound("items", DataItem.model_validate, "id")
     indicators = sound("indicators", Indicator.model_validate, "ref")
     rules = sound("rules", ValidationRule.model_validate)
-    payments = sound("payments", PAYMENT.validate_python)
+    payments = sound("payments", _payment().validate_python)
     versions = sound("versions", Version.model_validate)
     return reference_problems(returns, disaggregations, items, indicators, rules, payments, versions, invalid)
 
