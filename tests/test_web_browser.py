@@ -52,8 +52,10 @@ def database_url(tmp_path: Path, sqlite_template: str) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium, for this module's tests. Not for the session: while Playwright's sync API is open its event loop
+    counts as running in this thread, so every later test of the worker that calls `asyncio.run` would fail."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
