@@ -13,6 +13,7 @@ from weasyprint.formatting_structure import boxes
 
 from bot.reports.columns import CONTENT_PT, PADDING_PT, Column, indicator_columns, table_layout
 from bot.reports.context import ReturnReport, Section, build_return_report
+from bot.reports.glyph_widths import text_width
 from bot.reports.pdf import REPORTS, Drawings, TemplatesOnlyFetcher
 from bot.reports.render import return_report_html
 from bot.reports.trends import trends_from_history
@@ -84,3 +85,17 @@ def test_a_character_without_a_known_width_counts_wide_so_an_unknown_script_is_n
     wide = replace(report, sections=(Section(section.name, (row, *section.rows[1:])), *report.sections[1:]))
     assert not indicator_columns(wide).fixed
     assert indicator_table(wide).style["table_layout"] == "auto"
+
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_kerned_widths_are_the_widths_pango_sets_html_text_at(bold: bool) -> None:
+    samples = ["PART PAYMENT", "NO DATA", "AMBER", "Forecast", "LTV Year", "To be baselined", "1,234.5 out of 10"]
+    weight = 700 if bold else 400
+    html = ("<html><body style='font-family: DejaVu Sans; font-size: 8.3pt'>"
+            + "".join(f"<div><span style='font-weight:{weight}'>{text}</span></div>" for text in samples)
+            + "</body></html>")
+    laid = [box for box in HTML(string=html).render().pages[0]._page_box.descendants()
+            if isinstance(box, boxes.TextBox)]
+    assert [box.text for box in laid] == samples
+    for box in laid:  # CSS px: 8.3pt is 8.3 * 4/3 px
+        assert text_width(box.text, 8.3 * 4 / 3, bold=bold, kerned=True) == pytest.approx(box.width, abs=0.05)

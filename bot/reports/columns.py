@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 MM = 72 / 25.4  # points in a millimetre
 # templates/reports/print.css: A4 less 13 mm margins; cells padded 1.2 mm a side; text 8.3 pt, `.detail` and
-# `.note` 7 pt, headings 7.4 pt bold. Pango kerns, so text is never wider than its advance widths add up to.
+# `.note` 7 pt, headings 7.4 pt bold. Widths are kerned as Pango kerns them.
 CONTENT_PT = (210 - 2 * 13) * MM
 PADDING_PT = 2 * 1.2 * MM
 TEXT, SMALL, HEADING = 8.3, 7.0, 7.4
@@ -45,7 +45,7 @@ class TableLayout:
 
 
 def _width(text: str, size: float, *, bold: bool = False) -> float:
-    return text_width(text, size, bold=bold, unknown=WIDEST)
+    return text_width(text, size, bold=bold, unknown=WIDEST, kerned=True)
 
 
 def _words(text: str, size: float, *, bold: bool = False) -> float:
@@ -93,7 +93,7 @@ def table_layout(chosen: Sequence[Column], needs: Iterable[Sequence[float]]) -> 
     widest = [_words(c.heading, HEADING, bold=True) for c in chosen]
     for row in needs:
         widest = [max(w, n) for w, n in zip(widest, row, strict=True)]
-    percents = [max(c.percent, math.ceil((w + PADDING_PT) / CONTENT_PT * 1000) / 10) if c.percent else 0.0
+    percents = [max(c.percent, math.ceil((w + PADDING_PT) / CONTENT_PT * 10000) / 100) if c.percent else 0.0
                 for c, w in zip(chosen, widest, strict=True)]
     rest = 100 - sum(percents)
     fits = all(c.percent or CONTENT_PT * rest / 100 - PADDING_PT >= w for c, w in zip(chosen, widest, strict=True))
