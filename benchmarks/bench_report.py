@@ -49,11 +49,11 @@ would give it, worked out from DejaVu Sans' widths and kerning (bot/reports/colu
 measures every cell's narrowest and widest width before laying the table out (0.2-0.25 s); the automatic layout
 stays whenever some text might not fit. The shipped frameworks' tables come out within 0.1% of the page of the
 automatic widths, with the same page counts. Charts come three to a row, each row a block, so no fourth chart is
-laid out only to be pushed to the next line. Where the rest goes, measured by taking parts out (garbage collector off: report 1.38-1.44
-s against plain 0.70 s): the 57 trend charts about 0.55 s, of which drawing their SVGs 0.27 s (0.17 s of it the
-labels' text, which WeasyPrint lays out letter by letter; one label fewer per chart saves 0.05 s) and their
-captions most of the rest; the fractions, target bases and notes under the table's figures 0.14 s; parsing the
-HTML, four times the plain document's size, 0.08 s. Drawing a chart as an inline <svg> instead of an <img> costs
+laid out only to be pushed to the next line. Where the rest goes, measured by taking parts out (garbage collector
+off: report 1.38-1.44 s against plain 0.70 s): the 57 trend charts about 0.55 s, of which drawing their SVGs 0.27 s
+(0.17 s of it the labels' text, which WeasyPrint lays out letter by letter; one label fewer per chart saves 0.05 s)
+and their captions most of the rest; the fractions, target bases and notes under the table's figures 0.14 s; parsing
+the HTML, four times the plain document's size, 0.08 s. Drawing a chart as an inline <svg> instead of an <img> costs
 half as much again (0.49 s against 0.31 s for the 57 alone), and merging a chart's markers into one path is no
 quicker, so both stay as they are. The garbage collector is 16-20% of either document's CPU in the benchmark's
 process, and about the same share of each.
