@@ -32,7 +32,7 @@ def indicator_table(report: ReturnReport) -> boxes.TableBox:
     drawings = Drawings()
     html = return_report_html(report, action_plans=False, drawings=drawings)
     document = HTML(string=html, base_url=REPORTS.resolve().as_uri() + "/",
-                    url_fetcher=TemplatesOnlyFetcher(drawings=drawings)).render()
+                    url_fetcher=TemplatesOnlyFetcher(drawings=drawings).for_weasyprint()).render()
     for page in document.pages:
         for box in page._page_box.descendants():
             if isinstance(box, boxes.TableBox) and box.element_tag == "table" and len(box.column_widths) >= 6:

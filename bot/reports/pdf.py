@@ -56,8 +56,8 @@ class Drawings:
 
 class TemplatesOnlyFetcher:
     """Serve regular files under `root` and the report's own drawings; refuse every other URL and remember it
-    in `refused`. WeasyPrint is handed it inside its own fetcher class when a PDF is drawn (`_weasyprint_fetcher`),
-    so importing this module does not import WeasyPrint: about half a second of every `kpibot` command's start."""
+    in `refused`. WeasyPrint is handed it inside its own fetcher class (`for_weasyprint`) when a PDF is drawn, so
+    importing this module does not import WeasyPrint: about half a second of every `kpibot` command's start."""
 
     def __init__(self, root: Path = TEMPLATES, drawings: Drawings | None = None) -> None:
         self.root = root.resolve()
@@ -73,6 +73,10 @@ class TemplatesOnlyFetcher:
         if not path.is_relative_to(self.root) or not path.is_file():
             return None
         return path
+
+    def for_weasyprint(self) -> URLFetcher:
+        """This fetcher as WeasyPrint's `url_fetcher`."""
+        return _weasyprint_fetcher()(self)
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         from weasyprint.urls import URLFetcherResponse  # drawing a PDF: WeasyPrint is loaded by now
@@ -93,7 +97,7 @@ def html_to_pdf(html: str, *, fetcher: TemplatesOnlyFetcher | None = None, base:
     """Lay out `html` as a PDF; relative references resolve against `base` and go through the fetcher."""
     from weasyprint import HTML  # when the first PDF is drawn, not at start
 
-    url_fetcher = _weasyprint_fetcher()(fetcher or TemplatesOnlyFetcher())
+    url_fetcher = (fetcher or TemplatesOnlyFetcher()).for_weasyprint()
     return HTML(string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=url_fetcher).write_pdf()
 
 
