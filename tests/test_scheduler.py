@@ -342,7 +342,8 @@ def test_the_exception_report_goes_five_working_days_after_each_quarterly_deadli
     assert "One You" not in reports[0].text and "City and Hackney" not in reports[1].text
     assert reports[0].attachment == "exception-report-2026-01-15.pdf"
     with Session(engine) as session:
-        sha = session.exec(select(OutboxMessage.attachment_sha256).where(OutboxMessage.kind == "report")).first()
+        sha = session.exec(select(OutboxMessage.attachment_sha256).where(OutboxMessage.kind == "report")
+                           .order_by(col(OutboxMessage.id))).first()  # 15 January's (PostgreSQL keeps no order)
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(app.files.get(sha))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
