@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -120,7 +121,12 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that stopped reading (`kpibot status | head`) is noticed here
+            return result
+        except BrokenPipeError:  # nothing went wrong: the output is simply no longer wanted
+            _stdout_to_nowhere()
+            raise click.exceptions.Exit(141) from None  # what a shell reports for a writer stopped by SIGPIPE
         except click.exceptions.ClickException as exc:
             clean = redact(exc.message)  # a library's error may carry a secret it was given
             if clean != exc.message:
@@ -132,6 +138,14 @@ class LazyGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             raise click.ClickException(redact(explain(exc, ctx.obj))) from None
+
+
+def _stdout_to_nowhere() -> None:
+    """Point standard output at /dev/null: Python flushes it once more at exit and would complain of the pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (click's test runner): nothing is flushed at exit
+        pass
 
 
 @click.group("kpibot", cls=LazyGroup, commands=COMMANDS, invoke_without_command=True,

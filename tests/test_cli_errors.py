@@ -184,6 +184,17 @@ def test_the_installed_script_answers_status_before_init_without_a_traceback(fre
     assert (done.returncode, done.stdout, done.stderr) == (1, "", NOT_SET_UP + "\n")
 
 
+def test_a_reader_that_stops_reading_gets_no_error(fresh: Path) -> None:
+    """`kpibot calendar ... | head -1`: the pipe closes before kpibot has written; kpibot stops quietly, with the
+    exit status a shell gives a writer stopped by SIGPIPE, instead of "Error: Broken pipe"."""
+    done = subprocess.Popen([str(KPIBOT), "calendar", "--contract", "ch-stop-smoking", "--year", "2025-26"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=fresh, env={"PATH": "/usr/bin:/bin"})
+    assert done.stdout is not None and done.stderr is not None
+    done.stdout.close()  # long before Python has started and written anything
+    said = done.stderr.read().decode()
+    assert (done.wait(timeout=60), said) == (141, "")
+
+
 @pytest.mark.parametrize(("args", "expected"), [
     (("benchmarks", "list", "--framework", "nope"), "unknown framework 'nope'"),
     (("benchmarks", "load", "missing.csv"), "cannot read missing.csv: No such file or directory"),
