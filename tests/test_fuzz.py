@@ -17,6 +17,7 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from corpus.filling import TINY_FRAMEWORK, fill
 from corpus.people import KNOWN_VALID, POSTCODES, spaced, valid_nhs_numbers
 from fuzzing import fuzz
@@ -199,6 +200,20 @@ def test_formulas_found_by_pattern_are_exactly_those_the_parser_finds(sheet: tup
     except (sheetxml.StructureError, sheetxml.TooManyCells, sheetxml.TooManyRows):
         return  # refused by the walk whatever the pattern says
     assert found is None or found == walk.scan.uncached_formulas
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    (b'<c r="C7"><f>SUM(C4:C5)</f><v>400</v></c>', {}),
+    (b'<c r="C7"><f>SUM(C4:C5)</f></c>', {(6, 2): "SUM(C4:C5)"}),
+    # Found by the test above: a cell inside the formula's cell, before its result. The walk reads the result as
+    # the formula's; the pattern, which expects the result or the cell's end after </f>, leaves it to the walk.
+    (b'<c r="C7"><f>SUM(C4:C5)</f><c r="XFD1048576"><v>1</v></c><v>400</v></c>', None),
+    (b'<c r="C7"><f>SUM(C4:C5)</f><v>400</v><extLst/></c>', None),
+])
+def test_the_pattern_declines_a_formula_cell_it_does_not_account_for(
+        cell: bytes, expected: dict[tuple[int, int], str] | None) -> None:
+    xml = b'<worksheet><sheetData><row r="7">' + cell + b"</row></sheetData></worksheet>"
+    assert sheetxml.formulas_by_pattern(xml) == expected
 
 
 @fuzz(25)
