@@ -29,8 +29,7 @@ _ANY_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
 _FORMULA_HINT = re.compile(rb"f[\s/>](?<=[<:]f.)")
 _FORMULA_CELL = re.compile(
     rb"<(?:\w+:)?c((?:" + _ATTR + rb")*)\s*>\s*<(?:\w+:)?f(?:" + _ATTR + rb")*\s*(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
-    rb"(<(?:\w+:)?v(?:" + _ATTR + rb")*\s*(?:/>|>([^<]*)</(?:\w+:)?v>))?")
-_CELL_END = re.compile(rb"\s*</(?:\w+:)?c>")
+    rb"(<(?:\w+:)?v(?:" + _ATTR + rb")*\s*(?:/>|>([^<]*)</(?:\w+:)?v>))?(?=\s*</(?:\w+:)?c>)")
 _R_ATTR = re.compile(rb'\sr="([A-Za-z]{1,3})([0-9]{1,7})"')
 _T_STR = re.compile(rb'\st="str"')
 _SHARED_STRING = re.compile(rb"<(?:\w+:)?si[\s/>]")
@@ -228,9 +227,8 @@ def scan_sheet(name: str, part: str, xml: bytes, hidden: bool = False,
 def formulas_by_pattern(xml: bytes) -> dict[tuple[int, int], str] | None:
     """Formulas without a saved result, found by pattern; None when the pattern does not account for every <f>.
 
-    Each <f> must be the first child of its cell and the cell must end after its <v> (`<c r="B2"><f>...</f><v>...
-    </v></c>`, as every spreadsheet program writes it): the cell is matched from the tag before it. Anything else
-    after the formula (another element, a cell inside the cell) is left to the parser's walk."""
+    Each <f> must be the first child of its cell, which ends after its <v> (`<c r="B2"><f>...</f><v>...</v></c>`, as
+    every spreadsheet program writes it); anything else (a cell inside the cell) is left to the parser's walk."""
     uncached: dict[tuple[int, int], str] = {}
     if b"<f" not in xml and b":f" not in xml:
         return uncached
@@ -242,7 +240,7 @@ def formulas_by_pattern(xml: bytes) -> dict[tuple[int, int], str] | None:
             if formula is None or formula.end() != hint.end():
                 continue
         cell = _FORMULA_CELL.match(xml, xml.rfind(b"<", 0, tag))
-        if cell is None or _CELL_END.match(xml, cell.end()) is None:
+        if cell is None:
             return None
         attrs, text, value_tag, value = cell.groups(b"")
         # An empty <v/> is a saved result only for a text formula that returned "".
