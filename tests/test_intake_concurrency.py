@@ -142,20 +142,22 @@ def test_a_submission_killed_at_random_points_is_finished_once_after_restart(
 
 
 @pytest.mark.long
-@pytest.mark.timeout(900)  # 50 real kills a database: minutes on a busy two-core machine
+@pytest.mark.timeout(900)  # 20 real kills a database: a minute or two on a busy two-core machine
 def test_an_earlier_return_killed_while_a_later_one_completes_never_ends_in_force(
         intake: Intake, settings: config.Settings) -> None:
     """Issue 19: 'a random kill run on PostgreSQL left a submission received at 09:05 in force over one received at
-    09:06'. 50 times on each database: return X is recorded, a later return Y of the same period is sent by
+    09:06'. 20 times on each database: return X is recorded, a later return Y of the same period is sent by
     another process, and X's process is SIGKILLed at a random moment while Y completes; then the service resumes X
     and the channel sends X again. Versions stay unique and in order of receipt, the one in force is always the
-    latest received, and every submission is answered once."""
+    latest received, and every submission is answered once. Each round kills at a random point of its own slice of
+    X's life, so 20 rounds cover the whole life evenly (50 independent random points did so less evenly)."""
     url = str(intake.engine.url.render_as_string(hide_password=False))
     rng = random.Random(19)
     took = warm_submission_time(intake, sample_csv(seed=999), sample_csv(seed=998))
     intake.engine.dispose()
     mid_life = 0
-    for round_ in range(50):
+    rounds = 20
+    for round_ in range(rounds):
         at = NOW + timedelta(hours=2 * round_)
         earlier = received(sample_csv(seed=1000 + 2 * round_), message_id=f"x{round_}", caption="2025-26-Q2", at=at)
         later = received(sample_csv(seed=1001 + 2 * round_), message_id=f"y{round_}", caption="2025-26-Q2",
@@ -176,7 +178,7 @@ def test_an_earlier_return_killed_while_a_later_one_completes_never_ends_in_forc
         assert os.read(recorded, 1) == b"x"
         os.close(recorded)
         second = in_child(lambda: child_intake(url, settings).submit(later) and None)
-        time.sleep(rng.uniform(0, took * 1.5))  # a random point in X's life, not a wait for anything
+        time.sleep(took * 1.5 * (round_ + rng.random()) / rounds)  # a point in X's life, not a wait for anything
         os.kill(first, signal.SIGKILL)
         os.waitpid(first, 0)
         assert wait_all([second]) == [0]
@@ -191,7 +193,7 @@ def test_an_earlier_return_killed_while_a_later_one_completes_never_ends_in_forc
         in_force = [s for s in subs if s.status == "accepted"]
         assert in_force == [versioned[-1]], (round_, [(s.id, s.status, s.version) for s in subs])
         assert {s.status for s in subs} <= {"accepted", "superseded", "overtaken", "duplicate"}
-    assert mid_life >= 10, mid_life  # the kills reached X's work, not only its aftermath
+    assert mid_life >= rounds // 5, mid_life  # the kills reached X's work, not only its aftermath
     with Session(intake.engine) as session:
         keys = session.exec(select(OutboxMessage.dedupe_key)).all()
     assert len(keys) == len(set(keys))

@@ -4,7 +4,7 @@
 Recovery saves X as version 2, in force, and Y becomes superseded. The older figures are now in force.' The order is
 the receipt's (the submission's sequence), so a return that finishes after a later one of the same return was saved
 is not applied: its sender is told so, and which version is in force. Real processes, a real SIGKILL, on SQLite and
-PostgreSQL. (The same kill at random points, 50 times per database: test_intake_concurrency.py.)
+PostgreSQL. (The same kill at random points, 20 times per database: test_intake_concurrency.py.)
 """
 
 from __future__ import annotations

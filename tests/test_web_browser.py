@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +113,17 @@ def sign_in_by_link(ws: Workspace, browser: Any, site: str, email: str, width: i
     return page
 
 
-def accessible(page: Any) -> None:
-    """axe-core finds no WCAG 2.2 A or AA violation on the page as it stands."""
+@cache
+def _axe() -> Any:
     from axe_playwright_python.sync_playwright import Axe
 
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return Axe()  # reads axe-core's script once
+
+
+def accessible(page: Any) -> None:
+    """axe-core finds no WCAG 2.2 A or AA violation on the page as it stands. (Only violations are gathered: the
+    passes and the rules that did not apply are not needed, and gathering them took almost a third of the sweeps.)"""
+    result = _axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]})
     assert result.violations_count == 0, f"{page.url}:\n{result.generate_report()}"
 
 
