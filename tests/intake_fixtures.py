@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -117,10 +118,16 @@ def deployment(tmp_path: Path, database_url: str, extra: str = "") -> config.Set
 
 def sample_csv(framework_id: str = "ch-stop-smoking", seed: int = 1, level: float = 0.9,
                overrides: dict[tuple[str, str], Fraction] | None = None) -> bytes:
-    fw = loader.get(framework_id)
-    values = samples.sample_values(fw, "quarterly", seed=seed, level=level)
+    values = dict(_sample_values(framework_id, seed, level))
     values.update(overrides or {})
     return samples.to_csv(values).encode()
+
+
+@cache
+def _sample_values(framework_id: str, seed: int, level: float) -> dict[tuple[str, str], Fraction]:
+    """The same figures every time for the same arguments (fitting them to the rules takes tens of milliseconds,
+    and most tests send the same few returns): a copy is taken before any change."""
+    return samples.sample_values(loader.get(framework_id), "quarterly", seed=seed, level=level)
 
 
 def received(data: bytes, message_id: str = "m1", sender: str = ALICE, at: datetime = NOW, caption: str = "",
@@ -138,13 +145,29 @@ def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) 
 
 @pytest.fixture
 def loaded(settings: config.Settings, engine: sa.Engine) -> sa.Engine:
-    """The database with the deployment and its obligations up to NOW."""
+    """The database with the deployment and its obligations up to NOW. On SQLite the first test of a worker loads
+    it and the others of the same deployment get a copy of the file it left (loading it took some 40 ms a test)."""
+    key = settings.model_dump_json(exclude={"storage"}) if engine.dialect.name == "sqlite" else ""
+    path = Path(engine.url.database or "")
+    if key in _LOADED_SQLITE:
+        engine.dispose()  # nothing is open on the file it replaces
+        for stale in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        path.write_bytes(_LOADED_SQLITE[key])
+        return engine
     with Session(engine) as session:
         sync_settings(session, settings, NOW)
         for contract in session.exec(select(Contract)):
             ensure_obligations(session, contract, NOW.date())
         session.commit()
+    if key:
+        with engine.connect() as c:
+            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every row in the file itself
+        _LOADED_SQLITE[key] = path.read_bytes()
     return engine
+
+
+_LOADED_SQLITE: dict[str, bytes] = {}  # a loaded SQLite database file, by the deployment (storage paths aside)
 
 
 @pytest.fixture
