@@ -79,8 +79,8 @@ def reply_note(was: Before, accepted: bool) -> str:
     return " ".join(lines)
 
 
-def version_accepted(session: Session, settings: config.Settings, submission: Submission,
-                     superseded: Submission | None, channel: str, summary: str, now: datetime) -> list[dict[str, Any]]:
+def version_accepted(session: Session, settings: config.Settings, submission: Submission, channel: str,
+                     summary: str, now: datetime) -> list[dict[str, Any]]:
     """Open the review of the return `submission` is a version of, or move it onto `submission`; return the audit
     events to record with the version's own."""
     sender = session.get(Contact, submission.sender_contact_id) if submission.sender_contact_id else None
