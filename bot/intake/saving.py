@@ -23,7 +23,7 @@ from bot.plans import hooks as plans
 from bot.processes import leases
 from bot.review import hooks as review
 from bot.storage.audit import event_row, record_all
-from bot.storage.db import lock_row, table_of
+from bot.storage.db import insert_tuples, lock_row, table_of
 from bot.storage.models import (
     Contact,
     Contract,
@@ -233,28 +233,30 @@ def save(session: Session, job: Save, version: int, reply: replies.Reply, now: d
 def save_values(session: Session, submission_id: int | None, assessed: Assessed) -> None:
     assessment = assessed.assessment
     interp = assessment.interpretation
-    periods = {assessment.period.id: interp.values, **interp.history}
-    rows = [dict(submission_id=submission_id, period_id=period_id, item_id=item, breakdown=breakdown,
-                 exact=str(value), value=float(value),
-                 cell=interp.where.get((item, breakdown), "") if period_id == assessment.period.id else "")
+    this = assessment.period.id
+    periods = {this: interp.values, **interp.history}
+    where = interp.where
+    rows = [(submission_id, period_id, item, breakdown, str(value), float(value),
+             where.get((item, breakdown), "") if period_id == this else "")
             for period_id, values in periods.items() for (item, breakdown), value in sorted(values.items())]
-    if rows:
-        session.execute(table_of(DataValue).insert(), rows)
+    insert_tuples(session, table_of(DataValue), VALUE_COLUMNS, rows)
+
+
+VALUE_COLUMNS = ("submission_id", "period_id", "item_id", "breakdown", "exact", "value", "cell")
+RESULT_COLUMNS = ("submission_id", "ref", "status", "value", "critical_failure", "detail")
 
 
 def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> list[plans.Scored]:
     """Store the scorecard; return each indicator's ref, status and stored result (for its action plan)."""
     card = assessed.assessment.scorecard
     scored: list[plans.Scored] = [(r.ref, r.status, r.as_dict()) for r in card.indicators]
-    rows = [dict(submission_id=submission_id, ref=r.ref, status=r.status,
-                 value=None if r.value is None else float(r.value), critical_failure=r.judgement.critical_failure,
-                 detail=detail) for r, (_, _, detail) in zip(card.indicators, scored, strict=True)]
-    if rows:
-        session.execute(table_of(IndicatorResultRow).insert(), rows)
-    payments = [dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
-                     detail=p.as_dict()) for p in card.payments]
-    if payments:
-        session.execute(table_of(PaymentRow).insert(), payments)
+    insert_tuples(session, table_of(IndicatorResultRow), RESULT_COLUMNS, [
+        (submission_id, r.ref, r.status, None if r.value is None else float(r.value), r.judgement.critical_failure,
+         detail) for r, (_, _, detail) in zip(card.indicators, scored, strict=True)], json=("detail",))
+    if card.payments:
+        session.execute(table_of(PaymentRow).insert(), [
+            dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
+                 detail=p.as_dict()) for p in card.payments])
     return scored
 
 
