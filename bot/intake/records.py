@@ -71,6 +71,12 @@ class JustRecorded:
             return self._kept.pop(submission_id, None)
 
 
+def recorded_key(session: Session, key: str) -> bool:
+    """Is a submission recorded for the channel key `key` (one plain statement)?"""
+    table = table_of(Submission)
+    return session.execute(sa.select(table.c.id).where(table.c.idempotency_key == key)).first() is not None
+
+
 def by_key(session: Session, key: str) -> Submission | None:
     return session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
 

@@ -48,6 +48,7 @@ from bot.intake.records import (
     ensure_sender_obligations,
     mine,
     received_again,
+    recorded_key,
     replay,
     versions_for,
     waiting_for_file,
@@ -57,14 +58,10 @@ from bot.processes import leases
 from bot.reports.context import ReturnMeta
 from bot.review import hooks as review
 from bot.settings.redaction import redact
-from bot.storage.audit import record
+from bot.storage.audit import event_row, record_all
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import (
-    Contact,
-    StoredFile,
-    Submission,
-)
+from bot.storage.models import Contact, StoredFile, Submission
 from bot.storage.plain_reads import PlainReader
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
@@ -192,9 +189,9 @@ class Intake:
 
     def _receive(self, received: Received) -> IntakeResult | int:
         with Session(self.engine) as session:
-            earlier = by_key(session, received.key)
+            earlier = recorded_key(session, received.key)
             contact = None if earlier else contact_of(session, received)
-        if earlier is not None:
+        if earlier:
             return self._again(received)
         if contact is None:
             return self.endings.unknown_sender(received)
@@ -206,13 +203,13 @@ class Intake:
         now = self.clock()
         with write_session(self.engine, expire_on_commit=False) as session:
             if digest is not None:
-                insert_ignore(session, StoredFile, dict(sha256=digest, size=len(received.data),
-                                                        first_seen_at=received.received_at))
                 # The same bytes from an unknown sender were kept restricted (or purged): a registered sender's
-                # copy is a return like any other, kept for good.
-                session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
-                                                         col(StoredFile.restricted) == True)  # noqa: E712
-                             .values(restricted=False, purge_after=None, purged_at=None))
+                # copy is a return like any other, kept for good. (A file stored just now is not restricted.)
+                if not insert_ignore(session, StoredFile, dict(sha256=digest, size=len(received.data),
+                                                               first_seen_at=received.received_at)):
+                    session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
+                                                             col(StoredFile.restricted) == True)  # noqa: E712
+                                 .values(restricted=False, purge_after=None, purged_at=None))
             submission = Submission(
                 idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
@@ -226,9 +223,10 @@ class Intake:
             except sa.exc.IntegrityError:  # the same message, recorded by another process a moment ago
                 session.rollback()
                 return self._again(received)
-            record(session, received.received_at, sender.email, "submission_received", f"submission:{submission.id}",
-                   {"channel": received.channel, "filename": received.filename, "sha256": digest,
-                    "size": len(received.data), "on_behalf": sender.on_behalf})
+            record_all(session, [event_row(
+                received.received_at, sender.email, "submission_received", f"submission:{submission.id}",
+                {"channel": received.channel, "filename": received.filename, "sha256": digest,
+                 "size": len(received.data), "on_behalf": sender.on_behalf})])
             assert submission.id is not None
             session.commit()
         if digest is not None:  # processed next, as a rule: what was just written need not be read again
