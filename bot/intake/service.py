@@ -5,15 +5,15 @@
    submission, leased to this process, committed before anything parses it.
 2. Read the file (in a worker process in the service) with no transaction open. A file that looks like personal
    data is quarantined; one that is not a return at all is refused before kpibot asks which contract it is for.
-3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), pin the
-   submission to its obligation, and spot a file identical to the version already in force.
-4. Validate and score, reading the accepted history, still with no write transaction open.
-5. Save under the obligation's lock, after any earlier-received submission of the same return (waited for while
-   its process lives, at most 30 s): the next version (unique, in order of receipt), superseding the old, values,
-   results, findings, the reply and the PDF to draw, in one short transaction. A submission finishing after one
-   received later was saved (it was resumed after a crash, or was slower than the wait) is not applied: versions
-   follow the order of receipt (the submission's id), never the order of saving, and its sender is told which
-   version is in force.
+3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), and spot
+   a file identical to the version already in force.
+4. Validate and score, reading the accepted history (steps 3 and 4 are one read transaction; nothing is written).
+5. Save under the obligation's lock, after any earlier-received submission that may be of the same return (waited
+   for while its process lives, at most 30 s): the submission pinned to its return, the next version (unique, in
+   order of receipt), superseding the old, values, results, findings, the reply and the PDF to draw, in one short
+   transaction. A submission finishing after one received later was saved (it was resumed after a crash, or was
+   slower than the wait) is not applied: versions follow the order of receipt (the submission's id), never the
+   order of saving, and its sender is told which version is in force.
 A fault after step 1 marks the submission failed and rolls the rest back; the raw file and the record stay. A
 process killed after step 1 leaves the submission `received`: the next process to look (a resend of the same
 message, `kpibot init`, the running service) resumes it, so it is answered once.
