@@ -122,7 +122,9 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, 
         return 0
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-    result = session.connection().execute(insert.on_conflict_do_nothing(), rows)  # Core: no ORM identity map
+    # Core: no ORM identity map. SQLAlchemy keeps an INSERT's row count only when asked (PostgreSQL's was lost).
+    result = session.connection().execute(insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+                                          rows)
     return max(result.rowcount, 0)
 
 
