@@ -25,7 +25,7 @@ from bot.assessment.submission_kpis import kpis_from, log_start, submission_kpis
 from bot.assessment.submission_log import SubmissionLog, read_log
 from bot.commands.score import as_dict, render_text
 from bot.intake.service import Intake
-from bot.storage import db, plain_reads
+from bot.storage import db, history_read, plain_reads
 from bot.storage.models import Contact, Contract, Obligation, Submission
 from bot.storage.plain_reads import PlainReader
 from bot.storage.plan_models import InfoRequest
@@ -180,6 +180,23 @@ def test_stored_contracts_benchmarks_and_versions_read_plainly_are_the_orms(logg
     assert plain_reads.contract(reader, "no-such-contract") is None
     assert plain_reads.obligation_id(reader, CONTRACT, "quarterly", "2019-20-Q1") is None
     assert plain_reads.revision(reader) == db.current_revision(logged.engine)
+
+
+def test_the_one_statement_history_read_gives_each_part_as_its_own_read_does(logged: Intake,
+                                                                             reader: PlainReader) -> None:
+    """The intake judges a return on one read (bot/storage/history_read.py): the log, the versions in force with
+    their figures and the benchmarks, each as the plain read of its own gives it, on both databases."""
+    periods = ["2025-26-Q1", "2025-26-Q3", "2025-26-Q4", "2026-27-Q1"]
+    for start, as_of in ((date(2025, 9, 1), date(2025, 12, 31)), (date(2024, 7, 15), date(2026, 7, 14)),
+                         (date(2025, 4, 1), date(2026, 7, 14))):
+        one = history_read.read(reader, CONTRACT, start, as_of, "quarterly", periods, CONTRACT)
+        apart = rows(PlainStore(reader).log(CONTRACT, start, as_of))
+        assert rows(SubmissionLog(start, one.obligations, one.submissions, one.findings, one.requests)) == apart
+        assert (one.versions, one.values) == plain_reads.accepted_values(reader, CONTRACT, "quarterly", periods)
+        assert one.benchmarks == plain_reads.benchmarks(reader, CONTRACT) != []
+    assert len(apart["findings"]) == 2 and apart["requests"] and apart["submissions"]  # the whole year: all kinds
+    bare = history_read.read(reader, CONTRACT, date(2025, 4, 1), date(2026, 7, 14), "quarterly", [], None)
+    assert (bare.versions, bare.values, bare.benchmarks) == ({}, {}, None)
 
 
 @pytest.mark.parametrize("period_id, seed, when", [

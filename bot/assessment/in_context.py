@@ -64,6 +64,10 @@ class Store(Protocol):
     def accepted_values(self, contract_id: str, return_type: str,
                         periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]: ...
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]: ...
+    def prefetch(self, contract_id: str, start: date, as_of: date, return_type: str, periods: list[Period] | None,
+                 framework_id: str | None) -> None:
+        """Read what `log(contract_id, start, as_of)`, `accepted_values(contract_id, return_type, periods)` and
+        `benchmarks` of `framework_id` will ask for at once, where the store can (None: not asked for)."""
 
 
 class SessionStore:
@@ -100,6 +104,10 @@ class SessionStore:
         from bot.assessment.comparators import benchmarks_for
 
         return benchmarks_for(self.session, framework, period, start_month)
+
+    def prefetch(self, contract_id: str, start: date, as_of: date, return_type: str, periods: list[Period] | None,
+                 framework_id: str | None) -> None:
+        """Nothing: the ORM's reads are made as they are asked for."""
 
 
 @dataclass(frozen=True)
@@ -181,12 +189,14 @@ def assess_with(store: Store, contract: StoredContract, period: Period, parsed: 
         obligation_id = store.obligation_id(contract.id, return_type, period.id)
     judging = Judging(obligation_id, received_at, submission_id) if obligation_id is not None else None
     rule = escalation_rule_for(terms)
-    log = store.log(contract.id, log_start(today, rule=rule), today)
+    start = log_start(today, rule=rule)
+    wanted = history_periods(framework, return_type, period) if history_versions is None else None
+    store.prefetch(contract.id, start, today, return_type, wanted, framework.id if benchmarks is None else None)
+    log = store.log(contract.id, start, today)
     kpis = kpis_from(log, contract.id, today, zone, rule=rule, moment=received_at, judging=judging)
     system = system_values_for(kpis, framework, terms)
     if history_versions is None:  # the versions in force and their figures
-        history_versions, history = store.accepted_values(contract.id, return_type,
-                                                          history_periods(framework, return_type, period))
+        history_versions, history = store.accepted_values(contract.id, return_type, wanted or [])
     else:
         history = store.values_of_versions(history_versions)
     if benchmarks is None:

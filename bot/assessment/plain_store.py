@@ -8,7 +8,8 @@ from datetime import date
 from fractions import Fraction
 
 from bot.assessment.submission_log import SubmissionLog
-from bot.storage import plain_reads
+from bot.storage import history_read, plain_reads
+from bot.storage.history_read import History
 from bot.storage.plain_reads import PlainReader
 from kpi_core.calendar import Period
 from kpi_core.comparators import Benchmark, in_force
@@ -17,15 +18,28 @@ from kpi_core.values import Key
 
 
 class PlainStore:
-    """`in_context.Store` on a read-only plain connection (or the intake's own, `PlainReader.on`)."""
+    """`in_context.Store` on a read-only plain connection (or the intake's own, `PlainReader.on`). After
+    `prefetch`, the reads it covers are served from its one statement."""
 
     def __init__(self, reader: PlainReader) -> None:
         self.reader = reader
+        self._read: History | None = None
+        self._asked: tuple[str, date, date, str, tuple[str, ...] | None, str | None] | None = None
+
+    def prefetch(self, contract_id: str, start: date, as_of: date, return_type: str, periods: list[Period] | None,
+                 framework_id: str | None) -> None:
+        ids = None if periods is None else tuple(sorted({p.id for p in periods}))
+        self._read = history_read.read(self.reader, contract_id, start, as_of, return_type, list(ids or ()),
+                                       framework_id)
+        self._asked = (contract_id, start, as_of, return_type, ids, framework_id)
 
     def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None:
         return plain_reads.obligation_id(self.reader, contract_id, return_type, period_id)
 
     def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog:
+        if self._read is not None and self._asked is not None and self._asked[:3] == (contract_id, start, as_of):
+            read = self._read
+            return SubmissionLog(start, read.obligations, read.submissions, read.findings, read.requests)
         obligations, submissions = plain_reads.obligations(self.reader, contract_id, start, as_of)
         ids = [o.id for o in obligations if o.id is not None]
         return SubmissionLog(start, obligations, submissions, plain_reads.findings(self.reader, ids),
@@ -36,10 +50,18 @@ class PlainStore:
 
     def accepted_values(self, contract_id: str, return_type: str,
                         periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
+        periods = list(periods)
+        if self._read is not None and self._asked is not None and self._asked[4] is not None and \
+                (self._asked[0], self._asked[3], self._asked[4]) == (
+                    contract_id, return_type, tuple(sorted({p.id for p in periods}))):
+            return self._read.versions, self._read.values
         return plain_reads.accepted_values(self.reader, contract_id, return_type, [p.id for p in periods])
 
     def values_of_versions(self, versions: dict[str, int]) -> dict[str, dict[Key, Fraction]]:
         return plain_reads.values_of_versions(self.reader, versions)
 
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]:
+        if self._read is not None and self._read.benchmarks is not None and self._asked is not None and \
+                self._asked[5] == framework.id:
+            return in_force(self._read.benchmarks, period, start_month)
         return in_force(plain_reads.benchmarks(self.reader, framework.id), period, start_month)

@@ -5,6 +5,7 @@ while it is processed, and whether its bytes are the latest version's."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,24 +17,19 @@ from bot.assessment.in_context import terms_of
 from bot.authz.policy import visible_contracts
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received
+from bot.intake.saving import Lost
 from bot.processes import leases
 from bot.storage.db import table_of, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
-    Contract,
     FindingRow,
-    Obligation,
     OutboxMessage,
     Submission,
     one_of,
 )
 from bot.storage.sync import ensure_obligations
 from kpi_core.findings import SEVERITIES, Finding
-
-
-class Lost(Exception):
-    """Another process finished or took over this submission meanwhile; its outcome stands."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,34 @@ class Sender:
     @property
     def on_behalf(self) -> bool:
         return self.role == "commissioner"
+
+
+class JustRecorded:
+    """Submissions this process recorded and will process next, as written (submission and sender, detached):
+    processing one need not read them again. A few are kept; processing takes its own out."""
+
+    KEPT = 64
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Submission, Contact]] = {}
+        self._lock = threading.Lock()  # channels record from several threads
+
+    def put(self, submission: Submission, contact: Contact) -> None:
+        assert submission.id is not None
+        with self._lock:
+            self._kept[submission.id] = (submission, contact)
+            while len(self._kept) > self.KEPT:
+                del self._kept[next(iter(self._kept))]
+
+    def take(self, submission_id: int) -> tuple[Submission, Contact] | None:
+        with self._lock:
+            return self._kept.pop(submission_id, None)
+
+
+def recorded_key(session: Session, key: str) -> bool:
+    """Is a submission recorded for the channel key `key` (one plain statement)?"""
+    table = table_of(Submission)
+    return session.execute(sa.select(table.c.id).where(table.c.idempotency_key == key)).first() is not None
 
 
 def by_key(session: Session, key: str) -> Submission | None:
@@ -98,7 +122,7 @@ def received_again(session: Session, files: FileStore, submission_id: int) -> Re
                     part=part, source=s.source_ref or "")
 
 
-def sender_of(session: Session, received: Received) -> Sender | None:
+def contact_of(session: Session, received: Received) -> Contact | None:
     """The active contact who sent `received` (by chat id on Telegram, else by address), or None."""
     if received.channel == "telegram":
         try:
@@ -108,27 +132,30 @@ def sender_of(session: Session, received: Received) -> Sender | None:
         query = select(Contact).where(Contact.telegram_chat_id == chat_id)
     else:
         query = select(Contact).where(Contact.email == received.sender)
-    contact = session.exec(query.where(Contact.active == True)).first()  # noqa: E712
-    return None if contact is None else Sender.of(contact)
+    return session.exec(query.where(Contact.active == True)).first()  # noqa: E712
 
 
-def pin(engine: sa.Engine, submission_id: int, contract: Contract,
-        obligation: Obligation) -> tuple[str | None, saving.Versions]:
-    """Say which return the submission is for while it is still being processed, so a later-received version of
-    the same return waits for it (versions follow the order of receipt); Lost when it is no longer this process's.
-    Return the file's digest and the return's saved versions: whether these bytes are the latest's is checked
-    with them, and again under the lock when saving."""
+def versions_for(session: Session, submission_id: int, obligation_id: int | None) -> tuple[str | None, saving.Versions]:
+    """The file's digest and the saved versions of the return it is for, read in one statement in the judging
+    read (nothing is written before the save): whether these bytes are the latest's is checked with them, and
+    again under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
+    later-received submission of any return waits for it (`saving.under_lock`), so versions follow the order of
+    receipt."""
     table = table_of(Submission)
-    with write_session(engine) as session:
-        pinned = session.execute(table.update().where(
-            table.c.id == submission_id, table.c.status == "received", table.c.lease_owner == leases.me())
-            .values(contract_id=contract.id, obligation_id=obligation.id, period_id=obligation.period_id)
-            .returning(table.c.sha256)).first()
-        if pinned is None:
-            raise Lost(submission_id)
-        versions = saving.versions(session, obligation.id)
-        session.commit()
-    return pinned[0], versions
+    digest: str | None = None
+    rows = []
+    mine = False
+    for i, v, h, s, owner in session.execute(
+            sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status, table.c.lease_owner).where(sa.or_(
+                table.c.id == submission_id,
+                sa.and_(table.c.obligation_id == obligation_id, table.c.version.is_not(None))))):
+        if i == submission_id:
+            digest, mine = h, s == "received" and owner == leases.me()
+        if v is not None and i != submission_id:
+            rows.append((int(i), int(v), h, str(s)))
+    if not mine:
+        raise Lost(submission_id)
+    return digest, saving.Versions(rows)
 
 
 def copy_of(engine: sa.Engine, submission_id: int) -> Submission:

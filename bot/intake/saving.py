@@ -23,7 +23,7 @@ from bot.plans import hooks as plans
 from bot.processes import leases
 from bot.review import hooks as review
 from bot.storage.audit import event_row, record_all
-from bot.storage.db import lock_row, table_of
+from bot.storage.db import insert_tuples, lock_row, table_of
 from bot.storage.models import (
     Contact,
     Contract,
@@ -42,6 +42,10 @@ CHANNEL_REPLY = {"cli": "local", "email": "email", "telegram": "telegram",
                  "web": "email"}  # web: the page shows the answer too
 REMOVE = "remove"  # an outbox row that deletes a chat message instead of sending one
 MAX_FINDINGS_STORED = 500  # a file with more problems is summarised; the reply and report show fewer still
+
+
+class Lost(Exception):
+    """Another process finished or took over this submission meanwhile; its outcome stands."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Save:
     on_time: bool
     undone: Undone | None = None
     sender: Contact | None = None  # the contact who sent it, read before the lock (detached)
+    record: Submission | None = None  # the submission as read before the lock (detached): the hooks read it
 
 
 def reply_key(submission_id: int | None, stage: str = "") -> str:
@@ -90,22 +95,28 @@ def lock_obligation(session: Session, obligation_id: int | None) -> None:
     lock_row(session, Obligation, obligation_id)
 
 
-def under_lock(session: Session, submission: Submission, now: datetime) -> tuple[bool, Versions]:
-    """What the save decides from, read in one statement: is a submission received before this one still being
-    processed, and may it be a version of the same return (pinned to it, or not yet pinned to any)? Its process
-    must be alive, or it is not waited for. And the return's saved `versions`."""
+def under_lock(session: Session, submission_id: int, obligation_id: int | None,
+               now: datetime) -> tuple[bool, Versions]:
+    """What the save decides from, read in one statement: is the submission still this process's (else Lost), is
+    a submission received before it still being processed that may be a version of the same return (one is
+    pinned to a return only when saved, so any earlier one still being processed is waited for)? Its process must
+    be alive, or it is not waited for. And the return's saved `versions`."""
     table = table_of(Submission)
-    mine = table.c.obligation_id == submission.obligation_id
+    mine = table.c.obligation_id == obligation_id
     rows = session.execute(sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status,
                                      table.c.obligation_id, table.c.lease_until, table.c.lease_owner).where(sa.or_(
+        table.c.id == submission_id,
         sa.and_(mine, table.c.version.is_not(None)),
-        sa.and_(table.c.id < submission.id, table.c.status == "received",
+        sa.and_(table.c.id < submission_id, table.c.status == "received",
                 sa.or_(mine, table.c.obligation_id.is_(None)))))).all()
+    own = next((r for r in rows if r[0] == submission_id), None)
+    if own is None or own[3] != "received" or own[6] != leases.me():
+        raise Lost(submission_id)
     # One released to wait for its file (no owner) is not being processed: nothing waits for it.
-    earlier = any(i < (submission.id or 0) and status == "received" and owner is not None
+    earlier = any(i < submission_id and status == "received" and owner is not None
                   and not leases.expired(until, owner, now) for i, _, _, status, _, until, owner in rows)
     return earlier, Versions([(int(i), int(v), h, str(s)) for i, v, h, s, o, _, _ in rows
-                              if o == submission.obligation_id and v is not None])
+                              if o == obligation_id and v is not None], own[2])
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,7 @@ class Versions:
     intake decides a new submission of it is (a copy of the latest, overtaken, or the next version)."""
 
     rows: Sequence[tuple[int, int, str | None, str]]
+    digest: str | None = None  # the file's of the submission being saved, when read with them
 
     def identical_latest(self, submission_id: int | None, sha256: str | None) -> int | None:
         """The latest version's submission when it has exactly these bytes: sending the same file again is one
@@ -146,43 +158,50 @@ def in_force(session: Session, obligation_id: int | None) -> Submission | None:
                                                  Submission.status == "accepted")).first()
 
 
-def save(session: Session, submission: Submission, job: Save, version: int, reply: replies.Reply,
-         now: datetime, settings: config.Settings, standing: int | None = None) -> IntakeResult:
+def save(session: Session, job: Save, version: int, reply: replies.Reply, now: datetime,
+         settings: config.Settings, standing: int | None = None) -> IntakeResult:
     """Write everything about an assessed return, open its review (or move the review onto it) and commit.
-    `standing` is the id of the version in force (read under the lock), superseded when this one is accepted."""
+    `standing` is the id of the version in force (read under the lock), superseded when this one is accepted.
+    The submission's row changes in one statement (after the one it supersedes, for the one-accepted-version
+    index), conditional on its still being this process's (else Lost, nothing written)."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
     at = received.received_at
     # The contract, obligation and sender, read before the lock, join this session clean: the hooks below find
     # them there rather than reading them again. The session holds objects weakly, so they are kept referenced
     # until the commit. (The obligation's first acceptance is set by a statement, below.)
     held = [session.merge(o, load=False) for o in (job.contract, obligation, job.sender) if o is not None]
-    submission.contract_id, submission.obligation_id = job.contract.id, obligation.id
-    submission.period_id, submission.version = obligation.period_id, version
-    submission.on_time = job.on_time
-    submission.error_count, submission.warning_count = len(assessment.errors), len(assessment.warnings)
-    submission.processed_at = at
-    submission.lease_owner = submission.lease_until = None
-    superseded = None
-    scored: list[plans.Scored] = []
     outcome: Outcome = "accepted" if assessment.accepted else "rejected"
+    table = table_of(Submission)
+    superseded = standing if assessment.accepted else None
+    if superseded is not None:
+        session.execute(table.update().where(table.c.id == superseded)
+                        .values(status="superseded", superseded_by_id=job.submission_id))
+    changes = dict(contract_id=job.contract.id, obligation_id=obligation.id, period_id=obligation.period_id,
+                   version=version, status=outcome, on_time=job.on_time, error_count=len(assessment.errors),
+                   warning_count=len(assessment.warnings), processed_at=at, lease_owner=None, lease_until=None)
+    if not assessment.accepted:
+        changes["reason"] = f"{len(assessment.errors)} error(s) in the return"
+    done = session.execute(table.update().where(
+        table.c.id == job.submission_id, table.c.status == "received", table.c.lease_owner == leases.me())
+        .values(**changes))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Lost(job.submission_id)
+    # The hooks read the submission as it now is: the one read before the lock, with these changes (detached).
+    submission = job.record
+    if submission is None:
+        submission = session.get_one(Submission, job.submission_id)
+        session.expunge(submission)
+    for name, value in changes.items():
+        setattr(submission, name, value)
+    scored: list[plans.Scored] = []
     if assessment.accepted:
-        superseded = None if standing is None else session.get(Submission, standing)
-        if superseded is not None:
-            superseded.status = "superseded"
-            superseded.superseded_by_id = submission.id
-            session.flush()  # the one-accepted-version index sees the old one go before the new one comes
-        submission.status = outcome
-        session.flush()
         if obligation.first_accepted_at is None:  # once set it is never cleared: nothing to do otherwise
             table = table_of(Obligation)
             session.execute(table.update().where(table.c.id == obligation.id, table.c.first_accepted_at.is_(None))
                             .values(first_accepted_at=at))
         save_values(session, submission.id, job.assessed)
         scored = save_results(session, submission.id, job.assessed)
-    else:
-        submission.status = outcome
-        submission.reason = f"{len(assessment.errors)} error(s) in the return"
-        session.flush()
     save_findings(session, submission.id, list(assessment.findings)[:MAX_FINDINGS_STORED])
     added = [job.undone.undo.finding(job.undone.zone, job.undone.confirmed)] if job.undone else []
     render = queue_render(session, submission.id, job.assessed, at, added) if reply.attachment_name else None
@@ -198,12 +217,11 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
     audits = [event_row(at, job.actor, f"submission_{submission.status}", f"submission:{submission.id}",
                         {"contract": job.contract.id, "period": obligation.period_id, "version": version,
                          "errors": submission.error_count, "warnings": submission.warning_count,
-                         "superseded": superseded.id if superseded else None, "on_behalf": submission.on_behalf})]
+                         "superseded": superseded, "on_behalf": submission.on_behalf})]
     if submission.status == "accepted":  # reds ask for action plans (their audit follows the version's)
         audits += plans.version_accepted(session, settings, submission, obligation, scored, received.channel, at)
         # It waits for the council's review (or the review follows it).
-        audits += review.version_accepted(session, settings, submission, superseded, received.channel,
-                                          reply.summary, at)
+        audits += review.version_accepted(session, settings, submission, received.channel, reply.summary, at)
     record_all(session, audits)
     session.commit()
     del held
@@ -215,28 +233,30 @@ def save(session: Session, submission: Submission, job: Save, version: int, repl
 def save_values(session: Session, submission_id: int | None, assessed: Assessed) -> None:
     assessment = assessed.assessment
     interp = assessment.interpretation
-    periods = {assessment.period.id: interp.values, **interp.history}
-    rows = [dict(submission_id=submission_id, period_id=period_id, item_id=item, breakdown=breakdown,
-                 exact=str(value), value=float(value),
-                 cell=interp.where.get((item, breakdown), "") if period_id == assessment.period.id else "")
+    this = assessment.period.id
+    periods = {this: interp.values, **interp.history}
+    where = interp.where
+    rows = [(submission_id, period_id, item, breakdown, str(value), float(value),
+             where.get((item, breakdown), "") if period_id == this else "")
             for period_id, values in periods.items() for (item, breakdown), value in sorted(values.items())]
-    if rows:
-        session.execute(table_of(DataValue).insert(), rows)
+    insert_tuples(session, table_of(DataValue), VALUE_COLUMNS, rows)
+
+
+VALUE_COLUMNS = ("submission_id", "period_id", "item_id", "breakdown", "exact", "value", "cell")
+RESULT_COLUMNS = ("submission_id", "ref", "status", "value", "critical_failure", "detail")
 
 
 def save_results(session: Session, submission_id: int | None, assessed: Assessed) -> list[plans.Scored]:
     """Store the scorecard; return each indicator's ref, status and stored result (for its action plan)."""
     card = assessed.assessment.scorecard
     scored: list[plans.Scored] = [(r.ref, r.status, r.as_dict()) for r in card.indicators]
-    rows = [dict(submission_id=submission_id, ref=r.ref, status=r.status,
-                 value=None if r.value is None else float(r.value), critical_failure=r.judgement.critical_failure,
-                 detail=detail) for r, (_, _, detail) in zip(card.indicators, scored, strict=True)]
-    if rows:
-        session.execute(table_of(IndicatorResultRow).insert(), rows)
-    payments = [dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
-                     detail=p.as_dict()) for p in card.payments]
-    if payments:
-        session.execute(table_of(PaymentRow).insert(), payments)
+    insert_tuples(session, table_of(IndicatorResultRow), RESULT_COLUMNS, [
+        (submission_id, r.ref, r.status, None if r.value is None else float(r.value), r.judgement.critical_failure,
+         detail) for r, (_, _, detail) in zip(card.indicators, scored, strict=True)], json=("detail",))
+    if card.payments:
+        session.execute(table_of(PaymentRow).insert(), [
+            dict(submission_id=submission_id, rule_id=p.rule.id, amount=p.amount, forecast=p.forecast,
+                 detail=p.as_dict()) for p in card.payments])
     return scored
 
 

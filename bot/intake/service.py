@@ -5,15 +5,15 @@
    submission, leased to this process, committed before anything parses it.
 2. Read the file (in a worker process in the service) with no transaction open. A file that looks like personal
    data is quarantined; one that is not a return at all is refused before kpibot asks which contract it is for.
-3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), pin the
-   submission to its obligation, and spot a file identical to the version already in force.
-4. Validate and score, reading the accepted history, still with no write transaction open.
-5. Save under the obligation's lock, after any earlier-received submission of the same return (waited for while
-   its process lives, at most 30 s): the next version (unique, in order of receipt), superseding the old, values,
-   results, findings, the reply and the PDF to draw, in one short transaction. A submission finishing after one
-   received later was saved (it was resumed after a crash, or was slower than the wait) is not applied: versions
-   follow the order of receipt (the submission's id), never the order of saving, and its sender is told which
-   version is in force.
+3. Work out contract and period (explicit, cover sheet, caption/subject, single open return, else ask), and spot
+   a file identical to the version already in force.
+4. Validate and score, reading the accepted history (steps 3 and 4 are one read transaction; nothing is written).
+5. Save under the obligation's lock, after any earlier-received submission that may be of the same return (waited
+   for while its process lives, at most 30 s): the submission pinned to its return, the next version (unique, in
+   order of receipt), superseding the old, values, results, findings, the reply and the PDF to draw, in one short
+   transaction. A submission finishing after one received later was saved (it was resumed after a crash, or was
+   slower than the wait) is not applied: versions follow the order of receipt (the submission's id), never the
+   order of saving, and its sender is told which version is in force.
 A fault after step 1 marks the submission failed and rolls the rest back; the raw file and the record stay. A
 process killed after step 1 leaves the submission `received`: the next process to look (a resend of the same
 message, `kpibot init`, the running service) resumes it, so it is answered once.
@@ -39,16 +39,18 @@ from bot.intake.endings import Endings
 from bot.intake.fetching import Fetcher, Fetching
 from bot.intake.received import IntakeResult, Received, normalised
 from bot.intake.records import (
+    JustRecorded,
     Lost,
     Sender,
     by_key,
+    contact_of,
     copy_of,
     ensure_sender_obligations,
     mine,
-    pin,
     received_again,
+    recorded_key,
     replay,
-    sender_of,
+    versions_for,
     waiting_for_file,
 )
 from bot.intake.resolve import Held, Rejected, identify, owed_return
@@ -56,14 +58,10 @@ from bot.processes import leases
 from bot.reports.context import ReturnMeta
 from bot.review import hooks as review
 from bot.settings.redaction import redact
-from bot.storage.audit import record
+from bot.storage.audit import event_row, record_all
 from bot.storage.db import insert_ignore, is_transient, retrying, write_session
 from bot.storage.files import FileStore
-from bot.storage.models import (
-    Contact,
-    StoredFile,
-    Submission,
-)
+from bot.storage.models import Contact, StoredFile, Submission
 from bot.storage.plain_reads import PlainReader
 from kpi_core.findings import Finding
 from kpi_core.returns.model import ParsedReturn
@@ -99,6 +97,7 @@ class Intake:
         self.fetchers: dict[str, Fetcher] = dict(fetchers or {})
         self.fetching = Fetching(engine, settings, files, self.fetchers, clock, sleep)
         self._ensured: set[tuple[int, date]] = set()  # obligations are never deleted: once a day per sender is enough
+        self._recorded = JustRecorded()
         limits = config.read_limits(settings)
         self.endings = Endings(engine, settings, files, sleep)
         self.read = reader or (lambda data, filename: read_return(data, filename, limits=limits))
@@ -190,26 +189,27 @@ class Intake:
 
     def _receive(self, received: Received) -> IntakeResult | int:
         with Session(self.engine) as session:
-            earlier = by_key(session, received.key)
-            sender = None if earlier else sender_of(session, received)
-        if earlier is not None:
+            earlier = recorded_key(session, received.key)
+            contact = None if earlier else contact_of(session, received)
+        if earlier:
             return self._again(received)
-        if sender is None:
+        if contact is None:
             return self.endings.unknown_sender(received)
+        sender = Sender.of(contact)
         digest = None
         later = bool(received.source) and not received.data  # recorded now, fetched by whoever processes it
         if not later and len(received.data) <= self.settings.intake.max_upload_bytes:
             digest = self.files.put(received.data)  # before the transaction: no lock held during disk writes
         now = self.clock()
-        with write_session(self.engine) as session:
+        with write_session(self.engine, expire_on_commit=False) as session:
             if digest is not None:
-                insert_ignore(session, StoredFile, dict(sha256=digest, size=len(received.data),
-                                                        first_seen_at=received.received_at))
                 # The same bytes from an unknown sender were kept restricted (or purged): a registered sender's
-                # copy is a return like any other, kept for good.
-                session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
-                                                         col(StoredFile.restricted) == True)  # noqa: E712
-                             .values(restricted=False, purge_after=None, purged_at=None))
+                # copy is a return like any other, kept for good. (A file stored just now is not restricted.)
+                if not insert_ignore(session, StoredFile, dict(sha256=digest, size=len(received.data),
+                                                               first_seen_at=received.received_at)):
+                    session.exec(sa.update(StoredFile).where(col(StoredFile.sha256) == digest,
+                                                             col(StoredFile.restricted) == True)  # noqa: E712
+                                 .values(restricted=False, purge_after=None, purged_at=None))
             submission = Submission(
                 idempotency_key=received.key, channel=received.channel, channel_message_id=received.message_id,
                 sender_address=received.sender, sender_contact_id=sender.id, received_at=received.received_at,
@@ -223,12 +223,15 @@ class Intake:
             except sa.exc.IntegrityError:  # the same message, recorded by another process a moment ago
                 session.rollback()
                 return self._again(received)
-            record(session, received.received_at, sender.email, "submission_received", f"submission:{submission.id}",
-                   {"channel": received.channel, "filename": received.filename, "sha256": digest,
-                    "size": len(received.data), "on_behalf": sender.on_behalf})
-            session.commit()
+            record_all(session, [event_row(
+                received.received_at, sender.email, "submission_received", f"submission:{submission.id}",
+                {"channel": received.channel, "filename": received.filename, "sha256": digest,
+                 "size": len(received.data), "on_behalf": sender.on_behalf})])
             assert submission.id is not None
-            return submission.id
+            session.commit()
+        if digest is not None:  # processed next, as a rule: what was just written need not be read again
+            self._recorded.put(submission, contact)
+        return submission.id
 
     def _again(self, received: Received) -> IntakeResult | int:
         """The same message once more: its outcome if it has one; else resume it if its processing was
@@ -283,12 +286,16 @@ class Intake:
             return self.endings.fail(submission_id, received, exc)
 
     def _process(self, submission_id: int, received: Received, confirmed: bool = False) -> IntakeResult:
-        with Session(self.engine) as session:  # the submission and who sent it, in one statement
-            submission, contact = session.exec(select(Submission, Contact).join(
-                Contact, col(Contact.id) == Submission.sender_contact_id).where(Submission.id == submission_id)).one()
-            sender = Sender.of(contact)
-            stored, fetch = submission.sha256 is not None, waiting_for_file(submission)
-            session.expunge(contact)  # who sent it, read once: the contracts it may be for are looked up below
+        # Recorded by this process a moment ago, as a rule: not read again (the save checks it is still ours).
+        if (recorded := self._recorded.take(submission_id)) is not None:
+            submission, contact = recorded
+        else:
+            with Session(self.engine) as session:  # the submission and who sent it, in one statement
+                submission, contact = session.exec(select(Submission, Contact).join(
+                    Contact, col(Contact.id) == Submission.sender_contact_id)
+                    .where(Submission.id == submission_id)).one()
+        sender = Sender.of(contact)
+        stored, fetch = submission.sha256 is not None, waiting_for_file(submission)
         if fetch:
             fetched = self.fetching.fetch(submission_id, received)
             if fetched is None:  # the channel will not give the file yet: tried again later, by any process
@@ -314,27 +321,24 @@ class Intake:
             retrying(lambda: ensure_sender_obligations(self.engine, self.settings, sender.id, today),
                      sleep=self.sleep)
             self._ensured.add((sender.id, today))
-        with Session(self.engine) as session:
+        with Session(self.engine) as session:  # one read: what the return is for, its versions and its history
             try:
                 contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
             except Held as held:
                 return self.endings.hold(submission_id, sender, received, str(held))
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
-            session.expunge(contract)
             try:
                 obligation = owed_return(session, contract, period, today)
             except Rejected as rejected:  # a period that has not begun is named on no record
                 known = None if rejected.findings[0].code == "future_period" else period
                 return self.endings.reject(submission_id, sender, received, contract, known,
                                            list(rejected.findings))
-            session.expunge(obligation)
-        digest, versions = retrying(lambda: pin(self.engine, submission_id, contract, obligation), sleep=self.sleep)
-        same = versions.identical_latest(submission_id, digest)
-        if same is not None:
-            return self.endings.duplicate(submission_id, sender, received, contract, obligation,
-                                          copy_of(self.engine, same))
-        with Session(self.engine) as session:
+            digest, versions = versions_for(session, submission_id, obligation.id)
+            same = versions.identical_latest(submission_id, digest)
+            if same is not None:
+                return self.endings.duplicate(submission_id, sender, received, contract, obligation,
+                                              copy_of(self.engine, same))
             # Judged on the history read as plain rows (as `kpibot score` reads it), in this session's snapshot.
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
                                          self.settings.timezone, terms=terms_of(self.settings, contract, period),
@@ -342,7 +346,7 @@ class Intake:
                                          store=PlainStore(PlainReader.on(session.connection())))
             provider_name = organisation_name(session, self.settings, contract.provider_id)
             expected = versions.next()
-            # Only a version in force can have its corrections undone (the versions were read as it was pinned).
+            # Only a version in force can have its corrections undone.
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
                                    assessed.assessment.interpretation.values) \
                 if assessed.assessment.accepted and versions.in_force() is not None else None
@@ -357,7 +361,7 @@ class Intake:
         job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
                           saving.Undone(undo, confirmed, provider_name, period.label,
                                         bool(self.settings.telegram_token), self.settings.timezone) if undo else None,
-                          contact)
+                          contact, submission)
         build = lambda version: replies.for_return(  # noqa: E731
             received.channel, ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version,
                                          on_time, obligation.due_date, received.filename),
@@ -373,22 +377,21 @@ class Intake:
         step = timedelta(milliseconds=50)
         while True:
             with write_session(self.engine, expire_on_commit=False) as session:
-                submission = mine(session, job.submission_id)
                 saving.lock_obligation(session, job.obligation.id)
-                earlier, saved = saving.under_lock(session, submission, self.clock())
+                earlier, saved = saving.under_lock(session, job.submission_id, job.obligation.id, self.clock())
                 if waited < WAIT_FOR_EARLIER and earlier:
                     session.rollback()
                 else:
-                    if (same := saved.identical_latest(submission.id, submission.sha256)) is not None:
+                    if (same := saved.identical_latest(job.submission_id, saved.digest)) is not None:
                         return self.endings.write_duplicate(
-                            session, submission, job.contact_id, job.actor, job.received, job.contract.id,
-                            job.obligation.period_id, session.get_one(Submission, same))
-                    if (newer := saved.newer(submission.id)) is not None:  # received after it
-                        return self.endings.write_overtaken(session, submission, job,
+                            session, mine(session, job.submission_id), job.contact_id, job.actor, job.received,
+                            job.contract.id, job.obligation.period_id, session.get_one(Submission, same))
+                    if (newer := saved.newer(job.submission_id)) is not None:  # received after it
+                        return self.endings.write_overtaken(session, mine(session, job.submission_id), job,
                                                             session.get_one(Submission, newer))
                     version = saved.next()
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
-                    return saving.save(session, submission, job, version, reply, self.clock(), self.settings,
+                    return saving.save(session, job, version, reply, self.clock(), self.settings,
                                        saved.in_force())
             self.sleep(step.total_seconds())
             waited += step

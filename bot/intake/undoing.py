@@ -30,7 +30,7 @@ from bot.outbox.addressing import channel_of
 from bot.processes import leases
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 from bot.storage.audit import record
-from bot.storage.db import insert_ignore, write_session
+from bot.storage.db import insert_ignore, table_of, write_session
 from bot.storage.models import Contact, Contract, DataValue, OutboxMessage, Submission
 from kpi_core import formatting
 from kpi_core.findings import Finding
@@ -94,13 +94,10 @@ def undoing(session: Session, obligation_id: int | None, period_id: str, framewo
     """How a new version with `values` for its period would undo corrections, or None when it would not."""
     provider = {i.id for i in framework.items if i.source == "provider"}
     mine = {k: v for k, v in values.items() if k[0] in provider}
-    versions = session.exec(select(Submission).where(
-        col(Submission.obligation_id) == obligation_id, col(Submission.status).in_(("accepted", "superseded")),
-        col(Submission.version).is_not(None)).order_by(col(Submission.version).desc())).all()
+    versions, figures = _versions(session, obligation_id, period_id, provider)
     in_force = next((s for s in versions if s.status == "accepted"), None)
     if in_force is None:
         return None
-    figures = _figures(session, [s.id for s in versions if s.id is not None], period_id, provider)
     current = figures.get(in_force.id or 0, {})
     if mine == current:
         return None  # nothing would change
@@ -165,16 +162,32 @@ def resume(engine: sa.Engine, submission_id: int, actor: str, now: datetime, lea
         return bool(resumed.rowcount)  # type: ignore[attr-defined]
 
 
-def _figures(session: Session, submission_ids: list[int], period_id: str,
-             provider: set[str]) -> dict[int, dict[Key, Fraction]]:
-    found: dict[int, dict[Key, Fraction]] = {sid: {} for sid in submission_ids}
-    if not submission_ids:
-        return found
-    for row in session.exec(select(DataValue).where(col(DataValue.submission_id).in_(submission_ids),
-                                                    col(DataValue.period_id) == period_id)):
-        if row.item_id in provider:
-            found[row.submission_id][(row.item_id, row.breakdown)] = Fraction(row.exact)
-    return found
+@dataclass(frozen=True)
+class _Version:
+    id: int
+    status: str
+    version: int
+    received_at: datetime
+
+
+def _versions(session: Session, obligation_id: int | None, period_id: str,
+              provider: set[str]) -> tuple[list[_Version], dict[int, dict[Key, Fraction]]]:
+    """The return's accepted and superseded versions, newest first, and each one's provider figures for the
+    period: one statement of plain rows."""
+    s, v = table_of(Submission), table_of(DataValue)
+    versions: dict[int, _Version] = {}
+    figures: dict[int, dict[Key, Fraction]] = {}
+    for sid, status, version, received_at, item_id, breakdown, exact in session.execute(
+            sa.select(s.c.id, s.c.status, s.c.version, s.c.received_at, v.c.item_id, v.c.breakdown, v.c.exact)
+            .select_from(s.outerjoin(v, sa.and_(v.c.submission_id == s.c.id, v.c.period_id == period_id)))
+            .where(s.c.obligation_id == obligation_id, s.c.status.in_(("accepted", "superseded")),
+                   s.c.version.is_not(None))):
+        if sid not in versions:
+            versions[sid] = _Version(sid, status, version, received_at)
+            figures[sid] = {}
+        if item_id is not None and item_id in provider:
+            figures[sid][(item_id, breakdown)] = Fraction(exact)
+    return sorted(versions.values(), key=lambda x: -x.version), figures
 
 
 def _label(framework: Framework, key: Key) -> str:

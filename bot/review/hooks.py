@@ -79,17 +79,18 @@ def reply_note(was: Before, accepted: bool) -> str:
     return " ".join(lines)
 
 
-def version_accepted(session: Session, settings: config.Settings, submission: Submission,
-                     superseded: Submission | None, channel: str, summary: str, now: datetime) -> list[dict[str, Any]]:
+def version_accepted(session: Session, settings: config.Settings, submission: Submission, channel: str,
+                     summary: str, now: datetime) -> list[dict[str, Any]]:
     """Open the review of the return `submission` is a version of, or move it onto `submission`; return the audit
     events to record with the version's own."""
     sender = session.get(Contact, submission.sender_contact_id) if submission.sender_contact_id else None
     review = review_of(session, submission.obligation_id)
     if review is None:
         return _open(session, settings, submission, sender, channel, summary, now)
-    for _ in range(ATTEMPTS):
-        review = session.exec(select(Review).where(Review.id == review.id)
-                              .execution_options(populate_existing=True)).one()
+    for attempt in range(ATTEMPTS):
+        if attempt:  # read just now, in this transaction, the first time
+            review = session.exec(select(Review).where(Review.id == review.id)
+                                  .execution_options(populate_existing=True)).one()
         prior, old_version, old_id = review.state, review.version, review.submission_id
         query, signer, signed_at = open_query(session, review.id), review.signed_off_by, review.signed_off_at
         done = session.execute(sa.update(Review).where(
@@ -100,7 +101,8 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
             break
     else:
         raise RuntimeError(f"review {review.id} kept changing under a new version; the save is retried")
-    session.refresh(review)
+    # The update set the session's copy of the review too (its criteria are evaluated in Python): not read again.
+    assert (review.submission_id, review.state) == (submission.id, t.WAITING)
     scene = scene_of(session, settings, review)
     if query is not None:
         query.state, query.corrected_by_id, query.closed_at, query.closed_how = "corrected", submission.id, now, \

@@ -9,6 +9,7 @@ time the rows are written, never across parsing or rendering.
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import sqlite3
 import time
@@ -95,6 +96,24 @@ def fetch_rows(session: Session, statement: sa.Select[*Ts]) -> Sequence[sa.Row[*
     return cast("sa.Result[*Ts]", session.execute(statement)).all()
 
 
+def insert_tuples(session: Session, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]],
+                  json: Sequence[str] = ()) -> None:
+    """Insert plain tuples of `columns` in one executemany on the driver, without SQLAlchemy's per-row parameter
+    handling (which costs more than the insert itself for the intake's few hundred rows a return). For values the
+    driver takes as they are (ints, floats, strings, None); the `json` columns are serialised here, as the JSON
+    type would (json.dumps)."""
+    if not rows:
+        return
+    connection = session.connection()
+    if json:
+        at = [columns.index(name) for name in json]
+        rows = [tuple(jsonlib.dumps(v) if n in at else v for n, v in enumerate(row)) for row in rows]
+    quote = connection.dialect.identifier_preparer.quote
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+                               f"({', '.join([mark] * len(columns))})", list(rows))
+
+
 def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, Any]] | dict[str, Any]) -> int:
     """Insert rows, skipping any that would break a unique constraint (another process got there first).
     Return how many were inserted."""
@@ -103,7 +122,9 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: list[dict[str, 
         return 0
     dialect = session.get_bind().dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-    result = session.connection().execute(insert.on_conflict_do_nothing(), rows)  # Core: no ORM identity map
+    # Core: no ORM identity map. SQLAlchemy keeps an INSERT's row count only when asked (PostgreSQL's was lost).
+    result = session.connection().execute(insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+                                          rows)
     return max(result.rowcount, 0)
 
 

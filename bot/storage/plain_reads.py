@@ -105,6 +105,8 @@ class PlainReader:
         import sqlalchemy as sa
 
         if self._connection is not None:
+            if self.is_sqlite:  # sqlite3 takes `:name` itself: no statement to compile, no result to convert
+                return list(self._connection.exec_driver_sql(sql, params).fetchall())
             return [tuple(row) for row in self._connection.execute(sa.text(sql), params)]
         assert self._engine is not None
         with self._engine.connect() as connection:
