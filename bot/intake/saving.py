@@ -6,6 +6,7 @@ Called inside one write transaction holding the obligation's lock (see `Intake._
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,23 +107,10 @@ def under_lock(session: Session, submission_id: int, obligation_id: int | None, 
     pinned to a return only when saved, so any earlier one still being processed is waited for)? Its process must
     be alive, or it is not waited for. The return's saved `versions`, and (with `contract_id`) the contract's open
     action plans, which an accepted version updates."""
-    table = table_of(Submission)
-    mine = table.c.obligation_id == obligation_id
-    typed = lambda t: sa.type_coerce(sa.null(), t)  # noqa: E731 - a slot the other branch fills
-    read = sa.select(sa.literal_column("0"), table.c.id, table.c.version, table.c.sha256, table.c.status,
-                     table.c.obligation_id, table.c.lease_until, table.c.lease_owner, typed(sa.String()),
-                     typed(sa.String()), typed(sa.Date())).where(sa.or_(
-        table.c.id == submission_id,
-        sa.and_(mine, table.c.version.is_not(None)),
-        sa.and_(table.c.id < submission_id, table.c.status == "received",
-                sa.or_(mine, table.c.obligation_id.is_(None)))))
-    if contract_id is not None:
-        p = plans.open_plans(contract_id)
-        read = sa.union_all(read, sa.select(  # type: ignore[assignment]
-            sa.literal_column("1"), p.c.id, sa.null(), sa.null(), p.c.state, sa.null(), sa.null(), sa.null(),
-            p.c.ref, p.c.period_id, p.c.period_end))
+    read = _under_lock(contract_id is not None)
+    params = dict(submission_id=submission_id, obligation_id=obligation_id, contract_id=contract_id)
     rows, found = [], []
-    for kind, *row in session.execute(read):
+    for kind, *row in session.execute(read, params):
         if kind == 0:
             rows.append(row[:7])
         else:
@@ -135,6 +123,29 @@ def under_lock(session: Session, submission_id: int, obligation_id: int | None, 
                   and not leases.expired(until, owner, now) for i, _, _, status, _, until, owner in rows)
     return earlier, Versions([(int(i), int(v), h, str(s)) for i, v, h, s, o, _, _ in rows
                               if o == obligation_id and v is not None], own[2]), found
+
+
+@functools.cache
+def _under_lock(with_plans: bool) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """under_lock's statement, built once (its parameters bound at each call)."""
+    table = table_of(Submission)
+    submission_id: sa.BindParameter[int] = sa.bindparam("submission_id")
+    obligation_id: sa.BindParameter[int] = sa.bindparam("obligation_id")
+    mine = table.c.obligation_id == obligation_id
+    typed = lambda t: sa.type_coerce(sa.null(), t)  # noqa: E731 - a slot the other branch fills
+    read = sa.select(sa.literal_column("0"), table.c.id, table.c.version, table.c.sha256, table.c.status,
+                     table.c.obligation_id, table.c.lease_until, table.c.lease_owner, typed(sa.String()),
+                     typed(sa.String()), typed(sa.Date())).where(sa.or_(
+        table.c.id == submission_id,
+        sa.and_(mine, table.c.version.is_not(None)),
+        sa.and_(table.c.id < submission_id, table.c.status == "received",
+                sa.or_(mine, table.c.obligation_id.is_(None)))))
+    if not with_plans:
+        return read
+    p = plans.open_plans(sa.bindparam("contract_id"))
+    return sa.union_all(read, sa.select(
+        sa.literal_column("1"), p.c.id, sa.null(), sa.null(), p.c.state, sa.null(), sa.null(), sa.null(),
+        p.c.ref, p.c.period_id, p.c.period_end))
 
 
 @dataclass(frozen=True)

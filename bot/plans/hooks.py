@@ -56,8 +56,9 @@ class OpenPlan(NamedTuple):
     period_end: date
 
 
-def open_plans(contract_id: str | None) -> sa.Subquery:
-    """The contract's open plans: id, ref, state, period_id and period_end (an OpenPlan each)."""
+def open_plans(contract_id: str | None | sa.BindParameter[Any]) -> sa.Subquery:
+    """The contract's open plans: id, ref, state, period_id and period_end (an OpenPlan each). `contract_id` may
+    be a parameter bound when the statement runs."""
     plans = table_of(ActionPlan)
     return sa.select(plans.c.id, plans.c.ref, plans.c.state, plans.c.period_id, plans.c.period_end).where(
         plans.c.contract_id == contract_id, plans.c.state.in_(t.OPEN_STATES)).subquery()

@@ -10,6 +10,7 @@ of returns (`before` and `reply_note`, read before the reply is written).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -181,8 +182,14 @@ def _event(session: Session, review: Review, action: str, prior: str, sender: Co
 def _inserted(session: Session, row: Review | ReviewEvent) -> int:
     """Insert `row` as one Core statement, not through the session (nothing reads it back); return its id."""
     table = table_of(type(row))
-    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
-    return int(session.execute(table.insert().values(values).returning(table.c.id)).scalar_one())
+    return int(session.execute(_insert(table), {c.name: getattr(row, c.name) for c in table.columns
+                                                if c.name != "id"}).scalar_one())
+
+
+@functools.cache
+def _insert(table: sa.Table) -> sa.Insert:
+    """An insert of every column but the id, returning the id: built once, its values bound at each call."""
+    return table.insert().returning(table.c.id)
 
 
 def _audit(review: Review, event: ReviewEvent, now: datetime) -> dict[str, Any]:
