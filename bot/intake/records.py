@@ -5,11 +5,14 @@ while it is processed, and whether its bytes are the latest version's."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from bot import config
@@ -28,6 +31,7 @@ from bot.storage.models import (
     Submission,
     one_of,
 )
+from bot.storage.review_models import Review
 from bot.storage.sync import ensure_obligations
 from kpi_core.findings import SEVERITIES, Finding
 
@@ -135,27 +139,54 @@ def contact_of(session: Session, received: Received) -> Contact | None:
     return session.exec(query.where(Contact.active == True)).first()  # noqa: E712
 
 
-def versions_for(session: Session, submission_id: int, obligation_id: int | None) -> tuple[str | None, saving.Versions]:
-    """The file's digest and the saved versions of the return it is for, read in one statement in the judging
-    read (nothing is written before the save): whether these bytes are the latest's is checked with them, and
-    again under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
-    later-received submission of any return waits for it (`saving.under_lock`), so versions follow the order of
-    receipt."""
-    table = table_of(Submission)
+def versions_for(session: Session, submission_id: int,
+                 obligation_id: int | None) -> tuple[str | None, saving.Versions, Review | None]:
+    """The file's digest, the saved versions of the return it is for and the return's review (detached, or None),
+    read in one statement in the judging read (nothing is written before the save): whether these bytes are the
+    latest's is checked with them, and again under the lock when saving. Lost when the submission is no longer
+    this process's. Until it is saved, a later-received submission of any return waits for it
+    (`saving.under_lock`), so versions follow the order of receipt."""
     digest: str | None = None
     rows = []
     mine = False
-    for i, v, h, s, owner in session.execute(
-            sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status, table.c.lease_owner).where(sa.or_(
-                table.c.id == submission_id,
-                sa.and_(table.c.obligation_id == obligation_id, table.c.version.is_not(None))))):
+    review = None
+    for kind, i, v, h, s, owner, *more in session.execute(
+            _versions_statement(), dict(submission_id=submission_id, obligation_id=obligation_id)):
+        if kind == 1:
+            assert obligation_id is not None  # its review matched it
+            review = Review(id=i, version=v, state=s, obligation_id=obligation_id, submission_id=more[0],
+                            contract_id=more[1], period_id=more[2], since=more[3], opened_at=more[4],
+                            signed_off_by=more[5], signed_off_at=more[6])
+            make_transient_to_detached(review)  # as if read by the session and the session closed
+            continue
         if i == submission_id:
             digest, mine = h, s == "received" and owner == leases.me()
         if v is not None and i != submission_id:
             rows.append((int(i), int(v), h, str(s)))
     if not mine:
         raise Lost(submission_id)
-    return digest, saving.Versions(rows)
+    return digest, saving.Versions(rows), review
+
+
+@functools.cache
+def _versions_statement() -> sa.CompoundSelect[Any]:
+    """versions_for's statement, built once: the submission's own row and the return's versions, then its review
+    (typed slots each branch leaves empty)."""
+    table, reviews = table_of(Submission), table_of(Review)
+    submission_id: sa.BindParameter[int] = sa.bindparam("submission_id")
+    obligation_id: sa.BindParameter[int] = sa.bindparam("obligation_id")
+    slot = sa.type_coerce
+    return sa.union_all(
+        sa.select(sa.literal_column("0"), table.c.id, table.c.version, table.c.sha256, table.c.status,
+                  table.c.lease_owner, *(slot(sa.null(), c.type) for c in (
+                      reviews.c.submission_id, reviews.c.contract_id, reviews.c.period_id, reviews.c.since,
+                      reviews.c.opened_at, reviews.c.signed_off_by, reviews.c.signed_off_at))).where(sa.or_(
+            table.c.id == submission_id, sa.and_(table.c.obligation_id == obligation_id,
+                                                 table.c.version.is_not(None)))),
+        sa.select(sa.literal_column("1"), reviews.c.id, reviews.c.version, sa.null(), reviews.c.state, sa.null(),
+                  reviews.c.submission_id, reviews.c.contract_id, reviews.c.period_id, reviews.c.since,
+                  reviews.c.opened_at, reviews.c.signed_off_by, reviews.c.signed_off_at)
+        .where(reviews.c.obligation_id == obligation_id))
 
 
 def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
