@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from bot import config
@@ -20,19 +19,23 @@ from bot.assessment.in_context import terms_of
 from bot.authz.policy import visible_contracts
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received
+from bot.intake.resolve import no_obligation, return_type_owed
 from bot.intake.saving import Lost
 from bot.processes import leases
 from bot.storage.db import table_of, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
+    Contract,
     FindingRow,
+    Obligation,
     OutboxMessage,
     Submission,
     one_of,
 )
 from bot.storage.review_models import Review
 from bot.storage.sync import ensure_obligations
+from kpi_core.calendar import Period
 from kpi_core.findings import SEVERITIES, Finding
 
 
@@ -139,54 +142,45 @@ def contact_of(session: Session, received: Received) -> Contact | None:
     return session.exec(query.where(Contact.active == True)).first()  # noqa: E712
 
 
-def versions_for(session: Session, submission_id: int,
-                 obligation_id: int | None) -> tuple[str | None, saving.Versions, Review | None]:
-    """The file's digest, the saved versions of the return it is for and the return's review (detached, or None),
-    read in one statement in the judging read (nothing is written before the save): whether these bytes are the
-    latest's is checked with them, and again under the lock when saving. Lost when the submission is no longer
-    this process's. Until it is saved, a later-received submission of any return waits for it
-    (`saving.under_lock`), so versions follow the order of receipt."""
+def owed_and_saved(session: Session, submission_id: int, contract: Contract, period: Period,
+                   today: date) -> tuple[Obligation, str | None, saving.Versions, Review | None]:
+    """The return `contract` owes for `period` (else Rejected, as resolve.owed_return), the file's digest, the
+    return's saved versions and its review (None when it has none), read in one statement in the judging read
+    (nothing is written before the save): whether these bytes are the latest's is checked with them, and again
+    under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
+    later-received submission of any return waits for it (`saving.under_lock`), so versions follow the order of
+    receipt."""
+    return_type = return_type_owed(contract, period, today)
+    found = session.execute(_owed_and_saved(), dict(submission_id=submission_id, contract_id=contract.id,
+                                                    return_type=return_type, period_id=period.id)).all()
+    if not found:
+        raise no_obligation(contract, return_type, period)
     digest: str | None = None
     rows = []
     mine = False
-    review = None
-    for kind, i, v, h, s, owner, *more in session.execute(
-            _versions_statement(), dict(submission_id=submission_id, obligation_id=obligation_id)):
-        if kind == 1:
-            assert obligation_id is not None  # its review matched it
-            review = Review(id=i, version=v, state=s, obligation_id=obligation_id, submission_id=more[0],
-                            contract_id=more[1], period_id=more[2], since=more[3], opened_at=more[4],
-                            signed_off_by=more[5], signed_off_at=more[6])
-            make_transient_to_detached(review)  # as if read by the session and the session closed
-            continue
+    for _, _, i, v, h, s, owner in found:
         if i == submission_id:
             digest, mine = h, s == "received" and owner == leases.me()
-        if v is not None and i != submission_id:
+        elif i is not None:
             rows.append((int(i), int(v), h, str(s)))
     if not mine:
         raise Lost(submission_id)
-    return digest, saving.Versions(rows), review
+    return found[0][0], digest, saving.Versions(rows), found[0][1]
 
 
 @functools.cache
-def _versions_statement() -> sa.CompoundSelect[Any]:
-    """versions_for's statement, built once: the submission's own row and the return's versions, then its review
-    (typed slots each branch leaves empty)."""
-    table, reviews = table_of(Submission), table_of(Review)
-    submission_id: sa.BindParameter[int] = sa.bindparam("submission_id")
-    obligation_id: sa.BindParameter[int] = sa.bindparam("obligation_id")
-    slot = sa.type_coerce
-    return sa.union_all(
-        sa.select(sa.literal_column("0"), table.c.id, table.c.version, table.c.sha256, table.c.status,
-                  table.c.lease_owner, *(slot(sa.null(), c.type) for c in (
-                      reviews.c.submission_id, reviews.c.contract_id, reviews.c.period_id, reviews.c.since,
-                      reviews.c.opened_at, reviews.c.signed_off_by, reviews.c.signed_off_at))).where(sa.or_(
-            table.c.id == submission_id, sa.and_(table.c.obligation_id == obligation_id,
-                                                 table.c.version.is_not(None)))),
-        sa.select(sa.literal_column("1"), reviews.c.id, reviews.c.version, sa.null(), reviews.c.state, sa.null(),
-                  reviews.c.submission_id, reviews.c.contract_id, reviews.c.period_id, reviews.c.since,
-                  reviews.c.opened_at, reviews.c.signed_off_by, reviews.c.signed_off_at)
-        .where(reviews.c.obligation_id == obligation_id))
+def _owed_and_saved() -> sa.Select[Any]:
+    """owed_and_saved's statement, built once: the obligation, its review, and a row for each of its saved
+    versions and for the submission itself."""
+    table = table_of(Submission)
+    return (sa.select(Obligation, Review, table.c.id, table.c.version, table.c.sha256, table.c.status,
+                      table.c.lease_owner)
+            .outerjoin(table, sa.or_(sa.and_(table.c.obligation_id == Obligation.id, table.c.version.is_not(None)),
+                                     table.c.id == sa.bindparam("submission_id")))
+            .outerjoin(Review, col(Review.obligation_id) == Obligation.id)
+            .where(col(Obligation.contract_id) == sa.bindparam("contract_id"),
+                   col(Obligation.return_type) == sa.bindparam("return_type"),
+                   col(Obligation.period_id) == sa.bindparam("period_id")))
 
 
 def copy_of(engine: sa.Engine, submission_id: int) -> Submission:

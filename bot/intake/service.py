@@ -47,13 +47,13 @@ from bot.intake.records import (
     copy_of,
     ensure_sender_obligations,
     mine,
+    owed_and_saved,
     received_again,
     recorded_key,
     replay,
-    versions_for,
     waiting_for_file,
 )
-from bot.intake.resolve import Held, Rejected, identify, owed_return
+from bot.intake.resolve import Held, Rejected, identify
 from bot.processes import leases
 from bot.reports.context import ReturnMeta
 from bot.review import hooks as review
@@ -329,12 +329,12 @@ class Intake:
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             try:
-                obligation = owed_return(session, contract, period, today)
+                obligation, digest, versions, under_review = owed_and_saved(session, submission_id, contract,
+                                                                            period, today)
             except Rejected as rejected:  # a period that has not begun is named on no record
                 known = None if rejected.findings[0].code == "future_period" else period
                 return self.endings.reject(submission_id, sender, received, contract, known,
                                            list(rejected.findings))
-            digest, versions, under_review = versions_for(session, submission_id, obligation.id)
             same = versions.identical_latest(submission_id, digest)
             if same is not None:
                 return self.endings.duplicate(submission_id, sender, received, contract, obligation,
