@@ -34,7 +34,7 @@ from bot.storage.models import (
     one_of,
 )
 from bot.storage.review_models import Review
-from bot.storage.sync import ensure_obligations
+from bot.storage.sync import ensure_obligations, obligations_missing
 from kpi_core.calendar import Period
 from kpi_core.findings import SEVERITIES, Finding
 
@@ -193,7 +193,16 @@ def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
 
 
 def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact_id: int, today: date) -> None:
-    """Create the obligations of the sender's contracts that have begun, in a short transaction of its own."""
+    """Create the obligations of the sender's contracts that have begun, in a short transaction of its own (read
+    first: as a rule every one exists already, and nothing is written or committed)."""
+    with Session(engine) as session, session.no_autoflush:  # a due date changed is noticed, never written here
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        for contract in visible_contracts(session, contact):
+            if obligations_missing(session, contract, today, terms_of(settings, contract).returns) or session.dirty:
+                break
+        else:
+            return
     with write_session(engine) as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None
