@@ -43,7 +43,11 @@ class ContractSpan:
         return self.owes(period) and not any(self.owes(p) for p in later)
 
     def whole_year(self, year: ReportingYear) -> bool:
-        return len(self.owed(year, "monthly")) == 12
+        """The contract owes every month of `year`: it runs for its first month and its last (a span is one
+        stretch of days, so it runs for every month between)."""
+        if self.start is None and self.end is None:
+            return True
+        return self.owes(Period(year, "monthly", 1)) and self.owes(Period(year, "monthly", 12))
 
     def time_share(self, year: ReportingYear, frequency: Frequency) -> Fraction:
         """The share of the year's periods (of `frequency`) the contract owes: what its value for the year is."""

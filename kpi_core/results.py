@@ -87,19 +87,20 @@ class IndicatorResult:
 
     def as_dict(self) -> dict[str, object]:
         ind, j = self.indicator, self.judgement
+        ref, name, section, kind, direction, target, critical, stretch = _described(ind)
         out: dict[str, object] = {
-            "ref": ind.ref,
-            "name": ind.name,
-            "section": ind.section,
-            "kind": ind.kind,
-            "direction": "higher" if ind.higher_is_better else "lower",
+            "ref": ref,
+            "name": name,
+            "section": section,
+            "kind": kind,
+            "direction": direction,
             "value": _num(self.period_value.value),
             "numerator": _num(self.period_value.numerator),
             "denominator": _num(self.period_value.denominator),
-            "target": describe_threshold(ind, ind.target) if ind.target else (ind.target_text or None),
+            "target": target,
             "target_value": _num(j.target),
-            "critical": describe_threshold(ind, ind.critical) if ind.critical else None,
-            "stretch": describe_threshold(ind, ind.stretch) if ind.stretch else None,
+            "critical": critical,
+            "stretch": stretch,
             "status": j.status,
             "critical_failure": j.critical_failure,
             "at_risk_of_critical_failure": j.at_risk,
@@ -147,6 +148,26 @@ class Scorecard:
         for r in self.indicators:
             counts[r.status] += 1
         return counts
+
+
+_DESCRIBED: dict[int, tuple[Indicator, tuple[str, str, str, str, str, str | None, str | None, str | None]]] = {}
+
+
+def _described(ind: Indicator) -> tuple[str, str, str, str, str, str | None, str | None, str | None]:
+    """What an indicator's stored result says of the indicator itself (the same for every return): worked out
+    once per indicator, as its thresholds are formatted. Keyed by identity, the indicator kept with it (so the key
+    is never another's); a framework is immutable once loaded."""
+    found = _DESCRIBED.get(id(ind))
+    if found is not None and found[0] is ind:
+        return found[1]
+    described = (ind.ref, ind.name, ind.section, ind.kind, "higher" if ind.higher_is_better else "lower",
+                 describe_threshold(ind, ind.target) if ind.target else (ind.target_text or None),
+                 describe_threshold(ind, ind.critical) if ind.critical else None,
+                 describe_threshold(ind, ind.stretch) if ind.stretch else None)
+    if len(_DESCRIBED) >= 8192:  # frameworks loaded again and again (tests): start afresh
+        _DESCRIBED.clear()
+    _DESCRIBED[id(ind)] = (ind, described)
+    return described
 
 
 def _num(value: Fraction | None) -> int | float | None:

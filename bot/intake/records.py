@@ -5,9 +5,11 @@ while it is processed, and whether its bytes are the latest version's."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -17,18 +19,23 @@ from bot.assessment.in_context import terms_of
 from bot.authz.policy import visible_contracts
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received
+from bot.intake.resolve import no_obligation, return_type_owed
 from bot.intake.saving import Lost
 from bot.processes import leases
 from bot.storage.db import table_of, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import (
     Contact,
+    Contract,
     FindingRow,
+    Obligation,
     OutboxMessage,
     Submission,
     one_of,
 )
-from bot.storage.sync import ensure_obligations
+from bot.storage.review_models import Review
+from bot.storage.sync import ensure_obligations, obligations_missing
+from kpi_core.calendar import Period
 from kpi_core.findings import SEVERITIES, Finding
 
 
@@ -135,27 +142,45 @@ def contact_of(session: Session, received: Received) -> Contact | None:
     return session.exec(query.where(Contact.active == True)).first()  # noqa: E712
 
 
-def versions_for(session: Session, submission_id: int, obligation_id: int | None) -> tuple[str | None, saving.Versions]:
-    """The file's digest and the saved versions of the return it is for, read in one statement in the judging
-    read (nothing is written before the save): whether these bytes are the latest's is checked with them, and
-    again under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
+def owed_and_saved(session: Session, submission_id: int, contract: Contract, period: Period,
+                   today: date) -> tuple[Obligation, str | None, saving.Versions, Review | None]:
+    """The return `contract` owes for `period` (else Rejected, as resolve.owed_return), the file's digest, the
+    return's saved versions and its review (None when it has none), read in one statement in the judging read
+    (nothing is written before the save): whether these bytes are the latest's is checked with them, and again
+    under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
     later-received submission of any return waits for it (`saving.under_lock`), so versions follow the order of
     receipt."""
-    table = table_of(Submission)
+    return_type = return_type_owed(contract, period, today)
+    found = session.execute(_owed_and_saved(), dict(submission_id=submission_id, contract_id=contract.id,
+                                                    return_type=return_type, period_id=period.id)).all()
+    if not found:
+        raise no_obligation(contract, return_type, period)
     digest: str | None = None
     rows = []
     mine = False
-    for i, v, h, s, owner in session.execute(
-            sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status, table.c.lease_owner).where(sa.or_(
-                table.c.id == submission_id,
-                sa.and_(table.c.obligation_id == obligation_id, table.c.version.is_not(None))))):
+    for _, _, i, v, h, s, owner in found:
         if i == submission_id:
             digest, mine = h, s == "received" and owner == leases.me()
-        if v is not None and i != submission_id:
+        elif i is not None:
             rows.append((int(i), int(v), h, str(s)))
     if not mine:
         raise Lost(submission_id)
-    return digest, saving.Versions(rows)
+    return found[0][0], digest, saving.Versions(rows), found[0][1]
+
+
+@functools.cache
+def _owed_and_saved() -> sa.Select[Any]:
+    """owed_and_saved's statement, built once: the obligation, its review, and a row for each of its saved
+    versions and for the submission itself."""
+    table = table_of(Submission)
+    return (sa.select(Obligation, Review, table.c.id, table.c.version, table.c.sha256, table.c.status,
+                      table.c.lease_owner)
+            .outerjoin(table, sa.or_(sa.and_(table.c.obligation_id == Obligation.id, table.c.version.is_not(None)),
+                                     table.c.id == sa.bindparam("submission_id")))
+            .outerjoin(Review, col(Review.obligation_id) == Obligation.id)
+            .where(col(Obligation.contract_id) == sa.bindparam("contract_id"),
+                   col(Obligation.return_type) == sa.bindparam("return_type"),
+                   col(Obligation.period_id) == sa.bindparam("period_id")))
 
 
 def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
@@ -168,7 +193,16 @@ def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
 
 
 def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact_id: int, today: date) -> None:
-    """Create the obligations of the sender's contracts that have begun, in a short transaction of its own."""
+    """Create the obligations of the sender's contracts that have begun, in a short transaction of its own (read
+    first: as a rule every one exists already, and nothing is written or committed)."""
+    with Session(engine) as session, session.no_autoflush:  # a due date changed is noticed, never written here
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        for contract in visible_contracts(session, contact):
+            if obligations_missing(session, contract, today, terms_of(settings, contract).returns) or session.dirty:
+                break
+        else:
+            return
     with write_session(engine) as session:
         contact = session.get(Contact, contact_id)
         assert contact is not None

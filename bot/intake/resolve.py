@@ -127,6 +127,16 @@ def single_open_period(session: Session, contract: Contract, today: date, channe
 def owed_return(session: Session, contract: Contract, period: Period, today: date) -> Obligation:
     """The return `contract` owes for `period`, or Rejected saying why there is none: the framework has no such
     return, the period has not begun (no obligation is ever made for it), or the contract does not cover it."""
+    return_type = return_type_owed(contract, period, today)
+    obligation = obligation_for(session, contract.id, return_type, period.id)
+    if obligation is None:
+        raise no_obligation(contract, return_type, period)
+    return obligation
+
+
+def return_type_owed(contract: Contract, period: Period, today: date) -> str:
+    """The type of the return `contract` owes for `period`, or Rejected: the framework has no such return, or the
+    period has not begun (no obligation is ever made for it)."""
     try:
         return_type = return_type_for(framework_for(contract, period), period)
     except ReturnTypeError as exc:
@@ -134,9 +144,11 @@ def owed_return(session: Session, contract: Contract, period: Period, today: dat
     if period.start > today:
         raise Rejected(Finding("error", "future_period", f"{period.label} has not started yet (today is "
                                f"{today:%d %B %Y})", fix="Check the period on the cover sheet or in your message."))
-    obligation = obligation_for(session, contract.id, return_type, period.id)
-    if obligation is None:
-        raise Rejected(Finding("error", "no_obligation", f"{contract.name} owes no {return_type} return for "
-                               f"{period.label}", fix=f"The contract runs from {contract.start:%d %B %Y}"
-                               + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period."))
-    return obligation
+    return return_type
+
+
+def no_obligation(contract: Contract, return_type: str, period: Period) -> Rejected:
+    """The contract does not cover the period: it owes no such return."""
+    return Rejected(Finding("error", "no_obligation", f"{contract.name} owes no {return_type} return for "
+                            f"{period.label}", fix=f"The contract runs from {contract.start:%d %B %Y}"
+                            + (f" to {contract.end:%d %B %Y}" if contract.end else "") + "; check the period."))

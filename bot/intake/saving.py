@@ -6,6 +6,7 @@ Called inside one write transaction holding the obligation's lock (see `Intake._
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +76,10 @@ class Save:
     undone: Undone | None = None
     sender: Contact | None = None  # the contact who sent it, read before the lock (detached)
     record: Submission | None = None  # the submission as read before the lock (detached): the hooks read it
+    # The return's review as read before the lock, and the version the return would have been then: the review
+    # hook moves that row when no version was saved since (else it reads the review again).
+    seen: review.Before | None = None
+    expected: int | None = None
 
 
 def reply_key(submission_id: int | None, stage: str = "") -> str:
@@ -95,20 +100,21 @@ def lock_obligation(session: Session, obligation_id: int | None) -> None:
     lock_row(session, Obligation, obligation_id)
 
 
-def under_lock(session: Session, submission_id: int, obligation_id: int | None,
-               now: datetime) -> tuple[bool, Versions]:
+def under_lock(session: Session, submission_id: int, obligation_id: int | None, now: datetime,
+               contract_id: str | None = None) -> tuple[bool, Versions, list[plans.OpenPlan]]:
     """What the save decides from, read in one statement: is the submission still this process's (else Lost), is
     a submission received before it still being processed that may be a version of the same return (one is
     pinned to a return only when saved, so any earlier one still being processed is waited for)? Its process must
-    be alive, or it is not waited for. And the return's saved `versions`."""
-    table = table_of(Submission)
-    mine = table.c.obligation_id == obligation_id
-    rows = session.execute(sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status,
-                                     table.c.obligation_id, table.c.lease_until, table.c.lease_owner).where(sa.or_(
-        table.c.id == submission_id,
-        sa.and_(mine, table.c.version.is_not(None)),
-        sa.and_(table.c.id < submission_id, table.c.status == "received",
-                sa.or_(mine, table.c.obligation_id.is_(None)))))).all()
+    be alive, or it is not waited for. The return's saved `versions`, and (with `contract_id`) the contract's open
+    action plans, which an accepted version updates."""
+    read = _under_lock(contract_id is not None)
+    params = dict(submission_id=submission_id, obligation_id=obligation_id, contract_id=contract_id)
+    rows, found = [], []
+    for kind, *row in session.execute(read, params):
+        if kind == 0:
+            rows.append(row[:7])
+        else:
+            found.append(plans.OpenPlan(row[0], row[7], row[3], row[8], row[9]))
     own = next((r for r in rows if r[0] == submission_id), None)
     if own is None or own[3] != "received" or own[6] != leases.me():
         raise Lost(submission_id)
@@ -116,7 +122,30 @@ def under_lock(session: Session, submission_id: int, obligation_id: int | None,
     earlier = any(i < submission_id and status == "received" and owner is not None
                   and not leases.expired(until, owner, now) for i, _, _, status, _, until, owner in rows)
     return earlier, Versions([(int(i), int(v), h, str(s)) for i, v, h, s, o, _, _ in rows
-                              if o == obligation_id and v is not None], own[2])
+                              if o == obligation_id and v is not None], own[2]), found
+
+
+@functools.cache
+def _under_lock(with_plans: bool) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """under_lock's statement, built once (its parameters bound at each call)."""
+    table = table_of(Submission)
+    submission_id: sa.BindParameter[int] = sa.bindparam("submission_id")
+    obligation_id: sa.BindParameter[int] = sa.bindparam("obligation_id")
+    mine = table.c.obligation_id == obligation_id
+    typed = lambda t: sa.type_coerce(sa.null(), t)  # noqa: E731 - a slot the other branch fills
+    read = sa.select(sa.literal_column("0"), table.c.id, table.c.version, table.c.sha256, table.c.status,
+                     table.c.obligation_id, table.c.lease_until, table.c.lease_owner, typed(sa.String()),
+                     typed(sa.String()), typed(sa.Date())).where(sa.or_(
+        table.c.id == submission_id,
+        sa.and_(mine, table.c.version.is_not(None)),
+        sa.and_(table.c.id < submission_id, table.c.status == "received",
+                sa.or_(mine, table.c.obligation_id.is_(None)))))
+    if not with_plans:
+        return read
+    p = plans.open_plans(sa.bindparam("contract_id"))
+    return sa.union_all(read, sa.select(
+        sa.literal_column("1"), p.c.id, sa.null(), sa.null(), p.c.state, sa.null(), sa.null(), sa.null(),
+        p.c.ref, p.c.period_id, p.c.period_end))
 
 
 @dataclass(frozen=True)
@@ -159,9 +188,11 @@ def in_force(session: Session, obligation_id: int | None) -> Submission | None:
 
 
 def save(session: Session, job: Save, version: int, reply: replies.Reply, now: datetime,
-         settings: config.Settings, standing: int | None = None) -> IntakeResult:
+         settings: config.Settings, standing: int | None = None,
+         open_plans: Sequence[plans.OpenPlan] | None = None) -> IntakeResult:
     """Write everything about an assessed return, open its review (or move the review onto it) and commit.
-    `standing` is the id of the version in force (read under the lock), superseded when this one is accepted.
+    `standing` is the id of the version in force (read under the lock), superseded when this one is accepted;
+    `open_plans` the contract's open action plans, when read under the lock too.
     The submission's row changes in one statement (after the one it supersedes, for the one-accepted-version
     index), conditional on its still being this process's (else Lost, nothing written)."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
@@ -219,9 +250,11 @@ def save(session: Session, job: Save, version: int, reply: replies.Reply, now: d
                          "errors": submission.error_count, "warnings": submission.warning_count,
                          "superseded": superseded, "on_behalf": submission.on_behalf})]
     if submission.status == "accepted":  # reds ask for action plans (their audit follows the version's)
-        audits += plans.version_accepted(session, settings, submission, obligation, scored, received.channel, at)
+        audits += plans.version_accepted(session, settings, submission, obligation, scored, received.channel, at,
+                                        open_plans)
         # It waits for the council's review (or the review follows it).
-        audits += review.version_accepted(session, settings, submission, received.channel, reply.summary, at)
+        seen = job.seen if version == job.expected else None
+        audits += review.version_accepted(session, settings, submission, received.channel, reply.summary, at, seen)
     record_all(session, audits)
     session.commit()
     del held

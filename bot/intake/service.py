@@ -47,13 +47,13 @@ from bot.intake.records import (
     copy_of,
     ensure_sender_obligations,
     mine,
+    owed_and_saved,
     received_again,
     recorded_key,
     replay,
-    versions_for,
     waiting_for_file,
 )
-from bot.intake.resolve import Held, Rejected, identify, owed_return
+from bot.intake.resolve import Held, Rejected, identify
 from bot.processes import leases
 from bot.reports.context import ReturnMeta
 from bot.review import hooks as review
@@ -329,12 +329,12 @@ class Intake:
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             try:
-                obligation = owed_return(session, contract, period, today)
+                obligation, digest, versions, under_review = owed_and_saved(session, submission_id, contract,
+                                                                            period, today)
             except Rejected as rejected:  # a period that has not begun is named on no record
                 known = None if rejected.findings[0].code == "future_period" else period
                 return self.endings.reject(submission_id, sender, received, contract, known,
                                            list(rejected.findings))
-            digest, versions = versions_for(session, submission_id, obligation.id)
             same = versions.identical_latest(submission_id, digest)
             if same is not None:
                 return self.endings.duplicate(submission_id, sender, received, contract, obligation,
@@ -350,8 +350,8 @@ class Intake:
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
                                    assessed.assessment.interpretation.values) \
                 if assessed.assessment.accepted and versions.in_force() is not None else None
-            note = review.reply_note(review.before(session, self.settings, obligation.id),
-                                     assessed.assessment.accepted)
+            seen = review.before_with(session, self.settings, under_review)
+            note = review.reply_note(seen, assessed.assessment.accepted)
         if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
             return self.endings.ask_undo(submission_id, sender, received, contract, obligation, undo.question(
                 received.filename, contract.name, period.label, self.settings.timezone))
@@ -361,7 +361,7 @@ class Intake:
         job = saving.Save(submission_id, sender.id, sender.email, received, contract, obligation, assessed, on_time,
                           saving.Undone(undo, confirmed, provider_name, period.label,
                                         bool(self.settings.telegram_token), self.settings.timezone) if undo else None,
-                          contact, submission)
+                          contact, submission, seen, expected)
         build = lambda version: replies.for_return(  # noqa: E731
             received.channel, ReturnMeta(contract.id, contract.name, provider_name, received.received_at, version,
                                          on_time, obligation.due_date, received.filename),
@@ -378,7 +378,8 @@ class Intake:
         while True:
             with write_session(self.engine, expire_on_commit=False) as session:
                 saving.lock_obligation(session, job.obligation.id)
-                earlier, saved = saving.under_lock(session, job.submission_id, job.obligation.id, self.clock())
+                earlier, saved, open_plans = saving.under_lock(session, job.submission_id, job.obligation.id,
+                                                               self.clock(), job.contract.id)
                 if waited < WAIT_FOR_EARLIER and earlier:
                     session.rollback()
                 else:
@@ -392,6 +393,6 @@ class Intake:
                     version = saved.next()
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
                     return saving.save(session, job, version, reply, self.clock(), self.settings,
-                                       saved.in_force())
+                                       saved.in_force(), open_plans)
             self.sleep(step.total_seconds())
             waited += step

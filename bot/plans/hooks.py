@@ -15,8 +15,8 @@ provider completes it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -46,21 +46,41 @@ def prefilled(detail: dict[str, Any]) -> dict[str, str]:
 Scored = tuple[str, str, dict[str, Any]]  # an indicator's ref, RAG status and stored result (IndicatorResult.as_dict)
 
 
+class OpenPlan(NamedTuple):
+    """A plan still open, as the intake reads it (under the return's lock, with the return's versions)."""
+
+    id: int
+    ref: str
+    state: str
+    period_id: str
+    period_end: date
+
+
+def open_plans(contract_id: str | None | sa.BindParameter[Any]) -> sa.Subquery:
+    """The contract's open plans: id, ref, state, period_id and period_end (an OpenPlan each). `contract_id` may
+    be a parameter bound when the statement runs."""
+    plans = table_of(ActionPlan)
+    return sa.select(plans.c.id, plans.c.ref, plans.c.state, plans.c.period_id, plans.c.period_end).where(
+        plans.c.contract_id == contract_id, plans.c.state.in_(t.OPEN_STATES)).subquery()
+
+
 def version_accepted(session: Session, settings: config.Settings, submission: Submission, obligation: Obligation,
-                     results: Sequence[Scored], channel: str, now: datetime) -> list[dict[str, Any]]:
+                     results: Sequence[Scored], channel: str, now: datetime,
+                     read: Sequence[OpenPlan] | None = None) -> list[dict[str, Any]]:
     """Open, update or close the plans of the indicators `submission` scored (`results`, in the framework's order),
-    in a few bulk statements; return the audit events to record with the version's own."""
+    in a few bulk statements; return the audit events to record with the version's own. `read` is the contract's
+    open plans when read already in this transaction."""
     assert submission.id is not None and submission.contract_id is not None
     plans = table_of(ActionPlan)
-    open_plans = {row.ref: row for row in session.execute(
-        sa.select(plans.c.id, plans.c.ref, plans.c.state, plans.c.period_id, plans.c.period_end)
-        .where(plans.c.contract_id == submission.contract_id, plans.c.state.in_(t.OPEN_STATES)))}
+    if read is None:
+        read = [OpenPlan(*row) for row in session.execute(sa.select(open_plans(submission.contract_id)))]
+    open_plans_by_ref = {row.ref: row for row in read}
     opened: list[dict[str, Any]] = []
     moved: list[tuple[int, str, str, str, str]] = []  # plan id, ref, action, prior state, note
     updates: list[dict[str, Any]] = []
     where = f"version {submission.version} of {obligation.period_id}"
     for ref, status, detail in results:
-        plan = open_plans.get(ref)
+        plan = open_plans_by_ref.get(ref)
         if plan is not None and obligation.period_end < plan.period_end:
             continue  # an older period: it neither updates nor closes a plan opened on a later one
         if status == "red" and plan is None:

@@ -10,6 +10,7 @@ of returns (`before` and `reply_note`, read before the reply is written).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,12 +23,13 @@ from bot.assessment.reviews import review_of
 from bot.review import about as subjects
 from bot.review import table as t
 from bot.review.accuracy import counts_against
-from bot.review.messages import tell, when
+from bot.review.messages import reaches, tell, when
 from bot.review.payments import reopen_payments
 from bot.review.scene import audiences, open_query, scene_of
 from bot.storage.audit import event_row
+from bot.storage.db import table_of
 from bot.storage.models import Contact, Submission
-from bot.storage.review_models import Review, ReviewEvent
+from bot.storage.review_models import Review, ReviewEvent, ReviewQuery
 
 ATTEMPTS = 5  # a review moved by someone else between the read and the conditional update is read again
 
@@ -42,11 +44,18 @@ class Before:
     query_asked: str = ""  # when the open query was asked
     query_about: tuple[str, ...] = ()
     accuracy: str = ""  # how a correction counts against the accuracy of returns
+    # The review and its open query as read (detached): the save moves this row, if it has not moved meanwhile.
+    review: Review | None = None
+    query: ReviewQuery | None = None
 
 
 def before(session: Session, settings: config.Settings, obligation_id: int | None) -> Before:
     """Where the review of a return stands now (read before the reply to a new version is written)."""
-    review = review_of(session, obligation_id)
+    return before_with(session, settings, review_of(session, obligation_id))
+
+
+def before_with(session: Session, settings: config.Settings, review: Review | None) -> Before:
+    """Where `review` (a return's review, just read; None when it has none) stands, with its open query."""
     if review is None:
         return Before(t.NEW)
     scene = scene_of(session, settings, review)
@@ -56,7 +65,7 @@ def before(session: Session, settings: config.Settings, obligation_id: int | Non
                   f"{signer.name} on {when(review.signed_off_at, settings)}" if signer else "",
                   when(query.asked_at, settings) if query else "",
                   tuple(subjects.shown(scene.framework, query.about)) if query else (),
-                  counts_against(settings, scene, "query" if query else "corrected"))
+                  counts_against(settings, scene, "query" if query else "corrected"), review, query)
 
 
 def reply_note(was: Before, accepted: bool) -> str:
@@ -80,21 +89,29 @@ def reply_note(was: Before, accepted: bool) -> str:
 
 
 def version_accepted(session: Session, settings: config.Settings, submission: Submission, channel: str,
-                     summary: str, now: datetime) -> list[dict[str, Any]]:
+                     summary: str, now: datetime, seen: Before | None = None) -> list[dict[str, Any]]:
     """Open the review of the return `submission` is a version of, or move it onto `submission`; return the audit
-    events to record with the version's own."""
+    events to record with the version's own. `seen` is the review as read before the lock, when no version of the
+    return was saved since (so no review was opened since): it is moved if it has not moved meanwhile (its state,
+    version and `since` unchanged, so its open query is the same), else read again."""
     sender = session.get(Contact, submission.sender_contact_id) if submission.sender_contact_id else None
-    review = review_of(session, submission.obligation_id)
+    if seen is not None:
+        review = session.merge(seen.review, load=False) if seen.review is not None else None
+    else:
+        review = review_of(session, submission.obligation_id)
     if review is None:
         return _open(session, settings, submission, sender, channel, summary, now)
     for attempt in range(ATTEMPTS):
-        if attempt:  # read just now, in this transaction, the first time
+        if attempt:  # read just now, in this transaction (or before the lock), the first time
             review = session.exec(select(Review).where(Review.id == review.id)
                                   .execution_options(populate_existing=True)).one()
-        prior, old_version, old_id = review.state, review.version, review.submission_id
-        query, signer, signed_at = open_query(session, review.id), review.signed_off_by, review.signed_off_at
+        prior, old_version, old_id, since = review.state, review.version, review.submission_id, review.since
+        query = (session.merge(seen.query, load=False) if seen.query else None) if seen is not None and not attempt \
+            else open_query(session, review.id)
+        signer, signed_at = review.signed_off_by, review.signed_off_at
         done = session.execute(sa.update(Review).where(
-            col(Review.id) == review.id, col(Review.state) == prior, col(Review.submission_id) == old_id).values(
+            col(Review.id) == review.id, col(Review.state) == prior, col(Review.submission_id) == old_id,
+            col(Review.since) == since).values(
             submission_id=submission.id, version=submission.version, state=t.WAITING, since=now,
             signed_off_by=None, signed_off_at=None))
         if done.rowcount == 1:  # type: ignore[attr-defined]
@@ -111,23 +128,27 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
     assert row is not None
     event = _event(session, review, t.RESUBMIT, prior, sender, channel, now,
                    f"version {submission.version} replaces version {old_version}", query.id if query else None)
-    signed = session.get(Contact, signer) if signer else None
-    if query is not None:
-        lead = (f"🔁 Version {submission.version}, sent in answer to your query of {when(query.asked_at, settings)} "
-                f"about {'; '.join(subjects.shown(scene.framework, query.about)) or 'this return'}")
-    elif prior == t.SIGNED_OFF:
-        lead = (f"🔓 Reopened: version {old_version} was signed off by {signed.name if signed else 'the council'} on "
-                f"{when(signed_at, settings)}; version {submission.version} replaces it")
-    else:
-        lead = f"🆕 Version {submission.version} replaces version {old_version}, which was waiting for review"
-    story = scene.story(who=sender.name if sender else "the provider", when=when(now, settings), lead=lead,
-                        summary=summary, note=query.reason if query else "",
-                        asked=when(query.asked_at, settings) if query else "",
-                        accuracy=counts_against(settings, scene, "query" if query else "corrected"),
-                        signed=f"{signed.name} on {when(signed_at, settings)}" if signed else "")
-    people = audiences(session, scene.contract, exclude=None, asker=query.asked_by if query else None, signer=signer)
-    people.seen.add(sender.id or 0 if sender and sender.role != "commissioner" else 0)  # their reply says it
-    tell(session, settings, row, event, story, people, query.id if query else None)
+    if reaches(settings, row):  # the story and who hears it, read only when someone can be told
+        signed = session.get(Contact, signer) if signer else None
+        if query is not None:
+            lead = (f"🔁 Version {submission.version}, sent in answer to your query of "
+                    f"{when(query.asked_at, settings)} about "
+                    f"{'; '.join(subjects.shown(scene.framework, query.about)) or 'this return'}")
+        elif prior == t.SIGNED_OFF:
+            lead = (f"🔓 Reopened: version {old_version} was signed off by "
+                    f"{signed.name if signed else 'the council'} on {when(signed_at, settings)}; "
+                    f"version {submission.version} replaces it")
+        else:
+            lead = f"🆕 Version {submission.version} replaces version {old_version}, which was waiting for review"
+        story = scene.story(who=sender.name if sender else "the provider", when=when(now, settings), lead=lead,
+                            summary=summary, note=query.reason if query else "",
+                            asked=when(query.asked_at, settings) if query else "",
+                            accuracy=counts_against(settings, scene, "query" if query else "corrected"),
+                            signed=f"{signed.name} on {when(signed_at, settings)}" if signed else "")
+        people = audiences(session, scene.contract, exclude=None, asker=query.asked_by if query else None,
+                           signer=signer)
+        people.seen.add(sender.id or 0 if sender and sender.role != "commissioner" else 0)  # their reply says it
+        tell(session, settings, row, event, story, people, query.id if query else None)
     if old_id is not None:
         reopen_payments(session, settings, scene, old_id, submission, sender, channel, now)
     return [_audit(review, event, now)]
@@ -140,15 +161,15 @@ def _open(session: Session, settings: config.Settings, submission: Submission, s
     review = Review(obligation_id=submission.obligation_id, contract_id=submission.contract_id,
                     period_id=submission.period_id, submission_id=submission.id, version=submission.version,
                     state=t.WAITING, since=now, opened_at=now)
-    session.add(review)
-    session.flush()
+    review.id = _inserted(session, review)
     scene = scene_of(session, settings, review)
     row = t.transition(t.NEW, t.OPEN)
     assert row is not None
     event = _event(session, review, t.OPEN, t.NEW, sender, channel, now, f"version {submission.version} accepted")
-    story = scene.story(who=sender.name if sender else "the provider", when=when(now, settings),
-                        lead=f"📥 New return for your review, received {when(now, settings)}", summary=summary)
-    tell(session, settings, row, event, story, audiences(session, scene.contract, exclude=None))
+    if reaches(settings, row):
+        story = scene.story(who=sender.name if sender else "the provider", when=when(now, settings),
+                            lead=f"📥 New return for your review, received {when(now, settings)}", summary=summary)
+        tell(session, settings, row, event, story, audiences(session, scene.contract, exclude=None))
     return [_audit(review, event, now)]
 
 
@@ -158,9 +179,21 @@ def _event(session: Session, review: Review, action: str, prior: str, sender: Co
                         action=action, from_state=prior, to_state=t.WAITING,
                         actor_contact_id=sender.id if sender else None, actor=sender.email if sender else "kpibot",
                         channel=channel, at=now, note=note, query_id=query_id)
-    session.add(event)
-    session.flush()
+    event.id = _inserted(session, event)
     return event
+
+
+def _inserted(session: Session, row: Review | ReviewEvent) -> int:
+    """Insert `row` as one Core statement, not through the session (nothing reads it back); return its id."""
+    table = table_of(type(row))
+    return int(session.execute(_insert(table), {c.name: getattr(row, c.name) for c in table.columns
+                                                if c.name != "id"}).scalar_one())
+
+
+@functools.cache
+def _insert(table: sa.Table) -> sa.Insert:
+    """An insert of every column but the id, returning the id: built once, its values bound at each call."""
+    return table.insert().returning(table.c.id)
 
 
 def _audit(review: Review, event: ReviewEvent, now: datetime) -> dict[str, Any]:

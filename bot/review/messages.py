@@ -114,6 +114,12 @@ def tell(session: Session, settings: config.Settings, row: Transition, event: Re
     return told
 
 
+def reaches(settings: config.Settings, row: Transition) -> bool:
+    """Can `row` tell anyone at all? The return's summary goes to Telegram only: without a bot, a row that tells
+    only that needs nobody read."""
+    return bool(settings.telegram_token) or any(line.template != "review_summary" for line in row.tell)
+
+
 def when(moment: datetime | None, settings: config.Settings) -> str:
     return display.moment(moment, settings.timezone)
 

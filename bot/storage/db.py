@@ -107,7 +107,13 @@ def insert_tuples(session: Session, table: sa.Table, columns: Sequence[str], row
     connection = session.connection()
     if json:
         at = [columns.index(name) for name in json]
-        rows = [tuple(jsonlib.dumps(v) if n in at else v for n, v in enumerate(row)) for row in rows]
+        encoded: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = list(row)
+            for n in at:
+                values[n] = jsonlib.dumps(values[n])
+            encoded.append(tuple(values))
+        rows = encoded
     quote = connection.dialect.identifier_preparer.quote
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "

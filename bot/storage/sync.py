@@ -121,6 +121,16 @@ def ensure_obligations(session: Session, contract: Contract, until: date,
     """Create the obligations of `contract` for every period that has started by `until` (never beyond the
     contract's end); return how many. `returns` are the contract's returns (its terms; default: the framework's).
     Safe when another process creates the same obligations at the same moment."""
+    new = obligations_missing(session, contract, until, returns)
+    created = insert_ignore(session, Obligation, new)
+    session.flush()
+    return created
+
+
+def obligations_missing(session: Session, contract: Contract, until: date,
+                        returns: Mapping[str, ReturnType] | None = None) -> list[dict[str, object]]:
+    """The obligations `ensure_obligations` would create, as rows; an obligation whose due date the contract's
+    terms have since changed is updated in the session (so it is dirty there)."""
     returns = loader.get(contract.framework_id).returns if returns is None else returns
     existing = {(o.return_type, o.period_id): o for o in session.exec(
         select(Obligation).where(Obligation.contract_id == contract.id))}
@@ -142,6 +152,4 @@ def ensure_obligations(session: Session, contract: Contract, until: date,
                     row.due_date = due  # the contract's due rule changed: its notices fall on other days
                     row.next_notice_on = None
         year = year.next()
-    created = insert_ignore(session, Obligation, new)
-    session.flush()
-    return created
+    return new
