@@ -175,13 +175,6 @@ class Versions:
         return next((r[0] for r in self.rows if r[3] == "accepted"), None)
 
 
-def versions(session: Session, obligation_id: int | None) -> Versions:
-    table = table_of(Submission)
-    rows = session.execute(sa.select(table.c.id, table.c.version, table.c.sha256, table.c.status)
-                           .where(table.c.obligation_id == obligation_id, table.c.version.is_not(None)))
-    return Versions([(int(i), int(v), h, str(s)) for i, v, h, s in rows])
-
-
 def in_force(session: Session, obligation_id: int | None) -> Submission | None:
     return session.exec(select(Submission).where(Submission.obligation_id == obligation_id,
                                                  Submission.status == "accepted")).first()

@@ -350,7 +350,7 @@ class Intake:
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
                                    assessed.assessment.interpretation.values) \
                 if assessed.assessment.accepted and versions.in_force() is not None else None
-            seen = review.before_with(session, self.settings, under_review)
+            seen = review.before(session, self.settings, under_review)
             note = review.reply_note(seen, assessed.assessment.accepted)
         if undo is not None and not confirmed and received.channel in undoing.ASKS:  # ask before saving anything
             return self.endings.ask_undo(submission_id, sender, received, contract, obligation, undo.question(

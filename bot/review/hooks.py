@@ -49,13 +49,9 @@ class Before:
     query: ReviewQuery | None = None
 
 
-def before(session: Session, settings: config.Settings, obligation_id: int | None) -> Before:
-    """Where the review of a return stands now (read before the reply to a new version is written)."""
-    return before_with(session, settings, review_of(session, obligation_id))
-
-
-def before_with(session: Session, settings: config.Settings, review: Review | None) -> Before:
-    """Where `review` (a return's review, just read; None when it has none) stands, with its open query."""
+def before(session: Session, settings: config.Settings, review: Review | None) -> Before:
+    """Where `review` (a return's review, just read; None when it has none) stands, with its open query (read
+    before the reply to a new version is written)."""
     if review is None:
         return Before(t.NEW)
     scene = scene_of(session, settings, review)

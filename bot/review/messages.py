@@ -94,7 +94,7 @@ def tell(session: Session, settings: config.Settings, row: Transition, event: Re
     for line in row.tell:
         for contact in audiences.people(line.to):
             where = channel_of(contact, telegram)
-            if where is None or (line.template == "review_summary" and where[0] != "telegram"):
+            if where is None or (_telegram_only(line.template) and where[0] != "telegram"):
                 continue
             audiences.seen.add(contact.id or 0)
             channel, address = where
@@ -117,7 +117,13 @@ def tell(session: Session, settings: config.Settings, row: Transition, event: Re
 def reaches(settings: config.Settings, row: Transition) -> bool:
     """Can `row` tell anyone at all? The return's summary goes to Telegram only: without a bot, a row that tells
     only that needs nobody read."""
-    return bool(settings.telegram_token) or any(line.template != "review_summary" for line in row.tell)
+    return bool(settings.telegram_token) or not all(_telegram_only(line.template) for line in row.tell)
+
+
+def _telegram_only(template: str) -> bool:
+    """The return's summary, with the commissioner's buttons, goes by Telegram only (the weekly digest says by email
+    what waits for review)."""
+    return template == "review_summary"
 
 
 def when(moment: datetime | None, settings: config.Settings) -> str:
