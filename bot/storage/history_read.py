@@ -5,7 +5,7 @@ in force of the earlier periods with their figures, and the framework's benchmar
 The intake judges each return in one read; five statements cost five round trips and five compilations. The
 branches are those of `bot.storage.plain_reads` (`obligations`, `findings`, `requests`, `accepted_values`,
 `benchmarks`), joined by UNION ALL. Each branch fills its own typed slots of one wide row (NULL elsewhere), and
-each part is put in the order its own read gives it. tests/test_history_read.py checks it against those reads.
+each part is put in the order its own read gives it. tests/test_plain_reads.py checks it against those reads.
 """
 
 from __future__ import annotations
