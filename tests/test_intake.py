@@ -185,14 +185,20 @@ def test_a_provider_cannot_submit_another_providers_contract(intake: Intake) -> 
     assert count(intake.engine, DataValue) == 0
 
 
-def test_it_asks_which_contract_when_the_sender_has_several(intake: Intake) -> None:
+def test_it_asks_which_contract_by_name_when_the_sender_has_several(intake: Intake) -> None:
+    """The provider is asked for the contract's name, which a person knows, not the reference in config.toml."""
     result = intake.submit(received(sample_csv(), sender=DAVE, caption="Q2 return"))
     assert result.outcome == "held"
-    assert "ch-stop-smoking" in result.reply and "solihull-stop-smoking" in result.reply
+    assert result.reply == ("Which contract is this return for? Send it again with the contract's name in the "
+                            "subject: City and Hackney Stop Smoking Service or Solihull Stop Smoking.")
+    by_cli = intake.submit(received(sample_csv(), message_id="cli", sender=DAVE, channel="cli"))
+    assert by_cli.outcome == "held" and "one of: City and Hackney Stop Smoking Service (ch-stop-smoking)" in by_cli.reply
 
 
-def test_the_contract_can_be_named_in_the_subject(intake: Intake) -> None:
-    result = intake.submit(received(sample_csv(), sender=DAVE, caption="ch-stop-smoking 2025-26-Q2 return"))
+@pytest.mark.parametrize("subject", ["ch-stop-smoking 2025-26-Q2 return",
+                                     "Q2 return 2025-26-Q2 for city and hackney  stop smoking service"])
+def test_the_contract_can_be_named_in_the_subject(intake: Intake, subject: str) -> None:
+    result = intake.submit(received(sample_csv(), sender=DAVE, caption=subject))
     assert (result.outcome, result.contract_id, result.period_id) == ("accepted", "ch-stop-smoking", "2025-26-Q2")
 
 

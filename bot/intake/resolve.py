@@ -59,16 +59,13 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
     if contract_id is None:
         # Only the sender's own contracts are looked for in the caption: a word naming someone else's contract
         # reads as any other word, so the answer never tells whether such a contract exists.
-        words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", received.caption.lower()))
-        named = [c for c in allowed if c.id in words]
+        named = named_in(received.caption, allowed)
         if len(named) == 1:
             contract_id = named[0].id
         elif len(allowed) == 1:
             contract_id = allowed[0].id
         else:
-            raise Held("Which contract is this return for? " + (
-                WEB_AGAIN if received.channel == "web" else "Send it again with the contract in the "
-                f"{'caption' if received.channel == 'telegram' else 'subject'}: " + ", ".join(c.id for c in allowed)))
+            raise Held("Which contract is this return for? " + ask_contract(received.channel, allowed))
     contract = next((c for c in allowed if c.id == contract_id), None)
     if contract is None:  # the same answer whether or not it exists: nothing is told of others' contracts
         raise Rejected(Finding("error", "not_your_contract", f"{contract_id!r} is not one of your contracts",
@@ -95,6 +92,26 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
                                    fix=f"Send the workbook made for {period.id}, or send this one as the "
                                        f"{on_cover.id} return."))
     return contract, period
+
+
+def named_in(caption: str, contracts: list[Contract]) -> list[Contract]:
+    """The contracts a caption or subject names, by their name (as a person writes it) or their reference."""
+    text = " ".join(caption.lower().split())
+    words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", text))
+    return [c for c in contracts if c.id in words or " ".join(c.name.lower().split()) in text]
+
+
+def ask_contract(channel: str, contracts: list[Contract]) -> str:
+    """How to say which contract a return is for: by the name a person knows, with the reference from config.toml
+    for an operator at the command line."""
+    if channel == "web":
+        return WEB_AGAIN
+    if channel == "cli":
+        return "It is one of: " + ", ".join(f"{c.name} ({c.id})" for c in contracts) + "."
+    where = "caption" if channel == "telegram" else "subject"
+    names = [c.name for c in contracts]
+    return (f"Send it again with the contract's name in the {where}: "
+            + ", ".join(names[:-1]) + " or " + names[-1] + ".")
 
 
 def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -> None:
