@@ -15,12 +15,14 @@ from test_outbox import RecordingTransport
 import bot.assessment.in_context
 import bot.intake.replies
 import bot.reports.queue as rq
+from bot.intake.resolve import named_in
 from bot.intake.service import Intake
 from bot.outbox.dispatcher import Dispatcher
 from bot.reports.queue import RenderQueue
 from bot.storage.files import FileStore, sha256_of
 from bot.storage.models import (
     AuditEvent,
+    Contract,
     DataValue,
     FindingRow,
     IndicatorResultRow,
@@ -200,6 +202,14 @@ def test_it_asks_which_contract_by_name_when_the_sender_has_several(intake: Inta
 def test_the_contract_can_be_named_in_the_subject(intake: Intake, subject: str) -> None:
     result = intake.submit(received(sample_csv(), sender=DAVE, caption=subject))
     assert (result.outcome, result.contract_id, result.period_id) == ("accepted", "ch-stop-smoking", "2025-26-Q2")
+
+
+def test_a_name_within_another_contracts_name_is_not_named_twice() -> None:
+    short = Contract(id="ss", name="Stop Smoking Service", framework_id="f", provider_id="p", commissioner_id="c")
+    long = Contract(id="ssp", name="Stop Smoking Service Plus", framework_id="f", provider_id="p", commissioner_id="c")
+    assert [c.id for c in named_in("Q2 for the Stop Smoking Service Plus", [short, long])] == ["ssp"]
+    assert [c.id for c in named_in("Q2 for the stop smoking service", [short, long])] == ["ss"]
+    assert [c.id for c in named_in("ss and ssp", [short, long])] == ["ss", "ssp"]  # two named: kpibot asks which
 
 
 def test_the_single_open_return_is_assumed_when_no_period_is_given(intake: Intake) -> None:

@@ -98,7 +98,11 @@ def named_in(caption: str, contracts: list[Contract]) -> list[Contract]:
     """The contracts a caption or subject names, by their name (as a person writes it) or their reference."""
     text = " ".join(caption.lower().split())
     words = set(re.findall(r"[a-z0-9][a-z0-9\-_]*", text))
-    return [c for c in contracts if c.id in words or " ".join(c.name.lower().split()) in text]
+    name = {c.id: " ".join(c.name.lower().split()) for c in contracts}
+    named = [c for c in contracts if c.id in words or name[c.id] in text]
+    # "Stop Smoking Service Plus" names that contract, not also "Stop Smoking Service" within it
+    return [c for c in named if c.id in words or not any(
+        name[c.id] != name[o.id] and name[c.id] in name[o.id] for o in named)]
 
 
 def ask_contract(channel: str, contracts: list[Contract]) -> str:
