@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from fractions import Fraction
+from typing import NamedTuple
 
 from bot.assessment.submission_log import SubmissionLog
 from bot.storage import history_read, plain_reads
@@ -17,6 +18,17 @@ from kpi_core.framework.model import Framework
 from kpi_core.values import Key
 
 
+class Asked(NamedTuple):
+    """What `PlainStore.prefetch` read: the reads it can serve are those asked with the same arguments."""
+
+    contract_id: str
+    start: date
+    as_of: date
+    return_type: str
+    periods: tuple[str, ...] | None  # sorted period ids; None: no accepted values were read
+    framework_id: str | None  # None: no benchmarks were read
+
+
 class PlainStore:
     """`in_context.Store` on a read-only plain connection (or the intake's own, `PlainReader.on`). After
     `prefetch`, the reads it covers are served from its one statement."""
@@ -24,20 +36,22 @@ class PlainStore:
     def __init__(self, reader: PlainReader) -> None:
         self.reader = reader
         self._read: History | None = None
-        self._asked: tuple[str, date, date, str, tuple[str, ...] | None, str | None] | None = None
+        self._asked: Asked | None = None
 
     def prefetch(self, contract_id: str, start: date, as_of: date, return_type: str, periods: list[Period] | None,
                  framework_id: str | None) -> None:
         ids = None if periods is None else tuple(sorted({p.id for p in periods}))
         self._read = history_read.read(self.reader, contract_id, start, as_of, return_type, list(ids or ()),
                                        framework_id)
-        self._asked = (contract_id, start, as_of, return_type, ids, framework_id)
+        self._asked = Asked(contract_id, start, as_of, return_type, ids, framework_id)
 
     def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None:
         return plain_reads.obligation_id(self.reader, contract_id, return_type, period_id)
 
     def log(self, contract_id: str, start: date, as_of: date) -> SubmissionLog:
-        if self._read is not None and self._asked is not None and self._asked[:3] == (contract_id, start, as_of):
+        asked = self._asked
+        if self._read is not None and asked is not None and (asked.contract_id, asked.start, asked.as_of) == (
+                contract_id, start, as_of):
             read = self._read
             return SubmissionLog(start, read.obligations, read.submissions, read.findings, read.requests)
         obligations, submissions = plain_reads.obligations(self.reader, contract_id, start, as_of)
@@ -51,8 +65,9 @@ class PlainStore:
     def accepted_values(self, contract_id: str, return_type: str,
                         periods: Iterable[Period]) -> tuple[dict[str, int], dict[str, dict[Key, Fraction]]]:
         periods = list(periods)
-        if self._read is not None and self._asked is not None and self._asked[4] is not None and \
-                (self._asked[0], self._asked[3], self._asked[4]) == (
+        asked = self._asked
+        if self._read is not None and asked is not None and asked.periods is not None and \
+                (asked.contract_id, asked.return_type, asked.periods) == (
                     contract_id, return_type, tuple(sorted({p.id for p in periods}))):
             return self._read.versions, self._read.values
         return plain_reads.accepted_values(self.reader, contract_id, return_type, [p.id for p in periods])
@@ -62,6 +77,6 @@ class PlainStore:
 
     def benchmarks(self, framework: Framework, period: Period, start_month: int) -> list[Benchmark]:
         if self._read is not None and self._read.benchmarks is not None and self._asked is not None and \
-                self._asked[5] == framework.id:
+                self._asked.framework_id == framework.id:
             return in_force(self._read.benchmarks, period, start_month)
         return in_force(plain_reads.benchmarks(self.reader, framework.id), period, start_month)
