@@ -192,20 +192,22 @@ def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
         return found
 
 
-def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact_id: int, today: date) -> None:
+def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact: Contact,
+                              today: date) -> list[Contract]:
     """Create the obligations of the sender's contracts that have begun, in a short transaction of its own (read
-    first: as a rule every one exists already, and nothing is written or committed)."""
+    first: as a rule every one exists already, and nothing is written or committed). Return the contracts
+    `contact` may see (`visible_contracts`, detached), as read here: the return's identification need not read
+    them again."""
     with Session(engine) as session, session.no_autoflush:  # a due date changed is noticed, never written here
-        contact = session.get(Contact, contact_id)
-        assert contact is not None
-        for contract in visible_contracts(session, contact):
+        allowed = visible_contracts(session, contact)
+        for contract in allowed:
             if obligations_missing(session, contract, today, terms_of(settings, contract).returns) or session.dirty:
                 break
         else:
-            return
-    with write_session(engine) as session:
-        contact = session.get(Contact, contact_id)
-        assert contact is not None
-        for contract in visible_contracts(session, contact):
+            return allowed
+    with write_session(engine, expire_on_commit=False) as session:
+        allowed = visible_contracts(session, contact)
+        for contract in allowed:
             ensure_obligations(session, contract, today, terms_of(settings, contract).returns)
         session.commit()
+        return allowed

@@ -317,13 +317,15 @@ class Intake:
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
             return self.endings.reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)
+        allowed = None  # the contracts the sender may see, when read just now
         if (sender.id, today) not in self._ensured:
-            retrying(lambda: ensure_sender_obligations(self.engine, self.settings, sender.id, today),
-                     sleep=self.sleep)
+            allowed = retrying(lambda: ensure_sender_obligations(self.engine, self.settings, contact, today),
+                               sleep=self.sleep)
             self._ensured.add((sender.id, today))
         with Session(self.engine) as session:  # one read: what the return is for, its versions and its history
             try:
-                contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
+                contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone,
+                                            allowed)
             except Held as held:
                 return self.endings.hold(submission_id, sender, received, str(held))
             except Rejected as rejected:
