@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from bot.assessment.submission_log import SubmissionLog
 from bot.storage import history_read, plain_reads
-from bot.storage.history_read import History
+from bot.storage.history_read import History, Owed, OwedRead
 from bot.storage.plain_reads import PlainReader
 from kpi_core.calendar import Period
 from kpi_core.comparators import Benchmark, in_force
@@ -31,19 +31,28 @@ class Asked(NamedTuple):
 
 class PlainStore:
     """`in_context.Store` on a read-only plain connection (or the intake's own, `PlainReader.on`). After
-    `prefetch`, the reads it covers are served from its one statement."""
+    `prefetch`, the reads it covers are served from its one statement, which also reads the return `owed` (the
+    intake's: `owed_read`)."""
 
-    def __init__(self, reader: PlainReader) -> None:
+    def __init__(self, reader: PlainReader, owed: Owed | None = None) -> None:
         self.reader = reader
+        self.owed = owed
         self._read: History | None = None
         self._asked: Asked | None = None
 
     def prefetch(self, contract_id: str, start: date, as_of: date, return_type: str, periods: list[Period] | None,
                  framework_id: str | None) -> None:
         ids = None if periods is None else tuple(sorted({p.id for p in periods}))
+        asked = Asked(contract_id, start, as_of, return_type, ids, framework_id)
+        if self._read is not None and asked == self._asked:  # read ahead by the intake (`owed_read`)
+            return
         self._read = history_read.read(self.reader, contract_id, start, as_of, return_type, list(ids or ()),
-                                       framework_id)
-        self._asked = Asked(contract_id, start, as_of, return_type, ids, framework_id)
+                                       framework_id, self.owed)
+        self._asked = asked
+
+    def owed_read(self) -> OwedRead | None:
+        """The return `owed`, as the prefetch read it (None before it, or when nothing was owed)."""
+        return self._read.owed if self._read is not None else None
 
     def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None:
         return plain_reads.obligation_id(self.reader, contract_id, return_type, period_id)

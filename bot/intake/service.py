@@ -330,9 +330,13 @@ class Intake:
                 return self.endings.hold(submission_id, sender, received, str(held))
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
+            # Judged on the history read as plain rows (as `kpibot score` reads it), in this session's snapshot,
+            # in the statement that reads the return the submission is for.
+            store = PlainStore(PlainReader.on(session.connection()))
+            terms = terms_of(self.settings, contract, period)
             try:
-                obligation, digest, versions, under_review = owed_and_saved(session, submission_id, contract,
-                                                                            period, today)
+                obligation, digest, versions, under_review = owed_and_saved(
+                    session, store, submission_id, contract, period, received.received_at, self.settings.timezone, terms)
             except Rejected as rejected:  # a period that has not begun is named on no record
                 known = None if rejected.findings[0].code == "future_period" else period
                 return self.endings.reject(submission_id, sender, received, contract, known,
@@ -341,16 +345,15 @@ class Intake:
             if same is not None:
                 return self.endings.duplicate(submission_id, sender, received, contract, obligation,
                                               copy_of(self.engine, same))
-            # Judged on the history read as plain rows (as `kpibot score` reads it), in this session's snapshot.
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
-                                         self.settings.timezone, terms=terms_of(self.settings, contract, period),
-                                         submission_id=submission_id, obligation=obligation,
-                                         store=PlainStore(PlainReader.on(session.connection())))
+                                         self.settings.timezone, terms=terms, submission_id=submission_id,
+                                         obligation=obligation, store=store)
             provider_name = organisation_name(session, self.settings, contract.provider_id)
             expected = versions.next()
             # Only a version in force can have its corrections undone.
+            read = store.owed_read()  # the versions' figures too, in the one read
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
-                                   assessed.assessment.interpretation.values) \
+                                   assessed.assessment.interpretation.values, read.earlier if read else None) \
                 if assessed.assessment.accepted and versions.in_force() is not None else None
             seen = review.before(session, self.settings, under_review)
             note = review.reply_note(seen, assessed.assessment.accepted)
