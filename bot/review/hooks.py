@@ -55,7 +55,10 @@ def before(session: Session, settings: config.Settings, review: Review | None) -
     if review is None:
         return Before(t.NEW)
     scene = scene_of(session, settings, review)
-    query = open_query(session, review.id)
+    # A query waits only while the review is queried or answered (bot/review/table.py): a query is asked into
+    # `queried`, and each move to `waiting` or `signed_off` settles it (a corrected version, a sign-off), so a
+    # review waiting or signed off has none to read.
+    query = open_query(session, review.id) if review.state in (t.QUERIED, t.ANSWERED) else None
     signer = session.get(Contact, review.signed_off_by) if review.signed_off_by else None
     return Before(review.state, review.version,
                   f"{signer.name} on {when(review.signed_off_at, settings)}" if signer else "",
