@@ -383,8 +383,8 @@ class Intake:
         while True:
             with write_session(self.engine, expire_on_commit=False) as session:
                 saving.lock_obligation(session, job.obligation.id)
-                earlier, saved, open_plans = saving.under_lock(session, job.submission_id, job.obligation.id,
-                                                               self.clock(), job.contract.id)
+                earlier, saved, open_plans, confirmed = saving.under_lock(
+                    session, job.submission_id, job.obligation.id, self.clock(), job.contract.id)
                 if waited < WAIT_FOR_EARLIER and earlier:
                     session.rollback()
                 else:
@@ -398,6 +398,6 @@ class Intake:
                     version = saved.next()
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
                     return saving.save(session, job, version, reply, self.clock(), self.settings,
-                                       saved.in_force(), open_plans)
+                                       saved.in_force(), open_plans, confirmed)
             self.sleep(step.total_seconds())
             waited += step
