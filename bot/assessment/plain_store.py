@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from bot.assessment.submission_log import SubmissionLog
 from bot.storage import history_read, plain_reads
-from bot.storage.history_read import History, Owed, OwedRead
+from bot.storage.history_read import Earlier, History, Owed, OwedRead
 from bot.storage.plain_reads import PlainReader
 from kpi_core.calendar import Period
 from kpi_core.comparators import Benchmark, in_force
@@ -53,6 +53,11 @@ class PlainStore:
     def owed_read(self) -> OwedRead | None:
         """The return `owed`, as the prefetch read it (None before it, or when nothing was owed)."""
         return self._read.owed if self._read is not None else None
+
+    def earlier(self) -> list[Earlier] | None:
+        """The versions of the return `owed` with their figures (`bot.intake.undoing`), as the prefetch read them."""
+        owed = self.owed_read()
+        return owed.earlier if owed is not None else None
 
     def obligation_id(self, contract_id: str, return_type: str, period_id: str) -> int | None:
         return plain_reads.obligation_id(self.reader, contract_id, return_type, period_id)

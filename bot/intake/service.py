@@ -317,11 +317,9 @@ class Intake:
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
             return self.endings.reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)
-        allowed = None  # the contracts the sender may see, when read just now
-        if (sender.id, today) not in self._ensured:
-            allowed = retrying(lambda: ensure_sender_obligations(self.engine, self.settings, contact, today),
-                               sleep=self.sleep)
-            self._ensured.add((sender.id, today))
+        allowed = None if (sender.id, today) in self._ensured else retrying(  # the contracts the sender may see
+            lambda: ensure_sender_obligations(self.engine, self.settings, contact, today), sleep=self.sleep)
+        self._ensured.add((sender.id, today))
         with Session(self.engine) as session:  # one read: what the return is for, its versions and its history
             try:
                 contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone,
@@ -330,13 +328,12 @@ class Intake:
                 return self.endings.hold(submission_id, sender, received, str(held))
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
-            # Judged on the history read as plain rows (as `kpibot score` reads it), in this session's snapshot,
-            # in the statement that reads the return the submission is for.
-            store = PlainStore(PlainReader.on(session.connection()))
+            store = PlainStore(PlainReader.on(session.connection()))  # the history as plain rows, as `kpibot score`
             terms = terms_of(self.settings, contract, period)
-            try:
+            try:  # the return owed, read with the history (in this session's snapshot) it is judged on
                 obligation, digest, versions, under_review = owed_and_saved(
-                    session, store, submission_id, contract, period, received.received_at, self.settings.timezone, terms)
+                    session, store, submission_id, contract, period, received.received_at, self.settings.timezone,
+                    terms)
             except Rejected as rejected:  # a period that has not begun is named on no record
                 known = None if rejected.findings[0].code == "future_period" else period
                 return self.endings.reject(submission_id, sender, received, contract, known,
@@ -351,9 +348,8 @@ class Intake:
             provider_name = organisation_name(session, self.settings, contract.provider_id)
             expected = versions.next()
             # Only a version in force can have its corrections undone.
-            read = store.owed_read()  # the versions' figures too, in the one read
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
-                                   assessed.assessment.interpretation.values, read.earlier if read else None) \
+                                   assessed.assessment.interpretation.values, store.earlier()) \
                 if assessed.assessment.accepted and versions.in_force() is not None else None
             seen = review.before(session, self.settings, under_review)
             note = review.reply_note(seen, assessed.assessment.accepted)

@@ -32,6 +32,7 @@ from bot.processes import leases
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, table_of, write_session
+from bot.storage.history_read import Earlier
 from bot.storage.models import Contact, Contract, DataValue, OutboxMessage, Submission
 from kpi_core import formatting
 from kpi_core.findings import Finding
@@ -170,11 +171,6 @@ class _Version:
     status: str
     version: int
     received_at: datetime
-
-
-# A version's figure: submission id, status, version, received at, and a figure of the period (item, breakdown,
-# exact value; None for a version without figures).
-Earlier = tuple[int, str, int, datetime, str | None, str | None, str | None]
 
 
 def _versions(session: Session, obligation_id: int | None, period_id: str, provider: set[str],

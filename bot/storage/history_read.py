@@ -45,6 +45,11 @@ class Owed:
     period_id: str
 
 
+# A saved version's figure: its submission id, status, version, time received, and the item, breakdown and exact
+# value of one figure of the period (all three None for a version without figures).
+Earlier = tuple[int, str, int, datetime, str | None, str | None, str | None]
+
+
 @dataclass(frozen=True)
 class OwedRead:
     """The return `Owed` names, as `read` found it: its obligation's and its review's columns by name (None: it
@@ -55,7 +60,7 @@ class OwedRead:
     obligation: dict[str, Any] | None
     review: dict[str, Any] | None
     saved: list[tuple[int, int | None, str | None, str, str | None]]
-    earlier: list[tuple[int, str, int, datetime, str | None, str | None, str | None]]
+    earlier: list[Earlier]
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def read(reader: PlainReader, contract_id: str, start: date, as_of: date, return
     obligation: dict[str, Any] | None = None
     review: dict[str, Any] | None = None
     saved: list[tuple[int, int | None, str | None, str, str | None]] = []
-    earlier: list[tuple[int, str, int, datetime, str | None, str | None, str | None]] = []
+    earlier: list[Earlier] = []
     for k, i1, i2, i3, i4, i5, t1, t2, t3, t4, t5, d1, d2, d3, d4, ts1, ts2, ts3 in reader.rows(
             " UNION ALL ".join(parts), **params):
         if k == LOG:
