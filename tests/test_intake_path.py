@@ -3,6 +3,7 @@ same decisions as before (versions, copies, plans, the submission log)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,29 @@ def test_a_new_version_after_its_receipt_is_read_once_then_saved_in_one_commit(i
     # save and the history into one statement).
     lock = intake.engine.dialect.name == "postgresql"
     assert counted.statements <= 14 + lock, counted.statements
+
+
+def test_the_first_return_of_the_day_reads_the_senders_contracts_once(intake: Intake) -> None:
+    """The once-a-day check of the sender's obligations reads the contracts they may see and hands them to the
+    identification, which does not read them again; every obligation exists, so nothing is written before the
+    save."""
+    first = received(sample_csv(seed=1), message_id="q2", caption="2025-26-Q2")
+    submission_id = intake.record(first)
+    assert isinstance(submission_id, int)
+    contracts: list[str] = []
+
+    def statement(_conn: object, _cursor: object, text: str, *_args: object) -> None:
+        if re.search(r"\bFROM contract\b", text):
+            contracts.append(text)
+
+    sa.event.listen(intake.engine, "before_cursor_execute", statement)
+    try:
+        with counting(intake.engine) as counted:
+            assert intake.process(submission_id, first).outcome == "accepted"
+    finally:
+        sa.event.remove(intake.engine, "before_cursor_execute", statement)
+    assert len(contracts) == 1, contracts
+    assert counted.commits == 1
 
 
 def test_the_saved_versions_read_in_one_statement_decide_copy_overtaken_next_and_in_force() -> None:
