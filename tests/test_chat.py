@@ -11,6 +11,7 @@ from bot.reports.chat import (
     TELEGRAM_LIMIT,
     chat_summary,
     email_text,
+    email_texts,
     length,
     split_message,
     telegram_messages,
@@ -131,3 +132,15 @@ def test_provider_text_reaches_chat_verbatim_as_plain_text() -> None:
     assert "❌ To fix before the return can be accepted:" in text
     _, body = email_text(report)
     assert "'<b>bold</b> & <a href=\"x\">' is not a data item" in body
+
+
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+@pytest.mark.parametrize("level", [0.4, 0.9])
+def test_the_email_rendered_once_for_a_reply_is_the_email_with_and_without_the_pdf(framework_id: str,
+                                                                                   level: float) -> None:
+    report = report_for(framework_id, level)
+    note = "It now waits for the council's review."
+    subject, attached, plain = email_texts(report, note)
+    assert (subject, attached) == email_text(report, attached=True, review_note=note)
+    assert (subject, plain) == email_text(report, attached=False, review_note=note)
+    assert attached != plain and attached.endswith("is in the attached PDF.\n")

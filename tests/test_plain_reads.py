@@ -199,6 +199,43 @@ def test_the_one_statement_history_read_gives_each_part_as_its_own_read_does(log
     assert (bare.versions, bare.values, bare.benchmarks) == ({}, {}, None)
 
 
+@pytest.mark.parametrize("period_id", ["2025-26-Q1", "2025-26-Q3", "2025-26-Q4", "2026-27-Q1"])
+def test_the_return_owed_read_with_the_history_is_what_the_orm_and_the_undo_check_read(
+        logged: Intake, reader: PlainReader, period_id: str) -> None:
+    """The intake reads the return a submission is for in the history's statement (`history_read.Owed`): its
+    obligation and review as the ORM loads them (every column), a row for each saved version and for the
+    submission itself, and the versions' figures as the undo check reads them; nothing when it is not owed."""
+    from bot.intake import undoing
+    from bot.storage.db import table_of
+    from kpi_core import loader
+
+    with Session(logged.engine) as session:
+        obligation = session.exec(select(Obligation).where(Obligation.contract_id == CONTRACT,
+                                                           Obligation.period_id == period_id)).one()
+        review = session.exec(select(Review).where(Review.obligation_id == obligation.id)).first()
+        saved = session.exec(select(Submission).where(Submission.obligation_id == obligation.id,
+                                                      Submission.version != None)).all()  # noqa: E711
+        other = session.exec(select(Submission).order_by(Submission.id.desc())).first()  # type: ignore[union-attr]
+        assert other is not None and other.id is not None
+        owed = history_read.Owed(other.id, "quarterly", period_id)
+        one = history_read.read(reader, CONTRACT, date(2025, 4, 1), date(2026, 7, 14), "quarterly", [], None, owed)
+        assert one.owed is not None
+        assert one.owed.obligation == {c.name: getattr(obligation, c.name) for c in table_of(Obligation).columns}
+        assert one.owed.review == (None if review is None else
+                                   {c.name: getattr(review, c.name) for c in table_of(Review).columns})
+        mine = [(other.id, other.version, other.sha256, other.status, other.lease_owner)] \
+            if other.obligation_id != obligation.id else []
+        assert one.owed.saved == sorted([(s.id, s.version, s.sha256, s.status, s.lease_owner) for s in saved] + mine)
+        provider = {i.id for i in loader.get(CONTRACT).items}
+        assert undoing._versions(session, obligation.id, period_id, provider, one.owed.earlier) == \
+            undoing._versions(session, obligation.id, period_id, provider)
+    assert len(saved) == {"2025-26-Q1": 1, "2025-26-Q3": 2, "2025-26-Q4": 2, "2026-27-Q1": 0}[period_id]
+    assert (review is not None) == (period_id != "2026-27-Q1")
+    nowhere = history_read.read(reader, CONTRACT, date(2025, 4, 1), date(2026, 7, 14), "quarterly", [], None,
+                                history_read.Owed(other.id, "quarterly", "2019-20-Q1"))
+    assert nowhere.owed == history_read.OwedRead(None, None, [], [])
+
+
 @pytest.mark.parametrize("period_id, seed, when", [
     ("2025-26-Q4", 7, at(date(2026, 4, 14))),  # a preview of a correction, with Q1-Q3 accepted
     ("2026-27-Q1", 8, at(date(2026, 7, 10))),  # a new year: the previous period and the cohorts followed up

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from intake_fixtures import ALICE, BOB, DAVE, NOW
 from review_fixtures import ARRIVES, CAROL, ERIN, FRANK, Desk
 from sqlmodel import Session, col, select
@@ -239,6 +240,36 @@ def test_the_plan_closes_when_the_indicator_is_back_on_target_and_an_older_perio
     desk.submit("2025-26-Q4", quits=RED)
     with Session(desk.engine) as session:
         assert len(session.exec(select(ActionPlan).where(ActionPlan.ref == "1.4")).all()) == 2  # a new one
+
+
+def test_one_return_opens_updates_and_closes_plans_in_one_statement_and_a_plan_kept_open_keeps_its_since(
+        desk: Desk) -> None:
+    """The plans one accepted version opens and those it updates are written by one statement (an insert that
+    updates the rows naming an open plan): a plan it closes is `closed` since then, one it keeps open keeps its
+    `since` and its respond-by date, and no second plan opens for an indicator."""
+    desk.submit(quits=RED)
+    first, second = plan(desk, "1.4"), plan(desk, "1.5")
+    written: list[str] = []
+
+    def statement(_conn: object, _cursor: object, text: str, *_args: object) -> None:
+        if "action_plan" in text.split("WHERE")[0] and not text.startswith("SELECT"):
+            written.append(text)
+
+    sa.event.listen(desk.engine, "before_cursor_execute", statement)
+    try:
+        desk.submit(Q3, quits=GOOD)  # 1.4 back on target, 1.5 still red
+    finally:
+        sa.event.remove(desk.engine, "before_cursor_execute", statement)
+    assert len(written) == 1 and written[0].startswith("INSERT INTO action_plan"), written
+    closed, kept = plan(desk, "1.4"), plan(desk, "1.5")
+    assert (closed.id, closed.state, closed.closed_how) == (first.id, t.CLOSED, "recovered")
+    assert closed.since == closed.closed_at == ARRIVES[Q3] and closed.opened_at == first.opened_at
+    assert (kept.id, kept.state, kept.since, kept.respond_by) == (second.id, t.REQUESTED, second.since,
+                                                                  second.respond_by)
+    assert (kept.period_id, kept.opened_by_id, kept.closed_at) == (Q3, second.opened_by_id, None)
+    with Session(desk.engine) as session:
+        refs = [p.ref for p in session.exec(select(ActionPlan))]
+    assert len(refs) == len(set(refs)) > 2  # every indicator red in Q2 has its one plan (updated, not opened again)
 
 
 def test_the_commissioner_closes_a_plan_saying_why(desk: Desk) -> None:

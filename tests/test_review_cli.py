@@ -120,3 +120,5 @@ def test_a_correction_after_confirmation_reopens_the_years_payment_and_the_counc
     assert ", calculated" in shown.output and "version 2, waiting for the council's review" in shown.output
     council = [m for m in desk.messages() if m.subject.startswith("Payment reopened")]
     assert {m.address for m in council} == {CAROL, "frank@example-council.example"}
+    # The confirmation was read with the return's versions, under its lock (amount and rests_on as text).
+    assert all("£9,000.00" in m.body_text for m in council)

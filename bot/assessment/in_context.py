@@ -178,19 +178,14 @@ def assess_with(store: Store, contract: StoredContract, period: Period, parsed: 
                 obligation_id: int | None = None) -> Assessed:
     """`assess_in_context` with the stored context read from `store` (`obligation_id`: the return's, when the
     caller knows it)."""
-    framework = framework_for(contract, period)
-    terms = terms or contract_terms(framework)
-    framework = apply_terms(framework, terms)
-    return_type = return_type_for(framework, period)
-    today = local_date(received_at, zone)
+    framework, terms, return_type, today, start, wanted = _context(contract, period, received_at, zone, terms,
+                                                                    history_versions is None)
     # The data-submission KPIs as the log stood when the return arrived, the return itself counted: every
     # report of it (the reply, its PDF drawn later, a report drawn again) shows the same figures.
     if obligation_id is None:
         obligation_id = store.obligation_id(contract.id, return_type, period.id)
     judging = Judging(obligation_id, received_at, submission_id) if obligation_id is not None else None
     rule = escalation_rule_for(terms)
-    start = log_start(today, rule=rule)
-    wanted = history_periods(framework, return_type, period) if history_versions is None else None
     store.prefetch(contract.id, start, today, return_type, wanted, framework.id if benchmarks is None else None)
     log = store.log(contract.id, start, today)
     kpis = kpis_from(log, contract.id, today, zone, rule=rule, moment=received_at, judging=judging)
@@ -205,6 +200,29 @@ def assess_with(store: Store, contract: StoredContract, period: Period, parsed: 
                         extra_values=system, expected_contract=contract.id, benchmarks=benchmarks,
                         span=span_of(contract), period_returns=year_parts(store, contract, framework, period))
     return Assessed(assessment, history, history_versions)
+
+
+def prefetch_for(store: Store, contract: StoredContract, period: Period, received_at: datetime, zone: str,
+                 terms: ContractTerms | None = None) -> None:
+    """Have `store` read now what `assess_with` (given no benchmarks and no pinned versions) will read: the intake
+    reads the return it saves in the same statement (`PlainStore.owed`), before judging it."""
+    framework, _, return_type, today, start, wanted = _context(contract, period, received_at, zone, terms, True)
+    store.prefetch(contract.id, start, today, return_type, wanted, framework.id)
+
+
+def _context(contract: StoredContract, period: Period, received_at: datetime, zone: str,
+             terms: ContractTerms | None, versions_in_force: bool,
+             ) -> tuple[Framework, ContractTerms, str, date, date, list[Period] | None]:
+    """The framework (with the contract's terms), the terms, the return type, the day of receipt, the submission
+    log's first day and the earlier periods whose figures are read (None: the versions are pinned)."""
+    framework = framework_for(contract, period)
+    terms = terms or contract_terms(framework)
+    framework = apply_terms(framework, terms)
+    return_type = return_type_for(framework, period)
+    today = local_date(received_at, zone)
+    start = log_start(today, rule=escalation_rule_for(terms))
+    wanted = history_periods(framework, return_type, period) if versions_in_force else None
+    return framework, terms, return_type, today, start, wanted
 
 
 def year_parts(store: Store, contract: StoredContract, framework: Framework,

@@ -5,17 +5,18 @@ while it is processed, and whether its bytes are the latest version's."""
 
 from __future__ import annotations
 
-import functools
 import threading
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from bot import config
-from bot.assessment.in_context import terms_of
+from bot.assessment.in_context import prefetch_for, terms_of
+from bot.assessment.plain_store import PlainStore
+from bot.assessment.submission_kpis import local_date
 from bot.authz.policy import visible_contracts
 from bot.intake import saving
 from bot.intake.received import IntakeResult, Received
@@ -24,6 +25,7 @@ from bot.intake.saving import Lost
 from bot.processes import leases
 from bot.storage.db import table_of, write_session
 from bot.storage.files import FileStore
+from bot.storage.history_read import Owed
 from bot.storage.models import (
     Contact,
     Contract,
@@ -37,6 +39,7 @@ from bot.storage.review_models import Review
 from bot.storage.sync import ensure_obligations, obligations_missing
 from kpi_core.calendar import Period
 from kpi_core.findings import SEVERITIES, Finding
+from kpi_core.terms import ContractTerms
 
 
 @dataclass(frozen=True)
@@ -142,45 +145,43 @@ def contact_of(session: Session, received: Received) -> Contact | None:
     return session.exec(query.where(Contact.active == True)).first()  # noqa: E712
 
 
-def owed_and_saved(session: Session, submission_id: int, contract: Contract, period: Period,
-                   today: date) -> tuple[Obligation, str | None, saving.Versions, Review | None]:
+def owed_and_saved(session: Session, store: PlainStore, submission_id: int, contract: Contract, period: Period,
+                   received_at: datetime, zone: str,
+                   terms: ContractTerms) -> tuple[Obligation, str | None, saving.Versions, Review | None]:
     """The return `contract` owes for `period` (else Rejected, as resolve.owed_return), the file's digest, the
-    return's saved versions and its review (None when it has none), read in one statement in the judging read
-    (nothing is written before the save): whether these bytes are the latest's is checked with them, and again
-    under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
+    return's saved versions and its review (None when it has none), read in the judging read (nothing is written
+    before the save), in the statement that reads the history the return is judged on (`store`'s, asked for the
+    return with `owed`, on `session`'s connection): whether these bytes are the latest's is checked with them, and
+    again under the lock when saving. Lost when the submission is no longer this process's. Until it is saved, a
     later-received submission of any return waits for it (`saving.under_lock`), so versions follow the order of
-    receipt."""
-    return_type = return_type_owed(contract, period, today)
-    found = session.execute(_owed_and_saved(), dict(submission_id=submission_id, contract_id=contract.id,
-                                                    return_type=return_type, period_id=period.id)).all()
-    if not found:
+    receipt. The obligation and review join `session` as if it had read them."""
+    return_type = return_type_owed(contract, period, local_date(received_at, zone))
+    store.owed = Owed(submission_id, return_type, period.id)
+    prefetch_for(store, contract, period, received_at, zone, terms)
+    found = store.owed_read()
+    if found is None or found.obligation is None:
         raise no_obligation(contract, return_type, period)
     digest: str | None = None
     rows = []
     mine = False
-    for _, _, i, v, h, s, owner in found:
+    for i, v, h, s, owner in found.saved:
         if i == submission_id:
             digest, mine = h, s == "received" and owner == leases.me()
-        elif i is not None:
-            rows.append((int(i), int(v), h, str(s)))
+        else:
+            assert v is not None  # a saved version's
+            rows.append((i, v, h, s))
     if not mine:
         raise Lost(submission_id)
-    return found[0][0], digest, saving.Versions(rows), found[0][1]
-
-
-@functools.cache
-def _owed_and_saved() -> sa.Select[Any]:
-    """owed_and_saved's statement, built once: the obligation, its review, and a row for each of its saved
-    versions and for the submission itself."""
-    table = table_of(Submission)
-    return (sa.select(Obligation, Review, table.c.id, table.c.version, table.c.sha256, table.c.status,
-                      table.c.lease_owner)
-            .outerjoin(table, sa.or_(sa.and_(table.c.obligation_id == Obligation.id, table.c.version.is_not(None)),
-                                     table.c.id == sa.bindparam("submission_id")))
-            .outerjoin(Review, col(Review.obligation_id) == Obligation.id)
-            .where(col(Obligation.contract_id) == sa.bindparam("contract_id"),
-                   col(Obligation.return_type) == sa.bindparam("return_type"),
-                   col(Obligation.period_id) == sa.bindparam("period_id")))
+    # As the session had read them (so what reads them next by id finds them there): clean, and detached with it.
+    obligation = Obligation(**found.obligation)
+    make_transient_to_detached(obligation)
+    session.add(obligation)
+    review = None
+    if found.review is not None:
+        review = Review(**found.review)
+        make_transient_to_detached(review)
+        session.add(review)
+    return obligation, digest, saving.Versions(rows), review
 
 
 def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
@@ -192,20 +193,22 @@ def copy_of(engine: sa.Engine, submission_id: int) -> Submission:
         return found
 
 
-def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact_id: int, today: date) -> None:
+def ensure_sender_obligations(engine: sa.Engine, settings: config.Settings, contact: Contact,
+                              today: date) -> list[Contract]:
     """Create the obligations of the sender's contracts that have begun, in a short transaction of its own (read
-    first: as a rule every one exists already, and nothing is written or committed)."""
+    first: as a rule every one exists already, and nothing is written or committed). Return the contracts
+    `contact` may see (`visible_contracts`, detached), as read here: the return's identification need not read
+    them again."""
     with Session(engine) as session, session.no_autoflush:  # a due date changed is noticed, never written here
-        contact = session.get(Contact, contact_id)
-        assert contact is not None
-        for contract in visible_contracts(session, contact):
+        allowed = visible_contracts(session, contact)
+        for contract in allowed:
             if obligations_missing(session, contract, today, terms_of(settings, contract).returns) or session.dirty:
                 break
         else:
-            return
-    with write_session(engine) as session:
-        contact = session.get(Contact, contact_id)
-        assert contact is not None
-        for contract in visible_contracts(session, contact):
+            return allowed
+    with write_session(engine, expire_on_commit=False) as session:
+        allowed = visible_contracts(session, contact)
+        for contract in allowed:
             ensure_obligations(session, contract, today, terms_of(settings, contract).returns)
         session.commit()
+        return allowed

@@ -48,9 +48,11 @@ class Rejected(Exception):
 
 
 def identify(session: Session, contact: Contact, received: Received, cover: dict[str, str],
-             zone: str) -> tuple[Contract, Period]:
-    """The contract and period `received` is for; raises Held (ask the sender) or Rejected (refuse the file)."""
-    allowed = visible_contracts(session, contact)
+             zone: str, allowed: list[Contract] | None = None) -> tuple[Contract, Period]:
+    """The contract and period `received` is for; raises Held (ask the sender) or Rejected (refuse the file).
+    `allowed` is the contracts `contact` may see when the caller has just read them (else read here)."""
+    if allowed is None:
+        allowed = visible_contracts(session, contact)
     if not allowed:
         raise Rejected(Finding("error", "no_contracts", f"{contact.email} is not registered to submit returns "
                                "for any contract", fix="Ask the commissioning team to add you to the contract."))

@@ -23,6 +23,7 @@ from bot.outbox.email_threads import reply_headers
 from bot.plans import hooks as plans
 from bot.processes import leases
 from bot.review import hooks as review
+from bot.review import payments
 from bot.storage.audit import event_row, record_all
 from bot.storage.db import insert_tuples, lock_row, table_of
 from bot.storage.models import (
@@ -101,20 +102,26 @@ def lock_obligation(session: Session, obligation_id: int | None) -> None:
 
 
 def under_lock(session: Session, submission_id: int, obligation_id: int | None, now: datetime,
-               contract_id: str | None = None) -> tuple[bool, Versions, list[plans.OpenPlan]]:
+               contract_id: str | None = None,
+               ) -> tuple[bool, Versions, list[plans.OpenPlan], list[payments.Confirmed] | None]:
     """What the save decides from, read in one statement: is the submission still this process's (else Lost), is
     a submission received before it still being processed that may be a version of the same return (one is
     pinned to a return only when saved, so any earlier one still being processed is waited for)? Its process must
     be alive, or it is not waited for. The return's saved `versions`, and (with `contract_id`) the contract's open
-    action plans, which an accepted version updates."""
+    action plans, which an accepted version updates, and its confirmed payments, which a version replacing one
+    they rest on reopens (None without `contract_id`)."""
     read = _under_lock(contract_id is not None)
     params = dict(submission_id=submission_id, obligation_id=obligation_id, contract_id=contract_id)
     rows, found = [], []
+    confirmed: list[payments.Confirmed] | None = None if contract_id is None else []
     for kind, *row in session.execute(read, params):
         if kind == 0:
             rows.append(row[:7])
-        else:
+        elif kind == 1:
             found.append(plans.OpenPlan(row[0], row[7], row[3], row[8], row[9]))
+        else:
+            assert confirmed is not None
+            confirmed.append(payments.confirmed_of(row[0], row[3], row[7], row[2], row[6]))
     own = next((r for r in rows if r[0] == submission_id), None)
     if own is None or own[3] != "received" or own[6] != leases.me():
         raise Lost(submission_id)
@@ -122,7 +129,7 @@ def under_lock(session: Session, submission_id: int, obligation_id: int | None, 
     earlier = any(i < submission_id and status == "received" and owner is not None
                   and not leases.expired(until, owner, now) for i, _, _, status, _, until, owner in rows)
     return earlier, Versions([(int(i), int(v), h, str(s)) for i, v, h, s, o, _, _ in rows
-                              if o == obligation_id and v is not None], own[2]), found
+                              if o == obligation_id and v is not None], own[2]), found, confirmed
 
 
 @functools.cache
@@ -143,9 +150,13 @@ def _under_lock(with_plans: bool) -> sa.Select[Any] | sa.CompoundSelect[Any]:
     if not with_plans:
         return read
     p = plans.open_plans(sa.bindparam("contract_id"))
+    c = payments.confirmed_payments(sa.bindparam("contract_id"))
+    id_, year, rule, amount, rests_on = c.c
     return sa.union_all(read, sa.select(
         sa.literal_column("1"), p.c.id, sa.null(), sa.null(), p.c.state, sa.null(), sa.null(), sa.null(),
-        p.c.ref, p.c.period_id, p.c.period_end))
+        p.c.ref, p.c.period_id, p.c.period_end), sa.select(
+        sa.literal_column("2"), id_, sa.null(), amount, year, sa.null(), sa.null(), rests_on, rule, sa.null(),
+        sa.null()))
 
 
 @dataclass(frozen=True)
@@ -182,10 +193,12 @@ def in_force(session: Session, obligation_id: int | None) -> Submission | None:
 
 def save(session: Session, job: Save, version: int, reply: replies.Reply, now: datetime,
          settings: config.Settings, standing: int | None = None,
-         open_plans: Sequence[plans.OpenPlan] | None = None) -> IntakeResult:
+         open_plans: Sequence[plans.OpenPlan] | None = None,
+         confirmed: Sequence[payments.Confirmed] | None = None) -> IntakeResult:
     """Write everything about an assessed return, open its review (or move the review onto it) and commit.
     `standing` is the id of the version in force (read under the lock), superseded when this one is accepted;
-    `open_plans` the contract's open action plans, when read under the lock too.
+    `open_plans` the contract's open action plans and `confirmed` its confirmed payments, when read under the
+    lock too.
     The submission's row changes in one statement (after the one it supersedes, for the one-accepted-version
     index), conditional on its still being this process's (else Lost, nothing written)."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received
@@ -247,7 +260,8 @@ def save(session: Session, job: Save, version: int, reply: replies.Reply, now: d
                                         open_plans)
         # It waits for the council's review (or the review follows it).
         seen = job.seen if version == job.expected else None
-        audits += review.version_accepted(session, settings, submission, received.channel, reply.summary, at, seen)
+        audits += review.version_accepted(session, settings, submission, received.channel, reply.summary, at, seen,
+                                          confirmed)
     record_all(session, audits)
     session.commit()
     del held

@@ -317,20 +317,23 @@ class Intake:
         if parsed.unreadable:  # not a return at all: say so before asking which contract it is for
             return self.endings.reject(submission_id, sender, received, None, None, list(parsed.findings))
         today = local_date(received.received_at, self.settings.timezone)
-        if (sender.id, today) not in self._ensured:
-            retrying(lambda: ensure_sender_obligations(self.engine, self.settings, sender.id, today),
-                     sleep=self.sleep)
-            self._ensured.add((sender.id, today))
+        allowed = None if (sender.id, today) in self._ensured else retrying(  # the contracts the sender may see
+            lambda: ensure_sender_obligations(self.engine, self.settings, contact, today), sleep=self.sleep)
+        self._ensured.add((sender.id, today))
         with Session(self.engine) as session:  # one read: what the return is for, its versions and its history
             try:
-                contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone)
+                contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone,
+                                            allowed)
             except Held as held:
                 return self.endings.hold(submission_id, sender, received, str(held))
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
-            try:
-                obligation, digest, versions, under_review = owed_and_saved(session, submission_id, contract,
-                                                                            period, today)
+            store = PlainStore(PlainReader.on(session.connection()))  # the history as plain rows, as `kpibot score`
+            terms = terms_of(self.settings, contract, period)
+            try:  # the return owed, read with the history (in this session's snapshot) it is judged on
+                obligation, digest, versions, under_review = owed_and_saved(
+                    session, store, submission_id, contract, period, received.received_at, self.settings.timezone,
+                    terms)
             except Rejected as rejected:  # a period that has not begun is named on no record
                 known = None if rejected.findings[0].code == "future_period" else period
                 return self.endings.reject(submission_id, sender, received, contract, known,
@@ -339,16 +342,14 @@ class Intake:
             if same is not None:
                 return self.endings.duplicate(submission_id, sender, received, contract, obligation,
                                               copy_of(self.engine, same))
-            # Judged on the history read as plain rows (as `kpibot score` reads it), in this session's snapshot.
             assessed = assess_in_context(session, contract, period, parsed, received.received_at,
-                                         self.settings.timezone, terms=terms_of(self.settings, contract, period),
-                                         submission_id=submission_id, obligation=obligation,
-                                         store=PlainStore(PlainReader.on(session.connection())))
+                                         self.settings.timezone, terms=terms, submission_id=submission_id,
+                                         obligation=obligation, store=store)
             provider_name = organisation_name(session, self.settings, contract.provider_id)
             expected = versions.next()
             # Only a version in force can have its corrections undone.
             undo = undoing.undoing(session, obligation.id, obligation.period_id, assessed.assessment.framework,
-                                   assessed.assessment.interpretation.values) \
+                                   assessed.assessment.interpretation.values, store.earlier()) \
                 if assessed.assessment.accepted and versions.in_force() is not None else None
             seen = review.before(session, self.settings, under_review)
             note = review.reply_note(seen, assessed.assessment.accepted)
@@ -378,8 +379,8 @@ class Intake:
         while True:
             with write_session(self.engine, expire_on_commit=False) as session:
                 saving.lock_obligation(session, job.obligation.id)
-                earlier, saved, open_plans = saving.under_lock(session, job.submission_id, job.obligation.id,
-                                                               self.clock(), job.contract.id)
+                earlier, saved, open_plans, confirmed = saving.under_lock(
+                    session, job.submission_id, job.obligation.id, self.clock(), job.contract.id)
                 if waited < WAIT_FOR_EARLIER and earlier:
                     session.rollback()
                 else:
@@ -393,6 +394,6 @@ class Intake:
                     version = saved.next()
                     reply = prebuilt[1] if version == prebuilt[0] else build(version)
                     return saving.save(session, job, version, reply, self.clock(), self.settings,
-                                       saved.in_force(), open_plans)
+                                       saved.in_force(), open_plans, confirmed)
             self.sleep(step.total_seconds())
             waited += step

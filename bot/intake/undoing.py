@@ -15,6 +15,7 @@ Either way, a version that undoes corrections is never saved without the commiss
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
@@ -31,6 +32,7 @@ from bot.processes import leases
 from bot.reports.templating import render_text  # no WeasyPrint: text needs none
 from bot.storage.audit import record
 from bot.storage.db import insert_ignore, table_of, write_session
+from bot.storage.history_read import Earlier
 from bot.storage.models import Contact, Contract, DataValue, OutboxMessage, Submission
 from kpi_core import formatting
 from kpi_core.findings import Finding
@@ -90,11 +92,12 @@ class Undo:
 
 
 def undoing(session: Session, obligation_id: int | None, period_id: str, framework: Framework,
-            values: dict[Key, Fraction]) -> Undo | None:
-    """How a new version with `values` for its period would undo corrections, or None when it would not."""
+            values: dict[Key, Fraction], read: Iterable[Earlier] | None = None) -> Undo | None:
+    """How a new version with `values` for its period would undo corrections, or None when it would not. `read`
+    is the return's versions and figures (as `_versions` reads them) when read already in this transaction."""
     provider = {i.id for i in framework.items if i.source == "provider"}
     mine = {k: v for k, v in values.items() if k[0] in provider}
-    versions, figures = _versions(session, obligation_id, period_id, provider)
+    versions, figures = _versions(session, obligation_id, period_id, provider, read)
     in_force = next((s for s in versions if s.status == "accepted"), None)
     if in_force is None:
         return None
@@ -170,18 +173,20 @@ class _Version:
     received_at: datetime
 
 
-def _versions(session: Session, obligation_id: int | None, period_id: str,
-              provider: set[str]) -> tuple[list[_Version], dict[int, dict[Key, Fraction]]]:
+def _versions(session: Session, obligation_id: int | None, period_id: str, provider: set[str],
+              read: Iterable[Earlier] | None = None) -> tuple[list[_Version], dict[int, dict[Key, Fraction]]]:
     """The return's accepted and superseded versions, newest first, and each one's provider figures for the
-    period: one statement of plain rows."""
+    period: one statement of plain rows (unless `read` already)."""
     s, v = table_of(Submission), table_of(DataValue)
     versions: dict[int, _Version] = {}
     figures: dict[int, dict[Key, Fraction]] = {}
-    for sid, status, version, received_at, item_id, breakdown, exact in session.execute(
+    if read is None:
+        read = session.execute(
             sa.select(s.c.id, s.c.status, s.c.version, s.c.received_at, v.c.item_id, v.c.breakdown, v.c.exact)
             .select_from(s.outerjoin(v, sa.and_(v.c.submission_id == s.c.id, v.c.period_id == period_id)))
             .where(s.c.obligation_id == obligation_id, s.c.status.in_(("accepted", "superseded")),
-                   s.c.version.is_not(None))):
+                   s.c.version.is_not(None))).tuples()
+    for sid, status, version, received_at, item_id, breakdown, exact in read:
         if sid not in versions:
             versions[sid] = _Version(sid, status, version, received_at)
             figures[sid] = {}

@@ -14,11 +14,13 @@ provider completes it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot import config
@@ -71,7 +73,6 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
     in a few bulk statements; return the audit events to record with the version's own. `read` is the contract's
     open plans when read already in this transaction."""
     assert submission.id is not None and submission.contract_id is not None
-    plans = table_of(ActionPlan)
     if read is None:
         read = [OpenPlan(*row) for row in session.execute(sa.select(open_plans(submission.contract_id)))]
     open_plans_by_ref = {row.ref: row for row in read}
@@ -95,22 +96,23 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
             action = t.RECOVER if recovered else t.RED_AGAIN if later else t.REFRESH
             moved.append((plan.id, ref, action, plan.state,
                           f"on target in {where}" if recovered else f"still red in {where}"))
-            updates.append(dict(b_id=plan.id, submission_id=submission.id, period_id=obligation.period_id,
+            # The row for an open plan: what changes, and what the insert would need (never written: it exists).
+            updates.append(dict(b_id=plan.id, contract_id=submission.contract_id, ref=ref, since=now, opened_at=now,
+                                opened_by_id=submission.id, respond_by=obligation.period_end,
+                                submission_id=submission.id, period_id=obligation.period_id,
                                 period_end=obligation.period_end, **prefilled(detail),
                                 state=t.CLOSED if recovered else plan.state, closed_at=now if recovered else None,
-                                closed_how="recovered" if recovered else "", b_since=now if recovered else None))
-    if opened:
+                                closed_how="recovered" if recovered else ""))
+    if opened or updates:
+        # One statement (batched) opens the new plans and updates the open ones; rows back in any order: one plan
+        # is open per indicator, so its ref names it.
         respond_by = add_working_days(local_date(now, settings.timezone), settings.plans.response_working_days)
         for new in opened:
-            new["respond_by"] = respond_by
-        # One statement (batched), rows back in any order: one plan opens per indicator, so its ref names it.
+            new.update(b_id=None, respond_by=respond_by, closed_at=None, closed_how="")
         ids = dict((ref, plan_id) for plan_id, ref in session.execute(
-            plans.insert().returning(plans.c.id, plans.c.ref), opened))
+            _open_or_update(session.get_bind().dialect.name), opened + updates))
         moved = [(ids[new["ref"]], new["ref"], t.OPEN, t.NEW, f"{new['ref']} red in {where}")
                  for new in opened] + moved
-    if updates:  # the state moves only on a recovery; `since` too (kept as it was otherwise)
-        session.execute(plans.update().where(plans.c.id == sa.bindparam("b_id")).values(
-            since=sa.func.coalesce(sa.bindparam("b_since", type_=plans.c.since.type), plans.c.since)), updates)
     if not moved:
         return []
     events, audits = [], []
@@ -124,6 +126,27 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
                                  "from": prior, "to": row.next, "channel": channel}))
     session.execute(table_of(PlanEvent).insert(), events)
     return audits
+
+
+@functools.cache
+def _open_or_update(dialect: str) -> sa.Insert:
+    """Insert each plan row without an id (`b_id` None: a new plan), and update the open plan each other row names:
+    its figures, its state, and `since` only when it closes (its `closed_at`, else kept as it was). Built once per
+    database, its values bound at each call; returns each row's id and ref."""
+    plans = table_of(ActionPlan)
+    if dialect == "postgresql":
+        insert: Any = postgresql.insert
+        new_id: Any = sa.func.nextval(sa.func.pg_get_serial_sequence("action_plan", "id"))
+    else:
+        insert, new_id = sqlite.insert, sa.null()  # SQLite numbers a row given no id
+    statement = insert(plans).values(id=sa.func.coalesce(sa.bindparam("b_id", type_=sa.Integer), new_id))
+    changed = ("submission_id", "period_id", "period_end", "title", "target", "performance", "off_target", "state",
+               "closed_at", "closed_how")
+    return statement.on_conflict_do_update(
+        index_elements=[plans.c.id],
+        set_={**{c: statement.excluded[c] for c in changed},
+              "since": sa.func.coalesce(statement.excluded.closed_at, plans.c.since)},
+    ).returning(plans.c.id, plans.c.ref)
 
 
 def after_return(session: Session, settings: config.Settings, submission_id: int,

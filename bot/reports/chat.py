@@ -135,6 +135,17 @@ def email_text(report: ReturnReport, attached: bool = True, review_note: str = "
     return " ".join(subject.split()), body.strip() + "\n"
 
 
+def email_texts(report: ReturnReport, review_note: str = "") -> tuple[str, str, str]:
+    """(subject, body saying the PDF report is attached, the same body without it): `email_text` both ways, the
+    summary rendered once (the reply to a return sends the first and keeps the second in case the PDF cannot be
+    drawn). The attached body is the other with the template's last paragraph added."""
+    summary = chat_summary(report, review_note)
+    subject = render_text("messages/return_summary.email-subject.txt", s=summary)
+    plain = render_text("messages/return_summary.email.txt", s=summary, attached=False).strip() + "\n"
+    attached = plain + "\n" + render_text("messages/return_summary.email-attached.txt").strip() + "\n"
+    return " ".join(subject.split()), attached, plain
+
+
 def length(text: str) -> int:
     """Telegram's length of a text: UTF-16 code units, so an emoji outside the BMP counts twice."""
     return len(text.encode("utf-16-le")) // 2

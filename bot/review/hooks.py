@@ -11,6 +11,7 @@ of returns (`before` and `reply_note`, read before the reply is written).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from bot.review import about as subjects
 from bot.review import table as t
 from bot.review.accuracy import counts_against
 from bot.review.messages import reaches, tell, when
-from bot.review.payments import reopen_payments
+from bot.review.payments import Confirmed, reopen_payments
 from bot.review.scene import audiences, open_query, scene_of
 from bot.storage.audit import event_row
 from bot.storage.db import table_of
@@ -55,7 +56,10 @@ def before(session: Session, settings: config.Settings, review: Review | None) -
     if review is None:
         return Before(t.NEW)
     scene = scene_of(session, settings, review)
-    query = open_query(session, review.id)
+    # A query waits only while the review is queried or answered (bot/review/table.py): a query is asked into
+    # `queried`, and each move to `waiting` or `signed_off` settles it (a corrected version, a sign-off), so a
+    # review waiting or signed off has none to read.
+    query = open_query(session, review.id) if review.state in (t.QUERIED, t.ANSWERED) else None
     signer = session.get(Contact, review.signed_off_by) if review.signed_off_by else None
     return Before(review.state, review.version,
                   f"{signer.name} on {when(review.signed_off_at, settings)}" if signer else "",
@@ -85,7 +89,8 @@ def reply_note(was: Before, accepted: bool) -> str:
 
 
 def version_accepted(session: Session, settings: config.Settings, submission: Submission, channel: str,
-                     summary: str, now: datetime, seen: Before | None = None) -> list[dict[str, Any]]:
+                     summary: str, now: datetime, seen: Before | None = None,
+                     confirmed: Sequence[Confirmed] | None = None) -> list[dict[str, Any]]:
     """Open the review of the return `submission` is a version of, or move it onto `submission`; return the audit
     events to record with the version's own. `seen` is the review as read before the lock, when no version of the
     return was saved since (so no review was opened since): it is moved if it has not moved meanwhile (its state,
@@ -146,7 +151,7 @@ def version_accepted(session: Session, settings: config.Settings, submission: Su
         people.seen.add(sender.id or 0 if sender and sender.role != "commissioner" else 0)  # their reply says it
         tell(session, settings, row, event, story, people, query.id if query else None)
     if old_id is not None:
-        reopen_payments(session, settings, scene, old_id, submission, sender, channel, now)
+        reopen_payments(session, settings, scene, old_id, submission, sender, channel, now, confirmed)
     return [_audit(review, event, now)]
 
 

@@ -12,10 +12,12 @@ correction of an earlier quarter is never missed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -28,7 +30,7 @@ from bot.review import table as t
 from bot.review.messages import Story, tell, when
 from bot.review.scene import Act, Outcome, Refused, Scene, actor, audiences
 from bot.storage.audit import record
-from bot.storage.db import lock_row, retrying, write_session
+from bot.storage.db import lock_row, retrying, table_of, write_session
 from bot.storage.files import FileStore
 from bot.storage.models import Contact, Contract, Obligation, Organisation, Submission
 from bot.storage.review_models import PaymentConfirmation, Review, ReviewEvent
@@ -262,12 +264,40 @@ def _lines(todo: list[YearPayment], preview: YearPayments) -> tuple[str, ...]:
     return tuple(lines)
 
 
+class Confirmed(NamedTuple):
+    """A confirmed payment, as the intake reads it under the return's lock (with the return's versions)."""
+
+    id: int
+    year_id: str
+    rule_id: str
+    amount: Decimal | None
+    rests_on: list[int]  # submission ids
+
+
+def confirmed_payments(contract_id: sa.BindParameter[Any]) -> sa.Subquery:
+    """The contract's confirmed payments: id, year_id, rule_id, and amount and rests_on as text (a `Confirmed`
+    each, by `confirmed_of`), to be read in a union with other rows. A confirmation takes the locks of the returns
+    it rests on (`confirm_payments`), so under a return's lock this read sees every one resting on it."""
+    table = table_of(PaymentConfirmation)
+    return sa.select(table.c.id, table.c.year_id, table.c.rule_id, sa.cast(table.c.amount, sa.String),
+                     sa.cast(table.c.rests_on, sa.String)).where(
+        table.c.contract_id == contract_id, table.c.state == t.CONFIRMED).subquery()
+
+
+def confirmed_of(id_: int, year_id: str, rule_id: str, amount: str | None, rests_on: str) -> Confirmed:
+    return Confirmed(id_, year_id, rule_id, None if amount is None else Decimal(amount), json.loads(rests_on))
+
+
 def reopen_payments(session: Session, settings: config.Settings, scene: Scene, old_submission_id: int,
-                    new: Submission, sender: Contact | None, channel: str, now: datetime) -> None:
-    """A corrected version replaced a return a confirmed payment rested on: reopen it and tell the council."""
-    hit = [c for c in session.exec(select(PaymentConfirmation).where(
-        PaymentConfirmation.contract_id == scene.contract.id, PaymentConfirmation.state == t.CONFIRMED))
-        if old_submission_id in c.rests_on]
+                    new: Submission, sender: Contact | None, channel: str, now: datetime,
+                    read: Sequence[Confirmed] | None = None) -> None:
+    """A corrected version replaced a return a confirmed payment rested on: reopen it and tell the council.
+    `read` is the contract's confirmed payments when read already, under the return's lock."""
+    if read is None:
+        read = [Confirmed(c.id or 0, c.year_id, c.rule_id, c.amount, c.rests_on) for c in session.exec(
+            select(PaymentConfirmation).where(PaymentConfirmation.contract_id == scene.contract.id,
+                                              PaymentConfirmation.state == t.CONFIRMED))]
+    hit = [c for c in read if old_submission_id in c.rests_on]
     if not hit:
         return
     row = t.transition(t.CONFIRMED, t.RESUBMIT, t.PAYMENT_TABLE)
