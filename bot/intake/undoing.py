@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -181,16 +181,17 @@ def _versions(session: Session, obligation_id: int | None, period_id: str, provi
     versions: dict[int, _Version] = {}
     figures: dict[int, dict[Key, Fraction]] = {}
     if read is None:
-        read = session.execute(
+        read = cast("Iterable[Earlier]", session.execute(  # rows unpack as tuples (Result.tuples is deprecated)
             sa.select(s.c.id, s.c.status, s.c.version, s.c.received_at, v.c.item_id, v.c.breakdown, v.c.exact)
             .select_from(s.outerjoin(v, sa.and_(v.c.submission_id == s.c.id, v.c.period_id == period_id)))
             .where(s.c.obligation_id == obligation_id, s.c.status.in_(("accepted", "superseded")),
-                   s.c.version.is_not(None))).tuples()
+                   s.c.version.is_not(None))))
     for sid, status, version, received_at, item_id, breakdown, exact in read:
         if sid not in versions:
             versions[sid] = _Version(sid, status, version, received_at)
             figures[sid] = {}
-        if item_id is not None and item_id in provider:
+        if item_id is not None and item_id in provider:  # a value's row: none of its columns is null
+            assert breakdown is not None and exact is not None
             figures[sid][(item_id, breakdown)] = Fraction(exact)
     return sorted(versions.values(), key=lambda x: -x.version), figures
 
