@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 
 from kpi_core import expressions, formatting
 from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import LinearPayment
-from kpi_core.judging import bound, judge, status_of, tier
+from kpi_core.judging import bound, judge, status_of, tier_status
 from kpi_core.results import Judgement, Measure, Status, describe_threshold
 from kpi_core.stats import wilson_interval
 from kpi_core.values import Values
@@ -44,10 +43,10 @@ def confidence(framework: Framework, ind: Indicator, m: Measure, judged: Judgeme
         if judged.status in ("info", "no_data"):
             at_end = judge(ind, end, values, scale=share, previous=previous, default_amber=framework.scoring.amber,
                            critical_applies=critical_applies)
+            status, critical = at_end.status, at_end.critical_failure
         else:  # the same thresholds, already worked out
             status, critical = status_of(ind, end, thresholds, share, framework.scoring.amber, critical_applies)
-            at_end = replace(judged, status=status, critical_failure=critical)
-        statuses.add(tier(framework, ind, at_end, end).status)  # a part-payment tier is its own colour
+        statuses.add(tier_status(framework, ind, status, critical, end))  # a part-payment tier is its own colour
     if len(statuses) > 1:
         spanned = _boundary(ind, statuses, values, share, previous, framework)
         return (low, high), True, f"Too close to call: the {_interval(low, high)} spans {spanned}."

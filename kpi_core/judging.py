@@ -109,11 +109,34 @@ def tier(framework: Framework, ind: Indicator, judgement: Judgement, value: Frac
     """A miss past the minimum of a payment by results on the indicator earns part of it: a payment tier, not a
     failure (City and Hackney Note 1: "If performance is between the minimum and stretch target, the service will
     receive part payment proportional to the performance achieved"). The payment rule says where the tier starts."""
-    if judgement.status not in ("red", "amber") or judgement.critical_failure or value is None:
-        return judgement
-    for rule in framework.payments:
-        if isinstance(rule, LinearPayment) and rule.indicator == ind.ref:
-            low, high = Fraction(str(rule.minimum)), Fraction(str(rule.stretch))
-            if (low < value < high) if low < high else (high < value < low):
-                return replace(judgement, status="part")
-    return judgement
+    status = tier_status(framework, ind, judgement.status, judgement.critical_failure, value)
+    return judgement if status == judgement.status else replace(judgement, status=status)
+
+
+def tier_status(framework: Framework, ind: Indicator, status: Status, critical_failure: bool,
+                value: Fraction | None) -> Status:
+    """`tier`'s colour for a judgement's `status` and `critical_failure` (the confidence interval's ends ask it
+    twice per percentage of every return: no Judgement is built)."""
+    if status not in ("red", "amber") or critical_failure or value is None:
+        return status
+    for low, high in _linear_ranges(framework, ind.ref):
+        if (low < value < high) if low < high else (high < value < low):
+            return "part"
+    return status
+
+
+_RANGES: dict[tuple[int, str], tuple[Framework, tuple[tuple[Fraction, Fraction], ...]]] = {}
+
+
+def _linear_ranges(framework: Framework, ref: str) -> tuple[tuple[Fraction, Fraction], ...]:
+    """(minimum, stretch) of each payment by results on the indicator `ref`, exact: worked out once per framework
+    (immutable once loaded; kept with its answer, so an id never names another)."""
+    found = _RANGES.get((id(framework), ref))
+    if found is not None and found[0] is framework:
+        return found[1]
+    ranges = tuple((Fraction(str(rule.minimum)), Fraction(str(rule.stretch))) for rule in framework.payments
+                   if isinstance(rule, LinearPayment) and rule.indicator == ref)
+    if len(_RANGES) >= 8192:  # frameworks loaded again and again (tests): start afresh
+        _RANGES.clear()
+    _RANGES[(id(framework), ref)] = (framework, ranges)
+    return ranges

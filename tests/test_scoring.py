@@ -583,6 +583,21 @@ def test_a_stretch_target_missed_while_the_minimum_is_met_is_the_part_payment_ti
     assert (0 < payment.earned_share < F(1, 20)) is (status == "part")
 
 
+@pytest.mark.parametrize(("quits", "quit_dates", "note"), [
+    (202, 400, "Too close to call: the 95% interval 45.6% to 55.4% spans the minimum for payment (50%)."),
+    (540, 1000, ""),  # 50.9% to 57.1%: part payment at either end
+])
+def test_an_interval_spanning_the_payment_minimum_is_too_close_to_call(quits: int, quit_dates: int,
+                                                                      note: str) -> None:
+    """50.5% earns part of 1.5's payment, but its interval reaches below the 50% minimum, where nothing is paid:
+    each end of the interval is judged with its payment tier, not only against the target."""
+    ch = loader.get("ch-stop-smoking")
+    card = score(ch, "annual", parse_period("2025-26", 4),
+                 {("quits_4wk", ""): F(quits), ("quit_dates", ""): F(quit_dates)}, contract_value=720000)
+    result = card.result("1.5")
+    assert (result.status, result.confidence_note, result.low_confidence) == ("part", note, bool(note))
+
+
 def test_the_part_payment_tier_is_judged_on_the_year_to_date_in_year() -> None:
     ch = loader.get("ch-stop-smoking")
     q1 = {("quits_4wk", ""): F(200), ("quit_dates", ""): F(400)}   # 50%: nothing earned
