@@ -34,9 +34,9 @@ class PlainStore:
     `prefetch`, the reads it covers are served from its one statement, which also reads the return `owed` (the
     intake's: `owed_read`)."""
 
-    def __init__(self, reader: PlainReader, owed: Owed | None = None) -> None:
+    def __init__(self, reader: PlainReader) -> None:
         self.reader = reader
-        self.owed = owed
+        self.owed: Owed | None = None  # the return the intake asks for with the history (set before `prefetch`)
         self._read: History | None = None
         self._asked: Asked | None = None
 

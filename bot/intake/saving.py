@@ -102,25 +102,21 @@ def lock_obligation(session: Session, obligation_id: int | None) -> None:
 
 
 def under_lock(session: Session, submission_id: int, obligation_id: int | None, now: datetime,
-               contract_id: str | None = None,
-               ) -> tuple[bool, Versions, list[plans.OpenPlan], list[payments.Confirmed] | None]:
+               contract_id: str) -> tuple[bool, Versions, list[plans.OpenPlan], list[payments.Confirmed]]:
     """What the save decides from, read in one statement: is the submission still this process's (else Lost), is
     a submission received before it still being processed that may be a version of the same return (one is
     pinned to a return only when saved, so any earlier one still being processed is waited for)? Its process must
-    be alive, or it is not waited for. The return's saved `versions`, and (with `contract_id`) the contract's open
-    action plans, which an accepted version updates, and its confirmed payments, which a version replacing one
-    they rest on reopens (None without `contract_id`)."""
-    read = _under_lock(contract_id is not None)
+    be alive, or it is not waited for. The return's saved `versions`, the contract's open action plans, which an
+    accepted version updates, and its confirmed payments, which a version replacing one they rest on reopens."""
     params = dict(submission_id=submission_id, obligation_id=obligation_id, contract_id=contract_id)
     rows, found = [], []
-    confirmed: list[payments.Confirmed] | None = None if contract_id is None else []
-    for kind, *row in session.execute(read, params):
+    confirmed: list[payments.Confirmed] = []
+    for kind, *row in session.execute(_under_lock(), params):
         if kind == 0:
             rows.append(row[:7])
         elif kind == 1:
             found.append(plans.OpenPlan(row[0], row[7], row[3], row[8], row[9]))
         else:
-            assert confirmed is not None
             confirmed.append(payments.confirmed_of(row[0], row[3], row[7], row[2], row[6]))
     own = next((r for r in rows if r[0] == submission_id), None)
     if own is None or own[3] != "received" or own[6] != leases.me():
@@ -133,7 +129,7 @@ def under_lock(session: Session, submission_id: int, obligation_id: int | None, 
 
 
 @functools.cache
-def _under_lock(with_plans: bool) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+def _under_lock() -> sa.CompoundSelect[Any]:
     """under_lock's statement, built once (its parameters bound at each call)."""
     table = table_of(Submission)
     submission_id: sa.BindParameter[int] = sa.bindparam("submission_id")
@@ -147,8 +143,6 @@ def _under_lock(with_plans: bool) -> sa.Select[Any] | sa.CompoundSelect[Any]:
         sa.and_(mine, table.c.version.is_not(None)),
         sa.and_(table.c.id < submission_id, table.c.status == "received",
                 sa.or_(mine, table.c.obligation_id.is_(None)))))
-    if not with_plans:
-        return read
     p = plans.open_plans(sa.bindparam("contract_id"))
     c = payments.confirmed_payments(sa.bindparam("contract_id"))
     id_, year, rule, amount, rests_on = c.c
@@ -192,13 +186,12 @@ def in_force(session: Session, obligation_id: int | None) -> Submission | None:
 
 
 def save(session: Session, job: Save, version: int, reply: replies.Reply, now: datetime,
-         settings: config.Settings, standing: int | None = None,
-         open_plans: Sequence[plans.OpenPlan] | None = None,
-         confirmed: Sequence[payments.Confirmed] | None = None) -> IntakeResult:
+         settings: config.Settings, standing: int | None, open_plans: Sequence[plans.OpenPlan],
+         confirmed: Sequence[payments.Confirmed]) -> IntakeResult:
     """Write everything about an assessed return, open its review (or move the review onto it) and commit.
     `standing` is the id of the version in force (read under the lock), superseded when this one is accepted;
-    `open_plans` the contract's open action plans and `confirmed` its confirmed payments, when read under the
-    lock too.
+    `open_plans` the contract's open action plans and `confirmed` its confirmed payments, read under the lock
+    too.
     The submission's row changes in one statement (after the one it supersedes, for the one-accepted-version
     index), conditional on its still being this process's (else Lost, nothing written)."""
     assessment, obligation, received = job.assessed.assessment, job.obligation, job.received

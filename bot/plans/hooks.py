@@ -58,9 +58,9 @@ class OpenPlan(NamedTuple):
     period_end: date
 
 
-def open_plans(contract_id: str | None | sa.BindParameter[Any]) -> sa.Subquery:
-    """The contract's open plans: id, ref, state, period_id and period_end (an OpenPlan each). `contract_id` may
-    be a parameter bound when the statement runs."""
+def open_plans(contract_id: sa.BindParameter[Any]) -> sa.Subquery:
+    """The contract's open plans: id, ref, state, period_id and period_end (an OpenPlan each), `contract_id` bound
+    when the statement runs (the intake reads them under the return's lock, `saving.under_lock`)."""
     plans = table_of(ActionPlan)
     return sa.select(plans.c.id, plans.c.ref, plans.c.state, plans.c.period_id, plans.c.period_end).where(
         plans.c.contract_id == contract_id, plans.c.state.in_(t.OPEN_STATES)).subquery()
@@ -68,13 +68,11 @@ def open_plans(contract_id: str | None | sa.BindParameter[Any]) -> sa.Subquery:
 
 def version_accepted(session: Session, settings: config.Settings, submission: Submission, obligation: Obligation,
                      results: Sequence[Scored], channel: str, now: datetime,
-                     read: Sequence[OpenPlan] | None = None) -> list[dict[str, Any]]:
+                     read: Sequence[OpenPlan]) -> list[dict[str, Any]]:
     """Open, update or close the plans of the indicators `submission` scored (`results`, in the framework's order),
     in a few bulk statements; return the audit events to record with the version's own. `read` is the contract's
-    open plans when read already in this transaction."""
+    open plans, read under the return's lock in this transaction."""
     assert submission.id is not None and submission.contract_id is not None
-    if read is None:
-        read = [OpenPlan(*row) for row in session.execute(sa.select(open_plans(submission.contract_id)))]
     open_plans_by_ref = {row.ref: row for row in read}
     opened: list[dict[str, Any]] = []
     moved: list[tuple[int, str, str, str, str]] = []  # plan id, ref, action, prior state, note

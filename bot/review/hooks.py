@@ -89,8 +89,8 @@ def reply_note(was: Before, accepted: bool) -> str:
 
 
 def version_accepted(session: Session, settings: config.Settings, submission: Submission, channel: str,
-                     summary: str, now: datetime, seen: Before | None = None,
-                     confirmed: Sequence[Confirmed] | None = None) -> list[dict[str, Any]]:
+                     summary: str, now: datetime, seen: Before | None,
+                     confirmed: Sequence[Confirmed]) -> list[dict[str, Any]]:
     """Open the review of the return `submission` is a version of, or move it onto `submission`; return the audit
     events to record with the version's own. `seen` is the review as read before the lock, when no version of the
     return was saved since (so no review was opened since): it is moved if it has not moved meanwhile (its state,

@@ -290,13 +290,9 @@ def confirmed_of(id_: int, year_id: str, rule_id: str, amount: str | None, rests
 
 def reopen_payments(session: Session, settings: config.Settings, scene: Scene, old_submission_id: int,
                     new: Submission, sender: Contact | None, channel: str, now: datetime,
-                    read: Sequence[Confirmed] | None = None) -> None:
+                    read: Sequence[Confirmed]) -> None:
     """A corrected version replaced a return a confirmed payment rested on: reopen it and tell the council.
-    `read` is the contract's confirmed payments when read already, under the return's lock."""
-    if read is None:
-        read = [Confirmed(c.id or 0, c.year_id, c.rule_id, c.amount, c.rests_on) for c in session.exec(
-            select(PaymentConfirmation).where(PaymentConfirmation.contract_id == scene.contract.id,
-                                              PaymentConfirmation.state == t.CONFIRMED))]
+    `read` is the contract's confirmed payments, read under the return's lock (`confirmed_payments`)."""
     hit = [c for c in read if old_submission_id in c.rests_on]
     if not hit:
         return
