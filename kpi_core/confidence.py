@@ -10,6 +10,7 @@ from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import LinearPayment
 from kpi_core.judging import bound, judge, status_of, tier_status
+from kpi_core.per_object import once_per_object
 from kpi_core.results import Judgement, Measure, Status, describe_threshold
 from kpi_core.stats import wilson_interval
 from kpi_core.values import Values
@@ -80,22 +81,12 @@ def nearest_fraction(x: float, max_denominator: int = 10**6) -> Fraction:
     return Fraction(p0 + k * p1, q0 + k * q1)
 
 
-_CENSUS: dict[tuple[int, int], tuple[Framework, Indicator, bool]] = {}
-
-
+@once_per_object
 def census(framework: Framework, ind: Indicator) -> bool:
     """The indicator counts every case kpibot logged itself (its figures all come from the submission log).
-    Worked out once per framework and indicator (both immutable once loaded), by identity: each is kept with its
-    answer, so a key never names another."""
-    found = _CENSUS.get((id(framework), id(ind)))
-    if found is not None and found[0] is framework and found[1] is ind:
-        return found[2]
+    Worked out once per framework and indicator."""
     items = {r.item for text in ind.expression_texts() for r in expressions.refs(expressions.parse(text))}
-    answer = bool(items) and all(framework.item(i).source == "system" for i in items)
-    if len(_CENSUS) >= 8192:  # frameworks loaded again and again (tests): start afresh
-        _CENSUS.clear()
-    _CENSUS[(id(framework), id(ind))] = (framework, ind, answer)
-    return answer
+    return bool(items) and all(framework.item(i).source == "system" for i in items)
 
 
 def _perfect(ind: Indicator, value: Fraction, values: Values, share: Fraction, previous: Fraction | None) -> bool:

@@ -11,6 +11,7 @@ from kpi_core.compiled import compile_node
 from kpi_core.framework.indicators import Amber, Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import LinearPayment
+from kpi_core.per_object import once_per_object
 from kpi_core.results import Judgement, Status
 from kpi_core.thresholds import Threshold
 from kpi_core.values import Values
@@ -119,24 +120,15 @@ def tier_status(framework: Framework, ind: Indicator, status: Status, critical_f
     twice per percentage of every return: no Judgement is built)."""
     if status not in ("red", "amber") or critical_failure or value is None:
         return status
-    for low, high in _linear_ranges(framework, ind.ref):
+    for low, high in _linear_ranges(framework, ind):
         if (low < value < high) if low < high else (high < value < low):
             return "part"
     return status
 
 
-_RANGES: dict[tuple[int, str], tuple[Framework, tuple[tuple[Fraction, Fraction], ...]]] = {}
-
-
-def _linear_ranges(framework: Framework, ref: str) -> tuple[tuple[Fraction, Fraction], ...]:
-    """(minimum, stretch) of each payment by results on the indicator `ref`, exact: worked out once per framework
-    (immutable once loaded; kept with its answer, so an id never names another)."""
-    found = _RANGES.get((id(framework), ref))
-    if found is not None and found[0] is framework:
-        return found[1]
-    ranges = tuple((Fraction(str(rule.minimum)), Fraction(str(rule.stretch))) for rule in framework.payments
-                   if isinstance(rule, LinearPayment) and rule.indicator == ref)
-    if len(_RANGES) >= 8192:  # frameworks loaded again and again (tests): start afresh
-        _RANGES.clear()
-    _RANGES[(id(framework), ref)] = (framework, ranges)
-    return ranges
+@once_per_object
+def _linear_ranges(framework: Framework, ind: Indicator) -> tuple[tuple[Fraction, Fraction], ...]:
+    """(minimum, stretch) of each payment by results on the indicator, exact: worked out once per framework and
+    indicator."""
+    return tuple((Fraction(str(rule.minimum)), Fraction(str(rule.stretch))) for rule in framework.payments
+                 if isinstance(rule, LinearPayment) and rule.indicator == ind.ref)

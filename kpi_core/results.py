@@ -14,6 +14,7 @@ from kpi_core.framework.indicators import Indicator
 from kpi_core.framework.model import Framework
 from kpi_core.framework.payment_rules import PaymentRule
 from kpi_core.part_year import WHOLE, ContractSpan
+from kpi_core.per_object import once_per_object
 from kpi_core.thresholds import Threshold
 
 # "part": a payment-by-results tier short of its stretch target but past the minimum: it earns part payment, and
@@ -150,24 +151,14 @@ class Scorecard:
         return counts
 
 
-_DESCRIBED: dict[int, tuple[Indicator, tuple[str, str, str, str, str, str | None, str | None, str | None]]] = {}
-
-
+@once_per_object
 def _described(ind: Indicator) -> tuple[str, str, str, str, str, str | None, str | None, str | None]:
     """What an indicator's stored result says of the indicator itself (the same for every return): worked out
-    once per indicator, as its thresholds are formatted. Keyed by identity, the indicator kept with it (so the key
-    is never another's); a framework is immutable once loaded."""
-    found = _DESCRIBED.get(id(ind))
-    if found is not None and found[0] is ind:
-        return found[1]
-    described = (ind.ref, ind.name, ind.section, ind.kind, "higher" if ind.higher_is_better else "lower",
-                 describe_threshold(ind, ind.target) if ind.target else (ind.target_text or None),
-                 describe_threshold(ind, ind.critical) if ind.critical else None,
-                 describe_threshold(ind, ind.stretch) if ind.stretch else None)
-    if len(_DESCRIBED) >= 8192:  # frameworks loaded again and again (tests): start afresh
-        _DESCRIBED.clear()
-    _DESCRIBED[id(ind)] = (ind, described)
-    return described
+    once per indicator, as its thresholds are formatted."""
+    return (ind.ref, ind.name, ind.section, ind.kind, "higher" if ind.higher_is_better else "lower",
+            describe_threshold(ind, ind.target) if ind.target else (ind.target_text or None),
+            describe_threshold(ind, ind.critical) if ind.critical else None,
+            describe_threshold(ind, ind.stretch) if ind.stretch else None)
 
 
 def _num(value: Fraction | None) -> int | float | None:

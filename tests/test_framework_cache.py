@@ -176,3 +176,20 @@ def test_kpibot_score_prints_the_same_from_a_cold_cache_a_warm_one_and_none(tmp_
     assert printed[0] == printed[1] == printed[2] and '"indicators"' in printed[0]
     assert len(list((tmp_path / "cache" / "frameworks").glob("*.pickle"))) == 5  # the four, and their ids
     assert len(list((tmp_path / "cache" / "settings").glob("*.pickle"))) == 1
+
+
+def test_what_an_object_implies_is_worked_out_once_for_that_object_and_not_for_an_equal_one() -> None:
+    from kpi_core.per_object import once_per_object
+
+    calls: list[object] = []
+
+    @once_per_object
+    def size(items: list[int]) -> int:
+        calls.append(items)
+        return len(items)
+
+    first, equal = [1, 2], [1, 2]
+    assert (size(first), size(first), size(equal)) == (2, 2, 2)
+    assert [c is first for c in calls] == [True, False]  # once for each object, even when equal
+    equal.append(3)  # (a framework never changes once loaded; a list may, which shows the key is the object)
+    assert size(equal) == 2
