@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.reports.chat import email_text, email_texts, named_in_summary, telegram_text
+from bot.reports.chat import email_texts, named_in_summary, telegram_text
 from bot.reports.context import ReturnMeta, ReturnReport, build_return_report
 from kpi_core.assess import Assessment
 from kpi_core.findings import Finding
@@ -34,11 +34,9 @@ def assessed(channel: str, report: ReturnReport, with_pdf: bool = True, review_n
     summary = review_summary(report)
     if channel == "telegram":
         return Reply("", telegram_text(report, review_note), None, name, summary)
-    if with_pdf:  # the body without the PDF is the fallback, if drawing it fails for good
-        subject, body, fallback = email_texts(report, review_note)
-        return Reply(subject, body, fallback, name, summary)
-    subject, body = email_text(report, attached=False, review_note=review_note)
-    return Reply(subject, body, None, name, summary)
+    subject, attached, plain = email_texts(report, review_note)
+    # With the PDF, the body without it is the fallback, if drawing it fails for good.
+    return Reply(subject, attached, plain, name, summary) if with_pdf else Reply(subject, plain, None, name, summary)
 
 
 def for_return(channel: str, meta: ReturnMeta, assessment: Assessment, zone: str, with_pdf: bool,

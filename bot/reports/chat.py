@@ -129,19 +129,17 @@ def telegram_messages(report: ReturnReport, limit: int = TELEGRAM_LIMIT) -> list
 
 def email_text(report: ReturnReport, attached: bool = True, review_note: str = "") -> tuple[str, str]:
     """(subject, plain-text body) of the summary email; `attached` says the PDF report goes with it."""
-    summary = chat_summary(report, review_note)
-    subject = render_text("messages/return_summary.email-subject.txt", s=summary)
-    body = render_text("messages/return_summary.email.txt", s=summary, attached=attached)
-    return " ".join(subject.split()), body.strip() + "\n"
+    subject, with_pdf, plain = email_texts(report, review_note)
+    return subject, with_pdf if attached else plain
 
 
 def email_texts(report: ReturnReport, review_note: str = "") -> tuple[str, str, str]:
-    """(subject, body saying the PDF report is attached, the same body without it): `email_text` both ways, the
-    summary rendered once (the reply to a return sends the first and keeps the second in case the PDF cannot be
-    drawn). The attached body is the other with the template's last paragraph added."""
+    """(subject, body saying the PDF report is attached, the same body without it), the summary rendered once
+    (the reply to a return sends the first and keeps the second in case the PDF cannot be drawn). The attached
+    body is the other with its last paragraph (return_summary.email-attached.txt) added."""
     summary = chat_summary(report, review_note)
     subject = render_text("messages/return_summary.email-subject.txt", s=summary)
-    plain = render_text("messages/return_summary.email.txt", s=summary, attached=False).strip() + "\n"
+    plain = render_text("messages/return_summary.email.txt", s=summary).strip() + "\n"
     attached = plain + "\n" + render_text("messages/return_summary.email-attached.txt").strip() + "\n"
     return " ".join(subject.split()), attached, plain
 
