@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from intake_fixtures import ALICE, deployment, received, sample_csv
+from intake_fixtures import ALICE, DAVE, deployment, received, sample_csv
 
 from bot.app import App
 from bot.cli import main
@@ -58,6 +58,20 @@ def test_submit_then_status_shows_the_return(tmp_path: Path) -> None:
     assert q1["state"] == "missing" and q1["days_late"] > 0
     code, out = run(config, "status")
     assert "2025-26-Q2" in out and "accepted" in out and "timeliness" in out
+
+
+def test_submit_of_a_return_for_one_of_several_contracts_tells_the_operator_their_references(tmp_path: Path) -> None:
+    """The reply, queued for the provider, names the contracts; the operator is told what `--contract` takes."""
+    config = setup(tmp_path)
+    run(config, "init")
+    path = tmp_path / "q2.csv"
+    path.write_bytes(sample_csv())
+    code, out = run(config, "submit", str(path), "--as", DAVE, "--period", "2025-26-Q2")
+    assert code == 2
+    assert ("Which contract is this return for? It is one of: City and Hackney Stop Smoking Service or Solihull "
+            "Stop Smoking.") in out
+    assert ("To submit it for one of them: --contract ch-stop-smoking (City and Hackney Stop Smoking Service), "
+            "solihull-stop-smoking (Solihull Stop Smoking)") in out
 
 
 def test_submit_refuses_an_unknown_sender(tmp_path: Path) -> None:

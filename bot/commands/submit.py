@@ -13,6 +13,7 @@ from bot.commands.common import State, echo_json, fail
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.intake.received import Received
 
 IN_PROGRESS = 3  # the exit code while another process is checking the same message (0 accepted, 2 not)
 
@@ -57,6 +58,8 @@ def command(state: State, path: str, sender: str, contract_id: str | None, perio
                    "findings": [f.as_dict() for f in result.findings], "reply": result.reply})
     else:
         click.echo(result.reply)
+        if result.outcome == "held" and result.contract_id is None:
+            click.echo(f"\nTo submit it for one of them: --contract {_references(app, received)}", err=True)
         if result.reply_to:
             click.echo(f"\nReply queued for {result.reply_to}{' with the PDF report' if pdf else ''}; "
                        "`kpibot outbox send` delivers it (`kpibot run` does so on its own).", err=True)
@@ -69,6 +72,20 @@ def command(state: State, path: str, sender: str, contract_id: str | None, perio
     accepted = result.outcome in ("accepted", "action_plan") or (result.outcome == "duplicate" and not any(
         f.is_error for f in result.findings) and result.version is not None)
     raise SystemExit(0 if accepted else 2)
+
+
+def _references(app: App, received: Received) -> str:
+    """`ch-stop-smoking (City and Hackney Stop Smoking Service), ...`: the contracts the sender may submit for, by
+    the references `--contract` takes (for the operator: the reply to the provider names them only)."""
+    from sqlmodel import Session
+
+    from bot.authz.policy import visible_contracts
+    from bot.intake.records import contact_of
+
+    with Session(app.engine) as session:
+        contact = contact_of(session, received)
+        contracts = visible_contracts(session, contact) if contact else []
+        return ", ".join(f"{c.id} ({c.name})" for c in contracts)
 
 
 def _check_what_was_typed(app: App, sender: str, contract_id: str | None, period_id: str | None,

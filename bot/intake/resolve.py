@@ -108,16 +108,16 @@ def named_in(caption: str, contracts: list[Contract]) -> list[Contract]:
 
 
 def ask_contract(channel: str, contracts: list[Contract]) -> str:
-    """How to say which contract a return is for: by the name a person knows, with the reference from config.toml
-    for an operator at the command line."""
+    """How to say which contract a return is for, by the names a person knows (the reply reaches the provider
+    whichever channel brought the file; `kpibot submit` tells its operator the references apart)."""
     if channel == "web":
         return WEB_AGAIN
-    if channel == "cli":
-        return "It is one of: " + ", ".join(f"{c.name} ({c.id})" for c in contracts) + "."
-    where = "caption" if channel == "telegram" else "subject"
     names = [c.name for c in contracts]
-    return (f"Send it again with the contract's name in the {where}: "
-            + ", ".join(names[:-1]) + " or " + names[-1] + ".")
+    named = ", ".join(names[:-1]) + " or " + names[-1] + "."
+    if channel == "cli":
+        return "It is one of: " + named
+    return f"Send it again with the contract's name in the {'caption' if channel == 'telegram' else 'subject'}: " \
+        + named
 
 
 def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -> None:
