@@ -185,6 +185,9 @@ def test_a_provider_cannot_submit_another_providers_contract(intake: Intake) -> 
     assert result.outcome == "rejected"
     assert [f.code for f in result.findings] == ["not_your_contract"]
     assert count(intake.engine, DataValue) == 0
+    # What to do names the sender's own contracts as a person knows them, not by their references in config.toml
+    assert result.reply.endswith("Send it for one of your contracts: Hackney and City Substance Misuse.")
+    assert "ch-substance-misuse" not in result.reply
 
 
 def test_it_asks_which_contract_by_name_when_the_sender_has_several(intake: Intake) -> None:

@@ -195,7 +195,7 @@ def test_a_file_for_another_providers_contract_is_refused_without_showing_or_kee
         send(api, ALICE_CHAT, 1, document=api.add_file(theirs, "return.xlsx"))
         refusal = text_to(api, ALICE_CHAT, "not accepted")
     assert "'ch-substance-misuse' is not one of your contracts" in refusal
-    assert "Your contracts: ch-stop-smoking" in refusal
+    assert "Send it for one of your contracts: City and Hackney Stop Smoking Service." in refusal
     for theirs_only in ("Turning Point", "Substance Misuse", "solihull"):
         assert theirs_only not in "\n".join(api.texts(ALICE_CHAT))
     [stored] = submissions(app.engine)

@@ -71,7 +71,7 @@ def identify(session: Session, contact: Contact, received: Received, cover: dict
     contract = next((c for c in allowed if c.id == contract_id), None)
     if contract is None:  # the same answer whether or not it exists: nothing is told of others' contracts
         raise Rejected(Finding("error", "not_your_contract", f"{contract_id!r} is not one of your contracts",
-                               fix="Your contracts: " + ", ".join(c.id for c in allowed) + "."))
+                               fix="Send it for one of your contracts: " + _names(allowed)))
     period_text = received.period_id or cover.get("period")
     if period_text is None:
         match = _PERIOD_IN_TEXT.search(received.caption)
@@ -112,12 +112,16 @@ def ask_contract(channel: str, contracts: list[Contract]) -> str:
     whichever channel brought the file; `kpibot submit` tells its operator the references apart)."""
     if channel == "web":
         return WEB_AGAIN
-    names = [c.name for c in contracts]
-    named = ", ".join(names[:-1]) + " or " + names[-1] + "."
     if channel == "cli":
-        return "It is one of: " + named
+        return "It is one of: " + _names(contracts)
     return f"Send it again with the contract's name in the {'caption' if channel == 'telegram' else 'subject'}: " \
-        + named
+        + _names(contracts)
+
+
+def _names(contracts: list[Contract]) -> str:
+    """`A.`, `A or B.`, `A, B or C.`: contracts by the names a person knows them by."""
+    names = [c.name for c in contracts]
+    return (", ".join(names[:-1]) + " or " if len(names) > 1 else "") + names[-1] + "."
 
 
 def mismatch(received: Received, cover: dict[str, str], names: dict[str, str]) -> None:
