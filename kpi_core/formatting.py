@@ -34,6 +34,8 @@ def number(value: Number | None, places: int = 1, near: Near = None) -> str:
     the same."""
     if value is None:
         return "–"
+    if type(value) is int or (type(value) is Fraction and value.denominator == 1):
+        return f"{int(value):,}"  # a whole number prints whole at any places, whatever it is near
     if near is not None:
         places = distinguishing_places(value, near, places)
     rounded = _decimal(value, places)

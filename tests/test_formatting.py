@@ -5,6 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kpi_core import formatting
 
@@ -39,3 +41,12 @@ def test_a_gap_that_is_not_zero_never_prints_as_zero(gap: Fraction, kind: str, t
                                                      (0, "message", "0 messages"), (1200, "return", "1,200 returns")])
 def test_plurals_are_real(count: int, noun: str, text: str) -> None:
     assert formatting.plural(count, noun) == text
+
+
+@given(st.integers(-10**9, 10**9), st.integers(0, 6),
+       st.one_of(st.none(), st.fractions(max_denominator=1000), st.integers(-10**6, 10**6)))
+def test_a_whole_number_prints_as_the_rounding_would_print_it(whole: int, places: int, near: formatting.Near) -> None:
+    """Whole numbers skip the rounding (half the figures a return prints): what they print must not change."""
+    rounded = formatting._decimal(whole, places)
+    assert formatting.number(whole, places, near) == formatting.number(Fraction(whole), places, near) == \
+        f"{int(rounded):,}"
