@@ -103,6 +103,47 @@ def test_the_latest_value_is_never_printed_on_the_target_line(values: tuple[floa
     assert not baseline - 8 <= float(line.get("y1")) <= baseline + 3  # the line stays out of the text's band
 
 
+def _segments(root: ET.Element) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Every line drawn in the chart: the trend's polylines and the target's line or polyline."""
+    found = []
+    for e in root.iter():
+        if e.tag == f"{SVG}polyline":
+            xy = [tuple(float(n) for n in pair.split(",")) for pair in e.get("points").split()]
+            found += list(zip(xy, xy[1:]))
+        elif e.tag == f"{SVG}line":
+            found.append(((float(e.get("x1")), float(e.get("y1"))), (float(e.get("x2")), float(e.get("y2")))))
+    return found
+
+
+@pytest.mark.parametrize(("values", "targets"), [
+    ((88, 80, 78, 38.8), 60),  # falling steeply into the last point, below the target (1.10 in the demo)
+    ((52, 50, 50.5, 49.2), 60),  # the target the top of the axis, just above the last point (1.5)
+    ((98, 99, 97, 85.4), 95),  # just under a target near the top (2.1)
+    ((16, 14, 13, 16), 15),  # rising through the target into the last point (1.9)
+    ((10, 40, 20, 39), 40),
+    ((320, 790, 1200, 1543), (400, 800, 1200, 1600)),  # a target growing with the year, just above
+    ((50,), 50),
+])
+def test_the_latest_value_crosses_no_line_and_no_marker(values: tuple[float, ...],
+                                                        targets: float | tuple[float, ...]) -> None:
+    grown = targets if isinstance(targets, tuple) else (targets,) * len(values)
+    series = [ChartPoint(f"Q{i}", v, t, "red", f"{v:,}%") for i, (v, t) in enumerate(zip(values, grown), start=1)]
+    root = parse(trend_chart(series, title="t", suffix="%", cap=100 if max(values) <= 100 else None))
+    label = next(e for e in root.iter() if e.tag == f"{SVG}text" and e.get("font-weight") == "bold")
+    left, baseline = float(label.get("x")), float(label.get("y"))
+    right = left + text_width(label.text, 7.5, bold=True)
+    top, bottom = baseline - 7.5 * 0.76, baseline + 7.5 * 0.24  # the figures' height above and below the baseline
+    for (x0, y0), (x1, y1) in _segments(root):  # sampled every tenth of a unit: no line passes through the text
+        steps = int(max(abs(x1 - x0), abs(y1 - y0)) * 10) + 1
+        for n in range(steps + 1):
+            x, y = x0 + (x1 - x0) * n / steps, y0 + (y1 - y0) * n / steps
+            assert not (left - 0.5 < x < right + 0.5 and top - 0.5 < y < bottom + 0.5), (label.text, x, y)
+    for marker in root.iter(f"{SVG}rect"):
+        mx, my = float(marker.get("x")) + 4, float(marker.get("y")) + 4
+        assert not (left - 4 < mx < right + 4 and top - 4 < my < bottom + 4)
+    assert 0 < left and right < 250 and bottom < 120 - 20  # inside the chart, above the period labels
+
+
 def test_labels_are_placed_letter_by_letter_so_none_is_drawn_in_a_layer_of_its_own() -> None:
     svg = str(trend_chart(points(40, 45, 52.5), title="t", suffix="%", cap=100))
     small, value = parse(svg).iter(f"{SVG}text")  # the axis and period labels in one text, the latest value

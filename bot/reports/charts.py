@@ -149,23 +149,69 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
     last = len(points) - 1
     final = points[last].value if last >= 0 else None
     if final is not None and points[last].value_text:
-        x, y = x_of(last), y_of(final)
-        target = points[last].target
-        anchor = "end" if len(points) > 1 else "middle"
-        parts.append(_text(x + (5 if anchor == "end" else 0), label_y(y, None if target is None else y_of(target)),
-                           points[last].value_text, anchor=anchor, bold=True))
+        drawn = [[(x_of(i), y_of(v)) for i, v in run] for run in _runs(points)]
+        if len(targets) == 1 or len({round(y, 2) for _, y in targets}) == 1:  # drawn across the whole plot
+            drawn.append([(LEFT, targets[0][1]), (WIDTH - RIGHT, targets[0][1])])
+        elif targets:
+            drawn.append(targets)
+        markers = [(x_of(i), y_of(p.value)) for i, p in enumerate(points) if p.value is not None]
+        left, baseline = label_place((x_of(last), y_of(final)), points[last].value_text, drawn, markers)
+        parts.append(_text(left, baseline, points[last].value_text, anchor="start", bold=True))
     parts.append("</g></svg>")
     return Markup("".join(parts))
 
 
-def label_y(y: float, target_y: float | None) -> float:
-    """The baseline of the latest value's label: above its marker, unless the target line runs there, then below
-    (a label printed on the dashed line cannot be read)."""
-    above, below = max(y - 7, 8), min(y + 12, HEIGHT - BOTTOM - 1)
-    if target_y is None:
-        return above
-    # The label is about 7 units tall and sits on its baseline: keep the target line out of that band.
-    return below if above - 8 <= target_y <= above + 3 else above
+VALUE_SIZE = 7.5  # the latest value's label, bold
+ASCENT, DESCENT = 0.76, 0.24  # of DejaVu Sans's figures, `%` and commas, in ems from the baseline
+CLEARANCE = 1.5  # between a label and a line, in user units
+MARKER = 5.0  # how far a status marker reaches from its point
+
+
+def label_place(point: tuple[float, float], text: str, lines: Sequence[Sequence[tuple[float, float]]],
+                markers: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Where the latest value's label starts, and its baseline: beside its marker, at the first of a few places
+    (above, below, to the left) where it crosses no line (the trend, the dashed target) and covers no marker and
+    stays inside the plot; else where it crosses fewest. A label printed on a line cannot be read."""
+    x, y = point
+    width = text_width(text, VALUE_SIZE, bold=True)
+    up, down = VALUE_SIZE * ASCENT, VALUE_SIZE * DESCENT
+    places = [(x + 5 - width, y - 7), (x + 5 - width, y + 6 + up), (x - 7 - width, y + up / 2),
+              (x - width / 2, y - 7), (x - width / 2, y + 6 + up), (x + 5 - width, y - 14), (x + 5 - width, y + 13 + up)]
+    best, fewest = places[0], math.inf
+    for left, baseline in places:
+        top, right, bottom = baseline - up, left + width, baseline + down
+        if left < 1 or right > WIDTH - 1 or top < 1 or bottom > HEIGHT - BOTTOM:
+            continue  # past the chart's edge, or among the period labels
+        box = (left - CLEARANCE, top - CLEARANCE, right + CLEARANCE, bottom + CLEARANCE)
+        crossed = sum(_crosses(a, b, box) for line in lines for a, b in zip(line, line[1:]))
+        # A marker reaches MARKER from its point (the amber triangle's apex the furthest).
+        crossed += sum(left - MARKER < mx < right + MARKER and top - MARKER < my < bottom + MARKER
+                       for mx, my in markers)
+        if crossed == 0:
+            return left, baseline
+        if crossed < fewest:
+            best, fewest = (left, baseline), crossed
+    return best
+
+
+def _crosses(a: tuple[float, float], b: tuple[float, float], box: tuple[float, float, float, float]) -> bool:
+    """Does the segment from `a` to `b` pass through `box` (left, top, right, bottom)? Liang-Barsky clipping."""
+    (x0, y0), (x1, y1) = a, b
+    dx, dy = x1 - x0, y1 - y0
+    low, high = 0.0, 1.0
+    for p, q in ((-dx, x0 - box[0]), (dx, box[2] - x0), (-dy, y0 - box[1]), (dy, box[3] - y0)):
+        if p == 0:
+            if q < 0:
+                return False  # parallel to this edge and outside it
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return False
+    return True
 
 
 def _runs(points: Sequence[ChartPoint]) -> list[list[tuple[int, float]]]:
