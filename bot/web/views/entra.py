@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import httpx
+import httpx2
 from authlib.integrations.base_client.errors import OAuthError
 from joserfc.errors import JoseError
 from starlette.concurrency import run_in_threadpool
@@ -24,6 +25,9 @@ from bot.web.views.base import now, redirect, render, start_session, workspace
 from bot.web.views.signin import client
 
 log = logging.getLogger("kpibot.web")
+# Authlib reaches Microsoft with httpx2 when it is installed (a dependency: Authlib and Starlette both moved to it),
+# with httpx before that: an unreachable Microsoft raises either's error, and either gets the plain page.
+UNREACHABLE_ERRORS = (httpx.HTTPError, httpx2.HTTPError)
 UNREACHABLE = ("Microsoft sign-in cannot be reached just now. Try again in a few minutes, or ask for a sign-in link "
                "by email.")
 NOT_COMPLETED = "Signing in with your council account was not completed. Try again, or ask for a sign-in link."
@@ -39,7 +43,7 @@ async def start(request: Request) -> Response:
         return render(request, "too_many.html", 429, title="Too many requests")
     try:
         return await web.oidc.authorize_redirect(request, web.parts.settings.web.base_url.rstrip("/") + CALLBACK)
-    except (httpx.HTTPError, OAuthError, ValueError, KeyError) as exc:  # metadata unreachable or not OpenID
+    except (*UNREACHABLE_ERRORS, OAuthError, ValueError, KeyError) as exc:  # metadata unreachable or not OpenID
         log.warning("web: Entra ID metadata could not be read: %s", exc)
         return _refused(request, UNREACHABLE, 502)
 
@@ -55,7 +59,7 @@ async def callback(request: Request) -> Response:
         return _refused(request, CANCELLED if cancelled else NOT_COMPLETED, 400)
     try:
         token = await web.oidc.authorize_access_token(request)
-    except httpx.HTTPError as exc:
+    except UNREACHABLE_ERRORS as exc:
         log.warning("web: Entra ID token endpoint could not be reached: %s", exc)
         return _refused(request, UNREACHABLE, 502)
     except (OAuthError, JoseError, ValueError, KeyError) as exc:  # a forged or replayed state, a bad token
