@@ -28,7 +28,7 @@ class ChartPoint:
     value: float | None
     target: float | None
     status: str  # red, amber, green, info, no_data
-    value_text: str = ""  # printed above the last point, e.g. `52.5%`
+    value_text: str = ""  # printed beside the last point, e.g. `52.5%`
 
 
 def nice_step(span: float, ticks: int = 4) -> float:
@@ -150,7 +150,7 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
     final = points[last].value if last >= 0 else None
     if final is not None and points[last].value_text:
         drawn = [[(x_of(i), y_of(v)) for i, v in run] for run in _runs(points)]
-        if len(targets) == 1 or len({round(y, 2) for _, y in targets}) == 1:  # drawn across the whole plot
+        if targets and len({round(y, 2) for _, y in targets}) == 1:  # drawn across the whole plot, as above
             drawn.append([(LEFT, targets[0][1]), (WIDTH - RIGHT, targets[0][1])])
         elif targets:
             drawn.append(targets)
