@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from bot.cli import main
 from kpi_core import loader
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KPIBOT = REPO_ROOT / ".venv" / "bin" / "kpibot"
+KPIBOT = Path(sys.executable).with_name("kpibot")  # the script installed beside the Python running the tests
 CH_FILE = REPO_ROOT / "kpi_core" / "frameworks" / "ch-stop-smoking.toml"
 
 

@@ -17,7 +17,7 @@ from services import free_port
 
 from bot.cli import COMMANDS, main
 
-KPIBOT = REPO_ROOT / ".venv" / "bin" / "kpibot"
+KPIBOT = Path(sys.executable).with_name("kpibot")  # the script installed beside the Python running the tests
 NOT_SET_UP = "Error: the database is not set up yet; run `kpibot init`"
 Q1 = ("--contract", "ch-stop-smoking", "--period", "2025-26-Q1")
 

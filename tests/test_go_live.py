@@ -16,6 +16,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from services import ServiceUnavailable, started
 
 from kpi_core.duedates import next_working_day
 
-KPIBOT = REPO_ROOT / ".venv" / "bin" / "kpibot"
+KPIBOT = Path(sys.executable).with_name("kpibot")  # the script installed beside the Python running the tests
 
 
 def _faketime() -> str:
