@@ -130,7 +130,9 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
     # and the chart's own figures (value, target) are printed beside it.
     ends = [(LEFT - 4, y_of(value) + 2.5, tick_text(value, suffix), "end") for value in (bottom, top)]
     targets = [(x_of(i), y_of(p.target)) for i, p in enumerate(points) if p.target is not None]
-    if targets and len({round(y, 2) for _, y in targets}) == 1:
+    flat = bool(targets) and len({round(y, 2) for _, y in targets}) == 1  # one level: a line across the plot
+    target_line = [(LEFT, targets[0][1]), (WIDTH - RIGHT, targets[0][1])] if flat else targets
+    if flat:
         y = targets[0][1]
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{INK}" '
                      'stroke-width="1" stroke-dasharray="4 3"/>')
@@ -138,24 +140,19 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, suffix: str = "", c
         coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in targets)
         parts.append(f'<polyline points="{coords}" fill="none" stroke="{INK}" stroke-width="1" '
                      'stroke-dasharray="4 3"/>')
-    for run in _runs(points):
+    trend = [[(x_of(i), y_of(value)) for i, value in run] for run in _runs(points)]
+    for run in trend:
         if len(run) > 1:
-            coords = " ".join(f"{x_of(i):.1f},{y_of(value):.1f}" for i, value in run)
+            coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
             parts.append(f'<polyline points="{coords}" fill="none" stroke="#555555" stroke-width="1.4"/>')
     parts.append(_labels(ends + [(x_of(i), HEIGHT - 6, p.label, "middle") for i, p in enumerate(points)]))
-    for index, point in enumerate(points):
-        if point.value is not None:
-            parts.append(_marker(point.status, x_of(index), y_of(point.value)))
+    markers = [(x_of(i), y_of(p.value), p.status) for i, p in enumerate(points) if p.value is not None]
+    parts.extend(_marker(status, x, y) for x, y, status in markers)
     last = len(points) - 1
     final = points[last].value if last >= 0 else None
     if final is not None and points[last].value_text:
-        drawn = [[(x_of(i), y_of(v)) for i, v in run] for run in _runs(points)]
-        if targets and len({round(y, 2) for _, y in targets}) == 1:  # drawn across the whole plot, as above
-            drawn.append([(LEFT, targets[0][1]), (WIDTH - RIGHT, targets[0][1])])
-        elif targets:
-            drawn.append(targets)
-        markers = [(x_of(i), y_of(p.value)) for i, p in enumerate(points) if p.value is not None]
-        left, baseline = label_place((x_of(last), y_of(final)), points[last].value_text, drawn, markers)
+        left, baseline = label_place((x_of(last), y_of(final)), points[last].value_text, [*trend, target_line],
+                                     [(x, y) for x, y, _ in markers])
         parts.append(_text(left, baseline, points[last].value_text, anchor="start", bold=True))
     parts.append("</g></svg>")
     return Markup("".join(parts))
