@@ -124,21 +124,20 @@ def read(reader: PlainReader, contract_id: str, start: date, as_of: date, return
                       owed_submission=return_owed.submission_id)
         theirs = ("obligation.contract_id = :contract AND obligation.return_type = :owed_type AND "
                   "obligation.period_id = :owed_period")
+        its = f"(SELECT obligation.id FROM obligation WHERE {theirs})"  # the return's obligation (none, or one)
         parts += [
             f"SELECT {_row(reader, OBLIGATION, i1='obligation.id', i2='obligation.escalation_level', t1='obligation.contract_id', t2='obligation.return_type', t3='obligation.period_id', d1='obligation.period_start', d2='obligation.period_end', d3='obligation.due_date', d4='obligation.next_notice_on', ts1='obligation.first_accepted_at')} "  # noqa: E501
             f"FROM obligation WHERE {theirs}",
             f"SELECT {_row(reader, REVIEW, i1='review.id', i2='review.obligation_id', i3='review.submission_id', i4='review.version', i5='review.signed_off_by', t1='review.contract_id', t2='review.period_id', t3='review.state', ts1='review.since', ts2='review.opened_at', ts3='review.signed_off_at')} "  # noqa: E501
-            f"FROM review WHERE review.obligation_id IN (SELECT obligation.id FROM obligation WHERE {theirs})",
+            f"FROM review WHERE review.obligation_id IN {its}",
             # The submission itself only when the return exists (as a join would give it).
             f"SELECT {_row(reader, SAVED, i1='submission.id', i2='submission.version', t1='submission.sha256', t2='submission.status', t3='submission.lease_owner')} "  # noqa: E501
-            f"FROM submission WHERE (submission.obligation_id IN (SELECT obligation.id FROM obligation WHERE {theirs}) "
-            "AND submission.version IS NOT NULL) OR (submission.id = :owed_submission AND EXISTS (SELECT obligation.id "
-            f"FROM obligation WHERE {theirs}))",
+            f"FROM submission WHERE (submission.obligation_id IN {its} AND submission.version IS NOT NULL) OR "
+            f"(submission.id = :owed_submission AND EXISTS {its})",
             f"SELECT {_row(reader, EARLIER, i1='submission.id', i2='submission.version', t1='submission.status', ts1='submission.received_at', t2='data_value.item_id', t3='data_value.breakdown', t4='data_value.exact')} "  # noqa: E501
             "FROM submission LEFT OUTER JOIN data_value ON data_value.submission_id = submission.id AND "
-            "data_value.period_id = :owed_period WHERE submission.obligation_id IN (SELECT obligation.id FROM "
-            f"obligation WHERE {theirs}) AND submission.status IN ('accepted', 'superseded') AND "
-            "submission.version IS NOT NULL",
+            f"data_value.period_id = :owed_period WHERE submission.obligation_id IN {its} AND "
+            "submission.status IN ('accepted', 'superseded') AND submission.version IS NOT NULL",
         ]
     found: dict[int, ObligationRow] = {}
     submissions: list[SubmissionRow] = []
