@@ -74,6 +74,23 @@ def test_submit_of_a_return_for_one_of_several_contracts_tells_the_operator_thei
             "solihull-stop-smoking (Solihull Stop Smoking)") in out
 
 
+def test_a_return_held_for_its_period_names_its_contract_and_no_references(tmp_path: Path) -> None:
+    """The contract is known (`--contract`); only the period is asked: the operator is not told to choose a
+    contract."""
+    config = setup(tmp_path)
+    run(config, "init")
+    path = tmp_path / "q.csv"
+    path.write_bytes(sample_csv())
+    code, out = run(config, "submit", str(path), "--as", DAVE, "--contract", "solihull-stop-smoking")
+    assert code == 2
+    assert "Which period is this return for? Solihull Stop Smoking has" in out
+    assert "--contract" not in out
+    code, out = run(config, "submit", str(path), "--as", DAVE, "--contract", "solihull-stop-smoking", "--json",
+                    "--message-id", "again")
+    held = json.loads(out)
+    assert (held["outcome"], held["contract"]) == ("held", "solihull-stop-smoking")
+
+
 def test_submit_refuses_an_unknown_sender(tmp_path: Path) -> None:
     config = setup(tmp_path)
     run(config, "init")

@@ -98,7 +98,9 @@ class Endings:
                                     reply_to=saving.reply_to(received))
         return retrying(write, sleep=self.sleep)
 
-    def hold(self, submission_id: int, sender: Sender, received: Received, question: str) -> IntakeResult:
+    def hold(self, submission_id: int, sender: Sender, received: Received, question: str,
+             contract_id: str | None = None) -> IntakeResult:
+        """Keep the file until the sender says which return it is (`contract_id`: the contract, when known)."""
         def write() -> IntakeResult:
             with write_session(self.engine) as session:
                 submission = mine(session, submission_id)
@@ -110,7 +112,8 @@ class Endings:
                 record(session, received.received_at, sender.email, "submission_held",
                        f"submission:{submission_id}", {"question": question})
                 session.commit()
-                return IntakeResult("held", submission_id, question, reply_to=saving.reply_to(received))
+                return IntakeResult("held", submission_id, question, contract_id,
+                                    reply_to=saving.reply_to(received))
         return retrying(write, sleep=self.sleep)
 
     def ask_undo(self, submission_id: int, sender: Sender, received: Received, contract: Contract,

@@ -36,7 +36,12 @@ WEB_AGAIN = "Upload it again and choose the return it is for in the form's list 
 
 
 class Held(Exception):
-    """Processing cannot go on without more from the sender (e.g. which period); not a failure."""
+    """Processing cannot go on without more from the sender (e.g. which period); not a failure. `contract_id` is
+    the contract when it is known (the question is then which period), None when the question is which contract."""
+
+    def __init__(self, question: str, contract_id: str | None = None) -> None:
+        super().__init__(question)
+        self.contract_id = contract_id
 
 
 class Rejected(Exception):
@@ -144,11 +149,11 @@ def single_open_period(session: Session, contract: Contract, today: date, channe
     if not open_:
         raise Held(f"Which period is this return for? {contract.name} has no return outstanding; " + (
             WEB_AGAIN[0].lower() + WEB_AGAIN[1:] if channel == "web"
-            else "write the period (e.g. 2025-26-Q1) in the caption or subject."))
+            else "write the period (e.g. 2025-26-Q1) in the caption or subject."), contract.id)
     raise Held(f"Which period is this return for? {contract.name} has {len(open_)} returns outstanding: "
                + ", ".join(o.period_id for o in open_[:8]) + ". " + (
                    WEB_AGAIN if channel == "web"
-                   else "Send it again with the period in the caption or subject (e.g. 2025-26-Q1)."))
+                   else "Send it again with the period in the caption or subject (e.g. 2025-26-Q1)."), contract.id)
 
 
 def owed_return(session: Session, contract: Contract, period: Period, today: date) -> Obligation:

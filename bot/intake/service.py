@@ -325,7 +325,7 @@ class Intake:
                 contract, period = identify(session, contact, received, parsed.cover, self.settings.timezone,
                                             allowed)
             except Held as held:
-                return self.endings.hold(submission_id, sender, received, str(held))
+                return self.endings.hold(submission_id, sender, received, str(held), held.contract_id)
             except Rejected as rejected:
                 return self.endings.reject(submission_id, sender, received, None, None, list(rejected.findings))
             store = PlainStore(PlainReader.on(session.connection()))  # the history as plain rows, as `kpibot score`
